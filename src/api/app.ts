@@ -1,0 +1,67 @@
+import express, { type Express } from 'express';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { pinoHttp } from 'pino-http';
+import type { DataSource } from 'typeorm';
+import { adminPlaceholder } from '../admin/placeholder.ts';
+import { config } from '../config.ts';
+import { logger } from '../logger.ts';
+import { observeHttp } from '../metrics.ts';
+import type { QueueName } from '../queues/contract.ts';
+import { errorHandler, notFoundHandler } from './middleware/errors.ts';
+import { authRoutes } from './routes/auth/auth.ts';
+import { projectEventRoutes } from './routes/events/read.ts';
+import { docsRoutes } from './routes/ops/docs.ts';
+import { opsRoutes } from './routes/ops/ops.ts';
+import { projectRoutes } from './routes/projects/projects.ts';
+
+export interface AppDeps {
+  ds: DataSource;
+  redis: Redis;
+  queues: Record<QueueName, Queue>;
+}
+
+/** Everything except the hot ingest POSTs, which src/api/server.ts answers before Express. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.set('trust proxy', config.http.trustProxy);
+  app.set('strict routing', false); // /api/x/ and /api/x are the same route
+  app.disable('x-powered-by');
+
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const route = req.route ? `${req.baseUrl}${req.route.path}` : 'unmatched';
+      observeHttp(req.method, route, res.statusCode, started);
+    });
+    next();
+  });
+  app.use(
+    pinoHttp({
+      logger,
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({ id: req.id, method: req.method, url: req.url, ip: req.remoteAddress }),
+        res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+      },
+    }),
+  );
+
+  app.use('/admin', adminPlaceholder()); // before body parsers, as AdminJS will need
+  app.use(opsRoutes(deps));
+  app.use(docsRoutes(config.http.publicUrl));
+
+  // gzip/deflate request bodies are inflated by express.json (inflate: true).
+  app.use(express.json({ limit: config.http.jsonBodyLimit, strict: false, type: ['application/json', 'application/*+json'] }));
+
+  const auth = authRoutes(deps.ds);
+  app.use('/api/auth', auth);
+  app.use('/auth', auth); // seed 5's paths
+  app.use('/api/projects', projectEventRoutes(deps.ds));
+  app.use('/api/projects', projectRoutes(deps.ds));
+
+  app.use(notFoundHandler);
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,63 @@
+import type { Server } from 'node:http';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { DataSource } from 'typeorm';
+import { config } from '../config.ts';
+import { createDataSource } from '../db/data-source.ts';
+import { ApiKeyResolver } from '../domain/apiKeys.ts';
+import type { QueueName } from '../queues/contract.ts';
+import { producerConnection } from '../queues/connection.ts';
+import { createQueues, EventProducer } from '../queues/producer.ts';
+import { createApp } from './app.ts';
+import { createDispatcher, createHttpServer } from './server.ts';
+
+export interface Web {
+  server: Server;
+  ds: DataSource;
+  redis: Redis;
+  queues: Record<QueueName, Queue>;
+  producer: EventProducer;
+  keys: ApiKeyResolver;
+  close(): Promise<void>;
+}
+
+/** Assembles the web process: PostgreSQL, the producer side of the queues, Express and the lean ingest path. */
+export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }): Promise<Web> {
+  const ds = createDataSource({ url: urls.databaseUrl, poolSize: config.databasePoolSize, applicationName: 'faultline-web' });
+  await ds.initialize();
+  const redis = producerConnection(urls.redisUrl);
+  redis.on('error', () => undefined); // reconnects on its own; requests meanwhile answer 503
+  const queues = createQueues(redis, config.queuePrefix);
+  const producer = new EventProducer(redis, queues, {
+    windowMs: config.ingest.groupWindowMs,
+    maxItems: config.ingest.groupMaxEvents,
+    maxBytes: config.ingest.groupMaxBytes,
+    enqueueTimeoutMs: config.ingest.enqueueTimeoutMs,
+    maxQueueDepth: config.ingest.maxQueueDepth,
+  });
+  const keys = new ApiKeyResolver(ds, config.ingest.apiKeyCacheTtlMs);
+  const app = createApp({ ds, redis, queues });
+  const server = createHttpServer(createDispatcher(app, { keys, producer, limits: config.ingest }));
+
+  return {
+    server,
+    ds,
+    redis,
+    queues,
+    producer,
+    keys,
+    async close() {
+      if (server.listening) {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+      }
+      // Requests already accepted are waiting on their group commit: let them finish first.
+      await producer.close();
+      await Promise.all(Object.values(queues).map((q) => q.close()));
+      redis.disconnect();
+      await ds.destroy();
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Express } from 'express';
+import { pantiesIngestHandler, type IngestDeps } from './routes/events/ingest.ts';
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
+/**
+ * The hot ingest POSTs skip Express: on this hardware Express costs more per request
+ * than the whole PostgreSQL write path (../shared/STACK.md). Everything else goes to
+ * the Express app. Paths match with or without the trailing slash.
+ */
+export function createDispatcher(app: Express, ingest: IngestDeps): Handler {
+  const fast = new Map<string, Handler>([['/api/events', pantiesIngestHandler(ingest)]]);
+  return (req, res) => {
+    if (req.method === 'POST') {
+      const url = req.url ?? '';
+      const q = url.indexOf('?');
+      let path = q === -1 ? url : url.slice(0, q);
+      if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
+      const handler = fast.get(path);
+      if (handler) return handler(req, res);
+    }
+    return app(req, res);
+  };
+}
+
+export function createHttpServer(handler: Handler): Server {
+  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 300_000 }, handler);
+  server.headersTimeout = 66_000;
+  return server;
+}

@@ -1,0 +1,194 @@
+/**
+ * The one place that reads process.env. Everything else imports `config`.
+ *
+ * Values are parsed with zod (coerced, defaulted, cross-checked) into a frozen object.
+ * A bad value stops the process with a message naming the variable.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { z } from 'zod';
+
+const bytes = (def: string) =>
+  z
+    .string()
+    .default(def)
+    .transform((v, ctx) => {
+      const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(v.trim());
+      if (!m) {
+        ctx.addIssue({ code: 'custom', message: `expected a size like 512kb, 1mb or 1048576, got "${v}"` });
+        return z.NEVER;
+      }
+      const unit = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(m[2] ?? 'b').toLowerCase() as 'b'];
+      return Math.floor(Number(m[1]) * unit);
+    });
+
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .url()
+    .refine((u) => protocols.includes(new URL(u).protocol), { message: `must start with ${protocols.join(' or ')}//` });
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: int(3000, 1).refine((p) => p < 65536, 'must be below 65536'),
+  PUBLIC_URL: url(['http:', 'https:']).optional(),
+  TRUST_PROXY: z.string().default('loopback'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  DATA_DIR: z.string().default('./.data'),
+  DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+  DATABASE_POOL_SIZE: int(10, 1),
+  REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  QUEUE_PREFIX: z.string().regex(/^[\w{}:-]+$/, 'letters, digits, _ - : { } only').default('faultline'),
+
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  JWT_ACCESS_TOKEN_LIFETIME_MINUTES: int(60, 1),
+  JWT_REFRESH_TOKEN_LIFETIME_DAYS: int(7, 1),
+  DUMPS_DIR: z.string().optional(),
+
+  JSON_BODY_LIMIT: bytes('1mb'),
+  INGEST_MAX_EVENT_BYTES: bytes('1mb'),
+  INGEST_MAX_REQUEST_BYTES: bytes('10mb'),
+  INGEST_MAX_BATCH_EVENTS: int(1000, 1),
+  INGEST_GROUP_WINDOW_MS: z.coerce.number().min(0).max(1000).default(2),
+  INGEST_GROUP_MAX_EVENTS: int(500, 1),
+  INGEST_GROUP_MAX_BYTES: bytes('4mb'),
+  INGEST_ENQUEUE_TIMEOUT_MS: int(5000, 50),
+  INGEST_MAX_QUEUE_DEPTH: int(20000, 1),
+  API_KEY_CACHE_TTL_MS: int(5000, 0),
+
+  WORKER_CONCURRENCY: int(4, 1),
+  WORKER_STALLED_INTERVAL_MS: int(30000, 100),
+  WORKER_LOCK_DURATION_MS: int(30000, 100),
+  JOB_ATTEMPTS: int(12, 1),
+  JOB_BACKOFF_MS: int(1000, 10),
+
+  SHUTDOWN_TIMEOUT_MS: int(15000, 100),
+  LOCAL_PG_PORT: int(54329, 1),
+  LOCAL_REDIS_PORT: int(63799, 1),
+  LOCAL_PG_ENGINE: z.enum(['embedded', 'system']).default('embedded'),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export class ConfigError extends Error {}
+
+/** Dev-only secrets, generated once so restarts keep sessions and tokens valid. */
+export interface DevSecrets {
+  jwtSecret: string;
+  postgresPassword: string;
+}
+
+export function loadDevSecrets(dataDir: string): DevSecrets {
+  const file = path.join(dataDir, 'secrets.json');
+  if (existsSync(file)) {
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as Partial<DevSecrets>;
+    if (saved.jwtSecret && saved.postgresPassword) return saved as DevSecrets;
+  }
+  const secrets: DevSecrets = {
+    jwtSecret: randomBytes(48).toString('base64url'),
+    postgresPassword: randomBytes(24).toString('base64url'),
+  };
+  mkdirSync(dataDir, { recursive: true, mode: 0o755 });
+  writeFileSync(file, JSON.stringify(secrets, null, 2) + '\n', { mode: 0o600 });
+  return secrets;
+}
+
+export function loadConfig(source: NodeJS.ProcessEnv) {
+  // Empty strings mean "unset", as they do in most .env tooling.
+  const env = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+
+  let jwtSecret = e.JWT_SECRET;
+  if (!jwtSecret) {
+    if (e.NODE_ENV === 'production') throw new ConfigError('Invalid configuration:\n  JWT_SECRET: required when NODE_ENV=production (at least 32 characters)');
+    jwtSecret = loadDevSecrets(dataDir).jwtSecret;
+  }
+  if (e.INGEST_MAX_EVENT_BYTES > e.INGEST_MAX_REQUEST_BYTES) {
+    throw new ConfigError('Invalid configuration:\n  INGEST_MAX_EVENT_BYTES: must not exceed INGEST_MAX_REQUEST_BYTES');
+  }
+
+  return Object.freeze({
+    env: e.NODE_ENV,
+    isProduction: e.NODE_ENV === 'production',
+    http: { host: e.HOST, port: e.PORT, publicUrl: e.PUBLIC_URL, trustProxy: e.TRUST_PROXY, jsonBodyLimit: e.JSON_BODY_LIMIT },
+    logLevel: e.LOG_LEVEL,
+    dataDir,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    redisUrl: e.REDIS_URL,
+    queuePrefix: e.QUEUE_PREFIX,
+    jwt: {
+      secret: jwtSecret,
+      accessTtlSeconds: e.JWT_ACCESS_TOKEN_LIFETIME_MINUTES * 60,
+      refreshTtlSeconds: e.JWT_REFRESH_TOKEN_LIFETIME_DAYS * 86400,
+    },
+    dumpsDir: path.resolve(e.DUMPS_DIR ?? path.join(dataDir, 'dumps')),
+    ingest: {
+      maxEventBytes: e.INGEST_MAX_EVENT_BYTES,
+      maxRequestBytes: e.INGEST_MAX_REQUEST_BYTES,
+      maxBatchEvents: e.INGEST_MAX_BATCH_EVENTS,
+      groupWindowMs: e.INGEST_GROUP_WINDOW_MS,
+      groupMaxEvents: e.INGEST_GROUP_MAX_EVENTS,
+      groupMaxBytes: e.INGEST_GROUP_MAX_BYTES,
+      enqueueTimeoutMs: e.INGEST_ENQUEUE_TIMEOUT_MS,
+      maxQueueDepth: e.INGEST_MAX_QUEUE_DEPTH,
+      apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
+    },
+    worker: {
+      concurrency: e.WORKER_CONCURRENCY,
+      stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
+      lockDurationMs: e.WORKER_LOCK_DURATION_MS,
+      attempts: e.JOB_ATTEMPTS,
+      backoffMs: e.JOB_BACKOFF_MS,
+    },
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    local: { pgPort: e.LOCAL_PG_PORT, redisPort: e.LOCAL_REDIS_PORT, pgEngine: e.LOCAL_PG_ENGINE },
+  });
+}
+
+export type Config = ReturnType<typeof loadConfig>;
+
+function loadDotEnv(): void {
+  // A developer's ./.env, if any; real environment variables win over it.
+  if (process.env.NODE_ENV === 'test' || !existsSync('.env')) return;
+  process.loadEnvFile('.env');
+}
+
+function loadOrExit(): Config {
+  try {
+    loadDotEnv();
+    return loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\nSee .env.example for every variable and its default.\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+export const config: Config = loadOrExit();
+
+/** Processes that need these stop with a clear message when started without them. */
+export function requireUrl(name: 'DATABASE_URL' | 'REDIS_URL', value: string | undefined): string {
+  if (value) return value;
+  process.stderr.write(
+    `Invalid configuration:\n  ${name}: required for this process. Run \`npm start\` for a local stack, or set ${name} (see .env.example).\n`,
+  );
+  process.exit(1);
+}

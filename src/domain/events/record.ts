@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { LEVEL_NAMES, LEVELS, normalizeLevel } from '../levels.ts';
+
+export const EVENT_KINDS = ['error', 'log'] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+/**
+ * What every ingest path turns its payload into, and what an `events` job carries.
+ * Field names are the table's column names so the worker inserts without mapping.
+ * Everything here is already valid for the database: an accepted event must never
+ * fail its insert (that would poison a whole group-committed batch).
+ */
+export const EventRecordSchema = z.object({
+  project_id: z.number().int().positive(),
+  event_id: z.string().min(1).max(100),
+  kind: z.enum(EVENT_KINDS),
+  event_type: z.string().max(64).nullable(),
+  timestamp: z.iso.datetime(),
+  received_at: z.iso.datetime(),
+  level: z.enum(LEVELS),
+  message: z.string(),
+  exception_type: z.string().max(255).nullable(),
+  stacktrace: z.string().nullable(),
+  environment: z.string().max(100).nullable(),
+  service: z.string().max(200).nullable(),
+  user_ref: z.string().max(200).nullable(),
+  tags: z.record(z.string(), z.unknown()),
+  extra: z.record(z.string(), z.unknown()),
+  origin: z.string().max(16),
+});
+export type EventRecord = z.infer<typeof EventRecordSchema>;
+
+/** Server-assigned ids look like Sentry's: 32 lowercase hex characters. */
+export const newEventId = (): string => randomUUID().replaceAll('-', '');
+
+export const EventIdSchema = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+
+export const LevelSchema = z.string().transform((v, ctx) => {
+  const level = normalizeLevel(v);
+  if (!level) {
+    ctx.addIssue({ code: 'custom', message: `unknown level "${v}"; one of ${LEVEL_NAMES.join(', ')} (any case)` });
+    return z.NEVER;
+  }
+  return level;
+});
+
+const MIN_TS = Date.UTC(1970, 0, 1);
+const MAX_TS = Date.UTC(9999, 11, 31);
+
+/** Epoch seconds (float), epoch milliseconds, or an ISO 8601 string → ISO string. */
+export const TimestampSchema = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  let ms: number;
+  if (typeof v === 'number' || /^\d+(\.\d+)?$/.test(v.trim())) {
+    const n = Number(v);
+    // Seconds are what the seeds send; 1e11 s is the year 5138, so larger values are milliseconds.
+    ms = n > 1e11 ? n : n * 1000;
+  } else {
+    ms = Date.parse(v);
+  }
+  if (!Number.isFinite(ms) || ms < MIN_TS || ms > MAX_TS) {
+    ctx.addIssue({ code: 'custom', message: 'expected epoch seconds or an ISO 8601 date between 1970 and 9999' });
+    return z.NEVER;
+  }
+  return new Date(ms).toISOString();
+});
+
+/**
+ * PostgreSQL refuses NUL in text and jsonb, and lone UTF-16 surrogates in jsonb.
+ * Replace both rather than fail a batch in the worker.
+ */
+export function cleanText(s: string): string {
+  const wf = s.isWellFormed() ? s : s.toWellFormed();
+  return wf.includes('\u0000') ? wf.replaceAll('\u0000', '\uFFFD') : wf;
+}
+
+export function cleanJson(value: unknown): unknown {
+  if (typeof value === 'string') return cleanText(value);
+  if (Array.isArray(value)) return value.map(cleanJson);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[cleanText(k)] = cleanJson(v);
+    return out;
+  }
+  return value;
+}
+
+export function clip(s: string | null | undefined, max: number): string | null {
+  if (s === null || s === undefined) return null;
+  const c = cleanText(s);
+  return c.length > max ? c.slice(0, max) : c;
+}

@@ -1,0 +1,79 @@
+import { BaseEntity, Column, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColumn, type Relation } from 'typeorm';
+import { Project } from './Project.ts';
+import type { EventKind } from '../domain/events/record.ts';
+import type { Level } from '../domain/levels.ts';
+
+
+/**
+ * One table for error events and application logs: every seed's payload is normalized
+ * onto it (see src/domain/events/normalize.ts). Written by workers only, with
+ * `ON CONFLICT (project_id, event_id) DO NOTHING` so re-delivery never duplicates.
+ */
+@Entity({ name: 'events' })
+export class Event extends BaseEntity {
+  /** bigint: node-postgres returns it as a string; serializers turn it into a number. */
+  @PrimaryGeneratedColumn({ type: 'bigint' })
+  id: string;
+
+  @Column({ name: 'project_id', type: 'integer' })
+  projectId: number;
+
+  @ManyToOne(() => Project, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'project_id' })
+  project: Relation<Project>;
+
+  @Column({ name: 'event_id', type: 'varchar', length: 100 })
+  eventId: string;
+
+  @Column({ type: 'varchar', length: 8 })
+  kind: EventKind;
+
+  /** Seed 1's free-form `event_type` (e.g. "exception", "message"). */
+  @Column({ name: 'event_type', type: 'varchar', length: 64, nullable: true })
+  eventType: string | null;
+
+  @Column({ type: 'timestamptz' })
+  timestamp: Date;
+
+  @Column({ name: 'received_at', type: 'timestamptz' })
+  receivedAt: Date;
+
+  @Column({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+
+  @Column({ type: 'varchar', length: 10 })
+  level: Level;
+
+  @Column({ type: 'text', default: '' })
+  message: string;
+
+  @Column({ name: 'exception_type', type: 'varchar', length: 255, nullable: true })
+  exceptionType: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  stacktrace: string | null;
+
+  @Column({ type: 'varchar', length: 100, nullable: true })
+  environment: string | null;
+
+  /** Seed 1's service_name, seed 2's source. */
+  @Column({ type: 'varchar', length: 200, nullable: true })
+  service: string | null;
+
+  /** The client's own user id (seed 3's user_id). */
+  @Column({ name: 'user_ref', type: 'varchar', length: 200, nullable: true })
+  userRef: string | null;
+
+  @Column({ type: 'jsonb', default: {} })
+  tags: Record<string, unknown>;
+
+  @Column({ type: 'jsonb', default: {} })
+  extra: Record<string, unknown>;
+
+  @Column({ type: 'boolean', default: false })
+  archived: boolean;
+
+  /** Which door it came in by: panties, dataidea, logs, sentry, … */
+  @Column({ type: 'varchar', length: 16 })
+  origin: string;
+}

@@ -1,0 +1,39 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** One registry per process; /metrics serves it. */
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry, prefix: 'faultline_' });
+
+export const httpRequests = new Counter({
+  name: 'faultline_http_requests_total',
+  help: 'HTTP requests by method, route and status',
+  labelNames: ['method', 'route', 'status'] as const,
+  registers: [registry],
+});
+
+export const httpDuration = new Histogram({
+  name: 'faultline_http_request_duration_seconds',
+  help: 'HTTP request duration by method and route',
+  labelNames: ['method', 'route'] as const,
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  registers: [registry],
+});
+
+export const ingestedItems = new Counter({
+  name: 'faultline_ingest_accepted_total',
+  help: 'Items accepted (202) by the API, by kind',
+  labelNames: ['kind'] as const,
+  registers: [registry],
+});
+
+export const ingestRejected = new Counter({
+  name: 'faultline_ingest_rejected_total',
+  help: 'Ingest requests refused, by status code',
+  labelNames: ['kind', 'status'] as const,
+  registers: [registry],
+});
+
+export function observeHttp(method: string, route: string, status: number, startedNs: bigint): void {
+  httpRequests.inc({ method, route, status: String(status) });
+  httpDuration.observe({ method, route }, Number(process.hrtime.bigint() - startedNs) / 1e9);
+}

@@ -1,0 +1,4 @@
+import { Initial1763900000000 } from './1763900000000-Initial.ts';
+
+/** Listed explicitly (not globbed) so the same list works from TypeScript and from dist/. */
+export const migrations = [Initial1763900000000];

@@ -1,0 +1,40 @@
+/**
+ * The queue contract: every queue, job name and payload schema lives here, and both
+ * producers (src/api) and consumers (src/workers) import it. Payload fields are
+ * stored data — add new ones as optional, never rename a job in place.
+ */
+import type { DefaultJobOptions } from 'bullmq';
+import { z } from 'zod';
+import { config } from '../config.ts';
+import { EventRecordSchema } from '../domain/events/record.ts';
+
+export const QUEUE_NAMES = ['events'] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+
+/** Job name → its queue and payload. A job carries a group of items: one job, one multi-row insert. */
+export const JOBS = {
+  'store-events': {
+    queue: 'events',
+    payload: z.object({ items: z.array(EventRecordSchema).min(1) }),
+  },
+} as const satisfies Record<string, { queue: QueueName; payload: z.ZodType }>;
+
+export type JobName = keyof typeof JOBS;
+export type JobPayload<N extends JobName> = z.infer<(typeof JOBS)[N]['payload']>;
+
+export function jobsOf(queue: QueueName): JobName[] {
+  return (Object.keys(JOBS) as JobName[]).filter((n) => JOBS[n].queue === queue);
+}
+
+/**
+ * Retry policy, set once per queue. Failed jobs are kept (removeOnFail: false) so they
+ * stay visible and re-runnable; completed ones are trimmed.
+ */
+export const QUEUE_JOB_DEFAULTS: Record<QueueName, DefaultJobOptions> = {
+  events: {
+    attempts: config.worker.attempts,
+    backoff: { type: 'exponential', delay: config.worker.backoffMs },
+    removeOnComplete: { age: 3600, count: 1000 },
+    removeOnFail: false,
+  },
+};

@@ -1,0 +1,29 @@
+import { config, requireUrl } from './config.ts';
+import { createDataSource } from './db/data-source.ts';
+import { handleShutdown } from './lifecycle.ts';
+import { logger } from './logger.ts';
+import { waitReady, workerConnection } from './queues/connection.ts';
+import { startWorkers } from './workers/index.ts';
+
+/** `npm run worker`: every queue consumer. Stateless; run as many as you like. */
+const ds = createDataSource({
+  url: requireUrl('DATABASE_URL', config.databaseUrl),
+  poolSize: config.databasePoolSize,
+  applicationName: 'faultline-worker',
+});
+await ds.initialize();
+const redis = workerConnection(requireUrl('REDIS_URL', config.redisUrl));
+redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+await waitReady(redis);
+const workers = startWorkers(redis, ds, logger);
+logger.info({ queues: workers.map((w) => w.name), concurrency: config.worker.concurrency }, 'workers started');
+
+handleShutdown(
+  [
+    // close() waits for in-flight jobs to finish; nothing new is taken meanwhile.
+    ['workers', () => Promise.all(workers.map((w) => w.close()))],
+    ['redis', () => redis.quit()],
+    ['database', () => ds.destroy()],
+  ],
+  config.shutdownTimeoutMs,
+);

@@ -1,0 +1,65 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { DataSource } from 'typeorm';
+import { existingProjects, insertEvents } from '../domain/events/store.ts';
+import type { EventRecord } from '../domain/events/record.ts';
+import type { Logger } from '../logger.ts';
+import { JOBS, type JobPayload } from '../queues/contract.ts';
+
+const isDataError = (err: unknown) => /^22/.test((err as { code?: string }).code ?? '');
+const isForeignKeyError = (err: unknown) => (err as { code?: string }).code === '23503';
+
+/**
+ * `store-events`: one job = one group of events = one multi-row insert, idempotent on
+ * (project_id, event_id). Throwing retries the job with backoff.
+ */
+export function storeEventsProcessor(ds: DataSource, log: Logger) {
+  return async (job: Job): Promise<{ inserted: number; duplicates: number }> => {
+    const parsed = JOBS['store-events'].payload.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`invalid store-events payload: ${parsed.error.message.slice(0, 500)}`);
+    let items: EventRecord[] = parsed.data.items;
+
+    let inserted: number;
+    try {
+      inserted = await insertEvents(ds, items);
+    } catch (err) {
+      if (isForeignKeyError(err)) {
+        // The project was deleted while its events waited: they go with it.
+        const alive = await existingProjects(ds, [...new Set(items.map((i) => i.project_id))]);
+        const dropped = items.length;
+        items = items.filter((i) => alive.has(i.project_id));
+        log.warn({ jobId: job.id, dropped: dropped - items.length }, 'events of deleted projects dropped');
+        inserted = await insertEvents(ds, items);
+      } else if (isDataError(err)) {
+        inserted = await insertOneByOne(ds, items, job, log);
+      } else {
+        throw err; // connection trouble and the like: retry with backoff
+      }
+    }
+    return { inserted, duplicates: items.length - inserted };
+  };
+}
+
+/**
+ * Normalization should make every accepted record insertable; if one still is not,
+ * store the others and fail the job *unrecoverably* so it stays in the failed set with
+ * its data, visible and re-runnable once fixed (re-running skips the rows already in).
+ */
+async function insertOneByOne(ds: DataSource, items: EventRecord[], job: Job, log: Logger): Promise<number> {
+  let inserted = 0;
+  const rejected: Array<{ event_id: string; error: string }> = [];
+  for (const item of items) {
+    try {
+      inserted += await insertEvents(ds, [item]);
+    } catch (err) {
+      if (!isDataError(err)) throw err;
+      rejected.push({ event_id: item.event_id, error: (err as Error).message });
+    }
+  }
+  if (rejected.length) {
+    log.error({ jobId: job.id, rejected }, 'events the database refused');
+    throw new UnrecoverableError(`database refused ${rejected.length} event(s): ${JSON.stringify(rejected).slice(0, 1000)}`);
+  }
+  return inserted;
+}
+
+export type StoreEventsPayload = JobPayload<'store-events'>;
