@@ -6,7 +6,8 @@ import { config } from '../config.ts';
 import { createDataSource } from '../db/data-source.ts';
 import { ApiKeyResolver } from '../domain/apiKeys.ts';
 import type { QueueName } from '../queues/contract.ts';
-import { producerConnection } from '../queues/connection.ts';
+import { producerConnection, waitReady } from '../queues/connection.ts';
+import { logger } from '../logger.ts';
 import { createQueues, EventProducer } from '../queues/producer.ts';
 import { createApp } from './app.ts';
 import { createDispatcher, createHttpServer } from './server.ts';
@@ -26,7 +27,9 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }):
   const ds = createDataSource({ url: urls.databaseUrl, poolSize: config.databasePoolSize, applicationName: 'faultline-web' });
   await ds.initialize();
   const redis = producerConnection(urls.redisUrl);
-  redis.on('error', () => undefined); // reconnects on its own; requests meanwhile answer 503
+  redis.on('error', () => undefined); // reconnects on its own; ingest answers 503 meanwhile
+  // Give Redis a moment at startup, but serve (reads, docs, /readyz) even if it is away.
+  await waitReady(redis, 5000).catch(() => logger.warn('Redis not reachable yet; ingestion answers 503 until it is'));
   const queues = createQueues(redis, config.queuePrefix);
   const producer = new EventProducer(redis, queues, {
     windowMs: config.ingest.groupWindowMs,

@@ -1,0 +1,73 @@
+/**
+ * Invariant 2 (exactly-once effect): jobs are at-least-once, writes are idempotent.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Job } from 'bullmq';
+import { pantiesToRecord, PantiesEventSchema } from '../src/domain/events/panties.ts';
+import { logger } from '../src/logger.ts';
+import { storeEventsProcessor } from '../src/workers/storeEvents.ts';
+import { countEvents, eventually, startWeb, startWorker } from './helpers/stack.ts';
+import { createUser, pantiesEvent } from './helpers/factories.ts';
+
+let stack: Awaited<ReturnType<typeof startWeb>>;
+
+beforeAll(async () => {
+  stack = await startWeb();
+});
+afterAll(async () => {
+  await stack.web.close();
+});
+
+const record = (projectId: number, fields: Record<string, unknown>) =>
+  pantiesToRecord(PantiesEventSchema.parse(pantiesEvent(fields)), projectId, new Date().toISOString());
+
+describe('idempotent storage', () => {
+  it('the same client event_id sent twice is stored once', async () => {
+    const u = await createUser(stack.web.ds);
+    const worker = await startWorker();
+    try {
+      for (let i = 0; i < 2; i++) {
+        const res = await stack.http.post('/api/events/').set('Authorization', `Bearer ${u.apiKey}`).send(pantiesEvent({ event_id: 'retry-me' }));
+        expect(res.status).toBe(202);
+      }
+      await eventually(async () => (await stack.web.queues.events.getJobCounts('completed')).completed >= 2);
+      expect(await countEvents(stack.web.ds, u.personal.id)).toBe(1);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('a re-delivered job inserts nothing the second time', async () => {
+    const u = await createUser(stack.web.ds);
+    const items = [record(u.personal.id, { event_id: 'r1' }), record(u.personal.id, { event_id: 'r2' })];
+    const process = storeEventsProcessor(stack.web.ds, logger);
+    const job = { id: 'x', data: { items } } as unknown as Job;
+    expect(await process(job)).toEqual({ inserted: 2, duplicates: 0 });
+    expect(await process(job)).toEqual({ inserted: 0, duplicates: 2 });
+    expect(await countEvents(stack.web.ds, u.personal.id)).toBe(2);
+  });
+
+  it('the same event_id in two projects is two events', async () => {
+    const a = await createUser(stack.web.ds);
+    const b = await createUser(stack.web.ds);
+    const process = storeEventsProcessor(stack.web.ds, logger);
+    const job = { id: 'y', data: { items: [record(a.personal.id, { event_id: 'shared' }), record(b.personal.id, { event_id: 'shared' })] } } as unknown as Job;
+    expect(await process(job)).toEqual({ inserted: 2, duplicates: 0 });
+  });
+
+  it('events of a project deleted while they waited are dropped, not retried forever', async () => {
+    const u = await createUser(stack.web.ds);
+    const other = await createUser(stack.web.ds);
+    const items = [record(u.personal.id, { event_id: 'gone' }), record(other.personal.id, { event_id: 'kept' })];
+    await stack.web.ds.query('DELETE FROM projects WHERE id = $1', [u.personal.id]);
+    const out = await storeEventsProcessor(stack.web.ds, logger)({ id: 'z', data: { items } } as unknown as Job);
+    expect(out).toEqual({ inserted: 1, duplicates: 0 });
+    expect(await countEvents(stack.web.ds, other.personal.id)).toBe(1);
+  });
+
+  it('a payload that does not match the contract fails without retries', async () => {
+    const run = storeEventsProcessor(stack.web.ds, logger)({ id: 'bad', data: { items: [{ nope: true }] } } as unknown as Job);
+    await expect(run).rejects.toThrow(/invalid store-events payload/);
+    await expect(run).rejects.toHaveProperty('name', 'UnrecoverableError');
+  });
+});

@@ -1,0 +1,50 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, loadConfig } from '../src/config.ts';
+
+const base = { NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(32), DATA_DIR: process.env.DATA_DIR };
+
+describe('config', () => {
+  it('has defaults for everything but secrets', () => {
+    const c = loadConfig(base);
+    expect(c.http.port).toBe(3000);
+    expect(c.ingest.maxEventBytes).toBe(1024 * 1024);
+    expect(c.ingest.maxRequestBytes).toBe(10 * 1024 * 1024);
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('parses sizes and numbers', () => {
+    const c = loadConfig({ ...base, PORT: '8080', INGEST_MAX_EVENT_BYTES: '512kb', INGEST_MAX_REQUEST_BYTES: '2mb' });
+    expect(c.http.port).toBe(8080);
+    expect(c.ingest.maxEventBytes).toBe(512 * 1024);
+    expect(c.ingest.maxRequestBytes).toBe(2 * 1024 * 1024);
+  });
+
+  it.each([
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['DATABASE_URL', 'mysql://localhost/db'],
+    ['REDIS_URL', 'localhost:6379'],
+    ['INGEST_MAX_EVENT_BYTES', 'a lot'],
+    ['LOG_LEVEL', 'chatty'],
+    ['JWT_SECRET', 'short'],
+  ])('a bad %s stops startup with a message naming it', (name, value) => {
+    expect(() => loadConfig({ ...base, [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...base, [name]: value })).toThrow(new RegExp(`\\b${name}\\b`));
+  });
+
+  it('production requires JWT_SECRET', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', DATA_DIR: base.DATA_DIR })).toThrow(/JWT_SECRET/);
+  });
+
+  it('development generates a secret once and keeps it across restarts', () => {
+    const dir = `${process.env.TEST_TMP_DIR}/dev-secrets-${Date.now()}`;
+    const a = loadConfig({ NODE_ENV: 'development', DATA_DIR: dir });
+    const b = loadConfig({ NODE_ENV: 'development', DATA_DIR: dir });
+    expect(a.jwt.secret.length).toBeGreaterThanOrEqual(32);
+    expect(b.jwt.secret).toBe(a.jwt.secret);
+  });
+
+  it('an event limit above the request limit is refused', () => {
+    expect(() => loadConfig({ ...base, INGEST_MAX_EVENT_BYTES: '20mb' })).toThrow(/INGEST_MAX_EVENT_BYTES/);
+  });
+});
