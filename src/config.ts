@@ -52,18 +52,34 @@ const EnvSchema = z.object({
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   JWT_ACCESS_TOKEN_LIFETIME_MINUTES: int(60, 1),
   JWT_REFRESH_TOKEN_LIFETIME_DAYS: int(7, 1),
+  ARGON2_MEMORY_KIB: int(65536, 1024),
+  ARGON2_TIME_COST: int(3, 1),
+  MACHINE_TOKEN_LIFETIME_MINUTES: int(5, 1),
+  MACHINE_CLIENT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  MACHINE_PROJECT: z.coerce.number().int().positive().optional(),
+  CORS_ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((o) => o.trim().replace(/\/$/, '')).filter(Boolean)),
+  AUTH_RATE_LIMIT_WINDOW_SECONDS: int(900, 1),
+  AUTH_RATE_LIMIT_PER_IP: int(100, 1),
+  AUTH_RATE_LIMIT_PER_ACCOUNT: int(10, 1),
   DUMPS_DIR: z.string().optional(),
 
   JSON_BODY_LIMIT: bytes('1mb'),
   INGEST_MAX_EVENT_BYTES: bytes('1mb'),
   INGEST_MAX_REQUEST_BYTES: bytes('10mb'),
   INGEST_MAX_BATCH_EVENTS: int(1000, 1),
+  LLM_LOG_MAX_TEXT_BYTES: bytes('1mb'),
   INGEST_GROUP_WINDOW_MS: z.coerce.number().min(0).max(1000).default(2),
   INGEST_GROUP_MAX_EVENTS: int(500, 1),
   INGEST_GROUP_MAX_BYTES: bytes('4mb'),
   INGEST_ENQUEUE_TIMEOUT_MS: int(5000, 50),
   INGEST_MAX_QUEUE_DEPTH: int(20000, 1),
   API_KEY_CACHE_TTL_MS: int(5000, 0),
+
+  LIVE_MAX_BUFFERED_BYTES: bytes('1mb'),
+  LIVE_PING_INTERVAL_MS: int(30000, 100),
 
   WORKER_CONCURRENCY: int(4, 1),
   WORKER_STALLED_INTERVAL_MS: int(30000, 100),
@@ -118,6 +134,9 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
     if (e.NODE_ENV === 'production') throw new ConfigError('Invalid configuration:\n  JWT_SECRET: required when NODE_ENV=production (at least 32 characters)');
     jwtSecret = loadDevSecrets(dataDir).jwtSecret;
   }
+  if (Boolean(e.MACHINE_CLIENT_SECRET) !== Boolean(e.MACHINE_PROJECT)) {
+    throw new ConfigError('Invalid configuration:\n  MACHINE_CLIENT_SECRET: set together with MACHINE_PROJECT (the project its uploads go to), or neither');
+  }
   if (e.INGEST_MAX_EVENT_BYTES > e.INGEST_MAX_REQUEST_BYTES) {
     throw new ConfigError('Invalid configuration:\n  INGEST_MAX_EVENT_BYTES: must not exceed INGEST_MAX_REQUEST_BYTES');
   }
@@ -136,6 +155,16 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       secret: jwtSecret,
       accessTtlSeconds: e.JWT_ACCESS_TOKEN_LIFETIME_MINUTES * 60,
       refreshTtlSeconds: e.JWT_REFRESH_TOKEN_LIFETIME_DAYS * 86400,
+      machineTtlSeconds: e.MACHINE_TOKEN_LIFETIME_MINUTES * 60,
+    },
+    /** Seed 4's global machine secret: when both are set, it trades for an upload-only token to that project. */
+    machineClient: e.MACHINE_CLIENT_SECRET && e.MACHINE_PROJECT ? { secret: e.MACHINE_CLIENT_SECRET, projectId: e.MACHINE_PROJECT } : null,
+    corsOrigins: e.CORS_ALLOWED_ORIGINS,
+    argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST },
+    authRateLimit: {
+      windowSeconds: e.AUTH_RATE_LIMIT_WINDOW_SECONDS,
+      perIp: e.AUTH_RATE_LIMIT_PER_IP,
+      perAccount: e.AUTH_RATE_LIMIT_PER_ACCOUNT,
     },
     dumpsDir: path.resolve(e.DUMPS_DIR ?? path.join(dataDir, 'dumps')),
     ingest: {
@@ -149,6 +178,10 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       maxQueueDepth: e.INGEST_MAX_QUEUE_DEPTH,
       apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
     },
+    /** Seed 3's LLM logs: prompts and responses may be large; each may be up to this many bytes. */
+    llmLogs: { maxTextBytes: e.LLM_LOG_MAX_TEXT_BYTES },
+    /** WebSocket live tail: a client whose unsent backlog passes maxBufferedBytes is disconnected. */
+    live: { maxBufferedBytes: e.LIVE_MAX_BUFFERED_BYTES, pingIntervalMs: e.LIVE_PING_INTERVAL_MS },
     worker: {
       concurrency: e.WORKER_CONCURRENCY,
       stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,

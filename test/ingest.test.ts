@@ -22,7 +22,7 @@ const totalJobs = async () => Object.values(await waitingJobs()).reduce((a, b) =
 
 describe('POST /api/events/ (seed 1)', () => {
   it('accepts the seed README event, stores it, and reads it back with seed 1 field names', async () => {
-    const sent = pantiesEvent({ event_id: `readme-${Date.now()}` });
+    const sent = pantiesEvent({ event_id: `readme-${Date.now()}` }) as { event_id: string; stacktrace: string };
     const res = await stack.http.post('/api/events/').set('Authorization', `Bearer ${alice.apiKey}`).send(sent);
     expect(res.status).toBe(202);
     expect(res.body).toEqual({ event_id: sent.event_id });
@@ -176,7 +176,7 @@ describe('bad input changes nothing', () => {
       body: bomb,
     });
     expect(res.status).toBe(413);
-    expect((await res.json()).code).toBe('payload_too_large');
+    expect(((await res.json()) as { code: string }).code).toBe('payload_too_large');
   });
 
   it('an unsupported Content-Encoding is 415', async () => {

@@ -51,7 +51,9 @@ describe('GET /api/projects/{id}/events/', () => {
     const seen: string[] = [];
     let url: string | null = `/api/projects/${owner.personal.id}/events/?page_size=6&cursor=`;
     while (url) {
-      const res = await stack.http.get(url).set('Authorization', `Bearer ${owner.access}`);
+      const res: { status: number; body: { results: Array<{ event_id: string }>; next: string | null } } = await stack.http
+        .get(url)
+        .set('Authorization', `Bearer ${owner.access}`);
       expect(res.status).toBe(200);
       seen.push(...res.body.results.map((e: { event_id: string }) => e.event_id));
       url = res.body.next ? new URL(res.body.next).pathname + new URL(res.body.next).search : null;

@@ -1,10 +1,14 @@
+import cors from 'cors';
 import express, { type Express } from 'express';
+import helmet from 'helmet';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { pinoHttp } from 'pino-http';
 import type { DataSource } from 'typeorm';
 import { adminPlaceholder } from '../admin/placeholder.ts';
 import { config } from '../config.ts';
+import type { ApiKeyResolver } from '../domain/apiKeys.ts';
+import { AuthRateLimiter } from '../domain/accounts/rateLimit.ts';
 import { logger } from '../logger.ts';
 import { observeHttp } from '../metrics.ts';
 import type { QueueName } from '../queues/contract.ts';
@@ -14,11 +18,15 @@ import { projectEventRoutes } from './routes/events/read.ts';
 import { docsRoutes } from './routes/ops/docs.ts';
 import { opsRoutes } from './routes/ops/ops.ts';
 import { projectRoutes } from './routes/projects/projects.ts';
+import { apiKeyRoutes } from './routes/apikeys/apikeys.ts';
+import { profileRoutes } from './routes/profile/profile.ts';
+import { userRoutes } from './routes/users/users.ts';
 
 export interface AppDeps {
   ds: DataSource;
   redis: Redis;
   queues: Record<QueueName, Queue>;
+  keys: ApiKeyResolver;
 }
 
 /** Everything except the hot ingest POSTs, which src/api/server.ts answers before Express. */
@@ -48,6 +56,10 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
 
+  app.use(helmet({ contentSecurityPolicy: { directives: { 'upgrade-insecure-requests': null } }, strictTransportSecurity: config.isProduction }));
+  // Seed 3's CORS_ALLOWED_ORIGINS: browsers from these origins may call the API with credentials.
+  app.use(cors({ origin: config.corsOrigins, credentials: true, maxAge: 600 }));
+
   app.use('/admin', adminPlaceholder()); // before body parsers, as AdminJS will need
   app.use(opsRoutes(deps));
   app.use(docsRoutes(config.http.publicUrl));
@@ -55,9 +67,13 @@ export function createApp(deps: AppDeps): Express {
   // gzip/deflate request bodies are inflated by express.json (inflate: true).
   app.use(express.json({ limit: config.http.jsonBodyLimit, strict: false, type: ['application/json', 'application/*+json'] }));
 
-  const auth = authRoutes(deps.ds);
+  const limiter = new AuthRateLimiter(deps.redis, { ...config.authRateLimit, keyPrefix: config.queuePrefix });
+  const auth = authRoutes({ ds: deps.ds, keys: deps.keys, limiter });
   app.use('/api/auth', auth);
   app.use('/auth', auth); // seed 5's paths
+  app.use('/api/user', profileRoutes(deps.ds));
+  app.use('/api/users', userRoutes(deps.ds));
+  app.use('/api/apikeys', apiKeyRoutes(deps.ds, deps.keys));
   app.use('/api/projects', projectEventRoutes(deps.ds));
   app.use('/api/projects', projectRoutes(deps.ds));
 

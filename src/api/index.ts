@@ -39,7 +39,7 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }):
     maxQueueDepth: config.ingest.maxQueueDepth,
   });
   const keys = new ApiKeyResolver(ds, config.ingest.apiKeyCacheTtlMs);
-  const app = createApp({ ds, redis, queues });
+  const app = createApp({ ds, redis, queues, keys });
   const server = createHttpServer(createDispatcher(app, { keys, producer, limits: config.ingest }));
 
   return {

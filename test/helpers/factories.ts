@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { issueTokenPair } from '../../src/domain/accounts/tokens.ts';
+import { startSession } from '../../src/domain/accounts/sessions.ts';
 import { registerUser } from '../../src/domain/accounts/users.ts';
 import { createProject } from '../../src/domain/projects/projects.ts';
 import type { Project } from '../../src/entities/Project.ts';
@@ -20,14 +20,14 @@ export interface TestUser {
 /** A registered user with their personal project, its ingest key, and a token pair. */
 export async function createUser(ds: DataSource, opts: { email?: string; isStaff?: boolean } = {}): Promise<TestUser> {
   const { user, project, secret } = await registerUser(ds, { email: opts.email ?? uniqueEmail(), password: PASSWORD, isStaff: opts.isStaff });
-  return { user, personal: project, apiKey: secret, ...(await issueTokenPair(user.id)) };
+  return { user, personal: project, apiKey: secret, ...(await startSession(ds, user.id)) };
 }
 
 export async function createProjectWithKey(ds: DataSource, owner: User, name = 'Project') {
   return ds.transaction((em) => createProject(em, { ownerId: owner.id, name }));
 }
 
-export function pantiesEvent(overrides: Record<string, unknown> = {}) {
+export function pantiesEvent(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     event_type: 'exception',
     exception_type: 'ValueError',

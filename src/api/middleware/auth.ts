@@ -1,8 +1,8 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { DataSource } from 'typeorm';
-import { verifyToken } from '../../domain/accounts/tokens.ts';
+import { tokenType, verifyAccessToken } from '../../domain/accounts/tokens.ts';
 import { activeUser } from '../../domain/accounts/users.ts';
-import { unauthorized } from '../../domain/errors.ts';
+import { forbidden, unauthorized } from '../../domain/errors.ts';
 import type { User } from '../../entities/User.ts';
 
 declare global {
@@ -20,14 +20,36 @@ export function bearerToken(header: string | undefined): string | null {
   return m ? m[1] : null;
 }
 
+/** The user behind a request's access token: 401 without one, 403 for a machine token. */
+export async function userFromRequest(ds: DataSource, req: Request): Promise<User> {
+  const token = bearerToken(req.headers.authorization);
+  if (!token) throw unauthorized('Authentication required', 'authentication_required', 'Valid JWT token must be provided');
+  let claims;
+  try {
+    claims = await verifyAccessToken(token);
+  } catch (err) {
+    // A valid machine token is a real credential, only not for this: 403, not 401.
+    if ((await tokenType(token)) === 'machine') throw forbidden('A machine token can only upload dumps', 'machine_token_not_allowed');
+    throw err;
+  }
+  const user = await activeUser(ds, claims.userId);
+  if (!user) throw unauthorized('User is inactive or deleted', 'user_inactive');
+  return user;
+}
+
 /** Requires a valid access token for an active user; sets req.user. */
 export function requireUser(ds: DataSource) {
   return async (req: Request, _res: Response, next: NextFunction) => {
-    const token = bearerToken(req.headers.authorization);
-    if (!token) throw unauthorized('Authentication required', 'authentication_required', 'Valid JWT token must be provided');
-    const claims = await verifyToken(token, 'access');
-    const user = await activeUser(ds, claims.userId);
-    if (!user) throw unauthorized('User is inactive or deleted', 'user_inactive');
+    req.user = await userFromRequest(ds, req);
+    next();
+  };
+}
+
+/** Seed 4's admin-only endpoints: staff users. */
+export function requireStaff(ds: DataSource) {
+  return async (req: Request, _res: Response, next: NextFunction) => {
+    const user = await userFromRequest(ds, req);
+    if (!user.isStaff) throw forbidden('Staff only', 'staff_only');
     req.user = user;
     next();
   };

@@ -1,7 +1,12 @@
 import argon2 from 'argon2';
+import { config } from '../../config.ts';
 
-/** argon2id with the library's defaults (m=64 MiB, t=3, p=4), as OWASP recommends. */
-export const hashPassword = (plain: string): Promise<string> => argon2.hash(plain, { type: argon2.argon2id });
+/**
+ * argon2id; defaults m=64 MiB, t=3 (OWASP's recommendation). The parameters are stored
+ * in each hash, so changing them later still verifies old hashes.
+ */
+export const hashPassword = (plain: string): Promise<string> =>
+  argon2.hash(plain, { type: argon2.argon2id, memoryCost: config.argon2.memoryCost, timeCost: config.argon2.timeCost });
 
 export async function verifyPassword(hash: string, plain: string): Promise<boolean> {
   try {

@@ -1,47 +1,87 @@
 import { randomUUID } from 'node:crypto';
-import { errors, jwtVerify, SignJWT } from 'jose';
+import { errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import { config } from '../../config.ts';
 import { unauthorized } from '../errors.ts';
 
-export type TokenType = 'access' | 'refresh';
+/**
+ * Three kinds of JWT, all HS256 with JWT_SECRET, told apart by the `typ` claim so one
+ * can never stand in for another: user access tokens, user refresh tokens (tracked in
+ * refresh_tokens for rotation), and seed 4's short-lived machine tokens (upload only).
+ */
+export type TokenType = 'access' | 'refresh' | 'machine';
 
 const ALG = 'HS256';
-const key = new TextEncoder().encode(config.jwt.secret);
 const ISSUER = 'faultline';
+const key = new TextEncoder().encode(config.jwt.secret);
 
-export interface TokenClaims {
-  userId: number;
-  type: TokenType;
-  jti: string;
-  exp: number;
-}
-
-export async function signToken(userId: number, type: TokenType): Promise<string> {
-  const ttl = type === 'access' ? config.jwt.accessTtlSeconds : config.jwt.refreshTtlSeconds;
-  return new SignJWT({ typ: type })
+function sign(claims: JWTPayload, subject: string, ttlSeconds: number, jti: string = randomUUID()): Promise<string> {
+  return new SignJWT(claims)
     .setProtectedHeader({ alg: ALG, typ: 'JWT' })
-    .setSubject(String(userId))
+    .setSubject(subject)
     .setIssuer(ISSUER)
-    .setJti(randomUUID())
+    .setJti(jti)
     .setIssuedAt()
-    .setExpirationTime(`${ttl}s`)
+    .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
     .sign(key);
 }
 
 /** Only HS256 is accepted: `alg: none`, other algorithms, tampered or expired tokens are 401. */
-export async function verifyToken(token: string, type: TokenType): Promise<TokenClaims> {
+async function verify(token: string, type: TokenType, opts: { allowExpired?: boolean } = {}): Promise<JWTPayload> {
   try {
-    const { payload } = await jwtVerify(token, key, { algorithms: [ALG], issuer: ISSUER });
-    const userId = Number(payload.sub);
-    if (payload.typ !== type || !Number.isInteger(userId) || !payload.jti || !payload.exp) throw new Error('wrong token type');
-    return { userId, type, jti: payload.jti, exp: payload.exp };
+    const { payload } = await jwtVerify(token, key, {
+      algorithms: [ALG],
+      issuer: ISSUER,
+      // Logout of an expired session is still a logout.
+      currentDate: opts.allowExpired ? new Date(0) : undefined,
+    });
+    if (payload.typ !== type || !payload.jti || !payload.exp) throw new Error('wrong token type');
+    return payload;
   } catch (err) {
     const expired = err instanceof errors.JWTExpired;
     throw unauthorized(expired ? 'Token has expired' : 'Token is invalid', expired ? 'token_expired' : 'token_invalid');
   }
 }
 
-export async function issueTokenPair(userId: number) {
-  const [access, refresh] = await Promise.all([signToken(userId, 'access'), signToken(userId, 'refresh')]);
-  return { access, refresh };
+export interface UserClaims {
+  userId: number;
+  jti: string;
+  exp: number;
+}
+
+function userClaims(p: JWTPayload): UserClaims {
+  const userId = Number(p.sub);
+  if (!Number.isSafeInteger(userId)) throw unauthorized('Token is invalid', 'token_invalid');
+  return { userId, jti: p.jti!, exp: p.exp! };
+}
+
+export const signAccessToken = (userId: number) => sign({ typ: 'access' }, String(userId), config.jwt.accessTtlSeconds);
+export const signRefreshToken = (userId: number, jti: string) => sign({ typ: 'refresh' }, String(userId), config.jwt.refreshTtlSeconds, jti);
+
+export const verifyAccessToken = async (token: string) => userClaims(await verify(token, 'access'));
+export const verifyRefreshToken = async (token: string, opts?: { allowExpired?: boolean }) => userClaims(await verify(token, 'refresh', opts));
+
+export interface MachineClaims {
+  projectId: number;
+  /** The API key it was traded for; null for the global MACHINE_CLIENT_SECRET. */
+  keyId: number | null;
+}
+
+export const signMachineToken = (m: MachineClaims) =>
+  sign({ typ: 'machine', pid: m.projectId, kid: m.keyId }, `project:${m.projectId}`, config.jwt.machineTtlSeconds);
+
+export async function verifyMachineToken(token: string): Promise<MachineClaims> {
+  const p = await verify(token, 'machine');
+  const projectId = Number(p.pid);
+  if (!Number.isSafeInteger(projectId)) throw unauthorized('Token is invalid', 'token_invalid');
+  return { projectId, keyId: typeof p.kid === 'number' ? p.kid : null };
+}
+
+/** The `typ` of a token that verifies, without trusting anything else in it; null when it does not verify. */
+export async function tokenType(token: string): Promise<TokenType | null> {
+  try {
+    const { payload } = await jwtVerify(token, key, { algorithms: [ALG], issuer: ISSUER });
+    return (payload.typ as TokenType) ?? null;
+  } catch {
+    return null;
+  }
 }

@@ -1,9 +1,10 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { User } from '../../entities/User.ts';
-import { conflict, unauthorized } from '../errors.ts';
-import { createProject, type CreatedKey } from '../projects/projects.ts';
 import type { Project } from '../../entities/Project.ts';
+import { User } from '../../entities/User.ts';
+import { badRequest, conflict, notFound, unauthorized } from '../errors.ts';
+import { createProject, type CreatedKey } from '../projects/projects.ts';
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.ts';
+import { endAllSessions } from './sessions.ts';
 
 export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
 
@@ -13,9 +14,11 @@ export interface NewUser {
   firstName?: string;
   lastName?: string;
   isStaff?: boolean;
+  isActive?: boolean;
 }
 
 const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === '23505';
+const emailTaken = () => conflict('A user with this email already exists', 'email_taken', { email: ['already registered'] });
 
 /** A user and their personal project (with its first ingest key), in one transaction. */
 export async function registerUser(ds: DataSource, input: NewUser): Promise<{ user: User; project: Project } & CreatedKey> {
@@ -29,7 +32,7 @@ export async function registerUser(ds: DataSource, input: NewUser): Promise<{ us
         firstName: input.firstName ?? '',
         lastName: input.lastName ?? '',
         isStaff: input.isStaff ?? false,
-        isActive: true,
+        isActive: input.isActive ?? true,
       });
       await em.save(user);
       const local = email.split('@')[0];
@@ -37,19 +40,19 @@ export async function registerUser(ds: DataSource, input: NewUser): Promise<{ us
       return { user, ...created };
     });
   } catch (err) {
-    if (isUniqueViolation(err)) throw conflict('A user with this email already exists', 'email_taken', { email: ['already registered'] });
+    if (isUniqueViolation(err)) throw emailTaken();
     throw err;
   }
 }
 
+async function withHash(ds: DataSource | EntityManager, where: { email: string } | { id: number }): Promise<User | null> {
+  const qb = ds.getRepository(User).createQueryBuilder('u').addSelect('u.passwordHash');
+  return 'email' in where ? qb.where('u.email = :email', where).getOne() : qb.where('u.id = :id', where).getOne();
+}
+
 /** Generic failure on purpose: the answer never tells which of email or password was wrong. */
 export async function authenticate(ds: DataSource, email: string, password: string): Promise<User> {
-  const user = await ds
-    .getRepository(User)
-    .createQueryBuilder('u')
-    .addSelect('u.passwordHash')
-    .where('u.email = :email', { email: normalizeEmail(email) })
-    .getOne();
+  const user = await withHash(ds, { email: normalizeEmail(email) });
   if (!user) {
     await burnPasswordCheck(password);
     throw unauthorized('Invalid email or password', 'invalid_credentials');
@@ -64,8 +67,67 @@ export async function activeUser(ds: DataSource, id: number): Promise<User | nul
   return ds.getRepository(User).findOneBy({ id, isActive: true });
 }
 
+export interface UserChanges {
+  email?: string;
+  password?: string;
+  firstName?: string;
+  lastName?: string;
+  isActive?: boolean;
+  isStaff?: boolean;
+}
+
+/**
+ * Applies changes to a user. A new password or a deactivation ends every session
+ * (refresh tokens revoked; access tokens fail the active-user check at once).
+ */
+export async function updateUser(ds: DataSource, id: number, changes: UserChanges): Promise<User> {
+  const passwordHash = changes.password ? await hashPassword(changes.password) : undefined;
+  try {
+    return await ds.transaction(async (em) => {
+      const user = await em.findOneBy(User, { id });
+      if (!user) throw notFound('User not found');
+      if (changes.email !== undefined) user.email = normalizeEmail(changes.email);
+      if (changes.firstName !== undefined) user.firstName = changes.firstName;
+      if (changes.lastName !== undefined) user.lastName = changes.lastName;
+      if (changes.isStaff !== undefined) user.isStaff = changes.isStaff;
+      if (changes.isActive !== undefined) user.isActive = changes.isActive;
+      if (passwordHash) user.passwordHash = passwordHash;
+      await em.save(user);
+      if (passwordHash || changes.isActive === false) await endAllSessions(em, id);
+      return user;
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw emailTaken();
+    throw err;
+  }
+}
+
+/** Profile password change: the current password must be given and right. */
+export async function checkCurrentPassword(ds: DataSource, id: number, current: string | undefined): Promise<void> {
+  const user = await withHash(ds, { id });
+  if (!current || !user || !(await verifyPassword(user.passwordHash, current))) {
+    throw badRequest('The current password is wrong', { current_password: ['wrong or missing'] }, 'invalid_current_password');
+  }
+}
+
+/** Deletes a user and, as the seeds' Django models do (on_delete=CASCADE), the projects they own. */
+export async function deleteUser(ds: DataSource, id: number): Promise<void> {
+  const result = await ds.getRepository(User).delete({ id });
+  if (!result.affected) throw notFound('User not found');
+}
+
 export function serializeUser(u: User) {
   return { id: u.id, email: u.email, first_name: u.firstName, last_name: u.lastName };
+}
+
+export function serializeUserDetail(u: User) {
+  return {
+    ...serializeUser(u),
+    is_active: u.isActive,
+    is_staff: u.isStaff,
+    last_login: u.lastLogin?.toISOString() ?? null,
+    date_joined: u.createdAt.toISOString(),
+  };
 }
 
 /** For `npm run createsuperuser`: creates a staff user, or promotes and re-passwords an existing one. */
@@ -75,6 +137,6 @@ export async function upsertSuperuser(ds: DataSource, email: string, password: s
     const { user } = await registerUser(ds, { email, password, isStaff: true });
     return { user, created: true };
   }
-  await ds.getRepository(User).update(existing.id, { isStaff: true, isActive: true, passwordHash: await hashPassword(password) });
-  return { user: { ...existing, isStaff: true, isActive: true } as User, created: false };
+  const user = await updateUser(ds, existing.id, { isStaff: true, isActive: true, password });
+  return { user, created: false };
 }

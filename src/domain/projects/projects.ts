@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { ApiKey, type ApiKeyScope } from '../../entities/ApiKey.ts';
 import { Project } from '../../entities/Project.ts';
+import { ProjectMember } from '../../entities/ProjectMember.ts';
+import { badRequest, conflict } from '../errors.ts';
 import { generateApiKey } from '../apiKeys.ts';
 
 export function slugify(name: string): string {
@@ -71,7 +73,50 @@ export function serializeProject(p: Project) {
     owner: p.ownerId,
     is_personal: p.isPersonal,
     retention_days: p.retentionDays,
+    settings: p.settings,
     created_at: p.createdAt.toISOString(),
     updated_at: p.updatedAt.toISOString(),
   };
+}
+
+export interface ProjectChanges {
+  name?: string;
+  description?: string;
+  retentionDays?: number;
+  settings?: Project['settings'];
+}
+
+export async function updateProject(em: EntityManager, id: number, changes: ProjectChanges): Promise<Project> {
+  const project = await em.findOneByOrFail(Project, { id });
+  if (changes.name !== undefined) project.name = changes.name;
+  if (changes.description !== undefined) project.description = changes.description;
+  if (changes.retentionDays !== undefined) project.retentionDays = changes.retentionDays;
+  if (changes.settings !== undefined) project.settings = { ...project.settings, ...changes.settings };
+  return em.save(project);
+}
+
+/**
+ * Hands the project to another user, who must already be a member. The previous owner
+ * stays on as an admin; the new owner's member row goes (the owner is never a member).
+ */
+export async function transferProject(em: EntityManager, id: number, newOwnerId: number): Promise<Project> {
+  const project = await em.findOneByOrFail(Project, { id });
+  if (project.ownerId === newOwnerId) return project;
+  const member = await em.findOneBy(ProjectMember, { projectId: id, userId: newOwnerId });
+  if (!member) throw badRequest('The new owner must already be a member of the project', { owner: ['not a member'] }, 'not_a_member');
+  const previous = project.ownerId;
+  await em.delete(ProjectMember, { id: member.id });
+  project.ownerId = newOwnerId;
+  project.isPersonal = false; // a personal project stops being anyone's personal default once given away
+  await em.save(project);
+  await em.insert(ProjectMember, { projectId: id, userId: previous, role: 'admin', invitedById: newOwnerId });
+  return project;
+}
+
+export async function deleteProject(em: EntityManager, id: number): Promise<void> {
+  const project = await em.findOneByOrFail(Project, { id });
+  if (project.isPersonal) {
+    throw conflict('A personal project cannot be deleted: it is where your data goes by default', 'personal_project');
+  }
+  await em.delete(Project, { id });
 }

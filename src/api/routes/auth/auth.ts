@@ -1,16 +1,25 @@
 import { Router } from 'express';
 import type { DataSource } from 'typeorm';
-import { issueTokenPair, signToken, verifyToken } from '../../../domain/accounts/tokens.ts';
-import { activeUser, authenticate, registerUser, serializeUser } from '../../../domain/accounts/users.ts';
-import { unauthorized } from '../../../domain/errors.ts';
+import type { ApiKeyResolver } from '../../../domain/apiKeys.ts';
+import { machineTokenFor } from '../../../domain/accounts/machine.ts';
+import type { AuthRateLimiter } from '../../../domain/accounts/rateLimit.ts';
+import { endSession, rotate, startSession } from '../../../domain/accounts/sessions.ts';
+import { activeUser, authenticate, normalizeEmail, registerUser, serializeUser } from '../../../domain/accounts/users.ts';
 import { currentUser, requireUser } from '../../middleware/auth.ts';
-import { LoginBody, RefreshBody, RegisterBody } from './schema.ts';
+import { ClientTokenBody, LoginBody, LogoutBody, RefreshBody, RegisterBody } from './schema.ts';
+
+export interface AuthDeps {
+  ds: DataSource;
+  keys: ApiKeyResolver;
+  limiter: AuthRateLimiter;
+}
 
 /** Mounted at /api/auth and, for seed 5's clients, at /auth. */
-export function authRoutes(ds: DataSource): Router {
+export function authRoutes({ ds, keys, limiter }: AuthDeps): Router {
   const r = Router();
 
   r.post('/register', async (req, res) => {
+    await limiter.hitIp(req.ip ?? 'unknown');
     const body = RegisterBody.parse(req.body);
     const { user, project, secret } = await registerUser(ds, {
       email: body.email,
@@ -22,20 +31,42 @@ export function authRoutes(ds: DataSource): Router {
   });
 
   r.post('/login', async (req, res) => {
+    await limiter.hitIp(req.ip ?? 'unknown');
     const body = LoginBody.parse(req.body);
-    const user = await authenticate(ds, body.email, body.password);
-    res.json({ ...(await issueTokenPair(user.id)), user: serializeUser(user) });
+    const email = normalizeEmail(body.email);
+    await limiter.checkAccount(email);
+    let user;
+    try {
+      user = await authenticate(ds, email, body.password);
+    } catch (err) {
+      await limiter.failedLogin(email);
+      throw err;
+    }
+    await limiter.succeededLogin(email);
+    res.json({ ...(await startSession(ds, user.id)), user: serializeUser(user) });
   });
 
+  // Rotation: the answer carries a new refresh token; the one presented is spent.
   r.post('/refresh', async (req, res) => {
     const { refresh } = RefreshBody.parse(req.body);
-    const claims = await verifyToken(refresh, 'refresh');
-    if (!(await activeUser(ds, claims.userId))) throw unauthorized('User is inactive or deleted', 'user_inactive');
-    res.json({ access: await signToken(claims.userId, 'access') });
+    res.json(await rotate(ds, refresh, async (id) => Boolean(await activeUser(ds, id))));
+  });
+
+  r.post('/logout', async (req, res) => {
+    const { refresh } = LogoutBody.parse(req.body);
+    await endSession(ds, refresh);
+    res.status(204).end();
   });
 
   r.get('/user', requireUser(ds), (req, res) => {
     res.json(serializeUser(currentUser(req)));
+  });
+
+  // Seed 4's machine clients (the C++ uploader).
+  r.post('/client-token', async (req, res) => {
+    await limiter.hitIp(req.ip ?? 'unknown');
+    const { client_secret } = ClientTokenBody.parse(req.body);
+    res.json({ access: await machineTokenFor(keys, client_secret) });
   });
 
   return r;

@@ -14,7 +14,11 @@ export const LoginBody = z
   .object({ email: z.string().min(1).max(254), password: z.string().min(1).max(256) })
   .meta({ id: 'LoginRequest', example: { email: 'user@example.com', password: 'your_password' } });
 
-export const RefreshBody = z.object({ refresh: z.string().min(1) }).meta({ id: 'RefreshRequest' });
+export const RefreshBody = z.object({ refresh: z.string().min(1).max(4096) }).meta({ id: 'RefreshRequest' });
+export const LogoutBody = RefreshBody;
+export const ClientTokenBody = z
+  .object({ client_secret: z.string().min(1).max(256) })
+  .meta({ id: 'ClientTokenRequest', example: { client_secret: 'replace-with-machine-client-secret' } });
 
 export const UserOut = z
   .object({ id: z.number().int(), email: z.string(), first_name: z.string(), last_name: z.string() })
@@ -30,9 +34,8 @@ const RegisterOut = z
   })
   .meta({ id: 'RegisterResponse', description: 'The new user and their personal project; `project.api_key` is shown only here.' });
 
-const LoginOut = z
-  .object({ access: z.string(), refresh: z.string(), user: UserOut })
-  .meta({ id: 'LoginResponse' });
+const LoginOut = z.object({ access: z.string(), refresh: z.string(), user: UserOut }).meta({ id: 'LoginResponse' });
+const TokenPair = z.object({ access: z.string(), refresh: z.string() }).meta({ id: 'TokenPair' });
 
 for (const prefix of ['/api/auth', '/auth']) {
   const seed5 = prefix === '/auth' ? ' (seed 5 path)' : '';
@@ -42,24 +45,34 @@ for (const prefix of ['/api/auth', '/auth']) {
     tags: ['auth'],
     summary: `Register a user; creates their personal project${seed5}`,
     request: { body: jsonBody(RegisterBody) },
-    responses: { 201: jsonResponse(RegisterOut, 'Created'), ...errorResponses(400, 409) },
+    responses: { 201: jsonResponse(RegisterOut, 'Created'), ...errorResponses(400, 409, 429) },
   });
   registry.registerPath({
     method: 'post',
     path: `${prefix}/login/`,
     tags: ['auth'],
     summary: `Log in with email and password${seed5}`,
+    description: 'Rate-limited per client IP and per account (failed attempts); 429 with Retry-After.',
     request: { body: jsonBody(LoginBody) },
-    responses: { 200: jsonResponse(LoginOut, 'JWT pair and user'), ...errorResponses(400, 401) },
+    responses: { 200: jsonResponse(LoginOut, 'JWT pair and user'), ...errorResponses(400, 401, 429) },
   });
 }
 registry.registerPath({
   method: 'post',
   path: '/api/auth/refresh/',
   tags: ['auth'],
-  summary: 'Exchange a refresh token for a new access token',
+  summary: 'Trade a refresh token for a new pair (rotation)',
+  description: 'The presented refresh token is spent. Presenting a spent token again revokes its whole session (reuse detection).',
   request: { body: jsonBody(RefreshBody) },
-  responses: { 200: jsonResponse(z.object({ access: z.string() }), 'New access token'), ...errorResponses(400, 401) },
+  responses: { 200: jsonResponse(TokenPair, 'New access and refresh tokens'), ...errorResponses(400, 401) },
+});
+registry.registerPath({
+  method: 'post',
+  path: '/api/auth/logout/',
+  tags: ['auth'],
+  summary: 'Revoke a refresh token (and the session it belongs to)',
+  request: { body: jsonBody(LogoutBody) },
+  responses: { 204: { description: 'Logged out' }, ...errorResponses(400, 401) },
 });
 registry.registerPath({
   method: 'get',
@@ -67,5 +80,16 @@ registry.registerPath({
   tags: ['auth'],
   summary: 'The authenticated user',
   security: [{ [bearerAuth.name]: [] }],
-  responses: { 200: jsonResponse(UserOut, 'User'), ...errorResponses(401) },
+  responses: { 200: jsonResponse(UserOut, 'User'), ...errorResponses(401, 403) },
+});
+registry.registerPath({
+  method: 'post',
+  path: '/api/auth/client-token/',
+  tags: ['auth'],
+  summary: 'Machine clients (seed 4): trade a client secret for a short-lived upload-only token',
+  description:
+    'The secret is an API key with the `dumps:upload` scope, or the server-wide MACHINE_CLIENT_SECRET. ' +
+    'The token (default 5 minutes) can only upload dumps to that key\'s project.',
+  request: { body: jsonBody(ClientTokenBody) },
+  responses: { 200: jsonResponse(z.object({ access: z.string() }), 'Machine token'), ...errorResponses(400, 401, 403, 429) },
 });

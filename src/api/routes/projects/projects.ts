@@ -1,29 +1,46 @@
 import { Router } from 'express';
 import type { DataSource } from 'typeorm';
-import { requireProjectRole } from '../../../domain/projects/access.ts';
-import { createProject, serializeProject } from '../../../domain/projects/projects.ts';
+import { authorize, roleIn, type ProjectRole } from '../../../domain/projects/access.ts';
+import { addMember, changeMemberRole, listMembers, removeMember } from '../../../domain/projects/members.ts';
+import { createProject, deleteProject, serializeProject, transferProject, updateProject } from '../../../domain/projects/projects.ts';
 import { Project } from '../../../entities/Project.ts';
 import { currentUser, requireUser } from '../../middleware/auth.ts';
-import { CreateProjectBody, ProjectIdParam } from './schema.ts';
+import { DEFAULT_PAGE_SIZE } from '../../../domain/pagination.ts';
+import { pageLinks } from '../../pagination.ts';
+import { CreateProjectBody, MemberBody, MemberParams, MemberPatch, ProjectIdParam, ProjectListQuery, UpdateProjectBody } from './schema.ts';
 
 export function projectRoutes(ds: DataSource): Router {
   const r = Router();
   r.use(requireUser(ds));
 
+  const withRole = async (id: number, role: ProjectRole | null) => {
+    const project = await ds.getRepository(Project).findOneByOrFail({ id });
+    return { ...serializeProject(project), role };
+  };
+
   r.get('/', async (req, res) => {
     const user = currentUser(req);
-    const rows: Array<{ id: number; role: string }> = await ds.query(
-      `SELECT p.id, CASE WHEN p.owner_id = $1 THEN 'owner' ELSE coalesce(m.role, 'staff') END AS role
-         FROM projects p
-         LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = $1
-        WHERE p.owner_id = $1 OR m.user_id IS NOT NULL OR $2
-        ORDER BY p.id`,
+    const q = ProjectListQuery.parse(req.query);
+    const page = { mode: 'page' as const, page: q.page ?? 1, pageSize: q.page_size ?? DEFAULT_PAGE_SIZE };
+    const visible = `p.owner_id = $1 OR m.user_id IS NOT NULL OR $2`;
+    const [{ n }]: Array<{ n: number }> = await ds.query(
+      `SELECT count(*)::int AS n FROM projects p LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = $1 WHERE ${visible}`,
       [user.id, user.isStaff],
     );
-    const projects = rows.length ? await ds.getRepository(Project).find({ where: rows.map((r) => ({ id: r.id })), order: { id: 'ASC' } }) : [];
-    const roles = new Map(rows.map((r) => [r.id, r.role]));
-    const results = projects.map((p) => ({ ...serializeProject(p), role: roles.get(p.id) }));
-    res.json({ count: results.length, next: null, previous: null, results });
+    const rows: Array<{ id: number; role: ProjectRole }> = await ds.query(
+      `SELECT p.id, CASE WHEN p.owner_id = $1 THEN 'owner' ELSE coalesce(m.role, 'staff') END AS role
+         FROM projects p LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = $1
+        WHERE ${visible} ORDER BY p.id LIMIT $3 OFFSET $4`,
+      [user.id, user.isStaff, page.pageSize, (page.page - 1) * page.pageSize],
+    );
+    const projects = rows.length ? await ds.getRepository(Project).find({ where: rows.map((x) => ({ id: x.id })), order: { id: 'ASC' } }) : [];
+    const roles = new Map(rows.map((x) => [x.id, x.role]));
+    const hasMore = page.page * page.pageSize < n;
+    res.json({
+      count: n,
+      ...pageLinks(req, page, { hasMore, nextCursor: null }),
+      results: projects.map((p) => ({ ...serializeProject(p), role: roles.get(p.id) })),
+    });
   });
 
   r.post('/', async (req, res) => {
@@ -37,9 +54,58 @@ export function projectRoutes(ds: DataSource): Router {
 
   r.get('/:id', async (req, res) => {
     const { id } = ProjectIdParam.parse(req.params);
-    const role = await requireProjectRole(ds, currentUser(req), id);
-    const project = await ds.getRepository(Project).findOneByOrFail({ id });
-    res.json({ ...serializeProject(project), role });
+    res.json(await withRole(id, await authorize(ds, currentUser(req), id, 'view')));
+  });
+
+  r.patch('/:id', async (req, res) => {
+    const { id } = ProjectIdParam.parse(req.params);
+    const actor = currentUser(req);
+    await authorize(ds, actor, id, 'edit_project');
+    const body = UpdateProjectBody.parse(req.body);
+    if (body.owner !== undefined) await authorize(ds, actor, id, 'transfer_project');
+    await ds.transaction(async (em) => {
+      await updateProject(em, id, { name: body.name, description: body.description, retentionDays: body.retention_days, settings: body.settings });
+      if (body.owner !== undefined) await transferProject(em, id, body.owner);
+    });
+    res.json(await withRole(id, await roleIn(ds, actor, id))); // a transfer changes the caller's role
+  });
+
+  r.delete('/:id', async (req, res) => {
+    const { id } = ProjectIdParam.parse(req.params);
+    await authorize(ds, currentUser(req), id, 'delete_project');
+    await ds.transaction((em) => deleteProject(em, id));
+    res.status(204).end();
+  });
+
+  // Members: seed 1's invitations by email, with roles.
+  r.get('/:id/members', async (req, res) => {
+    const { id } = ProjectIdParam.parse(req.params);
+    await authorize(ds, currentUser(req), id, 'view');
+    const results = await listMembers(ds, id);
+    res.json({ count: results.length, next: null, previous: null, results });
+  });
+
+  r.post('/:id/members', async (req, res) => {
+    const { id } = ProjectIdParam.parse(req.params);
+    const actor = currentUser(req);
+    await authorize(ds, actor, id, 'manage_members');
+    const body = MemberBody.parse(req.body);
+    res.status(201).json(await addMember(ds, id, body.email, body.role, actor.id));
+  });
+
+  r.patch('/:id/members/:memberId', async (req, res) => {
+    const { id, memberId } = MemberParams.parse(req.params);
+    await authorize(ds, currentUser(req), id, 'manage_members');
+    const { role } = MemberPatch.parse(req.body);
+    res.json(await changeMemberRole(ds, id, memberId, role));
+  });
+
+  r.delete('/:id/members/:memberId', async (req, res) => {
+    const { id, memberId } = MemberParams.parse(req.params);
+    const actor = currentUser(req);
+    const role = await authorize(ds, actor, id, 'view');
+    await removeMember(ds, id, memberId, { id: actor.id, role });
+    res.status(204).end();
   });
 
   return r;

@@ -1,0 +1,35 @@
+import { Router } from 'express';
+import type { DataSource } from 'typeorm';
+import { checkCurrentPassword, serializeUserDetail, updateUser } from '../../../domain/accounts/users.ts';
+import { userStats } from '../../../domain/stats/userStats.ts';
+import { currentUser, requireUser } from '../../middleware/auth.ts';
+import { ProfilePatch } from './schema.ts';
+
+/** Seed 3's /api/user/…, mounted at /api/user. */
+export function profileRoutes(ds: DataSource): Router {
+  const r = Router();
+  r.use(requireUser(ds));
+
+  r.get('/profile', (req, res) => {
+    res.json(serializeUserDetail(currentUser(req)));
+  });
+
+  r.patch('/profile', async (req, res) => {
+    const me = currentUser(req);
+    const body = ProfilePatch.parse(req.body);
+    if (body.password !== undefined) await checkCurrentPassword(ds, me.id, body.current_password);
+    const user = await updateUser(ds, me.id, {
+      email: body.email,
+      firstName: body.first_name,
+      lastName: body.last_name,
+      password: body.password,
+    });
+    res.json(serializeUserDetail(user));
+  });
+
+  r.get('/stats', async (req, res) => {
+    res.json(await userStats(ds, currentUser(req)));
+  });
+
+  return r;
+}

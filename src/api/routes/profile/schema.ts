@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { bearerAuth, errorResponses, jsonBody, jsonResponse, registry } from '../../openapi.ts';
+
+export const ProfileOut = z
+  .object({
+    id: z.number().int(),
+    email: z.string(),
+    first_name: z.string(),
+    last_name: z.string(),
+    is_active: z.boolean(),
+    is_staff: z.boolean(),
+    last_login: z.string().nullable(),
+    date_joined: z.string(),
+  })
+  .meta({ id: 'Profile' });
+
+export const ProfilePatch = z
+  .object({
+    email: z.email().max(254).optional(),
+    first_name: z.string().max(150).optional(),
+    last_name: z.string().max(150).optional(),
+    password: z.string().min(8, 'must be at least 8 characters').max(256).optional(),
+    current_password: z.string().max(256).optional().meta({ description: 'Required to change the password' }),
+  })
+  .strict()
+  .meta({ id: 'ProfileUpdate' });
+
+const Counts = z.object({
+  total: z.number().int(),
+  by_level: z.record(z.string(), z.number().int()),
+  by_day: z.array(z.object({ date: z.string(), count: z.number().int() })),
+});
+const StatsOut = z
+  .object({ period_days: z.number().int(), projects: z.number().int(), events: Counts, logs: Counts })
+  .loose()
+  .meta({ id: 'UserStats', description: 'What landed in your projects over the last 30 days.' });
+
+const security = [{ [bearerAuth.name]: [] }];
+registry.registerPath({
+  method: 'get',
+  path: '/api/user/profile/',
+  tags: ['profile'],
+  summary: 'Your profile',
+  security,
+  responses: { 200: jsonResponse(ProfileOut, 'Profile'), ...errorResponses(401, 403) },
+});
+registry.registerPath({
+  method: 'patch',
+  path: '/api/user/profile/',
+  tags: ['profile'],
+  summary: 'Update your profile; a new password needs current_password and ends your other sessions',
+  security,
+  request: { body: jsonBody(ProfilePatch) },
+  responses: { 200: jsonResponse(ProfileOut, 'Updated'), ...errorResponses(400, 401, 409) },
+});
+registry.registerPath({
+  method: 'get',
+  path: '/api/user/stats/',
+  tags: ['profile'],
+  summary: 'Counts by level and by day over the last 30 days, across your projects',
+  security,
+  responses: { 200: jsonResponse(StatsOut, 'Stats'), ...errorResponses(401) },
+});

@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource, EntityManager } from 'typeorm';
+import { config } from '../../config.ts';
+import { RefreshToken } from '../../entities/RefreshToken.ts';
+import { unauthorized } from '../errors.ts';
+import { signAccessToken, signRefreshToken, verifyRefreshToken } from './tokens.ts';
+
+export interface TokenPair {
+  access: string;
+  refresh: string;
+}
+
+async function issue(em: EntityManager, userId: number, family: string): Promise<TokenPair> {
+  const jti = randomUUID();
+  await em.insert(RefreshToken, { jti, userId, family, expiresAt: new Date(Date.now() + config.jwt.refreshTtlSeconds * 1000) });
+  const [access, refresh] = await Promise.all([signAccessToken(userId), signRefreshToken(userId, jti)]);
+  return { access, refresh };
+}
+
+/** A new login session: an access token and the first refresh token of a new family. */
+export function startSession(ds: DataSource, userId: number): Promise<TokenPair> {
+  return issue(ds.manager, userId, randomUUID());
+}
+
+/**
+ * Refresh with rotation: the presented token is spent and a new pair issued in the same
+ * family. Presenting a spent token again means it leaked: the whole family is revoked.
+ */
+export async function rotate(ds: DataSource, refreshJwt: string, isActive: (userId: number) => Promise<boolean>): Promise<TokenPair> {
+  const claims = await verifyRefreshToken(refreshJwt);
+  const outcome = await ds.transaction(async (em) => {
+    const row = await em.findOne(RefreshToken, { where: { jti: claims.jti }, lock: { mode: 'pessimistic_write' } });
+    if (!row || row.revokedAt) return { error: 'token_revoked' as const };
+    if (row.usedAt) {
+      await em.update(RefreshToken, { family: row.family }, { revokedAt: new Date() });
+      return { error: 'token_reused' as const };
+    }
+    if (!(await isActive(row.userId))) return { error: 'user_inactive' as const };
+    await em.update(RefreshToken, { jti: row.jti }, { usedAt: new Date() });
+    return { pair: await issue(em, row.userId, row.family) };
+  });
+  if ('error' in outcome) {
+    const message = outcome.error === 'user_inactive' ? 'User is inactive or deleted' : 'Refresh token is no longer valid';
+    throw unauthorized(message, outcome.error);
+  }
+  return outcome.pair;
+}
+
+/** Logout: the token's whole family (this login session) stops refreshing. */
+export async function endSession(ds: DataSource, refreshJwt: string): Promise<void> {
+  const claims = await verifyRefreshToken(refreshJwt, { allowExpired: true });
+  await ds.query(
+    `UPDATE refresh_tokens SET revoked_at = now()
+      WHERE family = (SELECT family FROM refresh_tokens WHERE jti = $1) AND revoked_at IS NULL`,
+    [claims.jti],
+  );
+}
+
+/** Every session of a user (password change, deactivation). Access tokens die with the active-user check. */
+export async function endAllSessions(em: EntityManager, userId: number): Promise<void> {
+  await em.query(`UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, [userId]);
+}

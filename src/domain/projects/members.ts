@@ -1,0 +1,80 @@
+import type { DataSource } from 'typeorm';
+import { ProjectMember, type MemberRole } from '../../entities/ProjectMember.ts';
+import { User } from '../../entities/User.ts';
+import { badRequest, conflict, forbidden, notFound } from '../errors.ts';
+import { normalizeEmail } from '../accounts/users.ts';
+import { can, type ProjectRole } from './access.ts';
+
+export interface MemberRow {
+  id: number;
+  user_id: number;
+  email: string;
+  first_name: string;
+  last_name: string;
+  role: MemberRole | 'owner';
+  invited_by: number | null;
+  created_at: Date;
+}
+
+/** The owner first (role "owner", no membership id), then members by join date. */
+export async function listMembers(ds: DataSource, projectId: number) {
+  const rows: MemberRow[] = await ds.query(
+    `SELECT NULL::int AS id, u.id AS user_id, u.email, u.first_name, u.last_name, 'owner' AS role, NULL::int AS invited_by,
+            p.created_at, 0 AS sort
+       FROM projects p JOIN users u ON u.id = p.owner_id WHERE p.id = $1
+     UNION ALL
+     SELECT m.id, u.id, u.email, u.first_name, u.last_name, m.role, m.invited_by_id, m.created_at, 1
+       FROM project_members m JOIN users u ON u.id = m.user_id WHERE m.project_id = $1
+     ORDER BY sort, created_at, id`,
+    [projectId],
+  );
+  return rows.map(serializeMember);
+}
+
+export function serializeMember(r: MemberRow) {
+  return {
+    id: r.id,
+    user: { id: r.user_id, email: r.email, first_name: r.first_name, last_name: r.last_name },
+    role: r.role,
+    invited_by: r.invited_by,
+    created_at: new Date(r.created_at).toISOString(),
+  };
+}
+
+async function memberRow(ds: DataSource, projectId: number, memberId: number): Promise<MemberRow> {
+  const rows: MemberRow[] = await ds.query(
+    `SELECT m.id, u.id AS user_id, u.email, u.first_name, u.last_name, m.role, m.invited_by_id AS invited_by, m.created_at
+       FROM project_members m JOIN users u ON u.id = m.user_id WHERE m.project_id = $1 AND m.id = $2`,
+    [projectId, memberId],
+  );
+  if (!rows[0]) throw notFound('Member not found');
+  return rows[0];
+}
+
+/** Invites an existing user by email. */
+export async function addMember(ds: DataSource, projectId: number, email: string, role: MemberRole, invitedBy: number) {
+  const user = await ds.getRepository(User).findOneBy({ email: normalizeEmail(email) });
+  if (!user) throw badRequest('No user with this email; they need to register first', { email: ['no such user'] }, 'user_not_found');
+  const ownerId: Array<{ owner_id: number }> = await ds.query('SELECT owner_id FROM projects WHERE id = $1', [projectId]);
+  if (ownerId[0]?.owner_id === user.id) throw conflict('This user owns the project', 'already_member');
+  try {
+    const m = await ds.getRepository(ProjectMember).save({ projectId, userId: user.id, role, invitedById: invitedBy });
+    return serializeMember(await memberRow(ds, projectId, m.id));
+  } catch (err) {
+    if ((err as { code?: string }).code === '23505') throw conflict('This user is already a member', 'already_member');
+    throw err;
+  }
+}
+
+export async function changeMemberRole(ds: DataSource, projectId: number, memberId: number, role: MemberRole) {
+  await memberRow(ds, projectId, memberId);
+  await ds.getRepository(ProjectMember).update({ id: memberId, projectId }, { role });
+  return serializeMember(await memberRow(ds, projectId, memberId));
+}
+
+/** Managers remove anyone (the owner is not a member row); anyone may leave. */
+export async function removeMember(ds: DataSource, projectId: number, memberId: number, actor: { id: number; role: ProjectRole }) {
+  const row = await memberRow(ds, projectId, memberId);
+  if (row.user_id !== actor.id && !can(actor.role, 'manage_members')) throw forbidden('Only admins and the owner manage members');
+  await ds.getRepository(ProjectMember).delete({ id: memberId, projectId });
+}

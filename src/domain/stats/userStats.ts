@@ -1,0 +1,57 @@
+import type { DataSource } from 'typeorm';
+import { LEVELS, type Level } from '../levels.ts';
+import type { Actor } from '../projects/access.ts';
+
+export const STATS_DAYS = 30;
+
+interface CountRow {
+  kind: 'error' | 'log';
+  level: Level;
+  day: string;
+  n: number;
+}
+
+function emptyLevels(): Record<Level, number> {
+  return Object.fromEntries(LEVELS.map((l) => [l, 0])) as Record<Level, number>;
+}
+
+/**
+ * Seed 3's /api/user/stats/: what landed in the caller's projects (owned or joined)
+ * over the last 30 days — error events and logs by level and by day. One grouped
+ * query over the (project_id, kind, timestamp) index.
+ */
+export async function userStats(ds: DataSource, actor: Actor) {
+  const projects: Array<{ id: number }> = await ds.query(
+    `SELECT id FROM projects WHERE owner_id = $1 UNION SELECT project_id FROM project_members WHERE user_id = $1`,
+    [actor.id],
+  );
+  const ids = projects.map((p) => p.id);
+  const rows: CountRow[] = ids.length
+    ? await ds.query(
+        `SELECT kind, level, to_char(date_trunc('day', "timestamp" AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS day, count(*)::int AS n
+           FROM events
+          WHERE project_id = ANY($1::int[]) AND "timestamp" >= now() - make_interval(days => $2)
+          GROUP BY 1, 2, 3`,
+        [ids, STATS_DAYS],
+      )
+    : [];
+
+  const section = (kind: CountRow['kind']) => {
+    const byLevel = emptyLevels();
+    const byDay = new Map<string, number>();
+    let total = 0;
+    for (const r of rows.filter((x) => x.kind === kind)) {
+      total += r.n;
+      byLevel[r.level] += r.n;
+      byDay.set(r.day, (byDay.get(r.day) ?? 0) + r.n);
+    }
+    return { total, by_level: byLevel, by_day: [...byDay].sort(([a], [b]) => a.localeCompare(b)).map(([date, count]) => ({ date, count })) };
+  };
+
+  return {
+    period_days: STATS_DAYS,
+    projects: ids.length,
+    events: section('error'),
+    logs: section('log'),
+  };
+}

@@ -1,0 +1,187 @@
+/**
+ * The authorization matrix: every endpoint × every kind of caller, as a table.
+ * Adding an endpoint means adding a row. Statuses follow seed 1's roles: a project the
+ * caller cannot see is 404; one they see but may not change is 403.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { DataSource } from 'typeorm';
+import { createApiKey } from '../src/domain/projects/projects.ts';
+import { startWeb } from './helpers/stack.ts';
+import { createProjectWithKey, createUser, pantiesEvent, uniqueEmail, type TestUser } from './helpers/factories.ts';
+
+const CALLERS = ['anonymous', 'stranger', 'viewer', 'member', 'admin', 'owner', 'staff', 'machine', 'apiKey'] as const;
+type Caller = (typeof CALLERS)[number];
+
+interface Ctx {
+  ds: DataSource;
+  users: Record<'stranger' | 'viewer' | 'member' | 'admin' | 'owner' | 'staff', TestUser>;
+  projectId: number;
+  keyId: number;
+  apiKey: string;
+  machine: string;
+  /** A fresh project with the same owner and members, for destructive calls. */
+  freshProject(): Promise<{ projectId: number; memberIds: Record<'viewer' | 'member' | 'admin', number> }>;
+}
+interface Call {
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  path: string;
+  body?: unknown;
+}
+type Expect = Partial<Record<Caller | 'users' | 'roles', number>>;
+
+/** `users` = every signed-in user; `roles` = viewer, member, admin, owner. Specific callers override groups. */
+function expand(e: Expect): Record<Caller, number> {
+  const out = {} as Record<Caller, number>;
+  for (const c of CALLERS) {
+    const group = c === 'anonymous' || c === 'machine' || c === 'apiKey' ? undefined : ['viewer', 'member', 'admin', 'owner'].includes(c) ? (e[c] ?? e.roles ?? e.users) : (e[c] ?? e.users);
+    out[c] = e[c] ?? group ?? (c === 'anonymous' ? 401 : c === 'machine' ? 403 : 401);
+  }
+  return out;
+}
+
+const inProject = (e: Expect): Expect => ({ stranger: 404, ...e });
+
+const ROWS: Array<[string, (ctx: Ctx) => Promise<Call> | Call, Expect]> = [
+  ['GET /api/auth/user/', () => ({ method: 'get', path: '/api/auth/user/' }), { users: 200 }],
+  ['GET /api/user/profile/', () => ({ method: 'get', path: '/api/user/profile/' }), { users: 200 }],
+  ['PATCH /api/user/profile/', () => ({ method: 'patch', path: '/api/user/profile/', body: { first_name: 'X' } }), { users: 200 }],
+  ['GET /api/user/stats/', () => ({ method: 'get', path: '/api/user/stats/' }), { users: 200 }],
+  ['GET /api/projects/', () => ({ method: 'get', path: '/api/projects/' }), { users: 200 }],
+  ['POST /api/projects/', () => ({ method: 'post', path: '/api/projects/', body: { name: 'New' } }), { users: 201 }],
+  ['GET /api/projects/{id}/', (c) => ({ method: 'get', path: `/api/projects/${c.projectId}/` }), inProject({ roles: 200, staff: 200 })],
+  [
+    'PATCH /api/projects/{id}/',
+    (c) => ({ method: 'patch', path: `/api/projects/${c.projectId}/`, body: { description: 'edited' } }),
+    inProject({ viewer: 403, member: 403, admin: 200, owner: 200, staff: 200 }),
+  ],
+  [
+    'PATCH /api/projects/{id}/ (transfer)',
+    async (c) => {
+      const p = await c.freshProject();
+      return { method: 'patch', path: `/api/projects/${p.projectId}/`, body: { owner: c.users.admin.user.id } };
+    },
+    inProject({ viewer: 403, member: 403, admin: 403, owner: 200, staff: 200 }),
+  ],
+  [
+    'DELETE /api/projects/{id}/',
+    async (c) => ({ method: 'delete', path: `/api/projects/${(await c.freshProject()).projectId}/` }),
+    inProject({ viewer: 403, member: 403, admin: 403, owner: 204, staff: 204 }),
+  ],
+  ['GET /api/projects/{id}/members/', (c) => ({ method: 'get', path: `/api/projects/${c.projectId}/members/` }), inProject({ roles: 200, staff: 200 })],
+  [
+    'POST /api/projects/{id}/members/',
+    async (c) => {
+      const p = await c.freshProject();
+      const invitee = await createUser(c.ds);
+      return { method: 'post', path: `/api/projects/${p.projectId}/members/`, body: { email: invitee.user.email, role: 'viewer' } };
+    },
+    inProject({ viewer: 403, member: 403, admin: 201, owner: 201, staff: 201 }),
+  ],
+  [
+    'PATCH /api/projects/{id}/members/{mid}/',
+    async (c) => {
+      const p = await c.freshProject();
+      return { method: 'patch', path: `/api/projects/${p.projectId}/members/${p.memberIds.member}/`, body: { role: 'viewer' } };
+    },
+    inProject({ viewer: 403, member: 403, admin: 200, owner: 200, staff: 200 }),
+  ],
+  [
+    'DELETE /api/projects/{id}/members/{mid}/ (someone else)',
+    async (c) => {
+      const p = await c.freshProject();
+      return { method: 'delete', path: `/api/projects/${p.projectId}/members/${p.memberIds.viewer}/` };
+    },
+    // the viewer removing their own membership is leaving, which anyone may do
+    inProject({ viewer: 204, member: 403, admin: 204, owner: 204, staff: 204 }),
+  ],
+  ['GET /api/projects/{id}/events/', (c) => ({ method: 'get', path: `/api/projects/${c.projectId}/events/` }), inProject({ roles: 200, staff: 200 })],
+  ['GET /api/apikeys/', () => ({ method: 'get', path: '/api/apikeys/' }), { users: 200 }],
+  [
+    'POST /api/apikeys/',
+    (c) => ({ method: 'post', path: '/api/apikeys/', body: { project: c.projectId, name: 'ci' } }),
+    inProject({ viewer: 403, member: 403, admin: 201, owner: 201, staff: 201 }),
+  ],
+  ['GET /api/apikeys/{id}/', (c) => ({ method: 'get', path: `/api/apikeys/${c.keyId}/` }), inProject({ viewer: 403, member: 403, admin: 200, owner: 200, staff: 200 })],
+  [
+    'PATCH /api/apikeys/{id}/',
+    (c) => ({ method: 'patch', path: `/api/apikeys/${c.keyId}/`, body: { name: 'renamed' } }),
+    inProject({ viewer: 403, member: 403, admin: 200, owner: 200, staff: 200 }),
+  ],
+  [
+    'DELETE /api/apikeys/{id}/',
+    async (c) => {
+      const { key } = await createApiKey(c.ds.manager, c.projectId, { name: 'doomed', scopes: ['ingest'], createdById: null });
+      return { method: 'delete', path: `/api/apikeys/${key.id}/` };
+    },
+    inProject({ viewer: 403, member: 403, admin: 204, owner: 204, staff: 204 }),
+  ],
+  ['GET /api/users/', () => ({ method: 'get', path: '/api/users/' }), { users: 403, staff: 200 }],
+  ['POST /api/users/', () => ({ method: 'post', path: '/api/users/', body: { email: uniqueEmail(), password: 'Pass123!xyz' } }), { users: 403, staff: 201 }],
+  ['GET /api/users/{id}/', (c) => ({ method: 'get', path: `/api/users/${c.users.viewer.user.id}/` }), { users: 403, staff: 200 }],
+  ['PATCH /api/users/{id}/', (c) => ({ method: 'patch', path: `/api/users/${c.users.viewer.user.id}/`, body: { last_name: 'V' } }), { users: 403, staff: 200 }],
+  [
+    'PUT /api/users/{id}/',
+    async (c) => ({ method: 'put', path: `/api/users/${(await createUser(c.ds)).user.id}/`, body: { email: uniqueEmail(), is_active: true, is_staff: false } }),
+    { users: 403, staff: 200 },
+  ],
+  ['DELETE /api/users/{id}/', async (c) => ({ method: 'delete', path: `/api/users/${(await createUser(c.ds)).user.id}/` }), { users: 403, staff: 204 }],
+  // Ingest takes project API keys only: user and machine tokens are not keys.
+  ['POST /api/events/', () => ({ method: 'post', path: '/api/events/', body: pantiesEvent() }), { users: 401, machine: 401, apiKey: 202 }],
+];
+
+let stack: Awaited<ReturnType<typeof startWeb>>;
+let ctx: Ctx;
+
+beforeAll(async () => {
+  stack = await startWeb();
+  const ds = stack.web.ds;
+  const [stranger, viewer, member, admin, owner, staff] = await Promise.all([
+    createUser(ds),
+    createUser(ds),
+    createUser(ds),
+    createUser(ds),
+    createUser(ds),
+    createUser(ds, { isStaff: true }),
+  ]);
+  const users = { stranger, viewer, member, admin, owner, staff };
+  const freshProject = async () => {
+    const { project } = await createProjectWithKey(ds, owner.user, 'Matrix');
+    const memberIds = {} as Record<'viewer' | 'member' | 'admin', number>;
+    for (const role of ['viewer', 'member', 'admin'] as const) {
+      const [{ id }] = await ds.query(`INSERT INTO project_members (project_id, user_id, role) VALUES ($1, $2, $3) RETURNING id`, [
+        project.id,
+        users[role].user.id,
+        role,
+      ]);
+      memberIds[role] = id;
+    }
+    return { projectId: project.id, memberIds };
+  };
+  const { projectId } = await freshProject();
+  const { key, secret } = await createApiKey(ds.manager, projectId, { name: 'matrix', scopes: ['ingest', 'dumps:upload'], createdById: owner.user.id });
+  const machine = (await stack.http.post('/api/auth/client-token/').send({ client_secret: secret })).body.access as string;
+  ctx = { ds, users, projectId, keyId: key.id, apiKey: secret, machine, freshProject };
+});
+afterAll(async () => {
+  await stack.web.close();
+});
+
+function tokenOf(caller: Caller): string | null {
+  if (caller === 'anonymous') return null;
+  if (caller === 'machine') return ctx.machine;
+  if (caller === 'apiKey') return ctx.apiKey;
+  return ctx.users[caller].access;
+}
+
+describe.each(ROWS)('%s', (_name, build, expectation) => {
+  const expected = expand(expectation);
+  it.each(CALLERS.map((c) => [c, expected[c]] as const))('%s → %i', async (caller, status) => {
+    const call = await build(ctx);
+    let req = stack.http[call.method](call.path);
+    const token = tokenOf(caller);
+    if (token) req = req.set('Authorization', `Bearer ${token}`);
+    const res = call.body === undefined ? await req : await req.send(call.body as object);
+    expect({ status: res.status, body: res.status === status ? 'ok' : res.body }).toEqual({ status, body: 'ok' });
+    if (status >= 400) expect(Object.keys(res.body).sort()).toEqual(['code', 'details', 'error']);
+  });
+});
