@@ -91,6 +91,22 @@ describe('npm start', () => {
     expect(await exitOf(s.child)).toBe(0);
   });
 
+  it('Ctrl-C while PostgreSQL is still starting leaves nothing running', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'faultline-start-int-'));
+    chmodSync(dir, 0o755);
+    try {
+      const ports = { web: await pickPort(), pg: await pickPort(), redis: await pickPort() };
+      const s = await start(ports, { DATA_DIR: dir });
+      await eventually(async () => s.output().includes('starting PostgreSQL'), 60_000, 20);
+      s.child.kill('SIGINT');
+      expect(await exitOf(s.child)).not.toBeNull();
+      for (const port of Object.values(ports)) expect(await portFree(port)).toBe(true);
+      expect(() => readFileSync(path.join(dir, 'postgres', 'postmaster.pid'))).toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('without redis-server on PATH it says how to install it, and exits', async () => {
     const ports = { web: await pickPort(), pg: await pickPort(), redis: await pickPort() };
     const s = await start(ports, { PATH: path.join(dataDir, 'empty-bin'), DATABASE_URL: process.env.DATABASE_URL! });

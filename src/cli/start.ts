@@ -10,16 +10,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { config, loadDevSecrets } from '../config.ts';
 import { createDataSource, runMigrations } from '../db/data-source.ts';
-import { startPostgres, type LocalPostgres } from '../devstack/postgres.ts';
+import { startPostgres } from '../devstack/postgres.ts';
 import { pickPort, waitUntil } from '../devstack/process.ts';
-import { findRedisServer, REDIS_INSTALL_HINT, startRedis, type LocalRedis } from '../devstack/redis.ts';
+import { findRedisServer, REDIS_INSTALL_HINT, startRedis } from '../devstack/redis.ts';
 import { clearStackUrls, writeStackUrls } from './localStack.ts';
 
 const say = (msg: string) => process.stdout.write(`[faultline] ${msg}\n`);
 const runner = fileURLToPath(new URL('../../bin/run.mjs', import.meta.url));
 
-let pgServer: LocalPostgres | undefined;
-let redisServer: LocalRedis | undefined;
+// Set the moment each server process exists, so Ctrl-C during startup still stops it.
+let stopPostgres: (() => Promise<void>) | undefined;
+let stopRedis: (() => Promise<void>) | undefined;
 const children: ChildProcess[] = [];
 let stopping = false;
 
@@ -39,8 +40,8 @@ async function stopAll(code: number): Promise<never> {
         }),
     ),
   );
-  await redisServer?.stop().catch((err) => say(`redis stop: ${err}`));
-  await pgServer?.stop().catch((err) => say(`postgres stop: ${err}`));
+  await stopRedis?.().catch((err) => say(`redis stop: ${err}`));
+  await stopPostgres?.().catch((err) => say(`postgres stop: ${err}`));
   clearStackUrls();
   say('stopped; nothing left running.');
   process.exit(code);
@@ -71,7 +72,7 @@ try {
   if (!databaseUrl) {
     const port = await pickPort(config.local.pgPort);
     say(`starting PostgreSQL (${config.local.pgEngine}) on 127.0.0.1:${port}, data in ${path.join(dataDir, 'postgres')}`);
-    pgServer = await startPostgres({
+    const pgServer = await startPostgres({
       dataDir: path.join(dataDir, 'postgres'),
       port,
       password: secrets.postgresPassword,
@@ -79,6 +80,7 @@ try {
       engine: config.local.pgEngine,
       detached: true,
       logFile: path.join(dataDir, 'logs', 'postgres.log'),
+      onSpawn: (stop) => (stopPostgres = stop),
     });
     databaseUrl = pgServer.url;
   }
@@ -91,12 +93,13 @@ try {
     }
     const port = await pickPort(config.local.redisPort);
     say(`starting Redis on 127.0.0.1:${port}, AOF in ${path.join(dataDir, 'redis')}`);
-    redisServer = await startRedis({
+    const redisServer = await startRedis({
       dir: path.join(dataDir, 'redis'),
       port,
       persistent: true,
       detached: true,
       logFile: path.join(dataDir, 'logs', 'redis.log'),
+      onSpawn: (stop) => (stopRedis = stop),
     });
     redisUrl = redisServer.url;
   }

@@ -60,6 +60,8 @@ export interface LocalPostgresOptions {
   ephemeral?: boolean;
   detached?: boolean;
   logFile?: string;
+  /** Called as soon as the server process exists, before it is ready (so an interrupted start can still stop it). */
+  onSpawn?: (stop: () => Promise<void>) => void;
 }
 
 export interface LocalPostgres {
@@ -97,6 +99,9 @@ export async function startPostgres(o: LocalPostgresOptions): Promise<LocalPostg
   const flags = ['-D', o.dataDir, '-p', String(o.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
   if (o.ephemeral) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
   const service = spawnService(bin.postgres, flags, { ...spawnIds, detached: o.detached, logFile: o.logFile, env: { ...process.env, LC_ALL: 'C' } });
+  // SIGINT is PostgreSQL's "fast" shutdown: clean, and does not wait for clients.
+  const stop = () => service.stop('SIGINT', 30_000);
+  o.onSpawn?.(stop);
 
   const admin = `postgres://postgres:${encodeURIComponent(o.password)}@127.0.0.1:${o.port}`;
   await waitUntil(
@@ -121,7 +126,6 @@ export async function startPostgres(o: LocalPostgresOptions): Promise<LocalPostg
   return {
     url: `${admin}/${o.database}`,
     service,
-    // SIGINT is PostgreSQL's "fast" shutdown: clean, and does not wait for clients.
-    stop: () => service.stop('SIGINT', 30_000),
+    stop,
   };
 }

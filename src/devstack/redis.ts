@@ -37,6 +37,8 @@ export interface LocalRedisOptions {
   persistent: boolean;
   detached?: boolean;
   logFile?: string;
+  /** Called as soon as the server process exists, before it is ready. */
+  onSpawn?: (stop: () => Promise<void>) => void;
 }
 
 export interface LocalRedis {
@@ -52,11 +54,13 @@ export async function startRedis(o: LocalRedisOptions): Promise<LocalRedis> {
   const args = ['--port', String(o.port), '--bind', '127.0.0.1', '--dir', o.dir, '--maxmemory-policy', 'noeviction', '--save', ''];
   args.push(...(o.persistent ? ['--appendonly', 'yes', '--appendfsync', 'everysec'] : ['--appendonly', 'no']));
   const service = spawnService(bin, args, { detached: o.detached, logFile: o.logFile });
+  // SIGTERM: Redis flushes its AOF and exits.
+  const stop = () => service.stop('SIGTERM', 15_000);
+  o.onSpawn?.(stop);
   await waitUntil(() => ping(o.port), service, 15_000, 'Redis', o.logFile);
   return {
     url: `redis://127.0.0.1:${o.port}`,
     service,
-    // SIGTERM: Redis flushes its AOF and exits.
-    stop: () => service.stop('SIGTERM', 15_000),
+    stop,
   };
 }
