@@ -35,6 +35,13 @@ const url = (protocols: string[]) =>
     .url()
     .refine((u) => protocols.includes(new URL(u).protocol), { message: `must start with ${protocols.join(' or ')}//` });
 
+/** A BullMQ repeat pattern: 5 fields (minute hour day month weekday) or 6 (with seconds first). */
+const cron = (def: string) =>
+  z
+    .string()
+    .default(def)
+    .refine((v) => /^\s*\S+(\s+\S+){4,5}\s*$/.test(v), 'expected a cron pattern of 5 or 6 fields, e.g. "15 * * * *"');
+
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().default('0.0.0.0'),
@@ -65,13 +72,19 @@ const EnvSchema = z.object({
   AUTH_RATE_LIMIT_PER_IP: int(100, 1),
   AUTH_RATE_LIMIT_PER_ACCOUNT: int(10, 1),
   DUMPS_DIR: z.string().optional(),
+  ARCHIVE_DIR: z.string().optional(),
+  DUMPS_MAX_BYTES: bytes('512mb'),
+  DUMPS_ARCHIVE_AFTER_DAYS: int(30, 0),
+  DUMPS_ARCHIVE_SCHEDULE: cron('15 * * * *'),
+  DUMPS_RETENTION_SCHEDULE: cron('45 * * * *'),
 
   JSON_BODY_LIMIT: bytes('1mb'),
   INGEST_MAX_EVENT_BYTES: bytes('1mb'),
   INGEST_MAX_REQUEST_BYTES: bytes('10mb'),
   INGEST_MAX_BATCH_EVENTS: int(1000, 1),
   LLM_LOG_MAX_TEXT_BYTES: bytes('1mb'),
-  INGEST_GROUP_WINDOW_MS: z.coerce.number().min(0).max(1000).default(2),
+  INGEST_GROUP_WINDOW_MS: z.coerce.number().min(0).max(1000).default(5),
+  INGEST_GROUP_MAX_IN_FLIGHT: int(2, 1),
   INGEST_GROUP_MAX_EVENTS: int(500, 1),
   INGEST_GROUP_MAX_BYTES: bytes('4mb'),
   INGEST_ENQUEUE_TIMEOUT_MS: int(5000, 50),
@@ -167,11 +180,23 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       perAccount: e.AUTH_RATE_LIMIT_PER_ACCOUNT,
     },
     dumpsDir: path.resolve(e.DUMPS_DIR ?? path.join(dataDir, 'dumps')),
+    /**
+     * Crash dumps (seed 4). The archive defaults to a folder inside DUMPS_DIR so that a
+     * deployment with one volume for dumps keeps archived ones too. archiveAfterDays 0: never.
+     */
+    dumps: {
+      archiveDir: path.resolve(e.ARCHIVE_DIR ?? path.join(e.DUMPS_DIR ?? path.join(dataDir, 'dumps'), 'archive')),
+      maxBytes: e.DUMPS_MAX_BYTES,
+      archiveAfterDays: e.DUMPS_ARCHIVE_AFTER_DAYS,
+      archiveSchedule: e.DUMPS_ARCHIVE_SCHEDULE.trim(),
+      retentionSchedule: e.DUMPS_RETENTION_SCHEDULE.trim(),
+    },
     ingest: {
       maxEventBytes: e.INGEST_MAX_EVENT_BYTES,
       maxRequestBytes: e.INGEST_MAX_REQUEST_BYTES,
       maxBatchEvents: e.INGEST_MAX_BATCH_EVENTS,
       groupWindowMs: e.INGEST_GROUP_WINDOW_MS,
+      groupMaxInFlight: e.INGEST_GROUP_MAX_IN_FLIGHT,
       groupMaxEvents: e.INGEST_GROUP_MAX_EVENTS,
       groupMaxBytes: e.INGEST_GROUP_MAX_BYTES,
       enqueueTimeoutMs: e.INGEST_ENQUEUE_TIMEOUT_MS,

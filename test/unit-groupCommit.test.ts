@@ -47,6 +47,28 @@ describe('group commit', () => {
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
   });
 
+  it('while maxInFlight commits run, arrivals gather into the next commit (batches grow with load)', async () => {
+    const commits: number[][] = [];
+    const gates: Array<() => void> = [];
+    const commit = (items: number[]) => {
+      commits.push(items);
+      return new Promise<void>((resolve) => gates.push(resolve));
+    };
+    const g = new GroupCommit(commit, { windowMs: 60_000, maxItems: 100, maxBytes: 1e6, maxInFlight: 1 });
+    const first = g.add([1], 1);
+    await new Promise((r) => setImmediate(r));
+    expect(commits).toEqual([[1]]); // idle: went at once
+    const rest = [g.add([2], 1), g.add([3], 1), g.add([4], 1)];
+    await new Promise((r) => setImmediate(r));
+    expect(commits).toEqual([[1]]); // one commit running: the others wait
+    gates[0]();
+    await first;
+    await new Promise((r) => setImmediate(r));
+    expect(commits).toEqual([[1], [2, 3, 4]]);
+    gates[1]();
+    await Promise.all(rest);
+  });
+
   it('drain commits what is waiting and waits for it', async () => {
     const { commits, commit } = recorder();
     const g = new GroupCommit(commit, { windowMs: 60_000, maxItems: 100, maxBytes: 1e6 });

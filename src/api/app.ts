@@ -18,6 +18,10 @@ import { projectEventRoutes } from './routes/events/read.ts';
 import { docsRoutes } from './routes/ops/docs.ts';
 import { opsRoutes } from './routes/ops/ops.ts';
 import { projectRoutes } from './routes/projects/projects.ts';
+import { filterPreferenceRoutes } from './routes/filterPreferences/filterPreferences.ts';
+import { logRoutes } from './routes/logs/logs.ts';
+import { dataideaReadRoutes } from './routes/logs/seed3.ts';
+import type { EventProducer } from '../queues/producer.ts';
 import { apiKeyRoutes } from './routes/apikeys/apikeys.ts';
 import { profileRoutes } from './routes/profile/profile.ts';
 import { userRoutes } from './routes/users/users.ts';
@@ -27,6 +31,8 @@ export interface AppDeps {
   redis: Redis;
   queues: Record<QueueName, Queue>;
   keys: ApiKeyResolver;
+  /** For the logs POSTs that go through Express (seed 2/5, user JWT). */
+  producer: EventProducer;
 }
 
 /** Everything except the hot ingest POSTs, which src/api/server.ts answers before Express. */
@@ -76,6 +82,13 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api/apikeys', apiKeyRoutes(deps.ds, deps.keys));
   app.use('/api/projects', projectEventRoutes(deps.ds));
   app.use('/api/projects', projectRoutes(deps.ds));
+
+  // Logs: seed 2 (/api/logs), seed 5 (/v1/api/logs), seed 3's lists, seed 2's saved filters.
+  const logs = logRoutes({ ds: deps.ds, producer: deps.producer, maxBatchItems: config.ingest.maxBatchEvents });
+  app.use('/api/logs', logs);
+  app.use('/v1/api/logs', logs);
+  app.use(dataideaReadRoutes(deps.ds));
+  app.use('/api/user-filter-preferences', filterPreferenceRoutes(deps.ds));
 
   app.use(notFoundHandler);
   app.use(errorHandler);

@@ -9,6 +9,8 @@ import type { QueueName } from '../queues/contract.ts';
 import { producerConnection, waitReady } from '../queues/connection.ts';
 import { logger } from '../logger.ts';
 import { createQueues, EventProducer } from '../queues/producer.ts';
+import { LlmLogProducer } from '../queues/llmLogProducer.ts';
+import { LiveTail } from '../live/hub.ts';
 import { createApp } from './app.ts';
 import { createDispatcher, createHttpServer } from './server.ts';
 
@@ -19,6 +21,9 @@ export interface Web {
   queues: Record<QueueName, Queue>;
   producer: EventProducer;
   keys: ApiKeyResolver;
+  llmProducer: LlmLogProducer;
+  /** The WebSocket live tail at /ws/logs/. */
+  live: LiveTail;
   close(): Promise<void>;
 }
 
@@ -31,16 +36,26 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }):
   // Give Redis a moment at startup, but serve (reads, docs, /readyz) even if it is away.
   await waitReady(redis, 5000).catch(() => logger.warn('Redis not reachable yet; ingestion answers 503 until it is'));
   const queues = createQueues(redis, config.queuePrefix);
-  const producer = new EventProducer(redis, queues, {
+  const producerOptions = {
     windowMs: config.ingest.groupWindowMs,
+    maxInFlight: config.ingest.groupMaxInFlight,
     maxItems: config.ingest.groupMaxEvents,
     maxBytes: config.ingest.groupMaxBytes,
     enqueueTimeoutMs: config.ingest.enqueueTimeoutMs,
     maxQueueDepth: config.ingest.maxQueueDepth,
-  });
+  };
+  const producer = new EventProducer(redis, queues, producerOptions);
   const keys = new ApiKeyResolver(ds, config.ingest.apiKeyCacheTtlMs);
-  const app = createApp({ ds, redis, queues, keys });
-  const server = createHttpServer(createDispatcher(app, { keys, producer, limits: config.ingest }));
+  const llmProducer = new LlmLogProducer(producer, queues, producerOptions);
+  // An LLM log holds a prompt and a response of up to maxTextBytes each, plus its metadata.
+  const llmItemBytes = 2 * config.llmLogs.maxTextBytes + config.ingest.maxEventBytes;
+  const llmLimits = { ...config.ingest, maxEventBytes: llmItemBytes, maxRequestBytes: Math.max(config.ingest.maxRequestBytes, llmItemBytes) };
+  const app = createApp({ ds, redis, queues, keys, producer });
+  const server = createHttpServer(
+    createDispatcher(app, { keys, producer, limits: config.ingest }, { keys, producer, llm: llmProducer, limits: config.ingest, llmLimits, maxTextBytes: config.llmLogs.maxTextBytes }),
+  );
+  const live = new LiveTail(ds, { redisUrl: urls.redisUrl, ...config.live });
+  live.attach(server);
 
   return {
     server,
@@ -49,7 +64,11 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }):
     queues,
     producer,
     keys,
+    llmProducer,
+    live,
     async close() {
+      // WebSockets first: open ones would keep server.close() waiting.
+      await live.close();
       if (server.listening) {
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
@@ -58,6 +77,7 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }):
       }
       // Requests already accepted are waiting on their group commit: let them finish first.
       await producer.close();
+      await llmProducer.close();
       await Promise.all(Object.values(queues).map((q) => q.close()));
       redis.disconnect();
       await ds.destroy();

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Express } from 'express';
 import { pantiesIngestHandler, type IngestDeps } from './routes/events/ingest.ts';
+import { dataideaEventLogHandler, dataideaLlmLogHandler, type DataideaIngestDeps } from './routes/logs/dataidea.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -9,8 +10,13 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<voi
  * than the whole PostgreSQL write path (../shared/STACK.md). Everything else goes to
  * the Express app. Paths match with or without the trailing slash.
  */
-export function createDispatcher(app: Express, ingest: IngestDeps): Handler {
-  const fast = new Map<string, Handler>([['/api/events', pantiesIngestHandler(ingest)]]);
+export function createDispatcher(app: Express, ingest: IngestDeps, dataidea: DataideaIngestDeps): Handler {
+  const fast = new Map<string, Handler>([
+    ['/api/events', pantiesIngestHandler(ingest)],
+    // Seed 3 (DataIdea): API-key ingest, as hot as /api/events.
+    ['/api/event-log', dataideaEventLogHandler(dataidea)],
+    ['/api/llm-log', dataideaLlmLogHandler(dataidea)],
+  ]);
   return (req, res) => {
     if (req.method === 'POST') {
       const url = req.url ?? '';

@@ -1,9 +1,12 @@
 import { ApiKey } from './ApiKey.ts';
 import { Event } from './Event.ts';
+import { Issue } from './Issue.ts';
+import { LlmLog } from './LlmLog.ts';
 import { Project } from './Project.ts';
 import { ProjectMember } from './ProjectMember.ts';
 import { RefreshToken } from './RefreshToken.ts';
 import { User } from './User.ts';
+import { UserFilterPreference } from './UserFilterPreference.ts';
 
-export { ApiKey, Event, Project, ProjectMember, RefreshToken, User };
-export const entities = [User, Project, ProjectMember, ApiKey, Event, RefreshToken];
+export { ApiKey, Event, Issue, LlmLog, UserFilterPreference, Project, ProjectMember, RefreshToken, User };
+export const entities = [User, Project, ProjectMember, ApiKey, Event, RefreshToken, LlmLog, UserFilterPreference, Issue];

@@ -7,6 +7,7 @@ import type { DefaultJobOptions } from 'bullmq';
 import { z } from 'zod';
 import { config } from '../config.ts';
 import { EventRecordSchema } from '../domain/events/record.ts';
+import { LlmLogRecordSchema } from '../domain/logs/llmRecord.ts';
 
 export const QUEUE_NAMES = ['events'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
@@ -16,6 +17,11 @@ export const JOBS = {
   'store-events': {
     queue: 'events',
     payload: z.object({ items: z.array(EventRecordSchema).min(1) }),
+  },
+  // LLM calls (seed 3) share the events queue: same ingest path, same load shedding.
+  'store-llm-logs': {
+    queue: 'events',
+    payload: z.object({ items: z.array(LlmLogRecordSchema).min(1) }),
   },
 } as const satisfies Record<string, { queue: QueueName; payload: z.ZodType }>;
 

@@ -1,8 +1,13 @@
 /**
- * Group commit: requests arriving within a few milliseconds share one BullMQ job.
- * BullMQ's cost is per job, so packing events is what makes ingestion cheap. Each
- * caller's promise settles only when the job holding its items is in Redis (or the
- * add failed), so "202" still means "durably queued".
+ * Group commit: requests arriving together share one BullMQ job. BullMQ's cost is per
+ * job, so packing events is what makes ingestion cheap. Each caller's promise settles
+ * only when the job holding its items is in Redis (or the add failed), so "202" still
+ * means "durably queued".
+ *
+ * Batches size themselves: when fewer than `maxInFlight` commits are running, what has
+ * arrived is committed on the next turn of the event loop (no added latency at low
+ * load); otherwise items wait for a running commit to finish, so under load each job
+ * carries everything that arrived meanwhile. `windowMs` caps that wait.
  *
  * A caller's items always travel in one job: a request is accepted or refused whole.
  */
@@ -10,6 +15,7 @@ export interface GroupCommitOptions {
   windowMs: number;
   maxItems: number;
   maxBytes: number;
+  maxInFlight?: number;
 }
 
 interface Group<T> {
@@ -17,29 +23,40 @@ interface Group<T> {
   bytes: number;
   waiters: Array<{ resolve: () => void; reject: (err: unknown) => void }>;
   timer: NodeJS.Timeout | null;
+  scheduled: boolean;
 }
 
 export class GroupCommit<T> {
   private open: Group<T> | null = null;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly maxInFlight: number;
 
   constructor(
     private readonly commit: (items: T[]) => Promise<void>,
     private readonly opts: GroupCommitOptions,
-  ) {}
+  ) {
+    this.maxInFlight = opts.maxInFlight ?? 2;
+  }
 
   add(items: T[], bytes: number): Promise<void> {
     if (this.open && (this.open.items.length + items.length > this.opts.maxItems || this.open.bytes + bytes > this.opts.maxBytes)) {
       this.flush();
     }
-    const group = (this.open ??= { items: [], bytes: 0, waiters: [], timer: null });
+    const group = (this.open ??= { items: [], bytes: 0, waiters: [], timer: null, scheduled: false });
     for (const item of items) group.items.push(item);
     group.bytes += bytes;
     const settled = new Promise<void>((resolve, reject) => group.waiters.push({ resolve, reject }));
-    if (group.items.length >= this.opts.maxItems || group.bytes >= this.opts.maxBytes || this.opts.windowMs === 0) {
+    if (group.items.length >= this.opts.maxItems || group.bytes >= this.opts.maxBytes) {
       this.flush();
+    } else if (this.inFlight.size < this.maxInFlight) {
+      if (!group.scheduled) {
+        group.scheduled = true;
+        setImmediate(() => {
+          if (this.open === group && this.inFlight.size < this.maxInFlight) this.flush();
+        });
+      }
     } else if (!group.timer) {
-      group.timer = setTimeout(() => this.flush(), this.opts.windowMs);
+      group.timer = setTimeout(() => this.open === group && this.flush(), this.opts.windowMs);
     }
     return settled;
   }
@@ -55,13 +72,17 @@ export class GroupCommit<T> {
       (err) => group.waiters.forEach((w) => w.reject(err)),
     );
     this.inFlight.add(done);
-    void done.finally(() => this.inFlight.delete(done));
+    void done.finally(() => {
+      this.inFlight.delete(done);
+      // What gathered while this commit ran goes now.
+      if (this.open && this.inFlight.size < this.maxInFlight) this.flush();
+    });
   }
 
   /** For shutdown: commit the open group and wait for every commit to settle. */
   async drain(): Promise<void> {
     this.flush();
-    await Promise.allSettled([...this.inFlight]);
+    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
   }
 
   get pendingItems(): number {

@@ -4,14 +4,17 @@ import type { DataSource } from 'typeorm';
 import { config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { JOBS, jobsOf, QUEUE_NAMES, type JobName, type QueueName } from '../queues/contract.ts';
+import type { Publisher } from '../live/channel.ts';
 import { storeEventsProcessor } from './storeEvents.ts';
+import { storeLlmLogsProcessor } from './storeLlmLogs.ts';
 
 type Processor = (job: Job) => Promise<unknown>;
 
 /** Every job in the contract has exactly one handler here; startup fails otherwise. */
-export function handlers(ds: DataSource, log: Logger): Record<JobName, Processor> {
+export function handlers(ds: DataSource, log: Logger, live?: Publisher): Record<JobName, Processor> {
   return {
-    'store-events': storeEventsProcessor(ds, log),
+    'store-events': storeEventsProcessor(ds, log, live),
+    'store-llm-logs': storeLlmLogsProcessor(ds, log),
   };
 }
 
@@ -31,7 +34,8 @@ export interface WorkerOptions {
 
 /** One BullMQ Worker per queue, dispatching by job name. */
 export function startWorkers(connection: Redis, ds: DataSource, log: Logger, opts: WorkerOptions = {}): Worker[] {
-  const h = handlers(ds, log);
+  // The live tail is published on the workers' own connection (PUBLISH is not a blocking command).
+  const h = handlers(ds, log, connection);
   assertHandlers(h);
   return QUEUE_NAMES.map((queue: QueueName) => {
     const names = new Set<string>(jobsOf(queue));

@@ -1,7 +1,8 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { DataSource } from 'typeorm';
-import { existingProjects, insertEvents } from '../domain/events/store.ts';
+import { existingProjects, insertEvents, insertEventsReturning } from '../domain/events/store.ts';
 import type { EventRecord } from '../domain/events/record.ts';
+import { publishStoredLogs, type Publisher } from '../live/channel.ts';
 import type { Logger } from '../logger.ts';
 import { JOBS, type JobPayload } from '../queues/contract.ts';
 
@@ -10,9 +11,17 @@ const isForeignKeyError = (err: unknown) => (err as { code?: string }).code === 
 
 /**
  * `store-events`: one job = one group of events = one multi-row insert, idempotent on
- * (project_id, event_id). Throwing retries the job with backoff.
+ * (project_id, event_id). Throwing retries the job with backoff. With a `live` publisher,
+ * logs that were new are announced to the live tail after their insert committed.
  */
-export function storeEventsProcessor(ds: DataSource, log: Logger) {
+export function storeEventsProcessor(ds: DataSource, log: Logger, live?: Publisher) {
+  type Insert = (items: EventRecord[]) => Promise<number>;
+  const insert: Insert = async (items) => {
+    if (!live || !items.some((i) => i.kind === 'log')) return insertEvents(ds, items);
+    const rows = await insertEventsReturning(ds, items);
+    await publishStoredLogs(live, items, rows, log);
+    return rows.length;
+  };
   return async (job: Job): Promise<{ inserted: number; duplicates: number }> => {
     const parsed = JOBS['store-events'].payload.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid store-events payload: ${parsed.error.message.slice(0, 500)}`);
@@ -20,7 +29,7 @@ export function storeEventsProcessor(ds: DataSource, log: Logger) {
 
     let inserted: number;
     try {
-      inserted = await insertEvents(ds, items);
+      inserted = await insert(items);
     } catch (err) {
       if (isForeignKeyError(err)) {
         // The project was deleted while its events waited: they go with it.
@@ -28,9 +37,9 @@ export function storeEventsProcessor(ds: DataSource, log: Logger) {
         const dropped = items.length;
         items = items.filter((i) => alive.has(i.project_id));
         log.warn({ jobId: job.id, dropped: dropped - items.length }, 'events of deleted projects dropped');
-        inserted = await insertEvents(ds, items);
+        inserted = await insert(items);
       } else if (isDataError(err)) {
-        inserted = await insertOneByOne(ds, items, job, log);
+        inserted = await insertOneByOne(insert, items, job, log);
       } else {
         throw err; // connection trouble and the like: retry with backoff
       }
@@ -44,12 +53,12 @@ export function storeEventsProcessor(ds: DataSource, log: Logger) {
  * store the others and fail the job *unrecoverably* so it stays in the failed set with
  * its data, visible and re-runnable once fixed (re-running skips the rows already in).
  */
-async function insertOneByOne(ds: DataSource, items: EventRecord[], job: Job, log: Logger): Promise<number> {
+async function insertOneByOne(insert: (items: EventRecord[]) => Promise<number>, items: EventRecord[], job: Job, log: Logger): Promise<number> {
   let inserted = 0;
   const rejected: Array<{ event_id: string; error: string }> = [];
   for (const item of items) {
     try {
-      inserted += await insertEvents(ds, [item]);
+      inserted += await insert([item]);
     } catch (err) {
       if (!isDataError(err)) throw err;
       rejected.push({ event_id: item.event_id, error: (err as Error).message });

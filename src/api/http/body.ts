@@ -1,33 +1,39 @@
 import type { IncomingMessage } from 'node:http';
-import { createGunzip, createInflate, type Gunzip, type Inflate } from 'node:zlib';
 import { AppError, badRequest, payloadTooLarge } from '../../domain/errors.ts';
+import { decoderFor, SUPPORTED_ENCODINGS } from './decode.ts';
+
+export interface ReadBodyOptions {
+  /** Limit on the bytes on the wire (before decoding); defaults to `limit`. */
+  compressedLimit?: number;
+}
 
 /**
- * Reads a request body for the lean ingest path: honours Content-Encoding gzip/deflate,
- * and enforces `limit` on the *decoded* size while streaming (so a small gzip bomb is
- * cut off at the limit, never inflated in full).
+ * Reads a request body for the lean ingest paths: honours Content-Encoding (gzip,
+ * deflate, br, zstd) and enforces `limit` on the *decoded* size while streaming, so a
+ * small compression bomb is cut off at the limit, never inflated in full.
  */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
-  let decoder: Gunzip | Inflate | null = null;
-  if (encoding === 'gzip' || encoding === 'x-gzip') decoder = createGunzip();
-  else if (encoding === 'deflate') decoder = createInflate();
-  else if (encoding !== 'identity' && encoding !== '') {
+export function readBody(req: IncomingMessage, limit: number, opts: ReadBodyOptions = {}): Promise<Buffer> {
+  const encoding = String(req.headers['content-encoding'] ?? 'identity');
+  const decoder = decoderFor(encoding);
+  const wireLimit = opts.compressedLimit ?? limit;
+  if (decoder === undefined) {
     req.resume();
-    return Promise.reject(new AppError(415, 'unsupported_encoding', `Unsupported Content-Encoding "${encoding}"`, { supported: ['gzip', 'deflate', 'identity'] }));
+    return Promise.reject(
+      new AppError(415, 'unsupported_encoding', `Unsupported Content-Encoding "${encoding}"`, { supported: SUPPORTED_ENCODINGS }),
+    );
   }
 
   const declared = Number(req.headers['content-length']);
-  if (!decoder && Number.isFinite(declared) && declared > limit) {
+  if (Number.isFinite(declared) && declared > (decoder ? wireLimit : limit)) {
     req.resume();
-    return Promise.reject(tooLarge(limit));
+    return Promise.reject(tooLarge(decoder ? wireLimit : limit));
   }
 
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let wire = 0;
     let done = false;
-    const source = decoder ? req.pipe(decoder) : req;
     const fail = (err: AppError) => {
       if (done) return;
       done = true;
@@ -36,6 +42,13 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       req.resume(); // drain what is left so the connection can be reused
       reject(err);
     };
+    if (decoder) {
+      req.on('data', (chunk: Buffer) => {
+        wire += chunk.length;
+        if (wire > wireLimit) fail(tooLarge(wireLimit));
+      });
+    }
+    const source = decoder ? req.pipe(decoder) : req;
     source.on('data', (chunk: Buffer) => {
       if (done) return;
       size += chunk.length;

@@ -5,7 +5,9 @@ import type { EventKind } from './record.ts';
 
 export interface EventFilters {
   projectId: number;
-  kind: EventKind;
+  /** Omitted: both kinds (an issue's events may include error logs). */
+  kind?: EventKind;
+  issueId?: string;
   search?: string;
   levels?: Level[];
   environment?: string;
@@ -25,11 +27,20 @@ export interface EventRow {
   received_at: Date;
   tags: Record<string, unknown>;
   extra: Record<string, unknown>;
+  issue_id: string | null;
 }
 
 function where(f: EventFilters) {
-  const clauses = ['project_id = $1', 'kind = $2'];
-  const params: unknown[] = [f.projectId, f.kind];
+  const clauses = ['project_id = $1'];
+  const params: unknown[] = [f.projectId];
+  if (f.kind) {
+    params.push(f.kind);
+    clauses.push(`kind = $${params.length}`);
+  }
+  if (f.issueId) {
+    params.push(f.issueId);
+    clauses.push(`issue_id = $${params.length}`);
+  }
   if (f.search) {
     params.push(likePattern(f.search));
     // Both columns carry trigram indexes, so this is a bitmap index scan, not a seq scan.
@@ -47,7 +58,7 @@ function where(f: EventFilters) {
 }
 
 const SELECT = `SELECT id, event_id, event_type, exception_type, message, stacktrace, level, environment, service,
-                       "timestamp", received_at, tags, extra FROM events`;
+                       "timestamp", received_at, tags, extra, issue_id FROM events`;
 
 /** Newest first. Page mode counts; cursor mode (deep pages) walks the index from a keyset position. */
 export async function listEvents(ds: DataSource, f: EventFilters, page: PageRequest) {
@@ -96,5 +107,6 @@ export function serializeEvent(r: EventRow) {
     received_at: r.received_at.toISOString(),
     tags: r.tags,
     extra: r.extra,
+    issue: r.issue_id === null ? null : Number(r.issue_id),
   };
 }

@@ -28,6 +28,22 @@ export const EventRecordSchema = z.object({
   tags: z.record(z.string(), z.unknown()),
   extra: z.record(z.string(), z.unknown()),
   origin: z.string().max(16),
+  /** Hints for grouping into issues (src/domain/issues): a client fingerprint, structured frames. */
+  grouping: z
+    .object({
+      fingerprint: z.array(z.string()).optional(),
+      frames: z
+        .array(
+          z.object({
+            module: z.string().nullish(),
+            filename: z.string().nullish(),
+            function: z.string().nullish(),
+            in_app: z.boolean().nullish(),
+          }),
+        )
+        .optional(),
+    })
+    .optional(),
 });
 export type EventRecord = z.infer<typeof EventRecordSchema>;
 

@@ -65,6 +65,34 @@ export async function insertEvents(ds: DataSource, records: EventRecord[]): Prom
   return inserted;
 }
 
+export interface InsertedEvent {
+  id: string;
+  project_id: number;
+  event_id: string;
+  updated_at: Date;
+}
+
+/**
+ * Like insertEvents, but answers the rows that were new (duplicates are not returned),
+ * with their ids: what the live tail publishes once the insert has committed.
+ */
+export async function insertEventsReturning(ds: DataSource, records: EventRecord[]): Promise<InsertedEvent[]> {
+  const out: InsertedEvent[] = [];
+  const runner = ds.createQueryRunner();
+  try {
+    for (let i = 0; i < records.length; i += ROWS_PER_STATEMENT) {
+      const chunk = records.slice(i, i + ROWS_PER_STATEMENT);
+      const result = (await runner.query(`${sqlFor(chunk.length)} RETURNING id, project_id, event_id, updated_at`, params(chunk), true)) as {
+        records: InsertedEvent[];
+      };
+      out.push(...result.records);
+    }
+  } finally {
+    await runner.release();
+  }
+  return out;
+}
+
 /** Project ids among `ids` that still exist (a project may be deleted while its events wait in the queue). */
 export async function existingProjects(ds: DataSource, ids: number[]): Promise<Set<number>> {
   const rows: Array<{ id: number }> = await ds.query(`SELECT id FROM projects WHERE id = ANY($1::int[])`, [ids]);

@@ -25,6 +25,7 @@ export const EventOut = z
     received_at: z.string(),
     tags: z.record(z.string(), z.unknown()),
     extra: z.record(z.string(), z.unknown()),
+    issue: z.number().int().nullable().meta({ description: 'The issue this event is grouped into' }),
   })
   .meta({ id: 'Event' });
 

@@ -1,0 +1,35 @@
+import type { DataSource } from 'typeorm';
+import { Issue, type IssueStatus } from '../../entities/Issue.ts';
+import { likePattern } from '../pagination.ts';
+
+export interface IssueFilters {
+  projects: number[] | 'all';
+  status?: IssueStatus;
+  search?: string;
+}
+
+/** Most recently seen first; uses (project_id, status, last_seen) and the title trigram index. */
+export async function listIssues(ds: DataSource, f: IssueFilters, page: { page: number; pageSize: number }) {
+  const qb = ds.getRepository(Issue).createQueryBuilder('i').orderBy('i.last_seen', 'DESC').addOrderBy('i.id', 'DESC');
+  if (f.projects !== 'all') qb.andWhere('i.project_id = ANY(:projects)', { projects: f.projects });
+  if (f.status) qb.andWhere('i.status = :status', { status: f.status });
+  if (f.search) qb.andWhere('(i.title ILIKE :q OR i.culprit ILIKE :q)', { q: likePattern(f.search) });
+  const [rows, count] = await qb.skip((page.page - 1) * page.pageSize).take(page.pageSize).getManyAndCount();
+  return { rows, count };
+}
+
+export function serializeIssue(i: Issue) {
+  return {
+    id: Number(i.id),
+    project: i.projectId,
+    title: i.title,
+    culprit: i.culprit,
+    level: i.level,
+    status: i.status,
+    times_seen: Number(i.timesSeen),
+    first_seen: i.firstSeen.toISOString(),
+    last_seen: i.lastSeen.toISOString(),
+    resolved_at: i.resolvedAt?.toISOString() ?? null,
+    fingerprint: i.fingerprint,
+  };
+}

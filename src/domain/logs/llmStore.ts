@@ -1,0 +1,55 @@
+import type { DataSource } from 'typeorm';
+import type { LlmLogRecord } from './llmRecord.ts';
+
+const COLUMNS = [
+  'project_id',
+  'event_id',
+  'timestamp',
+  'received_at',
+  'user_ref',
+  'source',
+  'model',
+  'query',
+  'response',
+  'prompt_tokens',
+  'completion_tokens',
+  'total_tokens',
+  'latency_ms',
+  'metadata',
+] as const satisfies ReadonlyArray<keyof LlmLogRecord>;
+
+// Rows can be megabytes each (prompts and responses): keep statements to a modest size.
+const ROWS_PER_STATEMENT = 100;
+const COLUMN_LIST = COLUMNS.map((c) => `"${c}"`).join(', ');
+
+function insertSql(rows: number): string {
+  const tuples: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    const base = r * COLUMNS.length;
+    tuples.push(`(${COLUMNS.map((_, c) => `$${base + c + 1}`).join(', ')})`);
+  }
+  // The unique key makes every write idempotent: re-delivered jobs and client retries insert nothing.
+  return `INSERT INTO llm_logs (${COLUMN_LIST}) VALUES ${tuples.join(', ')} ON CONFLICT (project_id, event_id) DO NOTHING`;
+}
+
+function params(records: LlmLogRecord[]): unknown[] {
+  const out: unknown[] = [];
+  for (const r of records) for (const c of COLUMNS) out.push(c === 'metadata' ? JSON.stringify(r[c]) : r[c]);
+  return out;
+}
+
+/** One multi-row insert per 100 records; returns how many rows were new. */
+export async function insertLlmLogs(ds: DataSource, records: LlmLogRecord[]): Promise<number> {
+  let inserted = 0;
+  const runner = ds.createQueryRunner();
+  try {
+    for (let i = 0; i < records.length; i += ROWS_PER_STATEMENT) {
+      const chunk = records.slice(i, i + ROWS_PER_STATEMENT);
+      const result = (await runner.query(insertSql(chunk.length), params(chunk), true)) as { affected?: number };
+      inserted += result.affected ?? 0;
+    }
+  } finally {
+    await runner.release();
+  }
+  return inserted;
+}

@@ -1,0 +1,169 @@
+/**
+ * Sentry event payloads (errors, messages, structured logs) onto our EventRecord.
+ * Lenient like Sentry's own ingestion: fields of an unexpected type are ignored rather
+ * than failing the event; only a payload that is not a JSON object is refused.
+ */
+import { createHash } from 'node:crypto';
+import { badRequest } from '../errors.ts';
+import { cleanJson, clip, cleanText, newEventId, TimestampSchema, type EventRecord } from '../events/record.ts';
+import type { Frame } from '../issues/fingerprint.ts';
+import { normalizeLevel } from '../levels.ts';
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => Boolean(v) && typeof v === 'object' && !Array.isArray(v);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
+
+interface SentryFrame extends Frame {
+  abs_path?: string;
+  lineno?: number;
+  colno?: number;
+  context_line?: string;
+}
+interface SentryException {
+  type?: string;
+  value?: string;
+  module?: string;
+  frames: SentryFrame[];
+}
+
+/** Sentry ids are 32 hex characters; SDKs sometimes send UUIDs with dashes. */
+export function sentryEventId(v: unknown): string {
+  const s = str(v)?.replaceAll('-', '').toLowerCase();
+  return s && /^[0-9a-f]{32}$/.test(s) ? s : newEventId();
+}
+
+function exceptions(e: Obj): SentryException[] {
+  const raw = Array.isArray(e.exception) ? e.exception : isObj(e.exception) && Array.isArray(e.exception.values) ? e.exception.values : [];
+  return raw.filter(isObj).map((x) => {
+    const st = isObj(x.stacktrace) ? x.stacktrace : isObj(x.raw_stacktrace) ? x.raw_stacktrace : {};
+    const frames = (Array.isArray(st.frames) ? st.frames : []).filter(isObj) as SentryFrame[];
+    return { type: str(x.type), value: str(x.value), module: str(x.module), frames };
+  });
+}
+
+function messageOf(e: Obj): string | undefined {
+  const fromEntry = (m: unknown) => (isObj(m) ? (str(m.formatted) ?? str(m.message)) : str(m));
+  return fromEntry(e.logentry) ?? fromEntry(e.message);
+}
+
+/** "most recent call last", Python style: the frames in order, then the exception. */
+export function stacktraceText(excs: SentryException[]): string | null {
+  const blocks = excs
+    .filter((x) => x.frames.length || x.type)
+    .map((x) => {
+      const lines = x.frames.length ? ['Traceback (most recent call last):'] : [];
+      for (const f of x.frames) {
+        const file = f.filename || f.abs_path || f.module || '?';
+        lines.push(`  File "${file}", line ${f.lineno ?? '?'}${f.colno ? `:${f.colno}` : ''}, in ${f.function || '?'}`);
+        if (f.context_line) lines.push(`    ${f.context_line.trim()}`);
+      }
+      lines.push(x.value ? `${x.type ?? 'Error'}: ${x.value}` : (x.type ?? 'Error'));
+      return lines.join('\n');
+    });
+  return blocks.length ? cleanText(blocks.join('\n\nThe above exception was the direct cause of the following exception:\n\n')) : null;
+}
+
+function tagsOf(e: Obj): Obj {
+  const tags: Obj = {};
+  if (Array.isArray(e.tags)) {
+    for (const pair of e.tags) if (Array.isArray(pair) && pair.length === 2 && str(pair[0])) tags[str(pair[0])!] = str(pair[1]) ?? pair[1];
+  } else if (isObj(e.tags)) {
+    Object.assign(tags, e.tags);
+  }
+  for (const k of ['release', 'dist', 'server_name', 'transaction', 'platform', 'logger']) {
+    const v = str(e[k]);
+    if (v !== undefined && !(k in tags)) tags[k] = v;
+  }
+  return tags;
+}
+
+function userRef(user: unknown): string | null {
+  if (!isObj(user)) return null;
+  return clip(str(user.id) ?? str(user.email) ?? str(user.username) ?? str(user.ip_address) ?? null, 200);
+}
+
+function timestampOf(v: unknown, fallback: string): string {
+  const parsed = TimestampSchema.safeParse(v);
+  return parsed.success ? parsed.data : fallback;
+}
+
+export interface SentryEventResult {
+  record: EventRecord;
+}
+
+// Grouping needs the frames' names only; keep the job payload small for deep stacks.
+const MAX_GROUPING_FRAMES = 100;
+const slimFrame = ({ module, filename, function: fn, in_app }: Frame): Frame => ({ module, filename, function: fn, in_app });
+
+export function sentryEventToRecord(payload: unknown, projectId: number, receivedAt: string, headerEventId?: unknown): SentryEventResult {
+  if (!isObj(payload)) throw badRequest('A Sentry event must be a JSON object', null, 'invalid_event');
+  const e = payload;
+  const excs = exceptions(e);
+  const main = excs.at(-1);
+  const message = main?.value ?? messageOf(e) ?? '';
+  const extra: Obj = isObj(e.extra) ? { ...e.extra } : {};
+  for (const k of ['contexts', 'user', 'request', 'sdk', 'breadcrumbs', 'modules']) if (e[k] !== undefined) extra[k] = e[k];
+  const logMessage = messageOf(e);
+  if (main && logMessage && logMessage !== message) extra.message = logMessage;
+  const fingerprint = Array.isArray(e.fingerprint) ? e.fingerprint.map(str).filter((p): p is string => Boolean(p)) : [];
+  const frames = (main?.frames ?? []).slice(-MAX_GROUPING_FRAMES).map(slimFrame);
+  return {
+    record: {
+      project_id: projectId,
+      event_id: sentryEventId(e.event_id ?? headerEventId),
+      kind: 'error',
+      event_type: main ? 'exception' : 'message',
+      timestamp: timestampOf(e.timestamp, receivedAt),
+      received_at: receivedAt,
+      level: normalizeLevel(str(e.level) ?? '') ?? 'error',
+      message: cleanText(message),
+      exception_type: clip(main ? (main.type ?? 'Error') : null, 255),
+      stacktrace: stacktraceText(excs),
+      environment: clip(str(e.environment) ?? null, 100),
+      service: null,
+      user_ref: userRef(e.user),
+      tags: cleanJson(tagsOf(e)) as Obj,
+      extra: cleanJson(extra) as Obj,
+      origin: 'sentry',
+      grouping: {
+        ...(fingerprint.length ? { fingerprint: fingerprint.map((p) => cleanText(p).slice(0, 200)).slice(0, 20) } : {}),
+        ...(frames.length ? { frames: cleanJson(frames) as Frame[] } : {}),
+      },
+    },
+  };
+}
+
+/** Sentry structured logs: one `log` item carries `{"items": [...]}`. */
+export function sentryLogsToRecords(payload: unknown, projectId: number, receivedAt: string): EventRecord[] {
+  const items = isObj(payload) && Array.isArray(payload.items) ? payload.items.filter(isObj) : [];
+  return items.map((item) => {
+    const attributes: Obj = {};
+    if (isObj(item.attributes)) {
+      for (const [k, v] of Object.entries(item.attributes)) attributes[k] = isObj(v) && 'value' in v ? v.value : v;
+    }
+    const tags: Obj = {};
+    for (const [tag, attr] of [['release', 'sentry.release'], ['sdk', 'sentry.sdk.name'], ['trace_id', 'trace_id']] as const) {
+      const v = str(attr === 'trace_id' ? item.trace_id : attributes[attr]);
+      if (v) tags[tag] = v;
+    }
+    return {
+      project_id: projectId,
+      // Logs carry no id: derive one from the item, so a resent envelope stores nothing twice.
+      event_id: createHash('sha256').update(JSON.stringify(item)).digest('hex').slice(0, 32),
+      kind: 'log' as const,
+      event_type: 'log',
+      timestamp: timestampOf(item.timestamp, receivedAt),
+      received_at: receivedAt,
+      level: normalizeLevel(str(item.level) ?? '') ?? 'info',
+      message: cleanText(str(item.body) ?? ''),
+      exception_type: null,
+      stacktrace: null,
+      environment: clip(str(attributes['sentry.environment']) ?? null, 100),
+      service: clip(str(attributes['service.name']) ?? null, 200),
+      user_ref: clip(str(attributes['user.id']) ?? str(attributes['user.email']) ?? null, 200),
+      tags: cleanJson(tags) as Obj,
+      extra: cleanJson({ attributes }) as Obj,
+      origin: 'sentry',
+    };
+  });
+}

@@ -1,0 +1,60 @@
+import { BaseEntity, Column, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColumn, type Relation } from 'typeorm';
+import { Project } from './Project.ts';
+
+/**
+ * One LLM call (seed 3's llm-log). Written by workers only, with
+ * `ON CONFLICT (project_id, event_id) DO NOTHING`. Model, token counts and latency are
+ * lifted out of the client's free-form metadata so usage can be summed and grouped.
+ */
+@Entity({ name: 'llm_logs' })
+export class LlmLog extends BaseEntity {
+  @PrimaryGeneratedColumn({ type: 'bigint' })
+  id: string;
+
+  @Column({ name: 'project_id', type: 'integer' })
+  projectId: number;
+
+  @ManyToOne(() => Project, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'project_id' })
+  project: Relation<Project>;
+
+  @Column({ name: 'event_id', type: 'varchar', length: 100 })
+  eventId: string;
+
+  @Column({ type: 'timestamptz' })
+  timestamp: Date;
+
+  @Column({ name: 'received_at', type: 'timestamptz' })
+  receivedAt: Date;
+
+  /** The client's own user id (seed 3's user_id). */
+  @Column({ name: 'user_ref', type: 'varchar', length: 200, nullable: true })
+  userRef: string | null;
+
+  @Column({ type: 'varchar', length: 200, nullable: true })
+  source: string | null;
+
+  @Column({ type: 'varchar', length: 200, nullable: true })
+  model: string | null;
+
+  @Column({ type: 'text', default: '' })
+  query: string;
+
+  @Column({ type: 'text', default: '' })
+  response: string;
+
+  @Column({ name: 'prompt_tokens', type: 'integer', nullable: true })
+  promptTokens: number | null;
+
+  @Column({ name: 'completion_tokens', type: 'integer', nullable: true })
+  completionTokens: number | null;
+
+  @Column({ name: 'total_tokens', type: 'integer', nullable: true })
+  totalTokens: number | null;
+
+  @Column({ name: 'latency_ms', type: 'double precision', nullable: true })
+  latencyMs: number | null;
+
+  @Column({ type: 'jsonb', default: {} })
+  metadata: Record<string, unknown>;
+}

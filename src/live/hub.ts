@@ -1,0 +1,246 @@
+import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Redis } from 'ioredis';
+import type { DataSource } from 'typeorm';
+import { WebSocket, WebSocketServer } from 'ws';
+import { AppError } from '../domain/errors.ts';
+import type { Level } from '../domain/levels.ts';
+import { parseLevelList } from '../domain/logs/filters.ts';
+import type { LogOut } from '../domain/logs/query.ts';
+import { readScope, scopeAllows, type Scope } from '../domain/logs/scope.ts';
+import type { User } from '../entities/User.ts';
+import { logger } from '../logger.ts';
+import { tokenExpiry, userForToken } from './auth.ts';
+import { liveLogsChannel, type LiveLogBatch } from './channel.ts';
+
+export interface LiveTailOptions {
+  redisUrl: string;
+  /** A client whose unsent backlog passes this is disconnected (4008): memory stays bounded. */
+  maxBufferedBytes: number;
+  /** Ping, re-check the token and the visible projects this often. */
+  pingIntervalMs: number;
+  /** Without ?token=, the first message must bring it within this time. */
+  authTimeoutMs?: number;
+  channel?: string;
+}
+
+/** Close codes, in the 4000 range applications own (Django Channels clients use the same idea). */
+export const CLOSE = { badRequest: 4000, unauthorized: 4001, notFound: 4004, tooSlow: 4008 } as const;
+
+interface Filters {
+  projects?: number[];
+  levels?: Level[];
+}
+
+interface Client {
+  ws: WebSocket;
+  token: string;
+  user: User;
+  filters: Filters;
+  scope: Scope;
+  levels: Set<string> | null;
+  expiresAt: number | null;
+  alive: boolean;
+}
+type Session = Omit<Client, 'ws'>;
+
+const PATH = /^\/ws\/logs\/?$/;
+
+function parseFilters(url: URL): Filters {
+  const raw = url.searchParams.get('project');
+  const projects = raw?.split(',').filter(Boolean).map((p) => {
+    const n = Number(p);
+    if (!Number.isSafeInteger(n) || n <= 0 || n >= 2 ** 31) throw new AppError(400, 'invalid_request', `Invalid project "${p}"`);
+    return n;
+  });
+  return { projects: projects?.length ? projects : undefined, levels: parseLevelList(url.searchParams.get('severity') ?? undefined, 'severity') };
+}
+
+/**
+ * The live tail, `/ws/logs/` (seed 2): authenticated, project-scoped WebSockets on the
+ * web process's HTTP server. One Redis subscription per web process receives what
+ * workers committed and fans each log out, serialized once, to the clients that may
+ * see its project and asked for its severity.
+ */
+export class LiveTail {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  private readonly clients = new Set<Client>();
+  private readonly sub: Redis;
+  private readonly timer: NodeJS.Timeout;
+  private readonly channel: string;
+  /** Resolves once the Redis subscription is live. */
+  readonly ready: Promise<void>;
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly opts: LiveTailOptions,
+  ) {
+    this.channel = opts.channel ?? liveLogsChannel();
+    this.sub = new Redis(opts.redisUrl, { connectionName: 'faultline-live', retryStrategy: (n) => Math.min(n * 200, 2000) });
+    this.sub.on('error', () => undefined); // reconnects (and resubscribes) on its own
+    this.sub.on('message', (_channel, message: string) => this.fanOut(message));
+    this.ready = this.sub.subscribe(this.channel).then(
+      () => undefined,
+      (err) => logger.warn({ err: (err as Error).message }, 'live tail: subscribe failed; retrying on reconnect'),
+    );
+    this.timer = setInterval(() => void this.sweep(), opts.pingIntervalMs);
+    this.timer.unref();
+  }
+
+  attach(server: Server): void {
+    server.on('upgrade', (req, socket, head) => void this.upgrade(req, socket, head));
+  }
+
+  get size(): number {
+    return this.clients.size;
+  }
+
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (!PATH.test(url.pathname)) return refuse(socket, new AppError(404, 'not_found', `No WebSocket at ${url.pathname}`));
+    let filters: Filters;
+    try {
+      filters = parseFilters(url);
+    } catch (err) {
+      return refuse(socket, err);
+    }
+    const token = url.searchParams.get('token');
+    if (token) {
+      // A bad token is refused before the upgrade: the handshake answers 401.
+      let client: Session;
+      try {
+        client = await this.authenticate(token, filters);
+      } catch (err) {
+        return refuse(socket, err);
+      }
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.register(ws, client));
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.awaitToken(ws, filters));
+  }
+
+  /** Browsers cannot set headers on a WebSocket: the token may come as the first message, {"token": "…"}. */
+  private awaitToken(ws: WebSocket, filters: Filters): void {
+    const timer = setTimeout(() => ws.close(CLOSE.unauthorized, 'Authentication required'), this.opts.authTimeoutMs ?? 10_000);
+    ws.once('message', async (data) => {
+      clearTimeout(timer);
+      let token: unknown;
+      try {
+        token = (JSON.parse(data.toString()) as { token?: unknown }).token;
+      } catch {
+        // not JSON: treated as a missing token
+      }
+      if (typeof token !== 'string' || !token) return ws.close(CLOSE.unauthorized, 'Send {"token": "<access token>"} first');
+      try {
+        this.register(ws, await this.authenticate(token, filters));
+      } catch (err) {
+        ws.close(closeCode(err), reason(err));
+      }
+    });
+  }
+
+  private async authenticate(token: string, filters: Filters): Promise<Session> {
+    const user = await userForToken(this.ds, token);
+    return { token, user, filters, scope: await this.scopeFor(user, filters), levels: filters.levels ? new Set(filters.levels) : null, expiresAt: tokenExpiry(token), alive: true };
+  }
+
+  /** Every project asked for must be visible (404 otherwise, as in REST); none asked: all visible ones. */
+  private async scopeFor(user: User, filters: Filters): Promise<Scope> {
+    if (!filters.projects) return readScope(this.ds, user);
+    for (const id of filters.projects) await readScope(this.ds, user, id);
+    return { all: false, projectIds: filters.projects };
+  }
+
+  private register(ws: WebSocket, session: Session): void {
+    const client: Client = { ...session, ws };
+    if (ws.readyState !== WebSocket.OPEN) return;
+    this.clients.add(client);
+    ws.on('pong', () => (client.alive = true));
+    ws.on('close', () => this.clients.delete(client));
+    ws.on('error', () => ws.terminate());
+    ws.send(
+      JSON.stringify({
+        type: 'connection_established',
+        projects: client.scope.all ? 'all' : client.scope.projectIds,
+        severity: client.filters.levels?.map((l) => l.toUpperCase()) ?? null,
+      }),
+    );
+  }
+
+  private fanOut(message: string): void {
+    if (this.clients.size === 0) return;
+    let batch: LiveLogBatch;
+    try {
+      batch = JSON.parse(message) as LiveLogBatch;
+    } catch {
+      return;
+    }
+    // Each log is serialized once, whatever the number of clients.
+    const frames = batch.logs.map((log: LogOut) => ({ log, level: log.severity.toLowerCase(), frame: JSON.stringify({ type: 'log_created', log }) }));
+    for (const c of this.clients) {
+      if (c.ws.readyState !== WebSocket.OPEN) continue;
+      for (const f of frames) {
+        if (!scopeAllows(c.scope, f.log.project) || (c.levels && !c.levels.has(f.level))) continue;
+        if (c.ws.bufferedAmount > this.opts.maxBufferedBytes) {
+          this.dropSlow(c);
+          break;
+        }
+        c.ws.send(f.frame);
+      }
+    }
+  }
+
+  /** A client that does not read: its backlog is freed at once, and it is told why if it ever reads again. */
+  private dropSlow(c: Client): void {
+    this.clients.delete(c);
+    logger.warn({ userId: c.user.id, buffered: c.ws.bufferedAmount }, 'live tail: client too slow, disconnected');
+    c.ws.close(CLOSE.tooSlow, 'Client too slow; reconnect');
+    c.ws.terminate();
+  }
+
+  /** Ping (dead peers go), and re-check each token and its projects (expired, deactivated or removed: closed). */
+  private async sweep(): Promise<void> {
+    const now = Date.now();
+    await Promise.all(
+      [...this.clients].map(async (c) => {
+        if (!c.alive) return c.ws.terminate();
+        c.alive = false;
+        c.ws.ping();
+        if (c.expiresAt !== null && c.expiresAt <= now) return c.ws.close(CLOSE.unauthorized, 'Token has expired');
+        try {
+          c.user = await userForToken(this.ds, c.token);
+          c.scope = await this.scopeFor(c.user, c.filters);
+        } catch (err) {
+          if (err instanceof AppError) c.ws.close(closeCode(err), reason(err));
+        }
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    for (const c of this.clients) c.ws.terminate();
+    this.clients.clear();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    this.sub.disconnect();
+  }
+}
+
+function closeCode(err: unknown): number {
+  const status = err instanceof AppError ? err.status : 500;
+  return status === 401 || status === 403 ? CLOSE.unauthorized : status === 404 ? CLOSE.notFound : status === 400 ? CLOSE.badRequest : 1011;
+}
+
+// Close reasons are limited to 123 bytes.
+const reason = (err: unknown) => (err instanceof AppError ? err.message : 'Internal error').slice(0, 120);
+
+function refuse(socket: Duplex, err: unknown): void {
+  const e = err instanceof AppError ? err : new AppError(500, 'internal_error', 'Internal server error');
+  if (!(err instanceof AppError)) logger.error({ err }, 'live tail: upgrade failed');
+  const body = JSON.stringify(e.toJSON());
+  socket.end(
+    `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
