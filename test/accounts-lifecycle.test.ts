@@ -261,6 +261,7 @@ describe('profile and stats (seed 3)', () => {
     expect(stats.body.events.total).toBe(2);
     expect(stats.body.events.by_level).toMatchObject({ error: 1, critical: 1, info: 0 });
     expect(stats.body.events.by_day).toEqual([{ date: new Date(now * 1000).toISOString().slice(0, 10), count: 2 }]);
-    expect(stats.body.logs).toMatchObject({ total: 1, by_level: expect.objectContaining({ info: 1 }) });
+    expect(stats.body.logs).toMatchObject({ total: 1, by_level: expect.objectContaining({ info: 1 }), by_severity: expect.objectContaining({ INFO: 1 }) });
+    expect(stats.body.llm).toMatchObject({ calls: 0, by_model: [] });
   });
 });

@@ -25,6 +25,7 @@ import type { EventProducer } from '../queues/producer.ts';
 import { apiKeyRoutes } from './routes/apikeys/apikeys.ts';
 import { profileRoutes } from './routes/profile/profile.ts';
 import { userRoutes } from './routes/users/users.ts';
+import { issueRoutes } from './routes/issues/issues.ts';
 
 export interface AppDeps {
   ds: DataSource;
@@ -89,6 +90,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1/api/logs', logs);
   app.use(dataideaReadRoutes(deps.ds));
   app.use('/api/user-filter-preferences', filterPreferenceRoutes(deps.ds));
+  app.use('/api/issues', issueRoutes(deps.ds));
 
   app.use(notFoundHandler);
   app.use(errorHandler);

@@ -52,7 +52,12 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }):
   const llmLimits = { ...config.ingest, maxEventBytes: llmItemBytes, maxRequestBytes: Math.max(config.ingest.maxRequestBytes, llmItemBytes) };
   const app = createApp({ ds, redis, queues, keys, producer });
   const server = createHttpServer(
-    createDispatcher(app, { keys, producer, limits: config.ingest }, { keys, producer, llm: llmProducer, limits: config.ingest, llmLimits, maxTextBytes: config.llmLogs.maxTextBytes }),
+    createDispatcher(
+      app,
+      { keys, producer, limits: config.ingest },
+      { keys, producer, llm: llmProducer, limits: config.ingest, llmLimits, maxTextBytes: config.llmLogs.maxTextBytes },
+      { keys, producer },
+    ),
   );
   const live = new LiveTail(ds, { redisUrl: urls.redisUrl, ...config.live });
   live.attach(server);

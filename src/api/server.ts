@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Express } from 'express';
 import { pantiesIngestHandler, type IngestDeps } from './routes/events/ingest.ts';
 import { dataideaEventLogHandler, dataideaLlmLogHandler, type DataideaIngestDeps } from './routes/logs/dataidea.ts';
+import { SENTRY_PATH, sentryIngestHandler, type SentryDeps } from './routes/sentry/ingest.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -10,7 +11,8 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<voi
  * than the whole PostgreSQL write path (../shared/STACK.md). Everything else goes to
  * the Express app. Paths match with or without the trailing slash.
  */
-export function createDispatcher(app: Express, ingest: IngestDeps, dataidea: DataideaIngestDeps): Handler {
+export function createDispatcher(app: Express, ingest: IngestDeps, dataidea: DataideaIngestDeps, sentry: SentryDeps): Handler {
+  const sentryIngest = sentryIngestHandler(sentry);
   const fast = new Map<string, Handler>([
     ['/api/events', pantiesIngestHandler(ingest)],
     // Seed 3 (DataIdea): API-key ingest, as hot as /api/events.
@@ -18,13 +20,16 @@ export function createDispatcher(app: Express, ingest: IngestDeps, dataidea: Dat
     ['/api/llm-log', dataideaLlmLogHandler(dataidea)],
   ]);
   return (req, res) => {
-    if (req.method === 'POST') {
+    if (req.method === 'POST' || req.method === 'OPTIONS') {
       const url = req.url ?? '';
       const q = url.indexOf('?');
       let path = q === -1 ? url : url.slice(0, q);
       if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
-      const handler = fast.get(path);
+      const handler = req.method === 'POST' ? fast.get(path) : undefined;
       if (handler) return handler(req, res);
+      // Sentry SDKs: /api/<project_id>/envelope/ and /store/ (and the browser SDK's CORS preflight).
+      const sentry = path.startsWith('/api/') ? SENTRY_PATH.exec(path) : null;
+      if (sentry && sentry[2] !== 'minidump') return sentryIngest(req, res, Number(sentry[1]), sentry[2] as 'envelope' | 'store');
     }
     return app(req, res);
   };

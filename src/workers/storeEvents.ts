@@ -1,7 +1,8 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { DataSource } from 'typeorm';
-import { existingProjects, insertEvents, insertEventsReturning } from '../domain/events/store.ts';
+import { existingProjects, insertEvents } from '../domain/events/store.ts';
 import type { EventRecord } from '../domain/events/record.ts';
+import { countIssues, prepareIssues } from '../domain/issues/assign.ts';
 import { publishStoredLogs, type Publisher } from '../live/channel.ts';
 import type { Logger } from '../logger.ts';
 import { JOBS, type JobPayload } from '../queues/contract.ts';
@@ -10,16 +11,21 @@ const isDataError = (err: unknown) => /^22/.test((err as { code?: string }).code
 const isForeignKeyError = (err: unknown) => (err as { code?: string }).code === '23503';
 
 /**
- * `store-events`: one job = one group of events = one multi-row insert, idempotent on
- * (project_id, event_id). Throwing retries the job with backoff. With a `live` publisher,
- * logs that were new are announced to the live tail after their insert committed.
+ * `store-events`: one job = one group of events = one transaction: a multi-row insert,
+ * idempotent on (project_id, event_id), and the grouping of the rows that were new into
+ * issues (so a re-delivered job neither duplicates an event nor counts it twice).
+ * Throwing retries the job with backoff. With a `live` publisher, logs that were new
+ * are announced to the live tail after the transaction committed.
  */
 export function storeEventsProcessor(ds: DataSource, log: Logger, live?: Publisher) {
-  type Insert = (items: EventRecord[]) => Promise<number>;
-  const insert: Insert = async (items) => {
-    if (!live || !items.some((i) => i.kind === 'log')) return insertEvents(ds, items);
-    const rows = await insertEventsReturning(ds, items);
-    await publishStoredLogs(live, items, rows, log);
+  const insert = async (items: EventRecord[]): Promise<number> => {
+    const rows = await ds.transaction(async (em) => {
+      const plan = await prepareIssues(em, items);
+      const fresh = await insertEvents(em, items, plan.issueIds);
+      await countIssues(em, items, plan, fresh);
+      return fresh;
+    });
+    if (live) await publishStoredLogs(live, items, rows, log);
     return rows.length;
   };
   return async (job: Job): Promise<{ inserted: number; duplicates: number }> => {

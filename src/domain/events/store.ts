@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { EventRecord } from './record.ts';
 
 const COLUMNS = [
@@ -19,16 +19,18 @@ const COLUMNS = [
   'extra',
   'origin',
 ] as const satisfies ReadonlyArray<keyof EventRecord>;
+// Plus issue_id, which comes from grouping, not from the record.
+const WIDTH = COLUMNS.length + 1;
 
-// 16 columns × 1000 rows stays well under PostgreSQL's 65535 bind parameters.
+// 17 columns × 1000 rows stays well under PostgreSQL's 65535 bind parameters.
 const ROWS_PER_STATEMENT = 1000;
-const COLUMN_LIST = COLUMNS.map((c) => `"${c}"`).join(', ');
+const COLUMN_LIST = [...COLUMNS, 'issue_id'].map((c) => `"${c}"`).join(', ');
 
 function insertSql(rows: number): string {
   const tuples: string[] = [];
   for (let r = 0; r < rows; r++) {
-    const base = r * COLUMNS.length;
-    tuples.push(`(${COLUMNS.map((_, c) => `$${base + c + 1}`).join(', ')})`);
+    const base = r * WIDTH;
+    tuples.push(`(${Array.from({ length: WIDTH }, (_, c) => `$${base + c + 1}`).join(', ')})`);
   }
   // The unique key makes every write idempotent: re-delivered jobs and client retries insert nothing.
   return `INSERT INTO events (${COLUMN_LIST}) VALUES ${tuples.join(', ')} ON CONFLICT (project_id, event_id) DO NOTHING`;
@@ -37,32 +39,17 @@ function insertSql(rows: number): string {
 const sqlCache = new Map<number, string>();
 const sqlFor = (rows: number) => sqlCache.get(rows) ?? sqlCache.set(rows, insertSql(rows)).get(rows)!;
 
-function params(records: EventRecord[]): unknown[] {
+function params(records: EventRecord[], issueIds: ReadonlyArray<string | null> | undefined, offset: number): unknown[] {
   const out: unknown[] = [];
-  for (const r of records) {
+  records.forEach((r, i) => {
     for (const c of COLUMNS) {
       const v = r[c];
       // jsonb columns: pass JSON text (node-postgres would turn a top-level array into a PG array).
       out.push(c === 'tags' || c === 'extra' ? JSON.stringify(v) : v);
     }
-  }
+    out.push(issueIds?.[offset + i] ?? null);
+  });
   return out;
-}
-
-/** Inserts with one multi-row statement per 1000 records; returns how many rows were new. */
-export async function insertEvents(ds: DataSource, records: EventRecord[]): Promise<number> {
-  let inserted = 0;
-  const runner = ds.createQueryRunner();
-  try {
-    for (let i = 0; i < records.length; i += ROWS_PER_STATEMENT) {
-      const chunk = records.slice(i, i + ROWS_PER_STATEMENT);
-      const result = (await runner.query(sqlFor(chunk.length), params(chunk), true)) as { affected?: number };
-      inserted += result.affected ?? 0;
-    }
-  } finally {
-    await runner.release();
-  }
-  return inserted;
 }
 
 export interface InsertedEvent {
@@ -73,22 +60,16 @@ export interface InsertedEvent {
 }
 
 /**
- * Like insertEvents, but answers the rows that were new (duplicates are not returned),
- * with their ids: what the live tail publishes once the insert has committed.
+ * One multi-row statement per 1000 records, each with its issue id (or null). Answers
+ * the rows that were new (duplicates are not returned): what issue counters and the
+ * live tail work from. Pass the transaction's EntityManager to insert inside it.
  */
-export async function insertEventsReturning(ds: DataSource, records: EventRecord[]): Promise<InsertedEvent[]> {
+export async function insertEvents(db: DataSource | EntityManager, records: EventRecord[], issueIds?: ReadonlyArray<string | null>): Promise<InsertedEvent[]> {
   const out: InsertedEvent[] = [];
-  const runner = ds.createQueryRunner();
-  try {
-    for (let i = 0; i < records.length; i += ROWS_PER_STATEMENT) {
-      const chunk = records.slice(i, i + ROWS_PER_STATEMENT);
-      const result = (await runner.query(`${sqlFor(chunk.length)} RETURNING id, project_id, event_id, updated_at`, params(chunk), true)) as {
-        records: InsertedEvent[];
-      };
-      out.push(...result.records);
-    }
-  } finally {
-    await runner.release();
+  for (let i = 0; i < records.length; i += ROWS_PER_STATEMENT) {
+    const chunk = records.slice(i, i + ROWS_PER_STATEMENT);
+    const rows: InsertedEvent[] = await db.query(`${sqlFor(chunk.length)} RETURNING id, project_id, event_id, updated_at`, params(chunk, issueIds, i));
+    for (const row of rows) out.push(row);
   }
   return out;
 }

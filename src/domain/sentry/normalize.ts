@@ -98,9 +98,11 @@ const slimFrame = ({ module, filename, function: fn, in_app }: Frame): Frame => 
 export function sentryEventToRecord(payload: unknown, projectId: number, receivedAt: string, headerEventId?: unknown): SentryEventResult {
   if (!isObj(payload)) throw badRequest('A Sentry event must be a JSON object', null, 'invalid_event');
   const e = payload;
-  const excs = exceptions(e);
+  // An exception without a type is the SDK's synthetic stack for captureMessage: a message, not an exception.
+  const excs = exceptions(e).filter((x) => x.type);
+  const synthetic = exceptions(e).find((x) => !x.type);
   const main = excs.at(-1);
-  const message = main?.value ?? messageOf(e) ?? '';
+  const message = main?.value ?? messageOf(e) ?? synthetic?.value ?? '';
   const extra: Obj = isObj(e.extra) ? { ...e.extra } : {};
   for (const k of ['contexts', 'user', 'request', 'sdk', 'breadcrumbs', 'modules']) if (e[k] !== undefined) extra[k] = e[k];
   const logMessage = messageOf(e);

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { LEVELS, type Level } from '../levels.ts';
+import { logStats } from '../logs/stats.ts';
 import type { Actor } from '../projects/access.ts';
 
 export const STATS_DAYS = 30;
@@ -17,8 +18,9 @@ function emptyLevels(): Record<Level, number> {
 
 /**
  * Seed 3's /api/user/stats/: what landed in the caller's projects (owned or joined)
- * over the last 30 days — error events and logs by level and by day. One grouped
- * query over the (project_id, kind, timestamp) index.
+ * over the last 30 days — error events and logs by level and by day (one grouped query
+ * over the (project_id, kind, timestamp) index), logs by severity and source, and LLM
+ * calls, tokens and latency by model.
  */
 export async function userStats(ds: DataSource, actor: Actor) {
   const projects: Array<{ id: number }> = await ds.query(
@@ -48,10 +50,13 @@ export async function userStats(ds: DataSource, actor: Actor) {
     return { total, by_level: byLevel, by_day: [...byDay].sort(([a], [b]) => a.localeCompare(b)).map(([date, count]) => ({ date, count })) };
   };
 
+  // Logs by severity and source, and LLM usage by model (src/domain/logs/stats.ts).
+  const more = await logStats(ds, { all: false, projectIds: ids }, { days: STATS_DAYS });
   return {
     period_days: STATS_DAYS,
     projects: ids.length,
     events: section('error'),
-    logs: section('log'),
+    logs: { ...section('log'), by_severity: more.logs.by_severity, by_source: more.logs.by_source },
+    llm: more.llm,
   };
 }

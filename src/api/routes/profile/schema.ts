@@ -30,8 +30,25 @@ const Counts = z.object({
   by_level: z.record(z.string(), z.number().int()),
   by_day: z.array(z.object({ date: z.string(), count: z.number().int() })),
 });
+const LlmUsage = z.object({
+  calls: z.number().int(),
+  prompt_tokens: z.number().int(),
+  completion_tokens: z.number().int(),
+  total_tokens: z.number().int(),
+  mean_latency_ms: z.number().nullable(),
+  by_model: z.array(z.object({ model: z.string().nullable(), calls: z.number().int(), total_tokens: z.number().int(), mean_latency_ms: z.number().nullable() })),
+});
 const StatsOut = z
-  .object({ period_days: z.number().int(), projects: z.number().int(), events: Counts, logs: Counts })
+  .object({
+    period_days: z.number().int(),
+    projects: z.number().int(),
+    events: Counts,
+    logs: Counts.extend({
+      by_severity: z.record(z.string(), z.number().int()),
+      by_source: z.array(z.object({ source: z.string().nullable(), count: z.number().int() })),
+    }),
+    llm: LlmUsage,
+  })
   .loose()
   .meta({ id: 'UserStats', description: 'What landed in your projects over the last 30 days.' });
 

@@ -11,6 +11,7 @@ import type { EventProducer } from '../../../queues/producer.ts';
 import { parseJson, readBody } from '../../http/body.ts';
 import { sendJson } from '../../http/send.ts';
 import { corsHeaders, preflight, sendSentryError } from './respond.ts';
+import './schema.ts'; // OpenAPI registration
 
 /** Sentry's own limits: 1 MB per event item, 20 MB compressed / 100 MB decompressed per envelope. */
 export const SENTRY_LIMITS = { eventBytes: 1 << 20, envelopeBytes: 100 << 20, envelopeCompressedBytes: 20 << 20, storeBytes: 1 << 20 };

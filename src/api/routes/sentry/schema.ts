@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { errorResponses, jsonResponse, registry } from '../../openapi.ts';
+
+const ProjectParam = z.object({ project_id: z.number().int().positive() });
+const SentryAuth = z.object({
+  'X-Sentry-Auth': z.string().optional().meta({ description: 'Sentry sentry_key=<api_key>, sentry_version=7, … (or ?sentry_key=, or the DSN in the envelope header)' }),
+  'Content-Encoding': z.enum(['gzip', 'deflate', 'br', 'zstd']).optional(),
+});
+const SentryQuery = z.object({ sentry_key: z.string().optional(), sentry_version: z.string().optional(), sentry_client: z.string().optional() });
+const Id = z.object({ id: z.string().meta({ example: '9ec79c33ec9942ab8353589fcb2e04dc' }) }).meta({ id: 'SentryEventId' });
+
+const common = {
+  tags: ['sentry'],
+  description:
+    'For official Sentry SDKs with the DSN `http://<api_key>@<host>/<project_id>`. The key must belong to the project and have the `ingest` scope. ' +
+    'When shedding load the answer is 429 with Retry-After and X-Sentry-Rate-Limits; errors carry X-Sentry-Error. CORS is open to any origin (the key is the credential).',
+};
+
+registry.registerPath({
+  ...common,
+  method: 'post',
+  path: '/api/{project_id}/envelope/',
+  summary: 'Sentry envelope: events (errors, messages), structured logs; other item types are counted and skipped',
+  request: {
+    params: ProjectParam,
+    query: SentryQuery,
+    headers: SentryAuth,
+    body: { required: true, content: { 'application/x-sentry-envelope': { schema: z.string().meta({ format: 'binary' }) } } },
+  },
+  responses: {
+    200: jsonResponse(z.union([Id, z.object({})]), '`{"id"}` of the event in the envelope, or `{}` when it held none'),
+    ...errorResponses(400, 401, 403, 413, 415, 429, 503),
+  },
+});
+registry.registerPath({
+  ...common,
+  method: 'post',
+  path: '/api/{project_id}/store/',
+  summary: 'Sentry legacy store endpoint: one JSON event',
+  request: { params: ProjectParam, query: SentryQuery, headers: SentryAuth, body: { required: true, content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } } },
+  responses: { 200: jsonResponse(Id, 'Queued'), ...errorResponses(400, 401, 403, 413, 415, 429, 503) },
+});
