@@ -33,7 +33,17 @@ export const ingestRejected = new Counter({
   registers: [registry],
 });
 
+// Label-bound children, cached: the hot ingest path observes every request.
+const counters = new Map<string, ReturnType<typeof httpRequests.labels>>();
+const timers = new Map<string, ReturnType<typeof httpDuration.labels>>();
+
 export function observeHttp(method: string, route: string, status: number, startedNs: bigint): void {
-  httpRequests.inc({ method, route, status: String(status) });
-  httpDuration.observe({ method, route }, Number(process.hrtime.bigint() - startedNs) / 1e9);
+  const key = `${method} ${route}`;
+  const ckey = `${key} ${status}`;
+  let c = counters.get(ckey);
+  if (!c) counters.set(ckey, (c = httpRequests.labels(method, route, String(status))));
+  let t = timers.get(key);
+  if (!t) timers.set(key, (t = httpDuration.labels(method, route)));
+  c.inc();
+  t.observe(Number(process.hrtime.bigint() - startedNs) / 1e9);
 }

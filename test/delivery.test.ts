@@ -47,6 +47,18 @@ describe('idempotent storage', () => {
     expect(await countEvents(stack.web.ds, u.personal.id)).toBe(2);
   });
 
+  it('a duplicate inside one batch is stored once and counted once in its issue', async () => {
+    const u = await createUser(stack.web.ds);
+    const same = record(u.personal.id, { event_id: 'twice', exception_type: 'DupError', message: 'dup' });
+    const run = storeEventsProcessor(stack.web.ds, logger);
+    expect(await run({ id: 'd', data: { items: [same, same, record(u.personal.id, { event_id: 'once', exception_type: 'DupError', message: 'dup' })] } } as unknown as Job)).toEqual({
+      inserted: 2,
+      duplicates: 1,
+    });
+    const [{ times_seen }] = await stack.web.ds.query('SELECT times_seen::int FROM issues WHERE project_id = $1', [u.personal.id]);
+    expect(times_seen).toBe(2);
+  });
+
   it('the same event_id in two projects is two events', async () => {
     const a = await createUser(stack.web.ds);
     const b = await createUser(stack.web.ds);

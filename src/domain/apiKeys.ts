@@ -48,17 +48,17 @@ export class ApiKeyResolver {
 
   async resolve(secret: string): Promise<ResolvedKey | null> {
     if (!API_KEY_PATTERN.test(secret)) return null;
-    const hash = hashApiKey(secret);
     const now = Date.now();
-    const hit = this.cache.get(hash);
+    // Cached by the secret itself (it is in every request's headers anyway): a hit costs no hashing.
+    const hit = this.cache.get(secret);
     let value: ResolvedKey | null;
     if (hit && hit.expires > now) {
       value = hit.value;
     } else {
-      let pending = this.loading.get(hash);
+      let pending = this.loading.get(secret);
       if (!pending) {
-        pending = this.load(hash).finally(() => this.loading.delete(hash));
-        this.loading.set(hash, pending);
+        pending = this.load(secret).finally(() => this.loading.delete(secret));
+        this.loading.set(secret, pending);
       }
       value = await pending;
     }
@@ -66,7 +66,8 @@ export class ApiKeyResolver {
     return value;
   }
 
-  private async load(hash: string): Promise<ResolvedKey | null> {
+  private async load(secret: string): Promise<ResolvedKey | null> {
+    const hash = hashApiKey(secret);
     const rows: Array<{ id: number; project_id: number; scopes: ApiKeyScope[] }> = await this.ds.query(
       `SELECT id, project_id, scopes FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
       [hash],
@@ -74,7 +75,7 @@ export class ApiKeyResolver {
     const value = rows[0] ? { id: rows[0].id, projectId: rows[0].project_id, scopes: rows[0].scopes } : null;
     if (this.ttlMs > 0) {
       if (this.cache.size >= MAX_CACHE) this.cache.delete(this.cache.keys().next().value!);
-      this.cache.set(hash, { value, expires: Date.now() + this.ttlMs });
+      this.cache.set(secret, { value, expires: Date.now() + this.ttlMs });
     }
     return value;
   }
@@ -87,9 +88,8 @@ export class ApiKeyResolver {
     this.ds.query(`UPDATE api_keys SET last_used_at = now() WHERE id = $1`, [id]).catch(() => undefined);
   }
 
-  /** Forget cached lookups (all of them, or one key's). */
-  invalidate(secretHash?: string): void {
-    if (secretHash) this.cache.delete(secretHash);
-    else this.cache.clear();
+  /** Forget every cached lookup (a key was revoked or changed; we only know its hash). */
+  invalidate(): void {
+    this.cache.clear();
   }
 }

@@ -2,7 +2,8 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import { existingProjects, insertEvents } from '../domain/events/store.ts';
 import type { EventRecord } from '../domain/events/record.ts';
-import { countIssues, prepareIssues } from '../domain/issues/assign.ts';
+import { IssueIdCache, prepareIssues } from '../domain/issues/assign.ts';
+import { sqlOf } from '../db/sql.ts';
 import { publishStoredLogs, type Publisher } from '../live/channel.ts';
 import type { Logger } from '../logger.ts';
 import { JOBS, type JobPayload } from '../queues/contract.ts';
@@ -11,20 +12,19 @@ const isDataError = (err: unknown) => /^22/.test((err as { code?: string }).code
 const isForeignKeyError = (err: unknown) => (err as { code?: string }).code === '23503';
 
 /**
- * `store-events`: one job = one group of events = one transaction: a multi-row insert,
- * idempotent on (project_id, event_id), and the grouping of the rows that were new into
- * issues (so a re-delivered job neither duplicates an event nor counts it twice).
+ * `store-events`: one job = one group of events = one statement, usually. It inserts the
+ * events (idempotent on (project_id, event_id)) and adds exactly the new ones to their
+ * issues' counters, atomically — so a re-delivered job neither duplicates an event nor
+ * counts it twice. Issues not seen before are created by a statement of their own first.
+ * Round trips are what costs on this hardware, hence the care to keep them few.
  * Throwing retries the job with backoff. With a `live` publisher, logs that were new
- * are announced to the live tail after the transaction committed.
+ * are announced to the live tail once stored.
  */
 export function storeEventsProcessor(ds: DataSource, log: Logger, live?: Publisher) {
+  const sql = sqlOf(ds);
+  const issues = new IssueIdCache();
   const insert = async (items: EventRecord[]): Promise<number> => {
-    const rows = await ds.transaction(async (em) => {
-      const plan = await prepareIssues(em, items);
-      const fresh = await insertEvents(em, items, plan.issueIds);
-      await countIssues(em, items, plan, fresh);
-      return fresh;
-    });
+    const rows = await insertEvents(sql, items, await prepareIssues(sql, items, issues));
     if (live) await publishStoredLogs(live, items, rows, log);
     return rows.length;
   };
@@ -38,7 +38,8 @@ export function storeEventsProcessor(ds: DataSource, log: Logger, live?: Publish
       inserted = await insert(items);
     } catch (err) {
       if (isForeignKeyError(err)) {
-        // The project was deleted while its events waited: they go with it.
+        // The project was deleted while its events waited: they go with it (and its issues with it).
+        issues.clear();
         const alive = await existingProjects(ds, [...new Set(items.map((i) => i.project_id))]);
         const dropped = items.length;
         items = items.filter((i) => alive.has(i.project_id));

@@ -1,4 +1,5 @@
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
+import type { Sql } from '../../db/sql.ts';
 import type { EventRecord } from './record.ts';
 
 const COLUMNS = [
@@ -26,29 +27,97 @@ const WIDTH = COLUMNS.length + 1;
 const ROWS_PER_STATEMENT = 1000;
 const COLUMN_LIST = [...COLUMNS, 'issue_id'].map((c) => `"${c}"`).join(', ');
 
+/**
+ * Inserts events and counts the new ones into their issues, in ONE statement: the insert
+ * answers only rows that were new (ON CONFLICT DO NOTHING — re-delivered jobs and client
+ * retries insert nothing), and the same statement adds exactly those to the issues'
+ * counters, so counts can never drift from rows. Issue rows are locked in id order
+ * first, so concurrent workers queue up instead of deadlocking.
+ */
 function insertSql(rows: number): string {
   const tuples: string[] = [];
   for (let r = 0; r < rows; r++) {
     const base = r * WIDTH;
     tuples.push(`(${Array.from({ length: WIDTH }, (_, c) => `$${base + c + 1}`).join(', ')})`);
   }
-  // The unique key makes every write idempotent: re-delivered jobs and client retries insert nothing.
-  return `INSERT INTO events (${COLUMN_LIST}) VALUES ${tuples.join(', ')} ON CONFLICT (project_id, event_id) DO NOTHING`;
+  return `WITH fresh AS (
+      INSERT INTO events (${COLUMN_LIST}) VALUES ${tuples.join(', ')}
+      ON CONFLICT (project_id, event_id) DO NOTHING
+      RETURNING id, project_id, event_id, updated_at, issue_id, "timestamp", level
+    ), titles AS (
+      SELECT * FROM unnest($${rows * WIDTH + 1}::int[], $${rows * WIDTH + 2}::text[], $${rows * WIDTH + 3}::text[], $${rows * WIDTH + 4}::text[])
+        AS t(project_id, event_id, title, culprit)
+    ), counts AS (
+      -- title, culprit and level follow the latest event, as Sentry's do
+      SELECT f.issue_id, count(*) AS n, min(f."timestamp") AS first_seen, max(f."timestamp") AS last_seen,
+             (array_agg(f.level ORDER BY f."timestamp" DESC))[1] AS level,
+             (array_agg(t.title ORDER BY f."timestamp" DESC))[1] AS title,
+             (array_agg(t.culprit ORDER BY f."timestamp" DESC))[1] AS culprit
+        FROM fresh f JOIN titles t USING (project_id, event_id) WHERE f.issue_id IS NOT NULL GROUP BY f.issue_id
+    ), locked AS (
+      SELECT id FROM issues WHERE id IN (SELECT issue_id FROM counts) ORDER BY id FOR UPDATE
+    ), bumped AS (
+      UPDATE issues i SET
+        times_seen  = i.times_seen + c.n,
+        first_seen  = LEAST(i.first_seen, c.first_seen),
+        last_seen   = GREATEST(i.last_seen, c.last_seen),
+        level       = CASE WHEN c.last_seen >= i.last_seen THEN c.level ELSE i.level END,
+        title       = CASE WHEN c.last_seen >= i.last_seen THEN c.title ELSE i.title END,
+        culprit     = CASE WHEN c.last_seen >= i.last_seen THEN c.culprit ELSE i.culprit END,
+        -- a resolved issue that happens again is a regression: reopen it
+        status      = CASE WHEN i.status = 'resolved' THEN 'unresolved' ELSE i.status END,
+        resolved_at = CASE WHEN i.status = 'resolved' THEN NULL ELSE i.resolved_at END,
+        updated_at  = now()
+      FROM counts c JOIN locked l ON l.id = c.issue_id
+      WHERE i.id = c.issue_id
+    )
+    SELECT id, project_id, event_id, updated_at FROM fresh`;
 }
 
+// Statement text per batch size; bounded, since a 1000-row statement is ~100 KB of text.
 const sqlCache = new Map<number, string>();
-const sqlFor = (rows: number) => sqlCache.get(rows) ?? sqlCache.set(rows, insertSql(rows)).get(rows)!;
+function sqlFor(rows: number): string {
+  let text = sqlCache.get(rows);
+  if (!text) {
+    if (sqlCache.size >= 64) sqlCache.delete(sqlCache.keys().next().value!);
+    sqlCache.set(rows, (text = insertSql(rows)));
+  }
+  return text;
+}
 
-function params(records: EventRecord[], issueIds: ReadonlyArray<string | null> | undefined, offset: number): unknown[] {
+/** Where a record goes: its issue, and the title and culprit it gives that issue. */
+export interface IssueLink {
+  issueId: string;
+  title: string;
+  culprit: string | null;
+}
+
+function params(records: EventRecord[], links: ReadonlyArray<IssueLink | null> | undefined, offset: number): unknown[] {
   const out: unknown[] = [];
+  const seen = new Set<string>();
+  const projects: number[] = [];
+  const ids: string[] = [];
+  const titles: string[] = [];
+  const culprits: Array<string | null> = [];
   records.forEach((r, i) => {
     for (const c of COLUMNS) {
       const v = r[c];
       // jsonb columns: pass JSON text (node-postgres would turn a top-level array into a PG array).
       out.push(c === 'tags' || c === 'extra' ? JSON.stringify(v) : v);
     }
-    out.push(issueIds?.[offset + i] ?? null);
+    const link = links?.[offset + i] ?? null;
+    out.push(link?.issueId ?? null);
+    // One title row per event: a duplicate in the batch is inserted once, so counts once.
+    const key = `${r.project_id}:${r.event_id}`;
+    if (link && !seen.has(key)) {
+      seen.add(key);
+      projects.push(r.project_id);
+      ids.push(r.event_id);
+      titles.push(link.title);
+      culprits.push(link.culprit);
+    }
   });
+  out.push(projects, ids, titles, culprits);
   return out;
 }
 
@@ -60,15 +129,15 @@ export interface InsertedEvent {
 }
 
 /**
- * One multi-row statement per 1000 records, each with its issue id (or null). Answers
- * the rows that were new (duplicates are not returned): what issue counters and the
- * live tail work from. Pass the transaction's EntityManager to insert inside it.
+ * One statement per 1000 records (see insertSql), each record with its issue or null.
+ * Answers the rows that were new: what the live tail publishes.
  */
-export async function insertEvents(db: DataSource | EntityManager, records: EventRecord[], issueIds?: ReadonlyArray<string | null>): Promise<InsertedEvent[]> {
+export async function insertEvents(sql: Sql, records: EventRecord[], links?: ReadonlyArray<IssueLink | null>): Promise<InsertedEvent[]> {
   const out: InsertedEvent[] = [];
   for (let i = 0; i < records.length; i += ROWS_PER_STATEMENT) {
     const chunk = records.slice(i, i + ROWS_PER_STATEMENT);
-    const rows: InsertedEvent[] = await db.query(`${sqlFor(chunk.length)} RETURNING id, project_id, event_id, updated_at`, params(chunk, issueIds, i));
+    // Named: each connection parses and plans this statement once per batch size, not per job.
+    const { rows } = await sql.query<InsertedEvent>({ name: `faultline_store_events_${chunk.length}`, text: sqlFor(chunk.length), values: params(chunk, links, i) });
     for (const row of rows) out.push(row);
   }
   return out;
