@@ -84,7 +84,7 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }):
       await producer.close();
       await llmProducer.close();
       await Promise.all(Object.values(queues).map((q) => q.close()));
-      redis.disconnect();
+      await redis.quit().catch(() => redis.disconnect());
       await ds.destroy();
     },
   };

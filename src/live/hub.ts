@@ -223,7 +223,8 @@ export class LiveTail {
     for (const c of this.clients) c.ws.terminate();
     this.clients.clear();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
-    this.sub.disconnect();
+    // quit waits for Redis to close the socket, so nothing is left open behind us.
+    await this.sub.quit().catch(() => this.sub.disconnect());
   }
 }
 
