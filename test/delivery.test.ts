@@ -59,6 +59,22 @@ describe('idempotent storage', () => {
     expect(times_seen).toBe(2);
   });
 
+  it('jobs stored together share a statement, but one job\'s bad data never fails another', async () => {
+    const u = await createUser(stack.web.ds);
+    const run = storeEventsProcessor(stack.web.ds, logger);
+    const good = [record(u.personal.id, { event_id: 'good-1' }), record(u.personal.id, { event_id: 'good-2' })];
+    // A record the database refuses (NUL in text), as if normalization had let it through.
+    const bad = [record(u.personal.id, { event_id: 'fine' }), { ...record(u.personal.id, { event_id: 'nul' }), message: 'a\u0000b' }];
+    const [a, b] = await Promise.allSettled([
+      run({ id: 'a', data: { items: good } } as unknown as Job),
+      run({ id: 'b', data: { items: bad } } as unknown as Job),
+    ]);
+    expect(a).toEqual({ status: 'fulfilled', value: { inserted: 2, duplicates: 0 } });
+    expect(b).toMatchObject({ status: 'rejected', reason: { name: 'UnrecoverableError', message: expect.stringContaining('nul') } });
+    const rows: Array<{ event_id: string }> = await stack.web.ds.query('SELECT event_id FROM events WHERE project_id = $1 ORDER BY event_id', [u.personal.id]);
+    expect(rows.map((r) => r.event_id)).toEqual(['fine', 'good-1', 'good-2']);
+  });
+
   it('the same event_id in two projects is two events', async () => {
     const a = await createUser(stack.web.ds);
     const b = await createUser(stack.web.ds);

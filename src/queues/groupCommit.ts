@@ -18,34 +18,35 @@ export interface GroupCommitOptions {
   maxInFlight?: number;
 }
 
-interface Group<T> {
+interface Group<T, R> {
   items: T[];
   bytes: number;
-  waiters: Array<{ resolve: () => void; reject: (err: unknown) => void }>;
+  waiters: Array<{ resolve: (result: R) => void; reject: (err: unknown) => void }>;
   timer: NodeJS.Timeout | null;
   scheduled: boolean;
 }
 
-export class GroupCommit<T> {
-  private open: Group<T> | null = null;
+export class GroupCommit<T, R = void> {
+  private open: Group<T, R> | null = null;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly maxInFlight: number;
 
   constructor(
-    private readonly commit: (items: T[]) => Promise<void>,
+    /** Commits a whole group; every caller in the group receives its result. */
+    private readonly commit: (items: T[]) => Promise<R>,
     private readonly opts: GroupCommitOptions,
   ) {
     this.maxInFlight = opts.maxInFlight ?? 2;
   }
 
-  add(items: T[], bytes: number): Promise<void> {
+  add(items: T[], bytes: number): Promise<R> {
     if (this.open && (this.open.items.length + items.length > this.opts.maxItems || this.open.bytes + bytes > this.opts.maxBytes)) {
       this.flush();
     }
     const group = (this.open ??= { items: [], bytes: 0, waiters: [], timer: null, scheduled: false });
     for (const item of items) group.items.push(item);
     group.bytes += bytes;
-    const settled = new Promise<void>((resolve, reject) => group.waiters.push({ resolve, reject }));
+    const settled = new Promise<R>((resolve, reject) => group.waiters.push({ resolve, reject }));
     if (group.items.length >= this.opts.maxItems || group.bytes >= this.opts.maxBytes) {
       this.flush();
     } else if (this.inFlight.size < this.maxInFlight) {
@@ -68,7 +69,7 @@ export class GroupCommit<T> {
     this.open = null;
     if (group.timer) clearTimeout(group.timer);
     const done = this.commit(group.items).then(
-      () => group.waiters.forEach((w) => w.resolve()),
+      (result) => group.waiters.forEach((w) => w.resolve(result)),
       (err) => group.waiters.forEach((w) => w.reject(err)),
     );
     this.inFlight.add(done);

@@ -7,27 +7,41 @@ import { sqlOf } from '../db/sql.ts';
 import { publishStoredLogs, type Publisher } from '../live/channel.ts';
 import type { Logger } from '../logger.ts';
 import { JOBS, type JobPayload } from '../queues/contract.ts';
+import { GroupCommit } from '../queues/groupCommit.ts';
 
 const isDataError = (err: unknown) => /^22/.test((err as { code?: string }).code ?? '');
 const isForeignKeyError = (err: unknown) => (err as { code?: string }).code === '23503';
 
+const keyOf = (r: { project_id: number; event_id: string }) => `${r.project_id}:${r.event_id}`;
+
 /**
- * `store-events`: one job = one group of events = one statement, usually. It inserts the
- * events (idempotent on (project_id, event_id)) and adds exactly the new ones to their
- * issues' counters, atomically — so a re-delivered job neither duplicates an event nor
- * counts it twice. Issues not seen before are created by a statement of their own first.
- * Round trips are what costs on this hardware, hence the care to keep them few.
- * Throwing retries the job with backoff. With a `live` publisher, logs that were new
- * are announced to the live tail once stored.
+ * `store-events`: one job = one group of events, stored by one statement, usually. It
+ * inserts the events (idempotent on (project_id, event_id)) and adds exactly the new
+ * ones to their issues' counters, atomically — so a re-delivered job neither duplicates
+ * an event nor counts it twice. Issues not seen before are created by a statement of
+ * their own first. Jobs running at the same time in this process share their statement
+ * (a second group commit, worker side): round trips and commits are what costs on this
+ * hardware. Throwing retries the job with backoff. With a `live` publisher, logs that
+ * were new are announced to the live tail once stored.
  */
 export function storeEventsProcessor(ds: DataSource, log: Logger, live?: Publisher) {
   const sql = sqlOf(ds);
   const issues = new IssueIdCache();
-  const insert = async (items: EventRecord[]): Promise<number> => {
+  const store = async (items: EventRecord[]) => {
     const rows = await insertEvents(sql, items, await prepareIssues(sql, items, issues));
     if (live) await publishStoredLogs(live, items, rows, log);
-    return rows.length;
+    return rows;
   };
+  const shared = new GroupCommit(store, { windowMs: 2, maxItems: 5000, maxBytes: Number.POSITIVE_INFINITY, maxInFlight: 2 });
+  /** This job's share of a shared statement: how many of its own events were new. */
+  const insertShared = async (items: EventRecord[]): Promise<number> => {
+    const rows = await shared.add(items, 0);
+    const mine = new Set(items.map(keyOf));
+    return rows.reduce((n, r) => (mine.has(keyOf(r)) ? n + 1 : n), 0);
+  };
+  // Retries after a failed shared statement go alone, so one job's bad data cannot fail another's.
+  const insert = async (items: EventRecord[]) => (await store(items)).length;
+
   return async (job: Job): Promise<{ inserted: number; duplicates: number }> => {
     const parsed = JOBS['store-events'].payload.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid store-events payload: ${parsed.error.message.slice(0, 500)}`);
@@ -35,20 +49,25 @@ export function storeEventsProcessor(ds: DataSource, log: Logger, live?: Publish
 
     let inserted: number;
     try {
-      inserted = await insert(items);
-    } catch (err) {
-      if (isForeignKeyError(err)) {
-        // The project was deleted while its events waited: they go with it (and its issues with it).
-        issues.clear();
-        const alive = await existingProjects(ds, [...new Set(items.map((i) => i.project_id))]);
-        const dropped = items.length;
-        items = items.filter((i) => alive.has(i.project_id));
-        log.warn({ jobId: job.id, dropped: dropped - items.length }, 'events of deleted projects dropped');
+      inserted = await insertShared(items);
+    } catch {
+      // The shared statement failed: this job's events alone, so another job's problem is not ours.
+      try {
         inserted = await insert(items);
-      } else if (isDataError(err)) {
-        inserted = await insertOneByOne(insert, items, job, log);
-      } else {
-        throw err; // connection trouble and the like: retry with backoff
+      } catch (err) {
+        if (isForeignKeyError(err)) {
+          // The project was deleted while its events waited: they go with it (and its issues with it).
+          issues.clear();
+          const alive = await existingProjects(ds, [...new Set(items.map((i) => i.project_id))]);
+          const dropped = items.length;
+          items = items.filter((i) => alive.has(i.project_id));
+          log.warn({ jobId: job.id, dropped: dropped - items.length }, 'events of deleted projects dropped');
+          inserted = await insert(items);
+        } else if (isDataError(err)) {
+          inserted = await insertOneByOne(insert, items, job, log);
+        } else {
+          throw err; // connection trouble and the like: retry with backoff
+        }
       }
     }
     return { inserted, duplicates: items.length - inserted };
