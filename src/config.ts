@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 const bytes = (def: string) =>
@@ -57,6 +58,10 @@ const EnvSchema = z.object({
   QUEUE_PREFIX: z.string().regex(/^[\w{}:-]+$/, 'letters, digits, _ - : { } only').default('faultline'),
 
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  ADMIN_ENABLED: bool(true),
+  ADMIN_SESSION_IDLE_HOURS: z.coerce.number().positive().max(24 * 90).default(12),
+  ADMIN_JS_TMP_DIR: z.string().optional(),
   JWT_ACCESS_TOKEN_LIFETIME_MINUTES: int(60, 1),
   JWT_REFRESH_TOKEN_LIFETIME_DAYS: int(7, 1),
   ARGON2_MEMORY_KIB: int(65536, 1024),
@@ -94,7 +99,7 @@ const EnvSchema = z.object({
   LIVE_MAX_BUFFERED_BYTES: bytes('1mb'),
   LIVE_PING_INTERVAL_MS: int(30000, 100),
 
-  WORKER_CONCURRENCY: int(4, 1),
+  WORKER_CONCURRENCY: int(8, 1),
   WORKER_STALLED_INTERVAL_MS: int(30000, 100),
   WORKER_LOCK_DURATION_MS: int(30000, 100),
   JOB_ATTEMPTS: int(12, 1),
@@ -108,23 +113,35 @@ const EnvSchema = z.object({
 
 export type Env = z.infer<typeof EnvSchema>;
 
+/** The repository (or installed package) root: this file is src/config.ts or dist/config.js. */
+export const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
 export class ConfigError extends Error {}
 
 /** Dev-only secrets, generated once so restarts keep sessions and tokens valid. */
 export interface DevSecrets {
   jwtSecret: string;
   postgresPassword: string;
+  /** Signs admin session cookies. Added later than the others: older files get it on first read. */
+  sessionSecret: string;
 }
 
 export function loadDevSecrets(dataDir: string): DevSecrets {
   const file = path.join(dataDir, 'secrets.json');
   if (existsSync(file)) {
     const saved = JSON.parse(readFileSync(file, 'utf8')) as Partial<DevSecrets>;
-    if (saved.jwtSecret && saved.postgresPassword) return saved as DevSecrets;
+    if (saved.jwtSecret && saved.postgresPassword && saved.sessionSecret) return saved as DevSecrets;
+    if (saved.jwtSecret && saved.postgresPassword) {
+      // Keep the existing secrets (the local database's password cannot change); add the new one.
+      const upgraded = { ...saved, sessionSecret: randomBytes(48).toString('base64url') } as DevSecrets;
+      writeFileSync(file, JSON.stringify(upgraded, null, 2) + '\n', { mode: 0o600 });
+      return upgraded;
+    }
   }
   const secrets: DevSecrets = {
     jwtSecret: randomBytes(48).toString('base64url'),
     postgresPassword: randomBytes(24).toString('base64url'),
+    sessionSecret: randomBytes(48).toString('base64url'),
   };
   mkdirSync(dataDir, { recursive: true, mode: 0o755 });
   writeFileSync(file, JSON.stringify(secrets, null, 2) + '\n', { mode: 0o600 });
@@ -146,6 +163,11 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
   if (!jwtSecret) {
     if (e.NODE_ENV === 'production') throw new ConfigError('Invalid configuration:\n  JWT_SECRET: required when NODE_ENV=production (at least 32 characters)');
     jwtSecret = loadDevSecrets(dataDir).jwtSecret;
+  }
+  let sessionSecret = e.SESSION_SECRET;
+  if (!sessionSecret) {
+    if (e.NODE_ENV === 'production') throw new ConfigError('Invalid configuration:\n  SESSION_SECRET: required when NODE_ENV=production (at least 32 characters)');
+    sessionSecret = loadDevSecrets(dataDir).sessionSecret;
   }
   if (Boolean(e.MACHINE_CLIENT_SECRET) !== Boolean(e.MACHINE_PROJECT)) {
     throw new ConfigError('Invalid configuration:\n  MACHINE_CLIENT_SECRET: set together with MACHINE_PROJECT (the project its uploads go to), or neither');
@@ -171,6 +193,17 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       machineTtlSeconds: e.MACHINE_TOKEN_LIFETIME_MINUTES * 60,
     },
     /** Seed 4's global machine secret: when both are set, it trades for an upload-only token to that project. */
+    /**
+     * The AdminJS back-office at /admin. Its components are bundled by `npm run build` into
+     * bundleDir (production) or on first use (development), under a path without a dot
+     * segment: Express 5 refuses to send files from dot folders such as AdminJS's `.adminjs`.
+     */
+    admin: {
+      enabled: e.ADMIN_ENABLED,
+      sessionSecret,
+      sessionIdleSeconds: Math.round(e.ADMIN_SESSION_IDLE_HOURS * 3600),
+      bundleDir: path.resolve(e.ADMIN_JS_TMP_DIR ?? (e.NODE_ENV === 'production' ? path.join(PACKAGE_ROOT, 'dist', 'adminjs') : path.join(dataDir, 'adminjs'))),
+    },
     machineClient: e.MACHINE_CLIENT_SECRET && e.MACHINE_PROJECT ? { secret: e.MACHINE_CLIENT_SECRET, projectId: e.MACHINE_PROJECT } : null,
     corsOrigins: e.CORS_ALLOWED_ORIGINS,
     argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST },

@@ -3,6 +3,7 @@ import { createDataSource } from './db/data-source.ts';
 import { handleShutdown } from './lifecycle.ts';
 import { logger } from './logger.ts';
 import { waitReady, workerConnection } from './queues/connection.ts';
+import { scheduleDumpMaintenance } from './workers/dumpSchedules.ts';
 import { startWorkers } from './workers/index.ts';
 
 /** `npm run worker`: every queue consumer. Stateless; run as many as you like. */
@@ -16,6 +17,7 @@ const redis = workerConnection(requireUrl('REDIS_URL', config.redisUrl));
 redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
 await waitReady(redis);
 const workers = startWorkers(redis, ds, logger);
+await scheduleDumpMaintenance(redis);
 logger.info({ queues: workers.map((w) => w.name), concurrency: config.worker.concurrency }, 'workers started');
 
 handleShutdown(

@@ -137,7 +137,7 @@ describe('demo data', () => {
   it('refuses to run with NODE_ENV=production', () => {
     // The source entry, as `npm run demo-data` runs it in development; production would run dist/.
     const run = spawnSync(process.execPath, ['--import', '@swc-node/register/esm-register', fileURLToPath(new URL('../src/cli/demoData.ts', import.meta.url)), '--logs', '1'], {
-      env: { ...process.env, NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40) },
+      env: { ...process.env, NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), SESSION_SECRET: 'y'.repeat(40) },
       encoding: 'utf8',
     });
     expect(run.status).toBe(1);

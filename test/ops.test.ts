@@ -48,10 +48,10 @@ describe('operations endpoints', () => {
     expect(res.body.code).toBe('malformed_json');
   });
 
-  it('/admin has a placeholder until the back-office lands', async () => {
+  it('/admin asks an anonymous visitor to log in', async () => {
     const res = await stack.http.get('/admin');
-    expect(res.status).toBe(200);
-    expect(res.text).toContain('Faultline');
+    expect(res.status).toBe(302);
+    expect(res.headers.location).toMatch(/\/admin\/login$/);
   });
 });
 

@@ -8,7 +8,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it, jest } from '@jest/globals';
 import { pickPort, portFree } from '../src/devstack/process.ts';
 import { eventually } from './helpers/stack.ts';
 import { PASSWORD, pantiesEvent, uniqueEmail } from './helpers/factories.ts';
@@ -47,6 +47,9 @@ const exitOf = (c: ChildProcess) => new Promise<number | null>((r) => (c.exitCod
 afterAll(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
+
+// Two full starts (initdb, two processes compiling TypeScript) on a busy 2-core CI box.
+jest.setTimeout(180_000);
 
 describe('npm start', () => {
   it('brings the whole system up, serves the README flow, and Ctrl-C leaves nothing running; a restart keeps data and tokens', async () => {

@@ -1,11 +1,10 @@
 import cors from 'cors';
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { pinoHttp } from 'pino-http';
 import type { DataSource } from 'typeorm';
-import { adminPlaceholder } from '../admin/placeholder.ts';
 import { config } from '../config.ts';
 import type { ApiKeyResolver } from '../domain/apiKeys.ts';
 import { AuthRateLimiter } from '../domain/accounts/rateLimit.ts';
@@ -25,6 +24,7 @@ import type { EventProducer } from '../queues/producer.ts';
 import { apiKeyRoutes } from './routes/apikeys/apikeys.ts';
 import { profileRoutes } from './routes/profile/profile.ts';
 import { userRoutes } from './routes/users/users.ts';
+import { dumpRoutes } from './routes/dumps/dumps.ts';
 import { issueRoutes } from './routes/issues/issues.ts';
 
 export interface AppDeps {
@@ -34,6 +34,8 @@ export interface AppDeps {
   keys: ApiKeyResolver;
   /** For the logs POSTs that go through Express (seed 2/5, user JWT). */
   producer: EventProducer;
+  /** The AdminJS back-office (src/admin), or none when ADMIN_ENABLED=false. */
+  admin?: RequestHandler;
 }
 
 /** Everything except the hot ingest POSTs, which src/api/server.ts answers before Express. */
@@ -67,9 +69,12 @@ export function createApp(deps: AppDeps): Express {
   // Seed 3's CORS_ALLOWED_ORIGINS: browsers from these origins may call the API with credentials.
   app.use(cors({ origin: config.corsOrigins, credentials: true, maxAge: 600 }));
 
-  app.use('/admin', adminPlaceholder()); // before body parsers, as AdminJS will need
+  // AdminJS before any body parser: its POSTs hang on Express 5 otherwise.
+  if (deps.admin) app.use('/admin', deps.admin);
   app.use(opsRoutes(deps));
   app.use(docsRoutes(config.http.publicUrl));
+  // Seed 4's crash dumps: multipart uploads streamed to disk, so before any body parser.
+  app.use('/api/dumps', dumpRoutes({ ds: deps.ds, keys: deps.keys, queues: deps.queues }));
 
   // gzip/deflate request bodies are inflated by express.json (inflate: true).
   app.use(express.json({ limit: config.http.jsonBodyLimit, strict: false, type: ['application/json', 'application/*+json'] }));

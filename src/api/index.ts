@@ -11,6 +11,7 @@ import { logger } from '../logger.ts';
 import { createQueues, EventProducer } from '../queues/producer.ts';
 import { LlmLogProducer } from '../queues/llmLogProducer.ts';
 import { LiveTail } from '../live/hub.ts';
+import { AdminMount, type AdminLoad } from '../admin/index.ts';
 import { createApp } from './app.ts';
 import { createDispatcher, createHttpServer } from './server.ts';
 
@@ -24,11 +25,24 @@ export interface Web {
   llmProducer: LlmLogProducer;
   /** The WebSocket live tail at /ws/logs/. */
   live: LiveTail;
+  /** The back-office at /admin, built lazily (see AdminMount); null when disabled. */
+  admin: AdminMount | null;
   close(): Promise<void>;
 }
 
+export interface WebOptions {
+  /**
+   * When to build the admin (importing AdminJS costs seconds): production before
+   * listening, development in the background, tests on first use; false: no /admin.
+   */
+  admin?: AdminLoad | false;
+}
+
+const defaultAdminLoad = (): AdminLoad | false =>
+  !config.admin.enabled ? false : config.isProduction ? 'eager' : config.env === 'development' ? 'background' : 'lazy';
+
 /** Assembles the web process: PostgreSQL, the producer side of the queues, Express and the lean ingest path. */
-export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }): Promise<Web> {
+export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }, opts: WebOptions = {}): Promise<Web> {
   const ds = createDataSource({ url: urls.databaseUrl, poolSize: config.databasePoolSize, applicationName: 'faultline-web' });
   await ds.initialize();
   const redis = producerConnection(urls.redisUrl);
@@ -50,7 +64,11 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }):
   // An LLM log holds a prompt and a response of up to maxTextBytes each, plus its metadata.
   const llmItemBytes = 2 * config.llmLogs.maxTextBytes + config.ingest.maxEventBytes;
   const llmLimits = { ...config.ingest, maxEventBytes: llmItemBytes, maxRequestBytes: Math.max(config.ingest.maxRequestBytes, llmItemBytes) };
-  const app = createApp({ ds, redis, queues, keys, producer });
+  const adminLoad = opts.admin ?? defaultAdminLoad();
+  const admin = adminLoad ? new AdminMount({ ds, redis, queues, keys }) : null;
+  if (adminLoad === 'eager') await admin!.load();
+  if (adminLoad === 'background') admin!.preload();
+  const app = createApp({ ds, redis, queues, keys, producer, admin: admin?.handler() });
   const server = createHttpServer(
     createDispatcher(
       app,
@@ -71,6 +89,7 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }):
     keys,
     llmProducer,
     live,
+    admin,
     async close() {
       // WebSockets first: open ones would keep server.close() waiting.
       await live.close();

@@ -73,6 +73,10 @@ export class Event extends BaseEntity {
   @Column({ type: 'boolean', default: false })
   archived: boolean;
 
+  /** The issue this error event is grouped into (src/domain/issues). */
+  @Column({ name: 'issue_id', type: 'bigint', nullable: true })
+  issueId: string | null;
+
   /** Which door it came in by: panties, dataidea, logs, sentry, … */
   @Column({ type: 'varchar', length: 16 })
   origin: string;

@@ -1,4 +1,5 @@
 import { ApiKey } from './ApiKey.ts';
+import { CrashDump } from './CrashDump.ts';
 import { Event } from './Event.ts';
 import { Issue } from './Issue.ts';
 import { LlmLog } from './LlmLog.ts';
@@ -8,5 +9,5 @@ import { RefreshToken } from './RefreshToken.ts';
 import { User } from './User.ts';
 import { UserFilterPreference } from './UserFilterPreference.ts';
 
-export { ApiKey, Event, Issue, LlmLog, UserFilterPreference, Project, ProjectMember, RefreshToken, User };
-export const entities = [User, Project, ProjectMember, ApiKey, Event, RefreshToken, LlmLog, UserFilterPreference, Issue];
+export { ApiKey, CrashDump, Event, Issue, LlmLog, UserFilterPreference, Project, ProjectMember, RefreshToken, User };
+export const entities = [User, Project, ProjectMember, ApiKey, Event, RefreshToken, LlmLog, UserFilterPreference, Issue, CrashDump];

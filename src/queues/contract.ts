@@ -9,7 +9,7 @@ import { config } from '../config.ts';
 import { EventRecordSchema } from '../domain/events/record.ts';
 import { LlmLogRecordSchema } from '../domain/logs/llmRecord.ts';
 
-export const QUEUE_NAMES = ['events'] as const;
+export const QUEUE_NAMES = ['events', 'dumps'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /** Job name → its queue and payload. A job carries a group of items: one job, one multi-row insert. */
@@ -22,6 +22,21 @@ export const JOBS = {
   'store-llm-logs': {
     queue: 'events',
     payload: z.object({ items: z.array(LlmLogRecordSchema).min(1) }),
+  },
+  // Crash dumps: one job per stored dump (verify its checksum, read minidump facts)…
+  'process-dump': {
+    queue: 'dumps',
+    payload: z.object({ dump_id: z.uuid(), sha256: z.string().regex(/^[0-9a-f]{64}$/).optional() }),
+  },
+  // …and two repeatable maintenance jobs (schedules in config: DUMPS_ARCHIVE_SCHEDULE, DUMPS_RETENTION_SCHEDULE).
+  'archive-dumps': {
+    queue: 'dumps',
+    // Both optional: a manual run may archive sooner, or only some projects.
+    payload: z.object({ older_than_days: z.number().int().min(0).optional(), project_ids: z.array(z.number().int().positive()).optional() }),
+  },
+  'expire-dumps': {
+    queue: 'dumps',
+    payload: z.object({ orphan_grace_ms: z.number().int().min(0).optional(), project_ids: z.array(z.number().int().positive()).optional() }),
   },
 } as const satisfies Record<string, { queue: QueueName; payload: z.ZodType }>;
 
@@ -38,6 +53,12 @@ export function jobsOf(queue: QueueName): JobName[] {
  */
 export const QUEUE_JOB_DEFAULTS: Record<QueueName, DefaultJobOptions> = {
   events: {
+    attempts: config.worker.attempts,
+    backoff: { type: 'exponential', delay: config.worker.backoffMs },
+    removeOnComplete: { age: 3600, count: 1000 },
+    removeOnFail: false,
+  },
+  dumps: {
     attempts: config.worker.attempts,
     backoff: { type: 'exponential', delay: config.worker.backoffMs },
     removeOnComplete: { age: 3600, count: 1000 },

@@ -7,14 +7,21 @@ import { JOBS, jobsOf, QUEUE_NAMES, type JobName, type QueueName } from '../queu
 import type { Publisher } from '../live/channel.ts';
 import { storeEventsProcessor } from './storeEvents.ts';
 import { storeLlmLogsProcessor } from './storeLlmLogs.ts';
+import { dumpStores, type DumpStores } from '../storage/index.ts';
+import { archiveDumpsProcessor } from './archiveDumps.ts';
+import { expireDumpsProcessor } from './expireDumps.ts';
+import { processDumpProcessor } from './processDump.ts';
 
 type Processor = (job: Job) => Promise<unknown>;
 
 /** Every job in the contract has exactly one handler here; startup fails otherwise. */
-export function handlers(ds: DataSource, log: Logger, live?: Publisher): Record<JobName, Processor> {
+export function handlers(ds: DataSource, log: Logger, live?: Publisher, stores: DumpStores = dumpStores()): Record<JobName, Processor> {
   return {
     'store-events': storeEventsProcessor(ds, log, live),
     'store-llm-logs': storeLlmLogsProcessor(ds, log),
+    'process-dump': processDumpProcessor(ds, stores, log),
+    'archive-dumps': archiveDumpsProcessor(ds, stores, log),
+    'expire-dumps': expireDumpsProcessor(ds, stores, log),
   };
 }
 

@@ -1,0 +1,91 @@
+import { ValidationError, type ActionContext, type ParamsType, type ResourceWithOptions } from 'adminjs';
+import type { DataSource } from 'typeorm';
+import { authorize } from '../../domain/projects/access.ts';
+import { addMember, changeMemberRole, removeMember } from '../../domain/projects/members.ts';
+import { MEMBER_ROLES, ProjectMember, type MemberRole } from '../../entities/ProjectMember.ts';
+import { mayAnywhere } from '../auth.ts';
+import { ScopedResource, projectScope } from '../resource.ts';
+import type { AdminUser } from '../session.ts';
+import { actorOf, domainCall, inProject, NAV, readOnly } from './common.ts';
+
+function role(value: unknown): MemberRole {
+  if (!MEMBER_ROLES.includes(value as MemberRole)) throw new ValidationError({ role: { message: `one of ${MEMBER_ROLES.join(', ')}` } });
+  return value as MemberRole;
+}
+
+/** Seed 1's members: invited by email (they must have registered), roles admin / member / viewer. */
+class MemberResource extends ScopedResource {
+  constructor(private readonly ds: DataSource) {
+    super(ProjectMember, { scope: projectScope('r.projectId'), exact: ['role'] });
+  }
+
+  override async create(params: Record<string, unknown>, context?: ActionContext): Promise<ParamsType> {
+    const me = actorOf(context);
+    const projectId = Number(params.projectId);
+    if (!Number.isSafeInteger(projectId) || projectId <= 0) throw new ValidationError({ projectId: { message: 'pick a project' } });
+    const r = role(params.role);
+    const added = await domainCall(async () => {
+      await authorize(this.ds, me, projectId, 'manage_members');
+      return addMember(this.ds, projectId, String(params.email ?? ''), r, me.id);
+    }, 'email');
+    return (await this.ds.getRepository(ProjectMember).findOneByOrFail({ id: added.id! })) as unknown as ParamsType;
+  }
+
+  override async update(id: string, params: Record<string, unknown>, context?: ActionContext): Promise<ParamsType> {
+    const member = await this.ds.getRepository(ProjectMember).findOneByOrFail({ id: Number(id) });
+    await domainCall(() => authorize(this.ds, actorOf(context), member.projectId, 'manage_members'));
+    await domainCall(() => changeMemberRole(this.ds, member.projectId, member.id, role(params.role)), 'role');
+    return (await this.ds.getRepository(ProjectMember).findOneByOrFail({ id: member.id })) as unknown as ParamsType;
+  }
+
+  /** Managers remove anyone; anyone may leave a project. */
+  override async delete(id: string, context?: ActionContext): Promise<void> {
+    const me = actorOf(context);
+    const member = await this.ds.getRepository(ProjectMember).findOneByOrFail({ id: Number(id) });
+    await domainCall(async () => {
+      const myRole = await authorize(this.ds, me, member.projectId, 'view');
+      await removeMember(this.ds, member.projectId, member.id, { id: me.id, role: myRole });
+    });
+  }
+}
+
+const managesOrSelf = ({ currentAdmin, record }: { currentAdmin?: unknown; record?: { param(k: string): unknown } }) =>
+  inProject('manage_members')({ currentAdmin, record: record as never }) || record?.param('userId') === (currentAdmin as AdminUser | undefined)?.id;
+
+export function membersResource(ds: DataSource): ResourceWithOptions {
+  return {
+    resource: new MemberResource(ds),
+    options: {
+      navigation: NAV.projects,
+      sort: { sortBy: 'createdAt', direction: 'desc' },
+      listProperties: ['id', 'projectId', 'userId', 'role', 'invitedById', 'createdAt'],
+      filterProperties: ['projectId', 'userId', 'role', 'createdAt'],
+      showProperties: ['id', 'projectId', 'userId', 'role', 'invitedById', 'createdAt'],
+      editProperties: ['projectId', 'email', 'role'],
+      properties: {
+        role: { availableValues: MEMBER_ROLES.map((r) => ({ value: r, label: r })), isRequired: true },
+        email: {
+          type: 'string',
+          isVisible: { list: false, filter: false, show: false, edit: true },
+          description: 'The email of a registered user to invite',
+        },
+        createdAt: readOnly,
+      },
+      actions: {
+        new: {
+          isAccessible: ({ currentAdmin }: { currentAdmin?: unknown }) => mayAnywhere(currentAdmin as AdminUser, 'manage_members'),
+        },
+        edit: {
+          isAccessible: inProject('manage_members'),
+          // Only the role changes: project and user stay (editProperties also lists the invite fields for "new").
+          before: async (request: { payload?: Record<string, unknown> }) => {
+            if (request.payload) request.payload = { role: request.payload.role };
+            return request as never;
+          },
+        },
+        delete: { isAccessible: managesOrSelf, guard: 'Remove this member from the project?' },
+        bulkDelete: { isAccessible: false },
+      },
+    },
+  };
+}

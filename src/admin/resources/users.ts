@@ -1,0 +1,125 @@
+import { ValidationError, type ActionContext, type ActionRequest, type ActionResponse, type ParamsType, type ResourceWithOptions } from 'adminjs';
+import type { DataSource } from 'typeorm';
+import { deleteUser, registerUser, updateUser, type UserChanges } from '../../domain/accounts/users.ts';
+import { User } from '../../entities/User.ts';
+import { ScopedResource, type Condition } from '../resource.ts';
+import { loadAdminUser, type AdminUser } from '../session.ts';
+import { actorOf, domainCall, hidden, NAV, readOnly, staffOnly } from './common.ts';
+
+const MIN_PASSWORD = 8; // as POST /api/users/
+
+/**
+ * Staff manage users here. Others never open this resource; they only see the users they
+ * share a project with, where another record refers to them (a member, an owner).
+ */
+function userScope(admin: AdminUser | undefined): Condition {
+  if (!admin) return { sql: 'false' };
+  if (admin.isStaff) return null;
+  const ids = Object.keys(admin.roles).map(Number);
+  if (!ids.length) return { sql: 'r.id = :me', params: { me: admin.id } };
+  return {
+    sql: `(r.id = :me OR r.id IN (SELECT owner_id FROM projects WHERE id IN (:...coIds)
+                                  UNION SELECT user_id FROM project_members WHERE project_id IN (:...coIds)))`,
+    params: { me: admin.id, coIds: ids },
+  };
+}
+
+const bool = (v: unknown) => (v === undefined ? undefined : v === true || v === 'true');
+const str = (v: unknown) => (v === undefined || v === null ? undefined : String(v));
+
+function password(params: Record<string, unknown>, required: boolean): string | undefined {
+  const value = str(params.password)?.length ? str(params.password) : undefined;
+  if ((required || value !== undefined) && (value?.length ?? 0) < MIN_PASSWORD) {
+    throw new ValidationError({ password: { message: `at least ${MIN_PASSWORD} characters` } });
+  }
+  return value;
+}
+
+/** Passwords go through the accounts service, which hashes them (argon2id); the hash is never loaded or shown. */
+class UserResource extends ScopedResource {
+  constructor(private readonly ds: DataSource) {
+    super(User, { scope: userScope, exact: [] });
+  }
+
+  override async create(params: Record<string, unknown>): Promise<ParamsType> {
+    const { user } = await domainCall(
+      () =>
+        registerUser(this.ds, {
+          email: str(params.email) ?? '',
+          password: password(params, true)!,
+          firstName: str(params.firstName),
+          lastName: str(params.lastName),
+          isStaff: bool(params.isStaff),
+          isActive: bool(params.isActive),
+        }),
+      'email',
+    );
+    return user as unknown as ParamsType;
+  }
+
+  override async update(id: string, params: Record<string, unknown>, context?: ActionContext): Promise<ParamsType> {
+    const me = actorOf(context);
+    const changes: UserChanges = {
+      email: str(params.email),
+      firstName: str(params.firstName),
+      lastName: str(params.lastName),
+      isActive: bool(params.isActive),
+      isStaff: bool(params.isStaff),
+      password: password(params, false),
+    };
+    if (Number(id) === me.id && (changes.isActive === false || changes.isStaff === false)) {
+      throw new ValidationError({ isStaff: { message: 'Ask another staff member to demote or deactivate you' } });
+    }
+    return (await domainCall(() => updateUser(this.ds, Number(id), changes), 'email')) as unknown as ParamsType;
+  }
+
+  override async delete(id: string, context?: ActionContext): Promise<void> {
+    if (Number(id) === actorOf(context).id) throw new ValidationError({}, { message: 'You cannot delete yourself' });
+    await domainCall(() => deleteUser(this.ds, Number(id)));
+  }
+}
+
+export function usersResource(ds: DataSource): ResourceWithOptions {
+  return {
+    resource: new UserResource(ds),
+    options: {
+      navigation: NAV.accounts,
+      sort: { sortBy: 'createdAt', direction: 'desc' },
+      listProperties: ['id', 'email', 'firstName', 'lastName', 'isStaff', 'isActive', 'lastLogin', 'createdAt'],
+      filterProperties: ['email', 'isStaff', 'isActive', 'createdAt'],
+      editProperties: ['email', 'password', 'firstName', 'lastName', 'isActive', 'isStaff'],
+      showProperties: ['id', 'email', 'firstName', 'lastName', 'isActive', 'isStaff', 'lastLogin', 'createdAt', 'updatedAt'],
+      properties: {
+        email: { isTitle: true, isRequired: true },
+        passwordHash: hidden,
+        password: {
+          type: 'password',
+          isVisible: { list: false, filter: false, show: false, edit: true },
+          description: 'New password (at least 8 characters). Leave empty to keep the current one. It is hashed with argon2id; the hash is never shown.',
+        },
+        lastLogin: readOnly,
+      },
+      actions: {
+        list: { isAccessible: staffOnly },
+        show: { isAccessible: staffOnly },
+        // Reference pickers (a project's new owner): scoped to the users one shares a project with.
+        search: { isAccessible: true },
+        new: { isAccessible: staffOnly },
+        edit: {
+          isAccessible: staffOnly,
+          // Changing your own password keeps this session (other sessions end).
+          after: async (response: ActionResponse, request: ActionRequest, context: ActionContext) => {
+            const me = actorOf(context);
+            const session = (request as unknown as { session?: { pwd?: string } }).session;
+            if (request.method === 'post' && Number(request.params.recordId) === me.id && session) {
+              session.pwd = (await loadAdminUser(ds, me.id))?.pwd;
+            }
+            return response;
+          },
+        },
+        delete: { isAccessible: staffOnly },
+        bulkDelete: { isAccessible: false },
+      },
+    },
+  };
+}

@@ -1,0 +1,131 @@
+import RedisStore from 'connect-redis';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type session from 'express-session';
+import type { Redis } from 'ioredis';
+import type { DataSource } from 'typeorm';
+import { config } from '../config.ts';
+import type { ProjectRole } from '../domain/projects/access.ts';
+
+/** What AdminJS knows as `currentAdmin` (it is also sent to the browser: nothing secret here). */
+export interface AdminUser {
+  id: number;
+  email: string;
+  title: string;
+  isStaff: boolean;
+  /** The user's own role per project id (owner or member role), refreshed on every request. */
+  roles: Record<string, Exclude<ProjectRole, 'staff'>>;
+}
+
+declare module 'express-session' {
+  interface SessionData {
+    adminUser?: AdminUser;
+    /** A fingerprint of the password hash at login: a password change ends the session. Server-side only. */
+    pwd?: string;
+    /** A secret to show once on the next page (a new API key). Server-side until shown. */
+    flash?: { resource: string; id: string; secret: string };
+  }
+}
+
+export const LOGIN_PATH = '/admin/login';
+export const COOKIE_NAME = 'faultline_admin';
+
+/**
+ * Sessions live in Redis (shared by every web process, survive restarts). The cookie is
+ * HttpOnly, SameSite=Lax, scoped to /admin, and Secure whenever the request came over
+ * HTTPS — directly or through a trusted proxy (`TRUST_PROXY`). Idle sessions expire.
+ * The same options (and store) go to @adminjs/express, so it never makes a MemoryStore.
+ */
+export function sessionOptions(redis: Redis): session.SessionOptions {
+  return {
+    name: COOKIE_NAME,
+    secret: config.admin.sessionSecret,
+    store: new RedisStore({ client: redis, prefix: `${config.queuePrefix}:admin-sess:`, ttl: config.admin.sessionIdleSeconds }),
+    resave: false,
+    saveUninitialized: false,
+    rolling: true,
+    cookie: { httpOnly: true, sameSite: 'lax', secure: 'auto', path: '/admin', maxAge: config.admin.sessionIdleSeconds * 1000 },
+  };
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function originOf(value: string | undefined): string | null {
+  if (!value) return null;
+  try {
+    return new URL(value).origin;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CSRF defence for every state-changing request (login included), besides SameSite
+ * cookies. Browsers say where a request comes from in Sec-Fetch-Site (pages cannot set
+ * it): same-origin passes, other sites are refused. Without it (older browsers, other
+ * clients), the Origin — or failing that the Referer — must be this server's own origin
+ * or PUBLIC_URL's. AdminJS's API is refused to other sites even for GETs: some of its
+ * actions run on GET.
+ */
+export function sameOriginOnly(): RequestHandler {
+  const publicOrigin = originOf(config.http.publicUrl);
+  return (req: Request, res: Response, next: NextFunction) => {
+    const site = req.get('sec-fetch-site');
+    const foreign = site === 'cross-site' || site === 'same-site';
+    if (SAFE_METHODS.has(req.method) && !(foreign && req.path.startsWith('/api/'))) return next();
+    if (!foreign) {
+      if (site === 'same-origin') return next();
+      const origin = originOf(req.get('origin')) ?? originOf(req.get('referer'));
+      if (origin && (origin === `${req.protocol}://${req.get('host')}` || origin === publicOrigin)) return next();
+    }
+    res.status(403).json({ error: 'Cross-site request refused', code: 'csrf_refused', details: null });
+  };
+}
+
+interface UserRow {
+  id: number;
+  email: string;
+  first_name: string;
+  last_name: string;
+  is_staff: boolean;
+  is_active: boolean;
+  pwd: string;
+}
+
+/** The admin's identity as of now (null: deleted or deactivated), plus the fingerprint of their password hash. */
+export async function loadAdminUser(ds: DataSource, id: number): Promise<{ user: AdminUser; pwd: string } | null> {
+  const [rows, roles]: [UserRow[], Array<{ project_id: number; role: AdminUser['roles'][string] }>] = await Promise.all([
+    ds.query(`SELECT id, email, first_name, last_name, is_staff, is_active, md5(password_hash) AS pwd FROM users WHERE id = $1`, [id]),
+    ds.query(
+      `SELECT id AS project_id, 'owner' AS role FROM projects WHERE owner_id = $1
+       UNION ALL SELECT project_id, role FROM project_members WHERE user_id = $1`,
+      [id],
+    ),
+  ]);
+  const u = rows[0];
+  if (!u || !u.is_active) return null;
+  const title = [u.first_name, u.last_name].filter(Boolean).join(' ');
+  return {
+    user: { id: u.id, email: u.email, title: title || u.email, isStaff: u.is_staff, roles: Object.fromEntries(roles.map((r) => [String(r.project_id), r.role])) },
+    pwd: u.pwd,
+  };
+}
+
+/**
+ * Re-reads the signed-in user on every request: a deactivated or deleted user, or one
+ * whose password changed since login, is signed out at once; a role or staff change
+ * applies at once.
+ */
+export function refreshAdminUser(ds: DataSource): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const current = req.session?.adminUser;
+    if (!current) return next();
+    loadAdminUser(ds, current.id).then((fresh) => {
+      if (!fresh || fresh.pwd !== req.session.pwd) {
+        req.session.destroy(() => res.redirect(LOGIN_PATH));
+        return;
+      }
+      req.session.adminUser = fresh.user;
+      next();
+    }, next);
+  };
+}
