@@ -13,6 +13,7 @@ import { LlmLogProducer } from '../queues/llmLogProducer.ts';
 import { LiveTail } from '../live/hub.ts';
 import { AdminMount, type AdminLoad } from '../admin/index.ts';
 import { createApp } from './app.ts';
+import { dumpStores } from '../storage/index.ts';
 import { createDispatcher, createHttpServer } from './server.ts';
 
 export interface Web {
@@ -74,7 +75,7 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }, 
       app,
       { keys, producer, limits: config.ingest },
       { keys, producer, llm: llmProducer, limits: config.ingest, llmLimits, maxTextBytes: config.llmLogs.maxTextBytes },
-      { keys, producer },
+      { keys, producer, dumps: { ds, stores: dumpStores(), queues, producer, log: logger, maxBytes: config.dumps.maxBytes } },
     ),
   );
   const live = new LiveTail(ds, { redisUrl: urls.redisUrl, ...config.live });

@@ -27,9 +27,9 @@ export function createDispatcher(app: Express, ingest: IngestDeps, dataidea: Dat
       if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
       const handler = req.method === 'POST' ? fast.get(path) : undefined;
       if (handler) return handler(req, res);
-      // Sentry SDKs: /api/<project_id>/envelope/ and /store/ (and the browser SDK's CORS preflight).
+      // Sentry SDKs and Crashpad: /api/<project_id>/envelope/, /store/, /minidump/ (and CORS preflights).
       const sentry = path.startsWith('/api/') ? SENTRY_PATH.exec(path) : null;
-      if (sentry && sentry[2] !== 'minidump') return sentryIngest(req, res, Number(sentry[1]), sentry[2] as 'envelope' | 'store');
+      if (sentry) return sentryIngest(req, res, Number(sentry[1]), sentry[2] as 'envelope' | 'store' | 'minidump');
     }
     return app(req, res);
   };

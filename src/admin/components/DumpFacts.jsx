@@ -11,7 +11,9 @@ const FACTS = [
 /** What the dumps worker learned (minidump facts, checksum check, errors), then the raw JSON. */
 const DumpFacts = ({ property, record }) => {
   const info = flat.get(record.params, property.path) || {};
-  const shown = FACTS.filter(([k]) => info[k] !== undefined && info[k] !== null && typeof info[k] !== 'object');
+  // The worker keeps minidump facts under info.minidump; checks and errors at the top level.
+  const facts = { ...info, ...(info.minidump && typeof info.minidump === 'object' ? info.minidump : {}) };
+  const shown = FACTS.filter(([k]) => facts[k] !== undefined && facts[k] !== null && typeof facts[k] !== 'object');
   return (
     <div style={{ marginBottom: 24 }} data-dump-facts>
       <div style={{ fontSize: 12, textTransform: 'uppercase', color: '#8a6d7a', marginBottom: 6 }}>{property.label}</div>
@@ -19,7 +21,7 @@ const DumpFacts = ({ property, record }) => {
         <table style={{ fontSize: 13, marginBottom: 10 }}>
           <tbody>
             {shown.map(([k, label]) => (
-              <tr key={k}><td style={{ color: '#8a6d7a', paddingRight: 16 }}>{label}</td><td style={{ fontFamily: 'ui-monospace, Menlo, monospace' }}>{String(info[k])}</td></tr>
+              <tr key={k}><td style={{ color: '#8a6d7a', paddingRight: 16 }}>{label}</td><td style={{ fontFamily: 'ui-monospace, Menlo, monospace' }}>{String(facts[k])}</td></tr>
             ))}
           </tbody>
         </table>

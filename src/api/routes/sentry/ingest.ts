@@ -4,7 +4,12 @@ import type { ApiKeyResolver } from '../../../domain/apiKeys.ts';
 import { AppError, badRequest, forbidden, payloadTooLarge, unauthorized } from '../../../domain/errors.ts';
 import type { EventRecord } from '../../../domain/events/record.ts';
 import { keyFromAuthHeader, keyFromQuery, parseDsn } from '../../../domain/sentry/auth.ts';
-import { itemJson, parseEnvelope, type Envelope } from '../../../domain/sentry/envelope.ts';
+import { itemJson, parseEnvelope, type Envelope, type EnvelopeItem } from '../../../domain/sentry/envelope.ts';
+import { assertMinidump, linkDump, minidumpEvent, storeWithDumps, type StagedMinidump } from '../../../domain/sentry/minidump.ts';
+import { stageDump } from '../../../domain/dumps/ingest.ts';
+import type { ResolvedKey } from '../../../domain/apiKeys.ts';
+import { minidumpHandler, type MinidumpRouteDeps } from './minidump.ts';
+import { Readable } from 'node:stream';
 import { sentryEventToRecord, sentryLogsToRecords } from '../../../domain/sentry/normalize.ts';
 import { ingestedItems, ingestRejected, observeHttp, registry } from '../../../metrics.ts';
 import type { EventProducer } from '../../../queues/producer.ts';
@@ -26,11 +31,13 @@ const sentryItems = new Counter({
 export interface SentryDeps {
   keys: ApiKeyResolver;
   producer: EventProducer;
+  /** Minidumps (the minidump endpoint, envelope attachments) go through the crash dumps pipeline. */
+  dumps: MinidumpRouteDeps;
 }
 
 export const SENTRY_PATH = /^\/api\/(\d{1,10})\/(envelope|store|minidump)\/?$/;
 
-async function authorizeKey(deps: SentryDeps, req: IncomingMessage, projectId: number, envelope?: Envelope): Promise<void> {
+async function authorizeKey(deps: Pick<SentryDeps, 'keys'>, req: IncomingMessage, projectId: number, envelope?: Envelope): Promise<ResolvedKey> {
   const dsn = envelope ? parseDsn(envelope.header.dsn) : null;
   const secret = keyFromAuthHeader(req.headers['x-sentry-auth'] as string | undefined) ?? keyFromAuthHeader(req.headers.authorization) ?? keyFromQuery(req.url) ?? dsn?.key;
   if (!secret) throw unauthorized('Missing Sentry key: send X-Sentry-Auth, ?sentry_key= or a DSN in the envelope header', 'authentication_required');
@@ -38,17 +45,33 @@ async function authorizeKey(deps: SentryDeps, req: IncomingMessage, projectId: n
   if (!key) throw unauthorized('Invalid Sentry key', 'invalid_api_key');
   if (key.projectId !== projectId) throw forbidden('This key belongs to another project', 'wrong_project');
   if (!key.scopes.includes('ingest')) throw forbidden('This key cannot ingest events', 'scope_missing');
+  return key;
+}
+
+/** Crashpad puts the key in the URL (?sentry_key=) or a header; a multipart body has no DSN to fall back on. */
+async function authorizeKeyFromHeaders(deps: Pick<SentryDeps, 'keys'>, req: IncomingMessage, projectId: number): Promise<ResolvedKey> {
+  if (!hasHeaderKey(req)) throw unauthorized('Missing Sentry key: send X-Sentry-Auth or ?sentry_key=', 'authentication_required');
+  return authorizeKey(deps, req, projectId);
 }
 
 const hasHeaderKey = (req: IncomingMessage) =>
   Boolean(keyFromAuthHeader(req.headers['x-sentry-auth'] as string | undefined) ?? keyFromAuthHeader(req.headers.authorization) ?? keyFromQuery(req.url));
 
-/** Turns an envelope's items into records; unknown and unsupported items are counted and skipped, never fatal. */
-function recordsOf(envelope: Envelope, projectId: number, receivedAt: string): { records: EventRecord[]; eventId: string | null } {
+/**
+ * Turns an envelope's items into records, and sets minidump attachments aside; unknown
+ * and unsupported items are counted and skipped, never fatal.
+ */
+function recordsOf(envelope: Envelope, projectId: number, receivedAt: string): { records: EventRecord[]; eventId: string | null; minidumps: EnvelopeItem[] } {
   const records: EventRecord[] = [];
+  const minidumps: EnvelopeItem[] = [];
   let eventId: string | null = null;
   for (const item of envelope.items) {
     const type = item.header.type;
+    if (type === 'attachment' && item.header.attachment_type === 'event.minidump') {
+      minidumps.push(item);
+      sentryItems.inc({ type: 'minidump', outcome: 'accepted' });
+      continue;
+    }
     let json: unknown;
     if (type === 'event' || type === 'log') {
       if (type === 'event' && item.payload.length > SENTRY_LIMITS.eventBytes) {
@@ -75,7 +98,36 @@ function recordsOf(envelope: Envelope, projectId: number, receivedAt: string): {
       sentryItems.inc({ type: KNOWN_SKIPPED.has(type) ? type : 'unknown', outcome: 'skipped' });
     }
   }
-  return { records, eventId };
+  return { records, eventId, minidumps };
+}
+
+/**
+ * Minidump attachments: staged through the dumps pipeline and linked to the envelope's
+ * event — or, when the envelope carries none (Crashpad), to an event made from the dump.
+ */
+async function withMinidumps(deps: SentryDeps, items: EnvelopeItem[], records: EventRecord[], eventId: string | null, header: Envelope['header'], projectId: number, receivedAt: string) {
+  const staged: StagedMinidump[] = [];
+  try {
+    for (const item of items) {
+      const dump = await stageDump(deps.dumps.stores, Readable.from([item.payload]), { maxBytes: deps.dumps.maxBytes });
+      staged.push({ staged: dump, originalName: String(item.header.filename ?? 'minidump.dmp'), eventId: '' });
+      assertMinidump(dump);
+    }
+  } catch (err) {
+    for (const s of staged) await s.staged.discard();
+    throw err;
+  }
+  let linkTo = eventId ? records.findIndex((r) => r.event_id === eventId) : -1;
+  for (const s of staged) {
+    if (linkTo < 0) {
+      records.push(await minidumpEvent(deps.dumps.stores, s.staged, header.event_id ? { event_id: header.event_id } : {}, projectId, receivedAt));
+      linkTo = records.length - 1;
+      eventId ??= records[linkTo].event_id;
+    }
+    records[linkTo] = linkDump(records[linkTo], s.staged.id);
+    s.eventId = records[linkTo].event_id;
+  }
+  return { staged, eventId };
 }
 
 const KNOWN_SKIPPED = new Set([
@@ -83,17 +135,18 @@ const KNOWN_SKIPPED = new Set([
   'replay_event', 'replay_recording', 'replay_video', 'statsd', 'metric_buckets', 'span', 'otel_log', 'attachment',
 ]);
 
-/** POST /api/{project_id}/envelope/ and /store/ — the lean path, like /api/events/. */
+/** POST /api/{project_id}/envelope/, /store/ and /minidump/ — the lean path, like /api/events/. */
 export function sentryIngestHandler(deps: SentryDeps) {
-  return async (req: IncomingMessage, res: ServerResponse, projectId: number, endpoint: 'envelope' | 'store'): Promise<void> => {
+  const minidump = minidumpHandler(deps, deps.dumps, (req, projectId) => authorizeKeyFromHeaders(deps, req, projectId));
+  return async (req: IncomingMessage, res: ServerResponse, projectId: number, endpoint: 'envelope' | 'store' | 'minidump'): Promise<void> => {
+    if (endpoint === 'minidump') return minidump(req, res, projectId);
     if (req.method === 'OPTIONS') return preflight(req, res);
     const started = process.hrtime.bigint();
     let status = 200;
     try {
       if (req.method !== 'POST') throw new AppError(405, 'method_not_allowed', 'Use POST');
       // Authenticate before reading the body when the key is in a header or the query.
-      const early = hasHeaderKey(req);
-      if (early) await authorizeKey(deps, req, projectId);
+      const early = hasHeaderKey(req) ? await authorizeKey(deps, req, projectId) : null;
       deps.producer.assertCapacity();
       const receivedAt = new Date().toISOString();
       let records: EventRecord[];
@@ -101,9 +154,17 @@ export function sentryIngestHandler(deps: SentryDeps) {
       if (endpoint === 'envelope') {
         const body = await readBody(req, SENTRY_LIMITS.envelopeBytes, { compressedLimit: SENTRY_LIMITS.envelopeCompressedBytes });
         const envelope = parseEnvelope(body);
-        if (!early) await authorizeKey(deps, req, projectId, envelope);
-        ({ records, eventId } = recordsOf(envelope, projectId, receivedAt));
-        if (records.length) await deps.producer.enqueue(records, body.length);
+        const key = early ?? (await authorizeKey(deps, req, projectId, envelope));
+        const parsed = recordsOf(envelope, projectId, receivedAt);
+        records = parsed.records;
+        eventId = parsed.eventId;
+        if (parsed.minidumps.length) {
+          const dumps = await withMinidumps(deps, parsed.minidumps, records, eventId, envelope.header, projectId, receivedAt);
+          eventId = dumps.eventId;
+          await storeWithDumps(deps.dumps, records, dumps.staged, projectId, key.id);
+        } else if (records.length) {
+          await deps.producer.enqueue(records, body.length);
+        }
       } else {
         if (!early) throw unauthorized('Missing Sentry key', 'authentication_required');
         const body = await readBody(req, SENTRY_LIMITS.storeBytes);

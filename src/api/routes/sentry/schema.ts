@@ -40,3 +40,28 @@ registry.registerPath({
   request: { params: ProjectParam, query: SentryQuery, headers: SentryAuth, body: { required: true, content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } } },
   responses: { 200: jsonResponse(Id, 'Queued'), ...errorResponses(400, 401, 403, 413, 415, 429, 503) },
 });
+registry.registerPath({
+  ...common,
+  method: 'post',
+  path: '/api/{project_id}/minidump/',
+  summary: 'Crashpad/Breakpad: a minidump as multipart `upload_file_minidump` (other fields become extra; `sentry` JSON or `sentry[...]` fields set event fields), or as the raw body',
+  description:
+    common.description +
+    ' The file must start with MDMP (gzip-compressed files and bodies are accepted). It is stored as a crash dump (label: the event id) and linked to an error event. Answers the event id as a plain-text UUID.',
+  request: {
+    params: ProjectParam,
+    query: SentryQuery,
+    headers: SentryAuth,
+    body: {
+      required: true,
+      content: {
+        'multipart/form-data': { schema: z.object({ upload_file_minidump: z.string().meta({ format: 'binary' }), sentry: z.string().optional() }).loose() },
+        'application/octet-stream': { schema: z.string().meta({ format: 'binary' }) },
+      },
+    },
+  },
+  responses: {
+    200: { description: 'The event id', content: { 'text/plain': { schema: z.string().meta({ example: '9ec79c33-ec99-42ab-8353-589fcb2e04dc' }) } } },
+    ...errorResponses(400, 401, 403, 413, 415, 429, 503),
+  },
+});

@@ -1,0 +1,82 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline, type Readable } from 'node:stream';
+import { stageDump, type StagedDump } from '../../../domain/dumps/ingest.ts';
+import { AppError, badRequest } from '../../../domain/errors.ts';
+import { assertMinidump, dashedUuid, eventFromForm, minidumpEvent, storeWithDumps, type MinidumpDeps } from '../../../domain/sentry/minidump.ts';
+import { ingestedItems, ingestRejected, observeHttp } from '../../../metrics.ts';
+import { decoderFor, SUPPORTED_ENCODINGS } from '../../http/decode.ts';
+import { isMultipart, readForm, stopReading } from '../dumps/multipart.ts';
+import { corsHeaders, preflight, sendSentryError } from './respond.ts';
+import type { SentryDeps } from './ingest.ts';
+
+export interface MinidumpRouteDeps extends MinidumpDeps {
+  maxBytes: number;
+}
+
+const wireLimit = (maxBytes: number) => maxBytes + Math.ceil(maxBytes / 1000) + 1024 * 1024;
+
+/** The dump part of a Crashpad form (`upload_file_minidump`) or a raw body, staged into storage; fields collected. */
+async function receive(req: IncomingMessage, deps: MinidumpRouteDeps): Promise<{ staged: StagedDump | null; fields: Map<string, string>; name: string }> {
+  const aborted = new AbortController();
+  const onClose = () => {
+    if (!req.complete) aborted.abort(new AppError(400, 'request_aborted', 'The client closed the connection mid-upload'));
+  };
+  req.on('close', onClose);
+  try {
+    if (isMultipart(req)) {
+      const form = await readForm<StagedDump>(req, {
+        fileFields: ['upload_file_minidump'],
+        maxWireBytes: wireLimit(deps.maxBytes),
+        signal: aborted.signal,
+        onFile: (part) => stageDump(deps.stores, part.stream, { maxBytes: deps.maxBytes }),
+        discard: (staged) => staged.discard(),
+      });
+      return { staged: form.file, fields: form.fields, name: form.file?.filename || 'upload_file_minidump' };
+    }
+    const decoder = decoderFor(String(req.headers['content-encoding'] ?? ''));
+    if (decoder === undefined) throw new AppError(415, 'unsupported_encoding', 'Unsupported Content-Encoding', { supported: SUPPORTED_ENCODINGS });
+    const body: Readable = decoder ? pipeline(req, decoder, () => undefined) : req;
+    return { staged: await stageDump(deps.stores, body, { maxBytes: deps.maxBytes }), fields: new Map(), name: 'minidump.dmp' };
+  } catch (err) {
+    stopReading(req);
+    throw err;
+  } finally {
+    req.off('close', onClose);
+  }
+}
+
+/**
+ * POST /api/{project_id}/minidump/ — Crashpad and Breakpad uploads (multipart with
+ * `upload_file_minidump`, or the raw dump as the body). Answers 200 with the event id
+ * as a plain-text UUID, as Sentry does.
+ */
+export function minidumpHandler(sentry: SentryDeps, deps: MinidumpRouteDeps, authorize: (req: IncomingMessage, projectId: number) => Promise<{ id: number }>) {
+  return async (req: IncomingMessage, res: ServerResponse, projectId: number): Promise<void> => {
+    if (req.method === 'OPTIONS') return preflight(req, res);
+    const started = process.hrtime.bigint();
+    let status = 200;
+    let staged: StagedDump | null = null;
+    try {
+      const key = await authorize(req, projectId); // from the header or ?sentry_key=, before any byte is stored
+      sentry.producer.assertCapacity();
+      const got = await receive(req, deps);
+      staged = got.staged;
+      if (!staged) throw badRequest('No minidump: send it as the multipart part "upload_file_minidump" or as the body', null, 'file_required');
+      assertMinidump(staged);
+      const record = await minidumpEvent(deps.stores, staged, eventFromForm(got.fields), projectId, new Date().toISOString());
+      await storeWithDumps(deps, [record], [{ staged, originalName: got.name, eventId: record.event_id }], projectId, key.id);
+      staged = null; // recorded: no longer ours to discard
+      ingestedItems.inc({ kind: 'error' });
+      const body = dashedUuid(record.event_id);
+      res.writeHead(200, { ...corsHeaders(req), 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+      res.end(body);
+    } catch (err) {
+      await staged?.discard();
+      const e = sendSentryError(req, res, err);
+      status = e.status;
+      ingestRejected.inc({ kind: 'sentry', status: String(status) });
+    } finally {
+      observeHttp(req.method ?? 'POST', '/api/{project_id}/minidump/', status, started);
+    }
+  };
+}
