@@ -49,6 +49,7 @@ const EnvSchema = z.object({
   PORT: int(3000, 1).refine((p) => p < 65536, 'must be below 65536'),
   PUBLIC_URL: url(['http:', 'https:']).optional(),
   TRUST_PROXY: z.string().default('loopback'),
+  HTTP_REQUEST_TIMEOUT_MS: int(3_600_000, 1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   DATA_DIR: z.string().default('./.data'),
@@ -179,7 +180,14 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
   return Object.freeze({
     env: e.NODE_ENV,
     isProduction: e.NODE_ENV === 'production',
-    http: { host: e.HOST, port: e.PORT, publicUrl: e.PUBLIC_URL, trustProxy: e.TRUST_PROXY, jsonBodyLimit: e.JSON_BODY_LIMIT },
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      publicUrl: e.PUBLIC_URL,
+      trustProxy: e.TRUST_PROXY,
+      jsonBodyLimit: e.JSON_BODY_LIMIT,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+    },
     logLevel: e.LOG_LEVEL,
     dataDir,
     databaseUrl: e.DATABASE_URL,

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Express } from 'express';
+import { config } from '../config.ts';
 import { pantiesIngestHandler, type IngestDeps } from './routes/events/ingest.ts';
 import { dataideaEventLogHandler, dataideaLlmLogHandler, type DataideaIngestDeps } from './routes/logs/dataidea.ts';
 import { SENTRY_PATH, sentryIngestHandler, type SentryDeps } from './routes/sentry/ingest.ts';
@@ -36,7 +37,8 @@ export function createDispatcher(app: Express, ingest: IngestDeps, dataidea: Dat
 }
 
 export function createHttpServer(handler: Handler): Server {
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 300_000 }, handler);
+  // A whole request may take long (a 512 MB dump over a slow link); headers may not (slowloris).
+  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: config.http.requestTimeoutMs }, handler);
   server.headersTimeout = 66_000;
   return server;
 }
