@@ -64,7 +64,8 @@ describe('the admin in a browser', () => {
     expect(await page.locator('svg[data-chart="errors-by-hour"] rect[data-series]').count()).toBeGreaterThan(0);
     expect(await page.locator('svg[data-chart="logs-by-day"] rect[data-series]').count()).toBeGreaterThan(0);
     // Staff see every project, and other test files write LLM calls too: look for this file's models.
-    const models = await page.locator('[data-chart="llm-calls-by-model"] [data-bar]').evaluateAll((els) => els.map((e) => e.getAttribute('data-bar')));
+    const bars = await page.locator('[data-chart="llm-calls-by-model"] [data-bar]').all();
+    const models = await Promise.all(bars.map((b) => b.getAttribute('data-bar')));
     expect(models).toEqual(expect.arrayContaining(['gpt-4o', 'claude-sonnet']));
     expect(await page.locator('[data-chart="queue-health"] tbody tr').count()).toBeGreaterThan(0);
     await shot(page, 'dashboard');

@@ -1,7 +1,7 @@
 import { Resource } from '@adminjs/typeorm';
 import { BaseRecord, ForbiddenError, type ActionContext, type BaseProperty, type Filter, type ParamsType } from 'adminjs';
 import type { BaseEntity, SelectQueryBuilder } from 'typeorm';
-import { EXACT_COUNT_LIMIT } from '../domain/logs/query.ts';
+import { cappedCountOf } from '../domain/pagination.ts';
 import type { AdminUser } from './session.ts';
 
 /** A SQL condition (on alias `r`) with its named parameters; null means "no restriction". */
@@ -117,11 +117,7 @@ export class ScopedResource extends Resource {
     const qb = this.query(context);
     this.applyFilter(qb, filter);
     const [sql, params] = qb.select('1').getQueryAndParameters();
-    const ds = this.repo.manager.connection;
-    const [{ n }]: Array<{ n: string }> = await ds.query(`SELECT count(*) AS n FROM (${sql} LIMIT ${EXACT_COUNT_LIMIT + 1}) capped`, params);
-    if (Number(n) <= EXACT_COUNT_LIMIT) return Number(n);
-    const [plan]: Array<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }> = await ds.query(`EXPLAIN (FORMAT JSON) ${sql}`, params);
-    return Math.max(EXACT_COUNT_LIMIT + 1, Math.round(plan['QUERY PLAN'][0].Plan['Plan Rows']));
+    return cappedCountOf(this.repo.manager.connection, sql, params);
   }
 
   override async find(

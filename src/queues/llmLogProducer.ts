@@ -4,17 +4,9 @@ import type { LlmLogRecord } from '../domain/logs/llmRecord.ts';
 import { logger } from '../logger.ts';
 import type { QueueName } from './contract.ts';
 import { GroupCommit } from './groupCommit.ts';
-import { addJob, type EventProducer, type ProducerOptions } from './producer.ts';
+import { addJob, withTimeout, type EventProducer, type ProducerOptions } from './producer.ts';
 
 const RETRY_AFTER_S = 5;
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<T>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`enqueue timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
 
 /**
  * The API's side of LLM log ingestion (seed 3): the same group commit as events, into

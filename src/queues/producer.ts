@@ -23,7 +23,7 @@ export interface ProducerOptions extends GroupCommitOptions {
 
 const RETRY_AFTER_S = 5;
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout;
   return Promise.race([
     p,

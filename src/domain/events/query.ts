@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { Level } from '../levels.ts';
-import { encodeCursor, likePattern, type PageRequest } from '../pagination.ts';
+import { cappedCount, likePattern, pageQuery, pageResult, type PageRequest } from '../pagination.ts';
 import type { EventKind } from './record.ts';
 
 export interface EventFilters {
@@ -60,35 +60,13 @@ function where(f: EventFilters) {
 const SELECT = `SELECT id, event_id, event_type, exception_type, message, stacktrace, level, environment, service,
                        "timestamp", received_at, tags, extra, issue_id FROM events`;
 
-/** Newest first. Page mode counts; cursor mode (deep pages) walks the index from a keyset position. */
+/** Newest first. Page mode counts (capped); cursor mode (deep pages) walks the index from a keyset position. */
 export async function listEvents(ds: DataSource, f: EventFilters, page: PageRequest) {
   const { clauses, params } = where(f);
-  const countPromise: Promise<Array<{ n: string }>> = ds.query(`SELECT count(*) AS n FROM events WHERE ${clauses.join(' AND ')}`, params);
-
-  const p = [...params];
-  const c = [...clauses];
-  let offset = 0;
-  if (page.mode === 'cursor' && page.cursor) {
-    p.push(page.cursor.ts, page.cursor.id);
-    c.push(`("timestamp", id) < ($${p.length - 1}::timestamptz, $${p.length}::bigint)`);
-  } else if (page.mode === 'page') {
-    offset = (page.page - 1) * page.pageSize;
-  }
-  p.push(page.pageSize + 1, offset);
-  const rows: EventRow[] = await ds.query(
-    `${SELECT} WHERE ${c.join(' AND ')} ORDER BY "timestamp" DESC, id DESC LIMIT $${p.length - 1} OFFSET $${p.length}`,
-    p,
-  );
-  const [{ n }] = await countPromise;
-  const hasMore = rows.length > page.pageSize;
-  if (hasMore) rows.pop();
-  const last = rows.at(-1);
-  return {
-    count: Number(n),
-    rows,
-    hasMore,
-    nextCursor: hasMore && last ? encodeCursor({ ts: last.timestamp.toISOString(), id: last.id }) : null,
-  };
+  const count = cappedCount(ds, 'events', clauses.join(' AND '), params);
+  const q = pageQuery(page, clauses, params);
+  const rows: EventRow[] = await ds.query(`${SELECT} WHERE ${q.clauses.join(' AND ')} ORDER BY "timestamp" DESC, id DESC ${q.limit}`, q.params);
+  return pageResult(await count, rows, page);
 }
 
 /** Seed 1's field names, plus id and received_at. */

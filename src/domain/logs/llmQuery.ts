@@ -1,7 +1,6 @@
 import type { DataSource } from 'typeorm';
-import { likePattern, encodeCursor, type PageRequest } from '../pagination.ts';
+import { cappedCount, likePattern, pageQuery, pageResult, type PageRequest } from '../pagination.ts';
 import { searchTerms } from './filters.ts';
-import { cappedCount } from './query.ts';
 import { scopeClause, type Scope } from './scope.ts';
 
 export interface LlmLogFilters {
@@ -58,34 +57,15 @@ export async function listLlmLogs(ds: DataSource, scope: Scope, f: LlmLogFilters
   if (!scope.all && scope.projectIds.length === 0) return { count: 0, rows: [] as LlmLogRow[], hasMore: false, nextCursor: null };
   const params: unknown[] = [];
   const clauses = where(scope, f, params);
-  const countPromise = cappedCount(ds, 'llm_logs', clauses.join(' AND '), params);
-
-  const p = [...params];
-  const c = [...clauses];
-  let offset = 0;
-  if (page.mode === 'cursor' && page.cursor) {
-    p.push(page.cursor.ts, page.cursor.id);
-    c.push(`("timestamp", id) < ($${p.length - 1}::timestamptz, $${p.length}::bigint)`);
-  } else if (page.mode === 'page') {
-    offset = (page.page - 1) * page.pageSize;
-  }
-  p.push(page.pageSize + 1, offset);
+  const count = cappedCount(ds, 'llm_logs', clauses.join(' AND '), params);
+  const q = pageQuery(page, clauses, params);
   const rows: LlmLogRow[] = await ds.query(
     `SELECT id, project_id, event_id, "timestamp", user_ref, source, model, query, response,
             prompt_tokens, completion_tokens, total_tokens, latency_ms, metadata
-       FROM llm_logs WHERE ${c.join(' AND ')} ORDER BY "timestamp" DESC, id DESC LIMIT $${p.length - 1} OFFSET $${p.length}`,
-    p,
+       FROM llm_logs WHERE ${q.clauses.join(' AND ')} ORDER BY "timestamp" DESC, id DESC ${q.limit}`,
+    q.params,
   );
-  const count = await countPromise;
-  const hasMore = rows.length > page.pageSize;
-  if (hasMore) rows.pop();
-  const last = rows.at(-1);
-  return {
-    count,
-    rows,
-    hasMore,
-    nextCursor: page.mode === 'cursor' && hasMore && last ? encodeCursor({ ts: last.timestamp.toISOString(), id: last.id }) : null,
-  };
+  return pageResult(await count, rows, page);
 }
 
 /** Seed 3's LLM log shape, plus what was lifted out of metadata and the project. */

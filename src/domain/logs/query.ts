@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { badRequest } from '../errors.ts';
 import { LEVELS, type Level } from '../levels.ts';
-import { encodeCursor, type PageRequest } from '../pagination.ts';
+import { cappedCount, encodeCursor, type PageRequest } from '../pagination.ts';
 import { logWhere, type LogFilters, type LogOrder } from './filters.ts';
 import type { Scope } from './scope.ts';
 
@@ -24,26 +24,6 @@ export interface LogRow {
 const COLUMNS = `id, project_id, event_id, "timestamp", received_at, updated_at, level, message, service, environment, archived, user_ref`;
 /** Seed 3's shape also needs metadata (extra); seed 2's does not, so its lists skip the jsonb. */
 const COLUMNS_WITH_EXTRA = `${COLUMNS}, extra`;
-
-/**
- * Exact counts above this many rows would cost more than the page itself (PostgreSQL
- * counts by visiting every row), so past it `count` is the planner's estimate —
- * as GitLab and many DRF deployments do. Small and filtered lists stay exact.
- */
-export const EXACT_COUNT_LIMIT = 10_000;
-
-export async function cappedCount(ds: DataSource, table: 'events' | 'llm_logs', where: string, params: unknown[]): Promise<number> {
-  const [{ n }]: Array<{ n: string }> = await ds.query(
-    `SELECT count(*) AS n FROM (SELECT 1 FROM ${table} WHERE ${where} LIMIT ${EXACT_COUNT_LIMIT + 1}) capped`,
-    params,
-  );
-  if (Number(n) <= EXACT_COUNT_LIMIT) return Number(n);
-  const [plan]: Array<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }> = await ds.query(
-    `EXPLAIN (FORMAT JSON) SELECT 1 FROM ${table} WHERE ${where}`,
-    params,
-  );
-  return Math.max(EXACT_COUNT_LIMIT + 1, Math.round(plan['QUERY PLAN'][0].Plan['Plan Rows']));
-}
 
 export interface ListOptions {
   order: LogOrder;

@@ -12,7 +12,7 @@ export const ProfileOut = z
     last_login: z.string().nullable(),
     date_joined: z.string(),
   })
-  .meta({ id: 'Profile' });
+  .meta({ id: 'UserDetail', description: 'A user as their profile and the staff user API show them' });
 
 export const ProfilePatch = z
   .object({

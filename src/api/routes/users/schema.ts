@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { bearerAuth, errorResponses, jsonBody, jsonResponse, paginated, registry } from '../../openapi.ts';
 import { PageQuery } from '../../pagination.ts';
+import { ProfileOut } from '../profile/schema.ts';
 
 export const UserIdParam = z.object({ id: z.coerce.number().int().positive().max(2 ** 31 - 1) });
 export const UserListQuery = PageQuery.omit({ cursor: true }).extend({
@@ -27,18 +28,8 @@ export const PutUserBody = z
   .meta({ id: 'AdminReplaceUser' });
 export const PatchUserBody = z.object(fields).partial().strict().meta({ id: 'AdminUpdateUser' });
 
-export const AdminUserOut = z
-  .object({
-    id: z.number().int(),
-    email: z.string(),
-    first_name: z.string(),
-    last_name: z.string(),
-    is_active: z.boolean(),
-    is_staff: z.boolean(),
-    last_login: z.string().nullable(),
-    date_joined: z.string(),
-  })
-  .meta({ id: 'AdminUser' });
+// The same fields serializeUserDetail gives the profile: one schema for both.
+export const AdminUserOut = ProfileOut;
 
 const security = [{ [bearerAuth.name]: [] }];
 registry.registerPath({
