@@ -125,6 +125,17 @@ const ROWS: Array<[string, (ctx: Ctx) => Promise<Call> | Call, Expect]> = [
     { users: 403, staff: 200 },
   ],
   ['DELETE /api/users/{id}/', async (c) => ({ method: 'delete', path: `/api/users/${(await createUser(c.ds)).user.id}/` }), { users: 403, staff: 204 }],
+  // Data lists: every signed-in user gets their own projects' data (possibly none).
+  ['GET /api/logs/', () => ({ method: 'get', path: '/api/logs/' }), { users: 200 }],
+  ['GET /api/logs/?project={id}', (c) => ({ method: 'get', path: `/api/logs/?project=${c.projectId}` }), inProject({ roles: 200, staff: 200 })],
+  ['POST /api/logs/ (into a project)', (c) => ({ method: 'post', path: '/api/logs/', body: { message: 'm', severity: 'INFO', source: 's', project: c.projectId } }), inProject({ viewer: 403, member: 202, admin: 202, owner: 202, staff: 202 })],
+  ['GET /api/event-logs/', () => ({ method: 'get', path: '/api/event-logs/' }), { users: 200 }],
+  ['GET /api/llm-logs/', () => ({ method: 'get', path: '/api/llm-logs/' }), { users: 200 }],
+  ['GET /api/user-filter-preferences/', () => ({ method: 'get', path: '/api/user-filter-preferences/' }), { users: 200 }],
+  ['GET /api/issues/', () => ({ method: 'get', path: '/api/issues/' }), { users: 200 }],
+  ['GET /api/issues/?project={id}', (c) => ({ method: 'get', path: `/api/issues/?project=${c.projectId}` }), inProject({ roles: 200, staff: 200 })],
+  ['GET /api/dumps/', () => ({ method: 'get', path: '/api/dumps/' }), { users: 200 }],
+  ['GET /api/dumps/?project={id}', (c) => ({ method: 'get', path: `/api/dumps/?project=${c.projectId}` }), inProject({ roles: 200, staff: 200 })],
   // Ingest takes project API keys only: user and machine tokens are not keys.
   ['POST /api/events/', () => ({ method: 'post', path: '/api/events/', body: pantiesEvent() }), { users: 401, machine: 401, apiKey: 202 }],
 ];
