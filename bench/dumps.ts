@@ -20,19 +20,16 @@
  * DATA_DIR with DUMPS_MAX_BYTES=4gb), stopped at the end. The server must accept
  * --size-mb (DUMPS_MAX_BYTES).
  */
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import { request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { pickPort } from '../src/devstack/process.ts';
-import { createBenchProject, fmt, logTail, reapLeftovers, table } from './lib.ts';
+import { createBenchProject, fmt, table } from './lib.ts';
+import { cleanup, onCleanup, root, startThrowawayStack } from './stack.ts';
 
-const root = fileURLToPath(new URL('../', import.meta.url));
 const say = (msg: string) => process.stdout.write(`[bench:dumps] ${msg}\n`);
 const MiB = 1024 * 1024;
 const TARGET_RATIO = 0.5;
@@ -57,16 +54,6 @@ const concurrent = Number(flags.concurrent);
 const eachBytes = Number(flags['each-mb']) * MiB;
 if (![sizeBytes, concurrent, eachBytes].every((n) => Number.isInteger(n) && n > 0)) throw new Error('--size-mb, --concurrent and --each-mb: positive integers');
 
-// ---------------------------------------------------------------------------------
-// Whatever the bench starts, it stops.
-
-const cleanups: Array<() => Promise<void>> = [];
-const cleanup = async () => {
-  for (const stop of cleanups.reverse()) await stop().catch((err) => say(`cleanup: ${(err as Error).message}`));
-  cleanups.length = 0;
-};
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void cleanup().then(() => process.exit(130)));
-
 interface Target {
   url: string;
   dumpsDir: string;
@@ -74,46 +61,8 @@ interface Target {
 }
 
 async function throwawayStack(): Promise<Target> {
-  const ports = new Set<number>();
-  while (ports.size < 3) ports.add(await pickPort());
-  const [port, pgPort, redisPort] = [...ports];
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'faultline-bench-dumps-'));
-  chmodSync(dir, 0o755);
-  const logFile = path.join(dir, 'stack.log');
-  const out = openSync(logFile, 'a');
-  say(`starting a throwaway stack on 127.0.0.1:${port} (data in ${dir})`);
-  const env = {
-    ...process.env,
-    DATA_DIR: dir,
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    LOCAL_PG_PORT: String(pgPort),
-    LOCAL_REDIS_PORT: String(redisPort),
-    LOG_LEVEL: 'warn',
-    DATABASE_URL: '',
-    REDIS_URL: '',
-    PUBLIC_URL: '',
-    DUMPS_DIR: '',
-    DUMPS_MAX_BYTES: '4gb',
-  };
-  const child = spawn(process.execPath, [path.join(root, 'bin/run.mjs'), 'cli/start'], { cwd: root, env, detached: true, stdio: ['ignore', out, out] });
-  closeSync(out);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await exited;
-    }
-    await reapLeftovers(path.join(dir, 'postgres', 'postmaster.pid'), redisPort, say);
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 120_000;
-  while (!(await fetch(`${url}/healthz`).then((r) => r.ok, () => false))) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the stack did not start:\n${logTail(logFile, 20)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return { url, dumpsDir: path.join(dir, 'dumps'), kind: 'throwaway' };
+  const stack = await startThrowawayStack('dumps', { DUMPS_DIR: '', DUMPS_MAX_BYTES: '4gb' });
+  return { url: stack.url, dumpsDir: path.join(stack.dir, 'dumps'), kind: 'throwaway' };
 }
 
 async function resolveTarget(): Promise<Target> {
@@ -238,7 +187,7 @@ async function main(): Promise<void> {
   say(`Faultline: ${target.url} (${target.kind}); ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}`);
   const project = await createBenchProject(target.url);
   const created: string[] = [];
-  cleanups.push(async () => {
+  onCleanup(async () => {
     for (const id of created) await fetch(`${target.url}/api/dumps/${id}/`, { method: 'DELETE', headers: { authorization: `Bearer ${project.access}` } });
   });
 

@@ -12,19 +12,15 @@
  * Target: --url / BENCH_URL; else a running `npm start` (.data/stack.json); else a
  * throwaway stack (`npm start` in a temp DATA_DIR on free ports), stopped at the end.
  */
-import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { pickPort } from '../src/devstack/process.ts';
+import { cleanup, onCleanup, root, say, startThrowawayStack, stopping } from './stack.ts';
 import {
   createBenchProject,
   EVENT_BYTES,
   fmt,
-  logTail,
-  reapLeftovers,
   requestBody,
   runLoad,
   stackProblems,
@@ -36,8 +32,6 @@ import {
 } from './lib.ts';
 
 const TARGET_RATIO = 0.35;
-const root = fileURLToPath(new URL('../', import.meta.url));
-const say = (msg: string) => process.stdout.write(`[bench] ${msg}\n`);
 
 // ---------------------------------------------------------------------------------
 // Options: flags win over BENCH_* environment variables.
@@ -81,24 +75,6 @@ function readOptions() {
 }
 
 // ---------------------------------------------------------------------------------
-// Cleanup: whatever the bench starts, it stops — on success, error, Ctrl-C or SIGTERM.
-
-const cleanups: Array<() => Promise<void>> = [];
-let cleaning: Promise<void> | null = null;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const stop of cleanups.reverse()) await stop().catch((err) => say(`cleanup: ${(err as Error).message}`));
-  })();
-  return cleaning;
-}
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-  process.on(signal, () => {
-    say(cleaning ? 'still stopping…' : `${signal}: stopping what the bench started…`);
-    void cleanup().then(() => process.exit(code));
-  });
-}
-
-// ---------------------------------------------------------------------------------
 // Target: a Faultline to measure.
 
 interface Target {
@@ -113,63 +89,13 @@ async function resolveTarget(explicitUrl: string | undefined): Promise<Target> {
   const { localStackUrls } = await import('../src/cli/localStack.ts');
   const local = localStackUrls();
   if (local) return { kind: 'local', url: local.webUrl };
-  return startThrowawayStack();
-}
-
-async function distinctPorts(n: number): Promise<number[]> {
-  const ports = new Set<number>();
-  while (ports.size < n) ports.add(await pickPort());
-  return [...ports];
+  return startThrowaway();
 }
 
 /** `npm start` in a temp DATA_DIR: its own PostgreSQL and Redis, as a user's first run gets them. */
-async function startThrowawayStack(): Promise<Target> {
-  const [port, pgPort, redisPort] = await distinctPorts(3);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'faultline-bench-'));
-  chmodSync(dir, 0o755); // PostgreSQL runs as the `postgres` user when we are root
-  const logFile = path.join(dir, 'stack.log');
-  const out = openSync(logFile, 'a');
-  say(`starting a throwaway stack on 127.0.0.1:${port} (data in ${dir})`);
-  const child = spawn(process.execPath, [path.join(root, 'bin/run.mjs'), 'cli/start'], {
-    cwd: root,
-    // Empty DATABASE_URL/REDIS_URL mean "unset" and keep a developer's .env from pointing us elsewhere.
-    env: { ...process.env, DATA_DIR: dir, HOST: '127.0.0.1', PORT: String(port), LOCAL_PG_PORT: String(pgPort), LOCAL_REDIS_PORT: String(redisPort), LOG_LEVEL: 'warn', DATABASE_URL: '', REDIS_URL: '', PUBLIC_URL: '' },
-    // Own process group: a terminal Ctrl-C reaches the bench, which then stops the stack in order.
-    detached: true,
-    stdio: ['ignore', out, out],
-  });
-  closeSync(out);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-
-  cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      say('stopping the throwaway stack…');
-      child.kill('SIGTERM'); // it stops web and worker, then Redis, then PostgreSQL
-      const timer = setTimeout(() => {
-        say('the stack did not stop within 60 s: killing it');
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }, 60_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    // Stopped before its services were up (or killed), the launcher can leave them behind.
-    await reapLeftovers(path.join(dir, 'postgres', 'postmaster.pid'), redisPort, say);
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the stack exited during startup:\n${logTail(logFile, 20)}`);
-    if (Date.now() > deadline) throw new Error(`the stack was not ready after 120 s:\n${logTail(logFile, 20)}`);
-    const ok = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
-    if (ok) return { kind: 'throwaway', url, logFile };
-    await new Promise((r) => setTimeout(r, 200));
-  }
+async function startThrowaway(): Promise<Target> {
+  const stack = await startThrowawayStack('ingest');
+  return { kind: 'throwaway', url: stack.url, logFile: stack.logFile };
 }
 
 // ---------------------------------------------------------------------------------
@@ -186,7 +112,7 @@ async function main(): Promise<void> {
 
   // 1. The yardstick, before Faultline starts (a quiet machine), and again after it.
   const bare = await startBaseline();
-  cleanups.push(() => bare.stop());
+  onCleanup(() => bare.stop());
   const bareRun = (n: number) => runLoad({ url: bare.url, body, connections: concurrency, requests: n });
   say('baseline: bare node:http…');
   if (warmup) await bareRun(warmupRequests);
@@ -274,7 +200,7 @@ try {
   process.exit(0);
 } catch (err) {
   // After a Ctrl-C, the stack dying under us is expected, not a failure to report.
-  if (!cleaning) say(`failed: ${(err as Error).message ?? err}`);
+  if (!stopping()) say(`failed: ${(err as Error).message ?? err}`);
   await cleanup();
   process.exit(1);
 }

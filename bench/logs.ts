@@ -12,16 +12,13 @@
  * Target: --url with --database-url; else a running `npm start` (.data/stack.json);
  * else a throwaway stack (`npm start` in a temp DATA_DIR on free ports), stopped at the end.
  */
-import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { pickPort } from '../src/devstack/process.ts';
-import { fmt, logTail, reapLeftovers, table } from './lib.ts';
+import { fmt, table } from './lib.ts';
+import { cleanup, onCleanup, root, startThrowawayStack } from './stack.ts';
 
-const root = fileURLToPath(new URL('../', import.meta.url));
 const say = (msg: string) => process.stdout.write(`[bench:logs] ${msg}\n`);
 const PASSWORD = 'bench-demo-password';
 
@@ -43,16 +40,6 @@ const logs = Number(flags.logs);
 const repeat = Number(flags.repeat);
 if (!Number.isInteger(logs) || logs < 1000 || !Number.isInteger(repeat) || repeat < 5) throw new Error('--logs ≥ 1000 and --repeat ≥ 5, integers');
 
-// ---------------------------------------------------------------------------------
-// Whatever the bench starts, it stops.
-
-const cleanups: Array<() => Promise<void>> = [];
-const cleanup = async () => {
-  for (const stop of cleanups.reverse()) await stop().catch((err) => say(`cleanup: ${(err as Error).message}`));
-  cleanups.length = 0;
-};
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void cleanup().then(() => process.exit(130)));
-
 interface Target {
   url: string;
   databaseUrl: string;
@@ -60,34 +47,8 @@ interface Target {
 }
 
 async function throwawayStack(): Promise<Target> {
-  const ports = new Set<number>();
-  while (ports.size < 3) ports.add(await pickPort());
-  const [port, pgPort, redisPort] = [...ports];
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'faultline-bench-logs-'));
-  chmodSync(dir, 0o755);
-  const logFile = path.join(dir, 'stack.log');
-  const out = openSync(logFile, 'a');
-  say(`starting a throwaway stack on 127.0.0.1:${port} (data in ${dir})`);
-  const env = { ...process.env, DATA_DIR: dir, HOST: '127.0.0.1', PORT: String(port), LOCAL_PG_PORT: String(pgPort), LOCAL_REDIS_PORT: String(redisPort), LOG_LEVEL: 'warn', DATABASE_URL: '', REDIS_URL: '', PUBLIC_URL: '' };
-  const child = spawn(process.execPath, [path.join(root, 'bin/run.mjs'), 'cli/start'], { cwd: root, env, detached: true, stdio: ['ignore', out, out] });
-  closeSync(out);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await exited;
-    }
-    await reapLeftovers(path.join(dir, 'postgres', 'postmaster.pid'), redisPort, say);
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 120_000;
-  while (!(await fetch(`${url}/healthz`).then((r) => r.ok, () => false))) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the stack did not start:\n${logTail(logFile, 20)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  const stack = JSON.parse(readFileSync(path.join(dir, 'stack.json'), 'utf8')) as { databaseUrl: string };
-  return { url, databaseUrl: stack.databaseUrl, kind: 'throwaway' };
+  const stack = await startThrowawayStack('logs');
+  return { url: stack.url, databaseUrl: stack.databaseUrl, kind: 'throwaway' };
 }
 
 async function resolveTarget(): Promise<Target> {
