@@ -283,6 +283,20 @@ function loadOrExit(): Config {
 
 export const config: Config = loadOrExit();
 
+/** The environment for a child process we start: ours, plus what it must know. */
+export function childEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, ...overrides };
+}
+
+/**
+ * AdminJS reads its settings from the environment when it is first imported, not when
+ * it is configured: hand them over here, just before that import.
+ */
+export function exportAdminJsEnv(c: Config): void {
+  process.env.ADMIN_JS_TMP_DIR = c.admin.bundleDir;
+  if (c.isProduction) process.env.ADMIN_JS_SKIP_BUNDLE = 'true'; // bundled at build time
+}
+
 /** Processes that need these stop with a clear message when started without them. */
 export function requireUrl(name: 'DATABASE_URL' | 'REDIS_URL', value: string | undefined): string {
   if (value) return value;

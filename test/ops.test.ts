@@ -70,6 +70,9 @@ describe('API documentation', () => {
       ['/api/auth/user/', 'get'],
       ['/api/projects/', 'post'],
       ['/auth/login/', 'post'],
+      ['/healthz', 'get'],
+      ['/readyz', 'get'],
+      ['/metrics', 'get'],
     ]) {
       expect(doc.paths[path]?.[method]).toBeDefined();
     }

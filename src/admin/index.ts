@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
-import { config } from '../config.ts';
+import { config, exportAdminJsEnv } from '../config.ts';
 import type { ApiKeyResolver } from '../domain/apiKeys.ts';
 import { logger } from '../logger.ts';
 import type { QueueName } from '../queues/contract.ts';
@@ -34,9 +34,7 @@ export class AdminMount {
 
   /** Builds the admin once; a failed build is retried by the next request. */
   load(): Promise<RequestHandler> {
-    // AdminJS reads these when it is first imported, not when it is configured.
-    process.env.ADMIN_JS_TMP_DIR = config.admin.bundleDir;
-    if (config.isProduction) process.env.ADMIN_JS_SKIP_BUNDLE = 'true'; // bundled at build time
+    exportAdminJsEnv(config);
     this.loading ??= import('./setup.ts')
       .then((m) => m.buildAdmin(this.deps))
       .catch((err: unknown) => {

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { config, loadDevSecrets } from '../config.ts';
+import { childEnv, config, loadDevSecrets } from '../config.ts';
 import { createDataSource, runMigrations } from '../db/data-source.ts';
 import { startPostgres } from '../devstack/postgres.ts';
 import { pickPort, waitUntil } from '../devstack/process.ts';
@@ -110,7 +110,7 @@ try {
   await ds.destroy();
   say(applied.length ? `migrations applied: ${applied.join(', ')}` : 'database schema up to date');
 
-  const env = { ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, JWT_SECRET: config.jwt.secret };
+  const env = childEnv({ DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, JWT_SECRET: config.jwt.secret });
   const web = launch('web', env);
   launch('worker', env);
 

@@ -96,9 +96,10 @@ export async function startPostgres(o: LocalPostgresOptions): Promise<LocalPostg
     }
   }
 
-  const flags = ['-D', o.dataDir, '-p', String(o.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
+  // lc_messages=C: server messages in English whatever the host's locale (we match on them in logs).
+  const flags = ['-D', o.dataDir, '-p', String(o.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'lc_messages=C'];
   if (o.ephemeral) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
-  const service = spawnService(bin.postgres, flags, { ...spawnIds, detached: o.detached, logFile: o.logFile, env: { ...process.env, LC_ALL: 'C' } });
+  const service = spawnService(bin.postgres, flags, { ...spawnIds, detached: o.detached, logFile: o.logFile });
   // SIGINT is PostgreSQL's "fast" shutdown: clean, and does not wait for clients.
   const stop = () => service.stop('SIGINT', 30_000);
   o.onSpawn?.(stop);

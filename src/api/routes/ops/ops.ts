@@ -6,6 +6,7 @@ import type { DataSource } from 'typeorm';
 import { registry } from '../../../metrics.ts';
 import type { QueueName } from '../../../queues/contract.ts';
 import { queueStats, type QueueStats } from '../../../queues/health.ts';
+import './schema.ts'; // OpenAPI registration
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   const timeout = new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref());
