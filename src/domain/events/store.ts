@@ -43,16 +43,17 @@ function insertSql(rows: number): string {
   return `WITH fresh AS (
       INSERT INTO events (${COLUMN_LIST}) VALUES ${tuples.join(', ')}
       ON CONFLICT (project_id, event_id) DO NOTHING
-      RETURNING id, project_id, event_id, updated_at, issue_id, "timestamp", level
+      RETURNING id, project_id, event_id, updated_at, issue_id, "timestamp", received_at, level
     ), titles AS (
       SELECT * FROM unnest($${rows * WIDTH + 1}::int[], $${rows * WIDTH + 2}::text[], $${rows * WIDTH + 3}::text[], $${rows * WIDTH + 4}::text[])
         AS t(project_id, event_id, title, culprit)
     ), counts AS (
-      -- title, culprit and level follow the latest event, as Sentry's do
+      -- title, culprit and level follow the latest event, as Sentry's do; SDK clocks tick
+      -- in milliseconds, so events of the same instant go by when they reached the API
       SELECT f.issue_id, count(*) AS n, min(f."timestamp") AS first_seen, max(f."timestamp") AS last_seen,
-             (array_agg(f.level ORDER BY f."timestamp" DESC))[1] AS level,
-             (array_agg(t.title ORDER BY f."timestamp" DESC))[1] AS title,
-             (array_agg(t.culprit ORDER BY f."timestamp" DESC))[1] AS culprit
+             (array_agg(f.level ORDER BY f."timestamp" DESC, f.received_at DESC, f.id DESC))[1] AS level,
+             (array_agg(t.title ORDER BY f."timestamp" DESC, f.received_at DESC, f.id DESC))[1] AS title,
+             (array_agg(t.culprit ORDER BY f."timestamp" DESC, f.received_at DESC, f.id DESC))[1] AS culprit
         FROM fresh f JOIN titles t USING (project_id, event_id) WHERE f.issue_id IS NOT NULL GROUP BY f.issue_id
     ), locked AS (
       SELECT id FROM issues WHERE id IN (SELECT issue_id FROM counts) ORDER BY id FOR UPDATE
