@@ -59,6 +59,15 @@ describe('admin sign-in', () => {
     expect(cookie).toMatch(/Path=\/admin/);
   });
 
+  it('lets browsers cache its script bundles (revalidated by ETag) but never a page', async () => {
+    const { agent } = await adminAgent(web);
+    const bundle = await agent.get('/admin/frontend/assets/app.bundle.js').expect(200);
+    expect(bundle.headers['cache-control']).not.toMatch(/no-store/);
+    expect(bundle.headers.etag).toBeTruthy();
+    await agent.get('/admin/frontend/assets/app.bundle.js').set('If-None-Match', bundle.headers.etag).expect(304);
+    expect((await agent.get('/admin/login')).headers['cache-control']).toBe('no-store');
+  });
+
   it('uses the same per-account rate limit as the API', async () => {
     const victim = await createUser(web.ds);
     const { agent, base } = await adminAgent(web);

@@ -52,6 +52,9 @@ function assetRoutes(): Router {
   for (const asset of AdminRouter.assets) {
     const file = path.resolve(asset.src);
     r.get(asset.path, (_req, res, next) => {
+      // Not tenant data: let browsers keep them (send() never overrides a Cache-Control
+      // already set, so the pages' no-store must go). Development revalidates by ETag.
+      res.removeHeader('Cache-Control');
       res.sendFile(file, { dotfiles: 'allow', maxAge: config.isProduction ? '1h' : 0 }, (err) => err && next(err));
     });
   }
