@@ -14,6 +14,7 @@ import { LiveTail } from '../live/hub.ts';
 import { AdminMount, type AdminLoad } from '../admin/index.ts';
 import { createApp } from './app.ts';
 import { dumpStores } from '../storage/index.ts';
+import { expectContinueHandler } from './expectContinue.ts';
 import { createDispatcher, createHttpServer } from './server.ts';
 
 export interface Web {
@@ -70,14 +71,14 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }, 
   if (adminLoad === 'eager') await admin!.load();
   if (adminLoad === 'background') admin!.preload();
   const app = createApp({ ds, redis, queues, keys, producer, admin: admin?.handler() });
-  const server = createHttpServer(
-    createDispatcher(
-      app,
-      { keys, producer, limits: config.ingest },
-      { keys, producer, llm: llmProducer, limits: config.ingest, llmLimits, maxTextBytes: config.llmLogs.maxTextBytes },
-      { keys, producer, dumps: { ds, stores: dumpStores(), queues, producer, log: logger, maxBytes: config.dumps.maxBytes } },
-    ),
+  const dispatch = createDispatcher(
+    app,
+    { keys, producer, limits: config.ingest },
+    { keys, producer, llm: llmProducer, limits: config.ingest, llmLimits, maxTextBytes: config.llmLogs.maxTextBytes },
+    { keys, producer, dumps: { ds, stores: dumpStores(), queues, producer, log: logger, maxBytes: config.dumps.maxBytes } },
   );
+  // Uploads refused on their headers alone are answered before the client sends the body.
+  const server = createHttpServer(dispatch, expectContinueHandler({ ds, keys, maxDumpBytes: config.dumps.maxBytes }, dispatch));
   const live = new LiveTail(ds, { redisUrl: urls.redisUrl, ...config.live });
   live.attach(server);
 

@@ -36,9 +36,11 @@ export function createDispatcher(app: Express, ingest: IngestDeps, dataidea: Dat
   };
 }
 
-export function createHttpServer(handler: Handler): Server {
+/** `onExpectContinue` answers requests sent with `Expect: 100-continue` (see src/api/expectContinue.ts); without it Node sends 100 Continue itself. */
+export function createHttpServer(handler: Handler, onExpectContinue?: Handler): Server {
   // A whole request may take long (a 512 MB dump over a slow link); headers may not (slowloris).
   const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: config.http.requestTimeoutMs }, handler);
   server.headersTimeout = 66_000;
+  if (onExpectContinue) server.on('checkContinue', onExpectContinue);
   return server;
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Transform } from 'node:stream';
 import { AppError, badRequest, payloadTooLarge } from '../../domain/errors.ts';
 import { decoderFor, SUPPORTED_ENCODINGS } from './decode.ts';
 
@@ -14,19 +15,13 @@ export interface ReadBodyOptions {
  */
 export function readBody(req: IncomingMessage, limit: number, opts: ReadBodyOptions = {}): Promise<Buffer> {
   const encoding = String(req.headers['content-encoding'] ?? 'identity');
-  const decoder = decoderFor(encoding);
   const wireLimit = opts.compressedLimit ?? limit;
-  if (decoder === undefined) {
+  let decoder: Transform | null;
+  try {
+    decoder = bodyDecoder(req, limit, opts);
+  } catch (err) {
     req.resume();
-    return Promise.reject(
-      new AppError(415, 'unsupported_encoding', `Unsupported Content-Encoding "${encoding}"`, { supported: SUPPORTED_ENCODINGS }),
-    );
-  }
-
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > (decoder ? wireLimit : limit)) {
-    req.resume();
-    return Promise.reject(tooLarge(decoder ? wireLimit : limit));
+    return Promise.reject(err);
   }
 
   return new Promise((resolve, reject) => {
@@ -63,6 +58,26 @@ export function readBody(req: IncomingMessage, limit: number, opts: ReadBodyOpti
     source.on('error', () => fail(badRequest(`Request body is not valid ${encoding} data`, null, 'invalid_encoding')));
     req.on('aborted', () => fail(badRequest('Request aborted', null, 'request_aborted')));
   });
+}
+
+/**
+ * What the headers alone decide about a body readBody would read: the decoder for its
+ * Content-Encoding, or the refusal — 415 for an unknown encoding, 413 for a declared
+ * Content-Length past the limit. Throws that AppError.
+ */
+export function bodyDecoder(req: IncomingMessage, limit: number, opts: ReadBodyOptions = {}): Transform | null {
+  const encoding = String(req.headers['content-encoding'] ?? 'identity');
+  const decoder = decoderFor(encoding);
+  if (decoder === undefined) {
+    throw new AppError(415, 'unsupported_encoding', `Unsupported Content-Encoding "${encoding}"`, { supported: SUPPORTED_ENCODINGS });
+  }
+  const wireLimit = decoder ? (opts.compressedLimit ?? limit) : limit;
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > wireLimit) {
+    decoder?.destroy();
+    throw tooLarge(wireLimit);
+  }
+  return decoder;
 }
 
 const tooLarge = (limit: number) => payloadTooLarge(`Request body exceeds ${limit} bytes`, { limit_bytes: limit });

@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage } from 'node:http';
 import type { DataSource } from 'typeorm';
 import { tokenType, verifyAccessToken } from '../../domain/accounts/tokens.ts';
 import { activeUser } from '../../domain/accounts/users.ts';
@@ -21,7 +22,7 @@ export function bearerToken(header: string | undefined): string | null {
 }
 
 /** The user behind a request's access token: 401 without one, 403 for a machine token. */
-export async function userFromRequest(ds: DataSource, req: Request): Promise<User> {
+export async function userFromRequest(ds: DataSource, req: Pick<IncomingMessage, 'headers'>): Promise<User> {
   const token = bearerToken(req.headers.authorization);
   if (!token) throw unauthorized('Authentication required', 'authentication_required', 'Valid JWT token must be provided');
   let claims;

@@ -32,6 +32,27 @@ export interface Form<T> {
 
 export const isMultipart = (req: IncomingMessage): boolean => /^multipart\/form-data\b/i.test(req.headers['content-type'] ?? '');
 
+/** The body on the wire may exceed the dump a little: multipart framing, and gzip of incompressible bytes. */
+export const uploadWireLimit = (maxBytes: number) => maxBytes + Math.ceil(maxBytes / 1000) + 1024 * 1024;
+
+/**
+ * What the headers alone decide about a form readForm would read: the decoder for its
+ * Content-Encoding, or the refusal — 415 (not multipart, unknown encoding) or 413 (a
+ * declared Content-Length past maxWireBytes). Throws that AppError.
+ */
+export function formDecoder(req: IncomingMessage, fileField: string, maxWireBytes: number): Transform | null {
+  if (!isMultipart(req)) throw new AppError(415, 'unsupported_media_type', `Send multipart/form-data with a "${fileField}" part`);
+  const encoding = String(req.headers['content-encoding'] ?? 'identity');
+  const decoder = decoderFor(encoding);
+  if (decoder === undefined) throw new AppError(415, 'unsupported_encoding', `Unsupported Content-Encoding "${encoding}"`, { supported: SUPPORTED_ENCODINGS });
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxWireBytes) {
+    decoder?.destroy();
+    throw payloadTooLarge(`Request body exceeds ${maxWireBytes} bytes`, { limit_bytes: maxWireBytes });
+  }
+  return decoder;
+}
+
 /**
  * Streams a multipart/form-data body with busboy: text fields are collected, the file
  * part goes to onFile as a stream (never buffered). Resolves once the whole body is
@@ -41,17 +62,12 @@ export const isMultipart = (req: IncomingMessage): boolean => /^multipart\/form-
  * for the caller to drain.
  */
 export function readForm<T>(req: IncomingMessage, opts: FormOptions<T>): Promise<Form<T>> {
-  if (!isMultipart(req)) {
-    return Promise.reject(new AppError(415, 'unsupported_media_type', `Send multipart/form-data with a "${opts.fileFields[0]}" part`));
-  }
   const encoding = String(req.headers['content-encoding'] ?? 'identity');
-  const decoder: Transform | null | undefined = decoderFor(encoding);
-  if (decoder === undefined) {
-    return Promise.reject(new AppError(415, 'unsupported_encoding', `Unsupported Content-Encoding "${encoding}"`, { supported: SUPPORTED_ENCODINGS }));
-  }
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > opts.maxWireBytes) {
-    return Promise.reject(payloadTooLarge(`Request body exceeds ${opts.maxWireBytes} bytes`, { limit_bytes: opts.maxWireBytes }));
+  let decoder: Transform | null;
+  try {
+    decoder = formDecoder(req, opts.fileFields[0], opts.maxWireBytes);
+  } catch (err) {
+    return Promise.reject(err);
   }
   let bb: busboy.Busboy;
   try {

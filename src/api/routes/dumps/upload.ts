@@ -9,7 +9,7 @@ import { AppError, badRequest } from '../../../domain/errors.ts';
 import type { Logger } from '../../../logger.ts';
 import type { QueueName } from '../../../queues/contract.ts';
 import type { DumpStores } from '../../../storage/index.ts';
-import { readForm, stopReading, type Form } from './multipart.ts';
+import { readForm, stopReading, uploadWireLimit, type Form } from './multipart.ts';
 import { UploadFields } from './schema.ts';
 import { asUploader, requestedProject, targetProject, uploadCaller } from './uploader.ts';
 
@@ -21,9 +21,6 @@ export interface UploadDeps {
   maxBytes: number;
   log: Logger;
 }
-
-/** The body on the wire may exceed the dump a little: multipart framing, and gzip of incompressible bytes. */
-const wireLimit = (maxBytes: number) => maxBytes + Math.ceil(maxBytes / 1000) + 1024 * 1024;
 
 /**
  * Reads a dump form: the file part streams into storage (staged, not yet recorded)
@@ -47,7 +44,7 @@ export async function receiveDumpForm(
   try {
     return await readForm<StagedDump>(req, {
       fileFields: ['file'],
-      maxWireBytes: wireLimit(deps.maxBytes),
+      maxWireBytes: uploadWireLimit(deps.maxBytes),
       signal: aborted.signal,
       onFile: async (part, fieldsBefore) => {
         await beforeFile?.(fieldsBefore);

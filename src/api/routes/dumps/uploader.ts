@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import type { IncomingMessage } from 'node:http';
 import type { DataSource } from 'typeorm';
 import { config } from '../../../config.ts';
 import { tokenType, verifyMachineToken } from '../../../domain/accounts/tokens.ts';
@@ -26,7 +27,7 @@ async function machineKeyActive(ds: DataSource, keyId: number, projectId: number
   return rows.length > 0;
 }
 
-export async function uploadCaller(ds: DataSource, keys: ApiKeyResolver, req: Request): Promise<UploadCaller> {
+export async function uploadCaller(ds: DataSource, keys: ApiKeyResolver, req: Pick<IncomingMessage, 'headers'>): Promise<UploadCaller> {
   if (!req.headers.authorization) return { kind: 'anonymous' };
   const token = bearerToken(req.headers.authorization);
   if (!token) throw unauthorized('Send "Authorization: Bearer <token or API key>"', 'authentication_required');
@@ -49,7 +50,7 @@ export async function uploadCaller(ds: DataSource, keys: ApiKeyResolver, req: Re
 }
 
 /** `?project=` and the `project` form field; sending both with different values is a mistake. */
-export function requestedProject(req: Request, fields: ReadonlyMap<string, string>): number | undefined {
+export function requestedProject(req: Pick<Request, 'query'>, fields: ReadonlyMap<string, string>): number | undefined {
   const fromQuery = UploadQuery.parse(req.query).project;
   const fromForm = UploadFields.shape.project.parse(fields.get('project') || undefined);
   if (fromQuery !== undefined && fromForm !== undefined && fromQuery !== fromForm) {
@@ -89,6 +90,12 @@ export async function targetProject(ds: DataSource, caller: UploadCaller, reques
       return requested!;
     }
   }
+}
+
+/** Whether an anonymous upload could name a project that takes it (in a form field, after the headers). */
+export async function anonymousUploadsPossible(ds: DataSource): Promise<boolean> {
+  const rows = await ds.query(`SELECT 1 FROM projects WHERE (settings->'allowAnonymousDumps') = 'true'::jsonb LIMIT 1`);
+  return rows.length > 0;
 }
 
 export function asUploader(caller: UploadCaller): Uploader {

@@ -37,7 +37,7 @@ export interface SentryDeps {
 
 export const SENTRY_PATH = /^\/api\/(\d{1,10})\/(envelope|store|minidump)\/?$/;
 
-async function authorizeKey(deps: Pick<SentryDeps, 'keys'>, req: IncomingMessage, projectId: number, envelope?: Envelope): Promise<ResolvedKey> {
+export async function authorizeKey(deps: Pick<SentryDeps, 'keys'>, req: IncomingMessage, projectId: number, envelope?: Envelope): Promise<ResolvedKey> {
   const dsn = envelope ? parseDsn(envelope.header.dsn) : null;
   const secret = keyFromAuthHeader(req.headers['x-sentry-auth'] as string | undefined) ?? keyFromAuthHeader(req.headers.authorization) ?? keyFromQuery(req.url) ?? dsn?.key;
   if (!secret) throw unauthorized('Missing Sentry key: send X-Sentry-Auth, ?sentry_key= or a DSN in the envelope header', 'authentication_required');
@@ -49,12 +49,12 @@ async function authorizeKey(deps: Pick<SentryDeps, 'keys'>, req: IncomingMessage
 }
 
 /** Crashpad puts the key in the URL (?sentry_key=) or a header; a multipart body has no DSN to fall back on. */
-async function authorizeKeyFromHeaders(deps: Pick<SentryDeps, 'keys'>, req: IncomingMessage, projectId: number): Promise<ResolvedKey> {
+export async function authorizeKeyFromHeaders(deps: Pick<SentryDeps, 'keys'>, req: IncomingMessage, projectId: number): Promise<ResolvedKey> {
   if (!hasHeaderKey(req)) throw unauthorized('Missing Sentry key: send X-Sentry-Auth or ?sentry_key=', 'authentication_required');
   return authorizeKey(deps, req, projectId);
 }
 
-const hasHeaderKey = (req: IncomingMessage) =>
+export const hasHeaderKey = (req: IncomingMessage) =>
   Boolean(keyFromAuthHeader(req.headers['x-sentry-auth'] as string | undefined) ?? keyFromAuthHeader(req.headers.authorization) ?? keyFromQuery(req.url));
 
 /**

@@ -5,15 +5,13 @@ import { AppError, badRequest } from '../../../domain/errors.ts';
 import { assertMinidump, dashedUuid, eventFromForm, minidumpEvent, storeWithDumps, type MinidumpDeps } from '../../../domain/sentry/minidump.ts';
 import { ingestedItems, ingestRejected, observeHttp } from '../../../metrics.ts';
 import { decoderFor, SUPPORTED_ENCODINGS } from '../../http/decode.ts';
-import { isMultipart, readForm, stopReading } from '../dumps/multipart.ts';
+import { isMultipart, readForm, stopReading, uploadWireLimit } from '../dumps/multipart.ts';
 import { corsHeaders, preflight, sendSentryError } from './respond.ts';
 import type { SentryDeps } from './ingest.ts';
 
 export interface MinidumpRouteDeps extends MinidumpDeps {
   maxBytes: number;
 }
-
-const wireLimit = (maxBytes: number) => maxBytes + Math.ceil(maxBytes / 1000) + 1024 * 1024;
 
 /** The dump part of a Crashpad form (`upload_file_minidump`) or a raw body, staged into storage; fields collected. */
 async function receive(req: IncomingMessage, deps: MinidumpRouteDeps): Promise<{ staged: StagedDump | null; fields: Map<string, string>; name: string }> {
@@ -26,7 +24,7 @@ async function receive(req: IncomingMessage, deps: MinidumpRouteDeps): Promise<{
     if (isMultipart(req)) {
       const form = await readForm<StagedDump>(req, {
         fileFields: ['upload_file_minidump'],
-        maxWireBytes: wireLimit(deps.maxBytes),
+        maxWireBytes: uploadWireLimit(deps.maxBytes),
         signal: aborted.signal,
         onFile: (part) => stageDump(deps.stores, part.stream, { maxBytes: deps.maxBytes }),
         discard: (staged) => staged.discard(),
