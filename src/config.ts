@@ -83,6 +83,7 @@ const EnvSchema = z.object({
   DUMPS_ARCHIVE_AFTER_DAYS: int(30, 0),
   DUMPS_ARCHIVE_SCHEDULE: cron('15 * * * *'),
   DUMPS_RETENTION_SCHEDULE: cron('45 * * * *'),
+  REFRESH_TOKEN_PRUNE_SCHEDULE: cron('30 3 * * *'),
 
   JSON_BODY_LIMIT: bytes('1mb'),
   INGEST_MAX_EVENT_BYTES: bytes('1mb'),
@@ -231,6 +232,10 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       archiveAfterDays: e.DUMPS_ARCHIVE_AFTER_DAYS,
       archiveSchedule: e.DUMPS_ARCHIVE_SCHEDULE.trim(),
       retentionSchedule: e.DUMPS_RETENTION_SCHEDULE.trim(),
+    },
+    /** Repeatable housekeeping jobs (the housekeeping queue). */
+    housekeeping: {
+      refreshTokenPruneSchedule: e.REFRESH_TOKEN_PRUNE_SCHEDULE.trim(),
     },
     ingest: {
       maxEventBytes: e.INGEST_MAX_EVENT_BYTES,

@@ -4,6 +4,7 @@ import { handleShutdown } from './lifecycle.ts';
 import { logger } from './logger.ts';
 import { waitReady, workerConnection } from './queues/connection.ts';
 import { scheduleDumpMaintenance } from './workers/dumpSchedules.ts';
+import { scheduleHousekeeping } from './workers/housekeepingSchedules.ts';
 import { startWorkers } from './workers/index.ts';
 
 /** `npm run worker`: every queue consumer. Stateless; run as many as you like. */
@@ -18,6 +19,7 @@ redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection e
 await waitReady(redis);
 const workers = startWorkers(redis, ds, logger);
 await scheduleDumpMaintenance(redis);
+await scheduleHousekeeping(redis);
 logger.info({ queues: workers.map((w) => w.name), concurrency: config.worker.concurrency }, 'workers started');
 
 handleShutdown(

@@ -9,7 +9,7 @@ import { config } from '../config.ts';
 import { EventRecordSchema } from '../domain/events/record.ts';
 import { LlmLogRecordSchema } from '../domain/logs/llmRecord.ts';
 
-export const QUEUE_NAMES = ['events', 'dumps'] as const;
+export const QUEUE_NAMES = ['events', 'dumps', 'housekeeping'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /** Job name → its queue and payload. A job carries a group of items: one job, one multi-row insert. */
@@ -38,6 +38,12 @@ export const JOBS = {
     queue: 'dumps',
     payload: z.object({ orphan_grace_ms: z.number().int().min(0).optional(), project_ids: z.array(z.number().int().positive()).optional() }),
   },
+  // Housekeeping (repeatable, REFRESH_TOKEN_PRUNE_SCHEDULE): delete refresh tokens long expired.
+  'prune-refresh-tokens': {
+    queue: 'housekeeping',
+    // Both optional: the defaults are in src/domain/accounts/sessions.ts.
+    payload: z.object({ grace_ms: z.number().int().min(0).optional(), batch_size: z.number().int().min(1).max(100_000).optional() }),
+  },
 } as const satisfies Record<string, { queue: QueueName; payload: z.ZodType }>;
 
 export type JobName = keyof typeof JOBS;
@@ -62,6 +68,13 @@ export const QUEUE_JOB_DEFAULTS: Record<QueueName, DefaultJobOptions> = {
     attempts: config.worker.attempts,
     backoff: { type: 'exponential', delay: config.worker.backoffMs },
     removeOnComplete: { age: 3600, count: 1000 },
+    removeOnFail: false,
+  },
+  // Scheduled runs: a few retries, then the next occurrence starts over anyway.
+  housekeeping: {
+    attempts: 3,
+    backoff: { type: 'exponential', delay: config.worker.backoffMs },
+    removeOnComplete: { age: 7 * 86400, count: 100 },
     removeOnFail: false,
   },
 };

@@ -11,6 +11,7 @@ import { dumpStores, type DumpStores } from '../storage/index.ts';
 import { archiveDumpsProcessor } from './archiveDumps.ts';
 import { expireDumpsProcessor } from './expireDumps.ts';
 import { processDumpProcessor } from './processDump.ts';
+import { pruneRefreshTokensProcessor } from './pruneRefreshTokens.ts';
 
 type Processor = (job: Job) => Promise<unknown>;
 
@@ -22,6 +23,7 @@ export function handlers(ds: DataSource, log: Logger, live?: Publisher, stores: 
     'process-dump': processDumpProcessor(ds, stores, log),
     'archive-dumps': archiveDumpsProcessor(ds, stores, log),
     'expire-dumps': expireDumpsProcessor(ds, stores, log),
+    'prune-refresh-tokens': pruneRefreshTokensProcessor(ds, log),
   };
 }
 

@@ -60,3 +60,32 @@ export async function endSession(ds: DataSource, refreshJwt: string): Promise<vo
 export async function endAllSessions(em: EntityManager, userId: number): Promise<void> {
   await em.query(`UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, [userId]);
 }
+
+/**
+ * How long an expired refresh token's row is kept. Its JWT expires with it, so it can no
+ * longer be presented; the day is slack for clocks and for anyone reading the table.
+ */
+export const REFRESH_TOKEN_PRUNE_GRACE_MS = 24 * 3600 * 1000;
+const PRUNE_BATCH_SIZE = 1000;
+
+/**
+ * Deletes refresh tokens that expired more than `graceMs` ago, `batchSize` rows per
+ * statement: each batch is its own short transaction and skips rows a rotation or a
+ * logout holds, so sessions never wait on it. Revoked and spent tokens that have not
+ * expired stay — presenting one again is how reuse is detected. Returns how many went.
+ */
+export async function pruneRefreshTokens(ds: DataSource, opts: { graceMs?: number; batchSize?: number } = {}): Promise<number> {
+  const cutoff = new Date(Date.now() - (opts.graceMs ?? REFRESH_TOKEN_PRUNE_GRACE_MS));
+  const batchSize = opts.batchSize ?? PRUNE_BATCH_SIZE;
+  let deleted = 0;
+  for (;;) {
+    // A DELETE answers [rows, affected count] through TypeORM.
+    const [, count]: [unknown[], number] = await ds.query(
+      `DELETE FROM refresh_tokens WHERE jti IN (
+         SELECT jti FROM refresh_tokens WHERE expires_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+      [cutoff, batchSize],
+    );
+    deleted += count;
+    if (count < batchSize) return deleted;
+  }
+}

@@ -1,0 +1,25 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { config } from '../config.ts';
+import { QUEUE_JOB_DEFAULTS } from '../queues/contract.ts';
+
+/**
+ * The housekeeping queue's repeatable jobs, declared like the dumps' (dumpSchedules.ts):
+ * upserting a scheduler is idempotent, so every worker process does it at startup, a
+ * changed schedule replaces the old one, and each occurrence runs once.
+ */
+export async function scheduleHousekeeping(
+  connection: Redis,
+  schedules: { refreshTokenPruneSchedule: string } = config.housekeeping,
+): Promise<void> {
+  const queue = new Queue('housekeeping', { connection, prefix: config.queuePrefix });
+  try {
+    await queue.upsertJobScheduler(
+      'prune-refresh-tokens',
+      { pattern: schedules.refreshTokenPruneSchedule },
+      { name: 'prune-refresh-tokens', data: {}, opts: QUEUE_JOB_DEFAULTS.housekeeping },
+    );
+  } finally {
+    await queue.close();
+  }
+}
