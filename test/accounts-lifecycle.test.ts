@@ -137,6 +137,31 @@ describe('API keys', () => {
   });
 });
 
+describe('API keys: update (seed 3, a DRF ModelViewSet)', () => {
+  it('PUT and PATCH rename; {"is_active": false} revokes; a revoked key cannot be reactivated', async () => {
+    const u = await createUser(stack.web.ds);
+    const auth = `Bearer ${u.access}`;
+    const k = await stack.http.post('/api/apikeys/').set('Authorization', auth).send({ name: 'old', scopes: ['ingest'] });
+    const put = await stack.http.put(`/api/apikeys/${k.body.id}`).set('Authorization', auth).send({ name: 'renamed' });
+    expect(put.status).toBe(200);
+    expect(put.body).toMatchObject({ id: k.body.id, name: 'renamed', scopes: ['ingest'], is_active: true });
+    expect((await stack.http.put(`/api/apikeys/${k.body.id}/`).set('Authorization', auth).send({ key: 'flk_x' })).status).toBe(400);
+    const ingest = () => stack.http.post('/api/events/').set('Authorization', `Bearer ${k.body.key}`).send(pantiesEvent());
+    expect((await ingest()).status).toBe(202);
+
+    const off = await stack.http.patch(`/api/apikeys/${k.body.id}/`).set('Authorization', auth).send({ is_active: false });
+    expect(off.status).toBe(200);
+    expect(off.body).toMatchObject({ name: 'renamed', is_active: false, revoked_at: expect.any(String) });
+    expect((await ingest()).status).toBe(401);
+    const on = await stack.http.put(`/api/apikeys/${k.body.id}/`).set('Authorization', auth).send({ is_active: true });
+    expect(on.status).toBe(409);
+    expect(on.body.code).toBe('key_revoked');
+    // a stranger's PUT is 404, like any key of a project they cannot see
+    const stranger = await createUser(stack.web.ds);
+    expect((await stack.http.put(`/api/apikeys/${k.body.id}/`).set('Authorization', `Bearer ${stranger.access}`).send({ name: 'x' })).status).toBe(404);
+  });
+});
+
 describe('machine clients (seed 4)', () => {
   it('client-token trades a dumps:upload key for a short-lived token that is not a user token', async () => {
     const u = await createUser(stack.web.ds);
@@ -246,6 +271,10 @@ describe('profile and stats (seed 3)', () => {
     expect(patched.body).toMatchObject({ first_name: 'Ada', last_name: 'Lovelace' });
     expect((await stack.http.patch('/api/user/profile/').set('Authorization', auth).send({ email: other.user.email })).status).toBe(409);
     expect((await stack.http.patch('/api/user/profile/').set('Authorization', auth).send({ is_staff: true })).status).toBe(400);
+    // seed 3's UpdateAPIView takes PUT as well, with or without the trailing slash
+    const put = await stack.http.put('/api/user/profile').set('Authorization', auth).send({ first_name: 'Grace', last_name: 'Hopper' });
+    expect(put.status).toBe(200);
+    expect(put.body).toMatchObject({ id: u.user.id, first_name: 'Grace', last_name: 'Hopper' });
   });
 
   it('stats count the last 30 days of events by level and by day', async () => {

@@ -45,6 +45,7 @@ const ROWS: Array<[string, (ctx: Ctx) => Promise<Call> | Call, Expect]> = [
   ['GET /api/auth/user/', () => ({ method: 'get', path: '/api/auth/user/' }), { users: 200 }],
   ['GET /api/user/profile/', () => ({ method: 'get', path: '/api/user/profile/' }), { users: 200 }],
   ['PATCH /api/user/profile/', () => ({ method: 'patch', path: '/api/user/profile/', body: { first_name: 'X' } }), { users: 200 }],
+  ['PUT /api/user/profile/', () => ({ method: 'put', path: '/api/user/profile/', body: { first_name: 'Y' } }), { users: 200 }],
   ['GET /api/user/stats/', () => ({ method: 'get', path: '/api/user/stats/' }), { users: 200 }],
   ['GET /api/projects/', () => ({ method: 'get', path: '/api/projects/' }), { users: 200 }],
   ['POST /api/projects/', () => ({ method: 'post', path: '/api/projects/', body: { name: 'New' } }), { users: 201 }],
@@ -105,6 +106,11 @@ const ROWS: Array<[string, (ctx: Ctx) => Promise<Call> | Call, Expect]> = [
   [
     'PATCH /api/apikeys/{id}/',
     (c) => ({ method: 'patch', path: `/api/apikeys/${c.keyId}/`, body: { name: 'renamed' } }),
+    inProject({ viewer: 403, member: 403, admin: 200, owner: 200, staff: 200 }),
+  ],
+  [
+    'PUT /api/apikeys/{id}/',
+    (c) => ({ method: 'put', path: `/api/apikeys/${c.keyId}/`, body: { name: 'renamed again' } }),
     inProject({ viewer: 403, member: 403, admin: 200, owner: 200, staff: 200 }),
   ],
   [

@@ -67,6 +67,8 @@ describe('GET /api/logs/ filters (seed 2) and /v1/api/logs/ (seed 5)', () => {
     expect((await list('severity=error,Critical')).body.count).toBe(2);
     expect((await list('source=database_service')).body.count).toBe(2);
     expect((await list('env=staging')).body.count).toBe(1);
+    expect((await list('env=PRODUCTION')).body.count).toBe(22); // seed 5: env__iexact
+    expect((await list('environment=Staging')).body.count).toBe(1);
     expect((await list('environment=production')).body.count).toBe(22);
     expect((await list('archived=false')).body.count).toBe(24);
     expect((await list('archived=true')).body.count).toBe(0);
@@ -164,6 +166,20 @@ describe('one log: GET/PUT/PATCH/DELETE /api/logs/{id}/', () => {
     expect(res.body.archived).toBe(true);
     expect(Date.parse(res.body.updated_at)).toBeGreaterThan(Date.parse(res.body.created_at));
     expect((await get(`/api/logs/?project=${projectId}&archived=true`)).body.results.map((r: { id: number }) => r.id)).toEqual([id]);
+  });
+
+  it('seed 5 archives with a PATCH without a body on /v1/; on /api/logs/ an empty PATCH changes nothing', async () => {
+    const id = await idOf('c1');
+    const empty = await stack.http.patch(`/api/logs/${id}/`).set('Authorization', `Bearer ${member.access}`).send({});
+    expect(empty.status).toBe(200);
+    expect(empty.body.archived).toBe(false);
+    expect((await stack.http.patch(`/v1/api/logs/${id}`).set('Authorization', `JWT ${viewer.access}`)).status).toBe(403);
+    const res = await stack.http.patch(`/v1/api/logs/${id}`).set('Authorization', `JWT ${member.access}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ id, archived: true, message: 'System out of memory' });
+    const again = await stack.http.patch(`/v1/api/logs/${id}/`).set('Authorization', `JWT ${member.access}`).send({});
+    expect(again.body.archived).toBe(true);
+    await stack.http.patch(`/api/logs/${id}/`).set('Authorization', `Bearer ${member.access}`).send({ archived: false }).expect(200);
   });
 
   it('PUT replaces the editable fields and needs message and severity; unknown fields are 400', async () => {

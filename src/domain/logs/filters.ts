@@ -92,7 +92,8 @@ export function logWhere(scope: Scope, f: LogFilters, params: unknown[]): string
   if (f.levels?.length === 1) add((p) => `level = ${p}`, f.levels[0]);
   else if (f.levels?.length) add((p) => `level = ANY(${p}::text[])`, f.levels);
   if (f.source) add((p) => `service = ${p}`, f.source);
-  if (f.environment) add((p) => `environment = ${p}`, f.environment);
+  // Case-insensitive, like seed 5's env__iexact (its clients send PRODUCTION, HOMOLOGATION, DEV).
+  if (f.environment) add((p) => `lower(environment) = lower(${p})`, f.environment);
   if (f.dateFrom) add((p) => `"timestamp" >= ${p}`, f.dateFrom);
   if (f.dateTo) add((p) => (f.dateToExclusive ? `"timestamp" < ${p}` : `"timestamp" <= ${p}`), f.dateTo);
   if (f.archived !== undefined) add((p) => `archived = ${p}`, f.archived);

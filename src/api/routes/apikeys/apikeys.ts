@@ -1,6 +1,7 @@
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { DataSource } from 'typeorm';
 import type { ApiKeyResolver } from '../../../domain/apiKeys.ts';
+import { conflict } from '../../../domain/errors.ts';
 import { personalProjectId } from '../../../domain/projects/access.ts';
 import { createKey, keyFor, listKeys, revokeKey, serializeKey, updateKey } from '../../../domain/projects/keys.ts';
 import { currentUser, requireUser } from '../../middleware/auth.ts';
@@ -30,13 +31,22 @@ export function apiKeyRoutes(ds: DataSource, keys: ApiKeyResolver): Router {
     res.json(serializeKey(await keyFor(ds, currentUser(req), id)));
   });
 
-  r.patch('/:id', async (req, res) => {
+  // Seed 3's ModelViewSet: PUT and PATCH both change what is sent (name, scopes, is_active).
+  const update = async (req: Request, res: Response) => {
     const { id } = KeyIdParam.parse(req.params);
     const key = await keyFor(ds, currentUser(req), id);
-    const updated = await updateKey(ds, key, UpdateKeyBody.parse(req.body));
-    keys.invalidate(); // scopes may have changed
+    const { is_active: isActive, ...changes } = UpdateKeyBody.parse(req.body ?? {});
+    if (isActive === true && key.revokedAt) throw conflict('A revoked key cannot be reactivated: create a new one', 'key_revoked');
+    let updated = await updateKey(ds, key, changes);
+    if (isActive === false && !updated.revokedAt) {
+      await revokeKey(ds, updated);
+      updated = await keyFor(ds, currentUser(req), id);
+    }
+    keys.invalidate(); // scopes or revocation may have changed
     res.json(serializeKey(updated));
-  });
+  };
+  r.put('/:id', update);
+  r.patch('/:id', update);
 
   r.delete('/:id', async (req, res) => {
     const { id } = KeyIdParam.parse(req.params);

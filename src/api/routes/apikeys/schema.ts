@@ -16,7 +16,14 @@ export const CreateKeyBody = z
   .strict()
   .meta({ id: 'CreateApiKeyRequest', example: { name: 'backend', scopes: ['ingest'] } });
 
-export const UpdateKeyBody = z.object({ name: z.string().trim().max(100).optional(), scopes: scopes.optional() }).strict().meta({ id: 'UpdateApiKeyRequest' });
+export const UpdateKeyBody = z
+  .object({
+    name: z.string().trim().max(100).optional(),
+    scopes: scopes.optional(),
+    is_active: z.boolean().optional().meta({ description: 'false revokes the key (final, like DELETE); true on a revoked key is 409' }),
+  })
+  .strict()
+  .meta({ id: 'UpdateApiKeyRequest', example: { name: 'backend', is_active: true } });
 
 export const KeyOut = z
   .object({
@@ -55,17 +62,19 @@ registry.registerPath({
   request: { body: jsonBody(CreateKeyBody) },
   responses: { 201: jsonResponse(CreatedKeyOut, 'Created'), ...errorResponses(400, 401, 403, 404) },
 });
-for (const method of ['get', 'patch', 'delete'] as const) {
+const changeKey = 'Rename a key, change its scopes, or revoke it with {"is_active": false} (PUT and PATCH alike, seed 3)';
+for (const method of ['get', 'put', 'patch', 'delete'] as const) {
+  const changes = method === 'put' || method === 'patch';
   registry.registerPath({
     method,
     path: '/api/apikeys/{id}/',
     tags: ['api keys'],
-    summary: { get: 'One key (never its secret)', patch: 'Rename a key or change its scopes', delete: 'Revoke a key: it stops working within seconds everywhere' }[method],
+    summary: { get: 'One key (never its secret)', put: changeKey, patch: changeKey, delete: 'Revoke a key: it stops working within seconds everywhere' }[method],
     security,
-    request: { params: KeyIdParam, ...(method === 'patch' ? { body: jsonBody(UpdateKeyBody) } : {}) },
+    request: { params: KeyIdParam, ...(changes ? { body: jsonBody(UpdateKeyBody) } : {}) },
     responses: {
       ...(method === 'delete' ? { 204: { description: 'Revoked' } } : { 200: jsonResponse(KeyOut, 'Key') }),
-      ...errorResponses(400, 401, 403, 404),
+      ...errorResponses(...(changes ? [400, 401, 403, 404, 409] : [400, 401, 403, 404])),
     },
   });
 }

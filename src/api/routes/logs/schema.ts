@@ -16,8 +16,8 @@ export const LogFilterQuery = z.object({
   field: z.string().max(32).optional().meta({ description: `Seed 5: search only this field (${SEARCH_FIELD_NAMES.join(', ')})` }),
   severity: z.string().max(200).optional().meta({ description: 'One severity or a comma list: DEBUG, INFO, WARNING, ERROR, CRITICAL (any case)' }),
   source: z.string().max(200).optional(),
-  environment: z.string().max(100).optional(),
-  env: z.string().max(100).optional().meta({ description: 'Same as environment (seed 5)' }),
+  environment: z.string().max(100).optional().meta({ description: 'Exactly this environment, in any case' }),
+  env: z.string().max(100).optional().meta({ description: 'Same as environment (seed 5): PRODUCTION matches production' }),
   date_from: dateParam('From (inclusive)'),
   date_to: dateParam('To (inclusive; a plain date covers that whole day)'),
   archived: boolParam.optional(),
@@ -201,8 +201,9 @@ for (const base of ['/api/logs', '/v1/api/logs']) {
     path: `${base}/{id}/`,
     tags: ['logs'],
     summary: `Change some fields; {"archived": true} archives (${seed}); member role or above`,
+    description: base === '/v1/api/logs' ? 'Seed 5: a PATCH with no body (or `{}`) archives the log.' : undefined,
     security: user,
-    request: { ...params, body: jsonBody(LogPatchBody) },
+    request: { ...params, body: { ...jsonBody(LogPatchBody), required: base === '/api/logs' } },
     responses: { 200: jsonResponse(LogOut, 'Updated'), ...errorResponses(400, 401, 403, 404) },
   });
   registry.registerPath({

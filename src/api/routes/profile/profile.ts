@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { DataSource } from 'typeorm';
 import { checkCurrentPassword, serializeUserDetail, updateUser } from '../../../domain/accounts/users.ts';
 import { userStats } from '../../../domain/stats/userStats.ts';
@@ -14,9 +14,10 @@ export function profileRoutes(ds: DataSource): Router {
     res.json(serializeUserDetail(currentUser(req)));
   });
 
-  r.patch('/profile', async (req, res) => {
+  // Seed 3's UpdateAPIView: PUT and PATCH both change the fields sent.
+  const update = async (req: Request, res: Response) => {
     const me = currentUser(req);
-    const body = ProfilePatch.parse(req.body);
+    const body = ProfilePatch.parse(req.body ?? {});
     if (body.password !== undefined) await checkCurrentPassword(ds, me.id, body.current_password);
     const user = await updateUser(ds, me.id, {
       email: body.email,
@@ -25,7 +26,9 @@ export function profileRoutes(ds: DataSource): Router {
       password: body.password,
     });
     res.json(serializeUserDetail(user));
-  });
+  };
+  r.put('/profile', update);
+  r.patch('/profile', update);
 
   r.get('/stats', async (req, res) => {
     res.json(await userStats(ds, currentUser(req)));

@@ -61,15 +61,17 @@ registry.registerPath({
   security,
   responses: { 200: jsonResponse(ProfileOut, 'Profile'), ...errorResponses(401, 403) },
 });
-registry.registerPath({
-  method: 'patch',
-  path: '/api/user/profile/',
-  tags: ['profile'],
-  summary: 'Update your profile; a new password needs current_password and ends your other sessions',
-  security,
-  request: { body: jsonBody(ProfilePatch) },
-  responses: { 200: jsonResponse(ProfileOut, 'Updated'), ...errorResponses(400, 401, 409) },
-});
+for (const method of ['put', 'patch'] as const) {
+  registry.registerPath({
+    method,
+    path: '/api/user/profile/',
+    tags: ['profile'],
+    summary: 'Update your profile (PUT and PATCH alike: the fields sent change); a new password needs current_password and ends your other sessions',
+    security,
+    request: { body: jsonBody(ProfilePatch) },
+    responses: { 200: jsonResponse(ProfileOut, 'Updated'), ...errorResponses(400, 401, 409) },
+  });
+}
 registry.registerPath({
   method: 'get',
   path: '/api/user/stats/',
