@@ -34,6 +34,7 @@ describe('accounts (minimum for the pipeline)', () => {
     expect(login.body).toEqual({
       access: expect.any(String),
       refresh: expect.any(String),
+      token: login.body.access,
       user: { id: expect.any(Number), email, first_name: 'John', last_name: 'Doe' },
     });
     const me = await stack.http.get('/api/auth/user').set('Authorization', `Bearer ${login.body.access}`);
@@ -49,6 +50,17 @@ describe('accounts (minimum for the pipeline)', () => {
     expect(dup.body.code).toBe('email_taken');
     const login = await stack.http.post('/auth/login/').send({ email: email.toUpperCase(), password: PASSWORD }); // seed 5 path
     expect(login.status).toBe(200);
+  });
+
+  it('takes `username` for the email and answers `token` too, as django-rest-framework-jwt clients expect (seed 5)', async () => {
+    const { email } = await registerAndLogin();
+    const login = await stack.http.post('/auth/login/').send({ username: email, password: PASSWORD }).expect(200);
+    expect(login.body.token).toBe(login.body.access);
+    const me = await stack.http.get('/api/auth/user/').set('Authorization', `JWT ${login.body.token}`).expect(200);
+    expect(me.body.email).toBe(email);
+    const neither = await stack.http.post('/auth/login/').send({ password: PASSWORD });
+    expect(neither.status).toBe(400);
+    expect(neither.body.details).toEqual(expect.arrayContaining([expect.objectContaining({ path: 'email' })]));
   });
 
   it('a wrong password and an unknown email fail the same way', async () => {

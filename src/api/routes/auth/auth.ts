@@ -43,7 +43,8 @@ export function authRoutes({ ds, keys, limiter }: AuthDeps): Router {
       throw err;
     }
     await limiter.succeededLogin(email);
-    res.json({ ...(await startSession(ds, user.id)), user: serializeUser(user) });
+    const session = await startSession(ds, user.id);
+    res.json({ ...session, token: session.access, user: serializeUser(user) });
   });
 
   // Rotation: the answer carries a new refresh token; the one presented is spent.

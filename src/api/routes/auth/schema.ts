@@ -10,8 +10,18 @@ export const RegisterBody = z
   })
   .meta({ id: 'RegisterRequest', example: { email: 'user@example.com', password: 'SecurePass123!' } });
 
+/**
+ * `email`, or `username` as django-rest-framework-jwt and SimpleJWT clients (seeds 2, 5)
+ * post it — Faultline's usernames are email addresses.
+ */
 export const LoginBody = z
-  .object({ email: z.string().min(1).max(254), password: z.string().min(1).max(256) })
+  .object({
+    email: z.string().min(1).max(254).optional(),
+    username: z.string().min(1).max(254).optional().meta({ description: 'Alias of `email`' }),
+    password: z.string().min(1).max(256),
+  })
+  .refine((b) => b.email !== undefined || b.username !== undefined, { message: 'email is required', path: ['email'] })
+  .transform(({ email, username, password }) => ({ email: (email ?? username)!, password }))
   .meta({ id: 'LoginRequest', example: { email: 'user@example.com', password: 'your_password' } });
 
 export const RefreshBody = z.object({ refresh: z.string().min(1).max(4096) }).meta({ id: 'RefreshRequest' });
@@ -34,7 +44,14 @@ const RegisterOut = z
   })
   .meta({ id: 'RegisterResponse', description: 'The new user and their personal project; `project.api_key` is shown only here.' });
 
-const LoginOut = z.object({ access: z.string(), refresh: z.string(), user: UserOut }).meta({ id: 'LoginResponse' });
+const LoginOut = z
+  .object({
+    access: z.string(),
+    refresh: z.string(),
+    token: z.string().meta({ description: 'The same JWT as `access`, for django-rest-framework-jwt clients (seed 5), which read `token`' }),
+    user: UserOut,
+  })
+  .meta({ id: 'LoginResponse' });
 const TokenPair = z.object({ access: z.string(), refresh: z.string() }).meta({ id: 'TokenPair' });
 
 for (const prefix of ['/api/auth', '/auth']) {
