@@ -293,4 +293,31 @@ describe('profile and stats (seed 3)', () => {
     expect(stats.body.logs).toMatchObject({ total: 1, by_level: expect.objectContaining({ info: 1 }), by_severity: expect.objectContaining({ INFO: 1 }) });
     expect(stats.body.llm).toMatchObject({ calls: 0, by_model: [] });
   });
+
+  it("stats also answer seed 3's own keys: all-time totals, logs by level, active keys", async () => {
+    const u = await createUser(stack.web.ds);
+    const auth = `Bearer ${u.access}`;
+    const long = Date.now() / 1000 - 400 * 86400; // all-time: a year-old log counts too
+    await stack.web.ds.query(
+      `INSERT INTO events (project_id, event_id, kind, "timestamp", level, message, origin)
+       VALUES ($1, 'l1', 'log', to_timestamp($2), 'warning', 'x', 'test'), ($1, 'l2', 'log', now(), 'warning', 'x', 'test'),
+              ($1, 'l3', 'log', now(), 'debug', 'x', 'test'), ($1, 'e1', 'error', now(), 'error', 'x', 'test')`,
+      [u.personal.id, long],
+    );
+    await stack.web.ds.query(
+      `INSERT INTO llm_logs (project_id, event_id, user_ref, source, query, response, "timestamp", received_at)
+       VALUES ($1, 'q1', 'u', 'chat', 'q', 'r', now(), now())`,
+      [u.personal.id],
+    );
+    const extra = await stack.http.post('/api/apikeys/').set('Authorization', auth).send({ name: 'second' }).expect(201);
+    const before = (await stack.http.get('/api/user/stats/').set('Authorization', auth)).body;
+    expect(before).toMatchObject({
+      total_event_logs: 3,
+      total_llm_logs: 1,
+      logs_by_level: { debug: 1, info: 0, warning: 2, error: 0 },
+      api_keys_count: 2, // the personal project's key and the new one
+    });
+    await stack.http.delete(`/api/apikeys/${extra.body.id}/`).set('Authorization', auth).expect(204);
+    expect((await stack.http.get('/api/user/stats/').set('Authorization', auth)).body.api_keys_count).toBe(1);
+  });
 });

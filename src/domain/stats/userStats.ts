@@ -53,10 +53,42 @@ export async function userStats(ds: DataSource, actor: Actor) {
   // Logs by severity and source, and LLM usage by model (src/domain/logs/stats.ts).
   const more = await logStats(ds, { all: false, projectIds: ids }, { days: STATS_DAYS });
   return {
+    ...(await allTimeTotals(ds, actor, ids)),
     period_days: STATS_DAYS,
     projects: ids.length,
     events: section('error'),
     logs: { ...section('log'), by_severity: more.logs.by_severity, by_source: more.logs.by_source },
     llm: more.llm,
   };
+}
+
+/**
+ * The keys seed 3's own /api/user/stats/ answered, which its dashboard reads: all-time
+ * totals of event logs and LLM logs, event logs by level, and the keys still active
+ * (those the caller manages, as GET /api/apikeys/ lists them). Index-only counts over
+ * (project_id, level) and (project_id, model).
+ */
+async function allTimeTotals(ds: DataSource, actor: Actor, ids: number[]) {
+  const logsByLevel = emptyLevels();
+  let totalEventLogs = 0;
+  let totalLlmLogs = 0;
+  if (ids.length) {
+    const [levels, [llm]]: [Array<{ level: Level; n: number }>, Array<{ n: number }>] = await Promise.all([
+      ds.query(`SELECT level, count(*)::int AS n FROM events WHERE project_id = ANY($1::int[]) AND kind = 'log' GROUP BY level`, [ids]),
+      ds.query(`SELECT count(*)::int AS n FROM llm_logs WHERE project_id = ANY($1::int[])`, [ids]),
+    ]);
+    for (const r of levels) {
+      logsByLevel[r.level] = r.n;
+      totalEventLogs += r.n;
+    }
+    totalLlmLogs = llm.n;
+  }
+  const [keys]: Array<{ n: number }> = await ds.query(
+    `SELECT count(*)::int AS n FROM api_keys k
+      WHERE k.revoked_at IS NULL
+        AND k.project_id IN (SELECT id FROM projects WHERE owner_id = $1
+                             UNION SELECT project_id FROM project_members WHERE user_id = $1 AND role = 'admin')`,
+    [actor.id],
+  );
+  return { total_event_logs: totalEventLogs, total_llm_logs: totalLlmLogs, logs_by_level: logsByLevel, api_keys_count: keys.n };
 }
