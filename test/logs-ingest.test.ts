@@ -38,7 +38,7 @@ describe('POST /api/event-log/ (seed 3)', () => {
     };
     const res = await stack.http.post('/api/event-log/').set('Content-Type', 'application/json').send(JSON.stringify(payload));
     expect(res.status).toBe(202);
-    expect(res.body.event_id).toMatch(/^[0-9a-f]{32}$/);
+    expect(res.body).toEqual({ status: 'success', event_id: expect.stringMatching(/^[0-9a-f]{32}$/) }); // seed 3's "status" kept
 
     await eventually(async () => (await countLogs(stack.web.ds, alice.personal.id)) === 1);
     const [row] = await stack.web.ds.query(`SELECT kind, origin, level, message, user_ref, extra FROM events WHERE event_id = $1`, [res.body.event_id]);
@@ -66,7 +66,7 @@ describe('POST /api/event-log/ (seed 3)', () => {
     const res = await stack.http.post('/api/event-log').set('Authorization', `Bearer ${u.apiKey}`).send(batch);
     expect(res.status).toBe(202);
     expect(res.body).toHaveLength(2);
-    expect(res.body[1]).toEqual({ event_id: 'client-2' });
+    expect(res.body[1]).toEqual({ status: 'success', event_id: 'client-2' });
     await eventually(async () => (await countLogs(stack.web.ds, u.personal.id)) === 2);
     const rows = await stack.web.ds.query(`SELECT message, level, user_ref, extra FROM events WHERE project_id = $1 ORDER BY message`, [u.personal.id]);
     expect(rows).toEqual([

@@ -82,7 +82,8 @@ function handler<S extends z.ZodType, R extends { event_id: string }>(keys: ApiK
       const records = parsed.map((item, i) => spec.toRecord(item, projects[i], receivedAt));
       await spec.enqueue(records, buf.length);
       ingestedItems.inc({ kind: spec.kind }, records.length);
-      const ids = records.map((r) => ({ event_id: r.event_id }));
+      // Seed 3's own server answered {"status": "success"}; its clients may read that.
+      const ids = records.map((r) => ({ status: 'success', event_id: r.event_id }));
       sendJson(res, 202, batch ? ids : ids[0]);
     } catch (err) {
       status = err instanceof AppError ? err.status : 500;

@@ -140,7 +140,9 @@ export const LlmLogOut = z
 // --- OpenAPI --------------------------------------------------------------------------
 
 const user = [{ [bearerAuth.name]: [] }];
-const Accepted = z.object({ event_id: z.string() }).meta({ id: 'LogEventAccepted' });
+const SeedThreeAccepted = z
+  .object({ status: z.literal('success').meta({ description: "As seed 3's own server answered" }), event_id: z.string() })
+  .meta({ id: 'DataideaAccepted' });
 const batchOf = (s: z.ZodType) => ({ required: true, content: { 'application/json': { schema: z.union([s, z.array(s)]) } } });
 
 registry.registerPath({
@@ -151,7 +153,7 @@ registry.registerPath({
   description: 'The key goes in `api_key` (or Authorization: Bearer). 202 only once durably queued. Limits as for /api/events/.',
   security: [{}, { [apiKeyAuth.name]: [] }],
   request: { body: batchOf(DataideaEventLogSchema) },
-  responses: { 202: jsonResponse(z.union([Accepted, z.array(Accepted)]), 'Queued'), ...errorResponses(400, 401, 403, 413, 415, 503) },
+  responses: { 202: jsonResponse(z.union([SeedThreeAccepted, z.array(SeedThreeAccepted)]), 'Queued'), ...errorResponses(400, 401, 403, 413, 415, 503) },
 });
 registry.registerPath({
   method: 'post',
@@ -161,7 +163,7 @@ registry.registerPath({
   description: 'query and response may be up to 1 MB each (LLM_LOG_MAX_TEXT_BYTES). 202 only once durably queued.',
   security: [{}, { [apiKeyAuth.name]: [] }],
   request: { body: batchOf(DataideaLlmLogSchema) },
-  responses: { 202: jsonResponse(z.union([Accepted, z.array(Accepted)]), 'Queued'), ...errorResponses(400, 401, 403, 413, 415, 503) },
+  responses: { 202: jsonResponse(z.union([SeedThreeAccepted, z.array(SeedThreeAccepted)]), 'Queued'), ...errorResponses(400, 401, 403, 413, 415, 503) },
 });
 
 for (const base of ['/api/logs', '/v1/api/logs']) {
