@@ -152,6 +152,46 @@ describe('POST /api/{project_id}/envelope/', () => {
     expect(rows.map((x) => x.kind)).toEqual(['error', 'log']);
   });
 
+  it('stores user feedback (the widget\'s feedback item and the legacy user_report) as logs tied to their event', async () => {
+    const u = await createUser(stack.web.ds);
+    const about = 'f'.repeat(32);
+    const body = envelope([
+      [{ type: 'event' }, JSON.stringify(errorEvent({ event_id: about }))],
+      [
+        { type: 'feedback' },
+        JSON.stringify({
+          type: 'feedback',
+          event_id: '1'.repeat(32),
+          timestamp: Date.now() / 1000,
+          environment: 'production',
+          contexts: { feedback: { message: 'The checkout button does nothing', contact_email: 'ada@example.com', name: 'Ada', url: 'https://shop.example/cart', associated_event_id: about } },
+        }),
+      ],
+      [{ type: 'user_report' }, JSON.stringify({ event_id: about, name: 'Bob', email: 'bob@example.com', comments: 'It crashed when I paid' })],
+      [{ type: 'user_report' }, JSON.stringify({ event_id: about, name: 'Empty', email: 'e@example.com', comments: '' })],
+    ]);
+    const r = await post(`/api/${u.personal.id}/envelope/`, body, auth(u.apiKey));
+    expect(r.status).toBe(200);
+    const logs = await eventually(async () => {
+      const b = (await get(u, `/api/logs/?project=${u.personal.id}&source=user-feedback`)).body;
+      return b.count === 2 ? b.results : null;
+    });
+    expect(logs.map((l: { message: string; severity: string }) => [l.message, l.severity]).sort()).toEqual([
+      ['It crashed when I paid', 'INFO'],
+      ['The checkout button does nothing', 'INFO'],
+    ]);
+    const rows = await stack.web.ds.query(`SELECT event_id, user_ref, tags, extra FROM events WHERE project_id = $1 AND service = 'user-feedback' ORDER BY message DESC`, [u.personal.id]);
+    expect(rows[0]).toMatchObject({ event_id: '1'.repeat(32), user_ref: 'ada@example.com', tags: { feedback: 'feedback', associated_event_id: about } });
+    expect(rows[0].extra.feedback).toMatchObject({ name: 'Ada', url: 'https://shop.example/cart' });
+    expect(rows[1]).toMatchObject({ user_ref: 'bob@example.com', tags: { feedback: 'user_report', associated_event_id: about } });
+    expect(rows[1].event_id).not.toBe(about); // the report's own id, not the event's
+    // Sent again (an SDK retry): nothing stored twice.
+    expect((await post(`/api/${u.personal.id}/envelope/`, body, auth(u.apiKey))).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const [{ n }] = await stack.web.ds.query(`SELECT count(*)::int AS n FROM events WHERE project_id = $1 AND service = 'user-feedback'`, [u.personal.id]);
+    expect(n).toBe(2);
+  });
+
   it('an envelope without an event answers {}; an oversized event item is 413; bad JSON is 400', async () => {
     const u = await createUser(stack.web.ds);
     const sessions = await post(`/api/${u.personal.id}/envelope/`, envelope([[{ type: 'sessions' }, '{"aggregates":[]}']]), auth(u.apiKey));

@@ -169,3 +169,49 @@ export function sentryLogsToRecords(payload: unknown, projectId: number, receive
     };
   });
 }
+
+/** Where user feedback shows up: logs with this source (`GET /api/logs/?source=user-feedback`). */
+export const FEEDBACK_SOURCE = 'user-feedback';
+
+const itemId = (item: unknown) => createHash('sha256').update(JSON.stringify(item)).digest('hex').slice(0, 32);
+
+/**
+ * User feedback — the feedback widget's `feedback` item (an event whose
+ * `contexts.feedback` holds message, contact_email, name, url, associated_event_id) and
+ * the legacy `user_report` item (`{event_id, name, email, comments}`, where event_id is
+ * the event the user reports on). Stored as an info log from source `user-feedback`,
+ * tagged with the event it is about, so it is listed, searched and exported with logs.
+ * Null when the item carries no message.
+ */
+export function sentryFeedbackToRecord(type: 'feedback' | 'user_report', payload: unknown, projectId: number, receivedAt: string): EventRecord | null {
+  if (!isObj(payload)) return null;
+  const fb = type === 'feedback' && isObj(payload.contexts) && isObj(payload.contexts.feedback) ? payload.contexts.feedback : payload;
+  const message = str(type === 'feedback' ? fb.message : fb.comments);
+  if (!message?.trim()) return null;
+  const name = str(fb.name) ?? null;
+  const email = str(type === 'feedback' ? fb.contact_email : fb.email) ?? null;
+  const about = str(type === 'feedback' ? fb.associated_event_id : payload.event_id) ?? null;
+  const tags: Obj = { feedback: type };
+  if (about) tags.associated_event_id = about;
+  if (isObj(payload.tags)) Object.assign(tags, payload.tags);
+  const ownId = type === 'feedback' ? str(payload.event_id) : undefined;
+  return {
+    project_id: projectId,
+    // A user_report's event_id names the event it is about, not itself.
+    event_id: ownId && /^[0-9a-f-]{32,36}$/i.test(ownId) ? ownId.replace(/-/g, '').toLowerCase() : itemId(payload),
+    kind: 'log',
+    event_type: 'feedback',
+    timestamp: timestampOf(payload.timestamp, receivedAt),
+    received_at: receivedAt,
+    level: 'info',
+    message: cleanText(message),
+    exception_type: null,
+    stacktrace: null,
+    environment: clip(str(payload.environment) ?? null, 100),
+    service: FEEDBACK_SOURCE,
+    user_ref: clip(email ?? name, 200),
+    tags: cleanJson(tags) as Obj,
+    extra: cleanJson({ feedback: { name, email, url: str(fb.url) ?? null, associated_event_id: about, source: str(fb.source) ?? null } }) as Obj,
+    origin: 'sentry',
+  };
+}

@@ -10,7 +10,7 @@ import { stageDump } from '../../../domain/dumps/ingest.ts';
 import type { ResolvedKey } from '../../../domain/apiKeys.ts';
 import { minidumpHandler, type MinidumpRouteDeps } from './minidump.ts';
 import { Readable } from 'node:stream';
-import { sentryEventToRecord, sentryLogsToRecords } from '../../../domain/sentry/normalize.ts';
+import { sentryEventToRecord, sentryFeedbackToRecord, sentryLogsToRecords } from '../../../domain/sentry/normalize.ts';
 import { ingestedItems, ingestRejected, observeHttp, registry } from '../../../metrics.ts';
 import type { EventProducer } from '../../../queues/producer.ts';
 import { parseJson, readBody } from '../../http/body.ts';
@@ -73,7 +73,7 @@ function recordsOf(envelope: Envelope, projectId: number, receivedAt: string): {
       continue;
     }
     let json: unknown;
-    if (type === 'event' || type === 'log') {
+    if (type === 'event' || type === 'log' || type === 'feedback' || type === 'user_report') {
       if (type === 'event' && item.payload.length > SENTRY_LIMITS.eventBytes) {
         throw payloadTooLarge(`Event item is ${item.payload.length} bytes; the limit is ${SENTRY_LIMITS.eventBytes}`);
       }
@@ -92,8 +92,12 @@ function recordsOf(envelope: Envelope, projectId: number, receivedAt: string): {
       const logs = sentryLogsToRecords(json, projectId, receivedAt);
       records.push(...logs);
       sentryItems.inc({ type, outcome: 'accepted' }, logs.length);
+    } else if (type === 'feedback' || type === 'user_report') {
+      const record = sentryFeedbackToRecord(type, json, projectId, receivedAt);
+      if (record) records.push(record);
+      sentryItems.inc({ type, outcome: record ? 'accepted' : 'skipped' });
     } else {
-      // transaction, session(s), client_report, user_report/feedback, check_in, profile, replay, …:
+      // transaction, session(s), client_report, check_in, profile, replay, …:
       // counted, not stored (yet).
       sentryItems.inc({ type: KNOWN_SKIPPED.has(type) ? type : 'unknown', outcome: 'skipped' });
     }
@@ -131,7 +135,7 @@ async function withMinidumps(deps: SentryDeps, items: EnvelopeItem[], records: E
 }
 
 const KNOWN_SKIPPED = new Set([
-  'transaction', 'session', 'sessions', 'client_report', 'user_report', 'feedback', 'check_in', 'profile', 'profile_chunk',
+  'transaction', 'session', 'sessions', 'client_report', 'check_in', 'profile', 'profile_chunk',
   'replay_event', 'replay_recording', 'replay_video', 'statsd', 'metric_buckets', 'span', 'otel_log', 'attachment',
 ]);
 
