@@ -7,6 +7,7 @@ import { AppError } from '../domain/errors.ts';
 import { logger } from '../logger.ts';
 import { ingestRejected, observeHttp } from '../metrics.ts';
 import { bodyDecoder } from './http/body.ts';
+import { splitUrl } from './http/path.ts';
 import { sendError, toAppError } from './http/send.ts';
 import { userFromRequest } from './middleware/auth.ts';
 import { formDecoder, isMultipart, uploadWireLimit } from './routes/dumps/multipart.ts';
@@ -59,7 +60,7 @@ export function expectContinueHandler(deps: ExpectContinueDeps, handler: Handler
         sendError(res, refusal);
       }
       observeHttp(req.method ?? 'POST', upload.route, status, started);
-      const path = (req.url ?? '').split('?', 1)[0]; // the query may hold a sentry_key
+      const { path } = splitUrl(req.url); // not the query: it may hold a sentry_key
       logger.warn({ method: req.method, path, status, code: refusal.code }, 'upload refused before its body (Expect: 100-continue)');
     } catch (err) {
       logger.error({ err }, 'answering an Expect: 100-continue refusal failed');
@@ -76,14 +77,11 @@ function refusalOf(err: unknown): AppError | null {
 
 /** The upload routes, matched as src/api/server.ts and Express match them; null for everything else. */
 function uploadOf(req: IncomingMessage, deps: ExpectContinueDeps): Upload | null {
-  const url = req.url ?? '';
-  const q = url.indexOf('?');
-  const path = q === -1 ? url : url.slice(0, q);
-  const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
-  if (req.method === 'POST' && trimmed === '/api/dumps') {
-    return { route: '/api/dumps/', sentry: false, check: () => checkDumpUpload(req, deps, q === -1 ? '' : url.slice(q + 1)) };
+  const { path, query } = splitUrl(req.url);
+  if (req.method === 'POST' && path === '/api/dumps') {
+    return { route: '/api/dumps/', sentry: false, check: () => checkDumpUpload(req, deps, query) };
   }
-  if ((req.method === 'PUT' || req.method === 'PATCH') && trimmed.startsWith('/api/dumps/')) {
+  if ((req.method === 'PUT' || req.method === 'PATCH') && path.startsWith('/api/dumps/')) {
     // Replacing a dump's file: everything under /api/dumps/ but the upload is for signed-in users first.
     return { route: '/api/dumps/:id', sentry: false, check: async () => void (await userFromRequest(deps.ds, req)) };
   }

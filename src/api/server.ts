@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Express } from 'express';
 import { config } from '../config.ts';
+import { splitUrl } from './http/path.ts';
 import { pantiesIngestHandler, type IngestDeps } from './routes/events/ingest.ts';
 import { dataideaEventLogHandler, dataideaLlmLogHandler, type DataideaIngestDeps } from './routes/logs/dataidea.ts';
 import { SENTRY_PATH, sentryIngestHandler, type SentryDeps } from './routes/sentry/ingest.ts';
@@ -22,10 +23,7 @@ export function createDispatcher(app: Express, ingest: IngestDeps, dataidea: Dat
   ]);
   return (req, res) => {
     if (req.method === 'POST' || req.method === 'OPTIONS') {
-      const url = req.url ?? '';
-      const q = url.indexOf('?');
-      let path = q === -1 ? url : url.slice(0, q);
-      if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
+      const { path } = splitUrl(req.url);
       const handler = req.method === 'POST' ? fast.get(path) : undefined;
       if (handler) return handler(req, res);
       // Sentry SDKs and Crashpad: /api/<project_id>/envelope/, /store/, /minidump/ (and CORS preflights).
