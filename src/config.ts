@@ -48,8 +48,14 @@ const EnvSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
   PORT: int(3000, 1).refine((p) => p < 65536, 'must be below 65536'),
   PUBLIC_URL: url(['http:', 'https:']).optional(),
-  TRUST_PROXY: z.string().default('loopback'),
+  // Express's "trust proxy": true/false, a hop count, or addresses/subnets/names (loopback, uniquelocal, …).
+  TRUST_PROXY: z
+    .string()
+    .default('loopback')
+    .transform((v): boolean | number | string => (v === 'true' ? true : v === 'false' ? false : /^\d+$/.test(v.trim()) ? Number(v) : v)),
   HTTP_REQUEST_TIMEOUT_MS: int(3_600_000, 1000),
+  HTTP_BODY_TIMEOUT_MS: int(60_000, 1000),
+  HTTP_MAX_CONNECTIONS_PER_CLIENT: int(256, 0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   DATA_DIR: z.string().default('./.data'),
@@ -188,6 +194,10 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       trustProxy: e.TRUST_PROXY,
       jsonBodyLimit: e.JSON_BODY_LIMIT,
       requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      /** Every request but uploads (dumps, minidumps, envelopes) must have sent its whole body by then. */
+      bodyTimeoutMs: e.HTTP_BODY_TIMEOUT_MS,
+      /** Open connections one client address may hold (0: no limit); trusted proxies are exempt. */
+      maxConnectionsPerClient: e.HTTP_MAX_CONNECTIONS_PER_CLIENT,
     },
     logLevel: e.LOG_LEVEL,
     dataDir,

@@ -1,4 +1,5 @@
 import { logger } from './logger.ts';
+import { unhandledRejections } from './metrics.ts';
 
 /**
  * Ordered shutdown for a process: SIGTERM/SIGINT run the steps in the order they were
@@ -30,4 +31,21 @@ export function handleShutdown(steps: Array<[string, () => Promise<unknown>]>, t
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/**
+ * A promise rejection nothing handled is a bug on one request's path (a query whose
+ * failure nobody awaited), not a reason to drop every other request in flight: it is
+ * logged and counted, and the process keeps serving. An uncaught *exception* leaves
+ * state unknown: logged, then the process exits for its supervisor to restart it.
+ */
+export function guardProcess(): void {
+  process.on('unhandledRejection', (reason) => {
+    unhandledRejections.inc();
+    logger.error({ err: reason }, 'unhandled promise rejection (a bug: please report it)');
+  });
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'uncaught exception; exiting');
+    process.exit(1);
+  });
 }

@@ -47,3 +47,9 @@ export function observeHttp(method: string, route: string, status: number, start
   c.inc();
   t.observe(Number(process.hrtime.bigint() - startedNs) / 1e9);
 }
+
+export const unhandledRejections = new Counter({
+  name: 'faultline_unhandled_rejections_total',
+  help: 'Promise rejections nothing handled (each is a bug: logged with its stack, the process keeps serving)',
+  registers: [registry],
+});

@@ -1,7 +1,9 @@
 import { buildWeb } from './api/index.ts';
 import { config, requireUrl } from './config.ts';
-import { handleShutdown } from './lifecycle.ts';
+import { guardProcess, handleShutdown } from './lifecycle.ts';
 import { logger } from './logger.ts';
+
+guardProcess();
 
 /** `npm run web`: the API, admin and docs. Stateless; run as many as you like. */
 const web = await buildWeb({

@@ -1,11 +1,13 @@
 import { config, requireUrl } from './config.ts';
 import { createDataSource } from './db/data-source.ts';
-import { handleShutdown } from './lifecycle.ts';
+import { guardProcess, handleShutdown } from './lifecycle.ts';
 import { logger } from './logger.ts';
 import { waitReady, workerConnection } from './queues/connection.ts';
 import { scheduleDumpMaintenance } from './workers/dumpSchedules.ts';
 import { scheduleHousekeeping } from './workers/housekeepingSchedules.ts';
 import { startWorkers } from './workers/index.ts';
+
+guardProcess();
 
 /** `npm run worker`: every queue consumer. Stateless; run as many as you like. */
 const ds = createDataSource({

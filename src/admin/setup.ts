@@ -2,7 +2,7 @@ import path from 'node:path';
 import { existsSync } from 'node:fs';
 import AdminJSExpress from '@adminjs/express';
 import { Database, Resource } from '@adminjs/typeorm';
-import AdminJS, { Router as AdminRouter } from 'adminjs';
+import AdminJS, { ForbiddenError, NotFoundError, Router as AdminRouter, ValidationError } from 'adminjs';
 import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import session from 'express-session';
 import { config } from '../config.ts';
@@ -64,6 +64,31 @@ function assetRoutes(): Router {
   return r;
 }
 
+/**
+ * AdminJS inlines its page state as `window.REDUX_STATE = <JSON>;` inside a <script>:
+ * JSON.stringify leaves `</script>` in a string as it is, so a user's own first name
+ * could end the script and run markup on every admin page. `<` is escaped as `\u003c`
+ * in those lines (the same string to JavaScript; JSON has `<` only inside strings).
+ */
+function escapeInlineState(_req: Request, res: Response, next: NextFunction): void {
+  const send = res.send.bind(res);
+  res.send = (body?: unknown) => {
+    if (typeof body === 'string' && body.includes('window.REDUX_STATE = ')) {
+      body = body.replace(/^(\s*window\.[A-Z_]+ = )(.*);$/gm, (_m, head: string, json: string) => `${head}${json.replaceAll('<', '\\u003c')};`);
+    }
+    return send(body);
+  };
+  next();
+}
+
+/** AdminJS's own errors (a record outside the admin's scope, a refused action) are answers, not 500s. */
+function adminErrors(err: unknown, _req: Request, res: Response, next: NextFunction): void {
+  const status = err instanceof NotFoundError ? 404 : err instanceof ForbiddenError ? 403 : err instanceof ValidationError ? 400 : null;
+  if (status === null || res.headersSent) return next(err);
+  const code = status === 404 ? 'not_found' : status === 403 ? 'permission_denied' : 'validation_error';
+  res.status(status).json({ error: (err as Error).message.split('\n')[0], code, details: null });
+}
+
 /** Builds the back-office router for /admin (called once, by AdminMount). */
 export async function buildAdmin(deps: AdminDeps): Promise<RequestHandler> {
   if (config.isProduction && !existsSync(path.join(config.admin.bundleDir, 'bundle.js'))) {
@@ -76,6 +101,7 @@ export async function buildAdmin(deps: AdminDeps): Promise<RequestHandler> {
 
   const router = Router();
   router.use(securityHeaders);
+  router.use(escapeInlineState);
   router.use(assetRoutes());
   router.use(session(options));
   router.use(sameOriginOnly());
@@ -90,6 +116,7 @@ export async function buildAdmin(deps: AdminDeps): Promise<RequestHandler> {
       options,
     ),
   );
+  router.use(adminErrors);
   // In development AdminJS bundles the components on the first request for them; in production they were bundled by `npm run build`.
   await admin.initialize();
   return router;

@@ -12,6 +12,7 @@ import { logger } from '../logger.ts';
 import { observeHttp } from '../metrics.ts';
 import type { QueueName } from '../queues/contract.ts';
 import { errorHandler, notFoundHandler } from './middleware/errors.ts';
+import { guardJsonBody, refuseNulInUrl } from './middleware/text.ts';
 import { authRoutes } from './routes/auth/auth.ts';
 import { projectEventRoutes } from './routes/events/read.ts';
 import { docsRoutes } from './routes/ops/docs.ts';
@@ -69,6 +70,7 @@ export function createApp(deps: AppDeps): Express {
   // Seed 3's CORS_ALLOWED_ORIGINS: browsers from these origins may call the API with credentials.
   app.use(cors({ origin: config.corsOrigins, credentials: true, maxAge: 600 }));
 
+  app.use(refuseNulInUrl);
   // AdminJS before any body parser: its POSTs hang on Express 5 otherwise.
   if (deps.admin) app.use('/admin', deps.admin);
   app.use(opsRoutes(deps));
@@ -78,6 +80,7 @@ export function createApp(deps: AppDeps): Express {
 
   // gzip/deflate request bodies are inflated by express.json (inflate: true).
   app.use(express.json({ limit: config.http.jsonBodyLimit, strict: false, type: ['application/json', 'application/*+json'] }));
+  app.use(guardJsonBody);
 
   const limiter = new AuthRateLimiter(deps.redis, { ...config.authRateLimit, keyPrefix: config.queuePrefix });
   const auth = authRoutes({ ds: deps.ds, keys: deps.keys, limiter });

@@ -78,7 +78,11 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }, 
     { keys, producer, dumps: { ds, stores: dumpStores(), queues, producer, log: logger, maxBytes: config.dumps.maxBytes } },
   );
   // Uploads refused on their headers alone are answered before the client sends the body.
-  const server = createHttpServer(dispatch, expectContinueHandler({ ds, keys, maxDumpBytes: config.dumps.maxBytes }, dispatch));
+  const trustProxy = app.get('trust proxy fn') as (address: string, hop: number) => boolean;
+  const server = createHttpServer(dispatch, {
+    onExpectContinue: expectContinueHandler({ ds, keys, maxDumpBytes: config.dumps.maxBytes }, dispatch),
+    trustedProxy: (address) => trustProxy(address, 0),
+  });
   const live = new LiveTail(ds, { redisUrl: urls.redisUrl, ...config.live });
   live.attach(server);
 

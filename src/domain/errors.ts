@@ -37,3 +37,16 @@ export const unavailable = (message: string, retryAfterSeconds: number, code = '
 export function zodDetails(issues: ReadonlyArray<{ path: PropertyKey[]; message: string; code?: string }>, prefix: PropertyKey[] = []) {
   return issues.map((i) => ({ path: [...prefix, ...i.path].map(String).join('.'), message: i.message }));
 }
+
+/**
+ * PostgreSQL's refusals of text it cannot store (NUL in text: 22021; `\u0000` in jsonb:
+ * 22P05) are the caller's input, not our bug: a backstop 400 for any path the edge
+ * checks (src/api/middleware/text.ts) did not cover.
+ */
+export function fromDatabaseError(err: unknown): AppError | null {
+  const code = (err as { driverError?: { code?: unknown }; code?: unknown })?.driverError?.code ?? (err as { code?: unknown })?.code;
+  if (code === '22021' || code === '22P05') {
+    return badRequest('Text cannot contain NUL characters', [{ path: 'body', message: 'contains a character PostgreSQL cannot store' }], 'invalid_text');
+  }
+  return null;
+}

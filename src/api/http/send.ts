@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { ZodError } from 'zod';
-import { AppError, zodDetails } from '../../domain/errors.ts';
+import { AppError, fromDatabaseError, zodDetails } from '../../domain/errors.ts';
 import { logger } from '../../logger.ts';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -17,6 +17,8 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   if (err instanceof ZodError) return new AppError(400, 'validation_error', 'Invalid request', zodDetails(err.issues));
+  const stored = fromDatabaseError(err);
+  if (stored) return stored;
   logger.error({ err }, 'unhandled error');
   return new AppError(500, 'internal_error', 'Internal server error');
 }

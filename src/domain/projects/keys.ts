@@ -21,6 +21,8 @@ export function serializeKey(k: ApiKey) {
 
 /** Keys of the projects where the actor manages keys (owner, admin; staff: all). */
 export async function listKeys(ds: DataSource, actor: Actor, projectId?: number): Promise<ApiKey[]> {
+  // A named project is checked like everywhere else: 404 when invisible, 403 for a viewer or member.
+  if (projectId !== undefined) await authorize(ds, actor, projectId, 'manage_keys');
   const qb = ds.getRepository(ApiKey).createQueryBuilder('k').orderBy('k.id', 'DESC');
   if (projectId !== undefined) qb.andWhere('k.project_id = :projectId', { projectId });
   if (!actor.isStaff) {

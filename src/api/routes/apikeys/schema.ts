@@ -51,7 +51,7 @@ registry.registerPath({
   summary: 'Keys of the projects where you manage keys (owner, admin)',
   security,
   request: { query: KeyListQuery },
-  responses: { 200: jsonResponse(z.object({ count: z.number(), next: z.null(), previous: z.null(), results: z.array(KeyOut) }), 'Keys'), ...errorResponses(401) },
+  responses: { 200: jsonResponse(z.object({ count: z.number(), next: z.null(), previous: z.null(), results: z.array(KeyOut) }), 'Keys'), ...errorResponses(401, 403, 404) },
 });
 registry.registerPath({
   method: 'post',

@@ -16,6 +16,7 @@ import { sendDump } from './download.ts';
 import { isMultipart } from './multipart.ts';
 import { DumpByLabelQuery, DumpIdParam, DumpListQuery, LabelBody, LabelParam, UploadFields } from './schema.ts';
 import { receiveDumpForm, uploadHandler, type UploadDeps } from './upload.ts';
+import { guardJsonBody } from '../../middleware/text.ts';
 
 export type DumpRouteDeps = Pick<UploadDeps, 'ds' | 'keys' | 'queues'> & Partial<Pick<UploadDeps, 'stores' | 'maxBytes' | 'log'>>;
 
@@ -30,7 +31,7 @@ export function dumpRoutes(input: DumpRouteDeps): Router {
   const { ds, stores } = deps;
   const r = Router();
   // PATCH {"label": …} as JSON or a form; multipart bodies pass through untouched.
-  const smallBody = [express.json({ limit: '64kb' }), express.urlencoded({ extended: false, limit: '64kb' })];
+  const smallBody = [express.json({ limit: '64kb' }), express.urlencoded({ extended: false, limit: '64kb' }), guardJsonBody];
 
   r.post('/', uploadHandler(deps));
   r.use(requireUser(ds));

@@ -4,7 +4,9 @@ import { apiKeyAuth, bearerAuth, errorResponses, jsonResponse, paginated, regist
 import { PageQuery } from '../../pagination.ts';
 
 const projectId = z.coerce.number().int().positive().max(2 ** 31 - 1);
-const label = z.string().max(255);
+// NUL is refused (PostgreSQL cannot store it): a label is looked up and shown, not ingested data.
+const storable = (s: z.ZodString) => s.refine((v) => !v.includes('\u0000'), 'contains a NUL character, which cannot be stored');
+const label = storable(z.string().max(255));
 const boolParam = z.enum(['true', 'false', 'True', 'False', '1', '0']).transform((v) => v === 'true' || v === 'True' || v === '1');
 const dateParam = (what: string) => z.string().max(64).optional().meta({ description: `${what}: ISO 8601 date-time, or a date (YYYY-MM-DD)` });
 
@@ -20,7 +22,7 @@ export const UploadQuery = z.object({
 });
 
 export const DumpIdParam = z.object({ id: z.string().max(64) });
-export const LabelParam = z.object({ label: z.string().min(1).max(255) });
+export const LabelParam = z.object({ label: storable(z.string().min(1).max(255)) });
 
 export const DumpFilterQuery = z.object({
   project: projectId.optional().meta({ description: 'Only this project (default: every project you can see)' }),
