@@ -1,0 +1,35 @@
+import type { MemberRole } from '../../entities/ProjectMember.ts';
+
+/** Seed 1's roles, plus staff (sees and manages everything, like the owner). */
+export type ProjectRole = 'owner' | MemberRole | 'staff';
+
+/**
+ * What each role may do, as seed 1 defines it:
+ * owner — all, including delete and transfer; admin — edit the project, manage members
+ * (except the owner) and keys; member — view and edit/archive/delete data; viewer — read.
+ * Every permission question in the code base is one of these actions.
+ */
+export type ProjectAction =
+  | 'view'
+  | 'edit_data'
+  | 'edit_project'
+  | 'manage_members'
+  | 'manage_keys'
+  | 'delete_project'
+  | 'transfer_project';
+
+const ALLOWED: Record<ProjectAction, ReadonlyArray<ProjectRole>> = {
+  view: ['viewer', 'member', 'admin', 'owner', 'staff'],
+  edit_data: ['member', 'admin', 'owner', 'staff'],
+  edit_project: ['admin', 'owner', 'staff'],
+  manage_members: ['admin', 'owner', 'staff'],
+  manage_keys: ['admin', 'owner', 'staff'],
+  delete_project: ['owner', 'staff'],
+  transfer_project: ['owner', 'staff'],
+};
+
+export const can = (role: ProjectRole, action: ProjectAction): boolean => ALLOWED[action].includes(role);
+
+/** The member roles (project_members.role) that allow `action`; the owner and staff are handled apart. */
+export const memberRolesAllowed = (action: ProjectAction): MemberRole[] =>
+  ALLOWED[action].filter((r): r is MemberRole => r !== 'owner' && r !== 'staff');
