@@ -221,6 +221,7 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       perIp: e.AUTH_RATE_LIMIT_PER_IP,
       perAccount: e.AUTH_RATE_LIMIT_PER_ACCOUNT,
     },
+
     dumpsDir: path.resolve(e.DUMPS_DIR ?? path.join(dataDir, 'dumps')),
     /**
      * Crash dumps (seed 4). The archive defaults to a folder inside DUMPS_DIR so that a

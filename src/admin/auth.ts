@@ -31,7 +31,7 @@ export function adminAuthenticate(ds: DataSource, limiter: AuthRateLimiter) {
     if (!loaded || !req) return null;
     // A fresh session id at login: a session id planted before login is worth nothing after it.
     await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
-    req.session.pwd = loaded.pwd;
+    req.session.tokenVersion = loaded.tokenVersion;
     return loaded.user;
   };
 }

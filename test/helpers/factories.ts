@@ -20,7 +20,7 @@ export interface TestUser {
 /** A registered user with their personal project, its ingest key, and a token pair. */
 export async function createUser(ds: DataSource, opts: { email?: string; isStaff?: boolean } = {}): Promise<TestUser> {
   const { user, project, secret } = await registerUser(ds, { email: opts.email ?? uniqueEmail(), password: PASSWORD, isStaff: opts.isStaff });
-  return { user, personal: project, apiKey: secret, ...(await startSession(ds, user.id)) };
+  return { user, personal: project, apiKey: secret, ...(await startSession(ds, user)) };
 }
 
 export async function createProjectWithKey(ds: DataSource, owner: User, name = 'Project') {

@@ -92,6 +92,7 @@ export function usersResource(ds: DataSource): ResourceWithOptions {
       properties: {
         email: { isTitle: true, isRequired: true },
         passwordHash: hidden,
+        tokenVersion: hidden,
         password: {
           type: 'password',
           isVisible: { list: false, filter: false, show: false, edit: true },
@@ -110,9 +111,9 @@ export function usersResource(ds: DataSource): ResourceWithOptions {
           // Changing your own password keeps this session (other sessions end).
           after: async (response: ActionResponse, request: ActionRequest, context: ActionContext) => {
             const me = actorOf(context);
-            const session = (request as unknown as { session?: { pwd?: string } }).session;
+            const session = (request as unknown as { session?: { tokenVersion?: number } }).session;
             if (request.method === 'post' && Number(request.params.recordId) === me.id && session) {
-              session.pwd = (await loadAdminUser(ds, me.id))?.pwd;
+              session.tokenVersion = (await loadAdminUser(ds, me.id))?.tokenVersion;
             }
             return response;
           },

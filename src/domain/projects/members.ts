@@ -1,8 +1,9 @@
 import type { DataSource } from 'typeorm';
 import { ProjectMember, type MemberRole } from '../../entities/ProjectMember.ts';
 import { User } from '../../entities/User.ts';
-import { badRequest, conflict, forbidden, notFound } from '../errors.ts';
+import { announceAccessChange } from '../accounts/accessChanges.ts';
 import { normalizeEmail } from '../accounts/users.ts';
+import { badRequest, conflict, forbidden, notFound } from '../errors.ts';
 import { can, type ProjectRole } from './access.ts';
 
 export interface MemberRow {
@@ -41,7 +42,7 @@ export function serializeMember(r: MemberRow) {
   };
 }
 
-async function memberRow(ds: DataSource, projectId: number, memberId: number): Promise<MemberRow> {
+export async function memberRow(ds: DataSource, projectId: number, memberId: number): Promise<MemberRow> {
   const rows: MemberRow[] = await ds.query(
     `SELECT m.id, u.id AS user_id, u.email, u.first_name, u.last_name, m.role, m.invited_by_id AS invited_by, m.created_at
        FROM project_members m JOIN users u ON u.id = m.user_id WHERE m.project_id = $1 AND m.id = $2`,
@@ -67,14 +68,19 @@ export async function addMember(ds: DataSource, projectId: number, email: string
 }
 
 export async function changeMemberRole(ds: DataSource, projectId: number, memberId: number, role: MemberRole) {
-  await memberRow(ds, projectId, memberId);
+  const row = await memberRow(ds, projectId, memberId);
   await ds.getRepository(ProjectMember).update({ id: memberId, projectId }, { role });
+  await announceAccessChange({ users: [row.user_id] });
   return serializeMember(await memberRow(ds, projectId, memberId));
 }
 
-/** Managers remove anyone (the owner is not a member row); anyone may leave. */
+/**
+ * Managers remove anyone (the owner is not a member row); anyone may leave. The removed
+ * user's open live-tail connections are re-checked at once and stop receiving this project.
+ */
 export async function removeMember(ds: DataSource, projectId: number, memberId: number, actor: { id: number; role: ProjectRole }) {
   const row = await memberRow(ds, projectId, memberId);
   if (row.user_id !== actor.id && !can(actor.role, 'manage_members')) throw forbidden('Only admins and the owner manage members');
   await ds.getRepository(ProjectMember).delete({ id: memberId, projectId });
+  await announceAccessChange({ users: [row.user_id] });
 }

@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import type { DataSource } from 'typeorm';
-import { checkCurrentPassword, serializeUserDetail, updateUser } from '../../../domain/accounts/users.ts';
+import { checkCurrentPassword, needsCurrentPassword, serializeUserDetail, updateUser } from '../../../domain/accounts/users.ts';
 import { userStats } from '../../../domain/stats/userStats.ts';
 import { currentUser, requireUser } from '../../middleware/auth.ts';
 import { ProfilePatch } from './schema.ts';
@@ -18,7 +18,9 @@ export function profileRoutes(ds: DataSource): Router {
   const update = async (req: Request, res: Response) => {
     const me = currentUser(req);
     const body = ProfilePatch.parse(req.body ?? {});
-    if (body.password !== undefined) await checkCurrentPassword(ds, me.id, body.current_password);
+    // A stolen access token must not be enough to take the account over: a new password or
+    // login email needs the current password.
+    if (needsCurrentPassword(me, body)) await checkCurrentPassword(ds, me.id, body.current_password);
     const user = await updateUser(ds, me.id, {
       email: body.email,
       firstName: body.first_name,

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { DataSource } from 'typeorm';
 import { authorize, roleIn, type ProjectRole } from '../../../domain/projects/access.ts';
+import { announceAccessChange } from '../../../domain/accounts/accessChanges.ts';
 import { addMember, changeMemberRole, listMembers, removeMember } from '../../../domain/projects/members.ts';
 import { createProject, deleteProject, serializeProject, transferProject, updateProject } from '../../../domain/projects/projects.ts';
 import { Project } from '../../../entities/Project.ts';
@@ -63,10 +64,13 @@ export function projectRoutes(ds: DataSource): Router {
     await authorize(ds, actor, id, 'edit_project');
     const body = UpdateProjectBody.parse(req.body);
     if (body.owner !== undefined) await authorize(ds, actor, id, 'transfer_project');
-    await ds.transaction(async (em) => {
+    const previousOwner = await ds.transaction(async (em) => {
+      const before = await em.findOneByOrFail(Project, { id });
       await updateProject(em, id, { name: body.name, description: body.description, retentionDays: body.retention_days, settings: body.settings });
       if (body.owner !== undefined) await transferProject(em, id, body.owner);
+      return before.ownerId;
     });
+    if (body.owner !== undefined && body.owner !== previousOwner) await announceAccessChange({ users: [previousOwner, body.owner] });
     res.json(await withRole(id, await roleIn(ds, actor, id))); // a transfer changes the caller's role
   });
 
@@ -74,6 +78,7 @@ export function projectRoutes(ds: DataSource): Router {
     const { id } = ProjectIdParam.parse(req.params);
     await authorize(ds, currentUser(req), id, 'delete_project');
     await ds.transaction((em) => deleteProject(em, id));
+    await announceAccessChange({ projects: [id] }); // after the commit: live tails drop it now
     res.status(204).end();
   });
 
