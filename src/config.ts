@@ -77,6 +77,7 @@ const EnvSchema = z.object({
   AUTH_RATE_LIMIT_WINDOW_SECONDS: int(900, 1),
   AUTH_RATE_LIMIT_PER_IP: int(100, 1),
   AUTH_RATE_LIMIT_PER_ACCOUNT: int(10, 1),
+  AUTH_LOGIN_MAX_DELAY_MS: int(5000, 0).refine((v) => v <= 60_000, 'must be at most 60000'),
   DUMPS_DIR: z.string().optional(),
   ARCHIVE_DIR: z.string().optional(),
   DUMPS_MAX_BYTES: bytes('512mb'),
@@ -220,8 +221,8 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       windowSeconds: e.AUTH_RATE_LIMIT_WINDOW_SECONDS,
       perIp: e.AUTH_RATE_LIMIT_PER_IP,
       perAccount: e.AUTH_RATE_LIMIT_PER_ACCOUNT,
+      maxDelayMs: e.AUTH_LOGIN_MAX_DELAY_MS,
     },
-
     dumpsDir: path.resolve(e.DUMPS_DIR ?? path.join(dataDir, 'dumps')),
     /**
      * Crash dumps (seed 4). The archive defaults to a folder inside DUMPS_DIR so that a

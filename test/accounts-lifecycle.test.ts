@@ -70,7 +70,7 @@ describe('password change and deactivation', () => {
 });
 
 describe('login rate limits', () => {
-  it('too many failed logins for one account answer 429 with Retry-After, even with the right password', async () => {
+  it('too many failed logins for one account from one client answer 429 with Retry-After there, even with the right password', async () => {
     const u = await createUser(stack.web.ds);
     for (let i = 0; i < 10; i++) expect((await login(u.user.email, 'wrong password')).status).toBe(401);
     const blocked = await login(u.user.email);

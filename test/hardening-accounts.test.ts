@@ -1,10 +1,12 @@
 /**
  * Sessions that end when they should (token_version), on REST and on open live-tail
- * sockets.
+ * sockets, and login limits that a stranger cannot turn into a lockout of the owner.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import WebSocket from 'ws';
+import { AuthRateLimiter } from '../src/domain/accounts/rateLimit.ts';
+import { unauthorized } from '../src/domain/errors.ts';
 import { LiveTail } from '../src/live/hub.ts';
 import { createProjectWithKey, createUser, PASSWORD, type TestUser } from './helpers/factories.ts';
 import { seed2Log } from './helpers/logs.ts';
@@ -176,5 +178,75 @@ describe('open live-tail sockets hear of access changes at once', () => {
     await postLog(member, { message: 'my own log' });
     await eventually(async () => logsOf(everything).includes('my own log'));
     expect(logsOf(everything)).toEqual(['before removal', 'my own log']);
+  });
+});
+
+/** A POST from a given loopback address (127.0.0.x), so one test has two clients. */
+function postFrom(localAddress: string, path: string, body: string, headers: Record<string, string>) {
+  const url = new URL(path, base);
+  return new Promise<{ status: number; headers: Record<string, unknown>; text: string }>((resolve, reject) => {
+    const req = request(
+      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', localAddress, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString() }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+const apiLogin = (from: string, email: string, password: string) =>
+  postFrom(from, '/api/auth/login/', JSON.stringify({ email, password }), { 'content-type': 'application/json' });
+const adminLogin = (from: string, email: string, password: string) =>
+  postFrom(from, '/admin/login', new URLSearchParams({ email, password }).toString(), { 'content-type': 'application/x-www-form-urlencoded', origin: base });
+
+describe('failed logins lock the client, never the account', () => {
+  it("ten wrong passwords from one address do not stop the owner's right password from another", async () => {
+    const u = await createUser(stack.web.ds);
+    for (let i = 0; i < 10; i++) expect((await apiLogin('127.0.0.1', u.user.email, 'wrong password')).status).toBe(401);
+    const attacker = await apiLogin('127.0.0.1', u.user.email, PASSWORD);
+    expect(attacker.status).toBe(429);
+    expect(Number(attacker.headers['retry-after'])).toBeGreaterThan(0);
+    const owner = await apiLogin('127.0.0.2', u.user.email, PASSWORD);
+    expect(owner.status).toBe(200);
+    expect(JSON.parse(owner.text)).toMatchObject({ access: expect.any(String), user: { id: u.user.id } });
+  });
+
+  it('the admin login too: staff attacked from one address still sign in from another', async () => {
+    const staff = await createUser(stack.web.ds, { isStaff: true });
+    for (let i = 0; i < 10; i++) await adminLogin('127.0.0.1', staff.user.email, 'wrong password');
+    expect((await adminLogin('127.0.0.1', staff.user.email, PASSWORD)).text).toContain('Too many attempts');
+    const owner = await adminLogin('127.0.0.2', staff.user.email, PASSWORD);
+    expect(owner.status).toBe(302);
+    expect(owner.headers.location).toBe('/admin');
+  });
+
+  it("a stolen access token cannot guess the current password: the profile's check has the login's limits", async () => {
+    const u = await createUser(stack.web.ds);
+    for (let i = 0; i < 10; i++) expect((await profile(u.access, { password: NEW_PASSWORD, current_password: `guess ${i}` })).status).toBe(400);
+    const blocked = await profile(u.access, { password: NEW_PASSWORD, current_password: PASSWORD });
+    expect(blocked.status).toBe(429);
+    expect((await apiLogin('127.0.0.2', u.user.email, PASSWORD)).status).toBe(200); // nothing changed; the owner elsewhere is not locked out
+  });
+
+  it('per account, failures from many addresses only slow attempts down (a growing, capped delay)', async () => {
+    const limiter = new AuthRateLimiter(stack.web.redis, { windowSeconds: 60, perIp: 1000, perAccount: 2, maxDelayMs: 1000, keyPrefix: `${process.env.QUEUE_PREFIX}-slow` });
+    const account = 'victim@example.com';
+    const wrong = () => Promise.reject(unauthorized('Invalid email or password', 'invalid_credentials'));
+    const fail = (ip: string) => expect(limiter.guard(account, ip, wrong)).rejects.toMatchObject({ status: 401 });
+    await fail('203.0.113.1');
+    await fail('203.0.113.1');
+    await expect(limiter.guard(account, '203.0.113.1', wrong)).rejects.toMatchObject({ status: 429 });
+    expect(await limiter.delayMs(account)).toBe(250);
+    await fail('203.0.113.2');
+    expect(await limiter.delayMs(account)).toBe(500);
+    await fail('203.0.113.3');
+    await fail('203.0.113.3');
+    expect(await limiter.delayMs(account)).toBe(1000); // capped
+    // never refused for a client that has not failed itself, and a success clears the slowdown
+    await expect(limiter.guard(account, '198.51.100.7', async () => 'ok')).resolves.toBe('ok');
+    expect(await limiter.delayMs(account)).toBe(0);
   });
 });

@@ -83,7 +83,7 @@ export function createApp(deps: AppDeps): Express {
   const auth = authRoutes({ ds: deps.ds, keys: deps.keys, limiter });
   app.use('/api/auth', auth);
   app.use('/auth', auth); // seed 5's paths
-  app.use('/api/user', profileRoutes(deps.ds));
+  app.use('/api/user', profileRoutes(deps.ds, limiter));
   app.use('/api/users', userRoutes(deps.ds));
   app.use('/api/apikeys', apiKeyRoutes(deps.ds, deps.keys));
   app.use('/api/projects', projectEventRoutes(deps.ds));

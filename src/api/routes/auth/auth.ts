@@ -31,18 +31,11 @@ export function authRoutes({ ds, keys, limiter }: AuthDeps): Router {
   });
 
   r.post('/login', async (req, res) => {
-    await limiter.hitIp(req.ip ?? 'unknown');
+    const ip = req.ip ?? 'unknown';
+    await limiter.hitIp(ip);
     const body = LoginBody.parse(req.body);
     const email = normalizeEmail(body.email);
-    await limiter.checkAccount(email);
-    let user;
-    try {
-      user = await authenticate(ds, email, body.password);
-    } catch (err) {
-      await limiter.failedLogin(email);
-      throw err;
-    }
-    await limiter.succeededLogin(email);
+    const user = await limiter.guard(email, ip, () => authenticate(ds, email, body.password));
     const session = await startSession(ds, user);
     res.json({ ...session, token: session.access, user: serializeUser(user) });
   });

@@ -72,12 +72,12 @@ for (const method of ['put', 'patch'] as const) {
     tags: ['profile'],
     summary: 'Update your profile (PUT and PATCH alike: the fields sent change)',
     description:
-      'A new `password` or `email` needs `current_password` (400 `invalid_current_password` otherwise, nothing changed) ' +
-      'and ends every session at once, this one included: ' +
+      'A new `password` or `email` needs `current_password` (400 `invalid_current_password` otherwise, nothing changed; ' +
+      'wrong guesses are rate-limited like logins, 429) and ends every session at once, this one included: ' +
       'tokens issued before answer 401 `token_revoked`; log in again.',
     security,
     request: { body: jsonBody(ProfilePatch) },
-    responses: { 200: jsonResponse(ProfileOut, 'Updated'), ...errorResponses(400, 401, 409) },
+    responses: { 200: jsonResponse(ProfileOut, 'Updated'), ...errorResponses(400, 401, 409, 429) },
   });
 }
 registry.registerPath({
