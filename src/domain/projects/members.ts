@@ -1,10 +1,11 @@
 import type { DataSource } from 'typeorm';
 import { ProjectMember, type MemberRole } from '../../entities/ProjectMember.ts';
-import { User } from '../../entities/User.ts';
 import { announceAccessChange } from '../accounts/accessChanges.ts';
-import { normalizeEmail } from '../accounts/users.ts';
-import { badRequest, conflict, forbidden, notFound } from '../errors.ts';
+import { forbidden, notFound } from '../errors.ts';
 import { can, type ProjectRole } from './access.ts';
+
+// Members join by accepting an invitation (./invitations.ts): nothing here adds one, so
+// nobody is put in a project without their consent.
 
 export interface MemberRow {
   id: number;
@@ -50,21 +51,6 @@ export async function memberRow(ds: DataSource, projectId: number, memberId: num
   );
   if (!rows[0]) throw notFound('Member not found');
   return rows[0];
-}
-
-/** Invites an existing user by email. */
-export async function addMember(ds: DataSource, projectId: number, email: string, role: MemberRole, invitedBy: number) {
-  const user = await ds.getRepository(User).findOneBy({ email: normalizeEmail(email) });
-  if (!user) throw badRequest('No user with this email; they need to register first', { email: ['no such user'] }, 'user_not_found');
-  const ownerId: Array<{ owner_id: number }> = await ds.query('SELECT owner_id FROM projects WHERE id = $1', [projectId]);
-  if (ownerId[0]?.owner_id === user.id) throw conflict('This user owns the project', 'already_member');
-  try {
-    const m = await ds.getRepository(ProjectMember).save({ projectId, userId: user.id, role, invitedById: invitedBy });
-    return serializeMember(await memberRow(ds, projectId, m.id));
-  } catch (err) {
-    if ((err as { code?: string }).code === '23505') throw conflict('This user is already a member', 'already_member');
-    throw err;
-  }
 }
 
 export async function changeMemberRole(ds: DataSource, projectId: number, memberId: number, role: MemberRole) {
