@@ -83,6 +83,8 @@ const EnvSchema = z.object({
   AUTH_RATE_LIMIT_WINDOW_SECONDS: int(900, 1),
   AUTH_RATE_LIMIT_PER_IP: int(100, 1),
   AUTH_RATE_LIMIT_PER_ACCOUNT: int(10, 1),
+  AUTH_LOGIN_MAX_DELAY_MS: int(5000, 0).refine((v) => v <= 60_000, 'must be at most 60000'),
+  INVITATION_TTL_DAYS: int(14, 1).refine((v) => v <= 365, 'must be at most 365'),
   DUMPS_DIR: z.string().optional(),
   ARCHIVE_DIR: z.string().optional(),
   DUMPS_MAX_BYTES: bytes('512mb'),
@@ -230,7 +232,10 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       windowSeconds: e.AUTH_RATE_LIMIT_WINDOW_SECONDS,
       perIp: e.AUTH_RATE_LIMIT_PER_IP,
       perAccount: e.AUTH_RATE_LIMIT_PER_ACCOUNT,
+      maxDelayMs: e.AUTH_LOGIN_MAX_DELAY_MS,
     },
+    /** Project invitations (POST /api/projects/{id}/members/) expire unanswered after this. */
+    invitationTtlSeconds: e.INVITATION_TTL_DAYS * 86400,
     dumpsDir: path.resolve(e.DUMPS_DIR ?? path.join(dataDir, 'dumps')),
     /**
      * Crash dumps (seed 4). The archive defaults to a folder inside DUMPS_DIR so that a

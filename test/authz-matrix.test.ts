@@ -95,6 +95,30 @@ const ROWS: Array<[string, (ctx: Ctx) => Promise<Call> | Call, Expect]> = [
     // the viewer removing their own membership is leaving, which anyone may do
     inProject({ viewer: 204, member: 403, admin: 204, owner: 204, staff: 204 }),
   ],
+  ['GET /api/projects/{id}/invitations/', (c) => ({ method: 'get', path: `/api/projects/${c.projectId}/invitations/` }), inProject({ viewer: 403, member: 403, admin: 200, owner: 200, staff: 200 })],
+  [
+    'DELETE /api/projects/{id}/invitations/{iid}/',
+    async (c) => {
+      const [{ id }] = await c.ds.query(
+        `INSERT INTO project_invitations (project_id, email, role, expires_at) VALUES ($1, $2, 'viewer', now() + interval '1 day') RETURNING id`,
+        [c.projectId, uniqueEmail('invited')],
+      );
+      return { method: 'delete', path: `/api/projects/${c.projectId}/invitations/${id}/` };
+    },
+    inProject({ viewer: 403, member: 403, admin: 204, owner: 204, staff: 204 }),
+  ],
+  ['GET /api/invitations/', () => ({ method: 'get', path: '/api/invitations/' }), { users: 200 }],
+  [
+    "POST /api/invitations/{iid}/accept/ (someone else's)",
+    async (c) => {
+      const [{ id }] = await c.ds.query(
+        `INSERT INTO project_invitations (project_id, email, role, expires_at) VALUES ($1, $2, 'admin', now() + interval '1 day') RETURNING id`,
+        [c.projectId, uniqueEmail('invited')],
+      );
+      return { method: 'post', path: `/api/invitations/${id}/accept/` };
+    },
+    { users: 404 },
+  ],
   ['GET /api/projects/{id}/events/', (c) => ({ method: 'get', path: `/api/projects/${c.projectId}/events/` }), inProject({ roles: 200, staff: 200 })],
   ['GET /api/apikeys/', () => ({ method: 'get', path: '/api/apikeys/' }), { users: 200 }],
   [

@@ -8,30 +8,28 @@ import { loadAdminUser, type AdminUser } from './session.ts';
 
 /**
  * The admin login: the same accounts, argon2 check and Redis-backed rate limits as
- * POST /api/auth/login/ (attempts per IP, failed logins per account). A wrong password
- * answers null (AdminJS shows "invalid credentials"); a rate limit throws, and AdminJS
- * shows its message.
+ * POST /api/auth/login/ (attempts per IP, failed passwords per account and IP, a growing
+ * delay per account). A wrong password answers null (AdminJS shows "invalid
+ * credentials"); a rate limit throws, and AdminJS shows its message.
  */
 export function adminAuthenticate(ds: DataSource, limiter: AuthRateLimiter) {
   return async (email: string | undefined, password: string | undefined, ctx?: { req: Request }): Promise<AdminUser | null> => {
     const req = ctx?.req;
-    await limiter.hitIp(req?.ip ?? 'unknown');
+    const ip = req?.ip ?? 'unknown';
+    await limiter.hitIp(ip);
     const address = normalizeEmail(String(email ?? ''));
-    await limiter.checkAccount(address);
     let userId: number;
     try {
-      userId = (await authenticate(ds, address, String(password ?? ''))).id;
+      userId = (await limiter.guard(address, ip, () => authenticate(ds, address, String(password ?? '')))).id;
     } catch (err) {
       if (!(err instanceof AppError) || err.status !== 401) throw err;
-      await limiter.failedLogin(address);
       return null;
     }
-    await limiter.succeededLogin(address);
     const loaded = await loadAdminUser(ds, userId);
     if (!loaded || !req) return null;
     // A fresh session id at login: a session id planted before login is worth nothing after it.
     await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
-    req.session.pwd = loaded.pwd;
+    req.session.tokenVersion = loaded.tokenVersion;
     return loaded.user;
   };
 }

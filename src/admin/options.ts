@@ -1,5 +1,5 @@
 import type { AdminJSOptions } from 'adminjs';
-import { signAccessToken } from '../domain/accounts/tokens.ts';
+import { accessTokenFor } from '../domain/accounts/sessions.ts';
 import { branding, translations } from './branding.ts';
 import { componentLoader, Components } from './components.ts';
 import { dashboardData } from './dashboard.ts';
@@ -51,7 +51,7 @@ export function adminOptions(deps: AdminDeps): AdminJSOptions {
         // The live tail's WebSocket authenticates like the API, with an access token: one is
         // minted for the signed-in user on each visit (and again when it expires).
         handler: async (_request, _response, context) => ({
-          token: await signAccessToken((context.currentAdmin as unknown as AdminUser).id),
+          token: await accessTokenFor(ds, (context.currentAdmin as unknown as AdminUser).id),
           path: '/ws/logs/',
         }),
       },

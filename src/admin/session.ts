@@ -19,8 +19,11 @@ export interface AdminUser {
 declare module 'express-session' {
   interface SessionData {
     adminUser?: AdminUser;
-    /** A fingerprint of the password hash at login: a password change ends the session. Server-side only. */
-    pwd?: string;
+    /**
+     * The user's token_version at login: a new password or email, or a deactivation (even
+     * one undone since), bumps it and ends the session. Server-side only.
+     */
+    tokenVersion?: number;
     /** A secret to show once on the next page (a new API key). Server-side until shown. */
     flash?: { resource: string; id: string; secret: string };
   }
@@ -88,13 +91,13 @@ interface UserRow {
   last_name: string;
   is_staff: boolean;
   is_active: boolean;
-  pwd: string;
+  token_version: number;
 }
 
-/** The admin's identity as of now (null: deleted or deactivated), plus the fingerprint of their password hash. */
-export async function loadAdminUser(ds: DataSource, id: number): Promise<{ user: AdminUser; pwd: string } | null> {
+/** The admin's identity as of now (null: deleted or deactivated), plus their token_version. */
+export async function loadAdminUser(ds: DataSource, id: number): Promise<{ user: AdminUser; tokenVersion: number } | null> {
   const [rows, roles]: [UserRow[], Array<{ project_id: number; role: AdminUser['roles'][string] }>] = await Promise.all([
-    ds.query(`SELECT id, email, first_name, last_name, is_staff, is_active, md5(password_hash) AS pwd FROM users WHERE id = $1`, [id]),
+    ds.query(`SELECT id, email, first_name, last_name, is_staff, is_active, token_version FROM users WHERE id = $1`, [id]),
     ds.query(
       `SELECT id AS project_id, 'owner' AS role FROM projects WHERE owner_id = $1
        UNION ALL SELECT project_id, role FROM project_members WHERE user_id = $1`,
@@ -106,21 +109,21 @@ export async function loadAdminUser(ds: DataSource, id: number): Promise<{ user:
   const title = [u.first_name, u.last_name].filter(Boolean).join(' ');
   return {
     user: { id: u.id, email: u.email, title: title || u.email, isStaff: u.is_staff, roles: Object.fromEntries(roles.map((r) => [String(r.project_id), r.role])) },
-    pwd: u.pwd,
+    tokenVersion: u.token_version,
   };
 }
 
 /**
  * Re-reads the signed-in user on every request: a deactivated or deleted user, or one
- * whose password changed since login, is signed out at once; a role or staff change
- * applies at once.
+ * whose sessions ended since login (token_version: password, email, deactivation), is
+ * signed out at once; a role or staff change applies at once.
  */
 export function refreshAdminUser(ds: DataSource): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const current = req.session?.adminUser;
     if (!current) return next();
     loadAdminUser(ds, current.id).then((fresh) => {
-      if (!fresh || fresh.pwd !== req.session.pwd) {
+      if (!fresh || fresh.tokenVersion !== req.session.tokenVersion) {
         req.session.destroy(() => res.redirect(LOGIN_PATH));
         return;
       }

@@ -23,6 +23,7 @@ import { logRoutes } from './routes/logs/logs.ts';
 import { dataideaReadRoutes } from './routes/logs/seed3.ts';
 import type { EventProducer } from '../queues/producer.ts';
 import { apiKeyRoutes } from './routes/apikeys/apikeys.ts';
+import { invitationRoutes } from './routes/invitations/invitations.ts';
 import { profileRoutes } from './routes/profile/profile.ts';
 import { userRoutes } from './routes/users/users.ts';
 import { dumpRoutes } from './routes/dumps/dumps.ts';
@@ -86,11 +87,12 @@ export function createApp(deps: AppDeps): Express {
   const auth = authRoutes({ ds: deps.ds, keys: deps.keys, limiter });
   app.use('/api/auth', auth);
   app.use('/auth', auth); // seed 5's paths
-  app.use('/api/user', profileRoutes(deps.ds));
+  app.use('/api/user', profileRoutes(deps.ds, limiter));
   app.use('/api/users', userRoutes(deps.ds));
   app.use('/api/apikeys', apiKeyRoutes(deps.ds, deps.keys));
   app.use('/api/projects', projectEventRoutes(deps.ds));
   app.use('/api/projects', projectRoutes(deps.ds));
+  app.use('/api/invitations', invitationRoutes(deps.ds));
 
   // Logs: seed 2 (/api/logs), seed 5 (/v1/api/logs), seed 3's lists, seed 2's saved filters.
   const logs = logRoutes({ ds: deps.ds, producer: deps.producer, maxBatchItems: config.ingest.maxBatchEvents });

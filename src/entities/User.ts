@@ -24,6 +24,13 @@ export class User extends BaseEntity {
   @Column({ name: 'is_staff', type: 'boolean', default: false })
   isStaff: boolean;
 
+  /**
+   * Every token carries the version it was issued under; a new password or email, or a
+   * deactivation / reactivation, bumps it, and tokens of an older version are refused.
+   */
+  @Column({ name: 'token_version', type: 'integer', default: 0 })
+  tokenVersion: number;
+
   @Column({ name: 'last_login', type: 'timestamptz', nullable: true })
   lastLogin: Date | null;
 

@@ -4,10 +4,11 @@ import { Event } from './Event.ts';
 import { Issue } from './Issue.ts';
 import { LlmLog } from './LlmLog.ts';
 import { Project } from './Project.ts';
+import { ProjectInvitation } from './ProjectInvitation.ts';
 import { ProjectMember } from './ProjectMember.ts';
 import { RefreshToken } from './RefreshToken.ts';
 import { User } from './User.ts';
 import { UserFilterPreference } from './UserFilterPreference.ts';
 
-export { ApiKey, CrashDump, Event, Issue, LlmLog, UserFilterPreference, Project, ProjectMember, RefreshToken, User };
-export const entities = [User, Project, ProjectMember, ApiKey, Event, RefreshToken, LlmLog, UserFilterPreference, Issue, CrashDump];
+export { ApiKey, CrashDump, Event, Issue, LlmLog, UserFilterPreference, Project, ProjectInvitation, ProjectMember, RefreshToken, User };
+export const entities = [User, Project, ProjectMember, ApiKey, Event, RefreshToken, LlmLog, UserFilterPreference, Issue, CrashDump, ProjectInvitation];

@@ -1,4 +1,5 @@
 import { config } from '../config.ts';
+import type { AccessChange, AccessNotifier } from '../domain/accounts/accessChanges.ts';
 import type { EventRecord } from '../domain/events/record.ts';
 import type { InsertedEvent } from '../domain/events/store.ts';
 import { serializeLog, type LogOut } from '../domain/logs/query.ts';
@@ -11,6 +12,12 @@ import type { Logger } from '../logger.ts';
  * deployments (and test files) sharing a Redis do not hear each other.
  */
 export const liveLogsChannel = (prefix = config.queuePrefix): string => `${prefix}:live:logs`;
+
+/**
+ * Access changes (src/domain/accounts/accessChanges.ts): every web process's live tail
+ * re-checks the sockets of these users, or watching these projects, as soon as it hears.
+ */
+export const liveAccessChannel = (prefix = config.queuePrefix): string => `${prefix}:live:access`;
 
 /** What goes over the channel: seed 2 shaped logs (each carries its project id). */
 export interface LiveLogBatch {
@@ -54,4 +61,13 @@ export async function publishStoredLogs(redis: Publisher, records: EventRecord[]
   } catch (err) {
     log.warn({ err: (err as Error).message, logs: logs.length }, 'live tail publish failed');
   }
+}
+
+/** Publishes access changes for every web process's live tail; the domain calls it through AccessNotifier. */
+export function redisAccessNotifier(redis: Publisher, channel = liveAccessChannel()): AccessNotifier {
+  return {
+    async accessChanged(change: AccessChange) {
+      await redis.publish(channel, JSON.stringify({ users: change.users ?? [], projects: change.projects ?? [] } satisfies Required<AccessChange>));
+    },
+  };
 }

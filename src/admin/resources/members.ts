@@ -1,7 +1,8 @@
-import { ValidationError, type ActionContext, type ParamsType, type ResourceWithOptions } from 'adminjs';
+import { ValidationError, type ActionContext, type ActionRequest, type ActionResponse, type ParamsType, type ResourceWithOptions } from 'adminjs';
 import type { DataSource } from 'typeorm';
 import { authorize } from '../../domain/projects/access.ts';
-import { addMember, changeMemberRole, removeMember } from '../../domain/projects/members.ts';
+import { inviteByEmail } from '../../domain/projects/invitations.ts';
+import { changeMemberRole, removeMember } from '../../domain/projects/members.ts';
 import { MEMBER_ROLES, ProjectMember, type MemberRole } from '../../entities/ProjectMember.ts';
 import { mayAnywhere } from '../auth.ts';
 import { ScopedResource, projectScope } from '../resource.ts';
@@ -13,7 +14,11 @@ function role(value: unknown): MemberRole {
   return value as MemberRole;
 }
 
-/** Seed 1's members: invited by email (they must have registered), roles admin / member / viewer. */
+/**
+ * Seed 1's members, roles admin / member / viewer. "New" invites an email address: the
+ * person joins when they accept the invitation (GET /api/invitations/, then accept), never
+ * before — the same invitation, and the same answer for any address, as the API's.
+ */
 class MemberResource extends ScopedResource {
   constructor(private readonly ds: DataSource) {
     super(ProjectMember, { scope: projectScope('r.projectId'), exact: ['role'] });
@@ -24,11 +29,12 @@ class MemberResource extends ScopedResource {
     const projectId = Number(params.projectId);
     if (!Number.isSafeInteger(projectId) || projectId <= 0) throw new ValidationError({ projectId: { message: 'pick a project' } });
     const r = role(params.role);
-    const added = await domainCall(async () => {
+    const invitation = await domainCall(async () => {
       await authorize(this.ds, me, projectId, 'manage_members');
-      return addMember(this.ds, projectId, String(params.email ?? ''), r, me.id);
+      return inviteByEmail(this.ds, projectId, String(params.email ?? ''), r, me.id);
     }, 'email');
-    return (await this.ds.getRepository(ProjectMember).findOneByOrFail({ id: added.id! })) as unknown as ParamsType;
+    // Not a member row yet: what the form gets back says who was invited (the notice below).
+    return { projectId, email: invitation.email, role: invitation.role } as unknown as ParamsType;
   }
 
   override async update(id: string, params: Record<string, unknown>, context?: ActionContext): Promise<ParamsType> {
@@ -67,13 +73,20 @@ export function membersResource(ds: DataSource): ResourceWithOptions {
         email: {
           type: 'string',
           isVisible: { list: false, filter: false, show: false, edit: true },
-          description: 'The email of a registered user to invite',
+          description: 'The email to invite. They join once they accept the invitation (it expires after INVITATION_TTL_DAYS).',
         },
         createdAt: readOnly,
       },
       actions: {
         new: {
           isAccessible: ({ currentAdmin }: { currentAdmin?: unknown }) => mayAnywhere(currentAdmin as AdminUser, 'manage_members'),
+          after: async (response: ActionResponse, _request: ActionRequest) => {
+            const email = response.record?.params?.email;
+            if (response.notice?.type === 'success' && email) {
+              response.notice = { type: 'success', message: `Invitation sent to ${String(email)}: they join once they accept it` };
+            }
+            return response;
+          },
         },
         edit: {
           isAccessible: inProject('manage_members'),

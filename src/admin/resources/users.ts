@@ -1,4 +1,13 @@
-import { ValidationError, type ActionContext, type ActionRequest, type ActionResponse, type ParamsType, type ResourceWithOptions } from 'adminjs';
+import {
+  BaseRecord,
+  ValidationError,
+  type ActionContext,
+  type ActionRequest,
+  type ActionResponse,
+  type Filter,
+  type ParamsType,
+  type ResourceWithOptions,
+} from 'adminjs';
 import type { DataSource } from 'typeorm';
 import { deleteUser, registerUser, updateUser, type UserChanges } from '../../domain/accounts/users.ts';
 import { User } from '../../entities/User.ts';
@@ -35,10 +44,37 @@ function password(params: Record<string, unknown>, required: boolean): string | 
   return value;
 }
 
+/** What a co-member sees of another user (a project's owner, a member in a picker): who they are, nothing about their account. */
+const CO_MEMBER_FIELDS = ['id', 'email', 'firstName', 'lastName'] as const;
+
 /** Passwords go through the accounts service, which hashes them (argon2id); the hash is never loaded or shown. */
 class UserResource extends ScopedResource {
   constructor(private readonly ds: DataSource) {
     super(User, { scope: userScope, exact: [] });
+  }
+
+  /**
+   * Non-staff reach users only as references (an owner, a member) and in the new-owner
+   * picker; staff status, last login and the like are not theirs to see, so those
+   * records carry nothing else — whichever read path AdminJS takes.
+   */
+  private forViewer(records: BaseRecord[], context?: ActionContext): BaseRecord[] {
+    const admin = context?.currentAdmin as AdminUser | undefined;
+    if (admin?.isStaff) return records;
+    return records.map((r) => new BaseRecord(Object.fromEntries(CO_MEMBER_FIELDS.map((k) => [k, r.param(k)])), this));
+  }
+
+  override async find(filter: Filter, params: Parameters<ScopedResource['find']>[1], context?: ActionContext): Promise<BaseRecord[]> {
+    return this.forViewer(await super.find(filter, params, context), context);
+  }
+
+  override async findOne(id: string, context?: ActionContext): Promise<BaseRecord | null> {
+    const record = await super.findOne(id, context);
+    return record ? this.forViewer([record], context)[0] : null;
+  }
+
+  override async findMany(ids: Array<string | number>, context?: ActionContext): Promise<BaseRecord[]> {
+    return this.forViewer(await super.findMany(ids, context), context);
   }
 
   override async create(params: Record<string, unknown>): Promise<ParamsType> {
@@ -92,6 +128,7 @@ export function usersResource(ds: DataSource): ResourceWithOptions {
       properties: {
         email: { isTitle: true, isRequired: true },
         passwordHash: hidden,
+        tokenVersion: hidden,
         password: {
           type: 'password',
           isVisible: { list: false, filter: false, show: false, edit: true },
@@ -110,9 +147,9 @@ export function usersResource(ds: DataSource): ResourceWithOptions {
           // Changing your own password keeps this session (other sessions end).
           after: async (response: ActionResponse, request: ActionRequest, context: ActionContext) => {
             const me = actorOf(context);
-            const session = (request as unknown as { session?: { pwd?: string } }).session;
+            const session = (request as unknown as { session?: { tokenVersion?: number } }).session;
             if (request.method === 'post' && Number(request.params.recordId) === me.id && session) {
-              session.pwd = (await loadAdminUser(ds, me.id))?.pwd;
+              session.tokenVersion = (await loadAdminUser(ds, me.id))?.tokenVersion;
             }
             return response;
           },

@@ -1,8 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { IncomingMessage } from 'node:http';
 import type { DataSource } from 'typeorm';
-import { tokenType, verifyAccessToken } from '../../domain/accounts/tokens.ts';
-import { activeUser } from '../../domain/accounts/users.ts';
+import { userFromAccessToken } from '../../domain/accounts/credentials.ts';
 import { forbidden, unauthorized } from '../../domain/errors.ts';
 import type { User } from '../../entities/User.ts';
 
@@ -21,21 +20,11 @@ export function bearerToken(header: string | undefined): string | null {
   return m ? m[1] : null;
 }
 
-/** The user behind a request's access token: 401 without one, 403 for a machine token. */
+/** The user behind a request's access token: 401 without one (the rules are userFromAccessToken's). */
 export async function userFromRequest(ds: DataSource, req: Pick<IncomingMessage, 'headers'>): Promise<User> {
   const token = bearerToken(req.headers.authorization);
   if (!token) throw unauthorized('Authentication required', 'authentication_required', 'Valid JWT token must be provided');
-  let claims;
-  try {
-    claims = await verifyAccessToken(token);
-  } catch (err) {
-    // A valid machine token is a real credential, only not for this: 403, not 401.
-    if ((await tokenType(token)) === 'machine') throw forbidden('A machine token can only upload dumps', 'machine_token_not_allowed');
-    throw err;
-  }
-  const user = await activeUser(ds, claims.userId);
-  if (!user) throw unauthorized('User is inactive or deleted', 'user_inactive');
-  return user;
+  return userFromAccessToken(ds, token);
 }
 
 /** Requires a valid access token for an active user; sets req.user. */

@@ -3,41 +3,63 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { config } from '../../config.ts';
 import { RefreshToken } from '../../entities/RefreshToken.ts';
 import { unauthorized } from '../errors.ts';
-import { signAccessToken, signRefreshToken, verifyRefreshToken } from './tokens.ts';
+import { signAccessToken, signRefreshToken, verifyRefreshToken, type TokenSubject } from './tokens.ts';
 
 export interface TokenPair {
   access: string;
   refresh: string;
 }
 
-async function issue(em: EntityManager, userId: number, family: string): Promise<TokenPair> {
+async function issue(em: EntityManager, user: TokenSubject, family: string): Promise<TokenPair> {
   const jti = randomUUID();
-  await em.insert(RefreshToken, { jti, userId, family, expiresAt: new Date(Date.now() + config.jwt.refreshTtlSeconds * 1000) });
-  const [access, refresh] = await Promise.all([signAccessToken(userId), signRefreshToken(userId, jti)]);
+  await em.insert(RefreshToken, { jti, userId: user.id, family, expiresAt: new Date(Date.now() + config.jwt.refreshTtlSeconds * 1000) });
+  const [access, refresh] = await Promise.all([signAccessToken(user), signRefreshToken(user, jti)]);
   return { access, refresh };
 }
 
-/** A new login session: an access token and the first refresh token of a new family. */
-export function startSession(ds: DataSource, userId: number): Promise<TokenPair> {
-  return issue(ds.manager, userId, randomUUID());
+/**
+ * A new login session: an access token and the first refresh token of a new family,
+ * under the token_version read with the password that was checked — a password change
+ * racing this login leaves it with tokens of the old version, refused everywhere.
+ */
+export function startSession(ds: DataSource, user: TokenSubject): Promise<TokenPair> {
+  return issue(ds.manager, user, randomUUID());
+}
+
+/** The user's current token_version, or null when they are inactive or deleted. */
+async function currentVersion(em: EntityManager, userId: number): Promise<number | null> {
+  const rows: Array<{ token_version: number }> = await em.query(`SELECT token_version FROM users WHERE id = $1 AND is_active`, [userId]);
+  return rows[0]?.token_version ?? null;
+}
+
+/** A lone access token for a signed-in user (the admin's live tail page), under their current token_version. */
+export async function accessTokenFor(ds: DataSource, userId: number): Promise<string> {
+  const version = await currentVersion(ds.manager, userId);
+  if (version === null) throw unauthorized('User is inactive or deleted', 'user_inactive');
+  return signAccessToken({ id: userId, tokenVersion: version });
 }
 
 /**
  * Refresh with rotation: the presented token is spent and a new pair issued in the same
  * family. Presenting a spent token again means it leaked: the whole family is revoked.
+ * A token from before the user's last credential change (an older token_version) is
+ * refused even if its row was never revoked.
  */
-export async function rotate(ds: DataSource, refreshJwt: string, isActive: (userId: number) => Promise<boolean>): Promise<TokenPair> {
+export async function rotate(ds: DataSource, refreshJwt: string): Promise<TokenPair> {
   const claims = await verifyRefreshToken(refreshJwt);
   const outcome = await ds.transaction(async (em) => {
     const row = await em.findOne(RefreshToken, { where: { jti: claims.jti }, lock: { mode: 'pessimistic_write' } });
-    if (!row || row.revokedAt) return { error: 'token_revoked' as const };
+    if (!row || row.revokedAt || row.userId !== claims.userId) return { error: 'token_revoked' as const };
     if (row.usedAt) {
       await em.update(RefreshToken, { family: row.family }, { revokedAt: new Date() });
       return { error: 'token_reused' as const };
     }
-    if (!(await isActive(row.userId))) return { error: 'user_inactive' as const };
+    const version = await currentVersion(em, row.userId);
+    if (version === null) return { error: 'user_inactive' as const };
+    if (version !== claims.version) return { error: 'token_revoked' as const };
     await em.update(RefreshToken, { jti: row.jti }, { usedAt: new Date() });
-    return { pair: await issue(em, row.userId, row.family) };
+    // Signed with the version read above: a credential change committing meanwhile makes this pair stale too.
+    return { pair: await issue(em, { id: row.userId, tokenVersion: version }, row.family) };
   });
   if ('error' in outcome) {
     const message = outcome.error === 'user_inactive' ? 'User is inactive or deleted' : 'Refresh token is no longer valid';
@@ -56,7 +78,7 @@ export async function endSession(ds: DataSource, refreshJwt: string): Promise<vo
   );
 }
 
-/** Every session of a user (password change, deactivation). Access tokens die with the active-user check. */
+/** Every session of a user (password change, deactivation). Their access tokens die with the token_version bump. */
 export async function endAllSessions(em: EntityManager, userId: number): Promise<void> {
   await em.query(`UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, [userId]);
 }

@@ -44,18 +44,28 @@ async function verify(token: string, type: TokenType, opts: { allowExpired?: boo
 
 export interface UserClaims {
   userId: number;
+  /** The user's token_version when the token was issued (0 for tokens from before versions existed). */
+  version: number;
   jti: string;
   exp: number;
 }
 
 function userClaims(p: JWTPayload): UserClaims {
   const userId = Number(p.sub);
-  if (!Number.isSafeInteger(userId)) throw unauthorized('Token is invalid', 'token_invalid');
-  return { userId, jti: p.jti!, exp: p.exp! };
+  const version = p.tv ?? 0;
+  if (!Number.isSafeInteger(userId) || !Number.isSafeInteger(version)) throw unauthorized('Token is invalid', 'token_invalid');
+  return { userId, version: version as number, jti: p.jti!, exp: p.exp! };
 }
 
-export const signAccessToken = (userId: number) => sign({ typ: 'access' }, String(userId), config.jwt.accessTtlSeconds);
-export const signRefreshToken = (userId: number, jti: string) => sign({ typ: 'refresh' }, String(userId), config.jwt.refreshTtlSeconds, jti);
+/** A user's tokens say which token_version they belong to (`tv`): bumping it ends them all. */
+export interface TokenSubject {
+  id: number;
+  tokenVersion: number;
+}
+
+export const signAccessToken = (u: TokenSubject) => sign({ typ: 'access', tv: u.tokenVersion }, String(u.id), config.jwt.accessTtlSeconds);
+export const signRefreshToken = (u: TokenSubject, jti: string) =>
+  sign({ typ: 'refresh', tv: u.tokenVersion }, String(u.id), config.jwt.refreshTtlSeconds, jti);
 
 export const verifyAccessToken = async (token: string) => userClaims(await verify(token, 'access'));
 export const verifyRefreshToken = async (token: string, opts?: { allowExpired?: boolean }) => userClaims(await verify(token, 'refresh', opts));

@@ -3,6 +3,7 @@ import type { Project } from '../../entities/Project.ts';
 import { User } from '../../entities/User.ts';
 import { badRequest, conflict, notFound, unauthorized } from '../errors.ts';
 import { createProject, type CreatedKey } from '../projects/projects.ts';
+import { announceAccessChange } from './accessChanges.ts';
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.ts';
 import { endAllSessions } from './sessions.ts';
 
@@ -33,6 +34,7 @@ export async function registerUser(ds: DataSource, input: NewUser): Promise<{ us
         lastName: input.lastName ?? '',
         isStaff: input.isStaff ?? false,
         isActive: input.isActive ?? true,
+        tokenVersion: 0,
       });
       await em.save(user);
       const local = email.split('@')[0];
@@ -50,7 +52,10 @@ async function withHash(ds: DataSource | EntityManager, where: { email: string }
   return 'email' in where ? qb.where('u.email = :email', where).getOne() : qb.where('u.id = :id', where).getOne();
 }
 
-/** Generic failure on purpose: the answer never tells which of email or password was wrong. */
+/**
+ * Generic failure on purpose: the answer never tells which of email or password was wrong.
+ * The user comes back with the token_version read alongside the checked hash.
+ */
 export async function authenticate(ds: DataSource, email: string, password: string): Promise<User> {
   const user = await withHash(ds, { email: normalizeEmail(email) });
   if (!user) {
@@ -63,10 +68,6 @@ export async function authenticate(ds: DataSource, email: string, password: stri
   return user;
 }
 
-export async function activeUser(ds: DataSource, id: number): Promise<User | null> {
-  return ds.getRepository(User).findOneBy({ id, isActive: true });
-}
-
 export interface UserChanges {
   email?: string;
   password?: string;
@@ -77,32 +78,47 @@ export interface UserChanges {
 }
 
 /**
- * Applies changes to a user. A new password or a deactivation ends every session
- * (refresh tokens revoked; access tokens fail the active-user check at once).
+ * Applies changes to a user. A new password or email, or a deactivation or reactivation,
+ * ends every session at once: the token_version bump makes every token issued before
+ * invalid (access and refresh alike), and the refresh tokens are revoked. Open live-tail
+ * connections hear of it (and of a staff change) as soon as the change is committed.
  */
 export async function updateUser(ds: DataSource, id: number, changes: UserChanges): Promise<User> {
   const passwordHash = changes.password ? await hashPassword(changes.password) : undefined;
+  let announce = false;
   try {
-    return await ds.transaction(async (em) => {
-      const user = await em.findOneBy(User, { id });
+    const updated = await ds.transaction(async (em) => {
+      // Locked: two changes at once must not both read the same version and bump it once.
+      const user = await em.findOne(User, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!user) throw notFound('User not found');
-      if (changes.email !== undefined) user.email = normalizeEmail(changes.email);
+      const email = changes.email !== undefined ? normalizeEmail(changes.email) : user.email;
+      const endsSessions = Boolean(passwordHash) || email !== user.email || (changes.isActive !== undefined && changes.isActive !== user.isActive);
+      announce = endsSessions || (changes.isStaff !== undefined && changes.isStaff !== user.isStaff);
+      user.email = email;
       if (changes.firstName !== undefined) user.firstName = changes.firstName;
       if (changes.lastName !== undefined) user.lastName = changes.lastName;
       if (changes.isStaff !== undefined) user.isStaff = changes.isStaff;
       if (changes.isActive !== undefined) user.isActive = changes.isActive;
       if (passwordHash) user.passwordHash = passwordHash;
+      if (endsSessions) user.tokenVersion += 1;
       await em.save(user);
-      if (passwordHash || changes.isActive === false) await endAllSessions(em, id);
+      if (endsSessions) await endAllSessions(em, id);
       return user;
     });
+    if (announce) await announceAccessChange({ users: [id] });
+    return updated;
   } catch (err) {
     if (isUniqueViolation(err)) throw emailTaken();
     throw err;
   }
 }
 
-/** Profile password change: the current password must be given and right. */
+/** Whether a profile change needs the current password: a new password, or a new email (the login). */
+export function needsCurrentPassword(user: User, changes: { password?: string; email?: string }): boolean {
+  return changes.password !== undefined || (changes.email !== undefined && normalizeEmail(changes.email) !== user.email);
+}
+
+/** Profile password or email change: the current password must be given and right. */
 export async function checkCurrentPassword(ds: DataSource, id: number, current: string | undefined): Promise<void> {
   const user = await withHash(ds, { id });
   if (!current || !user || !(await verifyPassword(user.passwordHash, current))) {
@@ -112,8 +128,10 @@ export async function checkCurrentPassword(ds: DataSource, id: number, current: 
 
 /** Deletes a user and, as the seeds' Django models do (on_delete=CASCADE), the projects they own. */
 export async function deleteUser(ds: DataSource, id: number): Promise<void> {
+  const owned: Array<{ id: number }> = await ds.query(`SELECT id FROM projects WHERE owner_id = $1`, [id]);
   const result = await ds.getRepository(User).delete({ id });
   if (!result.affected) throw notFound('User not found');
+  await announceAccessChange({ users: [id], projects: owned.map((p) => p.id) });
 }
 
 export function serializeUser(u: User) {

@@ -1,9 +1,11 @@
 import type { DataSource } from 'typeorm';
 import { ProjectMember, type MemberRole } from '../../entities/ProjectMember.ts';
-import { User } from '../../entities/User.ts';
-import { badRequest, conflict, forbidden, notFound } from '../errors.ts';
-import { normalizeEmail } from '../accounts/users.ts';
+import { announceAccessChange } from '../accounts/accessChanges.ts';
+import { forbidden, notFound } from '../errors.ts';
 import { can, type ProjectRole } from './access.ts';
+
+// Members join by accepting an invitation (./invitations.ts): nothing here adds one, so
+// nobody is put in a project without their consent.
 
 export interface MemberRow {
   id: number;
@@ -41,7 +43,7 @@ export function serializeMember(r: MemberRow) {
   };
 }
 
-async function memberRow(ds: DataSource, projectId: number, memberId: number): Promise<MemberRow> {
+export async function memberRow(ds: DataSource, projectId: number, memberId: number): Promise<MemberRow> {
   const rows: MemberRow[] = await ds.query(
     `SELECT m.id, u.id AS user_id, u.email, u.first_name, u.last_name, m.role, m.invited_by_id AS invited_by, m.created_at
        FROM project_members m JOIN users u ON u.id = m.user_id WHERE m.project_id = $1 AND m.id = $2`,
@@ -51,30 +53,20 @@ async function memberRow(ds: DataSource, projectId: number, memberId: number): P
   return rows[0];
 }
 
-/** Invites an existing user by email. */
-export async function addMember(ds: DataSource, projectId: number, email: string, role: MemberRole, invitedBy: number) {
-  const user = await ds.getRepository(User).findOneBy({ email: normalizeEmail(email) });
-  if (!user) throw badRequest('No user with this email; they need to register first', { email: ['no such user'] }, 'user_not_found');
-  const ownerId: Array<{ owner_id: number }> = await ds.query('SELECT owner_id FROM projects WHERE id = $1', [projectId]);
-  if (ownerId[0]?.owner_id === user.id) throw conflict('This user owns the project', 'already_member');
-  try {
-    const m = await ds.getRepository(ProjectMember).save({ projectId, userId: user.id, role, invitedById: invitedBy });
-    return serializeMember(await memberRow(ds, projectId, m.id));
-  } catch (err) {
-    if ((err as { code?: string }).code === '23505') throw conflict('This user is already a member', 'already_member');
-    throw err;
-  }
-}
-
 export async function changeMemberRole(ds: DataSource, projectId: number, memberId: number, role: MemberRole) {
-  await memberRow(ds, projectId, memberId);
+  const row = await memberRow(ds, projectId, memberId);
   await ds.getRepository(ProjectMember).update({ id: memberId, projectId }, { role });
+  await announceAccessChange({ users: [row.user_id] });
   return serializeMember(await memberRow(ds, projectId, memberId));
 }
 
-/** Managers remove anyone (the owner is not a member row); anyone may leave. */
+/**
+ * Managers remove anyone (the owner is not a member row); anyone may leave. The removed
+ * user's open live-tail connections are re-checked at once and stop receiving this project.
+ */
 export async function removeMember(ds: DataSource, projectId: number, memberId: number, actor: { id: number; role: ProjectRole }) {
   const row = await memberRow(ds, projectId, memberId);
   if (row.user_id !== actor.id && !can(actor.role, 'manage_members')) throw forbidden('Only admins and the owner manage members');
   await ds.getRepository(ProjectMember).delete({ id: memberId, projectId });
+  await announceAccessChange({ users: [row.user_id] });
 }

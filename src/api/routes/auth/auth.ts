@@ -4,7 +4,7 @@ import type { ApiKeyResolver } from '../../../domain/apiKeys.ts';
 import { machineTokenFor } from '../../../domain/accounts/machine.ts';
 import type { AuthRateLimiter } from '../../../domain/accounts/rateLimit.ts';
 import { endSession, rotate, startSession } from '../../../domain/accounts/sessions.ts';
-import { activeUser, authenticate, normalizeEmail, registerUser, serializeUser } from '../../../domain/accounts/users.ts';
+import { authenticate, normalizeEmail, registerUser, serializeUser } from '../../../domain/accounts/users.ts';
 import { currentUser, requireUser } from '../../middleware/auth.ts';
 import { ClientTokenBody, LoginBody, LogoutBody, RefreshBody, RegisterBody } from './schema.ts';
 
@@ -31,26 +31,19 @@ export function authRoutes({ ds, keys, limiter }: AuthDeps): Router {
   });
 
   r.post('/login', async (req, res) => {
-    await limiter.hitIp(req.ip ?? 'unknown');
+    const ip = req.ip ?? 'unknown';
+    await limiter.hitIp(ip);
     const body = LoginBody.parse(req.body);
     const email = normalizeEmail(body.email);
-    await limiter.checkAccount(email);
-    let user;
-    try {
-      user = await authenticate(ds, email, body.password);
-    } catch (err) {
-      await limiter.failedLogin(email);
-      throw err;
-    }
-    await limiter.succeededLogin(email);
-    const session = await startSession(ds, user.id);
+    const user = await limiter.guard(email, ip, () => authenticate(ds, email, body.password));
+    const session = await startSession(ds, user);
     res.json({ ...session, token: session.access, user: serializeUser(user) });
   });
 
   // Rotation: the answer carries a new refresh token; the one presented is spent.
   r.post('/refresh', async (req, res) => {
     const { refresh } = RefreshBody.parse(req.body);
-    res.json(await rotate(ds, refresh, async (id) => Boolean(await activeUser(ds, id))));
+    res.json(await rotate(ds, refresh));
   });
 
   r.post('/logout', async (req, res) => {

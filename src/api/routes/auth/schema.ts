@@ -69,7 +69,9 @@ for (const prefix of ['/api/auth', '/auth']) {
     path: `${prefix}/login/`,
     tags: ['auth'],
     summary: `Log in with email and password${seed5}`,
-    description: 'Rate-limited per client IP and per account (failed attempts); 429 with Retry-After.',
+    description:
+      'Rate-limited per client IP, and failed passwords per account and client IP: 429 with Retry-After for that address only. ' +
+      'An account is never locked for everyone: after many failures from all addresses, attempts on it are only slowed down.',
     request: { body: jsonBody(LoginBody) },
     responses: { 200: jsonResponse(LoginOut, 'JWT pair and user'), ...errorResponses(400, 401, 429) },
   });
@@ -79,7 +81,9 @@ registry.registerPath({
   path: '/api/auth/refresh/',
   tags: ['auth'],
   summary: 'Trade a refresh token for a new pair (rotation)',
-  description: 'The presented refresh token is spent. Presenting a spent token again revokes its whole session (reuse detection).',
+  description:
+    'The presented refresh token is spent. Presenting a spent token again revokes its whole session (reuse detection). ' +
+    'A token issued before a password or email change or a deactivation is refused (401 token_revoked).',
   request: { body: jsonBody(RefreshBody) },
   responses: { 200: jsonResponse(TokenPair, 'New access and refresh tokens'), ...errorResponses(400, 401) },
 });

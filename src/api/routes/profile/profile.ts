@@ -1,12 +1,13 @@
 import { Router, type Request, type Response } from 'express';
 import type { DataSource } from 'typeorm';
-import { checkCurrentPassword, serializeUserDetail, updateUser } from '../../../domain/accounts/users.ts';
+import type { AuthRateLimiter } from '../../../domain/accounts/rateLimit.ts';
+import { checkCurrentPassword, needsCurrentPassword, serializeUserDetail, updateUser } from '../../../domain/accounts/users.ts';
 import { userStats } from '../../../domain/stats/userStats.ts';
 import { currentUser, requireUser } from '../../middleware/auth.ts';
 import { ProfilePatch } from './schema.ts';
 
 /** Seed 3's /api/user/…, mounted at /api/user. */
-export function profileRoutes(ds: DataSource): Router {
+export function profileRoutes(ds: DataSource, limiter: AuthRateLimiter): Router {
   const r = Router();
   r.use(requireUser(ds));
 
@@ -18,7 +19,13 @@ export function profileRoutes(ds: DataSource): Router {
   const update = async (req: Request, res: Response) => {
     const me = currentUser(req);
     const body = ProfilePatch.parse(req.body ?? {});
-    if (body.password !== undefined) await checkCurrentPassword(ds, me.id, body.current_password);
+    // A stolen access token must not be enough to take the account over: a new password or
+    // login email needs the current password, under the login's limits (no guessing it here).
+    if (needsCurrentPassword(me, body)) {
+      const check = () => checkCurrentPassword(ds, me.id, body.current_password);
+      // Only a password given counts as a guess; a missing one is a plain 400.
+      await (body.current_password === undefined ? check() : limiter.guard(me.email, req.ip ?? 'unknown', check));
+    }
     const user = await updateUser(ds, me.id, {
       email: body.email,
       firstName: body.first_name,

@@ -20,7 +20,7 @@ export const ProfilePatch = z
     first_name: z.string().max(150).optional(),
     last_name: z.string().max(150).optional(),
     password: z.string().min(8, 'must be at least 8 characters').max(256).optional(),
-    current_password: z.string().max(256).optional().meta({ description: 'Required to change the password' }),
+    current_password: z.string().max(256).optional().meta({ description: 'Required to change the password or the email' }),
   })
   .strict()
   .meta({ id: 'ProfileUpdate' });
@@ -70,10 +70,14 @@ for (const method of ['put', 'patch'] as const) {
     method,
     path: '/api/user/profile/',
     tags: ['profile'],
-    summary: 'Update your profile (PUT and PATCH alike: the fields sent change); a new password needs current_password and ends your other sessions',
+    summary: 'Update your profile (PUT and PATCH alike: the fields sent change)',
+    description:
+      'A new `password` or `email` needs `current_password` (400 `invalid_current_password` otherwise, nothing changed; ' +
+      'wrong guesses are rate-limited like logins, 429) and ends every session at once, this one included: ' +
+      'tokens issued before answer 401 `token_revoked`; log in again.',
     security,
     request: { body: jsonBody(ProfilePatch) },
-    responses: { 200: jsonResponse(ProfileOut, 'Updated'), ...errorResponses(400, 401, 409) },
+    responses: { 200: jsonResponse(ProfileOut, 'Updated'), ...errorResponses(400, 401, 409, 429) },
   });
 }
 registry.registerPath({

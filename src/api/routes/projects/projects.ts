@@ -1,13 +1,24 @@
 import { Router } from 'express';
 import type { DataSource } from 'typeorm';
 import { authorize, roleIn, type ProjectRole } from '../../../domain/projects/access.ts';
-import { addMember, changeMemberRole, listMembers, removeMember } from '../../../domain/projects/members.ts';
+import { announceAccessChange } from '../../../domain/accounts/accessChanges.ts';
+import { inviteByEmail, listProjectInvitations, revokeInvitation } from '../../../domain/projects/invitations.ts';
+import { changeMemberRole, listMembers, removeMember } from '../../../domain/projects/members.ts';
 import { createProject, deleteProject, serializeProject, transferProject, updateProject } from '../../../domain/projects/projects.ts';
 import { Project } from '../../../entities/Project.ts';
 import { currentUser, requireUser } from '../../middleware/auth.ts';
 import { DEFAULT_PAGE_SIZE } from '../../../domain/pagination.ts';
 import { pageLinks } from '../../pagination.ts';
-import { CreateProjectBody, MemberBody, MemberParams, MemberPatch, ProjectIdParam, ProjectListQuery, UpdateProjectBody } from './schema.ts';
+import {
+  CreateProjectBody,
+  InvitationParams,
+  MemberBody,
+  MemberParams,
+  MemberPatch,
+  ProjectIdParam,
+  ProjectListQuery,
+  UpdateProjectBody,
+} from './schema.ts';
 
 export function projectRoutes(ds: DataSource): Router {
   const r = Router();
@@ -63,10 +74,13 @@ export function projectRoutes(ds: DataSource): Router {
     await authorize(ds, actor, id, 'edit_project');
     const body = UpdateProjectBody.parse(req.body);
     if (body.owner !== undefined) await authorize(ds, actor, id, 'transfer_project');
-    await ds.transaction(async (em) => {
+    const previousOwner = await ds.transaction(async (em) => {
+      const before = await em.findOneByOrFail(Project, { id });
       await updateProject(em, id, { name: body.name, description: body.description, retentionDays: body.retention_days, settings: body.settings });
       if (body.owner !== undefined) await transferProject(em, id, body.owner);
+      return before.ownerId;
     });
+    if (body.owner !== undefined && body.owner !== previousOwner) await announceAccessChange({ users: [previousOwner, body.owner] });
     res.json(await withRole(id, await roleIn(ds, actor, id))); // a transfer changes the caller's role
   });
 
@@ -74,10 +88,11 @@ export function projectRoutes(ds: DataSource): Router {
     const { id } = ProjectIdParam.parse(req.params);
     await authorize(ds, currentUser(req), id, 'delete_project');
     await ds.transaction((em) => deleteProject(em, id));
+    await announceAccessChange({ projects: [id] }); // after the commit: live tails drop it now
     res.status(204).end();
   });
 
-  // Members: seed 1's invitations by email, with roles.
+  // Members: seed 1's invitations by email, with roles — granted only once the invitee accepts.
   r.get('/:id/members', async (req, res) => {
     const { id } = ProjectIdParam.parse(req.params);
     await authorize(ds, currentUser(req), id, 'view');
@@ -90,7 +105,21 @@ export function projectRoutes(ds: DataSource): Router {
     const actor = currentUser(req);
     await authorize(ds, actor, id, 'manage_members');
     const body = MemberBody.parse(req.body);
-    res.status(201).json(await addMember(ds, id, body.email, body.role, actor.id));
+    res.status(201).json(await inviteByEmail(ds, id, body.email, body.role, actor.id));
+  });
+
+  r.get('/:id/invitations', async (req, res) => {
+    const { id } = ProjectIdParam.parse(req.params);
+    await authorize(ds, currentUser(req), id, 'manage_members');
+    const results = await listProjectInvitations(ds, id);
+    res.json({ count: results.length, next: null, previous: null, results });
+  });
+
+  r.delete('/:id/invitations/:invitationId', async (req, res) => {
+    const { id, invitationId } = InvitationParams.parse(req.params);
+    await authorize(ds, currentUser(req), id, 'manage_members');
+    await revokeInvitation(ds, id, invitationId);
+    res.status(204).end();
   });
 
   r.patch('/:id/members/:memberId', async (req, res) => {

@@ -6,6 +6,7 @@ import { PageQuery } from '../../pagination.ts';
 const id = z.coerce.number().int().positive().max(2 ** 31 - 1);
 export const ProjectIdParam = z.object({ id });
 export const MemberParams = z.object({ id, memberId: id });
+export const InvitationParams = z.object({ id, invitationId: id });
 
 export const CreateProjectBody = z
   .object({
@@ -59,18 +60,49 @@ export const MemberBody = z
   .meta({ id: 'InviteMemberRequest', example: { email: 'teammate@example.com', role: 'member' } });
 export const MemberPatch = z.object({ role: z.enum(MEMBER_ROLES) }).strict().meta({ id: 'ChangeRoleRequest' });
 
-const MemberOut = z
+/** What co-members see of each other: who they are, nothing about their account (no staff flag, no last login). */
+const UserRef = z.object({ id: z.number().int(), email: z.string(), first_name: z.string(), last_name: z.string() }).meta({ id: 'UserRef' });
+
+export const MemberOut = z
   .object({
     id: z.number().int().nullable().meta({ description: 'Membership id (null for the owner)' }),
-    user: z.object({ id: z.number().int(), email: z.string(), first_name: z.string(), last_name: z.string() }),
+    user: UserRef,
     role: z.enum(['owner', ...MEMBER_ROLES]),
     invited_by: z.number().int().nullable(),
     created_at: z.string(),
   })
   .meta({ id: 'Member' });
 
+export const InvitationOut = z
+  .object({
+    id: z.number().int(),
+    project: z.object({ id: z.number().int(), name: z.string() }),
+    email: z.string().meta({ description: 'The address invited (lower-cased)' }),
+    role: z.enum(MEMBER_ROLES),
+    status: z.enum(['pending', 'accepted', 'declined', 'expired']),
+    invited_by: UserRef.nullable(),
+    created_at: z.string(),
+    expires_at: z.string(),
+    accepted_at: z.string().nullable(),
+  })
+  .meta({
+    id: 'Invitation',
+    example: {
+      id: 3,
+      project: { id: 2, name: 'Checkout' },
+      email: 'teammate@example.com',
+      role: 'member',
+      status: 'pending',
+      invited_by: { id: 1, email: 'you@example.com', first_name: '', last_name: '' },
+      created_at: '2025-01-01T12:00:00.000Z',
+      expires_at: '2025-01-15T12:00:00.000Z',
+      accepted_at: null,
+    },
+  });
+
 const security = [{ [bearerAuth.name]: [] }];
 const P = '/api/projects/{id}/';
+const I = '/api/projects/{id}/invitations/';
 const M = '/api/projects/{id}/members/';
 
 registry.registerPath({
@@ -131,10 +163,35 @@ registry.registerPath({
   method: 'post',
   path: M,
   tags: ['projects'],
-  summary: 'Invite an existing user by email with a role (admin and up)',
+  summary: 'Invite someone by email with a role (admin and up); they join once they accept',
+  description:
+    'Creates (or renews) a pending invitation; nothing is granted until the person signed in with that email accepts it ' +
+    '(`POST /api/invitations/{id}/accept/`). The answer is the same whether or not the address is registered. ' +
+    'Someone already in the project (owner or member) is a 409.',
   security,
   request: { params: ProjectIdParam, body: jsonBody(MemberBody) },
-  responses: { 201: jsonResponse(MemberOut, 'Member added'), ...errorResponses(400, 401, 403, 404, 409) },
+  responses: { 201: jsonResponse(InvitationOut, 'Invitation pending'), ...errorResponses(400, 401, 403, 404, 409) },
+});
+registry.registerPath({
+  method: 'get',
+  path: I,
+  tags: ['projects'],
+  summary: "The project's invitations not accepted: pending, declined or expired (admin and up)",
+  security,
+  request: { params: ProjectIdParam },
+  responses: {
+    200: jsonResponse(z.object({ count: z.number(), next: z.null(), previous: z.null(), results: z.array(InvitationOut) }), 'Invitations'),
+    ...errorResponses(401, 403, 404),
+  },
+});
+registry.registerPath({
+  method: 'delete',
+  path: `${I}{invitationId}/`,
+  tags: ['projects'],
+  summary: 'Revoke an invitation that was not accepted (admin and up)',
+  security,
+  request: { params: InvitationParams },
+  responses: { 204: { description: 'Revoked' }, ...errorResponses(401, 403, 404) },
 });
 registry.registerPath({
   method: 'patch',
