@@ -2,9 +2,8 @@ import type { DataSource } from 'typeorm';
 import { config } from '../../config.ts';
 import type { ApiKeyScope } from '../../entities/ApiKey.ts';
 import type { MemberRole } from '../../entities/ProjectMember.ts';
-import type { User } from '../../entities/User.ts';
+import { User } from '../../entities/User.ts';
 import { signMachineToken, tokenType, verifyAccessToken, verifyMachineToken } from '../accounts/tokens.ts';
-import { activeUser } from '../accounts/users.ts';
 import { AppError, forbidden, notFound, unauthorized } from '../errors.ts';
 import { bearerToken, hasAuthorization, isJwt, presentedKey, type RequestLike } from './credentials.ts';
 import { secretsEqual, type ApiKeyResolver, type ResolvedKey } from './keys.ts';
@@ -43,18 +42,24 @@ export class Access {
 
   // --- who is calling ------------------------------------------------------------
 
-  /** The active user behind an access token: 401 when invalid, expired or inactive; 403 for a machine token. */
+  /**
+   * The active user behind an access token: 401 for a bad or expired token, an inactive
+   * or deleted user, or a token issued before the user's last credential change
+   * (token_version); 403 for a machine token, a real credential, only not for this.
+   */
   async userFromToken(token: string): Promise<User> {
     let claims;
     try {
       claims = await verifyAccessToken(token);
     } catch (err) {
-      // A valid machine token is a real credential, only not for this: 403, not 401.
       if ((await tokenType(token)) === 'machine') throw forbidden('A machine token can only upload dumps', 'machine_token_not_allowed');
       throw err;
     }
-    const user = await activeUser(this.ds, claims.userId);
+    const user = await this.ds.getRepository(User).findOneBy({ id: claims.userId, isActive: true });
     if (!user) throw unauthorized('User is inactive or deleted', 'user_inactive');
+    if (user.tokenVersion !== claims.version) {
+      throw unauthorized('This session has ended (password, email or account status changed); log in again', 'token_revoked');
+    }
     return user;
   }
 
