@@ -111,6 +111,7 @@ const EnvSchema = z.object({
   LOCAL_PG_PORT: int(54329, 1),
   LOCAL_REDIS_PORT: int(63799, 1),
   LOCAL_PG_ENGINE: z.enum(['embedded', 'system']).default('embedded'),
+  LOCAL_REDIS_MAXMEMORY: bytes('512mb'),
   SUPERVISOR_MAX_CRASHES: int(5, 1),
   SUPERVISOR_CRASH_WINDOW_SECONDS: int(60, 1),
   SUPERVISOR_RESTART_DELAY_MS: int(1000, 10),
@@ -268,7 +269,8 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       backoffMs: e.JOB_BACKOFF_MS,
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    local: { pgPort: e.LOCAL_PG_PORT, redisPort: e.LOCAL_REDIS_PORT, pgEngine: e.LOCAL_PG_ENGINE },
+    /** `npm start` only. redisMaxmemory 0: no limit (Redis's own default). */
+    local: { pgPort: e.LOCAL_PG_PORT, redisPort: e.LOCAL_REDIS_PORT, pgEngine: e.LOCAL_PG_ENGINE, redisMaxmemory: e.LOCAL_REDIS_MAXMEMORY },
     /** `npm start` restarting a crashed web or worker process (src/devstack/restartPolicy.ts). */
     supervisor: {
       maxCrashes: e.SUPERVISOR_MAX_CRASHES,

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, jest } from '@jest/globals';
+import { Redis } from 'ioredis';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { pickPort, portFree } from '../src/devstack/process.ts';
 import { RestartPolicy } from '../src/devstack/restartPolicy.ts';
@@ -85,6 +86,17 @@ async function stopIfRunning(s: Started | undefined): Promise<void> {
   if (!s || s.child.exitCode !== null || s.child.signalCode !== null) return;
   s.child.kill('SIGINT');
   await exitOf(s.child);
+}
+
+/** One CONFIG GET against the local Redis, closing the connection whatever happens. */
+async function redisConfig(port: number, key: string): Promise<string | undefined> {
+  const redis = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  try {
+    await redis.connect();
+    return ((await redis.config('GET', key)) as string[])[1];
+  } finally {
+    redis.disconnect();
+  }
 }
 
 async function untilReady(s: Started): Promise<void> {
@@ -182,6 +194,10 @@ describe('npm start', () => {
       await untilReady(s);
       const supervisor = s.child.pid!;
 
+      // npm start's Redis is capped (LOCAL_REDIS_MAXMEMORY, default 512mb) and never evicts jobs.
+      expect(await redisConfig(ports.redis, 'maxmemory')).toBe(String(512 * 1024 ** 2));
+      expect(await redisConfig(ports.redis, 'maxmemory-policy')).toBe('noeviction');
+
       const json = (r: Response) => r.json() as Promise<Record<string, any>>;
       const post = (url: string, body: unknown, auth?: string) =>
         fetch(`${s.base}${url}`, {
@@ -260,6 +276,7 @@ describe('npm start', () => {
         SUPERVISOR_MAX_CRASHES: '3',
         SUPERVISOR_CRASH_WINDOW_SECONDS: '600',
         SUPERVISOR_RESTART_DELAY_MS: '100',
+        LOCAL_REDIS_MAXMEMORY: '64mb',
       });
       started = s;
       const supervisor = s.child.pid!;
@@ -267,6 +284,8 @@ describe('npm start', () => {
         const now = childrenOf(supervisor);
         return now.postgres && now.redis && now.worker ? now : null;
       }, 90_000, 100);
+      // LOCAL_REDIS_MAXMEMORY reaches the local Redis (read while it runs: the web needs seconds to fail 3 times).
+      expect(await redisConfig(ports.redis, 'maxmemory')).toBe(String(64 * 1024 ** 2));
 
       const code = await exitOf(s.child);
       const out = s.output();
@@ -277,6 +296,7 @@ describe('npm start', () => {
       expect(out).toContain('web exited (1): it crashed 3 times within 600 s; giving up.');
       expect(out).not.toContain('ready:');
       expect(out).toContain('nothing left running');
+      expect(out).toMatch(/starting Redis on 127\.0\.0\.1:\d+ \(maxmemory 64 MB, noeviction\)/);
       for (const pid of [running.postgres!, running.redis!, running.worker!]) expect(alive(pid)).toBe(false);
       expect(await portFree(ports.pg)).toBe(true);
       expect(await portFree(ports.redis)).toBe(true);
@@ -323,9 +343,12 @@ describe('restart policy of npm start', () => {
   it('is configured by SUPERVISOR_* (defaults 5 crashes in 60 s, 1 s doubling to 30 s), checked at startup', () => {
     const base = { NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(32), DATA_DIR: process.env.DATA_DIR };
     expect(loadConfig(base).supervisor).toEqual({ maxCrashes: 5, windowMs: 60_000, initialDelayMs: 1000, maxDelayMs: 30_000 });
+    expect(loadConfig(base).local.redisMaxmemory).toBe(512 * 1024 ** 2);
+    expect(loadConfig({ ...base, LOCAL_REDIS_MAXMEMORY: '0' }).local.redisMaxmemory).toBe(0);
     const inverted = { ...base, SUPERVISOR_RESTART_DELAY_MS: '5000', SUPERVISOR_RESTART_DELAY_MAX_MS: '1000' };
     expect(() => loadConfig(inverted)).toThrow(ConfigError);
     expect(() => loadConfig(inverted)).toThrow(/SUPERVISOR_RESTART_DELAY_MS/);
     expect(() => loadConfig({ ...base, SUPERVISOR_MAX_CRASHES: '0' })).toThrow(/SUPERVISOR_MAX_CRASHES/);
+    expect(() => loadConfig({ ...base, LOCAL_REDIS_MAXMEMORY: 'plenty' })).toThrow(/LOCAL_REDIS_MAXMEMORY/);
   });
 });

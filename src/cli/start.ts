@@ -112,11 +112,13 @@ try {
       await stopAll(1);
     }
     const port = await pickPort(config.local.redisPort);
-    say(`starting Redis on 127.0.0.1:${port}, AOF in ${path.join(dataDir, 'redis')}`);
+    const limit = config.local.redisMaxmemory ? `maxmemory ${Math.round(config.local.redisMaxmemory / 1024 ** 2)} MB` : 'no maxmemory';
+    say(`starting Redis on 127.0.0.1:${port} (${limit}, noeviction), AOF in ${path.join(dataDir, 'redis')}`);
     const redisServer = await startRedis({
       dir: path.join(dataDir, 'redis'),
       port,
       persistent: true,
+      maxmemory: config.local.redisMaxmemory,
       detached: true,
       logFile: path.join(dataDir, 'logs', 'redis.log'),
       onSpawn: (stop) => (stopRedis = stop),
