@@ -119,6 +119,11 @@ const EnvSchema = z.object({
   LOCAL_PG_PORT: int(54329, 1),
   LOCAL_REDIS_PORT: int(63799, 1),
   LOCAL_PG_ENGINE: z.enum(['embedded', 'system']).default('embedded'),
+  LOCAL_REDIS_MAXMEMORY: bytes('512mb'),
+  SUPERVISOR_MAX_CRASHES: int(5, 1),
+  SUPERVISOR_CRASH_WINDOW_SECONDS: int(60, 1),
+  SUPERVISOR_RESTART_DELAY_MS: int(1000, 10),
+  SUPERVISOR_RESTART_DELAY_MAX_MS: int(30000, 10),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -181,6 +186,9 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
   }
   if (Boolean(e.MACHINE_CLIENT_SECRET) !== Boolean(e.MACHINE_PROJECT)) {
     throw new ConfigError('Invalid configuration:\n  MACHINE_CLIENT_SECRET: set together with MACHINE_PROJECT (the project its uploads go to), or neither');
+  }
+  if (e.SUPERVISOR_RESTART_DELAY_MS > e.SUPERVISOR_RESTART_DELAY_MAX_MS) {
+    throw new ConfigError('Invalid configuration:\n  SUPERVISOR_RESTART_DELAY_MS: must not exceed SUPERVISOR_RESTART_DELAY_MAX_MS');
   }
   if (e.INGEST_MAX_EVENT_BYTES > e.INGEST_MAX_REQUEST_BYTES) {
     throw new ConfigError('Invalid configuration:\n  INGEST_MAX_EVENT_BYTES: must not exceed INGEST_MAX_REQUEST_BYTES');
@@ -276,7 +284,15 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       backoffMs: e.JOB_BACKOFF_MS,
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    local: { pgPort: e.LOCAL_PG_PORT, redisPort: e.LOCAL_REDIS_PORT, pgEngine: e.LOCAL_PG_ENGINE },
+    /** `npm start` only. redisMaxmemory 0: no limit (Redis's own default). */
+    local: { pgPort: e.LOCAL_PG_PORT, redisPort: e.LOCAL_REDIS_PORT, pgEngine: e.LOCAL_PG_ENGINE, redisMaxmemory: e.LOCAL_REDIS_MAXMEMORY },
+    /** `npm start` restarting a crashed web or worker process (src/devstack/restartPolicy.ts). */
+    supervisor: {
+      maxCrashes: e.SUPERVISOR_MAX_CRASHES,
+      windowMs: e.SUPERVISOR_CRASH_WINDOW_SECONDS * 1000,
+      initialDelayMs: e.SUPERVISOR_RESTART_DELAY_MS,
+      maxDelayMs: e.SUPERVISOR_RESTART_DELAY_MAX_MS,
+    },
   });
 }
 

@@ -1,15 +1,20 @@
 /**
  * `npm start` end to end, as a newcomer runs it: local PostgreSQL and Redis, migrations,
  * web and worker; the README's curl flow works; Ctrl-C (SIGINT) leaves nothing running;
- * a restart keeps data and the generated secrets (tokens stay valid).
+ * a restart keeps data and the generated secrets (tokens stay valid). A crashed web or
+ * worker is restarted while PostgreSQL and Redis keep running; a crash loop gives up.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, jest } from '@jest/globals';
+import { Redis } from 'ioredis';
+import { ConfigError, loadConfig } from '../src/config.ts';
 import { pickPort, portFree } from '../src/devstack/process.ts';
+import { RestartPolicy } from '../src/devstack/restartPolicy.ts';
 import { eventually } from './helpers/stack.ts';
 import { PASSWORD, pantiesEvent, uniqueEmail } from './helpers/factories.ts';
 
@@ -43,6 +48,64 @@ async function start(ports: { web: number; pg: number; redis: number }, extraEnv
 }
 
 const exitOf = (c: ChildProcess) => new Promise<number | null>((r) => (c.exitCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code))));
+
+interface StackPids {
+  web?: number;
+  worker?: number;
+  postgres?: number;
+  redis?: number;
+}
+
+/** The supervisor's own children, by what they run (web and worker are `node bin/run.mjs <entry>`). */
+function childrenOf(supervisor: number): StackPids {
+  const ps = spawnSync('ps', ['--ppid', String(supervisor), '-o', 'pid=,args='], { encoding: 'utf8' });
+  const pids: StackPids = {};
+  for (const line of ps.stdout.split('\n')) {
+    const m = /^\s*(\d+)\s+(.*)$/.exec(line);
+    if (!m) continue;
+    const [pid, args] = [Number(m[1]), m[2]];
+    if (/run\.mjs web$/.test(args)) pids.web = pid;
+    else if (/run\.mjs worker$/.test(args)) pids.worker = pid;
+    else if (/redis-server/.test(args)) pids.redis = pid;
+    else if (/postgres.* -D /.test(args)) pids.postgres = pid;
+  }
+  return pids;
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** After a failed assertion: stop a supervisor still running, so it does not outlive the test. */
+async function stopIfRunning(s: Started | undefined): Promise<void> {
+  if (!s || s.child.exitCode !== null || s.child.signalCode !== null) return;
+  s.child.kill('SIGINT');
+  await exitOf(s.child);
+}
+
+/** One CONFIG GET against the local Redis, closing the connection whatever happens. */
+async function redisConfig(port: number, key: string): Promise<string | undefined> {
+  const redis = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  try {
+    await redis.connect();
+    return ((await redis.config('GET', key)) as string[])[1];
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function untilReady(s: Started): Promise<void> {
+  try {
+    await eventually(async () => s.output().includes('ready:'), 90_000, 200);
+  } catch (err) {
+    throw new Error(`${err}\n${s.output()}`);
+  }
+}
 
 afterAll(() => {
   rmSync(dataDir, { recursive: true, force: true });
@@ -117,5 +180,175 @@ describe('npm start', () => {
     expect(s.output()).toContain('apt-get install -y redis-server');
     expect(s.output()).toContain('brew install redis');
     expect(s.output()).toContain('REDIS_URL');
+  });
+
+  it('restarts a SIGKILLed web or worker with backoff while PostgreSQL and Redis keep running, and Ctrl-C during a pending restart still stops everything', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'faultline-start-crash-'));
+    chmodSync(dir, 0o755);
+    let started: Started | undefined;
+    try {
+      const ports = { web: await pickPort(), pg: await pickPort(), redis: await pickPort() };
+      // A long window: on a slow machine the second web crash must still count as the second.
+      const s = await start(ports, { DATA_DIR: dir, SUPERVISOR_RESTART_DELAY_MS: '2000', SUPERVISOR_CRASH_WINDOW_SECONDS: '600' });
+      started = s;
+      await untilReady(s);
+      const supervisor = s.child.pid!;
+
+      // npm start's Redis is capped (LOCAL_REDIS_MAXMEMORY, default 512mb) and never evicts jobs.
+      expect(await redisConfig(ports.redis, 'maxmemory')).toBe(String(512 * 1024 ** 2));
+      expect(await redisConfig(ports.redis, 'maxmemory-policy')).toBe('noeviction');
+
+      const json = (r: Response) => r.json() as Promise<Record<string, any>>;
+      const post = (url: string, body: unknown, auth?: string) =>
+        fetch(`${s.base}${url}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', ...(auth ? { Authorization: `Bearer ${auth}` } : {}) },
+          body: JSON.stringify(body),
+        });
+      const email = uniqueEmail();
+      const reg = await json(await post('/api/auth/register/', { email, password: PASSWORD }));
+      const { access } = await json(await post('/api/auth/login/', { email, password: PASSWORD }));
+      const ingest = (id: string) => post('/api/events/', pantiesEvent({ event_id: id }), reg.project.api_key).then((r) => r.status);
+      const stored = () =>
+        fetch(`${s.base}/api/projects/${reg.project.id}/events/`, { headers: { Authorization: `Bearer ${access}` } })
+          .then(json)
+          .then((b) => b.count as number);
+      expect(await ingest('before-crash')).toBe(202);
+      await eventually(async () => (await stored()) === 1, 30_000);
+
+      const before = childrenOf(supervisor);
+      expect(before).toEqual({ web: expect.any(Number), worker: expect.any(Number), postgres: expect.any(Number), redis: expect.any(Number) });
+
+      // The web process dies: it is announced, restarted, and answers again; the data stores stay.
+      process.kill(before.web!, 'SIGKILL');
+      await eventually(async () => s.output().includes('web exited (SIGKILL); restarting in 2 s (crash 1 of 5 in 600 s)'), 10_000, 20);
+      await eventually(async () => {
+        const web = childrenOf(supervisor).web;
+        return web !== undefined && web !== before.web && (await fetch(`${s.base}/healthz`)).ok;
+      }, 60_000, 200);
+      const afterWeb = childrenOf(supervisor);
+      expect(afterWeb.postgres).toBe(before.postgres);
+      expect(afterWeb.redis).toBe(before.redis);
+      expect(afterWeb.worker).toBe(before.worker);
+      expect(await stored()).toBe(1); // the row written before, read with the token issued before
+
+      // The worker dies: events accepted while it is down and after its restart are all stored.
+      process.kill(before.worker!, 'SIGKILL');
+      expect(await ingest('while-worker-down')).toBe(202);
+      await eventually(async () => s.output().includes('worker exited (SIGKILL); restarting in 2 s (crash 1 of 5 in 600 s)'), 10_000, 20);
+      const afterWorker = await eventually(async () => {
+        const now = childrenOf(supervisor);
+        return now.worker !== undefined && now.worker !== before.worker ? now : null;
+      }, 60_000, 200);
+      expect(await ingest('after-worker-restart')).toBe(202);
+      await eventually(async () => (await stored()) === 3, 60_000, 200);
+      expect(afterWorker.postgres).toBe(before.postgres);
+      expect(afterWorker.redis).toBe(before.redis);
+
+      // A second web crash within the window waits twice as long; Ctrl-C while it waits stops all.
+      process.kill(afterWorker.web!, 'SIGKILL');
+      await eventually(async () => s.output().includes('web exited (SIGKILL); restarting in 4 s (crash 2 of 5 in 600 s)'), 10_000, 20);
+      s.child.kill('SIGINT');
+      expect(await exitOf(s.child)).toBe(0);
+      expect(s.output()).toContain('nothing left running');
+      for (const pid of [afterWorker.postgres!, afterWorker.redis!, afterWorker.worker!]) expect(alive(pid)).toBe(false);
+      for (const port of Object.values(ports)) expect(await portFree(port)).toBe(true);
+      expect(() => readFileSync(path.join(dir, 'postgres', 'postmaster.pid'))).toThrow();
+    } finally {
+      await stopIfRunning(started);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gives up on a web process that crashes at every start: exits non-zero, says why, and leaves nothing running', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'faultline-start-loop-'));
+    chmodSync(dir, 0o755);
+    // Something else holds the web port, so every web start fails to listen (EADDRINUSE).
+    // It drops connections, so the supervisor's /healthz probe never mistakes it for web.
+    const squatter = createServer((socket) => socket.destroy());
+    const ports = { web: await pickPort(), pg: await pickPort(), redis: await pickPort() };
+    await new Promise<void>((resolve) => squatter.listen(ports.web, '127.0.0.1', resolve));
+    let started: Started | undefined;
+    try {
+      const s = await start(ports, {
+        DATA_DIR: dir,
+        HOST: '127.0.0.1',
+        SUPERVISOR_MAX_CRASHES: '3',
+        SUPERVISOR_CRASH_WINDOW_SECONDS: '600',
+        SUPERVISOR_RESTART_DELAY_MS: '100',
+        LOCAL_REDIS_MAXMEMORY: '64mb',
+      });
+      started = s;
+      const supervisor = s.child.pid!;
+      const running = await eventually(async () => {
+        const now = childrenOf(supervisor);
+        return now.postgres && now.redis && now.worker ? now : null;
+      }, 90_000, 100);
+      // LOCAL_REDIS_MAXMEMORY reaches the local Redis (read while it runs: the web needs seconds to fail 3 times).
+      expect(await redisConfig(ports.redis, 'maxmemory')).toBe(String(64 * 1024 ** 2));
+
+      const code = await exitOf(s.child);
+      const out = s.output();
+      expect(code).toBe(1);
+      expect(out).toContain('EADDRINUSE'); // the web's own error, on the supervisor's output
+      expect(out).toContain('web exited (1); restarting in 0.1 s (crash 1 of 3 in 600 s)');
+      expect(out).toContain('web exited (1); restarting in 0.2 s (crash 2 of 3 in 600 s)');
+      expect(out).toContain('web exited (1): it crashed 3 times within 600 s; giving up.');
+      expect(out).not.toContain('ready:');
+      expect(out).toContain('nothing left running');
+      expect(out).toMatch(/starting Redis on 127\.0\.0\.1:\d+ \(maxmemory 64 MB, noeviction\)/);
+      for (const pid of [running.postgres!, running.redis!, running.worker!]) expect(alive(pid)).toBe(false);
+      expect(await portFree(ports.pg)).toBe(true);
+      expect(await portFree(ports.redis)).toBe(true);
+      expect(() => readFileSync(path.join(dir, 'postgres', 'postmaster.pid'))).toThrow();
+    } finally {
+      await stopIfRunning(started);
+      await new Promise((resolve) => squatter.close(resolve));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('restart policy of npm start', () => {
+  const policy = (o: Partial<ConstructorParameters<typeof RestartPolicy>[0]> = {}) =>
+    new RestartPolicy({ maxCrashes: 5, windowMs: 60_000, initialDelayMs: 1000, maxDelayMs: 8000, ...o });
+
+  it('doubles the delay after each quick crash, up to the cap', () => {
+    const p = policy({ maxCrashes: 100 });
+    const delays = [1, 2, 3, 4, 5, 6].map((i) => p.onExit(i * 1000 - 500, i * 1000));
+    expect(delays.map((d) => (d.restart ? d.delayMs : null))).toEqual([1000, 2000, 4000, 8000, 8000, 8000]);
+  });
+
+  it('gives up at the maxCrashes-th crash within the window', () => {
+    const p = policy();
+    const decisions = [1, 2, 3, 4, 5].map((i) => p.onExit(i * 1000 - 500, i * 1000));
+    expect(decisions.map((d) => d.restart)).toEqual([true, true, true, true, false]);
+    expect(decisions[4].crashes).toBe(5);
+  });
+
+  it('forgets crashes older than the window', () => {
+    const p = policy();
+    for (const t of [0, 10_000, 20_000, 30_000]) p.onExit(t - 500, t);
+    const fifth = p.onExit(74_500, 75_000); // 0 s and 10 s are more than 60 s ago
+    expect(fifth).toMatchObject({ restart: true, crashes: 3 });
+  });
+
+  it('starts the backoff over for a process that ran for a whole window', () => {
+    const p = policy();
+    for (const t of [1000, 2000, 3000]) p.onExit(t - 500, t);
+    expect(p.onExit(3500, 4000)).toMatchObject({ restart: true, delayMs: 8000 });
+    expect(p.onExit(10_000, 70_000)).toMatchObject({ restart: true, delayMs: 1000, crashes: 1 });
+  });
+
+  it('is configured by SUPERVISOR_* (defaults 5 crashes in 60 s, 1 s doubling to 30 s), checked at startup', () => {
+    const base = { NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(32), DATA_DIR: process.env.DATA_DIR };
+    expect(loadConfig(base).supervisor).toEqual({ maxCrashes: 5, windowMs: 60_000, initialDelayMs: 1000, maxDelayMs: 30_000 });
+    expect(loadConfig(base).local.redisMaxmemory).toBe(512 * 1024 ** 2);
+    expect(loadConfig({ ...base, LOCAL_REDIS_MAXMEMORY: '0' }).local.redisMaxmemory).toBe(0);
+    const inverted = { ...base, SUPERVISOR_RESTART_DELAY_MS: '5000', SUPERVISOR_RESTART_DELAY_MAX_MS: '1000' };
+    expect(() => loadConfig(inverted)).toThrow(ConfigError);
+    expect(() => loadConfig(inverted)).toThrow(/SUPERVISOR_RESTART_DELAY_MS/);
+    expect(() => loadConfig({ ...base, SUPERVISOR_MAX_CRASHES: '0' })).toThrow(/SUPERVISOR_MAX_CRASHES/);
+    expect(() => loadConfig({ ...base, LOCAL_REDIS_MAXMEMORY: 'plenty' })).toThrow(/LOCAL_REDIS_MAXMEMORY/);
   });
 });

