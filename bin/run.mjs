@@ -2,11 +2,14 @@
 /**
  * Runs one of Faultline's entry points: `node bin/run.mjs web|worker|cli/migrate|…`.
  * NODE_ENV=production runs the compiled build in dist/ (`npm run build` first);
- * otherwise the TypeScript source runs directly through SWC, so a fresh clone needs
- * no build step.
+ * otherwise the TypeScript source is compiled into .build/ by bin/compile.mjs (SWC, only
+ * what changed, in a short-lived child process) and that runs — so a fresh clone needs
+ * no build step, and no process carries a compiler. Children of `npm start` skip the
+ * compile step: their supervisor just ran it (FAULTLINE_COMPILED=1).
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
 const [entry] = process.argv.splice(2, 1);
 if (!entry || !/^[\w/-]+$/.test(entry)) {
@@ -24,6 +27,10 @@ if (process.env.NODE_ENV === 'production') {
   }
   await import(built.href);
 } else {
-  await import('@swc-node/register/esm-register');
-  await import(pathToFileURL(fileURLToPath(new URL(`src/${entry}.ts`, root))).href);
+  if (process.env.FAULTLINE_COMPILED !== '1') {
+    const compile = spawnSync(process.execPath, [fileURLToPath(new URL('compile.mjs', import.meta.url))], { stdio: 'inherit' });
+    if (compile.status !== 0) process.exit(compile.status ?? 1);
+  }
+  process.setSourceMapsEnabled(true); // stack traces point into src/*.ts
+  await import(new URL(`.build/${entry}.js`, root).href);
 }

@@ -118,9 +118,12 @@ const EnvSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(15000, 100),
   LOCAL_PG_PORT: int(54329, 1),
   LOCAL_REDIS_PORT: int(63799, 1),
+  LOCAL_PG_SHARED_BUFFERS: z.string().regex(/^\d+(kB|MB|GB)$/, 'a PostgreSQL size such as 64MB').default('64MB'),
+  LOCAL_PG_MAX_CONNECTIONS: int(50, 10),
   LOCAL_PG_ENGINE: z.enum(['embedded', 'system']).default('embedded'),
   LOCAL_REDIS_MAXMEMORY: bytes('512mb'),
   SUPERVISOR_MAX_CRASHES: int(5, 1),
+  START_MODE: z.enum(['single', 'separate']).default('single'),
   SUPERVISOR_CRASH_WINDOW_SECONDS: int(60, 1),
   SUPERVISOR_RESTART_DELAY_MS: int(1000, 10),
   SUPERVISOR_RESTART_DELAY_MAX_MS: int(30000, 10),
@@ -285,8 +288,12 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     /** `npm start` only. redisMaxmemory 0: no limit (Redis's own default). */
-    local: { pgPort: e.LOCAL_PG_PORT, redisPort: e.LOCAL_REDIS_PORT, pgEngine: e.LOCAL_PG_ENGINE, redisMaxmemory: e.LOCAL_REDIS_MAXMEMORY },
+    local: {
+      pgSettings: { shared_buffers: e.LOCAL_PG_SHARED_BUFFERS, max_connections: e.LOCAL_PG_MAX_CONNECTIONS },
+      pgPort: e.LOCAL_PG_PORT, redisPort: e.LOCAL_REDIS_PORT, pgEngine: e.LOCAL_PG_ENGINE, redisMaxmemory: e.LOCAL_REDIS_MAXMEMORY },
     /** `npm start` restarting a crashed web or worker process (src/devstack/restartPolicy.ts). */
+    /** npm start: web and workers in one process (single) or as `npm run web` + `npm run worker` (separate). */
+    startMode: e.START_MODE,
     supervisor: {
       maxCrashes: e.SUPERVISOR_MAX_CRASHES,
       windowMs: e.SUPERVISOR_CRASH_WINDOW_SECONDS * 1000,

@@ -50,6 +50,8 @@ async function start(ports: { web: number; pg: number; redis: number }, extraEnv
 const exitOf = (c: ChildProcess) => new Promise<number | null>((r) => (c.exitCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code))));
 
 interface StackPids {
+  /** START_MODE=single (the default): web and workers in one process. */
+  standalone?: number;
   web?: number;
   worker?: number;
   postgres?: number;
@@ -64,7 +66,8 @@ function childrenOf(supervisor: number): StackPids {
     const m = /^\s*(\d+)\s+(.*)$/.exec(line);
     if (!m) continue;
     const [pid, args] = [Number(m[1]), m[2]];
-    if (/run\.mjs web$/.test(args)) pids.web = pid;
+    if (/run\.mjs standalone$/.test(args)) pids.standalone = pid;
+    else if (/run\.mjs web$/.test(args)) pids.web = pid;
     else if (/run\.mjs worker$/.test(args)) pids.worker = pid;
     else if (/redis-server/.test(args)) pids.redis = pid;
     else if (/postgres.* -D /.test(args)) pids.postgres = pid;
@@ -111,7 +114,7 @@ afterAll(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-// Two full starts (initdb, two processes compiling TypeScript) on a busy 2-core CI box.
+// Full starts (initdb, migrations, the app) on a busy 2-core CI box.
 jest.setTimeout(180_000);
 
 describe('npm start', () => {
@@ -140,6 +143,20 @@ describe('npm start', () => {
       fetch(`${s.base}/api/projects/${reg.project.id}/events/`, { headers: { Authorization: `Bearer ${access}` } }).then(json);
     await eventually(async () => (await readBack()).count === 1, 30_000);
 
+    // One process holds the API and the workers (START_MODE=single): killed, it is restarted
+    // while PostgreSQL and Redis keep running, and ingestion and storage resume.
+    const before = childrenOf(s.child.pid!);
+    expect(before).toEqual({ standalone: expect.any(Number), postgres: expect.any(Number), redis: expect.any(Number) });
+    process.kill(before.standalone!, 'SIGKILL');
+    await eventually(async () => s.output().includes('web+worker exited (SIGKILL); restarting in 1 s (crash 1 of 5 in 60 s)'), 10_000, 20);
+    await eventually(async () => {
+      const now = childrenOf(s.child.pid!).standalone;
+      return now !== undefined && now !== before.standalone && (await fetch(`${s.base}/healthz`)).ok;
+    }, 60_000, 200);
+    expect(childrenOf(s.child.pid!)).toMatchObject({ postgres: before.postgres, redis: before.redis });
+    expect((await post('/api/events/', pantiesEvent({ event_id: 'after-restart' }), reg.project.api_key)).status).toBe(202);
+    await eventually(async () => (await readBack()).count === 2, 60_000);
+
     // Ctrl-C
     s.child.kill('SIGINT');
     expect(await exitOf(s.child)).toBe(0);
@@ -152,7 +169,7 @@ describe('npm start', () => {
     s = await start(ports);
     await eventually(async () => s.output().includes('ready:'), 90_000, 200);
     const again = await readBack();
-    expect(again.results[0].event_id).toBe('from-start');
+    expect(again.results.map((e: { event_id: string }) => e.event_id).sort()).toEqual(['after-restart', 'from-start']);
     s.child.kill('SIGTERM');
     expect(await exitOf(s.child)).toBe(0);
   });
@@ -188,8 +205,9 @@ describe('npm start', () => {
     let started: Started | undefined;
     try {
       const ports = { web: await pickPort(), pg: await pickPort(), redis: await pickPort() };
-      // A long window: on a slow machine the second web crash must still count as the second.
-      const s = await start(ports, { DATA_DIR: dir, SUPERVISOR_RESTART_DELAY_MS: '2000', SUPERVISOR_CRASH_WINDOW_SECONDS: '600' });
+      // The production shape (separate web and worker processes); a long window: on a slow
+      // machine the second web crash must still count as the second.
+      const s = await start(ports, { DATA_DIR: dir, START_MODE: 'separate', SUPERVISOR_RESTART_DELAY_MS: '2000', SUPERVISOR_CRASH_WINDOW_SECONDS: '600' });
       started = s;
       await untilReady(s);
       const supervisor = s.child.pid!;
@@ -260,7 +278,7 @@ describe('npm start', () => {
     }
   });
 
-  it('gives up on a web process that crashes at every start: exits non-zero, says why, and leaves nothing running', async () => {
+  it('gives up on a process that crashes at every start: exits non-zero, says why, and leaves nothing running', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'faultline-start-loop-'));
     chmodSync(dir, 0o755);
     // Something else holds the web port, so every web start fails to listen (EADDRINUSE).
@@ -282,7 +300,7 @@ describe('npm start', () => {
       const supervisor = s.child.pid!;
       const running = await eventually(async () => {
         const now = childrenOf(supervisor);
-        return now.postgres && now.redis && now.worker ? now : null;
+        return now.postgres && now.redis ? now : null;
       }, 90_000, 100);
       // LOCAL_REDIS_MAXMEMORY reaches the local Redis (read while it runs: the web needs seconds to fail 3 times).
       expect(await redisConfig(ports.redis, 'maxmemory')).toBe(String(64 * 1024 ** 2));
@@ -291,13 +309,13 @@ describe('npm start', () => {
       const out = s.output();
       expect(code).toBe(1);
       expect(out).toContain('EADDRINUSE'); // the web's own error, on the supervisor's output
-      expect(out).toContain('web exited (1); restarting in 0.1 s (crash 1 of 3 in 600 s)');
-      expect(out).toContain('web exited (1); restarting in 0.2 s (crash 2 of 3 in 600 s)');
-      expect(out).toContain('web exited (1): it crashed 3 times within 600 s; giving up.');
+      expect(out).toContain('web+worker exited (1); restarting in 0.1 s (crash 1 of 3 in 600 s)');
+      expect(out).toContain('web+worker exited (1); restarting in 0.2 s (crash 2 of 3 in 600 s)');
+      expect(out).toContain('web+worker exited (1): it crashed 3 times within 600 s; giving up.');
       expect(out).not.toContain('ready:');
       expect(out).toContain('nothing left running');
       expect(out).toMatch(/starting Redis on 127\.0\.0\.1:\d+ \(maxmemory 64 MB, noeviction\)/);
-      for (const pid of [running.postgres!, running.redis!, running.worker!]) expect(alive(pid)).toBe(false);
+      for (const pid of [running.postgres!, running.redis!]) expect(alive(pid)).toBe(false);
       expect(await portFree(ports.pg)).toBe(true);
       expect(await portFree(ports.redis)).toBe(true);
       expect(() => readFileSync(path.join(dir, 'postgres', 'postmaster.pid'))).toThrow();

