@@ -70,7 +70,8 @@ for (const source of files(srcDir)) {
 let removed = 0;
 if (existsSync(buildDir)) {
   for (const output of files(buildDir)) {
-    if (!wanted.has(output)) {
+    // Another compile running at the same moment may be writing a .tmp file: not ours to remove.
+    if (!wanted.has(output) && !output.endsWith('.tmp')) {
       rmSync(output, { force: true });
       removed++;
     }
