@@ -21,6 +21,9 @@ registry.registerPath({
   method: 'post',
   path: '/api/{project_id}/envelope/',
   summary: 'Sentry envelope: events (errors, messages), structured logs; other item types are counted and skipped',
+  description:
+    common.description +
+    ' At most 20 MB on the wire and 100 MB decoded (413 as soon as either is passed).',
   request: {
     params: ProjectParam,
     query: SentryQuery,
