@@ -1,7 +1,8 @@
 /**
  * Hostile bodies on the ingest paths: a decompression bomb, in every Content-Encoding, is
  * cut at each route's limit by the decoder itself (413, and nothing queued, recorded or
- * written); raw deflate is accepted; zstd windows are held to RFC 9659's 8 MB.
+ * written); an envelope is authenticated on its first line before the rest is decoded;
+ * raw deflate is accepted; zstd windows are held to RFC 9659's 8 MB.
  */
 import { DUMPS_DIR, MAX_BYTES } from './helpers/dumpsEnv.ts';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -119,6 +120,37 @@ describe('decompression bombs', () => {
       expect({ status: got.status, code: got.code, bounded: got.rssGrowth < RSS_BOUND }).toEqual({ status: 413, code: 'payload_too_large', bounded: true });
     }
     expect(await traces()).toEqual({ ...before, files: [] });
+  });
+});
+
+describe('an envelope is authenticated before its body is read', () => {
+  const envelopeHead = () =>
+    Buffer.from(`${JSON.stringify({ event_id: 'b'.repeat(32), sent_at: new Date().toISOString() })}\n${JSON.stringify({ type: 'attachment', length: 99 * MiB })}\n`);
+
+  it.each(['gzip', 'zstd'] as BombEncoding[])('%s: no key in the headers, the query or the envelope header: 401 having decoded only the first line', async (enc) => {
+    const before = await decodedBytes(enc);
+    const res = await fetch(`${base}/api/${u.personal.id}/envelope/`, { method: 'POST', headers: { 'Content-Encoding': enc }, body: await bomb(enc, 99, envelopeHead()) });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { code: string }).code).toBe('authentication_required');
+    const work = (await decodedBytes(enc)) - before;
+    expect(work).toBeGreaterThan(0); // the first line was decoded…
+    expect(work).toBeLessThan(MiB); // …and little more of the ~100 MB
+  });
+
+  it('the rest of a refused envelope is never decoded: corrupt data after its first line still answers 401', async () => {
+    const body = await bomb('gzip', 99, envelopeHead());
+    body.fill(0xff, 64 * 1024); // ~64 MB into the decoded body, the deflate stream turns to garbage
+    const res = await fetch(`${base}/api/${u.personal.id}/envelope/`, { method: 'POST', headers: { 'Content-Encoding': 'gzip' }, body });
+    expect(res.status).toBe(401);
+  });
+
+  it('a DSN of another project in the envelope header: 403 before the rest is read', async () => {
+    const other = await createUser(stack.web.ds);
+    const head = Buffer.from(`${JSON.stringify({ dsn: `http://${other.apiKey}@faultline.test/${other.personal.id}` })}\n${JSON.stringify({ type: 'event', length: 10 })}\n`);
+    const body = await bomb('gzip', 50, head);
+    body.fill(0xff, 64 * 1024);
+    const res = await fetch(`${base}/api/${u.personal.id}/envelope/`, { method: 'POST', headers: { 'Content-Encoding': 'gzip' }, body });
+    expect(res.status).toBe(403);
   });
 });
 
