@@ -37,7 +37,7 @@ registry.registerPath({
   tags: ['ingest'],
   summary: 'Ingest one error event, or an array of them (seed 1, Panties clients)',
   description:
-    'Answers 202 only once the events are durably queued. ' +
+    'Answers 202 only once the events are durably queued; 503 with Retry-After while load is shed (details.reason). ' +
     'Bodies may be gzip, deflate (zlib or raw), br or zstd encoded (Content-Encoding). ' +
     'Limits: 1 MB per event, 10 MB per request after decoding, 1000 events per batch (configurable). ' +
     'A batch is validated whole: one invalid item refuses the request and nothing is queued.',
