@@ -10,19 +10,22 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
-const bytes = (def: string) =>
+const parseSize = (v: string, ctx: z.RefinementCtx): number => {
+  const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(v.trim());
+  if (!m) {
+    ctx.addIssue({ code: 'custom', message: `expected a size like 512kb, 1mb or 1048576, got "${v}"` });
+    return z.NEVER;
+  }
+  const unit = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(m[2] ?? 'b').toLowerCase() as 'b'];
+  return Math.floor(Number(m[1]) * unit);
+};
+const bytes = (def: string) => z.string().default(def).transform(parseSize);
+/** A size whose absence means something of its own (null). */
+const optionalBytes = () =>
   z
     .string()
-    .default(def)
-    .transform((v, ctx) => {
-      const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(v.trim());
-      if (!m) {
-        ctx.addIssue({ code: 'custom', message: `expected a size like 512kb, 1mb or 1048576, got "${v}"` });
-        return z.NEVER;
-      }
-      const unit = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(m[2] ?? 'b').toLowerCase() as 'b'];
-      return Math.floor(Number(m[1]) * unit);
-    });
+    .optional()
+    .transform((v, ctx) => (v === undefined ? null : parseSize(v, ctx)));
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 const bool = (def: boolean) =>
@@ -104,6 +107,9 @@ const EnvSchema = z.object({
   INGEST_GROUP_MAX_BYTES: bytes('4mb'),
   INGEST_ENQUEUE_TIMEOUT_MS: int(5000, 50),
   INGEST_MAX_QUEUE_DEPTH: int(20000, 1),
+  INGEST_MAX_REDIS_MEMORY: optionalBytes(),
+  INGEST_REDIS_MEMORY_FRACTION: z.coerce.number().gt(0).max(1).default(0.8),
+  INGEST_MAX_PENDING_BYTES: bytes('64mb'),
   API_KEY_CACHE_TTL_MS: int(5000, 0),
 
   LIVE_MAX_BUFFERED_BYTES: bytes('1mb'),
@@ -273,6 +279,14 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       groupMaxBytes: e.INGEST_GROUP_MAX_BYTES,
       enqueueTimeoutMs: e.INGEST_ENQUEUE_TIMEOUT_MS,
       maxQueueDepth: e.INGEST_MAX_QUEUE_DEPTH,
+      /**
+       * Load shedding by bytes: Redis's used_memory past this refuses ingestion. Unset: a
+       * fraction of Redis's own maxmemory, or 1 GB when it has none (see redisMemoryLimit).
+       */
+      maxRedisMemory: e.INGEST_MAX_REDIS_MEMORY,
+      redisMemoryFraction: e.INGEST_REDIS_MEMORY_FRACTION,
+      /** Bytes of accepted requests this web process may hold while their jobs are being queued. */
+      maxPendingBytes: e.INGEST_MAX_PENDING_BYTES,
       apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
     },
     /** Seed 3's LLM logs: prompts and responses may be large; each may be up to this many bytes. */

@@ -25,11 +25,18 @@ describe('config', () => {
     ['DATABASE_URL', 'mysql://localhost/db'],
     ['REDIS_URL', 'localhost:6379'],
     ['INGEST_MAX_EVENT_BYTES', 'a lot'],
+    ['INGEST_MAX_REDIS_MEMORY', 'most of it'],
+    ['INGEST_REDIS_MEMORY_FRACTION', '1.5'],
     ['LOG_LEVEL', 'chatty'],
     ['JWT_SECRET', 'short'],
   ])('a bad %s stops startup with a message naming it', (name, value) => {
     expect(() => loadConfig({ ...base, [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ ...base, [name]: value })).toThrow(new RegExp(`\\b${name}\\b`));
+  });
+
+  it('load shedding by bytes: no absolute Redis limit unless set (then a fraction of maxmemory applies), 64 MB held per process', () => {
+    expect(loadConfig(base).ingest).toMatchObject({ maxRedisMemory: null, redisMemoryFraction: 0.8, maxPendingBytes: 64 * 1024 * 1024 });
+    expect(loadConfig({ ...base, INGEST_MAX_REDIS_MEMORY: '2gb', INGEST_REDIS_MEMORY_FRACTION: '0.5' }).ingest).toMatchObject({ maxRedisMemory: 2 * 1024 ** 3, redisMemoryFraction: 0.5 });
   });
 
   it('production requires JWT_SECRET', () => {

@@ -59,6 +59,8 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }, 
     maxBytes: config.ingest.groupMaxBytes,
     enqueueTimeoutMs: config.ingest.enqueueTimeoutMs,
     maxQueueDepth: config.ingest.maxQueueDepth,
+    redisMemory: { max: config.ingest.maxRedisMemory, fraction: config.ingest.redisMemoryFraction },
+    maxPendingBytes: config.ingest.maxPendingBytes,
   };
   const producer = new EventProducer(redis, queues, producerOptions);
   const keys = new ApiKeyResolver(ds, config.ingest.apiKeyCacheTtlMs);

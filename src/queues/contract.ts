@@ -55,13 +55,15 @@ export function jobsOf(queue: QueueName): JobName[] {
 
 /**
  * Retry policy, set once per queue. Failed jobs are kept (removeOnFail: false) so they
- * stay visible and re-runnable; completed ones are trimmed.
+ * stay visible and re-runnable; completed ones are trimmed. A completed events job is
+ * removed at once: it holds its whole batch (megabytes), its rows are in PostgreSQL, and
+ * the completed counts live in the workers' BullMQ metrics, not in kept jobs.
  */
 export const QUEUE_JOB_DEFAULTS: Record<QueueName, DefaultJobOptions> = {
   events: {
     attempts: config.worker.attempts,
     backoff: { type: 'exponential', delay: config.worker.backoffMs },
-    removeOnComplete: { age: 3600, count: 1000 },
+    removeOnComplete: true,
     removeOnFail: false,
   },
   dumps: {

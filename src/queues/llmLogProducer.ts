@@ -10,9 +10,9 @@ const RETRY_AFTER_S = 5;
 
 /**
  * The API's side of LLM log ingestion (seed 3): the same group commit as events, into
- * `store-llm-logs` jobs. Capacity (Redis up, queue depth) is the event producer's —
- * both kinds share the events queue — so load shedding treats them alike. Resolves
- * only once the job is in Redis: a 202 still means "durably queued".
+ * `store-llm-logs` jobs. Capacity (Redis up, queue depth, bytes in Redis and held here)
+ * is the event producer's — both kinds share the events queue — so load shedding treats
+ * them alike. Resolves only once the job is in Redis: a 202 still means "durably queued".
  */
 export class LlmLogProducer {
   private readonly group: GroupCommit<LlmLogRecord>;
@@ -33,12 +33,15 @@ export class LlmLogProducer {
 
   async enqueue(records: LlmLogRecord[], bytes: number): Promise<void> {
     this.events.assertCapacity();
-    try {
-      await this.group.add(records, bytes);
-    } catch (err) {
-      logger.warn({ err: (err as Error).message, llmLogs: records.length }, 'enqueue failed');
-      throw unavailable('Event queue unavailable, retry later', RETRY_AFTER_S, 'queue_unavailable');
-    }
+    // The bytes held count against the same bound as events': it is one process's memory.
+    await this.events.hold(bytes, async () => {
+      try {
+        await this.group.add(records, bytes);
+      } catch (err) {
+        logger.warn({ err: (err as Error).message, llmLogs: records.length }, 'enqueue failed');
+        throw unavailable('Event queue unavailable, retry later', RETRY_AFTER_S, 'queue_unavailable');
+      }
+    });
   }
 
   async close(): Promise<void> {

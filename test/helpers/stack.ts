@@ -6,6 +6,7 @@ import { buildWeb, type Web } from '../../src/api/index.ts';
 import { createDataSource } from '../../src/db/data-source.ts';
 import { logger } from '../../src/logger.ts';
 import { workerConnection } from '../../src/queues/connection.ts';
+import type { QueueName } from '../../src/queues/contract.ts';
 import { startWorkers, type WorkerOptions } from '../../src/workers/index.ts';
 
 export const env = () => ({ databaseUrl: process.env.DATABASE_URL!, redisUrl: process.env.REDIS_URL! });
@@ -68,4 +69,13 @@ export async function eventually<T>(fn: () => Promise<T>, timeoutMs = 15_000, st
 export async function countEvents(ds: DataSource, projectId: number): Promise<number> {
   const [{ n }] = await ds.query('SELECT count(*)::int AS n FROM events WHERE project_id = $1', [projectId]);
   return n;
+}
+
+/**
+ * How many jobs were ever added to a queue (BullMQ's job id counter). Unlike counts of
+ * the jobs kept, it never goes down when a worker completes (and removes) one: "nothing
+ * was queued" is this number unchanged.
+ */
+export async function jobsAdded(web: Web, queue: QueueName): Promise<number> {
+  return Number(await web.redis.get(web.queues[queue].keys.id)) || 0;
 }

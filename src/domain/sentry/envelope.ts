@@ -60,10 +60,21 @@ function line(buf: Buffer, pos: number): { bytes: Buffer; next: number } {
 
 const isBlank = (b: Buffer) => b.every((c) => c === 0x20 || c === 0x09 || c === 0x0d);
 
+/**
+ * Envelope headers are one short JSON line; the DSN in it may be the only credential, so
+ * a route reads this line (at most this long) and authenticates before the rest.
+ */
+export const ENVELOPE_HEADER_MAX_BYTES = 64 * 1024;
+
+/** The envelope header from the body's first line (without its newline). */
+export function parseEnvelopeHeader(firstLine: Buffer): EnvelopeHeader {
+  if (isBlank(firstLine)) throw badRequest('Invalid envelope: missing header', null, 'invalid_envelope');
+  return parseJsonLine(firstLine, 'the envelope header') as EnvelopeHeader;
+}
+
 export function parseEnvelope(body: Buffer): Envelope {
   const first = line(body, 0);
-  if (isBlank(first.bytes)) throw badRequest('Invalid envelope: missing header', null, 'invalid_envelope');
-  const header = parseJsonLine(first.bytes, 'the envelope header') as EnvelopeHeader;
+  const header = parseEnvelopeHeader(first.bytes);
 
   const items: EnvelopeItem[] = [];
   let pos = first.next;

@@ -2,7 +2,7 @@ import busboy from 'busboy';
 import type { IncomingMessage } from 'node:http';
 import type { Readable, Transform } from 'node:stream';
 import { AppError, badRequest, payloadTooLarge } from '../../../domain/errors.ts';
-import { decoderFor, SUPPORTED_ENCODINGS } from '../../http/decode.ts';
+import { decodeError, decoderFor, SUPPORTED_ENCODINGS } from '../../http/decode.ts';
 
 export interface FilePart {
   field: string;
@@ -15,7 +15,7 @@ export interface FilePart {
 export interface FormOptions<T> {
   /** Names of the parts that may carry the file; exactly one file per request. */
   fileFields: readonly string[];
-  /** Limit on the body as it arrives (before Content-Encoding is undone). */
+  /** Limit on the body as it arrives, and again once Content-Encoding is undone. */
   maxWireBytes: number;
   /** Aborted when the client goes away mid-request. */
   signal: AbortSignal;
@@ -37,13 +37,14 @@ export const uploadWireLimit = (maxBytes: number) => maxBytes + Math.ceil(maxByt
 
 /**
  * What the headers alone decide about a form readForm would read: the decoder for its
- * Content-Encoding, or the refusal — 415 (not multipart, unknown encoding) or 413 (a
- * declared Content-Length past maxWireBytes). Throws that AppError.
+ * Content-Encoding (which stops at maxWireBytes decoded bytes: a form may be no bigger
+ * decoded than on the wire), or the refusal — 415 (not multipart, unknown encoding) or
+ * 413 (a declared Content-Length past maxWireBytes). Throws that AppError.
  */
 export function formDecoder(req: IncomingMessage, fileField: string, maxWireBytes: number): Transform | null {
   if (!isMultipart(req)) throw new AppError(415, 'unsupported_media_type', `Send multipart/form-data with a "${fileField}" part`);
   const encoding = String(req.headers['content-encoding'] ?? 'identity');
-  const decoder = decoderFor(encoding);
+  const decoder = decoderFor(encoding, { maxOutputBytes: maxWireBytes });
   if (decoder === undefined) throw new AppError(415, 'unsupported_encoding', `Unsupported Content-Encoding "${encoding}"`, { supported: SUPPORTED_ENCODINGS });
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxWireBytes) {
@@ -150,7 +151,8 @@ export function readForm<T>(req: IncomingMessage, opts: FormOptions<T>): Promise
     opts.signal.addEventListener('abort', onAbort);
     req.on('data', countWire);
     if (decoder) {
-      decoder.on('error', (err) => fail(badRequest(`Request body is not valid ${encoding} data`, err.message, 'invalid_encoding')));
+      // Past its limit the decoder fails with the 413 itself; otherwise it is corrupt input.
+      decoder.on('error', (err) => fail(decodeError(err, encoding)));
       req.pipe(decoder).pipe(bb);
     } else {
       req.pipe(bb);

@@ -37,8 +37,9 @@ registry.registerPath({
   tags: ['ingest'],
   summary: 'Ingest one error event, or an array of them (seed 1, Panties clients)',
   description:
-    'Answers 202 only once the events are durably queued. Bodies may be gzip or deflate encoded ' +
-    '(Content-Encoding). Limits: 1 MB per event, 10 MB per request, 1000 events per batch (configurable). ' +
+    'Answers 202 only once the events are durably queued; 503 with Retry-After while load is shed (details.reason). ' +
+    'Bodies may be gzip, deflate (zlib or raw), br or zstd encoded (Content-Encoding). ' +
+    'Limits: 1 MB per event, 10 MB per request after decoding, 1000 events per batch (configurable). ' +
     'A batch is validated whole: one invalid item refuses the request and nothing is queued.',
   security: [{ [apiKeyAuth.name]: [] }],
   request: {

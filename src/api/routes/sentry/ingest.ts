@@ -4,7 +4,7 @@ import type { ApiKeyResolver } from '../../../domain/apiKeys.ts';
 import { AppError, badRequest, forbidden, payloadTooLarge, unauthorized } from '../../../domain/errors.ts';
 import type { EventRecord } from '../../../domain/events/record.ts';
 import { keyFromAuthHeader, keyFromQuery, parseDsn } from '../../../domain/sentry/auth.ts';
-import { itemJson, parseEnvelope, type Envelope, type EnvelopeItem } from '../../../domain/sentry/envelope.ts';
+import { ENVELOPE_HEADER_MAX_BYTES, itemJson, parseEnvelope, parseEnvelopeHeader, type Envelope, type EnvelopeHeader, type EnvelopeItem } from '../../../domain/sentry/envelope.ts';
 import { assertMinidump, linkDump, minidumpEvent, storeWithDumps, type StagedMinidump } from '../../../domain/sentry/minidump.ts';
 import { stageDump } from '../../../domain/dumps/ingest.ts';
 import type { ResolvedKey } from '../../../domain/apiKeys.ts';
@@ -13,7 +13,7 @@ import { Readable } from 'node:stream';
 import { sentryEventToRecord, sentryFeedbackToRecord, sentryLogsToRecords } from '../../../domain/sentry/normalize.ts';
 import { ingestedItems, ingestRejected, observeHttp, registry } from '../../../metrics.ts';
 import type { EventProducer } from '../../../queues/producer.ts';
-import { parseJson, readBody } from '../../http/body.ts';
+import { parseJson, readBody, RequestBody } from '../../http/body.ts';
 import { sendJson } from '../../http/send.ts';
 import { corsHeaders, preflight, sendSentryError } from './respond.ts';
 import './schema.ts'; // OpenAPI registration
@@ -37,8 +37,8 @@ export interface SentryDeps {
 
 export const SENTRY_PATH = /^\/api\/(\d{1,10})\/(envelope|store|minidump)\/?$/;
 
-export async function authorizeKey(deps: Pick<SentryDeps, 'keys'>, req: IncomingMessage, projectId: number, envelope?: Envelope): Promise<ResolvedKey> {
-  const dsn = envelope ? parseDsn(envelope.header.dsn) : null;
+export async function authorizeKey(deps: Pick<SentryDeps, 'keys'>, req: IncomingMessage, projectId: number, header?: EnvelopeHeader): Promise<ResolvedKey> {
+  const dsn = header ? parseDsn(header.dsn) : null;
   const secret = keyFromAuthHeader(req.headers['x-sentry-auth'] as string | undefined) ?? keyFromAuthHeader(req.headers.authorization) ?? keyFromQuery(req.url) ?? dsn?.key;
   if (!secret) throw unauthorized('Missing Sentry key: send X-Sentry-Auth, ?sentry_key= or a DSN in the envelope header', 'authentication_required');
   const key = await deps.keys.resolve(secret);
@@ -46,6 +46,21 @@ export async function authorizeKey(deps: Pick<SentryDeps, 'keys'>, req: Incoming
   if (key.projectId !== projectId) throw forbidden('This key belongs to another project', 'wrong_project');
   if (!key.scopes.includes('ingest')) throw forbidden('This key cannot ingest events', 'scope_missing');
   return key;
+}
+
+/**
+ * Without a key in the headers or the query, the credential is the DSN in the envelope
+ * header — the body's first line. Only that line is read (and decoded) before the key is
+ * checked: a refused envelope costs no more than its first line.
+ */
+async function authorizeFromEnvelopeHeader(deps: Pick<SentryDeps, 'keys'>, req: IncomingMessage, projectId: number, body: RequestBody): Promise<ResolvedKey> {
+  try {
+    const header = parseEnvelopeHeader(await body.firstLine(ENVELOPE_HEADER_MAX_BYTES, 'invalid_envelope'));
+    return await authorizeKey(deps, req, projectId, header);
+  } catch (err) {
+    body.discard();
+    throw err;
+  }
 }
 
 /** Crashpad puts the key in the URL (?sentry_key=) or a header; a multipart body has no DSN to fall back on. */
@@ -156,9 +171,10 @@ export function sentryIngestHandler(deps: SentryDeps) {
       let records: EventRecord[];
       let eventId: string | null;
       if (endpoint === 'envelope') {
-        const body = await readBody(req, SENTRY_LIMITS.envelopeBytes, { compressedLimit: SENTRY_LIMITS.envelopeCompressedBytes });
+        const reader = RequestBody.open(req, SENTRY_LIMITS.envelopeBytes, { compressedLimit: SENTRY_LIMITS.envelopeCompressedBytes });
+        const key = early ?? (await authorizeFromEnvelopeHeader(deps, req, projectId, reader));
+        const body = await reader.all();
         const envelope = parseEnvelope(body);
-        const key = early ?? (await authorizeKey(deps, req, projectId, envelope));
         const parsed = recordsOf(envelope, projectId, receivedAt);
         records = parsed.records;
         eventId = parsed.eventId;

@@ -1,10 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline, type Readable } from 'node:stream';
 import { stageDump, type StagedDump } from '../../../domain/dumps/ingest.ts';
 import { AppError, badRequest } from '../../../domain/errors.ts';
 import { assertMinidump, dashedUuid, eventFromForm, minidumpEvent, storeWithDumps, type MinidumpDeps } from '../../../domain/sentry/minidump.ts';
 import { ingestedItems, ingestRejected, observeHttp } from '../../../metrics.ts';
-import { decoderFor, SUPPORTED_ENCODINGS } from '../../http/decode.ts';
+import { bodyStream } from '../../http/body.ts';
 import { isMultipart, readForm, stopReading, uploadWireLimit } from '../dumps/multipart.ts';
 import { corsHeaders, preflight, sendSentryError } from './respond.ts';
 import type { SentryDeps } from './ingest.ts';
@@ -31,9 +30,10 @@ async function receive(req: IncomingMessage, deps: MinidumpRouteDeps): Promise<{
       });
       return { staged: form.file, fields: form.fields, name: form.file?.filename || 'upload_file_minidump' };
     }
-    const decoder = decoderFor(String(req.headers['content-encoding'] ?? ''));
-    if (decoder === undefined) throw new AppError(415, 'unsupported_encoding', 'Unsupported Content-Encoding', { supported: SUPPORTED_ENCODINGS });
-    const body: Readable = decoder ? pipeline(req, decoder, () => undefined) : req;
+    // The raw body: wire and decoded bytes are both counted as they stream, and either
+    // limit stops it at once. Decoded, it may still be a .gz file itself, which stageDump unwraps.
+    const wire = uploadWireLimit(deps.maxBytes);
+    const body = bodyStream(req, wire, { compressedLimit: wire });
     return { staged: await stageDump(deps.stores, body, { maxBytes: deps.maxBytes }), fields: new Map(), name: 'minidump.dmp' };
   } catch (err) {
     stopReading(req);

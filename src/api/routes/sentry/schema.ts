@@ -21,6 +21,10 @@ registry.registerPath({
   method: 'post',
   path: '/api/{project_id}/envelope/',
   summary: 'Sentry envelope: events (errors, messages), structured logs; other item types are counted and skipped',
+  description:
+    common.description +
+    ' With no key in X-Sentry-Auth or ?sentry_key=, only the envelope header (the first line, at most 64 KB) is read before the key in its DSN is checked.' +
+    ' At most 20 MB on the wire and 100 MB decoded (413 as soon as either is passed).',
   request: {
     params: ProjectParam,
     query: SentryQuery,
