@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 process.env.HTTP_BODY_TIMEOUT_MS = '1500';
 process.env.HTTP_MAX_CONNECTIONS_PER_CLIENT = '20';
 process.env.TRUST_PROXY = 'false'; // so 127.0.0.1 is a client like any other for the connection cap
-const { eventually, listen, startWeb } = await import('./helpers/stack.ts');
+const { eventually, jobsAdded, listen, startWeb } = await import('./helpers/stack.ts');
 const { createProjectWithKey, createUser, PASSWORD } = await import('./helpers/factories.ts');
 const { addMember, storeLogs } = await import('./helpers/logs.ts');
 const { adminLogin } = await import('./helpers/adminHttp.ts');
@@ -136,6 +136,16 @@ describe('JSON nested past the documented depth', () => {
       const r = await stack.http[method](path).set('Authorization', `Bearer ${u.access}`).set('Content-Type', 'application/json').send(deep(10_000));
       expect([path, r.status, r.body.code]).toEqual([path, 400, 'too_deep']);
     }
+    // The lean ingest path and Sentry envelopes too (depth is checked before any recursive code runs).
+    const jobsBefore = await jobsAdded(stack.web, 'events');
+    const events = await stack.http.post('/api/events/').set('Authorization', `Bearer ${u.apiKey}`).set('Content-Type', 'application/json').send(`{"message":"deep","extra":${deep(10_000)}}`);
+    expect([events.status, events.body.code]).toEqual([400, 'too_deep']);
+    const eventLog = await stack.http.post('/api/event-log/').set('Content-Type', 'application/json').send(`{"api_key":"${u.apiKey}","message":"m","metadata":${deep(10_000)}}`);
+    expect([eventLog.status, eventLog.body.code]).toEqual([400, 'too_deep']);
+    const envelope = `{"event_id":"9ec79c33ec9942ab8353589fcb2e04dc"}\n{"type":"event"}\n{"message":"deep","extra":${deep(10_000)}}\n`;
+    const sentry = await stack.http.post(`/api/${u.personal.id}/envelope/?sentry_key=${u.apiKey}`).set('Content-Type', 'application/x-sentry-envelope').send(envelope);
+    expect([sentry.status, sentry.body.code]).toEqual([400, 'too_deep']);
+    expect(await jobsAdded(stack.web, 'events')).toBe(jobsBefore);
     // Reasonable nesting is fine.
     const ok = await stack.http.post('/api/user-filter-preferences/').set('Authorization', `Bearer ${u.access}`).send({ name: 'nested', filters: JSON.parse(deep(50)) });
     expect(ok.status).toBe(201);

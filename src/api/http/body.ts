@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { AppError, badRequest, payloadTooLarge } from '../../domain/errors.ts';
 import { decodeError, decoderFor, SUPPORTED_ENCODINGS } from './decode.ts';
+import { assertStorable } from '../../domain/text.ts';
 
 export interface ReadBodyOptions {
   /** Limit on the bytes on the wire (before decoding); defaults to `limit`. */
@@ -238,10 +239,15 @@ export function bodyDecoder(req: IncomingMessage, limit: number, opts: ReadBodyO
 
 const tooLarge = (limit: number) => payloadTooLarge(`Request body exceeds ${limit} bytes`, { limit_bytes: limit });
 
+/** JSON.parse, refusing malformed JSON (400 malformed_json) and nesting past MAX_JSON_DEPTH (400 too_deep). */
 export function parseJson(buf: Buffer): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(buf.toString('utf8'));
+    value = JSON.parse(buf.toString('utf8'));
   } catch (err) {
     throw badRequest('Malformed JSON', (err as Error).message, 'malformed_json');
   }
+  // Ingested text keeps NUL (the normalizers replace it); only the depth is checked here.
+  assertStorable(value, { nul: false });
+  return value;
 }

@@ -10,6 +10,7 @@
  * items, empty payloads. Payloads stay Buffers (attachments are binary).
  */
 import { badRequest } from '../errors.ts';
+import { assertStorable } from '../text.ts';
 
 export interface EnvelopeHeader {
   event_id?: string;
@@ -107,7 +108,10 @@ export function parseEnvelope(body: Buffer): Envelope {
 }
 
 /** JSON payloads of items; a bad one is the client's error for that item only. */
+/** An item's JSON payload; throws on malformed JSON, and (AppError too_deep) on nesting past MAX_JSON_DEPTH. */
 export function itemJson(item: EnvelopeItem): unknown {
   if (item.payload.length === 0) return {};
-  return JSON.parse(item.payload.toString('utf8'));
+  const value: unknown = JSON.parse(item.payload.toString('utf8'));
+  assertStorable(value, { nul: false });
+  return value;
 }

@@ -94,7 +94,8 @@ function recordsOf(envelope: Envelope, projectId: number, receivedAt: string): {
       }
       try {
         json = itemJson(item);
-      } catch {
+      } catch (err) {
+        if (err instanceof AppError) throw err; // too deep
         throw badRequest(`Invalid envelope: the ${type} item is not JSON`, null, 'invalid_envelope');
       }
     }
