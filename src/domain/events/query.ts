@@ -63,10 +63,13 @@ const SELECT = `SELECT id, event_id, event_type, exception_type, message, stackt
 /** Newest first. Page mode counts (capped); cursor mode (deep pages) walks the index from a keyset position. */
 export async function listEvents(ds: DataSource, f: EventFilters, page: PageRequest) {
   const { clauses, params } = where(f);
-  const count = cappedCount(ds, 'events', clauses.join(' AND '), params);
   const q = pageQuery(page, clauses, params);
-  const rows: EventRow[] = await ds.query(`${SELECT} WHERE ${q.clauses.join(' AND ')} ORDER BY "timestamp" DESC, id DESC ${q.limit}`, q.params);
-  return pageResult(await count, rows, page);
+  // Started and awaited together, so a failing page query never leaves the count unhandled.
+  const [count, rows]: [number, EventRow[]] = await Promise.all([
+    cappedCount(ds, 'events', clauses.join(' AND '), params),
+    ds.query(`${SELECT} WHERE ${q.clauses.join(' AND ')} ORDER BY "timestamp" DESC, id DESC ${q.limit}`, q.params),
+  ]);
+  return pageResult(count, rows, page);
 }
 
 /** Seed 1's field names, plus id and received_at. */

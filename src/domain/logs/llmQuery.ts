@@ -57,15 +57,18 @@ export async function listLlmLogs(ds: DataSource, scope: Scope, f: LlmLogFilters
   if (!scope.all && scope.projectIds.length === 0) return { count: 0, rows: [] as LlmLogRow[], hasMore: false, nextCursor: null };
   const params: unknown[] = [];
   const clauses = where(scope, f, params);
-  const count = cappedCount(ds, 'llm_logs', clauses.join(' AND '), params);
   const q = pageQuery(page, clauses, params);
-  const rows: LlmLogRow[] = await ds.query(
-    `SELECT id, project_id, event_id, "timestamp", user_ref, source, model, query, response,
-            prompt_tokens, completion_tokens, total_tokens, latency_ms, metadata
-       FROM llm_logs WHERE ${q.clauses.join(' AND ')} ORDER BY "timestamp" DESC, id DESC ${q.limit}`,
-    q.params,
-  );
-  return pageResult(await count, rows, page);
+  // Started and awaited together, so a failing page query never leaves the count unhandled.
+  const [count, rows]: [number, LlmLogRow[]] = await Promise.all([
+    cappedCount(ds, 'llm_logs', clauses.join(' AND '), params),
+    ds.query(
+      `SELECT id, project_id, event_id, "timestamp", user_ref, source, model, query, response,
+              prompt_tokens, completion_tokens, total_tokens, latency_ms, metadata
+         FROM llm_logs WHERE ${q.clauses.join(' AND ')} ORDER BY "timestamp" DESC, id DESC ${q.limit}`,
+      q.params,
+    ),
+  ]);
+  return pageResult(count, rows, page);
 }
 
 /** Seed 3's LLM log shape, plus what was lifted out of metadata and the project. */

@@ -36,8 +36,6 @@ export async function listLogs(ds: DataSource, scope: Scope, f: LogFilters, o: L
   if (!scope.all && scope.projectIds.length === 0) return { count: 0, rows: [] as LogRow[], hasMore: false, nextCursor: null };
   const params: unknown[] = [];
   const clauses = logWhere(scope, f, params);
-  const countPromise = cappedCount(ds, 'events', clauses.join(' AND '), params);
-
   const p = [...params];
   const c = [...clauses];
   let offset = 0;
@@ -64,8 +62,9 @@ export async function listLogs(ds: DataSource, scope: Scope, f: LogFilters, o: L
     );
     sql = `SELECT * FROM (${branches.join(' UNION ALL ')}) by_severity ORDER BY ${o.order.sql} ${limit}`;
   }
-  const rows: LogRow[] = await ds.query(sql, p);
-  const count = await countPromise;
+  // Both queries start together and are awaited together: a failing page query must not
+  // leave the count's promise without a handler (an unhandled rejection ends the process).
+  const [count, rows]: [number, LogRow[]] = await Promise.all([cappedCount(ds, 'events', clauses.join(' AND '), params), ds.query(sql, p)]);
   const hasMore = rows.length > o.page.pageSize;
   if (hasMore) rows.pop();
   const last = rows.at(-1);
