@@ -98,6 +98,8 @@ const EnvSchema = z.object({
   INGEST_MAX_QUEUE_DEPTH: int(20000, 1),
   API_KEY_CACHE_TTL_MS: int(5000, 0),
 
+  EXPORT_BATCH_BYTES: bytes('4mb'),
+
   LIVE_MAX_BUFFERED_BYTES: bytes('1mb'),
   LIVE_PING_INTERVAL_MS: int(30000, 100),
 
@@ -174,6 +176,7 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
   if (Boolean(e.MACHINE_CLIENT_SECRET) !== Boolean(e.MACHINE_PROJECT)) {
     throw new ConfigError('Invalid configuration:\n  MACHINE_CLIENT_SECRET: set together with MACHINE_PROJECT (the project its uploads go to), or neither');
   }
+  if (e.EXPORT_BATCH_BYTES < 64 * 1024) throw new ConfigError('Invalid configuration:\n  EXPORT_BATCH_BYTES: must be at least 64kb');
   if (e.INGEST_MAX_EVENT_BYTES > e.INGEST_MAX_REQUEST_BYTES) {
     throw new ConfigError('Invalid configuration:\n  INGEST_MAX_EVENT_BYTES: must not exceed INGEST_MAX_REQUEST_BYTES');
   }
@@ -251,6 +254,8 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
     },
     /** Seed 3's LLM logs: prompts and responses may be large; each may be up to this many bytes. */
     llmLogs: { maxTextBytes: e.LLM_LOG_MAX_TEXT_BYTES },
+    /** CSV exports read the database in batches of about this many bytes (whatever the row sizes). */
+    exports: { batchBytes: e.EXPORT_BATCH_BYTES },
     /** WebSocket live tail: a client whose unsent backlog passes maxBufferedBytes is disconnected. */
     live: { maxBufferedBytes: e.LIVE_MAX_BUFFERED_BYTES, pingIntervalMs: e.LIVE_PING_INTERVAL_MS },
     worker: {

@@ -223,6 +223,9 @@ registry.registerPath({
   path: '/api/logs/export/',
   tags: ['logs'],
   summary: 'Every log matching the filters, as CSV (seed 2), streamed from a database cursor',
+  description:
+    'Messages are whole. Memory stays flat whatever the row sizes (batches read by bytes, backpressure to the client). ' +
+    "A cell that starts with =, +, -, @, tab or carriage return is prefixed with ' (and quoted) so spreadsheets do not run it as a formula.",
   security: user,
   request: { query: LogFilterQuery },
   responses: {
