@@ -112,6 +112,11 @@ const EnvSchema = z.object({
   INGEST_MAX_PENDING_BYTES: bytes('64mb'),
   API_KEY_CACHE_TTL_MS: int(5000, 0),
 
+  LIST_TEXT_MAX_CHARS: int(4096, 64),
+  LIST_JSON_MAX_BYTES: bytes('8kb'),
+  LIST_PAGE_MAX_BYTES: bytes('4mb'),
+  EXPORT_BATCH_BYTES: bytes('4mb'),
+
   LIVE_MAX_BUFFERED_BYTES: bytes('1mb'),
   LIVE_PING_INTERVAL_MS: int(30000, 100),
 
@@ -199,6 +204,8 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
   if (e.SUPERVISOR_RESTART_DELAY_MS > e.SUPERVISOR_RESTART_DELAY_MAX_MS) {
     throw new ConfigError('Invalid configuration:\n  SUPERVISOR_RESTART_DELAY_MS: must not exceed SUPERVISOR_RESTART_DELAY_MAX_MS');
   }
+  if (e.LIST_PAGE_MAX_BYTES < 16 * 1024) throw new ConfigError('Invalid configuration:\n  LIST_PAGE_MAX_BYTES: must be at least 16kb');
+  if (e.EXPORT_BATCH_BYTES < 64 * 1024) throw new ConfigError('Invalid configuration:\n  EXPORT_BATCH_BYTES: must be at least 64kb');
   if (e.INGEST_MAX_EVENT_BYTES > e.INGEST_MAX_REQUEST_BYTES) {
     throw new ConfigError('Invalid configuration:\n  INGEST_MAX_EVENT_BYTES: must not exceed INGEST_MAX_REQUEST_BYTES');
   }
@@ -291,6 +298,15 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
     },
     /** Seed 3's LLM logs: prompts and responses may be large; each may be up to this many bytes. */
     llmLogs: { maxTextBytes: e.LLM_LOG_MAX_TEXT_BYTES },
+    /**
+     * Read API lists: big text fields are cut to textChars characters and big JSON fields
+     * (over jsonBytes as JSON) left out, each marked `<field>_truncated`, so a page of
+     * megabyte rows stays small; a page also stops early once its items pass pageBytes.
+     * The full values are on the detail routes.
+     */
+    lists: { textChars: e.LIST_TEXT_MAX_CHARS, jsonBytes: e.LIST_JSON_MAX_BYTES, pageBytes: e.LIST_PAGE_MAX_BYTES },
+    /** CSV exports read the database in batches of about this many bytes (whatever the row sizes). */
+    exports: { batchBytes: e.EXPORT_BATCH_BYTES },
     /** WebSocket live tail: a client whose unsent backlog passes maxBufferedBytes is disconnected. */
     live: { maxBufferedBytes: e.LIVE_MAX_BUFFERED_BYTES, pingIntervalMs: e.LIVE_PING_INTERVAL_MS },
     worker: {

@@ -4,6 +4,7 @@
  * caller cannot see is 404; one they see but may not change is 403.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { createApiKey } from '../src/domain/projects/projects.ts';
 import { startWeb } from './helpers/stack.ts';
@@ -40,6 +41,17 @@ function expand(e: Expect): Record<Caller, number> {
 }
 
 const inProject = (e: Expect): Expect => ({ stranger: 404, ...e });
+
+/** A fresh row in the matrix project, for the detail routes. */
+const eventIn = async (c: Ctx, kind: 'error' | 'log'): Promise<string> =>
+  (
+    await c.ds.query(
+      `INSERT INTO events (project_id, event_id, kind, "timestamp", level, message, origin) VALUES ($1, $2, $3, now(), 'error', 'matrix', 'test') RETURNING id`,
+      [c.projectId, `matrix-${randomUUID()}`, kind],
+    )
+  )[0].id;
+const llmLogIn = async (c: Ctx): Promise<string> =>
+  (await c.ds.query(`INSERT INTO llm_logs (project_id, event_id, "timestamp", query) VALUES ($1, $2, now(), 'q') RETURNING id`, [c.projectId, `matrix-${randomUUID()}`]))[0].id;
 
 const ROWS: Array<[string, (ctx: Ctx) => Promise<Call> | Call, Expect]> = [
   ['GET /api/auth/user/', () => ({ method: 'get', path: '/api/auth/user/' }), { users: 200 }],
@@ -120,6 +132,11 @@ const ROWS: Array<[string, (ctx: Ctx) => Promise<Call> | Call, Expect]> = [
     { users: 404 },
   ],
   ['GET /api/projects/{id}/events/', (c) => ({ method: 'get', path: `/api/projects/${c.projectId}/events/` }), inProject({ roles: 200, staff: 200 })],
+  [
+    'GET /api/projects/{id}/events/{event_pk}/',
+    async (c) => ({ method: 'get', path: `/api/projects/${c.projectId}/events/${await eventIn(c, 'error')}/` }),
+    inProject({ roles: 200, staff: 200 }),
+  ],
   ['GET /api/apikeys/', () => ({ method: 'get', path: '/api/apikeys/' }), { users: 200 }],
   [
     'POST /api/apikeys/',
@@ -161,6 +178,8 @@ const ROWS: Array<[string, (ctx: Ctx) => Promise<Call> | Call, Expect]> = [
   ['POST /api/logs/ (into a project)', (c) => ({ method: 'post', path: '/api/logs/', body: { message: 'm', severity: 'INFO', source: 's', project: c.projectId } }), inProject({ viewer: 403, member: 202, admin: 202, owner: 202, staff: 202 })],
   ['GET /api/event-logs/', () => ({ method: 'get', path: '/api/event-logs/' }), { users: 200 }],
   ['GET /api/llm-logs/', () => ({ method: 'get', path: '/api/llm-logs/' }), { users: 200 }],
+  ['GET /api/event-logs/{id}/', async (c) => ({ method: 'get', path: `/api/event-logs/${await eventIn(c, 'log')}/` }), inProject({ roles: 200, staff: 200 })],
+  ['GET /api/llm-logs/{id}/', async (c) => ({ method: 'get', path: `/api/llm-logs/${await llmLogIn(c)}/` }), inProject({ roles: 200, staff: 200 })],
   ['GET /api/user-filter-preferences/', () => ({ method: 'get', path: '/api/user-filter-preferences/' }), { users: 200 }],
   ['GET /api/issues/', () => ({ method: 'get', path: '/api/issues/' }), { users: 200 }],
   ['GET /api/issues/?project={id}', (c) => ({ method: 'get', path: `/api/issues/?project=${c.projectId}` }), inProject({ roles: 200, staff: 200 })],

@@ -1,7 +1,7 @@
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { config } from '../config.ts';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decodeCursor, type PageRequest } from '../domain/pagination.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, cursorAfter, decodeCursor, type ListPage, type PageRequest } from '../domain/pagination.ts';
 
 export const PageQuery = z.object({
   page: z.coerce.number().int().min(1).max(1_000_000).optional(),
@@ -34,4 +34,40 @@ export function pageLinks(req: Request, page: PageRequest, result: { hasMore: bo
     next: result.hasMore ? linkTo(req, { page: String(page.page + 1) }) : null,
     previous: page.page > 1 ? linkTo(req, { page: page.page === 2 ? null : String(page.page - 1) }) : null,
   };
+}
+
+/**
+ * Answers a list page as `{count, next, previous, results}`, bounded in bytes: items are
+ * serialized one by one and the page stops before the one that would take it past
+ * config.lists.pageBytes (the first item always goes). A page cut short continues with a
+ * cursor link from its last item shown (a keyset position, or an offset for orderings
+ * without one), so following `next` visits every row exactly once; a full numbered page
+ * keeps DRF's `page=N+1` link. The body is written from the pieces already serialized.
+ */
+export function sendPage<T extends { id: string; timestamp: Date }>(
+  req: Request,
+  res: Response,
+  page: PageRequest,
+  result: ListPage<T>,
+  serialize: (row: T) => unknown,
+  maxBytes = config.lists.pageBytes,
+): void {
+  const items: string[] = [];
+  let bytes = 0;
+  for (const row of result.rows) {
+    const json = JSON.stringify(serialize(row));
+    const size = Buffer.byteLength(json) + 1; // and its comma
+    if (items.length > 0 && bytes + size > maxBytes) break;
+    items.push(json);
+    bytes += size;
+  }
+  const cut = items.length < result.rows.length;
+  let next: string | null = null;
+  if (cut || (result.hasMore && page.mode === 'cursor')) next = linkTo(req, { cursor: cursorAfter(result, items.length), page: null });
+  else if (result.hasMore && page.mode === 'page') next = linkTo(req, { page: String(page.page + 1) });
+  const previous = page.mode === 'page' && page.page > 1 ? linkTo(req, { page: page.page === 2 ? null : String(page.page - 1) }) : null;
+  const body = `${JSON.stringify({ count: result.count, next, previous }).slice(0, -1)},"results":[${items.join(',')}]}`;
+  res.status(200).setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
 }

@@ -107,8 +107,6 @@ export async function listDumps(ds: DataSource, scope: Scope, f: DumpFilters, pa
     clauses.push(`"time" ${f.dateToExclusive ? '<' : '<='} $${params.length}`);
   }
   const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
-  const countPromise: Promise<Array<{ n: string }>> = ds.query(`SELECT count(*) AS n FROM crash_dumps ${where}`, params);
-
   const p = [...params];
   const c = [...clauses];
   let offset = 0;
@@ -119,12 +117,15 @@ export async function listDumps(ds: DataSource, scope: Scope, f: DumpFilters, pa
     offset = (page.page - 1) * page.pageSize;
   }
   p.push(page.pageSize + 1, offset);
-  const rows: DumpRow[] = await ds.query(
-    `SELECT ${DUMP_COLUMNS} FROM crash_dumps ${c.length ? `WHERE ${c.join(' AND ')}` : ''}
-      ORDER BY "time" DESC, id DESC LIMIT $${p.length - 1} OFFSET $${p.length}`,
-    p,
-  );
-  const [{ n }] = await countPromise;
+  // Started and awaited together, so a failing page query never leaves the count unhandled.
+  const [[{ n }], rows]: [Array<{ n: string }>, DumpRow[]] = await Promise.all([
+    ds.query(`SELECT count(*) AS n FROM crash_dumps ${where}`, params),
+    ds.query(
+      `SELECT ${DUMP_COLUMNS} FROM crash_dumps ${c.length ? `WHERE ${c.join(' AND ')}` : ''}
+        ORDER BY "time" DESC, id DESC LIMIT $${p.length - 1} OFFSET $${p.length}`,
+      p,
+    ),
+  ]);
   const hasMore = rows.length > page.pageSize;
   if (hasMore) rows.pop();
   const last = rows.at(-1);

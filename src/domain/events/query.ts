@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { Level } from '../levels.ts';
-import { cappedCount, likePattern, pageQuery, pageResult, type PageRequest } from '../pagination.ts';
+import { config } from '../../config.ts';
+import { cappedCount, excerptPage, jsonExcerpt, likePattern, pageQuery, pageResult, textExcerpt, type ListPage, type PageRequest } from '../pagination.ts';
 import type { EventKind } from './record.ts';
 
 export interface EventFilters {
@@ -57,34 +58,74 @@ function where(f: EventFilters) {
   return { clauses, params };
 }
 
-const SELECT = `SELECT id, event_id, event_type, exception_type, message, stacktrace, level, environment, service,
-                       "timestamp", received_at, tags, extra, issue_id FROM events`;
+const COLUMNS = `id, event_id, event_type, exception_type, message, stacktrace, level, environment, service,
+                 "timestamp", received_at, tags, extra, issue_id`;
+const ORDER = `"timestamp" DESC, id DESC`;
 
-/** Newest first. Page mode counts (capped); cursor mode (deep pages) walks the index from a keyset position. */
-export async function listEvents(ds: DataSource, f: EventFilters, page: PageRequest) {
-  const { clauses, params } = where(f);
-  const count = cappedCount(ds, 'events', clauses.join(' AND '), params);
-  const q = pageQuery(page, clauses, params);
-  const rows: EventRow[] = await ds.query(`${SELECT} WHERE ${q.clauses.join(' AND ')} ORDER BY "timestamp" DESC, id DESC ${q.limit}`, q.params);
-  return pageResult(await count, rows, page);
+/** An event as lists carry it: message and stack trace cut (flagged), tags and extra left out (null) when big. */
+export interface EventListRow extends Omit<EventRow, 'tags' | 'extra'> {
+  message_truncated: boolean;
+  stacktrace_truncated: boolean;
+  tags: Record<string, unknown> | null;
+  extra: Record<string, unknown> | null;
 }
 
-/** Seed 1's field names, plus id and received_at. */
-export function serializeEvent(r: EventRow) {
+/**
+ * Newest first. Page mode counts (capped); cursor mode (deep pages) walks the index from a
+ * keyset position. Limits default to config.lists.
+ */
+export async function listEvents(
+  ds: DataSource,
+  f: EventFilters,
+  page: PageRequest,
+  limits: { textChars?: number; jsonBytes?: number } = {},
+): Promise<ListPage<EventListRow>> {
+  const { clauses, params } = where(f);
+  const q = pageQuery(page, clauses, params);
+  const chars = limits.textChars ?? config.lists.textChars;
+  const bytes = limits.jsonBytes ?? config.lists.jsonBytes;
+  const excerpts =
+    `id, event_id, event_type, exception_type, ${textExcerpt('message', chars)}, ${textExcerpt('stacktrace', chars)}, level, environment, service, ` +
+    `"timestamp", received_at, ${jsonExcerpt('tags', bytes)}, ${jsonExcerpt('extra', bytes)}, issue_id`;
+  const limited = `SELECT ${COLUMNS} FROM events WHERE ${q.clauses.join(' AND ')} ORDER BY ${ORDER} ${q.limit}`;
+  // Started and awaited together, so a failing page query never leaves the count unhandled.
+  const [count, rows] = await Promise.all([
+    cappedCount(ds, 'events', clauses.join(' AND '), params),
+    ds.query(excerptPage(excerpts, limited, ORDER), q.params) as Promise<EventListRow[]>,
+  ]);
+  return pageResult(count, rows, page, q.offset);
+}
+
+/**
+ * One event of the project, whole (either kind: an issue's events may include error
+ * logs), or null — an id from another project is not found, as in the lists.
+ */
+export async function findEvent(ds: DataSource, projectId: number, id: string): Promise<EventRow | null> {
+  const rows: EventRow[] = await ds.query(`SELECT ${COLUMNS} FROM events WHERE project_id = $1 AND id = $2`, [projectId, id]);
+  return rows[0] ?? null;
+}
+
+/** Seed 1's field names, plus id and received_at; list copies flag what they cut. */
+export function serializeEvent(r: EventRow | EventListRow) {
+  const cut = 'message_truncated' in r ? r : null;
   return {
     id: Number(r.id),
     event_id: r.event_id,
     event_type: r.event_type,
     exception_type: r.exception_type,
     message: r.message,
+    ...(cut?.message_truncated ? { message_truncated: true as const } : {}),
     stacktrace: r.stacktrace,
+    ...(cut?.stacktrace_truncated ? { stacktrace_truncated: true as const } : {}),
     level: r.level,
     environment: r.environment,
     service_name: r.service,
     timestamp: r.timestamp.toISOString(),
     received_at: r.received_at.toISOString(),
-    tags: r.tags,
-    extra: r.extra,
+    tags: r.tags ?? {},
+    ...(r.tags === null ? { tags_truncated: true as const } : {}),
+    extra: r.extra ?? {},
+    ...(r.extra === null ? { extra_truncated: true as const } : {}),
     issue: r.issue_id === null ? null : Number(r.issue_id),
   };
 }

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
-import { cappedCount, likePattern, pageQuery, pageResult, type PageRequest } from '../pagination.ts';
+import { config } from '../../config.ts';
+import { cappedCount, emptyPage, excerptPage, jsonExcerpt, likePattern, pageQuery, pageResult, textExcerpt, type ListPage, type PageRequest } from '../pagination.ts';
 import { searchTerms } from './filters.ts';
 import { scopeClause, type Scope } from './scope.ts';
 
@@ -52,31 +53,64 @@ function where(scope: Scope, f: LlmLogFilters, params: unknown[]): string[] {
   return clauses.length ? clauses : ['true'];
 }
 
-/** Newest first; page mode counts, cursor mode walks (timestamp, id). */
-export async function listLlmLogs(ds: DataSource, scope: Scope, f: LlmLogFilters, page: PageRequest) {
-  if (!scope.all && scope.projectIds.length === 0) return { count: 0, rows: [] as LlmLogRow[], hasMore: false, nextCursor: null };
-  const params: unknown[] = [];
-  const clauses = where(scope, f, params);
-  const count = cappedCount(ds, 'llm_logs', clauses.join(' AND '), params);
-  const q = pageQuery(page, clauses, params);
-  const rows: LlmLogRow[] = await ds.query(
-    `SELECT id, project_id, event_id, "timestamp", user_ref, source, model, query, response,
-            prompt_tokens, completion_tokens, total_tokens, latency_ms, metadata
-       FROM llm_logs WHERE ${q.clauses.join(' AND ')} ORDER BY "timestamp" DESC, id DESC ${q.limit}`,
-    q.params,
-  );
-  return pageResult(await count, rows, page);
+/** An LLM log as lists carry it: query and response cut (flagged), metadata left out (null) when big. */
+export interface LlmLogListRow extends Omit<LlmLogRow, 'metadata'> {
+  query_truncated: boolean;
+  response_truncated: boolean;
+  metadata: Record<string, unknown> | null;
 }
 
-/** Seed 3's LLM log shape, plus what was lifted out of metadata and the project. */
-export function serializeLlmLog(r: LlmLogRow) {
+const COLUMNS = `id, project_id, event_id, "timestamp", user_ref, source, model, query, response,
+                 prompt_tokens, completion_tokens, total_tokens, latency_ms, metadata`;
+const ORDER = `"timestamp" DESC, id DESC`;
+
+/** Newest first; page mode counts, cursor mode walks (timestamp, id). Limits default to config.lists. */
+export async function listLlmLogs(
+  ds: DataSource,
+  scope: Scope,
+  f: LlmLogFilters,
+  page: PageRequest,
+  limits: { textChars?: number; jsonBytes?: number } = {},
+): Promise<ListPage<LlmLogListRow>> {
+  if (!scope.all && scope.projectIds.length === 0) return emptyPage();
+  const params: unknown[] = [];
+  const clauses = where(scope, f, params);
+  const q = pageQuery(page, clauses, params);
+  const chars = limits.textChars ?? config.lists.textChars;
+  const excerpts =
+    `id, project_id, event_id, "timestamp", user_ref, source, model, ${textExcerpt('query', chars)}, ${textExcerpt('response', chars)}, ` +
+    `prompt_tokens, completion_tokens, total_tokens, latency_ms, ${jsonExcerpt('metadata', limits.jsonBytes ?? config.lists.jsonBytes)}`;
+  const limited = `SELECT ${COLUMNS} FROM llm_logs WHERE ${q.clauses.join(' AND ')} ORDER BY ${ORDER} ${q.limit}`;
+  // Started and awaited together, so a failing page query never leaves the count unhandled.
+  const [count, rows] = await Promise.all([
+    cappedCount(ds, 'llm_logs', clauses.join(' AND '), params),
+    ds.query(excerptPage(excerpts, limited, ORDER), q.params) as Promise<LlmLogListRow[]>,
+  ]);
+  return pageResult(count, rows, page, q.offset);
+}
+
+/** One LLM log, whole, if it is in the scope's projects (else null: the caller answers 404). */
+export async function findLlmLog(ds: DataSource, scope: Scope, id: string): Promise<LlmLogRow | null> {
+  if (!scope.all && scope.projectIds.length === 0) return null;
+  const params: unknown[] = [id];
+  const inScope = scopeClause(scope, params);
+  const rows: LlmLogRow[] = await ds.query(`SELECT ${COLUMNS} FROM llm_logs WHERE id = $1${inScope ? ` AND ${inScope}` : ''}`, params);
+  return rows[0] ?? null;
+}
+
+/** Seed 3's LLM log shape, plus what was lifted out of metadata and the project; list copies flag what they cut. */
+export function serializeLlmLog(r: LlmLogRow | LlmLogListRow) {
+  const cut = 'query_truncated' in r ? r : null;
   return {
     id: Number(r.id),
     user_id: r.user_ref,
     source: r.source,
     query: r.query,
+    ...(cut?.query_truncated ? { query_truncated: true as const } : {}),
     response: r.response,
-    metadata: r.metadata,
+    ...(cut?.response_truncated ? { response_truncated: true as const } : {}),
+    metadata: r.metadata ?? {},
+    ...(r.metadata === null ? { metadata_truncated: true as const } : {}),
     timestamp: r.timestamp.toISOString(),
     model: r.model,
     prompt_tokens: r.prompt_tokens,

@@ -1,13 +1,13 @@
 import { Router } from 'express';
 import type { DataSource } from 'typeorm';
-import { badRequest } from '../../../domain/errors.ts';
-import { listEvents, serializeEvent } from '../../../domain/events/query.ts';
+import { badRequest, notFound } from '../../../domain/errors.ts';
+import { findEvent, listEvents, serializeEvent } from '../../../domain/events/query.ts';
 import { normalizeLevel, type Level } from '../../../domain/levels.ts';
 import { requireProjectRole } from '../../../domain/projects/access.ts';
 import { currentUser, requireUser } from '../../middleware/auth.ts';
-import { pageLinks, pageRequest } from '../../pagination.ts';
+import { pageRequest, sendPage } from '../../pagination.ts';
 import { ProjectIdParam } from '../projects/schema.ts';
-import { EventListQuery } from './schema.ts';
+import { EventIdParams, EventListQuery } from './schema.ts';
 
 function parseLevels(raw: string | undefined): Level[] | undefined {
   if (!raw) return undefined;
@@ -18,7 +18,7 @@ function parseLevels(raw: string | undefined): Level[] | undefined {
   });
 }
 
-/** GET /api/projects/{id}/events/ — mounted under /api/projects. */
+/** GET /api/projects/{id}/events/ and …/events/{event_pk}/ — mounted under /api/projects. */
 export function projectEventRoutes(ds: DataSource): Router {
   const r = Router({ mergeParams: true });
   r.get('/:id/events', requireUser(ds), async (req, res) => {
@@ -31,7 +31,16 @@ export function projectEventRoutes(ds: DataSource): Router {
       { projectId: id, kind: 'error', search: q.search?.trim() || undefined, levels: parseLevels(q.level), environment: q.environment },
       page,
     );
-    res.json({ count: result.count, ...pageLinks(req, page, result), results: result.rows.map(serializeEvent) });
+    sendPage(req, res, page, result, serializeEvent);
+  });
+
+  // The whole event (lists cut big messages and stack traces and leave big tags/extra out).
+  r.get('/:id/events/:event_pk', requireUser(ds), async (req, res) => {
+    const { id, event_pk } = EventIdParams.parse(req.params);
+    await requireProjectRole(ds, currentUser(req), id, 'viewer');
+    const row = await findEvent(ds, id, event_pk);
+    if (!row) throw notFound('Event not found');
+    res.json(serializeEvent(row));
   });
   return r;
 }

@@ -10,6 +10,15 @@ export const EventListQuery = PageQuery.extend({
   environment: z.string().max(100).optional(),
 });
 
+export const EventIdParams = ProjectIdParam.extend({ event_pk: z.string().regex(/^\d{1,18}$/, 'must be an event id') });
+
+/** A list item's marker that a field was cut (text) or left out (JSON); absent when whole. */
+export const truncatedFlag = (field: string, how: 'cut' | 'left out') =>
+  z
+    .literal(true)
+    .optional()
+    .meta({ description: `Lists only: present when ${field} was ${how === 'cut' ? 'cut to LIST_TEXT_MAX_CHARS characters' : 'left out (answered {}) for being over LIST_JSON_MAX_BYTES'}; the detail route has it whole` });
+
 export const EventOut = z
   .object({
     id: z.number().int(),
@@ -17,17 +26,28 @@ export const EventOut = z
     event_type: z.string().nullable(),
     exception_type: z.string().nullable(),
     message: z.string(),
+    message_truncated: truncatedFlag('message', 'cut'),
     stacktrace: z.string().nullable(),
+    stacktrace_truncated: truncatedFlag('stacktrace', 'cut'),
     level: z.enum(['debug', 'info', 'warning', 'error', 'critical']),
     environment: z.string().nullable(),
     service_name: z.string().nullable(),
     timestamp: z.string(),
     received_at: z.string(),
     tags: z.record(z.string(), z.unknown()),
+    tags_truncated: truncatedFlag('tags', 'left out'),
     extra: z.record(z.string(), z.unknown()),
+    extra_truncated: truncatedFlag('extra', 'left out'),
     issue: z.number().int().nullable().meta({ description: 'The issue this event is grouped into' }),
   })
   .meta({ id: 'Event' });
+
+/** How every list of big rows is bounded (shared by the lists' OpenAPI descriptions). */
+export const LIST_BOUNDS =
+  'Big fields are cut in lists (text to LIST_TEXT_MAX_CHARS characters; JSON over LIST_JSON_MAX_BYTES answered {}), ' +
+  'each marked `<field>_truncated: true`; the detail route has them whole. A page also stops early once its items pass ' +
+  'LIST_PAGE_MAX_BYTES: its `next` is then a cursor link that continues after the last item shown, so following `next` ' +
+  'visits every row exactly once.';
 
 const Accepted = z.object({ event_id: z.string() }).meta({ id: 'EventAccepted' });
 
@@ -59,7 +79,17 @@ registry.registerPath({
   path: '/api/projects/{id}/events/',
   tags: ['events'],
   summary: 'Error events of a project, newest first',
+  description: LIST_BOUNDS,
   security: [{ [bearerAuth.name]: [] }],
   request: { params: ProjectIdParam, query: EventListQuery },
   responses: { 200: jsonResponse(paginated(EventOut, 'EventList'), 'Events'), ...errorResponses(400, 401, 404) },
+});
+registry.registerPath({
+  method: 'get',
+  path: '/api/projects/{id}/events/{event_pk}/',
+  tags: ['events'],
+  summary: 'One event of the project, whole (message, stack trace, tags and extra uncut); either kind, as an issue may hold error logs',
+  security: [{ [bearerAuth.name]: [] }],
+  request: { params: EventIdParams },
+  responses: { 200: jsonResponse(EventOut, 'Event'), ...errorResponses(400, 401, 404) },
 });

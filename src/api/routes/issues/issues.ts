@@ -7,7 +7,7 @@ import { DEFAULT_PAGE_SIZE } from '../../../domain/pagination.ts';
 import { authorize, visibleProjectIds, type ProjectAction } from '../../../domain/projects/access.ts';
 import { Issue } from '../../../entities/Issue.ts';
 import { currentUser, requireUser } from '../../middleware/auth.ts';
-import { pageLinks, pageRequest } from '../../pagination.ts';
+import { pageLinks, pageRequest, sendPage } from '../../pagination.ts';
 import { IssueEventsQuery, IssueIdParam, IssueListQuery, IssuePatch } from './schema.ts';
 
 export function issueRoutes(ds: DataSource): Router {
@@ -60,7 +60,7 @@ export function issueRoutes(ds: DataSource): Router {
     const q = IssueEventsQuery.parse(req.query);
     const page = pageRequest(q);
     const result = await listEvents(ds, { projectId: issue.projectId, issueId: issue.id, search: q.search?.trim() || undefined, environment: q.environment }, page);
-    res.json({ count: result.count, ...pageLinks(req, page, result), results: result.rows.map(serializeEvent) });
+    sendPage(req, res, page, result, serializeEvent);
   });
 
   return r;

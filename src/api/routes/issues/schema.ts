@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ISSUE_STATUSES } from '../../../entities/Issue.ts';
 import { bearerAuth, errorResponses, jsonBody, jsonResponse, paginated, registry } from '../../openapi.ts';
 import { PageQuery } from '../../pagination.ts';
-import { EventListQuery, EventOut } from '../events/schema.ts';
+import { EventListQuery, EventOut, LIST_BOUNDS } from '../events/schema.ts';
 
 const id = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 export const IssueIdParam = z.object({ id });
@@ -63,6 +63,7 @@ registry.registerPath({
   path: '/api/issues/{id}/events/',
   tags: ['issues'],
   summary: "The issue's events, newest first",
+  description: `${LIST_BOUNDS} An event's whole fields: GET /api/projects/{id}/events/{event_pk}/.`,
   security,
   request: { params: IssueIdParam, query: IssueEventsQuery },
   responses: { 200: jsonResponse(paginated(EventOut, 'IssueEventList'), 'Events'), ...errorResponses(400, 401, 404) },

@@ -10,7 +10,7 @@ import { requireProjectRole } from '../../../domain/projects/access.ts';
 import { ingestedItems } from '../../../metrics.ts';
 import type { EventProducer } from '../../../queues/producer.ts';
 import { currentUser, requireUser } from '../../middleware/auth.ts';
-import { pageLinks, pageRequest } from '../../pagination.ts';
+import { pageRequest, sendPage } from '../../pagination.ts';
 import { LogFilterQuery, LogIdParam, LogListQuery, LogPatchBody, LogPutBody } from './schema.ts';
 
 export interface LogRoutesDeps {
@@ -50,7 +50,7 @@ export function logRoutes(deps: LogRoutesDeps): Router {
     const scope = await readScope(ds, currentUser(req), q.project);
     const page = pageRequest(q);
     const result = await listLogs(ds, scope, logFilters(q), { order: parseOrdering(q.ordering), page });
-    res.json({ count: result.count, ...pageLinks(req, page, result), results: result.rows.map(serializeLog) });
+    sendPage(req, res, page, result, serializeLog);
   });
 
   r.post('/', async (req, res) => {

@@ -5,6 +5,7 @@ import { DataideaEventLogSchema, UserLogSchema } from '../../../domain/logs/payl
 import { ORDERING_FIELDS, SEARCH_FIELD_NAMES } from '../../../domain/logs/filters.ts';
 import { apiKeyAuth, bearerAuth, errorResponses, jsonBody, jsonResponse, paginated, registry } from '../../openapi.ts';
 import { PageQuery } from '../../pagination.ts';
+import { LIST_BOUNDS, truncatedFlag } from '../events/schema.ts';
 
 const projectParam = z.coerce.number().int().positive().max(2 ** 31 - 1).optional().meta({ description: 'Only this project (default: every project you can see)' });
 const dateParam = (what: string) => z.string().max(64).optional().meta({ description: `${what}: ISO 8601 date-time, or a date (YYYY-MM-DD)` });
@@ -33,6 +34,7 @@ export const LogOut = z
     id: z.number().int(),
     timestamp: z.string(),
     message: z.string(),
+    message_truncated: truncatedFlag('message', 'cut'),
     severity: z.enum(['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL']),
     source: z.string().nullable(),
     created_at: z.string(),
@@ -99,8 +101,10 @@ export const EventLogOut = z
     id: z.number().int(),
     user_id: z.string().nullable(),
     message: z.string(),
+    message_truncated: truncatedFlag('message', 'cut'),
     level: z.enum(['debug', 'info', 'warning', 'error', 'critical']),
     metadata: z.record(z.string(), z.unknown()),
+    metadata_truncated: truncatedFlag('metadata', 'left out'),
     timestamp: z.string(),
     project: z.number().int(),
   })
@@ -119,14 +123,19 @@ export const LlmLogListQuery = PageQuery.extend({
   date_to: dateParam('To (inclusive)'),
 });
 
+export const LlmLogIdParam = z.object({ id: z.string().regex(/^\d{1,18}$/, 'must be an LLM log id') });
+
 export const LlmLogOut = z
   .object({
     id: z.number().int(),
     user_id: z.string().nullable(),
     source: z.string().nullable(),
     query: z.string(),
+    query_truncated: truncatedFlag('query', 'cut'),
     response: z.string(),
+    response_truncated: truncatedFlag('response', 'cut'),
     metadata: z.record(z.string(), z.unknown()),
+    metadata_truncated: truncatedFlag('metadata', 'left out'),
     timestamp: z.string(),
     model: z.string().nullable(),
     prompt_tokens: z.number().int().nullable(),
@@ -173,6 +182,7 @@ for (const base of ['/api/logs', '/v1/api/logs']) {
     path: `${base}/`,
     tags: ['logs'],
     summary: `Logs of the projects you can see, newest first (${seed})`,
+    description: LIST_BOUNDS,
     security: user,
     request: { query: LogListQuery },
     responses: { 200: jsonResponse(paginated(LogOut, 'LogList'), 'Logs'), ...errorResponses(400, 401, 404) },
@@ -188,7 +198,15 @@ for (const base of ['/api/logs', '/v1/api/logs']) {
     responses: { 202: jsonResponse(z.union([LogAccepted, z.array(LogAccepted)]), 'Queued'), ...errorResponses(400, 401, 403, 404, 413, 503) },
   });
   const params = { params: LogIdParam };
-  registry.registerPath({ method: 'get', path: `${base}/{id}/`, tags: ['logs'], summary: `One log (${seed})`, security: user, request: params, responses: { 200: jsonResponse(LogOut, 'Log'), ...errorResponses(401, 404) } });
+  registry.registerPath({
+    method: 'get',
+    path: `${base}/{id}/`,
+    tags: ['logs'],
+    summary: `One log, whole (${seed})`,
+    security: user,
+    request: params,
+    responses: { 200: jsonResponse(LogOut, 'Log'), ...errorResponses(400, 401, 404) },
+  });
   registry.registerPath({
     method: 'put',
     path: `${base}/{id}/`,
@@ -223,6 +241,9 @@ registry.registerPath({
   path: '/api/logs/export/',
   tags: ['logs'],
   summary: 'Every log matching the filters, as CSV (seed 2), streamed from a database cursor',
+  description:
+    'Messages are whole. Memory stays flat whatever the row sizes (batches read by bytes, backpressure to the client). ' +
+    "A cell that starts with =, +, -, @, tab or carriage return is prefixed with ' (and quoted) so spreadsheets do not run it as a formula.",
   security: user,
   request: { query: LogFilterQuery },
   responses: {
@@ -235,18 +256,38 @@ registry.registerPath({
   path: '/api/event-logs/',
   tags: ['logs'],
   summary: 'Event logs in seed 3\'s shape, newest first',
+  description: LIST_BOUNDS,
   security: user,
   request: { query: EventLogListQuery },
   responses: { 200: jsonResponse(paginated(EventLogOut, 'EventLogList'), 'Event logs'), ...errorResponses(400, 401, 404) },
 });
 registry.registerPath({
   method: 'get',
+  path: '/api/event-logs/{id}/',
+  tags: ['logs'],
+  summary: 'One event log, whole (message and metadata uncut); another project\'s is 404',
+  security: user,
+  request: { params: LogIdParam },
+  responses: { 200: jsonResponse(EventLogOut, 'Event log'), ...errorResponses(400, 401, 404) },
+});
+registry.registerPath({
+  method: 'get',
   path: '/api/llm-logs/',
   tags: ['logs'],
   summary: 'LLM call logs (seed 3), newest first, with model, tokens and latency lifted from metadata',
+  description: LIST_BOUNDS,
   security: user,
   request: { query: LlmLogListQuery },
   responses: { 200: jsonResponse(paginated(LlmLogOut, 'LlmLogList'), 'LLM logs'), ...errorResponses(400, 401, 404) },
+});
+registry.registerPath({
+  method: 'get',
+  path: '/api/llm-logs/{id}/',
+  tags: ['logs'],
+  summary: 'One LLM call log, whole (query, response and metadata uncut); another project\'s is 404',
+  security: user,
+  request: { params: LlmLogIdParam },
+  responses: { 200: jsonResponse(LlmLogOut, 'LLM log'), ...errorResponses(400, 401, 404) },
 });
 
 registry.registerPath({

@@ -1,14 +1,15 @@
 import { Router } from 'express';
 import type { DataSource } from 'typeorm';
+import { notFound } from '../../../domain/errors.ts';
 import { parseDateParam, parseLevelList, parseOrdering } from '../../../domain/logs/filters.ts';
-import { listLlmLogs, serializeLlmLog } from '../../../domain/logs/llmQuery.ts';
-import { listLogs, serializeEventLog } from '../../../domain/logs/query.ts';
+import { findLlmLog, listLlmLogs, serializeLlmLog } from '../../../domain/logs/llmQuery.ts';
+import { findLog, listLogs, serializeEventLog } from '../../../domain/logs/query.ts';
 import { readScope } from '../../../domain/logs/scope.ts';
 import { currentUser, requireUser } from '../../middleware/auth.ts';
-import { pageLinks, pageRequest } from '../../pagination.ts';
-import { EventLogListQuery, LlmLogListQuery } from './schema.ts';
+import { pageRequest, sendPage } from '../../pagination.ts';
+import { EventLogListQuery, LlmLogIdParam, LlmLogListQuery, LogIdParam } from './schema.ts';
 
-/** Seed 3's read side: `GET /api/event-logs/` and `GET /api/llm-logs/`, over every project the caller can see. */
+/** Seed 3's read side: `GET /api/event-logs/` and `GET /api/llm-logs/` (and one of each by id), over every project the caller can see. */
 export function dataideaReadRoutes(ds: DataSource): Router {
   const r = Router();
 
@@ -27,7 +28,15 @@ export function dataideaReadRoutes(ds: DataSource): Router {
       dateToExclusive: to?.wholeDay,
     };
     const result = await listLogs(ds, scope, filters, { order: parseOrdering(undefined), page, withExtra: true });
-    res.json({ count: result.count, ...pageLinks(req, page, result), results: result.rows.map(serializeEventLog) });
+    sendPage(req, res, page, result, serializeEventLog);
+  });
+
+  // The whole log (a list cuts big messages and leaves big metadata out); same tenancy as the list.
+  r.get('/api/event-logs/:id', requireUser(ds), async (req, res) => {
+    const { id } = LogIdParam.parse(req.params);
+    const row = await findLog(ds, id, await readScope(ds, currentUser(req)));
+    if (!row) throw notFound('Event log not found');
+    res.json(serializeEventLog(row));
   });
 
   r.get('/api/llm-logs', requireUser(ds), async (req, res) => {
@@ -49,7 +58,15 @@ export function dataideaReadRoutes(ds: DataSource): Router {
       },
       page,
     );
-    res.json({ count: result.count, ...pageLinks(req, page, result), results: result.rows.map(serializeLlmLog) });
+    sendPage(req, res, page, result, serializeLlmLog);
+  });
+
+  // The whole call: prompt, response and metadata as stored (lists cut them).
+  r.get('/api/llm-logs/:id', requireUser(ds), async (req, res) => {
+    const { id } = LlmLogIdParam.parse(req.params);
+    const row = await findLlmLog(ds, await readScope(ds, currentUser(req)), id);
+    if (!row) throw notFound('LLM log not found');
+    res.json(serializeLlmLog(row));
   });
 
   return r;
