@@ -3,7 +3,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Job } from 'bullmq';
-import { pantiesToRecord, PantiesEventSchema } from '../src/domain/events/panties.ts';
+import { pantiesToRecord, PantiesEventSchema } from '../src/domain/ingest/formats/panties.ts';
 import { logger } from '../src/logger.ts';
 import { storeEventsProcessor } from '../src/workers/storeEvents.ts';
 import { countEvents, eventually, startWeb, startWorker } from './helpers/stack.ts';
@@ -94,9 +94,19 @@ describe('idempotent storage', () => {
     expect(await countEvents(stack.web.ds, other.personal.id)).toBe(1);
   });
 
-  it('a payload that does not match the contract fails without retries', async () => {
-    const run = storeEventsProcessor(stack.web.ds, logger)({ id: 'bad', data: { items: [{ nope: true }] } } as unknown as Job);
-    await expect(run).rejects.toThrow(/invalid store-events payload/);
-    await expect(run).rejects.toHaveProperty('name', 'UnrecoverableError');
+  it('a payload that does not match the contract fails at dispatch, without retries, and stays failed with its data', async () => {
+    const worker = await startWorker();
+    try {
+      const job = await stack.web.queues.events.add('store-events', { items: [{ nope: true }] }, { attempts: 5 });
+      const failed = await eventually(async () => {
+        const j = await stack.web.queues.events.getJob(job.id!);
+        return (await j?.isFailed()) ? j : null;
+      });
+      expect(failed.failedReason).toMatch(/invalid store-events payload/);
+      expect(failed.attemptsMade).toBe(1); // unrecoverable: not retried
+      expect(failed.data).toEqual({ items: [{ nope: true }] });
+    } finally {
+      await worker.close();
+    }
   });
 });

@@ -26,7 +26,7 @@ beforeAll(async () => {
   stack = await startWeb();
   worker = await startWorker();
   base = await listen(stack.web);
-  hub = new LiveTail(stack.web.ds, { redisUrl: env().redisUrl, maxBufferedBytes: 1 << 20, pingIntervalMs: 600_000 });
+  hub = new LiveTail(stack.web.access, { redisUrl: env().redisUrl, maxBufferedBytes: 1 << 20, pingIntervalMs: 600_000 });
   hubServer = createServer((_req, res) => res.end());
   hub.attach(hubServer);
   await new Promise<void>((resolve) => hubServer.listen(0, '127.0.0.1', resolve));

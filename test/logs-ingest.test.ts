@@ -4,9 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Job } from 'bullmq';
-import { dataideaLlmToRecord, DataideaLlmLogSchema } from '../src/domain/logs/llmRecord.ts';
+import { dataideaLlmToRecord, DataideaLlmLogSchema } from '../src/domain/ingest/formats/dataidea.ts';
 import { logger } from '../src/logger.ts';
 import { storeLlmLogsProcessor } from '../src/workers/storeLlmLogs.ts';
+import { validated } from '../src/workers/index.ts';
 import { createProjectWithKey, createUser, type TestUser } from './helpers/factories.ts';
 import { addMember, countLlmLogs, countLogs, seed2Log } from './helpers/logs.ts';
 import { eventually, jobsAdded, startWeb, startWorker, type TestWorker } from './helpers/stack.ts';
@@ -153,7 +154,10 @@ describe('POST /api/llm-log/ (seed 3)', () => {
     expect(await run(job)).toEqual({ inserted: 2, duplicates: 0 });
     expect(await run(job)).toEqual({ inserted: 0, duplicates: 2 });
     expect(await countLlmLogs(stack.web.ds, u.personal.id)).toBe(2);
-    await expect(run({ id: 'bad', data: { items: [{ nope: 1 }] } } as unknown as Job)).rejects.toHaveProperty('name', 'UnrecoverableError');
+    // A payload off the contract never reaches the processor: the worker's dispatch refuses it.
+    expect(() => validated({ id: 'bad', name: 'store-llm-logs', data: { items: [{ nope: 1 }] } } as unknown as Job)).toThrow(
+      expect.objectContaining({ name: 'UnrecoverableError', message: expect.stringContaining('invalid store-llm-logs payload') }),
+    );
   });
 });
 

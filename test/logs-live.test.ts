@@ -145,7 +145,7 @@ describe('slow clients', () => {
   it('a client that stops reading is disconnected once its backlog passes the limit; memory stays bounded', async () => {
     const u = await createUser(stack.web.ds);
     const channel = `test-live-${randomUUID()}`;
-    const hub = new LiveTail(stack.web.ds, { redisUrl: env().redisUrl, maxBufferedBytes: 64 * 1024, pingIntervalMs: 60_000, channel });
+    const hub = new LiveTail(stack.web.access, { redisUrl: env().redisUrl, maxBufferedBytes: 64 * 1024, pingIntervalMs: 60_000, channel });
     const server: Server = createServer((_req, res) => res.end());
     hub.attach(server);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

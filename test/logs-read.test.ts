@@ -4,7 +4,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parse } from 'csv-parse/sync';
-import { readScope } from '../src/domain/logs/scope.ts';
 import { logStats } from '../src/domain/logs/stats.ts';
 import { createProjectWithKey, createUser, type TestUser } from './helpers/factories.ts';
 import { addMember, storeLogs } from './helpers/logs.ts';
@@ -235,7 +234,7 @@ describe('GET /api/logs/export/ (CSV)', () => {
 
 describe('logStats (for GET /api/user/stats/)', () => {
   it('counts logs by severity, source and day over the visible projects', async () => {
-    const scope = await readScope(stack.web.ds, viewer.user);
+    const scope = await stack.web.access.scope(viewer.user);
     const stats = await logStats(stack.web.ds, scope, { now: new Date('2025-01-10T00:00:00Z'), days: 30 });
     expect(stats.logs.total).toBe(24);
     expect(stats.logs.by_severity).toEqual({ DEBUG: 0, INFO: 21, WARNING: 1, ERROR: 1, CRITICAL: 1 }); // d1 was PUT to INFO above

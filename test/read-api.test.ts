@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Job } from 'bullmq';
-import { pantiesToRecord, PantiesEventSchema } from '../src/domain/events/panties.ts';
+import { pantiesToRecord, PantiesEventSchema } from '../src/domain/ingest/formats/panties.ts';
 import { logger } from '../src/logger.ts';
 import { storeEventsProcessor } from '../src/workers/storeEvents.ts';
 import { startWeb } from './helpers/stack.ts';

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { pickPort } from '../src/devstack/process.ts';
 import { startRedis, type LocalRedis } from '../src/devstack/redis.ts';
 import { AppError } from '../src/domain/errors.ts';
-import { pantiesToRecord, PantiesEventSchema } from '../src/domain/events/panties.ts';
+import { pantiesToRecord, PantiesEventSchema } from '../src/domain/ingest/formats/panties.ts';
 import { EventProducer } from '../src/queues/producer.ts';
 import { countEvents, env, eventually, startWeb, startWorker } from './helpers/stack.ts';
 import { createUser, pantiesEvent, type TestUser } from './helpers/factories.ts';

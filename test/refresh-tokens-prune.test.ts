@@ -11,6 +11,7 @@ import { logger } from '../src/logger.ts';
 import { workerConnection } from '../src/queues/connection.ts';
 import { addJob } from '../src/queues/producer.ts';
 import { scheduleHousekeeping } from '../src/workers/housekeepingSchedules.ts';
+import { validated } from '../src/workers/index.ts';
 import { pruneRefreshTokensProcessor } from '../src/workers/pruneRefreshTokens.ts';
 import { createUser } from './helpers/factories.ts';
 import { env, eventually, startWeb, startWorker } from './helpers/stack.ts';
@@ -39,8 +40,9 @@ async function token(userId: number, expiresIn: number, state: { revoked?: boole
 const tokensOf = async (userId: number): Promise<string[]> =>
   (await stack.web.ds.query(`SELECT jti FROM refresh_tokens WHERE user_id = $1`, [userId])).map((r: { jti: string }) => r.jti).sort();
 
-const runPrune = (data: Record<string, unknown> = {}) =>
-  pruneRefreshTokensProcessor(stack.web.ds, logger)({ id: 'test', data } as unknown as Job);
+// As a worker runs it: the payload checked against the contract at dispatch, then the processor.
+const runPrune = async (data: Record<string, unknown> = {}) =>
+  pruneRefreshTokensProcessor(stack.web.ds, logger)(validated({ id: 'test', name: 'prune-refresh-tokens', data } as unknown as Job));
 
 describe('prune-refresh-tokens', () => {
   it('deletes exactly the tokens expired for longer than the grace period, in batches; revoked and spent ones not yet expired stay', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { pantiesToRecord, PantiesEventSchema } from '../src/domain/events/panties.ts';
+import { pantiesToRecord, PantiesEventSchema } from '../src/domain/ingest/formats/panties.ts';
 import { EventRecordSchema, TimestampSchema } from '../src/domain/events/record.ts';
 import { normalizeLevel } from '../src/domain/levels.ts';
 

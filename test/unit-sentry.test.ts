@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { keyFromAuthHeader, keyFromQuery, parseDsn } from '../src/domain/sentry/auth.ts';
+import { parseDsn, presentedJwt, presentedKey, sentryKeyOf } from '../src/domain/access/index.ts';
 import { parseEnvelope } from '../src/domain/sentry/envelope.ts';
 import { sentryEventToRecord, sentryLogsToRecords, stacktraceText } from '../src/domain/sentry/normalize.ts';
 import { framesFromText, groupEvent, normalizeMessage } from '../src/domain/issues/fingerprint.ts';
@@ -62,16 +62,29 @@ describe('envelope parser (examples from the envelope spec)', () => {
   });
 });
 
-describe('Sentry auth', () => {
-  it('reads the key from X-Sentry-Auth, ignoring the deprecated secret', () => {
-    expect(keyFromAuthHeader('Sentry sentry_version=7, sentry_client=sentry.python/2.0, sentry_key=flk_abc, sentry_secret=old')).toBe('flk_abc');
-    expect(keyFromAuthHeader('Bearer flk_abc')).toBeNull();
+describe('credentials, as the access module reads them', () => {
+  const req = (headers: Record<string, string>, url = '/x') => ({ headers, url });
+  it('reads the Sentry key from X-Sentry-Auth or Authorization: Sentry, ignoring the deprecated secret', () => {
+    expect(sentryKeyOf('Sentry sentry_version=7, sentry_client=sentry.python/2.0, sentry_key=flk_abc, sentry_secret=old')).toBe('flk_abc');
+    expect(sentryKeyOf('Bearer flk_abc')).toBeNull();
+    expect(presentedKey(req({ 'x-sentry-auth': 'Sentry sentry_key=flk_h' }), { sentry: true })).toBe('flk_h');
+    expect(presentedKey(req({ authorization: 'Sentry sentry_key=flk_a' }), { sentry: true })).toBe('flk_a');
   });
-  it('reads ?sentry_key= and DSNs', () => {
-    expect(keyFromQuery('/api/1/envelope/?sentry_key=flk_q&sentry_version=7')).toBe('flk_q');
+  it('reads ?sentry_key= only where Sentry clients send it, and DSNs', () => {
+    expect(presentedKey(req({}, '/api/1/envelope/?sentry_key=flk_q&sentry_version=7'), { sentry: true })).toBe('flk_q');
+    expect(presentedKey(req({}, '/api/events/?sentry_key=flk_q'))).toBeNull();
     expect(parseDsn('http://flk_d@localhost:3000/42')).toEqual({ key: 'flk_d', projectId: 42 });
     expect(parseDsn('https://flk_d:secret@host/sub/path/7')).toEqual({ key: 'flk_d', projectId: 7 });
     expect(parseDsn('not a dsn')).toBeNull();
+  });
+  it('reads an API key from Bearer/Token/Api-Key, X-Faultline-Key and Basic (the secret), and never takes a JWT for one', () => {
+    for (const scheme of ['Bearer', 'Token', 'Api-Key']) expect(presentedKey(req({ authorization: `${scheme} flk_k` }))).toBe('flk_k');
+    expect(presentedKey(req({ 'x-faultline-key': 'flk_x' }))).toBe('flk_x');
+    expect(presentedKey(req({ authorization: `Basic ${Buffer.from('pk-lf-public:flk_secret').toString('base64')}` }))).toBe('flk_secret');
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig';
+    expect(presentedKey(req({ authorization: `Bearer ${jwt}` }))).toBeNull();
+    expect(presentedJwt(req({ authorization: `JWT ${jwt}` }))).toBe(jwt);
+    expect(presentedJwt(req({ authorization: 'Bearer flk_k' }))).toBeNull();
   });
 });
 

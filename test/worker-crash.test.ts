@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { pantiesToRecord, PantiesEventSchema } from '../src/domain/events/panties.ts';
+import { pantiesToRecord, PantiesEventSchema } from '../src/domain/ingest/formats/panties.ts';
 import { addJob } from '../src/queues/producer.ts';
 import { countEvents, eventually, startWeb, startWorker } from './helpers/stack.ts';
 import { createUser, pantiesEvent } from './helpers/factories.ts';

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import { LEVELS } from '../domain/levels.ts';
-import { scopeClause, type Scope } from '../domain/logs/scope.ts';
+import { scopeClause, type Scope } from '../domain/access/index.ts';
 import type { QueueName } from '../queues/contract.ts';
 import { queueStats } from '../queues/health.ts';
 import type { AdminUser } from './session.ts';

@@ -3,7 +3,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { config, exportAdminJsEnv } from '../config.ts';
-import type { ApiKeyResolver } from '../domain/apiKeys.ts';
+import type { Access } from '../domain/access/index.ts';
 import { logger } from '../logger.ts';
 import type { QueueName } from '../queues/contract.ts';
 
@@ -11,7 +11,8 @@ export interface AdminDeps {
   ds: DataSource;
   redis: Redis;
   queues: Record<QueueName, Queue>;
-  keys: ApiKeyResolver;
+  /** Every rule the admin applies is the access module's; it keeps only synchronous wrappers (src/admin/auth.ts). */
+  access: Access;
 }
 
 /**

@@ -19,7 +19,7 @@ export const ROOT_PATH = '/admin';
 
 /** Everything AdminJS shows: resources (each with its access rules), the dashboard, pages and branding. */
 export function adminOptions(deps: AdminDeps): AdminJSOptions {
-  const { ds, queues, keys } = deps;
+  const { ds, queues, access } = deps;
   return {
     rootPath: ROOT_PATH,
     loginPath: `${ROOT_PATH}/login`,
@@ -34,10 +34,10 @@ export function adminOptions(deps: AdminDeps): AdminJSOptions {
       issuesResource(ds),
       llmLogsResource(),
       crashDumpsResource(deps),
-      projectsResource(ds),
-      membersResource(ds),
-      apiKeysResource(ds, keys),
-      usersResource(ds),
+      projectsResource(ds, access),
+      membersResource(ds, access),
+      apiKeysResource(access),
+      usersResource(ds, access),
       filterPreferencesResource(ds),
     ],
     dashboard: {

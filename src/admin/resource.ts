@@ -2,6 +2,8 @@ import { Resource } from '@adminjs/typeorm';
 import { BaseRecord, ForbiddenError, type ActionContext, type BaseProperty, type Filter, type ParamsType } from 'adminjs';
 import type { BaseEntity, SelectQueryBuilder } from 'typeorm';
 import { cappedCountOf } from '../domain/pagination.ts';
+import { scopeCondition, type ProjectAction } from '../domain/access/index.ts';
+import { scopeOf } from './auth.ts';
 import type { AdminUser } from './session.ts';
 
 /** A SQL condition (on alias `r`) with its named parameters; null means "no restriction". */
@@ -27,15 +29,11 @@ export interface ResourceRules {
 
 type Model = typeof BaseEntity;
 
-/** Rows of the projects the admin belongs to (staff: every row). */
+/** Rows of the projects where the admin may do `action` (staff: every row), as the access module scopes lists. */
 export const projectScope =
-  (column: string) =>
-  (admin: AdminUser | undefined): Condition => {
-    if (!admin) return { sql: 'false' };
-    if (admin.isStaff) return null;
-    const ids = Object.keys(admin.roles).map(Number);
-    return ids.length ? { sql: `${column} IN (:...scopeIds)`, params: { scopeIds: ids } } : { sql: 'false' };
-  };
+  (column: string, action: ProjectAction = 'view') =>
+  (admin: AdminUser | undefined): Condition =>
+    scopeCondition(scopeOf(admin, action), column);
 
 export const staffOnlyScope = (admin: AdminUser | undefined): Condition => (admin?.isStaff ? null : { sql: 'false' });
 

@@ -2,18 +2,14 @@ import RedisStore from 'connect-redis';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type session from 'express-session';
 import type { Redis } from 'ioredis';
-import type { DataSource } from 'typeorm';
 import { config } from '../config.ts';
-import type { ProjectRole } from '../domain/projects/access.ts';
+import type { Access, LoadedRoles } from '../domain/access/index.ts';
 
 /** What AdminJS knows as `currentAdmin` (it is also sent to the browser: nothing secret here). */
-export interface AdminUser {
+export interface AdminUser extends LoadedRoles {
   id: number;
   email: string;
   title: string;
-  isStaff: boolean;
-  /** The user's own role per project id (owner or member role), refreshed on every request. */
-  roles: Record<string, Exclude<ProjectRole, 'staff'>>;
 }
 
 declare module 'express-session' {
@@ -94,23 +90,16 @@ interface UserRow {
   token_version: number;
 }
 
-/** The admin's identity as of now (null: deleted or deactivated), plus their token_version. */
-export async function loadAdminUser(ds: DataSource, id: number): Promise<{ user: AdminUser; tokenVersion: number } | null> {
-  const [rows, roles]: [UserRow[], Array<{ project_id: number; role: AdminUser['roles'][string] }>] = await Promise.all([
-    ds.query(`SELECT id, email, first_name, last_name, is_staff, is_active, token_version FROM users WHERE id = $1`, [id]),
-    ds.query(
-      `SELECT id AS project_id, 'owner' AS role FROM projects WHERE owner_id = $1
-       UNION ALL SELECT project_id, role FROM project_members WHERE user_id = $1`,
-      [id],
-    ),
+/** The admin's identity as of now (null: deleted or deactivated), with their roles from the access module and their token_version. */
+export async function loadAdminUser(access: Access, id: number): Promise<{ user: AdminUser; tokenVersion: number } | null> {
+  const [rows, roles]: [UserRow[], AdminUser['roles']] = await Promise.all([
+    access.ds.query(`SELECT id, email, first_name, last_name, is_staff, is_active, token_version FROM users WHERE id = $1`, [id]),
+    access.rolesOf(id),
   ]);
   const u = rows[0];
   if (!u || !u.is_active) return null;
   const title = [u.first_name, u.last_name].filter(Boolean).join(' ');
-  return {
-    user: { id: u.id, email: u.email, title: title || u.email, isStaff: u.is_staff, roles: Object.fromEntries(roles.map((r) => [String(r.project_id), r.role])) },
-    tokenVersion: u.token_version,
-  };
+  return { user: { id: u.id, email: u.email, title: title || u.email, isStaff: u.is_staff, roles }, tokenVersion: u.token_version };
 }
 
 /**
@@ -118,11 +107,11 @@ export async function loadAdminUser(ds: DataSource, id: number): Promise<{ user:
  * whose sessions ended since login (token_version: password, email, deactivation), is
  * signed out at once; a role or staff change applies at once.
  */
-export function refreshAdminUser(ds: DataSource): RequestHandler {
+export function refreshAdminUser(access: Access): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const current = req.session?.adminUser;
     if (!current) return next();
-    loadAdminUser(ds, current.id).then((fresh) => {
+    loadAdminUser(access, current.id).then((fresh) => {
       if (!fresh || fresh.tokenVersion !== req.session.tokenVersion) {
         req.session.destroy(() => res.redirect(LOGIN_PATH));
         return;

@@ -105,13 +105,13 @@ export async function buildAdmin(deps: AdminDeps): Promise<RequestHandler> {
   router.use(assetRoutes());
   router.use(session(options));
   router.use(sameOriginOnly());
-  router.use(refreshAdminUser(deps.ds));
+  router.use(refreshAdminUser(deps.access));
   router.use('/queues', queueBoard(deps.queues));
   router.use(dumpDownloadRoute(deps.ds));
   router.use(
     AdminJSExpress.buildAuthenticatedRouter(
       admin,
-      { authenticate: adminAuthenticate(deps.ds, limiter), cookieName: COOKIE_NAME, cookiePassword: config.admin.sessionSecret },
+      { authenticate: adminAuthenticate(deps.access, limiter), cookieName: COOKIE_NAME, cookiePassword: config.admin.sessionSecret },
       null,
       options,
     ),

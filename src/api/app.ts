@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import { pinoHttp } from 'pino-http';
 import type { DataSource } from 'typeorm';
 import { config } from '../config.ts';
-import type { ApiKeyResolver } from '../domain/apiKeys.ts';
+import type { Access } from '../domain/access/index.ts';
 import { AuthRateLimiter } from '../domain/accounts/rateLimit.ts';
 import { logger } from '../logger.ts';
 import { observeHttp } from '../metrics.ts';
@@ -22,6 +22,8 @@ import { filterPreferenceRoutes } from './routes/filterPreferences/filterPrefere
 import { logRoutes } from './routes/logs/logs.ts';
 import { dataideaReadRoutes } from './routes/logs/seed3.ts';
 import type { EventProducer } from '../queues/producer.ts';
+import { expressHandler, type IngestRoute } from './ingest/runner.ts';
+import { routeNamed } from './ingest/routes.ts';
 import { apiKeyRoutes } from './routes/apikeys/apikeys.ts';
 import { invitationRoutes } from './routes/invitations/invitations.ts';
 import { profileRoutes } from './routes/profile/profile.ts';
@@ -33,9 +35,10 @@ export interface AppDeps {
   ds: DataSource;
   redis: Redis;
   queues: Record<QueueName, Queue>;
-  keys: ApiKeyResolver;
-  /** For the logs POSTs that go through Express (seed 2/5, user JWT). */
+  access: Access;
   producer: EventProducer;
+  /** The ingest table (src/api/ingest/routes.ts): Express serves its `via: 'express'` routes. */
+  routes: readonly IngestRoute[];
   /** The AdminJS back-office (src/admin), or none when ADMIN_ENABLED=false. */
   admin?: RequestHandler;
 }
@@ -77,30 +80,33 @@ export function createApp(deps: AppDeps): Express {
   app.use(opsRoutes(deps));
   app.use(docsRoutes(config.http.publicUrl));
   // Seed 4's crash dumps: multipart uploads streamed to disk, so before any body parser.
-  app.use('/api/dumps', dumpRoutes({ ds: deps.ds, keys: deps.keys, queues: deps.queues }));
+  app.use('/api/dumps', dumpRoutes({ ds: deps.ds, access: deps.access, queues: deps.queues, upload: routeNamed(deps.routes, '/api/dumps/') }));
+  // Seed 2/5 log ingestion reads its own body (the ingest runner), with the app's CORS: before the JSON parser too.
+  app.post(['/api/logs', '/v1/api/logs'], expressHandler(routeNamed(deps.routes, '/api/logs/')));
 
   // gzip/deflate request bodies are inflated by express.json (inflate: true).
   app.use(express.json({ limit: config.http.jsonBodyLimit, strict: false, type: ['application/json', 'application/*+json'] }));
   app.use(guardJsonBody);
 
   const limiter = new AuthRateLimiter(deps.redis, { ...config.authRateLimit, keyPrefix: config.queuePrefix });
-  const auth = authRoutes({ ds: deps.ds, keys: deps.keys, limiter });
+  const { ds, access } = deps;
+  const auth = authRoutes({ ds, access, limiter });
   app.use('/api/auth', auth);
   app.use('/auth', auth); // seed 5's paths
-  app.use('/api/user', profileRoutes(deps.ds, limiter));
-  app.use('/api/users', userRoutes(deps.ds));
-  app.use('/api/apikeys', apiKeyRoutes(deps.ds, deps.keys));
-  app.use('/api/projects', projectEventRoutes(deps.ds));
-  app.use('/api/projects', projectRoutes(deps.ds));
-  app.use('/api/invitations', invitationRoutes(deps.ds));
+  app.use('/api/user', profileRoutes(ds, access, limiter));
+  app.use('/api/users', userRoutes(ds, access));
+  app.use('/api/apikeys', apiKeyRoutes(access));
+  app.use('/api/projects', projectEventRoutes(ds, access));
+  app.use('/api/projects', projectRoutes(ds, access));
+  app.use('/api/invitations', invitationRoutes(ds, access));
 
   // Logs: seed 2 (/api/logs), seed 5 (/v1/api/logs), seed 3's lists, seed 2's saved filters.
-  const logs = logRoutes({ ds: deps.ds, producer: deps.producer, maxBatchItems: config.ingest.maxBatchEvents });
+  const logs = logRoutes({ ds, access });
   app.use('/api/logs', logs);
   app.use('/v1/api/logs', logs);
-  app.use(dataideaReadRoutes(deps.ds));
-  app.use('/api/user-filter-preferences', filterPreferenceRoutes(deps.ds));
-  app.use('/api/issues', issueRoutes(deps.ds));
+  app.use(dataideaReadRoutes(ds, access));
+  app.use('/api/user-filter-preferences', filterPreferenceRoutes(ds, access));
+  app.use('/api/issues', issueRoutes(ds, access));
 
   app.use(notFoundHandler);
   app.use(errorHandler);

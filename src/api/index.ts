@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { config } from '../config.ts';
 import { createDataSource } from '../db/data-source.ts';
-import { ApiKeyResolver } from '../domain/apiKeys.ts';
+import { Access, ApiKeyResolver } from '../domain/access/index.ts';
 import type { QueueName } from '../queues/contract.ts';
 import { producerConnection, waitReady } from '../queues/connection.ts';
 import { logger } from '../logger.ts';
@@ -16,6 +16,7 @@ import { createApp } from './app.ts';
 import { dumpStores } from '../storage/index.ts';
 import { expectContinueHandler } from './expectContinue.ts';
 import { createDispatcher, createHttpServer } from './server.ts';
+import { ingestRoutes } from './ingest/routes.ts';
 
 export interface Web {
   server: Server;
@@ -24,6 +25,8 @@ export interface Web {
   queues: Record<QueueName, Queue>;
   producer: EventProducer;
   keys: ApiKeyResolver;
+  /** Who is calling and what they may touch: every edge asks it. */
+  access: Access;
   llmProducer: LlmLogProducer;
   /** The WebSocket live tail at /ws/logs/. */
   live: LiveTail;
@@ -65,27 +68,21 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }, 
   const producer = new EventProducer(redis, queues, producerOptions);
   const keys = new ApiKeyResolver(ds, config.ingest.apiKeyCacheTtlMs);
   const llmProducer = new LlmLogProducer(producer, queues, producerOptions);
-  // An LLM log holds a prompt and a response of up to maxTextBytes each, plus its metadata.
-  const llmItemBytes = 2 * config.llmLogs.maxTextBytes + config.ingest.maxEventBytes;
-  const llmLimits = { ...config.ingest, maxEventBytes: llmItemBytes, maxRequestBytes: Math.max(config.ingest.maxRequestBytes, llmItemBytes) };
+  const access = new Access(ds, keys);
+  const routes = ingestRoutes({ ds, access, producer, llmProducer, queues, stores: dumpStores(), log: logger });
   const adminLoad = opts.admin ?? defaultAdminLoad();
-  const admin = adminLoad ? new AdminMount({ ds, redis, queues, keys }) : null;
+  const admin = adminLoad ? new AdminMount({ ds, redis, queues, access }) : null;
   if (adminLoad === 'eager') await admin!.load();
   if (adminLoad === 'background') admin!.preload();
-  const app = createApp({ ds, redis, queues, keys, producer, admin: admin?.handler() });
-  const dispatch = createDispatcher(
-    app,
-    { keys, producer, limits: config.ingest },
-    { keys, producer, llm: llmProducer, limits: config.ingest, llmLimits, maxTextBytes: config.llmLogs.maxTextBytes },
-    { keys, producer, dumps: { ds, stores: dumpStores(), queues, producer, log: logger, maxBytes: config.dumps.maxBytes } },
-  );
+  const app = createApp({ ds, redis, queues, access, producer, routes, admin: admin?.handler() });
+  const dispatch = createDispatcher(app, routes);
   // Uploads refused on their headers alone are answered before the client sends the body.
   const trustProxy = app.get('trust proxy fn') as (address: string, hop: number) => boolean;
   const server = createHttpServer(dispatch, {
-    onExpectContinue: expectContinueHandler({ ds, keys, maxDumpBytes: config.dumps.maxBytes }, dispatch),
+    onExpectContinue: expectContinueHandler(routes, dispatch),
     trustedProxy: (address) => trustProxy(address, 0),
   });
-  const live = new LiveTail(ds, { redisUrl: urls.redisUrl, ...config.live });
+  const live = new LiveTail(access, { redisUrl: urls.redisUrl, ...config.live });
   live.attach(server);
 
   return {
@@ -95,6 +92,7 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }, 
     queues,
     producer,
     keys,
+    access,
     llmProducer,
     live,
     admin,

@@ -5,46 +5,28 @@ import { config } from '../config.ts';
 import { AppError } from '../domain/errors.ts';
 import { splitUrl } from './http/path.ts';
 import { sendError } from './http/send.ts';
-import { pantiesIngestHandler, type IngestDeps } from './routes/events/ingest.ts';
-import { dataideaEventLogHandler, dataideaLlmLogHandler, type DataideaIngestDeps } from './routes/logs/dataidea.ts';
-import { SENTRY_PATH, sentryIngestHandler, type SentryDeps } from './routes/sentry/ingest.ts';
+import { matchRoute, run, type IngestRoute } from './ingest/runner.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
 /**
- * The hot ingest POSTs skip Express: on this hardware Express costs more per request
- * than the whole PostgreSQL write path (../shared/STACK.md). Everything else goes to
- * the Express app. Paths match with or without the trailing slash.
+ * The ingest routes (src/api/ingest/routes.ts) skip Express: on this hardware Express
+ * costs more per request than the whole PostgreSQL write path (../shared/STACK.md).
+ * Everything else — and the ingest routes marked `via: 'express'` — goes to the Express
+ * app. Paths match with or without the trailing slash.
  */
-export function createDispatcher(app: Express, ingest: IngestDeps, dataidea: DataideaIngestDeps, sentry: SentryDeps): Handler {
-  const sentryIngest = sentryIngestHandler(sentry);
-  const fast = new Map<string, Handler>([
-    ['/api/events', pantiesIngestHandler(ingest)],
-    // Seed 3 (DataIdea): API-key ingest, as hot as /api/events.
-    ['/api/event-log', dataideaEventLogHandler(dataidea)],
-    ['/api/llm-log', dataideaLlmLogHandler(dataidea)],
-  ]);
+export function createDispatcher(app: Express, routes: readonly IngestRoute[]): Handler {
+  const lean = routes.filter((r) => r.via !== 'express');
   return (req, res) => {
     const { path } = splitUrl(req.url);
-    if (hasBody(req) && !isUpload(req.method, path)) bodyDeadline(req, res, config.http.bodyTimeoutMs);
-    if (req.method === 'POST' || req.method === 'OPTIONS') {
-      const handler = req.method === 'POST' ? fast.get(path) : undefined;
-      if (handler) return handler(req, res);
-      // Sentry SDKs and Crashpad: /api/<project_id>/envelope/, /store/, /minidump/ (and CORS preflights).
-      const sentry = path.startsWith('/api/') ? SENTRY_PATH.exec(path) : null;
-      if (sentry) return sentryIngest(req, res, Number(sentry[1]), sentry[2] as 'envelope' | 'store' | 'minidump');
-    }
+    const match = matchRoute(routes, path);
+    if (hasBody(req) && !match?.route.longBody) bodyDeadline(req, res, config.http.bodyTimeoutMs);
+    if (match && lean.includes(match.route)) return run(match, req, res);
     return app(req, res);
   };
 }
 
 const hasBody = (req: IncomingMessage) => Number(req.headers['content-length']) > 0 || req.headers['transfer-encoding'] !== undefined;
-
-/** Routes whose bodies may rightly take long: dump uploads (512 MB) and Sentry minidumps and envelopes (attachments). */
-function isUpload(method: string | undefined, path: string): boolean {
-  if (path === '/api/dumps' || path.startsWith('/api/dumps/')) return method === 'POST' || method === 'PUT' || method === 'PATCH';
-  return method === 'POST' && /^\/api\/\d{1,10}\/(?:envelope|minidump)$/.test(path);
-}
 
 /**
  * Every other request must have sent its whole body within `ms`: a client trickling a

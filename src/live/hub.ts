@@ -1,15 +1,13 @@
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Redis } from 'ioredis';
-import type { DataSource } from 'typeorm';
 import { WebSocket, WebSocketServer } from 'ws';
 import { registerAccessNotifier, type AccessChange } from '../domain/accounts/accessChanges.ts';
-import { userFromAccessToken } from '../domain/accounts/credentials.ts';
 import { AppError } from '../domain/errors.ts';
 import type { Level } from '../domain/levels.ts';
 import { parseLevelList } from '../domain/logs/filters.ts';
 import type { LogOut } from '../domain/logs/query.ts';
-import { readScope, scopeAllows, type Scope } from '../domain/logs/scope.ts';
+import { scopeAllows, type Access, type Scope } from '../domain/access/index.ts';
 import type { User } from '../entities/User.ts';
 import { producerConnection } from '../queues/connection.ts';
 import { logger } from '../logger.ts';
@@ -97,7 +95,7 @@ export class LiveTail {
   readonly ready: Promise<void>;
 
   constructor(
-    private readonly ds: DataSource,
+    private readonly access: Access,
     private readonly opts: LiveTailOptions,
   ) {
     this.channel = opts.channel ?? liveLogsChannel();
@@ -176,18 +174,18 @@ export class LiveTail {
     });
   }
 
-  /** The same token → user rules as REST (userFromAccessToken), then the projects this socket may see. */
+  /** The same token → user rules as REST (the access module's), then the projects this socket may see. */
   private async authenticate(token: string, filters: Filters): Promise<Session> {
     const epoch = this.epoch;
-    const user = await userFromAccessToken(this.ds, token);
+    const user = await this.access.userFromToken(token);
     const scope = await this.scopeFor(user, filters);
     return { token, user, filters, scope, levels: filters.levels ? new Set(filters.levels) : null, expiresAt: tokenExpiry(token), alive: true, epoch };
   }
 
   /** Every project asked for must be visible (404 otherwise, as in REST); none asked: all visible ones. */
   private async scopeFor(user: User, filters: Filters): Promise<Scope> {
-    if (!filters.projects) return readScope(this.ds, user);
-    for (const id of filters.projects) await readScope(this.ds, user, id);
+    if (!filters.projects) return this.access.scope(user);
+    for (const id of filters.projects) await this.access.scope(user, id);
     return { all: false, projectIds: filters.projects };
   }
 
@@ -294,7 +292,7 @@ export class LiveTail {
   private async verify(c: Client, failClosed: boolean): Promise<void> {
     if (!this.clients.has(c) || c.ws.readyState !== WebSocket.OPEN) return;
     try {
-      const user = await userFromAccessToken(this.ds, c.token);
+      const user = await this.access.userFromToken(c.token);
       c.scope = await this.scopeFor(user, c.filters);
       c.user = user;
     } catch (err) {

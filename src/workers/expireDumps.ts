@@ -1,9 +1,9 @@
-import { UnrecoverableError, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import { processDump } from '../domain/dumps/process.ts';
 import { expireDumps, stalePending, sweepOrphans } from '../domain/dumps/retention.ts';
 import type { Logger } from '../logger.ts';
-import { JOBS } from '../queues/contract.ts';
+import type { JobPayload } from '../queues/contract.ts';
 import type { DumpStores } from '../storage/index.ts';
 
 /**
@@ -13,10 +13,9 @@ import type { DumpStores } from '../storage/index.ts';
  */
 export function expireDumpsProcessor(ds: DataSource, stores: DumpStores, log: Logger) {
   return async (job: Job): Promise<{ expired: number; orphans: number; caughtUp: number }> => {
-    const parsed = JOBS['expire-dumps'].payload.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`invalid expire-dumps payload: ${parsed.error.message.slice(0, 500)}`);
-    const expired = await expireDumps({ ds, stores }, { projectIds: parsed.data.project_ids });
-    const orphans = await sweepOrphans({ ds, stores }, { graceMs: parsed.data.orphan_grace_ms });
+    const payload = job.data as JobPayload<'expire-dumps'>;
+    const expired = await expireDumps({ ds, stores }, { projectIds: payload.project_ids });
+    const orphans = await sweepOrphans({ ds, stores }, { graceMs: payload.orphan_grace_ms });
     const pending = await stalePending(ds);
     for (const dump of pending) await processDump({ ds, stores }, dump.id, dump.sha256);
     if (expired || orphans || pending.length) log.info({ jobId: job.id, expired, orphans, caughtUp: pending.length }, 'dump retention ran');

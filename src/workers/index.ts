@@ -1,4 +1,4 @@
-import { MetricsTime, Worker, type Job } from 'bullmq';
+import { MetricsTime, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { config } from '../config.ts';
@@ -35,6 +35,18 @@ export function assertHandlers(h: Record<string, Processor>): void {
   }
 }
 
+/**
+ * Every job's payload is checked against the contract here, once, before its processor
+ * runs: a payload that does not parse can never succeed, so it fails unrecoverably (and
+ * stays in the failed set with its data). Processors then read `job.data` as parsed.
+ */
+export function validated(job: Job): Job {
+  const parsed = JOBS[job.name as JobName].payload.safeParse(job.data);
+  if (!parsed.success) throw new UnrecoverableError(`invalid ${job.name} payload: ${parsed.error.message.slice(0, 500)}`);
+  job.data = parsed.data;
+  return job;
+}
+
 export interface WorkerOptions {
   concurrency?: number;
   stalledIntervalMs?: number;
@@ -52,7 +64,7 @@ export function startWorkers(connection: Redis, ds: DataSource, log: Logger, opt
       queue,
       async (job) => {
         if (!names.has(job.name)) throw new Error(`no handler for job "${job.name}" on queue "${queue}"`);
-        return h[job.name as JobName](job);
+        return h[job.name as JobName](validated(job));
       },
       {
         connection,

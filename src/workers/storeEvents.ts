@@ -1,16 +1,14 @@
-import { UnrecoverableError, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
 import type { DataSource } from 'typeorm';
-import { existingProjects, insertEvents } from '../domain/events/store.ts';
+import { insertEvents } from '../domain/events/store.ts';
 import type { EventRecord } from '../domain/events/record.ts';
 import { IssueIdCache, prepareIssues } from '../domain/issues/assign.ts';
 import { sqlOf } from '../db/sql.ts';
 import { publishStoredLogs, type Publisher } from '../live/channel.ts';
 import type { Logger } from '../logger.ts';
-import { JOBS, type JobPayload } from '../queues/contract.ts';
+import type { JobPayload } from '../queues/contract.ts';
 import { GroupCommit } from '../queues/groupCommit.ts';
-
-const isDataError = (err: unknown) => /^22/.test((err as { code?: string }).code ?? '');
-const isForeignKeyError = (err: unknown) => (err as { code?: string }).code === '23503';
+import { storeBatch, type Stored } from './storagePolicy.ts';
 
 const keyOf = (r: { project_id: number; event_id: string }) => `${r.project_id}:${r.event_id}`;
 
@@ -42,59 +40,17 @@ export function storeEventsProcessor(ds: DataSource, log: Logger, live?: Publish
   // Retries after a failed shared statement go alone, so one job's bad data cannot fail another's.
   const insert = async (items: EventRecord[]) => (await store(items)).length;
 
-  return async (job: Job): Promise<{ inserted: number; duplicates: number }> => {
-    const parsed = JOBS['store-events'].payload.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`invalid store-events payload: ${parsed.error.message.slice(0, 500)}`);
-    let items: EventRecord[] = parsed.data.items;
-
-    let inserted: number;
+  return async (job: Job): Promise<Stored> => {
+    const { items } = job.data as JobPayload<'store-events'>;
     try {
-      inserted = await insertShared(items);
+      const inserted = await insertShared(items);
+      return { inserted, duplicates: items.length - inserted };
     } catch {
-      // The shared statement failed: this job's events alone, so another job's problem is not ours.
-      try {
-        inserted = await insert(items);
-      } catch (err) {
-        if (isForeignKeyError(err)) {
-          // The project was deleted while its events waited: they go with it (and its issues with it).
-          issues.clear();
-          const alive = await existingProjects(ds, [...new Set(items.map((i) => i.project_id))]);
-          const dropped = items.length;
-          items = items.filter((i) => alive.has(i.project_id));
-          log.warn({ jobId: job.id, dropped: dropped - items.length }, 'events of deleted projects dropped');
-          inserted = await insert(items);
-        } else if (isDataError(err)) {
-          inserted = await insertOneByOne(insert, items, job, log);
-        } else {
-          throw err; // connection trouble and the like: retry with backoff
-        }
-      }
+      // The shared statement failed: this job's events alone, so another job's problem is not
+      // ours; then the storage policy (a deleted project's events go, a refused one is kept failed).
+      return storeBatch(ds, items, insert, { job, log, what: 'events', onProjectGone: () => issues.clear() });
     }
-    return { inserted, duplicates: items.length - inserted };
   };
-}
-
-/**
- * Normalization should make every accepted record insertable; if one still is not,
- * store the others and fail the job *unrecoverably* so it stays in the failed set with
- * its data, visible and re-runnable once fixed (re-running skips the rows already in).
- */
-async function insertOneByOne(insert: (items: EventRecord[]) => Promise<number>, items: EventRecord[], job: Job, log: Logger): Promise<number> {
-  let inserted = 0;
-  const rejected: Array<{ event_id: string; error: string }> = [];
-  for (const item of items) {
-    try {
-      inserted += await insert([item]);
-    } catch (err) {
-      if (!isDataError(err)) throw err;
-      rejected.push({ event_id: item.event_id, error: (err as Error).message });
-    }
-  }
-  if (rejected.length) {
-    log.error({ jobId: job.id, rejected }, 'events the database refused');
-    throw new UnrecoverableError(`database refused ${rejected.length} event(s): ${JSON.stringify(rejected).slice(0, 1000)}`);
-  }
-  return inserted;
 }
 
 export type StoreEventsPayload = JobPayload<'store-events'>;

@@ -1,7 +1,7 @@
 import type { Job } from 'bullmq';
 import type { DataSource } from 'typeorm';
-import { PantiesEventSchema, pantiesToRecord } from '../../src/domain/events/panties.ts';
-import { DataideaLlmLogSchema, dataideaLlmToRecord } from '../../src/domain/logs/llmRecord.ts';
+import { PantiesEventSchema, pantiesToRecord } from '../../src/domain/ingest/formats/panties.ts';
+import { DataideaLlmLogSchema, dataideaLlmToRecord } from '../../src/domain/ingest/formats/dataidea.ts';
 import { logger } from '../../src/logger.ts';
 import { storeEventsProcessor } from '../../src/workers/storeEvents.ts';
 import { storeLlmLogsProcessor } from '../../src/workers/storeLlmLogs.ts';

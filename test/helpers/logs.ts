@@ -1,6 +1,6 @@
 import type { Job } from 'bullmq';
 import type { DataSource } from 'typeorm';
-import { userLogToRecord, UserLogSchema } from '../../src/domain/logs/payloads.ts';
+import { userLogToRecord, UserLogSchema } from '../../src/domain/ingest/formats/logs.ts';
 import type { MemberRole } from '../../src/entities/ProjectMember.ts';
 import { logger } from '../../src/logger.ts';
 import { storeEventsProcessor } from '../../src/workers/storeEvents.ts';

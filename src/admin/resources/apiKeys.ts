@@ -1,38 +1,24 @@
 import { ValidationError, type ActionContext, type ActionRequest, type ParamsType, type ResourceWithOptions } from 'adminjs';
-import type { DataSource } from 'typeorm';
-import type { ApiKeyResolver } from '../../domain/apiKeys.ts';
-import { createKey, keyFor, revokeKey, updateKey } from '../../domain/projects/keys.ts';
+import type { Access } from '../../domain/access/index.ts';
+import { createKey, DEFAULT_KEY_SCOPES, keyFor, revokeKey, updateKey } from '../../domain/projects/keys.ts';
 import { API_KEY_SCOPES, ApiKey, type ApiKeyScope } from '../../entities/ApiKey.ts';
 import { mayAnywhere } from '../auth.ts';
-import { ScopedResource, type Condition } from '../resource.ts';
+import { projectScope, ScopedResource } from '../resource.ts';
 import type { AdminUser } from '../session.ts';
 import { Components } from '../components.ts';
 import { actorOf, confirmed, domainCall, hidden, inProject, NAV, readOnly, secretOnce, secretProperty } from './common.ts';
-
-/** As GET /api/apikeys/: keys of the projects where one manages keys (owner, admin; staff everywhere). */
-function keyScope(admin: AdminUser | undefined): Condition {
-  if (!admin) return { sql: 'false' };
-  if (admin.isStaff) return null;
-  const ids = Object.entries(admin.roles)
-    .filter(([, role]) => role === 'owner' || role === 'admin')
-    .map(([id]) => Number(id));
-  return ids.length ? { sql: 'r.projectId IN (:...keyProjects)', params: { keyProjects: ids } } : { sql: 'false' };
-}
 
 function scopes(params: Record<string, unknown>): ApiKeyScope[] {
   const picked = Object.entries(params)
     .filter(([k]) => k === 'scopes' || k.startsWith('scopes.'))
     .flatMap(([, v]) => (Array.isArray(v) ? v : [v]))
     .filter((v): v is ApiKeyScope => API_KEY_SCOPES.includes(v as ApiKeyScope));
-  return picked.length ? [...new Set(picked)] : ['ingest', 'dumps:upload']; // the API's default
+  return picked.length ? [...new Set(picked)] : DEFAULT_KEY_SCOPES;
 }
 
 class ApiKeyResource extends ScopedResource {
-  constructor(
-    private readonly ds: DataSource,
-    private readonly keys: ApiKeyResolver,
-  ) {
-    super(ApiKey, { scope: keyScope, exact: ['prefix'] });
+  constructor(private readonly access: Access) {
+    super(ApiKey, { scope: projectScope('r.projectId', 'manage_keys'), exact: ['prefix'] });
   }
 
   /** The secret exists only in this answer; the database keeps its SHA-256. */
@@ -40,23 +26,22 @@ class ApiKeyResource extends ScopedResource {
     const projectId = Number(params.projectId);
     if (!Number.isSafeInteger(projectId) || projectId <= 0) throw new ValidationError({ projectId: { message: 'pick a project' } });
     const { key, secret } = await domainCall(
-      () => createKey(this.ds, actorOf(context), projectId, { name: String(params.name ?? '').slice(0, 100), scopes: scopes(params) }),
+      () => createKey(this.access, actorOf(context), projectId, { name: String(params.name ?? '').slice(0, 100), scopes: scopes(params) }),
       'projectId',
     );
     return { ...key, keyHash: undefined, __secret: secret } as unknown as ParamsType;
   }
 
   override async update(id: string, params: Record<string, unknown>, context?: ActionContext): Promise<ParamsType> {
-    const key = await domainCall(() => keyFor(this.ds, actorOf(context), Number(id)));
-    const updated = await updateKey(this.ds, key, { name: params.name === undefined ? undefined : String(params.name), scopes: scopes(params) });
-    this.keys.invalidate(); // scopes may have changed
+    const key = await domainCall(() => keyFor(this.access, actorOf(context), Number(id)));
+    const updated = await updateKey(this.access, key, { name: params.name === undefined ? undefined : String(params.name), scopes: scopes(params) });
     return updated as unknown as ParamsType;
   }
 }
 
-export function apiKeysResource(ds: DataSource, keys: ApiKeyResolver): ResourceWithOptions {
+export function apiKeysResource(access: Access): ResourceWithOptions {
   const secret = secretOnce('ApiKey');
-  const resource = new ApiKeyResource(ds, keys);
+  const resource = new ApiKeyResource(access);
   return {
     resource,
     options: {
@@ -97,9 +82,8 @@ export function apiKeysResource(ds: DataSource, keys: ApiKeyResolver): ResourceW
           custom: { question: 'Revoke this key? Clients using it are refused within seconds; this cannot be undone.' },
           isAccessible: (c: Parameters<ReturnType<typeof inProject>>[0]) => inProject('manage_keys')(c) && !c.record?.param('revokedAt'),
           handler: confirmed('record', async (context) => {
-            const key = await keyFor(ds, actorOf(context), Number(context.record!.id()));
-            await revokeKey(ds, key);
-            keys.invalidate(); // at once here; other web processes within API_KEY_CACHE_TTL_MS
+            const key = await keyFor(access, actorOf(context), Number(context.record!.id()));
+            await revokeKey(access, key); // stops it at once here, within API_KEY_CACHE_TTL_MS elsewhere
             return `Key ${key.prefix}… revoked`;
           }),
         },

@@ -1,6 +1,6 @@
 import { ValidationError, type ActionContext, type ActionRequest, type ActionResponse, type BaseRecord } from 'adminjs';
 import { AppError } from '../../domain/errors.ts';
-import type { ProjectAction } from '../../domain/projects/access.ts';
+import type { ProjectAction } from '../../domain/access/index.ts';
 import { mayIn } from '../auth.ts';
 import type { AdminUser } from '../session.ts';
 

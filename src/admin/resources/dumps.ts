@@ -1,12 +1,12 @@
 import type { ActionContext, ResourceWithOptions } from 'adminjs';
 import { Router, type Request, type Response } from 'express';
 import type { DataSource } from 'typeorm';
-import { sendDump } from '../../api/routes/dumps/download.ts';
+import { sendDump } from '../../api/http/dumpDownload.ts';
 import { archiveDump } from '../../domain/dumps/archive.ts';
 import { isDumpId } from '../../domain/dumps/keys.ts';
 import { deleteDump } from '../../domain/dumps/manage.ts';
 import { findDump } from '../../domain/dumps/query.ts';
-import { authorize } from '../../domain/projects/access.ts';
+import type { Access } from '../../domain/access/index.ts';
 import { CrashDump, UPLOADER_KINDS } from '../../entities/CrashDump.ts';
 import { logger } from '../../logger.ts';
 import { dumpStores, type DumpStores } from '../../storage/index.ts';
@@ -22,6 +22,7 @@ export const DUMP_DOWNLOAD_PATH = '/admin/dumps/{id}/download';
 class CrashDumpResource extends ScopedResource {
   constructor(
     private readonly ds: DataSource,
+    private readonly access: Access,
     private readonly stores: DumpStores,
   ) {
     super(CrashDump, { scope: projectScope('r.projectId'), exact: ['label', 'sha256', 'contentType', 'uploaderKind'], editable: ['label'] });
@@ -31,7 +32,7 @@ class CrashDumpResource extends ScopedResource {
   override async delete(id: string, context?: ActionContext): Promise<void> {
     const row = await findDump(this.ds, id);
     if (!row) return;
-    await domainCall(() => authorize(this.ds, actorOf(context), row.project_id, 'edit_data'));
+    await domainCall(() => this.access.authorize(actorOf(context), row.project_id, 'edit_data'));
     await deleteDump(this.ds, this.stores, id);
   }
 }
@@ -55,11 +56,11 @@ export function dumpDownloadRoute(ds: DataSource, stores: DumpStores = dumpStore
   return r;
 }
 
-export function crashDumpsResource({ ds }: AdminDeps): ResourceWithOptions {
+export function crashDumpsResource({ ds, access }: AdminDeps): ResourceWithOptions {
   const stores = dumpStores();
   const mayEdit = inProject('edit_data');
   return {
-    resource: new CrashDumpResource(ds, stores),
+    resource: new CrashDumpResource(ds, access, stores),
     options: {
       navigation: NAV.data,
       sort: { sortBy: 'time', direction: 'desc' },

@@ -1,6 +1,6 @@
 import { ValidationError, type ActionContext, type ActionRequest, type ActionResponse, type ParamsType, type ResourceWithOptions } from 'adminjs';
 import type { DataSource } from 'typeorm';
-import { authorize } from '../../domain/projects/access.ts';
+import type { Access } from '../../domain/access/index.ts';
 import { inviteByEmail } from '../../domain/projects/invitations.ts';
 import { changeMemberRole, removeMember } from '../../domain/projects/members.ts';
 import { MEMBER_ROLES, ProjectMember, type MemberRole } from '../../entities/ProjectMember.ts';
@@ -20,7 +20,10 @@ function role(value: unknown): MemberRole {
  * before — the same invitation, and the same answer for any address, as the API's.
  */
 class MemberResource extends ScopedResource {
-  constructor(private readonly ds: DataSource) {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly access: Access,
+  ) {
     super(ProjectMember, { scope: projectScope('r.projectId'), exact: ['role'] });
   }
 
@@ -30,7 +33,7 @@ class MemberResource extends ScopedResource {
     if (!Number.isSafeInteger(projectId) || projectId <= 0) throw new ValidationError({ projectId: { message: 'pick a project' } });
     const r = role(params.role);
     const invitation = await domainCall(async () => {
-      await authorize(this.ds, me, projectId, 'manage_members');
+      await this.access.authorize(me, projectId, 'manage_members');
       return inviteByEmail(this.ds, projectId, String(params.email ?? ''), r, me.id);
     }, 'email');
     // Not a member row yet: what the form gets back says who was invited (the notice below).
@@ -39,7 +42,7 @@ class MemberResource extends ScopedResource {
 
   override async update(id: string, params: Record<string, unknown>, context?: ActionContext): Promise<ParamsType> {
     const member = await this.ds.getRepository(ProjectMember).findOneByOrFail({ id: Number(id) });
-    await domainCall(() => authorize(this.ds, actorOf(context), member.projectId, 'manage_members'));
+    await domainCall(() => this.access.authorize(actorOf(context), member.projectId, 'manage_members'));
     await domainCall(() => changeMemberRole(this.ds, member.projectId, member.id, role(params.role)), 'role');
     return (await this.ds.getRepository(ProjectMember).findOneByOrFail({ id: member.id })) as unknown as ParamsType;
   }
@@ -49,7 +52,7 @@ class MemberResource extends ScopedResource {
     const me = actorOf(context);
     const member = await this.ds.getRepository(ProjectMember).findOneByOrFail({ id: Number(id) });
     await domainCall(async () => {
-      const myRole = await authorize(this.ds, me, member.projectId, 'view');
+      const myRole = await this.access.authorize(me, member.projectId, 'view');
       await removeMember(this.ds, member.projectId, member.id, { id: me.id, role: myRole });
     });
   }
@@ -58,9 +61,9 @@ class MemberResource extends ScopedResource {
 const managesOrSelf = ({ currentAdmin, record }: { currentAdmin?: unknown; record?: { param(k: string): unknown } }) =>
   inProject('manage_members')({ currentAdmin, record: record as never }) || record?.param('userId') === (currentAdmin as AdminUser | undefined)?.id;
 
-export function membersResource(ds: DataSource): ResourceWithOptions {
+export function membersResource(ds: DataSource, access: Access): ResourceWithOptions {
   return {
-    resource: new MemberResource(ds),
+    resource: new MemberResource(ds, access),
     options: {
       navigation: NAV.projects,
       sort: { sortBy: 'createdAt', direction: 'desc' },

@@ -1,6 +1,6 @@
 import type { ActionContext, ActionRequest, ParamsType, ResourceWithOptions } from 'adminjs';
 import type { DataSource } from 'typeorm';
-import { authorize } from '../../domain/projects/access.ts';
+import type { Access } from '../../domain/access/index.ts';
 import { createProject, deleteProject, transferProject, updateProject } from '../../domain/projects/projects.ts';
 import { Project } from '../../entities/Project.ts';
 import { Components } from '../components.ts';
@@ -10,7 +10,10 @@ import { actorOf, domainCall, hidden, inProject, NAV, readOnly, secretOnce, secr
 const str = (v: unknown) => (v === undefined || v === null ? undefined : String(v));
 
 class ProjectResource extends ScopedResource {
-  constructor(private readonly ds: DataSource) {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly access: Access,
+  ) {
     super(Project, { scope: projectScope('r.id'), exact: ['slug'], editable: ['name', 'description', 'retentionDays', 'ownerId'] });
   }
 
@@ -27,14 +30,14 @@ class ProjectResource extends ScopedResource {
   override async update(id: string, params: Record<string, unknown>, context?: ActionContext): Promise<ParamsType> {
     const me = actorOf(context);
     const projectId = Number(id);
-    await domainCall(() => authorize(this.ds, me, projectId, 'edit_project'));
+    await domainCall(() => this.access.authorize(me, projectId, 'edit_project'));
     const owner = params.ownerId === undefined || params.ownerId === null || params.ownerId === '' ? undefined : Number(params.ownerId);
     return (await domainCall(
       () =>
         this.ds.transaction(async (em) => {
           const current = await em.findOneByOrFail(Project, { id: projectId });
           if (owner !== undefined && owner !== current.ownerId) {
-            await authorize(this.ds, me, projectId, 'transfer_project');
+            await this.access.authorize(me, projectId, 'transfer_project');
             await transferProject(em, projectId, owner);
           }
           const days = params.retentionDays === undefined ? undefined : Number(params.retentionDays);
@@ -46,16 +49,16 @@ class ProjectResource extends ScopedResource {
 
   override async delete(id: string, context?: ActionContext): Promise<void> {
     await domainCall(async () => {
-      await authorize(this.ds, actorOf(context), Number(id), 'delete_project');
+      await this.access.authorize(actorOf(context), Number(id), 'delete_project');
       await this.ds.transaction((em) => deleteProject(em, Number(id)));
     });
   }
 }
 
-export function projectsResource(ds: DataSource): ResourceWithOptions {
+export function projectsResource(ds: DataSource, access: Access): ResourceWithOptions {
   const secret = secretOnce('Project');
   return {
-    resource: new ProjectResource(ds),
+    resource: new ProjectResource(ds, access),
     options: {
       navigation: NAV.projects,
       sort: { sortBy: 'createdAt', direction: 'desc' },

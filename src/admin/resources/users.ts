@@ -11,36 +11,25 @@ import {
 import type { DataSource } from 'typeorm';
 import { deleteUser, registerUser, updateUser, type UserChanges } from '../../domain/accounts/users.ts';
 import { User } from '../../entities/User.ts';
+import { coMembersCondition, type Access } from '../../domain/access/index.ts';
 import { ScopedResource, type Condition } from '../resource.ts';
 import { loadAdminUser, type AdminUser } from '../session.ts';
 import { actorOf, domainCall, hidden, NAV, readOnly, staffOnly } from './common.ts';
 
-const MIN_PASSWORD = 8; // as POST /api/users/
-
 /**
  * Staff manage users here. Others never open this resource; they only see the users they
- * share a project with, where another record refers to them (a member, an owner).
+ * share a project with (the access module's co-member rule), where another record refers
+ * to them (a member, an owner).
  */
-function userScope(admin: AdminUser | undefined): Condition {
-  if (!admin) return { sql: 'false' };
-  if (admin.isStaff) return null;
-  const ids = Object.keys(admin.roles).map(Number);
-  if (!ids.length) return { sql: 'r.id = :me', params: { me: admin.id } };
-  return {
-    sql: `(r.id = :me OR r.id IN (SELECT owner_id FROM projects WHERE id IN (:...coIds)
-                                  UNION SELECT user_id FROM project_members WHERE project_id IN (:...coIds)))`,
-    params: { me: admin.id, coIds: ids },
-  };
-}
+const userScope = (admin: AdminUser | undefined): Condition => coMembersCondition(admin, 'r.id');
 
 const bool = (v: unknown) => (v === undefined ? undefined : v === true || v === 'true');
 const str = (v: unknown) => (v === undefined || v === null ? undefined : String(v));
 
+/** An empty password field means "unchanged"; the policy itself is the domain's (hashPassword). */
 function password(params: Record<string, unknown>, required: boolean): string | undefined {
   const value = str(params.password)?.length ? str(params.password) : undefined;
-  if ((required || value !== undefined) && (value?.length ?? 0) < MIN_PASSWORD) {
-    throw new ValidationError({ password: { message: `at least ${MIN_PASSWORD} characters` } });
-  }
+  if (required && value === undefined) throw new ValidationError({ password: { message: 'required' } });
   return value;
 }
 
@@ -49,7 +38,10 @@ const CO_MEMBER_FIELDS = ['id', 'email', 'firstName', 'lastName'] as const;
 
 /** Passwords go through the accounts service, which hashes them (argon2id); the hash is never loaded or shown. */
 class UserResource extends ScopedResource {
-  constructor(private readonly ds: DataSource) {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly access: Access,
+  ) {
     super(User, { scope: userScope, exact: [] });
   }
 
@@ -115,9 +107,9 @@ class UserResource extends ScopedResource {
   }
 }
 
-export function usersResource(ds: DataSource): ResourceWithOptions {
+export function usersResource(ds: DataSource, access: Access): ResourceWithOptions {
   return {
-    resource: new UserResource(ds),
+    resource: new UserResource(ds, access),
     options: {
       navigation: NAV.accounts,
       sort: { sortBy: 'createdAt', direction: 'desc' },
@@ -149,7 +141,7 @@ export function usersResource(ds: DataSource): ResourceWithOptions {
             const me = actorOf(context);
             const session = (request as unknown as { session?: { tokenVersion?: number } }).session;
             if (request.method === 'post' && Number(request.params.recordId) === me.id && session) {
-              session.tokenVersion = (await loadAdminUser(ds, me.id))?.tokenVersion;
+              session.tokenVersion = (await loadAdminUser(access, me.id))?.tokenVersion;
             }
             return response;
           },

@@ -1,11 +1,10 @@
 import type { NextFunction, Request, Response } from 'express';
-import type { IncomingMessage } from 'node:http';
-import type { DataSource } from 'typeorm';
-import { userFromAccessToken } from '../../domain/accounts/credentials.ts';
+import type { Access } from '../../domain/access/index.ts';
 import { forbidden, unauthorized } from '../../domain/errors.ts';
 import type { User } from '../../entities/User.ts';
 
 declare global {
+  // Express's own Request type is extended by declaration merging, which needs a namespace.
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
@@ -14,31 +13,18 @@ declare global {
   }
 }
 
-/** `Bearer <jwt>`, or `JWT <jwt>` as django-rest-framework-jwt clients (seed 5) send it. */
-export function bearerToken(header: string | undefined): string | null {
-  const m = header ? /^(?:Bearer|JWT)\s+(\S+)\s*$/i.exec(header) : null;
-  return m ? m[1] : null;
-}
-
-/** The user behind a request's access token: 401 without one (the rules are userFromAccessToken's). */
-export async function userFromRequest(ds: DataSource, req: Pick<IncomingMessage, 'headers'>): Promise<User> {
-  const token = bearerToken(req.headers.authorization);
-  if (!token) throw unauthorized('Authentication required', 'authentication_required', 'Valid JWT token must be provided');
-  return userFromAccessToken(ds, token);
-}
-
-/** Requires a valid access token for an active user; sets req.user. */
-export function requireUser(ds: DataSource) {
+/** Requires a user access token (the access module's rules); sets req.user. */
+export function requireUser(access: Access) {
   return async (req: Request, _res: Response, next: NextFunction) => {
-    req.user = await userFromRequest(ds, req);
+    req.user = await access.user(req);
     next();
   };
 }
 
 /** Seed 4's admin-only endpoints: staff users. */
-export function requireStaff(ds: DataSource) {
+export function requireStaff(access: Access) {
   return async (req: Request, _res: Response, next: NextFunction) => {
-    const user = await userFromRequest(ds, req);
+    const user = await access.user(req);
     if (!user.isStaff) throw forbidden('Staff only', 'staff_only');
     req.user = user;
     next();

@@ -136,6 +136,46 @@ export class Access {
     return signMachineToken({ projectId: key.projectId, keyId: key.id });
   }
 
+  /**
+   * The project an upload goes to, authorized. Machine tokens and API keys are bound to
+   * theirs; users need edit_data in the named project or default to their personal one;
+   * anonymous uploads must name a project that allows them (`settings.allowAnonymousDumps`)
+   * — any other case is the same 401, so probing reveals nothing about which projects exist.
+   */
+  async uploadTarget(caller: Caller, requested: number | undefined): Promise<number> {
+    switch (caller.kind) {
+      case 'machine':
+      case 'api_key':
+        if (requested !== undefined && requested !== caller.projectId) throw forbidden('This credential uploads to another project', 'wrong_project');
+        return caller.projectId;
+      case 'user': {
+        const id = requested ?? (await this.personalProject(caller.user.id));
+        await this.authorize(caller.user, id, 'edit_data');
+        return id;
+      }
+      case 'anonymous': {
+        const rows: Array<{ allowed: boolean }> =
+          requested !== undefined && validProjectId(requested)
+            ? await this.ds.query(`SELECT (settings->'allowAnonymousDumps') = 'true'::jsonb AS allowed FROM projects WHERE id = $1`, [requested])
+            : [];
+        if (!rows[0]?.allowed) {
+          throw unauthorized(
+            'Authentication required',
+            'authentication_required',
+            'Send a machine token, an API key with dumps:upload or a user token; anonymous uploads need a project that allows them, named by ?project= or a project field before the file',
+          );
+        }
+        return requested!;
+      }
+    }
+  }
+
+  /** Whether an anonymous upload could name a project that takes it (in a form field, after the headers). */
+  async anonymousUploadsPossible(): Promise<boolean> {
+    const rows = await this.ds.query(`SELECT 1 FROM projects WHERE (settings->'allowAnonymousDumps') = 'true'::jsonb LIMIT 1`);
+    return rows.length > 0;
+  }
+
   // --- what they may touch -------------------------------------------------------
 
   /** The actor's role in a project, or null when they cannot see it (or it does not exist). */

@@ -7,4 +7,4 @@ export { Access, type Actor, type Caller } from './access.ts';
 export { bearerToken, isJwt, parseDsn, presentedJwt, presentedKey, sentryKeyOf, type RequestLike } from './credentials.ts';
 export { API_KEY_PATTERN, ApiKeyResolver, hashApiKey, secretsEqual, type ResolvedKey } from './keys.ts';
 export { can, memberRolesAllowed, type ProjectAction, type ProjectRole } from './policy.ts';
-export { isEmpty, mayFrom, NOTHING, roleFrom, scopeAllows, scopeClause, scopeCondition, scopeFrom, visibleProjectsSql, type LoadedRoles, type Scope } from './scope.ts';
+export { coMembersCondition, isEmpty, mayFrom, NOTHING, roleFrom, scopeAllows, scopeClause, scopeCondition, scopeFrom, visibleProjectsSql, type LoadedRoles, type Scope } from './scope.ts';

@@ -69,3 +69,19 @@ export function scopeFrom(loaded: LoadedRoles | undefined, action: ProjectAction
   if (loaded.isStaff) return { all: true };
   return { all: false, projectIds: Object.entries(loaded.roles).filter(([, r]) => can(r, action)).map(([id]) => Number(id)) };
 }
+
+/**
+ * Users an admin may see in lists of people: themselves and those they share a project
+ * with (staff: everyone). For query builders (named parameters); null means "no restriction".
+ */
+export function coMembersCondition(loaded: (LoadedRoles & { id: number }) | undefined, column: string): { sql: string; params?: Record<string, unknown> } | null {
+  if (!loaded) return { sql: 'false' };
+  if (loaded.isStaff) return null;
+  const ids = Object.keys(loaded.roles).map(Number);
+  if (!ids.length) return { sql: `${column} = :me`, params: { me: loaded.id } };
+  return {
+    sql: `(${column} = :me OR ${column} IN (SELECT owner_id FROM projects WHERE id IN (:...coIds)
+                                          UNION SELECT user_id FROM project_members WHERE project_id IN (:...coIds)))`,
+    params: { me: loaded.id, coIds: ids },
+  };
+}

@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { UploaderKind } from '../../entities/CrashDump.ts';
 import { badRequest } from '../errors.ts';
-import { scopeClause, type Scope } from '../logs/scope.ts';
+import { scopeClause, type Scope } from '../access/index.ts';
 import { isDumpId } from './keys.ts';
 
 export interface DumpRow {

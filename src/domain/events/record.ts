@@ -110,3 +110,33 @@ export function clip(s: string | null | undefined, max: number): string | null {
   const c = cleanText(s);
   return c.length > max ? c.slice(0, max) : c;
 }
+
+/**
+ * Unknown top-level fields are kept in `extra` (or a log's metadata), never silently
+ * dropped; `known` fields (the credential among them) are not copied.
+ */
+export function extraOf(fields: Record<string, unknown>, known: ReadonlySet<string>, base: Record<string, unknown>): Record<string, unknown> {
+  const extra: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(fields)) if (!known.has(k) && !(k in extra)) extra[k] = v;
+  return cleanJson(extra) as Record<string, unknown>;
+}
+
+/** A record of kind 'log' with every field not given at its default. */
+export function logRecord(projectId: number, receivedAt: string, fields: Partial<EventRecord> & Pick<EventRecord, 'message' | 'origin' | 'extra'>): EventRecord {
+  return {
+    project_id: projectId,
+    event_id: newEventId(),
+    kind: 'log',
+    event_type: null,
+    timestamp: receivedAt,
+    received_at: receivedAt,
+    level: 'info',
+    exception_type: null,
+    stacktrace: null,
+    environment: null,
+    service: null,
+    user_ref: null,
+    tags: {},
+    ...fields,
+  };
+}

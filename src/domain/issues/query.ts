@@ -1,9 +1,10 @@
 import type { DataSource } from 'typeorm';
 import { Issue, type IssueStatus } from '../../entities/Issue.ts';
 import { likePattern } from '../pagination.ts';
+import { scopeCondition, type Scope } from '../access/index.ts';
 
 export interface IssueFilters {
-  projects: number[] | 'all';
+  scope: Scope;
   status?: IssueStatus;
   search?: string;
 }
@@ -11,7 +12,8 @@ export interface IssueFilters {
 /** Most recently seen first; uses (project_id, status, last_seen) and the title trigram index. */
 export async function listIssues(ds: DataSource, f: IssueFilters, page: { page: number; pageSize: number }) {
   const qb = ds.getRepository(Issue).createQueryBuilder('i').orderBy('i.last_seen', 'DESC').addOrderBy('i.id', 'DESC');
-  if (f.projects !== 'all') qb.andWhere('i.project_id = ANY(:projects)', { projects: f.projects });
+  const inScope = scopeCondition(f.scope, 'i.project_id');
+  if (inScope) qb.andWhere(inScope.sql, inScope.params);
   if (f.status) qb.andWhere('i.status = :status', { status: f.status });
   if (f.search) qb.andWhere('(i.title ILIKE :q OR i.culprit ILIKE :q)', { q: likePattern(f.search) });
   const [rows, count] = await qb.skip((page.page - 1) * page.pageSize).take(page.pageSize).getManyAndCount();

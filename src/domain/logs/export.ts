@@ -5,7 +5,7 @@ import type { DataSource } from 'typeorm';
 import { config } from '../../config.ts';
 import { csvStream } from '../csv.ts';
 import { logWhere, type LogFilters, type LogOrder } from './filters.ts';
-import type { Scope } from './scope.ts';
+import type { Scope } from '../access/index.ts';
 
 export const CSV_COLUMNS = ['id', 'timestamp', 'severity', 'source', 'message', 'environment', 'project', 'archived', 'created_at', 'updated_at'];
 const MESSAGE = CSV_COLUMNS.indexOf('message');

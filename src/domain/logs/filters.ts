@@ -1,7 +1,7 @@
 import { badRequest } from '../errors.ts';
 import { LEVELS, normalizeLevel, type Level } from '../levels.ts';
 import { likePattern } from '../pagination.ts';
-import { scopeClause, type Scope } from './scope.ts';
+import { scopeClause, type Scope } from '../access/index.ts';
 
 /**
  * The log filters of seeds 2, 3 and 5, parsed from query strings into SQL. Every

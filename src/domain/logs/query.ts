@@ -4,7 +4,7 @@ import { badRequest } from '../errors.ts';
 import { LEVELS, type Level } from '../levels.ts';
 import { cappedCount, emptyPage, excerptPage, jsonExcerpt, pageQuery, pageResult, textExcerpt, type ListPage, type PageRequest } from '../pagination.ts';
 import { logWhere, type LogFilters, type LogOrder } from './filters.ts';
-import { scopeClause, type Scope } from './scope.ts';
+import { scopeClause, type Scope } from '../access/index.ts';
 
 export interface LogRow {
   id: string;

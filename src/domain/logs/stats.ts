@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { LEVELS } from '../levels.ts';
-import { scopeClause, type Scope } from './scope.ts';
+import { scopeClause, type Scope } from '../access/index.ts';
 
 /**
  * Log and LLM usage figures for `GET /api/user/stats/` (seed 3), over the projects in

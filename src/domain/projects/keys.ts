@@ -1,8 +1,9 @@
-import type { DataSource } from 'typeorm';
 import { ApiKey, type ApiKeyScope } from '../../entities/ApiKey.ts';
-import { notFound } from '../errors.ts';
-import { authorize, type Actor } from './access.ts';
+import { scopeCondition, type Access, type Actor, type Scope } from '../access/index.ts';
 import { createApiKey } from './projects.ts';
+
+/** What a new key may do when the caller does not say: ingest and upload dumps (the API's and the admin's default). */
+export const DEFAULT_KEY_SCOPES: ApiKeyScope[] = ['ingest', 'dumps:upload'];
 
 export function serializeKey(k: ApiKey) {
   return {
@@ -19,47 +20,49 @@ export function serializeKey(k: ApiKey) {
   };
 }
 
-/** Keys of the projects where the actor manages keys (owner, admin; staff: all). */
-export async function listKeys(ds: DataSource, actor: Actor, projectId?: number): Promise<ApiKey[]> {
-  // A named project is checked like everywhere else: 404 when invisible, 403 for a viewer or member.
-  if (projectId !== undefined) await authorize(ds, actor, projectId, 'manage_keys');
-  const qb = ds.getRepository(ApiKey).createQueryBuilder('k').orderBy('k.id', 'DESC');
-  if (projectId !== undefined) qb.andWhere('k.project_id = :projectId', { projectId });
-  if (!actor.isStaff) {
-    qb.andWhere(
-      `k.project_id IN (SELECT id FROM projects WHERE owner_id = :uid
-                        UNION SELECT project_id FROM project_members WHERE user_id = :uid AND role = 'admin')`,
-      { uid: actor.id },
-    );
+/**
+ * Keys of the projects where the actor manages keys (owner, admin; staff: all). A named
+ * project is checked like everywhere else: 404 when invisible, 403 for a viewer or member.
+ */
+export async function listKeys(access: Access, actor: Actor, projectId?: number): Promise<ApiKey[]> {
+  let scope: Scope;
+  if (projectId !== undefined) {
+    await access.authorize(actor, projectId, 'manage_keys');
+    scope = { all: false, projectIds: [projectId] };
+  } else {
+    scope = await access.scopeFor(actor, 'manage_keys');
   }
+  const qb = access.ds.getRepository(ApiKey).createQueryBuilder('k').orderBy('k.id', 'DESC');
+  const inScope = scopeCondition(scope, 'k.project_id');
+  if (inScope) qb.andWhere(inScope.sql, inScope.params);
   return qb.getMany();
 }
 
-export async function createKey(ds: DataSource, actor: Actor, projectId: number, input: { name: string; scopes: ApiKeyScope[] }) {
-  await authorize(ds, actor, projectId, 'manage_keys');
-  return createApiKey(ds.manager, projectId, { name: input.name, scopes: input.scopes, createdById: actor.id });
+export async function createKey(access: Access, actor: Actor, projectId: number, input: { name: string; scopes?: ApiKeyScope[] }) {
+  await access.authorize(actor, projectId, 'manage_keys');
+  return createApiKey(access.ds.manager, projectId, { name: input.name, scopes: input.scopes ?? DEFAULT_KEY_SCOPES, createdById: actor.id });
 }
 
 /** A key the actor may manage; a key in a project they cannot see is 404, one they only view is 403. */
-export async function keyFor(ds: DataSource, actor: Actor, id: number): Promise<ApiKey> {
-  const key = Number.isSafeInteger(id) && id < 2 ** 31 ? await ds.getRepository(ApiKey).findOneBy({ id }) : null;
-  if (!key) throw notFound('API key not found');
-  try {
-    await authorize(ds, actor, key.projectId, 'manage_keys');
-  } catch (err) {
-    if ((err as { status?: number }).status === 404) throw notFound('API key not found');
-    throw err;
-  }
-  return key;
+export async function keyFor(access: Access, actor: Actor, id: number): Promise<ApiKey> {
+  const key = Number.isSafeInteger(id) && id < 2 ** 31 ? await access.ds.getRepository(ApiKey).findOneBy({ id }) : null;
+  return access.guard(actor, key, (k) => k.projectId, 'manage_keys', 'API key');
 }
 
-export async function updateKey(ds: DataSource, key: ApiKey, changes: { name?: string; scopes?: ApiKeyScope[] }): Promise<ApiKey> {
+/** Name and scopes; the key cache forgets it at once here (other web processes within API_KEY_CACHE_TTL_MS). */
+export async function updateKey(access: Access, key: ApiKey, changes: { name?: string; scopes?: ApiKeyScope[] }): Promise<ApiKey> {
   if (changes.name !== undefined) key.name = changes.name;
   if (changes.scopes !== undefined) key.scopes = changes.scopes;
-  return ds.getRepository(ApiKey).save(key);
+  const saved = await access.ds.getRepository(ApiKey).save(key);
+  access.keys.invalidate();
+  return saved;
 }
 
-/** Revoking is final and keeps the row (for audit); the key stops authenticating within the resolver's cache TTL. */
-export async function revokeKey(ds: DataSource, key: ApiKey): Promise<void> {
-  if (!key.revokedAt) await ds.getRepository(ApiKey).update({ id: key.id }, { revokedAt: new Date() });
+/**
+ * Revoking is final and keeps the row (who made it, when it was last used). The key
+ * stops authenticating at once in this process and within API_KEY_CACHE_TTL_MS elsewhere.
+ */
+export async function revokeKey(access: Access, key: ApiKey): Promise<void> {
+  if (!key.revokedAt) await access.ds.getRepository(ApiKey).update({ id: key.id }, { revokedAt: new Date() });
+  access.keys.invalidate();
 }

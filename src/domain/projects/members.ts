@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import { ProjectMember, type MemberRole } from '../../entities/ProjectMember.ts';
 import { announceAccessChange } from '../accounts/accessChanges.ts';
 import { forbidden, notFound } from '../errors.ts';
-import { can, type ProjectRole } from './access.ts';
+import { can, type ProjectRole } from '../access/index.ts';
 
 // Members join by accepting an invitation (./invitations.ts): nothing here adds one, so
 // nobody is put in a project without their consent.

@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { ApiKey, type ApiKeyScope } from '../../entities/ApiKey.ts';
 import { Project } from '../../entities/Project.ts';
 import { ProjectMember } from '../../entities/ProjectMember.ts';
 import { badRequest, conflict } from '../errors.ts';
-import { generateApiKey } from '../apiKeys.ts';
+import { hashApiKey } from '../access/index.ts';
 
 export function slugify(name: string): string {
   const base = name
@@ -29,6 +29,17 @@ export interface NewProject {
   description?: string;
   slug?: string;
   isPersonal?: boolean;
+}
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+export const API_KEY_PREFIX = 'flk_';
+
+/** `flk_` + 32 base62 characters (~190 bits). The first 8 random characters are the visible prefix. */
+export function generateApiKey(): { secret: string; prefix: string; hash: string } {
+  let body = '';
+  for (let i = 0; i < 32; i++) body += BASE62[randomInt(62)];
+  const secret = API_KEY_PREFIX + body;
+  return { secret, prefix: secret.slice(0, API_KEY_PREFIX.length + 8), hash: hashApiKey(secret) };
 }
 
 export interface CreatedKey {

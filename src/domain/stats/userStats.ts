@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { LEVELS, type Level } from '../levels.ts';
 import { logStats } from '../logs/stats.ts';
-import type { Actor } from '../projects/access.ts';
+import { scopeClause, type Access, type Actor } from '../access/index.ts';
 
 export const STATS_DAYS = 30;
 
@@ -22,12 +22,11 @@ function emptyLevels(): Record<Level, number> {
  * over the (project_id, kind, timestamp) index), logs by severity and source, and LLM
  * calls, tokens and latency by model.
  */
-export async function userStats(ds: DataSource, actor: Actor) {
-  const projects: Array<{ id: number }> = await ds.query(
-    `SELECT id FROM projects WHERE owner_id = $1 UNION SELECT project_id FROM project_members WHERE user_id = $1`,
-    [actor.id],
-  );
-  const ids = projects.map((p) => p.id);
+export async function userStats(ds: DataSource, access: Access, actor: Actor) {
+  // The caller's own projects (owned or joined) — for staff too: these are *your* stats.
+  const own = await access.scopeFor({ id: actor.id, isStaff: false }, 'view');
+  const ids = own.all ? [] : own.projectIds;
+
   const rows: CountRow[] = ids.length
     ? await ds.query(
         `SELECT kind, level, to_char(date_trunc('day', "timestamp" AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS day, count(*)::int AS n
@@ -53,7 +52,7 @@ export async function userStats(ds: DataSource, actor: Actor) {
   // Logs by severity and source, and LLM usage by model (src/domain/logs/stats.ts).
   const more = await logStats(ds, { all: false, projectIds: ids }, { days: STATS_DAYS });
   return {
-    ...(await allTimeTotals(ds, actor, ids)),
+    ...(await allTimeTotals(ds, access, actor, ids)),
     period_days: STATS_DAYS,
     projects: ids.length,
     events: section('error'),
@@ -68,7 +67,7 @@ export async function userStats(ds: DataSource, actor: Actor) {
  * (those the caller manages, as GET /api/apikeys/ lists them). Index-only counts over
  * (project_id, level) and (project_id, model).
  */
-async function allTimeTotals(ds: DataSource, actor: Actor, ids: number[]) {
+async function allTimeTotals(ds: DataSource, access: Access, actor: Actor, ids: number[]) {
   const logsByLevel = emptyLevels();
   let totalEventLogs = 0;
   let totalLlmLogs = 0;
@@ -83,12 +82,8 @@ async function allTimeTotals(ds: DataSource, actor: Actor, ids: number[]) {
     }
     totalLlmLogs = llm.n;
   }
-  const [keys]: Array<{ n: number }> = await ds.query(
-    `SELECT count(*)::int AS n FROM api_keys k
-      WHERE k.revoked_at IS NULL
-        AND k.project_id IN (SELECT id FROM projects WHERE owner_id = $1
-                             UNION SELECT project_id FROM project_members WHERE user_id = $1 AND role = 'admin')`,
-    [actor.id],
-  );
+  const params: unknown[] = [];
+  const inScope = scopeClause(await access.scopeFor(actor, 'manage_keys'), params) ?? 'true';
+  const [keys]: Array<{ n: number }> = await ds.query(`SELECT count(*)::int AS n FROM api_keys WHERE revoked_at IS NULL AND ${inScope}`, params);
   return { total_event_logs: totalEventLogs, total_llm_logs: totalLlmLogs, logs_by_level: logsByLevel, api_keys_count: keys.n };
 }

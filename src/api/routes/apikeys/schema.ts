@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { API_KEY_SCOPES } from '../../../entities/ApiKey.ts';
 import { bearerAuth, errorResponses, jsonBody, jsonResponse, registry } from '../../openapi.ts';
+import { DEFAULT_KEY_SCOPES } from '../../../domain/projects/keys.ts';
 
 export const KeyIdParam = z.object({ id: z.coerce.number().int().positive().max(2 ** 31 - 1) });
 export const KeyListQuery = z.object({ project: z.coerce.number().int().positive().max(2 ** 31 - 1).optional() });
@@ -11,7 +12,7 @@ export const CreateKeyBody = z
   .object({
     name: z.string().trim().max(100).default(''),
     project: z.number().int().positive().optional().meta({ description: 'Defaults to your personal project' }),
-    scopes: scopes.default(['ingest', 'dumps:upload']),
+    scopes: scopes.default(DEFAULT_KEY_SCOPES),
   })
   .strict()
   .meta({ id: 'CreateApiKeyRequest', example: { name: 'backend', scopes: ['ingest'] } });

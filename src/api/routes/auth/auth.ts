@@ -1,7 +1,6 @@
 import { Router } from 'express';
 import type { DataSource } from 'typeorm';
-import type { ApiKeyResolver } from '../../../domain/apiKeys.ts';
-import { machineTokenFor } from '../../../domain/accounts/machine.ts';
+import type { Access } from '../../../domain/access/index.ts';
 import type { AuthRateLimiter } from '../../../domain/accounts/rateLimit.ts';
 import { endSession, rotate, startSession } from '../../../domain/accounts/sessions.ts';
 import { authenticate, normalizeEmail, registerUser, serializeUser } from '../../../domain/accounts/users.ts';
@@ -10,12 +9,12 @@ import { ClientTokenBody, LoginBody, LogoutBody, RefreshBody, RegisterBody } fro
 
 export interface AuthDeps {
   ds: DataSource;
-  keys: ApiKeyResolver;
+  access: Access;
   limiter: AuthRateLimiter;
 }
 
 /** Mounted at /api/auth and, for seed 5's clients, at /auth. */
-export function authRoutes({ ds, keys, limiter }: AuthDeps): Router {
+export function authRoutes({ ds, access, limiter }: AuthDeps): Router {
   const r = Router();
 
   r.post('/register', async (req, res) => {
@@ -52,7 +51,7 @@ export function authRoutes({ ds, keys, limiter }: AuthDeps): Router {
     res.status(204).end();
   });
 
-  r.get('/user', requireUser(ds), (req, res) => {
+  r.get('/user', requireUser(access), (req, res) => {
     res.json(serializeUser(currentUser(req)));
   });
 
@@ -60,7 +59,7 @@ export function authRoutes({ ds, keys, limiter }: AuthDeps): Router {
   r.post('/client-token', async (req, res) => {
     await limiter.hitIp(req.ip ?? 'unknown');
     const { client_secret } = ClientTokenBody.parse(req.body);
-    res.json({ access: await machineTokenFor(keys, client_secret) });
+    res.json({ access: await access.machineToken(client_secret) });
   });
 
   return r;

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { bearerAuth, errorResponses, jsonBody, jsonResponse, registry } from '../../openapi.ts';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../../domain/accounts/passwords.ts';
 
 export const RegisterBody = z
   .object({
     email: z.email().max(254),
-    password: z.string().min(8, 'must be at least 8 characters').max(256),
+    password: z.string().min(PASSWORD_MIN_LENGTH, `must be at least ${PASSWORD_MIN_LENGTH} characters`).max(PASSWORD_MAX_LENGTH),
     first_name: z.string().max(150).optional(),
     last_name: z.string().max(150).optional(),
   })

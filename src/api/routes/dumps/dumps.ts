@@ -5,20 +5,24 @@ import { deleteDump, replaceDumpFile, updateDumpLabel } from '../../../domain/du
 import { decodeDumpCursor, findDump, listDumps, serializeDump, type DumpPage, type DumpRow } from '../../../domain/dumps/query.ts';
 import { AppError, badRequest, notFound } from '../../../domain/errors.ts';
 import { parseDateParam } from '../../../domain/logs/filters.ts';
-import { readScope } from '../../../domain/logs/scope.ts';
 import { DEFAULT_PAGE_SIZE, type PageRequest } from '../../../domain/pagination.ts';
-import { authorize, type ProjectAction } from '../../../domain/projects/access.ts';
+import type { ProjectAction } from '../../../domain/access/index.ts';
 import { logger } from '../../../logger.ts';
 import { dumpStores } from '../../../storage/index.ts';
 import { currentUser, requireUser } from '../../middleware/auth.ts';
 import { pageLinks } from '../../pagination.ts';
-import { sendDump } from './download.ts';
+import { sendDump } from '../../http/dumpDownload.ts';
 import { isMultipart } from './multipart.ts';
 import { DumpByLabelQuery, DumpIdParam, DumpListQuery, LabelBody, LabelParam, UploadFields } from './schema.ts';
-import { receiveDumpForm, uploadHandler, type UploadDeps } from './upload.ts';
+import { receiveDumpForm, type UploadDeps } from './upload.ts';
+import { expressHandler, type IngestRoute } from '../../ingest/runner.ts';
 import { guardJsonBody } from '../../middleware/text.ts';
 
-export type DumpRouteDeps = Pick<UploadDeps, 'ds' | 'keys' | 'queues'> & Partial<Pick<UploadDeps, 'stores' | 'maxBytes' | 'log'>>;
+export type DumpRouteDeps = Pick<UploadDeps, 'ds' | 'access' | 'queues'> &
+  Partial<Pick<UploadDeps, 'stores' | 'maxBytes' | 'log'>> & {
+    /** POST /api/dumps/: the ingest table's route (its header phase also answers Expect: 100-continue). */
+    upload: IngestRoute;
+  };
 
 /**
  * Seed 4's /api/dumps/. Mounted before the JSON body parser: uploads are multipart
@@ -28,30 +32,22 @@ export type DumpRouteDeps = Pick<UploadDeps, 'ds' | 'keys' | 'queues'> & Partial
  */
 export function dumpRoutes(input: DumpRouteDeps): Router {
   const deps: UploadDeps = { stores: dumpStores(), maxBytes: config.dumps.maxBytes, log: logger, ...input };
-  const { ds, stores } = deps;
+  const { ds, stores, access } = deps;
   const r = Router();
   // PATCH {"label": …} as JSON or a form; multipart bodies pass through untouched.
   const smallBody = [express.json({ limit: '64kb' }), express.urlencoded({ extended: false, limit: '64kb' }), guardJsonBody];
 
-  r.post('/', uploadHandler(deps));
-  r.use(requireUser(ds));
+  r.post('/', expressHandler(input.upload));
+  r.use(requireUser(access));
 
   /** The dump, if the caller may see its project (404 otherwise, existence unrevealed) and do `action` there (403). */
   async function visibleDump(req: Request, action: ProjectAction): Promise<DumpRow> {
     const { id } = DumpIdParam.parse(req.params);
-    const row = await findDump(ds, id);
-    if (!row) throw notFound('Dump not found');
-    try {
-      await authorize(ds, currentUser(req), row.project_id, action);
-    } catch (err) {
-      if (err instanceof AppError && err.status === 404) throw notFound('Dump not found');
-      throw err;
-    }
-    return row;
+    return access.guard(currentUser(req), await findDump(ds, id), (d) => d.project_id, action, 'Dump');
   }
 
   async function list(req: Request, res: Response, q: ReturnType<typeof DumpByLabelQuery.parse>, label: string | undefined) {
-    const scope = await readScope(ds, currentUser(req), q.project);
+    const scope = await access.scope(currentUser(req), q.project);
     const from = parseDateParam(q.date_from, 'date_from');
     const to = parseDateParam(q.date_to, 'date_to');
     const pageSize = q.page_size ?? DEFAULT_PAGE_SIZE;

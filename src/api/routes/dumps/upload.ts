@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
-import type { Request, Response } from 'express';
+import type { IncomingMessage } from 'node:http';
 import type { DataSource } from 'typeorm';
-import type { ApiKeyResolver } from '../../../domain/apiKeys.ts';
+import type { Access, Caller } from '../../../domain/access/index.ts';
 import { recordDump, stageDump, type StagedDump } from '../../../domain/dumps/ingest.ts';
 import { enqueueDumpProcessing } from '../../../domain/dumps/jobs.ts';
 import { serializeDump } from '../../../domain/dumps/query.ts';
@@ -9,13 +9,15 @@ import { AppError, badRequest } from '../../../domain/errors.ts';
 import type { Logger } from '../../../logger.ts';
 import type { QueueName } from '../../../queues/contract.ts';
 import type { DumpStores } from '../../../storage/index.ts';
-import { readForm, stopReading, uploadWireLimit, type Form } from './multipart.ts';
+import { formDecoder, readForm, stopReading, uploadWireLimit, type Form } from './multipart.ts';
 import { UploadFields } from './schema.ts';
-import { asUploader, requestedProject, targetProject, uploadCaller } from './uploader.ts';
+import { asUploader, requestedProject } from './uploader.ts';
+import type { IngestRoute } from '../../ingest/runner.ts';
+import { sendJson } from '../../http/send.ts';
 
 export interface UploadDeps {
   ds: DataSource;
-  keys: ApiKeyResolver;
+  access: Access;
   queues: Record<QueueName, Queue>;
   stores: DumpStores;
   maxBytes: number;
@@ -30,7 +32,7 @@ export interface UploadDeps {
  * rest of the body drain so the client can read the answer.
  */
 export async function receiveDumpForm(
-  req: Request,
+  req: IncomingMessage,
   deps: Pick<UploadDeps, 'stores' | 'maxBytes'>,
   beforeFile?: (fields: ReadonlyMap<string, string>) => Promise<void>,
 ): Promise<Form<StagedDump>> {
@@ -60,34 +62,70 @@ export async function receiveDumpForm(
   }
 }
 
-/** POST /api/dumps/ — seed 4's upload. 201 only once the bytes are durable and the row committed. */
-export function uploadHandler(deps: UploadDeps) {
-  return async (req: Request, res: Response): Promise<void> => {
-    // Credentials come from headers: a bad one is refused before the body is read.
-    const caller = await uploadCaller(deps.ds, deps.keys, req);
-    const form = await receiveDumpForm(req, deps, async (fieldsBefore) => {
-      // Users may name the project after the file; everyone else is checked before a byte is stored.
-      const requested = requestedProject(req, fieldsBefore);
-      if (caller.kind !== 'user' || requested !== undefined) await targetProject(deps.ds, caller, requested);
-    });
-    const staged = form.file;
-    if (!staged) throw badRequest('No file: send the dump as a multipart part named "file"', { file: ['required'] }, 'file_required');
-    let row;
-    try {
-      const fields = UploadFields.parse({ label: form.fields.get('label'), project: form.fields.get('project') || undefined });
-      const projectId = await targetProject(deps.ds, caller, requestedProject(req, form.fields));
-      row = await recordDump(deps.ds, staged, {
-        projectId,
-        originalName: staged.filename,
-        label: fields.label || null,
-        contentType: staged.mimeType,
-        uploader: asUploader(caller),
+/**
+ * POST /api/dumps/ — crash dump uploads (seed 4). 201 only once the bytes are durable
+ * and the row committed. Credentials come from the headers, so a bad one is refused
+ * before the body is read (and, with Expect: 100-continue, before it is sent).
+ */
+export function dumpUploadRoute(deps: UploadDeps): IngestRoute<Caller> {
+  return {
+    name: '/api/dumps/',
+    kind: 'dump',
+    methods: ['POST'],
+    path: /^\/api\/dumps$/,
+    longBody: true,
+    via: 'express',
+    headers: async (req) => {
+      const caller = await deps.access.uploader(req);
+      formDecoder(req, 'file', uploadWireLimit(deps.maxBytes))?.destroy();
+      const requested = requestedProject(req.url, new Map());
+      if (requested !== undefined) await deps.access.uploadTarget(caller, requested);
+      // No project could take it, whatever the form names: the same 401 the upload would get.
+      else if (caller.kind === 'anonymous' && !(await deps.access.anonymousUploadsPossible())) await deps.access.uploadTarget(caller, undefined);
+      // Otherwise the project may still come as a form field before the file.
+      return caller;
+    },
+    body: async (req, res, caller) => {
+      const form = await receiveDumpForm(req, deps, async (fieldsBefore) => {
+        // Users may name the project after the file; everyone else is checked before a byte is stored.
+        const requested = requestedProject(req.url, fieldsBefore);
+        if (caller.kind !== 'user' || requested !== undefined) await deps.access.uploadTarget(caller, requested);
       });
-    } catch (err) {
-      await staged.discard();
-      throw err;
-    }
-    res.status(201).location(`/api/dumps/${row.id}/`).json(serializeDump(row));
-    await enqueueDumpProcessing(deps.queues, row, deps.log);
+      const staged = form.file;
+      if (!staged) throw badRequest('No file: send the dump as a multipart part named "file"', { file: ['required'] }, 'file_required');
+      let row;
+      try {
+        const fields = UploadFields.parse({ label: form.fields.get('label'), project: form.fields.get('project') || undefined });
+        const projectId = await deps.access.uploadTarget(caller, requestedProject(req.url, form.fields));
+        row = await recordDump(deps.ds, staged, {
+          projectId,
+          originalName: staged.filename,
+          label: fields.label || null,
+          contentType: staged.mimeType,
+          uploader: asUploader(caller),
+        });
+      } catch (err) {
+        await staged.discard();
+        throw err;
+      }
+      sendJson(res, 201, serializeDump(row), { Location: `/api/dumps/${row.id}/` });
+      await enqueueDumpProcessing(deps.queues, row, deps.log);
+    },
+  };
+}
+
+/**
+ * PUT/PATCH /api/dumps/{id}/ — a new file for a dump, served by the dumps router; in the
+ * ingest table for its header phase (signed-in users only), which Expect: 100-continue runs.
+ */
+export function dumpReplaceRoute(deps: Pick<UploadDeps, 'access'>): IngestRoute<unknown> {
+  return {
+    name: '/api/dumps/:id',
+    kind: 'dump',
+    methods: ['PUT', 'PATCH'],
+    path: /^\/api\/dumps\/(?<id>[^/]+)$/,
+    longBody: true,
+    via: 'express',
+    headers: (req) => deps.access.user(req),
   };
 }

@@ -1,89 +1,42 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AppError, badRequest, forbidden, payloadTooLarge, unauthorized, zodDetails } from '../../../domain/errors.ts';
-import type { ApiKeyResolver, ResolvedKey } from '../../../domain/apiKeys.ts';
-import { pantiesToRecord, PantiesEventSchema } from '../../../domain/events/panties.ts';
-import type { EventRecord } from '../../../domain/events/record.ts';
-import { ingestedItems, ingestRejected, observeHttp } from '../../../metrics.ts';
+import type { Access } from '../../../domain/access/index.ts';
+import { validateItems, type IngestLimits } from '../../../domain/ingest/items.ts';
+import { pantiesToRecord, PantiesEventSchema } from '../../../domain/ingest/formats/panties.ts';
 import type { EventProducer } from '../../../queues/producer.ts';
-import { parseJson, readBody } from '../../http/body.ts';
-import { sendError, sendJson } from '../../http/send.ts';
+import { jsonItems } from '../../ingest/json.ts';
+import type { IngestRoute } from '../../ingest/runner.ts';
 
-export interface IngestLimits {
-  maxEventBytes: number;
-  maxRequestBytes: number;
-  maxBatchEvents: number;
-}
-
-export interface IngestDeps {
-  keys: ApiKeyResolver;
+export interface PantiesDeps {
+  access: Access;
   producer: EventProducer;
   limits: IngestLimits;
 }
 
-/** `Authorization: Bearer <api_key>` → the key, or 401. */
-export async function keyFromBearer(keys: ApiKeyResolver, header: string | undefined): Promise<ResolvedKey> {
-  const m = header ? /^(?:Bearer|Token)\s+(\S+)\s*$/i.exec(header) : null;
-  if (!m) throw unauthorized('API key required', 'authentication_required', 'Send Authorization: Bearer <api_key>');
-  const key = await keys.resolve(m[1]);
-  if (!key) throw unauthorized('Invalid API key', 'invalid_api_key');
-  return key;
-}
-
-/** Splits a body into items: one object, or an array for a batch. */
-export function itemsOf(body: unknown, limits: IngestLimits, bodyBytes: number): unknown[] {
-  const items = Array.isArray(body) ? body : [body];
-  if (items.length === 0) throw badRequest('Empty batch', 'Send one event object, or a non-empty array of them', 'empty_batch');
-  if (items.length > limits.maxBatchEvents) {
-    throw payloadTooLarge(`A batch holds at most ${limits.maxBatchEvents} items`, { max_items: limits.maxBatchEvents, items: items.length });
-  }
-  // Only a body larger than the per-item limit can hold an oversized item; skip the work otherwise.
-  if (bodyBytes > limits.maxEventBytes) {
-    items.forEach((item, i) => {
-      const size = Buffer.byteLength(JSON.stringify(item));
-      if (size > limits.maxEventBytes) {
-        throw payloadTooLarge(`Item ${i} is ${size} bytes; the limit is ${limits.maxEventBytes}`, { index: i, limit_bytes: limits.maxEventBytes });
-      }
-    });
-  }
-  return items;
-}
-
 /**
- * POST /api/events/ — seed 1 (Panties). Served by the lean node:http path (see
- * src/api/server.ts): Express costs more per request than the whole write path.
- * Validates every item before queueing any, so a batch is accepted or refused whole.
+ * POST /api/events/ — Panties clients (seed 1), with the project's API key as a Bearer
+ * token. 202 `{"event_id"}` (or an array of them) once durably queued.
  */
-export function pantiesIngestHandler(deps: IngestDeps) {
-  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const started = process.hrtime.bigint();
-    let status = 202;
-    try {
-      const key = await keyFromBearer(deps.keys, req.headers.authorization);
-      if (!key.scopes.includes('ingest')) throw forbidden('This API key cannot ingest events', 'scope_missing');
+export function pantiesRoute(deps: PantiesDeps): IngestRoute<{ projectId: number }> {
+  return {
+    name: '/api/events/',
+    kind: 'error',
+    methods: ['POST'],
+    path: /^\/api\/events$/,
+    headers: async (req) => {
+      const key = await deps.access.apiKey(req, { scope: 'ingest' });
       deps.producer.assertCapacity();
-      const buf = await readBody(req, deps.limits.maxRequestBytes);
-      const body = parseJson(buf);
-      const items = itemsOf(body, deps.limits, buf.length);
-
-      const receivedAt = new Date().toISOString();
-      const records: EventRecord[] = new Array(items.length);
-      for (let i = 0; i < items.length; i++) {
-        const parsed = PantiesEventSchema.safeParse(items[i]);
-        if (!parsed.success) {
-          throw new AppError(400, 'validation_error', 'Invalid event', zodDetails(parsed.error.issues, Array.isArray(body) ? [i] : []));
-        }
-        records[i] = pantiesToRecord(parsed.data, key.projectId, receivedAt);
-      }
-      await deps.producer.enqueue(records, buf.length);
-      ingestedItems.inc({ kind: 'error' }, records.length);
-      const ids = records.map((r) => ({ event_id: r.event_id }));
-      sendJson(res, 202, Array.isArray(body) ? ids : ids[0]);
-    } catch (err) {
-      status = err instanceof AppError ? err.status : 500;
-      ingestRejected.inc({ kind: 'error', status: String(status) });
-      sendError(res, err);
-    } finally {
-      observeHttp('POST', '/api/events/', status, started);
-    }
+      return { projectId: key.projectId };
+    },
+    body: jsonItems({
+      limits: deps.limits,
+      capacity: () => deps.producer.assertCapacity(),
+      records: (items, batch, ctx, receivedAt) =>
+        validateItems(PantiesEventSchema, items, batch, 'event').map((e) => pantiesToRecord(e, ctx.projectId, receivedAt)),
+      enqueue: (records, bytes) => deps.producer.enqueue(records, bytes),
+      kind: 'error',
+      answer: (records, batch) => {
+        const ids = records.map((r) => ({ event_id: r.event_id }));
+        return { status: 202, body: batch ? ids : ids[0] };
+      },
+    }),
   };
 }

@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import { badRequest, notFound } from '../../../domain/errors.ts';
 import { findEvent, listEvents, serializeEvent } from '../../../domain/events/query.ts';
 import { normalizeLevel, type Level } from '../../../domain/levels.ts';
-import { requireProjectRole } from '../../../domain/projects/access.ts';
+import type { Access } from '../../../domain/access/index.ts';
 import { currentUser, requireUser } from '../../middleware/auth.ts';
 import { pageRequest, sendPage } from '../../pagination.ts';
 import { ProjectIdParam } from '../projects/schema.ts';
@@ -19,11 +19,11 @@ function parseLevels(raw: string | undefined): Level[] | undefined {
 }
 
 /** GET /api/projects/{id}/events/ and …/events/{event_pk}/ — mounted under /api/projects. */
-export function projectEventRoutes(ds: DataSource): Router {
+export function projectEventRoutes(ds: DataSource, access: Access): Router {
   const r = Router({ mergeParams: true });
-  r.get('/:id/events', requireUser(ds), async (req, res) => {
+  r.get('/:id/events', requireUser(access), async (req, res) => {
     const { id } = ProjectIdParam.parse(req.params);
-    await requireProjectRole(ds, currentUser(req), id, 'viewer');
+    await access.authorize(currentUser(req), id, 'view');
     const q = EventListQuery.parse(req.query);
     const page = pageRequest(q);
     const result = await listEvents(
@@ -35,9 +35,9 @@ export function projectEventRoutes(ds: DataSource): Router {
   });
 
   // The whole event (lists cut big messages and stack traces and leave big tags/extra out).
-  r.get('/:id/events/:event_pk', requireUser(ds), async (req, res) => {
+  r.get('/:id/events/:event_pk', requireUser(access), async (req, res) => {
     const { id, event_pk } = EventIdParams.parse(req.params);
-    await requireProjectRole(ds, currentUser(req), id, 'viewer');
+    await access.authorize(currentUser(req), id, 'view');
     const row = await findEvent(ds, id, event_pk);
     if (!row) throw notFound('Event not found');
     res.json(serializeEvent(row));

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PantiesEventSchema } from '../../../domain/events/panties.ts';
+import { PantiesEventSchema } from '../../../domain/ingest/formats/panties.ts';
 import { apiKeyAuth, bearerAuth, errorResponses, jsonResponse, paginated, registry } from '../../openapi.ts';
 import { PageQuery } from '../../pagination.ts';
 import { ProjectIdParam } from '../projects/schema.ts';

@@ -8,14 +8,15 @@ import {
   serializePreference,
   updatePreference,
 } from '../../../domain/logs/preferences.ts';
+import type { Access } from '../../../domain/access/index.ts';
 import { currentUser, requireUser } from '../../middleware/auth.ts';
 import { pageLinks, pageRequest, PageQuery } from '../../pagination.ts';
 import { PreferenceBody, PreferenceIdParam, PreferencePatchBody } from './schema.ts';
 
 /** `/api/user-filter-preferences/` (seed 2): each user's own saved filters; anyone else's id is 404. */
-export function filterPreferenceRoutes(ds: DataSource): Router {
+export function filterPreferenceRoutes(ds: DataSource, access: Access): Router {
   const r = Router();
-  r.use(requireUser(ds));
+  r.use(requireUser(access));
 
   r.get('/', async (req, res) => {
     // A user has a handful of saved filters: page numbers only, no cursor.

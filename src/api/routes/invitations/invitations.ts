@@ -1,13 +1,14 @@
 import { Router } from 'express';
 import type { DataSource } from 'typeorm';
 import { acceptInvitation, declineInvitation, invitationsFor } from '../../../domain/projects/invitations.ts';
+import type { Access } from '../../../domain/access/index.ts';
 import { currentUser, requireUser } from '../../middleware/auth.ts';
 import { InvitationIdParam } from './schema.ts';
 
 /** The invitee's side of project invitations, mounted at /api/invitations. */
-export function invitationRoutes(ds: DataSource): Router {
+export function invitationRoutes(ds: DataSource, access: Access): Router {
   const r = Router();
-  r.use(requireUser(ds));
+  r.use(requireUser(access));
 
   r.get('/', async (req, res) => {
     const results = await invitationsFor(ds, currentUser(req));

@@ -4,42 +4,28 @@ import { notFound } from '../../../domain/errors.ts';
 import { listEvents, serializeEvent } from '../../../domain/events/query.ts';
 import { listIssues, serializeIssue } from '../../../domain/issues/query.ts';
 import { DEFAULT_PAGE_SIZE } from '../../../domain/pagination.ts';
-import { authorize, visibleProjectIds, type ProjectAction } from '../../../domain/projects/access.ts';
+import type { Access, ProjectAction } from '../../../domain/access/index.ts';
 import { Issue } from '../../../entities/Issue.ts';
 import { currentUser, requireUser } from '../../middleware/auth.ts';
 import { pageLinks, pageRequest, sendPage } from '../../pagination.ts';
 import { IssueEventsQuery, IssueIdParam, IssueListQuery, IssuePatch } from './schema.ts';
 
-export function issueRoutes(ds: DataSource): Router {
+export function issueRoutes(ds: DataSource, access: Access): Router {
   const r = Router();
-  r.use(requireUser(ds));
+  r.use(requireUser(access));
 
   /** The issue, if the caller may `action` in its project; an issue in a project they cannot see is 404. */
   async function issueFor(req: Request, action: ProjectAction): Promise<Issue> {
     const { id } = IssueIdParam.parse(req.params);
     const issue = await ds.getRepository(Issue).findOneBy({ id: String(id) });
-    if (!issue) throw notFound('Issue not found');
-    try {
-      await authorize(ds, currentUser(req), issue.projectId, action);
-    } catch (err) {
-      if ((err as { status?: number }).status === 404) throw notFound('Issue not found');
-      throw err;
-    }
-    return issue;
+    return access.guard(currentUser(req), issue, (i) => i.projectId, action, 'Issue');
   }
 
   r.get('/', async (req, res) => {
     const q = IssueListQuery.parse(req.query);
-    const user = currentUser(req);
-    let projects: number[] | 'all';
-    if (q.project !== undefined) {
-      await authorize(ds, user, q.project, 'view');
-      projects = [q.project];
-    } else {
-      projects = await visibleProjectIds(ds, user);
-    }
+    const scope = await access.scope(currentUser(req), q.project);
     const page = { mode: 'page' as const, page: q.page ?? 1, pageSize: q.page_size ?? DEFAULT_PAGE_SIZE };
-    const { rows, count } = await listIssues(ds, { projects, status: q.status, search: q.search || undefined }, page);
+    const { rows, count } = await listIssues(ds, { scope, status: q.status, search: q.search || undefined }, page);
     res.json({ count, ...pageLinks(req, page, { hasMore: page.page * page.pageSize < count, nextCursor: null }), results: rows.map(serializeIssue) });
   });
 

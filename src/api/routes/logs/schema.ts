@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { LevelSchema, TimestampSchema } from '../../../domain/events/record.ts';
-import { DataideaLlmLogSchema } from '../../../domain/logs/llmRecord.ts';
-import { DataideaEventLogSchema, UserLogSchema } from '../../../domain/logs/payloads.ts';
+import { DataideaLlmLogSchema } from '../../../domain/ingest/formats/dataidea.ts';
+import { UserLogSchema } from '../../../domain/ingest/formats/logs.ts';
+import { DataideaEventLogSchema } from '../../../domain/ingest/formats/dataidea.ts';
 import { ORDERING_FIELDS, SEARCH_FIELD_NAMES } from '../../../domain/logs/filters.ts';
 import { apiKeyAuth, bearerAuth, errorResponses, jsonBody, jsonResponse, paginated, registry } from '../../openapi.ts';
 import { PageQuery } from '../../pagination.ts';

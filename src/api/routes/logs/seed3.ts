@@ -4,18 +4,18 @@ import { notFound } from '../../../domain/errors.ts';
 import { parseDateParam, parseLevelList, parseOrdering } from '../../../domain/logs/filters.ts';
 import { findLlmLog, listLlmLogs, serializeLlmLog } from '../../../domain/logs/llmQuery.ts';
 import { findLog, listLogs, serializeEventLog } from '../../../domain/logs/query.ts';
-import { readScope } from '../../../domain/logs/scope.ts';
+import type { Access } from '../../../domain/access/index.ts';
 import { currentUser, requireUser } from '../../middleware/auth.ts';
 import { pageRequest, sendPage } from '../../pagination.ts';
 import { EventLogListQuery, LlmLogIdParam, LlmLogListQuery, LogIdParam } from './schema.ts';
 
 /** Seed 3's read side: `GET /api/event-logs/` and `GET /api/llm-logs/` (and one of each by id), over every project the caller can see. */
-export function dataideaReadRoutes(ds: DataSource): Router {
+export function dataideaReadRoutes(ds: DataSource, access: Access): Router {
   const r = Router();
 
-  r.get('/api/event-logs', requireUser(ds), async (req, res) => {
+  r.get('/api/event-logs', requireUser(access), async (req, res) => {
     const q = EventLogListQuery.parse(req.query);
-    const scope = await readScope(ds, currentUser(req), q.project);
+    const scope = await access.scope(currentUser(req), q.project);
     const page = pageRequest(q);
     const to = parseDateParam(q.date_to, 'date_to');
     const filters = {
@@ -32,16 +32,16 @@ export function dataideaReadRoutes(ds: DataSource): Router {
   });
 
   // The whole log (a list cuts big messages and leaves big metadata out); same tenancy as the list.
-  r.get('/api/event-logs/:id', requireUser(ds), async (req, res) => {
+  r.get('/api/event-logs/:id', requireUser(access), async (req, res) => {
     const { id } = LogIdParam.parse(req.params);
-    const row = await findLog(ds, id, await readScope(ds, currentUser(req)));
+    const row = await findLog(ds, id, await access.scope(currentUser(req)));
     if (!row) throw notFound('Event log not found');
     res.json(serializeEventLog(row));
   });
 
-  r.get('/api/llm-logs', requireUser(ds), async (req, res) => {
+  r.get('/api/llm-logs', requireUser(access), async (req, res) => {
     const q = LlmLogListQuery.parse(req.query);
-    const scope = await readScope(ds, currentUser(req), q.project);
+    const scope = await access.scope(currentUser(req), q.project);
     const page = pageRequest(q);
     const to = parseDateParam(q.date_to, 'date_to');
     const result = await listLlmLogs(
@@ -62,9 +62,9 @@ export function dataideaReadRoutes(ds: DataSource): Router {
   });
 
   // The whole call: prompt, response and metadata as stored (lists cut them).
-  r.get('/api/llm-logs/:id', requireUser(ds), async (req, res) => {
+  r.get('/api/llm-logs/:id', requireUser(access), async (req, res) => {
     const { id } = LlmLogIdParam.parse(req.params);
-    const row = await findLlmLog(ds, await readScope(ds, currentUser(req)), id);
+    const row = await findLlmLog(ds, await access.scope(currentUser(req)), id);
     if (!row) throw notFound('LLM log not found');
     res.json(serializeLlmLog(row));
   });

@@ -3,13 +3,14 @@ import type { DataSource } from 'typeorm';
 import type { AuthRateLimiter } from '../../../domain/accounts/rateLimit.ts';
 import { checkCurrentPassword, needsCurrentPassword, serializeUserDetail, updateUser } from '../../../domain/accounts/users.ts';
 import { userStats } from '../../../domain/stats/userStats.ts';
+import type { Access } from '../../../domain/access/index.ts';
 import { currentUser, requireUser } from '../../middleware/auth.ts';
 import { ProfilePatch } from './schema.ts';
 
 /** Seed 3's /api/user/…, mounted at /api/user. */
-export function profileRoutes(ds: DataSource, limiter: AuthRateLimiter): Router {
+export function profileRoutes(ds: DataSource, access: Access, limiter: AuthRateLimiter): Router {
   const r = Router();
-  r.use(requireUser(ds));
+  r.use(requireUser(access));
 
   r.get('/profile', (req, res) => {
     res.json(serializeUserDetail(currentUser(req)));
@@ -38,7 +39,7 @@ export function profileRoutes(ds: DataSource, limiter: AuthRateLimiter): Router 
   r.patch('/profile', update);
 
   r.get('/stats', async (req, res) => {
-    res.json(await userStats(ds, currentUser(req)));
+    res.json(await userStats(ds, access, currentUser(req)));
   });
 
   return r;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { bearerAuth, errorResponses, jsonBody, jsonResponse, registry } from '../../openapi.ts';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../../domain/accounts/passwords.ts';
 
 export const ProfileOut = z
   .object({
@@ -19,7 +20,7 @@ export const ProfilePatch = z
     email: z.email().max(254).optional(),
     first_name: z.string().max(150).optional(),
     last_name: z.string().max(150).optional(),
-    password: z.string().min(8, 'must be at least 8 characters').max(256).optional(),
+    password: z.string().min(PASSWORD_MIN_LENGTH, `must be at least ${PASSWORD_MIN_LENGTH} characters`).max(PASSWORD_MAX_LENGTH).optional(),
     current_password: z.string().max(256).optional().meta({ description: 'Required to change the password or the email' }),
   })
   .strict()

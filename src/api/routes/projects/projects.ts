@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { DataSource } from 'typeorm';
-import { authorize, roleIn, type ProjectRole } from '../../../domain/projects/access.ts';
+import { scopeClause, type Access, type ProjectRole } from '../../../domain/access/index.ts';
 import { announceAccessChange } from '../../../domain/accounts/accessChanges.ts';
 import { inviteByEmail, listProjectInvitations, revokeInvitation } from '../../../domain/projects/invitations.ts';
 import { changeMemberRole, listMembers, removeMember } from '../../../domain/projects/members.ts';
@@ -20,9 +20,9 @@ import {
   UpdateProjectBody,
 } from './schema.ts';
 
-export function projectRoutes(ds: DataSource): Router {
+export function projectRoutes(ds: DataSource, access: Access): Router {
   const r = Router();
-  r.use(requireUser(ds));
+  r.use(requireUser(access));
 
   const withRole = async (id: number, role: ProjectRole | null) => {
     const project = await ds.getRepository(Project).findOneByOrFail({ id });
@@ -33,19 +33,16 @@ export function projectRoutes(ds: DataSource): Router {
     const user = currentUser(req);
     const q = ProjectListQuery.parse(req.query);
     const page = { mode: 'page' as const, page: q.page ?? 1, pageSize: q.page_size ?? DEFAULT_PAGE_SIZE };
-    const visible = `p.owner_id = $1 OR m.user_id IS NOT NULL OR $2`;
-    const [{ n }]: Array<{ n: number }> = await ds.query(
-      `SELECT count(*)::int AS n FROM projects p LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = $1 WHERE ${visible}`,
-      [user.id, user.isStaff],
+    const params: unknown[] = [];
+    const where = scopeClause(await access.scope(user), params, 'id') ?? 'true';
+    const [{ n }]: Array<{ n: number }> = await ds.query(`SELECT count(*)::int AS n FROM projects WHERE ${where}`, params);
+    const ids: Array<{ id: number }> = await ds.query(
+      `SELECT id FROM projects WHERE ${where} ORDER BY id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+      [...params, page.pageSize, (page.page - 1) * page.pageSize],
     );
-    const rows: Array<{ id: number; role: ProjectRole }> = await ds.query(
-      `SELECT p.id, CASE WHEN p.owner_id = $1 THEN 'owner' ELSE coalesce(m.role, 'staff') END AS role
-         FROM projects p LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = $1
-        WHERE ${visible} ORDER BY p.id LIMIT $3 OFFSET $4`,
-      [user.id, user.isStaff, page.pageSize, (page.page - 1) * page.pageSize],
-    );
-    const projects = rows.length ? await ds.getRepository(Project).find({ where: rows.map((x) => ({ id: x.id })), order: { id: 'ASC' } }) : [];
-    const roles = new Map(rows.map((x) => [x.id, x.role]));
+    const projects = ids.length ? await ds.getRepository(Project).find({ where: ids.map((x) => ({ id: x.id })), order: { id: 'ASC' } }) : [];
+    const own = await access.rolesOf(user.id);
+    const roles = new Map(projects.map((p) => [p.id, own[String(p.id)] ?? 'staff']));
     const hasMore = page.page * page.pageSize < n;
     res.json({
       count: n,
@@ -65,15 +62,15 @@ export function projectRoutes(ds: DataSource): Router {
 
   r.get('/:id', async (req, res) => {
     const { id } = ProjectIdParam.parse(req.params);
-    res.json(await withRole(id, await authorize(ds, currentUser(req), id, 'view')));
+    res.json(await withRole(id, await access.authorize(currentUser(req), id, 'view')));
   });
 
   r.patch('/:id', async (req, res) => {
     const { id } = ProjectIdParam.parse(req.params);
     const actor = currentUser(req);
-    await authorize(ds, actor, id, 'edit_project');
+    await access.authorize(actor, id, 'edit_project');
     const body = UpdateProjectBody.parse(req.body);
-    if (body.owner !== undefined) await authorize(ds, actor, id, 'transfer_project');
+    if (body.owner !== undefined) await access.authorize(actor, id, 'transfer_project');
     const previousOwner = await ds.transaction(async (em) => {
       const before = await em.findOneByOrFail(Project, { id });
       await updateProject(em, id, { name: body.name, description: body.description, retentionDays: body.retention_days, settings: body.settings });
@@ -81,12 +78,12 @@ export function projectRoutes(ds: DataSource): Router {
       return before.ownerId;
     });
     if (body.owner !== undefined && body.owner !== previousOwner) await announceAccessChange({ users: [previousOwner, body.owner] });
-    res.json(await withRole(id, await roleIn(ds, actor, id))); // a transfer changes the caller's role
+    res.json(await withRole(id, await access.roleIn(actor, id))); // a transfer changes the caller's role
   });
 
   r.delete('/:id', async (req, res) => {
     const { id } = ProjectIdParam.parse(req.params);
-    await authorize(ds, currentUser(req), id, 'delete_project');
+    await access.authorize(currentUser(req), id, 'delete_project');
     await ds.transaction((em) => deleteProject(em, id));
     await announceAccessChange({ projects: [id] }); // after the commit: live tails drop it now
     res.status(204).end();
@@ -95,7 +92,7 @@ export function projectRoutes(ds: DataSource): Router {
   // Members: seed 1's invitations by email, with roles — granted only once the invitee accepts.
   r.get('/:id/members', async (req, res) => {
     const { id } = ProjectIdParam.parse(req.params);
-    await authorize(ds, currentUser(req), id, 'view');
+    await access.authorize(currentUser(req), id, 'view');
     const results = await listMembers(ds, id);
     res.json({ count: results.length, next: null, previous: null, results });
   });
@@ -103,28 +100,28 @@ export function projectRoutes(ds: DataSource): Router {
   r.post('/:id/members', async (req, res) => {
     const { id } = ProjectIdParam.parse(req.params);
     const actor = currentUser(req);
-    await authorize(ds, actor, id, 'manage_members');
+    await access.authorize(actor, id, 'manage_members');
     const body = MemberBody.parse(req.body);
     res.status(201).json(await inviteByEmail(ds, id, body.email, body.role, actor.id));
   });
 
   r.get('/:id/invitations', async (req, res) => {
     const { id } = ProjectIdParam.parse(req.params);
-    await authorize(ds, currentUser(req), id, 'manage_members');
+    await access.authorize(currentUser(req), id, 'manage_members');
     const results = await listProjectInvitations(ds, id);
     res.json({ count: results.length, next: null, previous: null, results });
   });
 
   r.delete('/:id/invitations/:invitationId', async (req, res) => {
     const { id, invitationId } = InvitationParams.parse(req.params);
-    await authorize(ds, currentUser(req), id, 'manage_members');
+    await access.authorize(currentUser(req), id, 'manage_members');
     await revokeInvitation(ds, id, invitationId);
     res.status(204).end();
   });
 
   r.patch('/:id/members/:memberId', async (req, res) => {
     const { id, memberId } = MemberParams.parse(req.params);
-    await authorize(ds, currentUser(req), id, 'manage_members');
+    await access.authorize(currentUser(req), id, 'manage_members');
     const { role } = MemberPatch.parse(req.body);
     res.json(await changeMemberRole(ds, id, memberId, role));
   });
@@ -132,7 +129,7 @@ export function projectRoutes(ds: DataSource): Router {
   r.delete('/:id/members/:memberId', async (req, res) => {
     const { id, memberId } = MemberParams.parse(req.params);
     const actor = currentUser(req);
-    const role = await authorize(ds, actor, id, 'view');
+    const role = await access.authorize(actor, id, 'view');
     await removeMember(ds, id, memberId, { id: actor.id, role });
     res.status(204).end();
   });

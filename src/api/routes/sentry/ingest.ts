@@ -1,19 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter } from 'prom-client';
-import type { ApiKeyResolver } from '../../../domain/apiKeys.ts';
-import { AppError, badRequest, forbidden, payloadTooLarge, unauthorized } from '../../../domain/errors.ts';
+import { parseDsn, type Access, type ResolvedKey } from '../../../domain/access/index.ts';
+import { AppError, badRequest, payloadTooLarge } from '../../../domain/errors.ts';
 import type { EventRecord } from '../../../domain/events/record.ts';
-import { keyFromAuthHeader, keyFromQuery, parseDsn } from '../../../domain/sentry/auth.ts';
 import { ENVELOPE_HEADER_MAX_BYTES, itemJson, parseEnvelope, parseEnvelopeHeader, type Envelope, type EnvelopeHeader, type EnvelopeItem } from '../../../domain/sentry/envelope.ts';
 import { assertMinidump, linkDump, minidumpEvent, storeWithDumps, type StagedMinidump } from '../../../domain/sentry/minidump.ts';
 import { stageDump } from '../../../domain/dumps/ingest.ts';
-import type { ResolvedKey } from '../../../domain/apiKeys.ts';
-import { minidumpHandler, type MinidumpRouteDeps } from './minidump.ts';
+import { minidumpBody, minidumpHeaders, type MinidumpRouteDeps } from './minidump.ts';
+import type { IngestRoute } from '../../ingest/runner.ts';
 import { Readable } from 'node:stream';
 import { sentryEventToRecord, sentryFeedbackToRecord, sentryLogsToRecords } from '../../../domain/sentry/normalize.ts';
 import { ingestedItems, ingestRejected, observeHttp, registry } from '../../../metrics.ts';
 import type { EventProducer } from '../../../queues/producer.ts';
-import { parseJson, readBody, RequestBody } from '../../http/body.ts';
+import { bodyDecoder, parseJson, readBody, RequestBody } from '../../http/body.ts';
 import { sendJson } from '../../http/send.ts';
 import { corsHeaders, preflight, sendSentryError } from './respond.ts';
 import './schema.ts'; // OpenAPI registration
@@ -29,48 +28,34 @@ const sentryItems = new Counter({
 });
 
 export interface SentryDeps {
-  keys: ApiKeyResolver;
+  access: Access;
   producer: EventProducer;
   /** Minidumps (the minidump endpoint, envelope attachments) go through the crash dumps pipeline. */
   dumps: MinidumpRouteDeps;
 }
 
-export const SENTRY_PATH = /^\/api\/(\d{1,10})\/(envelope|store|minidump)\/?$/;
-
-export async function authorizeKey(deps: Pick<SentryDeps, 'keys'>, req: IncomingMessage, projectId: number, header?: EnvelopeHeader): Promise<ResolvedKey> {
-  const dsn = header ? parseDsn(header.dsn) : null;
-  const secret = keyFromAuthHeader(req.headers['x-sentry-auth'] as string | undefined) ?? keyFromAuthHeader(req.headers.authorization) ?? keyFromQuery(req.url) ?? dsn?.key;
-  if (!secret) throw unauthorized('Missing Sentry key: send X-Sentry-Auth, ?sentry_key= or a DSN in the envelope header', 'authentication_required');
-  const key = await deps.keys.resolve(secret);
-  if (!key) throw unauthorized('Invalid Sentry key', 'invalid_api_key');
-  if (key.projectId !== projectId) throw forbidden('This key belongs to another project', 'wrong_project');
-  if (!key.scopes.includes('ingest')) throw forbidden('This key cannot ingest events', 'scope_missing');
-  return key;
-}
+/**
+ * The Sentry key, as SDKs send it: X-Sentry-Auth, `Authorization: Sentry …`,
+ * ?sentry_key= (browser SDKs) — or, for envelopes, the DSN in the envelope header. It
+ * must belong to the project in the path and have the ingest scope.
+ */
+const sentryKey = (access: Access, req: IncomingMessage, projectId: number, dsnKey?: string | null) =>
+  access.apiKey(req, { scope: 'ingest', projectId, sentry: true, fallback: dsnKey });
 
 /**
  * Without a key in the headers or the query, the credential is the DSN in the envelope
  * header — the body's first line. Only that line is read (and decoded) before the key is
  * checked: a refused envelope costs no more than its first line.
  */
-async function authorizeFromEnvelopeHeader(deps: Pick<SentryDeps, 'keys'>, req: IncomingMessage, projectId: number, body: RequestBody): Promise<ResolvedKey> {
+async function keyFromEnvelopeHeader(access: Access, req: IncomingMessage, projectId: number, body: RequestBody): Promise<ResolvedKey> {
   try {
     const header = parseEnvelopeHeader(await body.firstLine(ENVELOPE_HEADER_MAX_BYTES, 'invalid_envelope'));
-    return await authorizeKey(deps, req, projectId, header);
+    return await sentryKey(access, req, projectId, parseDsn(header.dsn)?.key);
   } catch (err) {
     body.discard();
     throw err;
   }
 }
-
-/** Crashpad puts the key in the URL (?sentry_key=) or a header; a multipart body has no DSN to fall back on. */
-export async function authorizeKeyFromHeaders(deps: Pick<SentryDeps, 'keys'>, req: IncomingMessage, projectId: number): Promise<ResolvedKey> {
-  if (!hasHeaderKey(req)) throw unauthorized('Missing Sentry key: send X-Sentry-Auth or ?sentry_key=', 'authentication_required');
-  return authorizeKey(deps, req, projectId);
-}
-
-export const hasHeaderKey = (req: IncomingMessage) =>
-  Boolean(keyFromAuthHeader(req.headers['x-sentry-auth'] as string | undefined) ?? keyFromAuthHeader(req.headers.authorization) ?? keyFromQuery(req.url));
 
 /**
  * Turns an envelope's items into records, and sets minidump attachments aside; unknown
@@ -155,53 +140,90 @@ const KNOWN_SKIPPED = new Set([
   'replay_event', 'replay_recording', 'replay_video', 'statsd', 'metric_buckets', 'span', 'otel_log', 'attachment',
 ]);
 
-/** POST /api/{project_id}/envelope/, /store/ and /minidump/ — the lean path, like /api/events/. */
-export function sentryIngestHandler(deps: SentryDeps) {
-  const minidump = minidumpHandler(deps, deps.dumps, (req, projectId) => authorizeKeyFromHeaders(deps, req, projectId));
-  return async (req: IncomingMessage, res: ServerResponse, projectId: number, endpoint: 'envelope' | 'store' | 'minidump'): Promise<void> => {
-    if (endpoint === 'minidump') return minidump(req, res, projectId);
-    if (req.method === 'OPTIONS') return preflight(req, res);
-    const started = process.hrtime.bigint();
-    let status = 200;
-    try {
-      if (req.method !== 'POST') throw new AppError(405, 'method_not_allowed', 'Use POST');
-      // Authenticate before reading the body when the key is in a header or the query.
-      const early = hasHeaderKey(req) ? await authorizeKey(deps, req, projectId) : null;
+const projectOf = (params: Record<string, string>) => Number(params.project);
+const SENTRY = { refuse: sendSentryError, preflight } as const;
+
+/** POST /api/{project_id}/store/ — a legacy JSON event; the key must be in the headers or query. */
+function storeRoute(deps: SentryDeps): IngestRoute<ResolvedKey> {
+  return {
+    ...SENTRY,
+    name: '/api/{project_id}/store/',
+    kind: 'sentry',
+    methods: ['POST'],
+    path: /^\/api\/(?<project>\d{1,10})\/store$/,
+    headers: async (req, params) => {
+      const key = await sentryKey(deps.access, req, projectOf(params));
       deps.producer.assertCapacity();
+      bodyDecoder(req, SENTRY_LIMITS.storeBytes)?.destroy();
+      return key;
+    },
+    body: async (req, res, _key, params) => {
+      const body = await readBody(req, SENTRY_LIMITS.storeBytes);
+      const { record } = sentryEventToRecord(parseJson(body), projectOf(params), new Date().toISOString());
+      await deps.producer.enqueue([record], body.length);
+      ingestedItems.inc({ kind: record.kind });
+      sendJson(res, 200, { id: record.event_id }, corsHeaders(req));
+    },
+  };
+}
+
+/** POST /api/{project_id}/envelope/ — what modern SDKs send: events, logs, feedback, minidumps, … */
+function envelopeRoute(deps: SentryDeps): IngestRoute<ResolvedKey | null> {
+  return {
+    ...SENTRY,
+    name: '/api/{project_id}/envelope/',
+    kind: 'sentry',
+    methods: ['POST'],
+    path: /^\/api\/(?<project>\d{1,10})\/envelope$/,
+    longBody: true,
+    // Without a key in the headers, it is the DSN in the envelope header: checked on the body's first line.
+    headers: async (req, params) => {
+      const key = deps.access.presentsKey(req, { sentry: true }) ? await sentryKey(deps.access, req, projectOf(params)) : null;
+      deps.producer.assertCapacity();
+      bodyDecoder(req, SENTRY_LIMITS.envelopeBytes, { compressedLimit: SENTRY_LIMITS.envelopeCompressedBytes })?.destroy();
+      return key;
+    },
+    body: async (req, res, early, params) => {
+      const projectId = projectOf(params);
       const receivedAt = new Date().toISOString();
-      let records: EventRecord[];
-      let eventId: string | null;
-      if (endpoint === 'envelope') {
-        const reader = RequestBody.open(req, SENTRY_LIMITS.envelopeBytes, { compressedLimit: SENTRY_LIMITS.envelopeCompressedBytes });
-        const key = early ?? (await authorizeFromEnvelopeHeader(deps, req, projectId, reader));
-        const body = await reader.all();
-        const envelope = parseEnvelope(body);
-        const parsed = recordsOf(envelope, projectId, receivedAt);
-        records = parsed.records;
-        eventId = parsed.eventId;
-        if (parsed.minidumps.length) {
-          const dumps = await withMinidumps(deps, parsed.minidumps, records, eventId, envelope.header, projectId, receivedAt);
-          eventId = dumps.eventId;
-          await storeWithDumps(deps.dumps, records, dumps.staged, projectId, key.id);
-        } else if (records.length) {
-          await deps.producer.enqueue(records, body.length);
-        }
-      } else {
-        if (!early) throw unauthorized('Missing Sentry key', 'authentication_required');
-        const body = await readBody(req, SENTRY_LIMITS.storeBytes);
-        const { record } = sentryEventToRecord(parseJson(body), projectId, receivedAt);
-        records = [record];
-        eventId = record.event_id;
+      const reader = RequestBody.open(req, SENTRY_LIMITS.envelopeBytes, { compressedLimit: SENTRY_LIMITS.envelopeCompressedBytes });
+      const key = early ?? (await keyFromEnvelopeHeader(deps.access, req, projectId, reader));
+      const body = await reader.all();
+      const envelope = parseEnvelope(body);
+      const parsed = recordsOf(envelope, projectId, receivedAt);
+      const records = parsed.records;
+      let eventId = parsed.eventId;
+      if (parsed.minidumps.length) {
+        const dumps = await withMinidumps(deps, parsed.minidumps, records, eventId, envelope.header, projectId, receivedAt);
+        eventId = dumps.eventId;
+        await storeWithDumps(deps.dumps, records, dumps.staged, projectId, key.id);
+      } else if (records.length) {
         await deps.producer.enqueue(records, body.length);
       }
       for (const r of records) ingestedItems.inc({ kind: r.kind });
       sendJson(res, 200, eventId ? { id: eventId } : {}, corsHeaders(req));
-    } catch (err) {
-      const e = sendSentryError(req, res, err);
-      status = e.status;
-      ingestRejected.inc({ kind: 'sentry', status: String(status) });
-    } finally {
-      observeHttp(req.method ?? 'POST', `/api/{project_id}/${endpoint}/`, status, started);
-    }
+    },
   };
 }
+
+/** POST /api/{project_id}/minidump/ — Crashpad and Breakpad; the key in the headers or the query (a form has no DSN). */
+function minidumpRoute(deps: SentryDeps): IngestRoute<ResolvedKey> {
+  return {
+    ...SENTRY,
+    name: '/api/{project_id}/minidump/',
+    kind: 'sentry',
+    methods: ['POST'],
+    path: /^\/api\/(?<project>\d{1,10})\/minidump$/,
+    longBody: true,
+    headers: async (req, params) => {
+      const key = await sentryKey(deps.access, req, projectOf(params));
+      deps.producer.assertCapacity();
+      minidumpHeaders(req, deps.dumps);
+      return key;
+    },
+    body: (req, res, key, params) => minidumpBody(req, res, deps.dumps, key, projectOf(params)),
+  };
+}
+
+/** Sentry's ingest endpoints, for official SDKs with a DSN `http://<api_key>@<host>/<project_id>`. */
+export const sentryRoutes = (deps: SentryDeps): IngestRoute[] => [envelopeRoute(deps), storeRoute(deps), minidumpRoute(deps)] as IngestRoute[];

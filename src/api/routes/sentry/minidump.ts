@@ -2,11 +2,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { stageDump, type StagedDump } from '../../../domain/dumps/ingest.ts';
 import { AppError, badRequest } from '../../../domain/errors.ts';
 import { assertMinidump, dashedUuid, eventFromForm, minidumpEvent, storeWithDumps, type MinidumpDeps } from '../../../domain/sentry/minidump.ts';
-import { ingestedItems, ingestRejected, observeHttp } from '../../../metrics.ts';
-import { bodyStream } from '../../http/body.ts';
-import { isMultipart, readForm, stopReading, uploadWireLimit } from '../dumps/multipart.ts';
-import { corsHeaders, preflight, sendSentryError } from './respond.ts';
-import type { SentryDeps } from './ingest.ts';
+import { ingestedItems } from '../../../metrics.ts';
+import { bodyDecoder, bodyStream } from '../../http/body.ts';
+import { formDecoder, isMultipart, readForm, stopReading, uploadWireLimit } from '../dumps/multipart.ts';
+import { corsHeaders } from './respond.ts';
 
 export interface MinidumpRouteDeps extends MinidumpDeps {
   maxBytes: number;
@@ -43,38 +42,35 @@ async function receive(req: IncomingMessage, deps: MinidumpRouteDeps): Promise<{
   }
 }
 
+/** What the headers decide about a minidump body: multipart or raw, its encoding, its declared size. */
+export function minidumpHeaders(req: IncomingMessage, deps: Pick<MinidumpRouteDeps, 'maxBytes'>): void {
+  // A raw dump may be gzip'd on the wire or be a .gz itself: refuse only what cannot fit after either.
+  const wire = uploadWireLimit(deps.maxBytes);
+  (isMultipart(req) ? formDecoder(req, 'upload_file_minidump', wire) : bodyDecoder(req, wire))?.destroy();
+}
+
 /**
  * POST /api/{project_id}/minidump/ — Crashpad and Breakpad uploads (multipart with
  * `upload_file_minidump`, or the raw dump as the body). Answers 200 with the event id
- * as a plain-text UUID, as Sentry does.
+ * as a plain-text UUID, as Sentry does. The key was checked on the headers, before any
+ * byte is stored.
  */
-export function minidumpHandler(sentry: SentryDeps, deps: MinidumpRouteDeps, authorize: (req: IncomingMessage, projectId: number) => Promise<{ id: number }>) {
-  return async (req: IncomingMessage, res: ServerResponse, projectId: number): Promise<void> => {
-    if (req.method === 'OPTIONS') return preflight(req, res);
-    const started = process.hrtime.bigint();
-    let status = 200;
-    let staged: StagedDump | null = null;
-    try {
-      const key = await authorize(req, projectId); // from the header or ?sentry_key=, before any byte is stored
-      sentry.producer.assertCapacity();
-      const got = await receive(req, deps);
-      staged = got.staged;
-      if (!staged) throw badRequest('No minidump: send it as the multipart part "upload_file_minidump" or as the body', null, 'file_required');
-      assertMinidump(staged);
-      const record = await minidumpEvent(deps.stores, staged, eventFromForm(got.fields), projectId, new Date().toISOString());
-      await storeWithDumps(deps, [record], [{ staged, originalName: got.name, eventId: record.event_id }], projectId, key.id);
-      staged = null; // recorded: no longer ours to discard
-      ingestedItems.inc({ kind: 'error' });
-      const body = dashedUuid(record.event_id);
-      res.writeHead(200, { ...corsHeaders(req), 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
-      res.end(body);
-    } catch (err) {
-      await staged?.discard();
-      const e = sendSentryError(req, res, err);
-      status = e.status;
-      ingestRejected.inc({ kind: 'sentry', status: String(status) });
-    } finally {
-      observeHttp(req.method ?? 'POST', '/api/{project_id}/minidump/', status, started);
-    }
-  };
+export async function minidumpBody(req: IncomingMessage, res: ServerResponse, deps: MinidumpRouteDeps, key: { id: number }, projectId: number): Promise<void> {
+  let staged: StagedDump | null = null;
+  try {
+    const got = await receive(req, deps);
+    staged = got.staged;
+    if (!staged) throw badRequest('No minidump: send it as the multipart part "upload_file_minidump" or as the body', null, 'file_required');
+    assertMinidump(staged);
+    const record = await minidumpEvent(deps.stores, staged, eventFromForm(got.fields), projectId, new Date().toISOString());
+    await storeWithDumps(deps, [record], [{ staged, originalName: got.name, eventId: record.event_id }], projectId, key.id);
+    staged = null; // recorded: no longer ours to discard
+    ingestedItems.inc({ kind: 'error' });
+    const body = dashedUuid(record.event_id);
+    res.writeHead(200, { ...corsHeaders(req), 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+    res.end(body);
+  } catch (err) {
+    await staged?.discard();
+    throw err;
+  }
 }

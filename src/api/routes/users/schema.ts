@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { bearerAuth, errorResponses, jsonBody, jsonResponse, paginated, registry } from '../../openapi.ts';
 import { PageQuery } from '../../pagination.ts';
 import { ProfileOut } from '../profile/schema.ts';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../../domain/accounts/passwords.ts';
 
 export const UserIdParam = z.object({ id: z.coerce.number().int().positive().max(2 ** 31 - 1) });
 export const UserListQuery = PageQuery.omit({ cursor: true }).extend({
@@ -10,7 +11,7 @@ export const UserListQuery = PageQuery.omit({ cursor: true }).extend({
 
 const fields = {
   email: z.email().max(254),
-  password: z.string().min(8, 'must be at least 8 characters').max(256).meta({ description: 'Write-only' }),
+  password: z.string().min(PASSWORD_MIN_LENGTH, `must be at least ${PASSWORD_MIN_LENGTH} characters`).max(PASSWORD_MAX_LENGTH).meta({ description: 'Write-only' }),
   first_name: z.string().max(150),
   last_name: z.string().max(150),
   is_active: z.boolean(),

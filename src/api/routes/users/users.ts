@@ -4,14 +4,15 @@ import { deleteUser, registerUser, serializeUserDetail, updateUser } from '../..
 import { conflict, notFound } from '../../../domain/errors.ts';
 import { DEFAULT_PAGE_SIZE, likePattern } from '../../../domain/pagination.ts';
 import { User } from '../../../entities/User.ts';
+import type { Access } from '../../../domain/access/index.ts';
 import { currentUser, requireStaff } from '../../middleware/auth.ts';
 import { pageLinks } from '../../pagination.ts';
 import { CreateUserBody, PatchUserBody, PutUserBody, UserIdParam, UserListQuery } from './schema.ts';
 
 /** Seed 4's /api/users/: user management for staff. */
-export function userRoutes(ds: DataSource): Router {
+export function userRoutes(ds: DataSource, access: Access): Router {
   const r = Router();
-  r.use(requireStaff(ds));
+  r.use(requireStaff(access));
   const repo = ds.getRepository(User);
 
   r.get('/', async (req, res) => {

@@ -1,10 +1,10 @@
 import { create as contentDisposition } from 'content-disposition';
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
-import { openDumpBytes } from '../../../domain/dumps/bytes.ts';
-import type { DumpRow } from '../../../domain/dumps/query.ts';
-import type { ByteRange } from '../../../storage/blobStore.ts';
-import type { DumpStores } from '../../../storage/index.ts';
+import { openDumpBytes } from '../../domain/dumps/bytes.ts';
+import type { DumpRow } from '../../domain/dumps/query.ts';
+import type { ByteRange } from '../../storage/blobStore.ts';
+import type { DumpStores } from '../../storage/index.ts';
 
 /**
  * The download name: original_name without any directory part (it was kept as sent,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { cleanJson, cleanText, clip, EventIdSchema, LevelSchema, newEventId, TimestampSchema, type EventRecord } from './record.ts';
+import { cleanJson, cleanText, clip, EventIdSchema, extraOf, LevelSchema, newEventId, TimestampSchema, type EventRecord } from '../../events/record.ts';
 
 /**
  * Seed 1 (Panties) event body, as its Python/JS/PowerShell clients send it to
@@ -53,8 +53,6 @@ function stacktraceText(st: PantiesEvent['stacktrace']): string | null {
 }
 
 export function pantiesToRecord(e: PantiesEvent, projectId: number, receivedAt: string): EventRecord {
-  const extra: Record<string, unknown> = { ...(e.extra ?? {}) };
-  for (const [k, v] of Object.entries(e)) if (!KNOWN.has(k) && !(k in extra)) extra[k] = v;
   return {
     project_id: projectId,
     event_id: e.event_id ?? newEventId(),
@@ -70,7 +68,7 @@ export function pantiesToRecord(e: PantiesEvent, projectId: number, receivedAt: 
     service: clip(e.service_name, 200),
     user_ref: null,
     tags: cleanJson(e.tags ?? {}) as Record<string, unknown>,
-    extra: cleanJson(extra) as Record<string, unknown>,
+    extra: extraOf(e, KNOWN, e.extra ?? {}),
     origin: 'panties',
   };
 }

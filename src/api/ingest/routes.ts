@@ -1,0 +1,57 @@
+import type { Queue } from 'bullmq';
+import type { DataSource } from 'typeorm';
+import { config } from '../../config.ts';
+import type { Access } from '../../domain/access/index.ts';
+import type { IngestLimits } from '../../domain/ingest/items.ts';
+import type { Logger } from '../../logger.ts';
+import type { QueueName } from '../../queues/contract.ts';
+import type { LlmLogProducer } from '../../queues/llmLogProducer.ts';
+import type { EventProducer } from '../../queues/producer.ts';
+import type { DumpStores } from '../../storage/index.ts';
+import { dumpReplaceRoute, dumpUploadRoute } from '../routes/dumps/upload.ts';
+import { pantiesRoute } from '../routes/events/ingest.ts';
+import { dataideaEventLogRoute, dataideaLlmLogRoute } from '../routes/logs/dataidea.ts';
+import { logsRoute } from '../routes/logs/ingest.ts';
+import { sentryRoutes } from '../routes/sentry/ingest.ts';
+import type { IngestRoute } from './runner.ts';
+
+export interface IngestDeps {
+  ds: DataSource;
+  access: Access;
+  producer: EventProducer;
+  llmProducer: LlmLogProducer;
+  queues: Record<QueueName, Queue>;
+  stores: DumpStores;
+  log: Logger;
+}
+
+/**
+ * Every way into ingestion, one table (see runner.ts): the lean dispatcher serves the
+ * routes from it, Express mounts the `via: 'express'` ones, and the Expect: 100-continue
+ * check runs their header phase. Order matters only where paths overlap (none do).
+ */
+export function ingestRoutes(deps: IngestDeps): IngestRoute[] {
+  const limits: IngestLimits = config.ingest;
+  // An LLM log holds a prompt and a response of up to maxTextBytes each, plus its metadata.
+  const llmItemBytes = 2 * config.llmLogs.maxTextBytes + config.ingest.maxEventBytes;
+  const llmLimits = { ...limits, maxEventBytes: llmItemBytes, maxRequestBytes: Math.max(limits.maxRequestBytes, llmItemBytes) };
+  const dumps = { ds: deps.ds, access: deps.access, queues: deps.queues, stores: deps.stores, log: deps.log, maxBytes: config.dumps.maxBytes };
+  const { access, producer } = deps;
+  const dataidea = { access, producer, llm: deps.llmProducer, limits, llmLimits, maxTextBytes: config.llmLogs.maxTextBytes };
+  return [
+    pantiesRoute({ access, producer, limits }),
+    dataideaEventLogRoute(dataidea),
+    dataideaLlmLogRoute(dataidea),
+    logsRoute({ access, producer, limits }),
+    ...sentryRoutes({ access, producer, dumps: { ...dumps, producer } }),
+    dumpUploadRoute(dumps),
+    dumpReplaceRoute(dumps),
+  ] as IngestRoute[];
+}
+
+/** A route of the table by name (for Express to mount the ones it serves). */
+export function routeNamed(routes: readonly IngestRoute[], name: string): IngestRoute {
+  const route = routes.find((r) => r.name === name);
+  if (!route) throw new Error(`no ingest route named ${name}`);
+  return route;
+}
