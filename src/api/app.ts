@@ -21,7 +21,7 @@ import { projectRoutes } from './routes/projects/projects.ts';
 import { filterPreferenceRoutes } from './routes/filterPreferences/filterPreferences.ts';
 import { logRoutes } from './routes/logs/logs.ts';
 import { dataideaReadRoutes } from './routes/logs/seed3.ts';
-import type { EventProducer } from '../queues/producer.ts';
+import type { WorkSink } from '../domain/sinks.ts';
 import { expressHandler, type IngestRoute } from './ingest/runner.ts';
 import { routeNamed } from './ingest/routes.ts';
 import { apiKeyRoutes } from './routes/apikeys/apikeys.ts';
@@ -36,7 +36,7 @@ export interface AppDeps {
   redis: Redis;
   queues: Record<QueueName, Queue>;
   access: Access;
-  producer: EventProducer;
+  sink: WorkSink;
   /** The ingest table (src/api/ingest/routes.ts): Express serves its `via: 'express'` routes. */
   routes: readonly IngestRoute[];
   /** The AdminJS back-office (src/admin), or none when ADMIN_ENABLED=false. */
@@ -80,7 +80,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(opsRoutes(deps));
   app.use(docsRoutes(config.http.publicUrl));
   // Seed 4's crash dumps: multipart uploads streamed to disk, so before any body parser.
-  app.use('/api/dumps', dumpRoutes({ ds: deps.ds, access: deps.access, queues: deps.queues, upload: routeNamed(deps.routes, '/api/dumps/') }));
+  app.use('/api/dumps', dumpRoutes({ ds: deps.ds, access: deps.access, sink: deps.sink, upload: routeNamed(deps.routes, '/api/dumps/') }));
   // Seed 2/5 log ingestion reads its own body (the ingest runner), with the app's CORS: before the JSON parser too.
   app.post(['/api/logs', '/v1/api/logs'], expressHandler(routeNamed(deps.routes, '/api/logs/')));
 

@@ -17,6 +17,7 @@ import { dumpStores } from '../storage/index.ts';
 import { expectContinueHandler } from './expectContinue.ts';
 import { createDispatcher, createHttpServer } from './server.ts';
 import { ingestRoutes } from './ingest/routes.ts';
+import { queueSink } from '../queues/sink.ts';
 
 export interface Web {
   server: Server;
@@ -69,12 +70,13 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }, 
   const keys = new ApiKeyResolver(ds, config.ingest.apiKeyCacheTtlMs);
   const llmProducer = new LlmLogProducer(producer, queues, producerOptions);
   const access = new Access(ds, keys);
-  const routes = ingestRoutes({ ds, access, producer, llmProducer, queues, stores: dumpStores(), log: logger });
+  const sink = queueSink(producer, queues, logger);
+  const routes = ingestRoutes({ ds, access, producer, llmProducer, sink, stores: dumpStores() });
   const adminLoad = opts.admin ?? defaultAdminLoad();
   const admin = adminLoad ? new AdminMount({ ds, redis, queues, access }) : null;
   if (adminLoad === 'eager') await admin!.load();
   if (adminLoad === 'background') admin!.preload();
-  const app = createApp({ ds, redis, queues, access, producer, routes, admin: admin?.handler() });
+  const app = createApp({ ds, redis, queues, access, sink, routes, admin: admin?.handler() });
   const dispatch = createDispatcher(app, routes);
   // Uploads refused on their headers alone are answered before the client sends the body.
   const trustProxy = app.get('trust proxy fn') as (address: string, hop: number) => boolean;

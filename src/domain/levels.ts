@@ -1,5 +1,6 @@
-export const LEVELS = ['debug', 'info', 'warning', 'error', 'critical'] as const;
-export type Level = (typeof LEVELS)[number];
+import { LEVELS, type Level } from '../entities/values.ts';
+
+export { LEVELS, type Level };
 
 /** Every spelling the seeds' clients and common loggers use, mapped onto our five levels. */
 const ALIASES: Record<string, Level> = {

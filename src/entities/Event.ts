@@ -1,12 +1,11 @@
 import { BaseEntity, Column, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColumn, type Relation } from 'typeorm';
 import { Project } from './Project.ts';
-import type { EventKind } from '../domain/events/record.ts';
-import type { Level } from '../domain/levels.ts';
+import type { EventKind, Level } from './values.ts';
 
 
 /**
  * One table for error events and application logs: every seed's payload is normalized
- * onto it (see src/domain/events/normalize.ts). Written by workers only, with
+ * onto it (one module per protocol in src/domain/ingest/formats/). Written by workers only, with
  * `ON CONFLICT (project_id, event_id) DO NOTHING` so re-delivery never duplicates.
  */
 @Entity({ name: 'events' })

@@ -1,5 +1,5 @@
 import { BaseEntity, Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn, type Relation } from 'typeorm';
-import type { Level } from '../domain/levels.ts';
+import type { Level } from './values.ts';
 import { Project } from './Project.ts';
 
 export const ISSUE_STATUSES = ['unresolved', 'resolved', 'ignored'] as const;

@@ -1,5 +1,6 @@
 import { ValidationError, type ActionContext, type ParamsType, type ResourceWithOptions } from 'adminjs';
 import type { DataSource } from 'typeorm';
+import { setIssueStatus } from '../../domain/issues/status.ts';
 import { LEVELS } from '../../domain/levels.ts';
 import { ISSUE_STATUSES, Issue, type IssueStatus } from '../../entities/Issue.ts';
 import { mayAnywhere } from '../auth.ts';
@@ -7,17 +8,6 @@ import { Components } from '../components.ts';
 import { ScopedResource, projectScope } from '../resource.ts';
 import type { AdminUser } from '../session.ts';
 import { confirmed, hidden, inProject, NAV, readOnly } from './common.ts';
-
-/** As PATCH /api/issues/{id}/: resolving stamps resolved_at (once); any other status clears it. */
-async function setStatus(ds: DataSource, ids: string[], status: IssueStatus): Promise<number> {
-  const [, n]: [unknown, number] = await ds.query(
-    `UPDATE issues SET status = $2, updated_at = now(),
-            resolved_at = CASE WHEN $2 = 'resolved' THEN coalesce(CASE WHEN status = 'resolved' THEN resolved_at END, now()) END
-      WHERE id = ANY($1::bigint[]) AND status <> $2`,
-    [ids, status],
-  );
-  return n;
-}
 
 class IssueResource extends ScopedResource {
   constructor(private readonly ds: DataSource) {
@@ -28,7 +18,7 @@ class IssueResource extends ScopedResource {
   override async update(id: string, params: Record<string, unknown>): Promise<ParamsType> {
     const status = params.status as IssueStatus;
     if (!ISSUE_STATUSES.includes(status)) throw new ValidationError({ status: { message: ISSUE_STATUSES.join(', ') } });
-    await setStatus(this.ds, [id], status);
+    await setIssueStatus(this.ds, [id], status);
     return this.paramsOf(id);
   }
 }
@@ -42,7 +32,7 @@ export function issuesResource(ds: DataSource): ResourceWithOptions {
     component: Components.Confirm,
     custom: { question: `Mark the selected issues ${status}?` },
     isAccessible: mayEditEach,
-    handler: confirmed('bulk', async (context: ActionContext) => `${await setStatus(ds, (context.records ?? []).map((r) => String(r.id())), status)} ${status}`),
+    handler: confirmed('bulk', async (context: ActionContext) => `${await setIssueStatus(ds, (context.records ?? []).map((r) => String(r.id())), status)} ${status}`),
   });
   return {
     resource: new IssueResource(ds),

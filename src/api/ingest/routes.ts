@@ -1,10 +1,8 @@
-import type { Queue } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import { config } from '../../config.ts';
 import type { Access } from '../../domain/access/index.ts';
 import type { IngestLimits } from '../../domain/ingest/items.ts';
-import type { Logger } from '../../logger.ts';
-import type { QueueName } from '../../queues/contract.ts';
+import type { WorkSink } from '../../domain/sinks.ts';
 import type { LlmLogProducer } from '../../queues/llmLogProducer.ts';
 import type { EventProducer } from '../../queues/producer.ts';
 import type { DumpStores } from '../../storage/index.ts';
@@ -20,9 +18,8 @@ export interface IngestDeps {
   access: Access;
   producer: EventProducer;
   llmProducer: LlmLogProducer;
-  queues: Record<QueueName, Queue>;
+  sink: WorkSink;
   stores: DumpStores;
-  log: Logger;
 }
 
 /**
@@ -35,7 +32,7 @@ export function ingestRoutes(deps: IngestDeps): IngestRoute[] {
   // An LLM log holds a prompt and a response of up to maxTextBytes each, plus its metadata.
   const llmItemBytes = 2 * config.llmLogs.maxTextBytes + config.ingest.maxEventBytes;
   const llmLimits = { ...limits, maxEventBytes: llmItemBytes, maxRequestBytes: Math.max(limits.maxRequestBytes, llmItemBytes) };
-  const dumps = { ds: deps.ds, access: deps.access, queues: deps.queues, stores: deps.stores, log: deps.log, maxBytes: config.dumps.maxBytes };
+  const dumps = { ds: deps.ds, access: deps.access, sink: deps.sink, stores: deps.stores, maxBytes: config.dumps.maxBytes };
   const { access, producer } = deps;
   const dataidea = { access, producer, llm: deps.llmProducer, limits, llmLimits, maxTextBytes: config.llmLogs.maxTextBytes };
   return [
@@ -43,7 +40,7 @@ export function ingestRoutes(deps: IngestDeps): IngestRoute[] {
     dataideaEventLogRoute(dataidea),
     dataideaLlmLogRoute(dataidea),
     logsRoute({ access, producer, limits }),
-    ...sentryRoutes({ access, producer, dumps: { ...dumps, producer } }),
+    ...sentryRoutes({ access, producer, dumps }),
     dumpUploadRoute(dumps),
     dumpReplaceRoute(dumps),
   ] as IngestRoute[];

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { EVENT_KINDS, type EventKind } from '../../entities/values.ts';
 import { LEVEL_NAMES, LEVELS, normalizeLevel } from '../levels.ts';
 
-export const EVENT_KINDS = ['error', 'log'] as const;
-export type EventKind = (typeof EVENT_KINDS)[number];
+export { EVENT_KINDS, type EventKind };
 
 /**
  * What every ingest path turns its payload into, and what an `events` job carries.

@@ -4,19 +4,15 @@
  * dumps pipeline (src/domain/dumps) and an error event links to it, so the crash shows
  * up — and groups into issues — like any other error.
  */
-import type { Queue } from 'bullmq';
 import type { DataSource } from 'typeorm';
-import type { Logger } from '../../logger.ts';
-import type { QueueName } from '../../queues/contract.ts';
-import type { EventProducer } from '../../queues/producer.ts';
 import type { DumpStores } from '../../storage/index.ts';
 import { pagedReader } from '../dumps/bytes.ts';
 import { recordDump, type StagedDump } from '../dumps/ingest.ts';
-import { enqueueDumpProcessing } from '../dumps/jobs.ts';
 import { deleteDump } from '../dumps/manage.ts';
 import { MinidumpError, parseMinidump, type MinidumpFacts } from '../dumps/minidump.ts';
 import { badRequest } from '../errors.ts';
 import type { EventRecord } from '../events/record.ts';
+import type { WorkSink } from '../sinks.ts';
 import { sentryEventToRecord } from './normalize.ts';
 
 type Obj = Record<string, unknown>;
@@ -102,9 +98,7 @@ export async function minidumpEvent(stores: DumpStores, staged: StagedDump, clie
 export interface MinidumpDeps {
   ds: DataSource;
   stores: DumpStores;
-  queues: Record<QueueName, Queue>;
-  producer: EventProducer;
-  log: Logger;
+  sink: WorkSink;
 }
 
 export interface StagedMinidump {
@@ -133,13 +127,13 @@ export async function storeWithDumps(deps: MinidumpDeps, records: EventRecord[],
         }),
       );
     }
-    await deps.producer.enqueue(records, records.reduce((n, r) => n + r.message.length + (r.stacktrace?.length ?? 0) + 1024, 0));
+    await deps.sink.enqueueEvents(records, records.reduce((n, r) => n + r.message.length + (r.stacktrace?.length ?? 0) + 1024, 0));
   } catch (err) {
     for (const d of dumps) await d.staged.discard();
     for (const row of rows) await deleteDump(deps.ds, deps.stores, row.id).catch(() => undefined);
     throw err;
   }
-  for (const row of rows) await enqueueDumpProcessing(deps.queues, row, deps.log);
+  for (const row of rows) await deps.sink.processDump(row);
 }
 
 /** Links a dump to an event the client sent alongside it (envelope attachments). */

@@ -1,6 +1,5 @@
 import express, { Router, type Request, type Response } from 'express';
 import { config } from '../../../config.ts';
-import { enqueueDumpProcessing } from '../../../domain/dumps/jobs.ts';
 import { deleteDump, replaceDumpFile, updateDumpLabel } from '../../../domain/dumps/manage.ts';
 import { decodeDumpCursor, findDump, listDumps, serializeDump, type DumpPage, type DumpRow } from '../../../domain/dumps/query.ts';
 import { AppError, badRequest, notFound } from '../../../domain/errors.ts';
@@ -18,8 +17,8 @@ import { receiveDumpForm, type UploadDeps } from './upload.ts';
 import { expressHandler, type IngestRoute } from '../../ingest/runner.ts';
 import { guardJsonBody } from '../../middleware/text.ts';
 
-export type DumpRouteDeps = Pick<UploadDeps, 'ds' | 'access' | 'queues'> &
-  Partial<Pick<UploadDeps, 'stores' | 'maxBytes' | 'log'>> & {
+export type DumpRouteDeps = Pick<UploadDeps, 'ds' | 'access' | 'sink'> &
+  Partial<Pick<UploadDeps, 'stores' | 'maxBytes'>> & {
     /** POST /api/dumps/: the ingest table's route (its header phase also answers Expect: 100-continue). */
     upload: IngestRoute;
   };
@@ -31,7 +30,7 @@ export type DumpRouteDeps = Pick<UploadDeps, 'ds' | 'access' | 'queues'> &
  * users — machine tokens get 403 there, strangers 404, viewers 403 on changes.
  */
 export function dumpRoutes(input: DumpRouteDeps): Router {
-  const deps: UploadDeps = { stores: dumpStores(), maxBytes: config.dumps.maxBytes, log: logger, ...input };
+  const deps: UploadDeps = { stores: dumpStores(), maxBytes: config.dumps.maxBytes, ...input };
   const { ds, stores, access } = deps;
   const r = Router();
   // PATCH {"label": …} as JSON or a form; multipart bodies pass through untouched.
@@ -91,7 +90,7 @@ export function dumpRoutes(input: DumpRouteDeps): Router {
       }
       if (form.file) {
         updated = await replaceDumpFile(ds, stores, row.id, form.file, { originalName: form.file.filename, contentType: form.file.mimeType, label });
-        if (updated) await enqueueDumpProcessing(deps.queues, updated, deps.log);
+        if (updated) await deps.sink.processDump(updated);
       } else if (method === 'PUT') {
         throw badRequest('PUT replaces the file: send it as a multipart part named "file"', { file: ['required'] }, 'file_required');
       } else {

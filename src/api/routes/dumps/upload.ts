@@ -1,13 +1,10 @@
-import type { Queue } from 'bullmq';
 import type { IncomingMessage } from 'node:http';
 import type { DataSource } from 'typeorm';
 import type { Access, Caller } from '../../../domain/access/index.ts';
 import { recordDump, stageDump, type StagedDump } from '../../../domain/dumps/ingest.ts';
-import { enqueueDumpProcessing } from '../../../domain/dumps/jobs.ts';
 import { serializeDump } from '../../../domain/dumps/query.ts';
 import { AppError, badRequest } from '../../../domain/errors.ts';
-import type { Logger } from '../../../logger.ts';
-import type { QueueName } from '../../../queues/contract.ts';
+import type { WorkSink } from '../../../domain/sinks.ts';
 import type { DumpStores } from '../../../storage/index.ts';
 import { formDecoder, readForm, stopReading, uploadWireLimit, type Form } from './multipart.ts';
 import { UploadFields } from './schema.ts';
@@ -18,10 +15,10 @@ import { sendJson } from '../../http/send.ts';
 export interface UploadDeps {
   ds: DataSource;
   access: Access;
-  queues: Record<QueueName, Queue>;
+  /** Post-processing of stored dumps (the queues, through the domain's sink). */
+  sink: WorkSink;
   stores: DumpStores;
   maxBytes: number;
-  log: Logger;
 }
 
 /**
@@ -109,7 +106,7 @@ export function dumpUploadRoute(deps: UploadDeps): IngestRoute<Caller> {
         throw err;
       }
       sendJson(res, 201, serializeDump(row), { Location: `/api/dumps/${row.id}/` });
-      await enqueueDumpProcessing(deps.queues, row, deps.log);
+      await deps.sink.processDump(row);
     },
   };
 }

@@ -2,21 +2,12 @@ import { Router } from 'express';
 import type { DataSource } from 'typeorm';
 import { badRequest, notFound } from '../../../domain/errors.ts';
 import { findEvent, listEvents, serializeEvent } from '../../../domain/events/query.ts';
-import { normalizeLevel, type Level } from '../../../domain/levels.ts';
+import { parseLevelList } from '../../../domain/logs/filters.ts';
 import type { Access } from '../../../domain/access/index.ts';
 import { currentUser, requireUser } from '../../middleware/auth.ts';
 import { pageRequest, sendPage } from '../../pagination.ts';
 import { ProjectIdParam } from '../projects/schema.ts';
 import { EventIdParams, EventListQuery } from './schema.ts';
-
-function parseLevels(raw: string | undefined): Level[] | undefined {
-  if (!raw) return undefined;
-  return raw.split(',').map((name) => {
-    const level = normalizeLevel(name);
-    if (!level) throw badRequest(`Unknown level "${name}"`, { level: [`unknown level "${name}"`] });
-    return level;
-  });
-}
 
 /** GET /api/projects/{id}/events/ and …/events/{event_pk}/ — mounted under /api/projects. */
 export function projectEventRoutes(ds: DataSource, access: Access): Router {
@@ -28,7 +19,7 @@ export function projectEventRoutes(ds: DataSource, access: Access): Router {
     const page = pageRequest(q);
     const result = await listEvents(
       ds,
-      { projectId: id, kind: 'error', search: q.search?.trim() || undefined, levels: parseLevels(q.level), environment: q.environment },
+      { projectId: id, kind: 'error', search: q.search?.trim() || undefined, levels: parseLevelList(q.level, 'level'), environment: q.environment },
       page,
     );
     sendPage(req, res, page, result, serializeEvent);

@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { notFound } from '../../../domain/errors.ts';
 import { listEvents, serializeEvent } from '../../../domain/events/query.ts';
 import { listIssues, serializeIssue } from '../../../domain/issues/query.ts';
+import { setIssueStatus } from '../../../domain/issues/status.ts';
 import { DEFAULT_PAGE_SIZE } from '../../../domain/pagination.ts';
 import type { Access, ProjectAction } from '../../../domain/access/index.ts';
 import { Issue } from '../../../entities/Issue.ts';
@@ -36,9 +37,8 @@ export function issueRoutes(ds: DataSource, access: Access): Router {
   r.patch('/:id', async (req, res) => {
     const issue = await issueFor(req, 'edit_data');
     const { status } = IssuePatch.parse(req.body);
-    issue.resolvedAt = status === 'resolved' ? (issue.status === 'resolved' ? issue.resolvedAt : new Date()) : null;
-    issue.status = status;
-    res.json(serializeIssue(await ds.getRepository(Issue).save(issue)));
+    await setIssueStatus(ds, [issue.id], status);
+    res.json(serializeIssue(await ds.getRepository(Issue).findOneByOrFail({ id: issue.id })));
   });
 
   r.get('/:id/events', async (req, res) => {

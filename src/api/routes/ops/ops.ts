@@ -6,12 +6,8 @@ import type { DataSource } from 'typeorm';
 import { registry } from '../../../metrics.ts';
 import type { QueueName } from '../../../queues/contract.ts';
 import { queueStats, type QueueStats } from '../../../queues/health.ts';
+import { withTimeout } from '../../../queues/producer.ts';
 import './schema.ts'; // OpenAPI registration
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  const timeout = new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref());
-  return Promise.race([p, timeout]);
-}
 
 async function check(fn: () => Promise<unknown>): Promise<string> {
   try {
