@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 const bytes = (def: string) =>
@@ -35,6 +36,17 @@ const url = (protocols: string[]) =>
     .string()
     .url()
     .refine((u) => protocols.includes(new URL(u).protocol), { message: `must start with ${protocols.join(' or ')}//` });
+
+/** "10.0.0.0/8", "fd00::/8", or a single address (a /32 or /128). */
+function isCidr(v: string): boolean {
+  try {
+    if (v.includes('/')) ipaddr.parseCIDR(v);
+    else ipaddr.parse(v);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** A BullMQ repeat pattern: 5 fields (minute hour day month weekday) or 6 (with seconds first). */
 const cron = (def: string) =>
@@ -113,6 +125,32 @@ const EnvSchema = z.object({
   JOB_ATTEMPTS: int(12, 1),
   JOB_BACKOFF_MS: int(1000, 10),
 
+  // Alerts (src/domain/alerts): where notifications may go, how they are sent, how often windows are evaluated.
+  ALERT_ALLOW_PRIVATE_TARGETS: z
+    .string()
+    .default('false')
+    .transform((v, ctx) => {
+      const t = v.trim().toLowerCase();
+      if (t === 'true' || t === 'false') return t === 'true';
+      const cidrs = v.split(',').map((c) => c.trim()).filter(Boolean);
+      const bad = cidrs.find((c) => !isCidr(c));
+      if (bad !== undefined || !cidrs.length) {
+        ctx.addIssue({ code: 'custom', message: `expected true, false, or a comma list of CIDR ranges (10.0.0.0/8, fd00::/8), got "${bad ?? v}"` });
+        return z.NEVER;
+      }
+      return cidrs;
+    }),
+  ALERT_SECRETS_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  ALERT_EVALUATION_INTERVAL_MS: int(15000, 1000),
+  ALERT_DELIVERY_ATTEMPTS: int(10, 1),
+  ALERT_DELIVERY_BACKOFF_MS: int(2000, 10),
+  ALERT_HTTP_CONNECT_TIMEOUT_MS: int(5000, 100),
+  ALERT_HTTP_TIMEOUT_MS: int(10000, 100),
+  ALERT_HTTP_MAX_RESPONSE_BYTES: bytes('64kb'),
+  ALERT_RULE_CACHE_MS: int(5000, 0),
+  SMTP_URL: url(['smtp:', 'smtps:']).optional(),
+  SMTP_FROM: z.string().optional(),
+
   SHUTDOWN_TIMEOUT_MS: int(15000, 100),
   LOCAL_PG_PORT: int(54329, 1),
   LOCAL_REDIS_PORT: int(63799, 1),
@@ -120,6 +158,9 @@ const EnvSchema = z.object({
 });
 
 export type Env = z.infer<typeof EnvSchema>;
+
+// SMTP_FROM: a bare address, or a display name with the address in angle brackets.
+const EMAIL = /^(?:[^<>]*<[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+)$/;
 
 /** The repository (or installed package) root: this file is src/config.ts or dist/config.js. */
 export const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -179,6 +220,9 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
   }
   if (Boolean(e.MACHINE_CLIENT_SECRET) !== Boolean(e.MACHINE_PROJECT)) {
     throw new ConfigError('Invalid configuration:\n  MACHINE_CLIENT_SECRET: set together with MACHINE_PROJECT (the project its uploads go to), or neither');
+  }
+  if (e.SMTP_FROM !== undefined && !EMAIL.test(e.SMTP_FROM.trim())) {
+    throw new ConfigError('Invalid configuration:\n  SMTP_FROM: expected an address, e.g. alerts@example.com or "Faultline <alerts@example.com>"');
   }
   if (e.INGEST_MAX_EVENT_BYTES > e.INGEST_MAX_REQUEST_BYTES) {
     throw new ConfigError('Invalid configuration:\n  INGEST_MAX_EVENT_BYTES: must not exceed INGEST_MAX_REQUEST_BYTES');
@@ -269,6 +313,24 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       lockDurationMs: e.WORKER_LOCK_DURATION_MS,
       attempts: e.JOB_ATTEMPTS,
       backoffMs: e.JOB_BACKOFF_MS,
+    },
+    /**
+     * Alerts. allowPrivateTargets: true (any address), false (public addresses only), or the
+     * CIDR ranges allowed besides public ones. secretsKey seals channel URLs and signing secrets
+     * at rest (AES-256-GCM); by default it is derived from JWT_SECRET.
+     */
+    alerts: {
+      allowPrivateTargets: e.ALERT_ALLOW_PRIVATE_TARGETS,
+      secretsKey: e.ALERT_SECRETS_KEY ?? jwtSecret,
+      evaluationIntervalMs: e.ALERT_EVALUATION_INTERVAL_MS,
+      deliveryAttempts: e.ALERT_DELIVERY_ATTEMPTS,
+      deliveryBackoffMs: e.ALERT_DELIVERY_BACKOFF_MS,
+      connectTimeoutMs: e.ALERT_HTTP_CONNECT_TIMEOUT_MS,
+      timeoutMs: e.ALERT_HTTP_TIMEOUT_MS,
+      maxResponseBytes: e.ALERT_HTTP_MAX_RESPONSE_BYTES,
+      ruleCacheMs: e.ALERT_RULE_CACHE_MS,
+      smtpUrl: e.SMTP_URL,
+      smtpFrom: e.SMTP_FROM?.trim() ?? 'Faultline <faultline@localhost>',
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     local: { pgPort: e.LOCAL_PG_PORT, redisPort: e.LOCAL_REDIS_PORT, pgEngine: e.LOCAL_PG_ENGINE },
