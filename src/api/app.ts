@@ -27,6 +27,8 @@ import { profileRoutes } from './routes/profile/profile.ts';
 import { userRoutes } from './routes/users/users.ts';
 import { dumpRoutes } from './routes/dumps/dumps.ts';
 import { issueRoutes } from './routes/issues/issues.ts';
+import { alertRoutes } from './routes/alerts/alerts.ts';
+import { monitorPingRoutes, monitorRoutes } from './routes/monitors/monitors.ts';
 
 export interface AppDeps {
   ds: DataSource;
@@ -91,6 +93,10 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api/apikeys', apiKeyRoutes(deps.ds, deps.keys));
   app.use('/api/projects', projectEventRoutes(deps.ds));
   app.use('/api/projects', projectRoutes(deps.ds));
+  // Alerts: rules, channels, firings and cron monitors per project; the cron scripts' ping.
+  app.use('/api/projects', alertRoutes({ ds: deps.ds, queues: deps.queues }));
+  app.use('/api/projects', monitorRoutes(deps.ds));
+  app.use('/api/monitors', monitorPingRoutes({ ds: deps.ds, keys: deps.keys, producer: deps.producer }));
 
   // Logs: seed 2 (/api/logs), seed 5 (/v1/api/logs), seed 3's lists, seed 2's saved filters.
   const logs = logRoutes({ ds: deps.ds, producer: deps.producer, maxBatchItems: config.ingest.maxBatchEvents });

@@ -8,6 +8,7 @@ import { publishStoredLogs, type Publisher } from '../live/channel.ts';
 import type { Logger } from '../logger.ts';
 import { JOBS, type JobPayload } from '../queues/contract.ts';
 import { GroupCommit } from '../queues/groupCommit.ts';
+import type { AlertTaps } from '../domain/alerts/taps.ts';
 
 const isDataError = (err: unknown) => /^22/.test((err as { code?: string }).code ?? '');
 const isForeignKeyError = (err: unknown) => (err as { code?: string }).code === '23503';
@@ -22,15 +23,17 @@ const keyOf = (r: { project_id: number; event_id: string }) => `${r.project_id}:
  * their own first. Jobs running at the same time in this process share their statement
  * (a second group commit, worker side): round trips and commits are what costs on this
  * hardware. Throwing retries the job with backoff. With a `live` publisher, logs that
- * were new are announced to the live tail once stored.
+ * were new are announced to the live tail once stored; with `alerts`, new and reopened
+ * issues and the new events' counts go to the alerts (src/domain/alerts/taps.ts).
  */
-export function storeEventsProcessor(ds: DataSource, log: Logger, live?: Publisher) {
+export function storeEventsProcessor(ds: DataSource, log: Logger, live?: Publisher, alerts?: AlertTaps) {
   const sql = sqlOf(ds);
   const issues = new IssueIdCache();
   const store = async (items: EventRecord[]) => {
-    const rows = await insertEvents(sql, items, await prepareIssues(sql, items, issues));
-    if (live) await publishStoredLogs(live, items, rows, log);
-    return rows;
+    const batch = await insertEvents(sql, items, await prepareIssues(sql, items, issues));
+    if (live) await publishStoredLogs(live, items, batch.events, log);
+    if (alerts) await alerts.eventsStored(items, batch);
+    return batch.events;
   };
   const shared = new GroupCommit(store, { windowMs: 2, maxItems: 5000, maxBytes: Number.POSITIVE_INFINITY, maxInFlight: 2 });
   /** This job's share of a shared statement: how many of its own events were new. */

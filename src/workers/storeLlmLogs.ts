@@ -5,6 +5,7 @@ import type { LlmLogRecord } from '../domain/logs/llmRecord.ts';
 import { insertLlmLogs } from '../domain/logs/llmStore.ts';
 import type { Logger } from '../logger.ts';
 import { JOBS } from '../queues/contract.ts';
+import type { AlertTaps } from '../domain/alerts/taps.ts';
 
 const isDataError = (err: unknown) => /^22/.test((err as { code?: string }).code ?? '');
 const isForeignKeyError = (err: unknown) => (err as { code?: string }).code === '23503';
@@ -14,15 +15,16 @@ const isForeignKeyError = (err: unknown) => (err as { code?: string }).code === 
  * on (project_id, event_id) — the event_id was assigned before enqueue, so a
  * re-delivered job inserts nothing. Throwing retries the job with backoff.
  */
-export function storeLlmLogsProcessor(ds: DataSource, log: Logger) {
+export function storeLlmLogsProcessor(ds: DataSource, log: Logger, alerts?: AlertTaps) {
   return async (job: Job): Promise<{ inserted: number; duplicates: number }> => {
     const parsed = JOBS['store-llm-logs'].payload.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid store-llm-logs payload: ${parsed.error.message.slice(0, 500)}`);
     let items: LlmLogRecord[] = parsed.data.items;
 
     let inserted: number;
+    const fresh = new Set<string>();
     try {
-      inserted = await insertLlmLogs(ds, items);
+      inserted = await insertLlmLogs(ds, items, fresh);
     } catch (err) {
       if (isForeignKeyError(err)) {
         // The project was deleted while its calls waited: they go with it.
@@ -30,24 +32,25 @@ export function storeLlmLogsProcessor(ds: DataSource, log: Logger) {
         const before = items.length;
         items = items.filter((i) => alive.has(i.project_id));
         log.warn({ jobId: job.id, dropped: before - items.length }, 'LLM logs of deleted projects dropped');
-        inserted = await insertLlmLogs(ds, items);
+        inserted = await insertLlmLogs(ds, items, fresh);
       } else if (isDataError(err)) {
-        inserted = await insertOneByOne(ds, items, job, log);
+        inserted = await insertOneByOne(ds, items, job, log, fresh);
       } else {
         throw err; // connection trouble and the like: retry with backoff
       }
     }
+    if (alerts) await alerts.llmStored(items, fresh); // llm.threshold rules count the new calls
     return { inserted, duplicates: items.length - inserted };
   };
 }
 
 /** Store what the database takes; keep the job (and its data) in the failed set for the rest. */
-async function insertOneByOne(ds: DataSource, items: LlmLogRecord[], job: Job, log: Logger): Promise<number> {
+async function insertOneByOne(ds: DataSource, items: LlmLogRecord[], job: Job, log: Logger, fresh: Set<string>): Promise<number> {
   let inserted = 0;
   const rejected: Array<{ event_id: string; error: string }> = [];
   for (const item of items) {
     try {
-      inserted += await insertLlmLogs(ds, [item]);
+      inserted += await insertLlmLogs(ds, [item], fresh);
     } catch (err) {
       if (!isDataError(err)) throw err;
       rejected.push({ event_id: item.event_id, error: (err as Error).message });

@@ -16,6 +16,8 @@ import type { EventProducer } from '../../../queues/producer.ts';
 import { parseJson, readBody } from '../../http/body.ts';
 import { sendJson } from '../../http/send.ts';
 import { corsHeaders, preflight, sendSentryError } from './respond.ts';
+import { checkInFromSentry } from '../../../domain/sentry/checkIn.ts';
+import type { CheckInRecord } from '../../../domain/alerts/checkInRecord.ts';
 import './schema.ts'; // OpenAPI registration
 
 /** Sentry's own limits: 1 MB per event item, 20 MB compressed / 100 MB decompressed per envelope. */
@@ -61,9 +63,10 @@ export const hasHeaderKey = (req: IncomingMessage) =>
  * Turns an envelope's items into records, and sets minidump attachments aside; unknown
  * and unsupported items are counted and skipped, never fatal.
  */
-function recordsOf(envelope: Envelope, projectId: number, receivedAt: string): { records: EventRecord[]; eventId: string | null; minidumps: EnvelopeItem[] } {
+function recordsOf(envelope: Envelope, projectId: number, receivedAt: string): { records: EventRecord[]; eventId: string | null; minidumps: EnvelopeItem[]; checkIns: CheckInRecord[] } {
   const records: EventRecord[] = [];
   const minidumps: EnvelopeItem[] = [];
+  const checkIns: CheckInRecord[] = [];
   let eventId: string | null = null;
   for (const item of envelope.items) {
     const type = item.header.type;
@@ -96,14 +99,27 @@ function recordsOf(envelope: Envelope, projectId: number, receivedAt: string): {
       const record = sentryFeedbackToRecord(type, json, projectId, receivedAt);
       if (record) records.push(record);
       sentryItems.inc({ type, outcome: record ? 'accepted' : 'skipped' });
+    } else if (type === 'check_in') {
+      // Cron monitors (src/domain/alerts): Sentry.captureCheckIn / withMonitor.
+      const checkIn = checkInFromSentry(safeJson(item), projectId, receivedAt);
+      if (checkIn) checkIns.push(checkIn);
+      sentryItems.inc({ type, outcome: checkIn ? 'accepted' : 'skipped' });
     } else {
-      // transaction, session(s), client_report, check_in, profile, replay, …:
+      // transaction, session(s), client_report, profile, replay, …:
       // counted, not stored (yet).
       sentryItems.inc({ type: KNOWN_SKIPPED.has(type) ? type : 'unknown', outcome: 'skipped' });
     }
   }
-  return { records, eventId, minidumps };
+  return { records, eventId, minidumps, checkIns };
 }
+
+const safeJson = (item: EnvelopeItem): unknown => {
+  try {
+    return itemJson(item);
+  } catch {
+    return null;
+  }
+};
 
 /**
  * Minidump attachments: staged through the dumps pipeline and linked to the envelope's
@@ -135,7 +151,7 @@ async function withMinidumps(deps: SentryDeps, items: EnvelopeItem[], records: E
 }
 
 const KNOWN_SKIPPED = new Set([
-  'transaction', 'session', 'sessions', 'client_report', 'check_in', 'profile', 'profile_chunk',
+  'transaction', 'session', 'sessions', 'client_report', 'profile', 'profile_chunk',
   'replay_event', 'replay_recording', 'replay_video', 'statsd', 'metric_buckets', 'span', 'otel_log', 'attachment',
 ]);
 
@@ -169,6 +185,7 @@ export function sentryIngestHandler(deps: SentryDeps) {
         } else if (records.length) {
           await deps.producer.enqueue(records, body.length);
         }
+        if (parsed.checkIns.length) await deps.producer.enqueueCheckIns(parsed.checkIns);
       } else {
         if (!early) throw unauthorized('Missing Sentry key', 'authentication_required');
         const body = await readBody(req, SENTRY_LIMITS.storeBytes);

@@ -1,0 +1,412 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { DataSource } from 'typeorm';
+import type { EventRecord } from '../events/record.ts';
+import type { LlmLogRecord } from '../logs/llmRecord.ts';
+import type { QueueName } from '../../queues/contract.ts';
+import { WINDOWED_TRIGGERS, type LlmMetric } from './definitions.ts';
+import { filtersMatch } from './filters.ts';
+import { enqueueOutgoing, recordFiring, RULE_COLUMNS, type Outgoing, type RuleRow } from './firings.ts';
+import { links } from './links.ts';
+import type { FiringPayload } from './messages.ts';
+import { inTransaction } from './tx.ts';
+
+/**
+ * Windowed rules (issue.frequency, events.threshold, llm.threshold) count in Redis, not
+ * by scanning the events table: when the worker stores a batch, every new event (only
+ * the ones the insert really added, so re-delivered jobs count nothing) is matched in
+ * memory against the windowed rules of its project, and one HINCRBY per rule, bucket and
+ * subject adds it up. Buckets are a minute long (a window over an hour uses M/60-minute
+ * buckets, so no window reads more than ~60 of them); each expires after its window.
+ * The evaluate-alerts job then reads each rule's buckets — cost per rule, independent of
+ * how many events there are.
+ *
+ * Counting happens after the batch is committed; a worker that dies in between loses
+ * that batch's counts (the events themselves are safe). Counted when stored: under a
+ * queue backlog a window is about when events were stored, not when they happened.
+ */
+export interface BucketSpec {
+  sizeMinutes: number;
+  count: number;
+}
+
+export function bucketSpec(windowMinutes: number): BucketSpec {
+  const sizeMinutes = Math.max(1, Math.ceil(windowMinutes / 60));
+  return { sizeMinutes, count: Math.ceil(windowMinutes / sizeMinutes) };
+}
+
+const bucketKey = (prefix: string, ruleId: number, spec: BucketSpec, index: number) => `${prefix}:alerts:{r${ruleId}}:${spec.sizeMinutes}:${index}`;
+const bucketIndex = (spec: BucketSpec, ms: number) => Math.floor(ms / 60_000 / spec.sizeMinutes);
+
+interface WindowParams {
+  threshold: number;
+  window_minutes: number;
+  kind?: 'error' | 'log' | 'any';
+  metric?: LlmMetric;
+  model?: string;
+  per_model?: boolean;
+  min_calls?: number;
+}
+const paramsOf = (r: RuleRow) => r.params as unknown as WindowParams;
+
+/** LLM latency histogram: quarter-octave bins (each ~19% wide), so a p95 is known within a bin. */
+const latencyBin = (ms: number) => (ms <= 1 ? 0 : Math.ceil(Math.log2(ms) * 4));
+const binUpper = (bin: number) => 2 ** (bin / 4);
+
+/** An LLM call counts as an error when its metadata says so, in any of the usual spellings. */
+export function llmIsError(metadata: Record<string, unknown>): boolean {
+  const status = typeof metadata.status === 'string' ? metadata.status.toLowerCase() : null;
+  const code = Number(metadata.status_code ?? metadata.http_status);
+  return Boolean(metadata.error) || metadata.is_error === true || metadata.success === false || status === 'error' || status === 'failed' || status === 'failure' || (Number.isFinite(code) && code >= 400);
+}
+
+/** Cost as the client reported it (metadata.cost, cost_usd or total_cost); a price table is the OpenTelemetry issue's. */
+export function llmCost(metadata: Record<string, unknown>): number {
+  for (const k of ['cost', 'cost_usd', 'total_cost']) {
+    const v = Number(metadata[k]);
+    if (Number.isFinite(v) && v >= 0) return v;
+  }
+  return 0;
+}
+
+/** The windowed rules, by project, as the store path needs them: cached for ALERT_RULE_CACHE_MS. */
+export class WindowRules {
+  private byProject = new Map<number, RuleRow[]>();
+  private loadedAt = -Infinity;
+  private loading: Promise<void> | null = null;
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly ttlMs: number,
+  ) {}
+
+  async forProject(projectId: number): Promise<RuleRow[]> {
+    await this.fresh();
+    return this.byProject.get(projectId) ?? [];
+  }
+
+  async any(): Promise<boolean> {
+    await this.fresh();
+    return this.byProject.size > 0;
+  }
+
+  private async fresh(): Promise<void> {
+    if (Date.now() - this.loadedAt < this.ttlMs) return;
+    this.loading ??= this.load().finally(() => (this.loading = null));
+    await this.loading;
+  }
+
+  private async load(): Promise<void> {
+    const rows: RuleRow[] = await this.ds.query(`SELECT ${RULE_COLUMNS} FROM alert_rules WHERE enabled AND trigger = ANY($1::text[])`, [WINDOWED_TRIGGERS]);
+    const next = new Map<number, RuleRow[]>();
+    for (const r of rows) next.set(r.project_id, [...(next.get(r.project_id) ?? []), r]);
+    this.byProject = next;
+    this.loadedAt = Date.now();
+  }
+}
+
+type Increments = Map<string, Map<string, number>>; // key → field → amount
+
+function add(incs: Increments, key: string, field: string, n: number) {
+  let fields = incs.get(key);
+  if (!fields) incs.set(key, (fields = new Map()));
+  fields.set(field, (fields.get(field) ?? 0) + n);
+}
+
+export class WindowCounters {
+  constructor(
+    private readonly redis: Redis,
+    private readonly rules: WindowRules,
+    private readonly prefix: string,
+  ) {}
+
+  private async flush(incs: Increments, ttls: Map<string, number>): Promise<void> {
+    if (!incs.size) return;
+    const p = this.redis.pipeline();
+    for (const [key, fields] of incs) {
+      for (const [field, n] of fields) {
+        if (Number.isInteger(n)) p.hincrby(key, field, n);
+        else p.hincrbyfloat(key, field, n);
+      }
+      p.expire(key, ttls.get(key)!);
+    }
+    await p.exec();
+  }
+
+  /** Events a batch really inserted (`fresh`: "project:event_id"), with their issue ids. */
+  async countEvents(items: EventRecord[], issueIds: ReadonlyArray<string | null>, fresh: ReadonlySet<string>, now = Date.now()): Promise<void> {
+    if (!(await this.rules.any())) return;
+    const incs: Increments = new Map();
+    const ttls = new Map<string, number>();
+    for (let i = 0; i < items.length; i++) {
+      const r = items[i];
+      if (!fresh.has(`${r.project_id}:${r.event_id}`)) continue;
+      const rules = await this.rules.forProject(r.project_id);
+      for (const rule of rules) {
+        if (rule.trigger === 'llm.threshold') continue;
+        const p = paramsOf(rule);
+        let subject: string;
+        if (rule.trigger === 'issue.frequency') {
+          if (!issueIds[i]) continue;
+          subject = issueIds[i]!;
+        } else {
+          if (p.kind && p.kind !== 'any' && p.kind !== r.kind) continue;
+          subject = '_';
+        }
+        if (!filtersMatch(rule.filters, r)) continue;
+        const spec = bucketSpec(p.window_minutes);
+        const key = bucketKey(this.prefix, rule.id, spec, bucketIndex(spec, now));
+        add(incs, key, subject, 1);
+        ttls.set(key, (spec.count + 1) * spec.sizeMinutes * 60);
+      }
+    }
+    await this.flush(incs, ttls);
+  }
+
+  /** LLM calls a batch really inserted (`fresh`: "project:event_id"). */
+  async countLlm(items: LlmLogRecord[], fresh: ReadonlySet<string>, now = Date.now()): Promise<void> {
+    if (!(await this.rules.any())) return;
+    const incs: Increments = new Map();
+    const ttls = new Map<string, number>();
+    for (const r of items) {
+      if (!fresh.has(`${r.project_id}:${r.event_id}`)) continue;
+      for (const rule of await this.rules.forProject(r.project_id)) {
+        if (rule.trigger !== 'llm.threshold') continue;
+        const p = paramsOf(rule);
+        if (p.model && p.model !== r.model) continue;
+        if (rule.filters.services && !rule.filters.services.some((s) => s.toLowerCase() === (r.source ?? '').toLowerCase())) continue;
+        const subject = p.per_model ? (r.model ?? '(none)').replaceAll('|', '/') : '_';
+        const spec = bucketSpec(p.window_minutes);
+        const key = bucketKey(this.prefix, rule.id, spec, bucketIndex(spec, now));
+        add(incs, key, `${subject}|n`, 1);
+        if (llmIsError(r.metadata)) add(incs, key, `${subject}|e`, 1);
+        if (r.total_tokens) add(incs, key, `${subject}|t`, r.total_tokens);
+        const cost = llmCost(r.metadata);
+        if (cost) add(incs, key, `${subject}|c`, cost);
+        if (r.latency_ms !== null) add(incs, key, `${subject}|l${latencyBin(r.latency_ms)}`, 1);
+        ttls.set(key, (spec.count + 1) * spec.sizeMinutes * 60);
+      }
+    }
+    await this.flush(incs, ttls);
+  }
+
+  /** Each rule's totals over its window ending at `now`, per subject. */
+  async read(rules: RuleRow[], now: number): Promise<Map<number, Map<string, Record<string, number>>>> {
+    const p = this.redis.pipeline();
+    const plan: Array<{ rule: RuleRow; keys: number }> = [];
+    for (const rule of rules) {
+      const spec = bucketSpec(paramsOf(rule).window_minutes);
+      const last = bucketIndex(spec, now);
+      for (let i = last - spec.count + 1; i <= last; i++) p.hgetall(bucketKey(this.prefix, rule.id, spec, i));
+      plan.push({ rule, keys: spec.count });
+    }
+    const replies = (await p.exec()) ?? [];
+    const out = new Map<number, Map<string, Record<string, number>>>();
+    let at = 0;
+    for (const { rule, keys } of plan) {
+      const subjects = new Map<string, Record<string, number>>();
+      for (let k = 0; k < keys; k++, at++) {
+        const [err, hash] = replies[at] as [Error | null, Record<string, string>];
+        if (err) throw err;
+        for (const [field, v] of Object.entries(hash ?? {})) {
+          const cut = rule.trigger === 'llm.threshold' ? field.lastIndexOf('|') : -1;
+          const subject = cut >= 0 ? field.slice(0, cut) : field;
+          const metric = cut >= 0 ? field.slice(cut + 1) : 'n';
+          const totals = subjects.get(subject) ?? {};
+          totals[metric] = (totals[metric] ?? 0) + Number(v);
+          subjects.set(subject, totals);
+        }
+      }
+      out.set(rule.id, subjects);
+    }
+    return out;
+  }
+}
+
+/** The value a rule compares with its threshold, for one subject's totals (null: not enough calls to say). */
+export function valueOf(rule: RuleRow, totals: Record<string, number>): number | null {
+  if (rule.trigger !== 'llm.threshold') return totals.n ?? 0;
+  const p = paramsOf(rule);
+  const n = totals.n ?? 0;
+  switch (p.metric) {
+    case 'tokens':
+      return totals.t ?? 0;
+    case 'cost':
+      return totals.c ?? 0;
+    case 'error_rate':
+      return n >= (p.min_calls ?? 10) ? (totals.e ?? 0) / n : null;
+    case 'p95_latency_ms': {
+      const bins = Object.entries(totals)
+        .filter(([k]) => k.startsWith('l'))
+        .map(([k, c]) => [Number(k.slice(1)), c] as const)
+        .sort((a, b) => a[0] - b[0]);
+      const timed = bins.reduce((s, [, c]) => s + c, 0);
+      if (timed < (p.min_calls ?? 10)) return null;
+      let seen = 0;
+      for (const [bin, c] of bins) {
+        seen += c;
+        if (seen >= 0.95 * timed) return Math.round(binUpper(bin));
+      }
+      return null;
+    }
+    default:
+      return null;
+  }
+}
+
+interface StateRow {
+  rule_id: number;
+  subject: string;
+  since: Date;
+  firing_id: string | null;
+  firing_status: string | null;
+}
+
+const METRIC_LABEL: Record<LlmMetric, string> = { error_rate: 'error rate', p95_latency_ms: 'p95 latency', tokens: 'tokens', cost: 'cost' };
+const fmt = (rule: RuleRow, v: number) =>
+  rule.trigger === 'llm.threshold' && paramsOf(rule).metric === 'error_rate' ? `${(v * 100).toFixed(1)}%` : rule.trigger === 'llm.threshold' && paramsOf(rule).metric === 'p95_latency_ms' ? `${v} ms` : String(Math.round(v * 100) / 100);
+
+async function payloadFor(ds: DataSource, rule: RuleRow, subject: string, value: number, kind: 'firing' | 'recovered', totals: Record<string, number>): Promise<FiringPayload> {
+  const p = paramsOf(rule);
+  const window = `${p.window_minutes} min`;
+  const facts = [
+    { label: 'Value', value: fmt(rule, value) },
+    { label: 'Threshold', value: fmt(rule, p.threshold) },
+    { label: 'Window', value: window },
+  ];
+  if (rule.trigger === 'issue.frequency') {
+    const [issue]: Array<{ id: string; title: string; culprit: string | null; level: string; status: string; times_seen: string }> = await ds.query(
+      `SELECT id, title, culprit, level, status, times_seen FROM issues WHERE id = $1 AND project_id = $2`,
+      [subject, rule.project_id],
+    );
+    const url = links.issue(subject);
+    const title = issue?.title ?? `issue ${subject}`;
+    return {
+      title: kind === 'firing' ? `Issue seen ${value} times in ${window}: ${title}` : `Back under ${p.threshold} in ${window}: ${title}`,
+      text: kind === 'firing' ? `“${rule.name}”: ${value} events in the last ${window} (threshold ${p.threshold}).` : `“${rule.name}”: ${value} events in the last ${window}, under ${p.threshold} again.`,
+      url,
+      level: issue?.level ?? null,
+      facts,
+      issue: issue ? { id: issue.id, title: issue.title, culprit: issue.culprit, level: issue.level, status: issue.status, times_seen: Number(issue.times_seen), url } : undefined,
+    };
+  }
+  if (rule.trigger === 'events.threshold') {
+    const f = rule.filters;
+    const what = p.kind === 'error' ? 'errors' : p.kind === 'log' ? 'logs' : 'events';
+    const url = links.logSearch(rule.project_id, {
+      kind: p.kind === 'any' ? undefined : p.kind,
+      level: f.min_level,
+      environment: f.environments?.length === 1 ? f.environments[0] : undefined,
+      service: f.services?.length === 1 ? f.services[0] : undefined,
+      message: f.search,
+    });
+    return {
+      title: kind === 'firing' ? `${rule.name}: ${value} ${what} in ${window}` : `Recovered — ${rule.name}: ${value} ${what} in ${window}`,
+      text: kind === 'firing' ? `${value} matching ${what} in the last ${window}, at or over the threshold of ${p.threshold}.` : `Back under the threshold of ${p.threshold}: ${value} in the last ${window}.`,
+      url,
+      level: f.min_level ?? null,
+      facts,
+    };
+  }
+  const model = subject === '_' ? (p.model ?? null) : subject;
+  const label = METRIC_LABEL[p.metric!];
+  return {
+    title: kind === 'firing' ? `${rule.name}: LLM ${label} ${fmt(rule, value)}${model ? ` (${model})` : ''} in ${window}` : `Recovered — ${rule.name}: LLM ${label} ${fmt(rule, value)}${model ? ` (${model})` : ''}`,
+    text: kind === 'firing' ? `LLM ${label} over the last ${window} is ${fmt(rule, value)}; the threshold is ${fmt(rule, p.threshold)}.` : `LLM ${label} is back under ${fmt(rule, p.threshold)}: ${fmt(rule, value)} over the last ${window}.`,
+    url: links.llmLogs(rule.project_id, model ?? undefined),
+    facts: [...facts, { label: 'Calls', value: String(totals.n ?? 0) }, ...(model ? [{ label: 'Model', value: model }] : [])],
+    llm: { metric: p.metric!, model, calls: totals.n ?? 0 },
+  };
+}
+
+/**
+ * One evaluation of every windowed rule as of `now`: a subject at or over its threshold
+ * that was not firing fires (once: the key is the minute it started); a firing subject
+ * back under it sends "recovered" (quietly, when its firing was itself not sent: snoozed,
+ * suppressed by the cooldown). Per rule, the state and the firings change in one
+ * transaction under the rule's lock, so overlapping runs agree.
+ */
+export async function evaluateWindows(ds: DataSource, counters: WindowCounters, queues: Record<QueueName, Queue>, now: Date): Promise<{ fired: number; recovered: number }> {
+  const rules: RuleRow[] = await ds.query(`SELECT ${RULE_COLUMNS} FROM alert_rules WHERE enabled AND trigger = ANY($1::text[]) ORDER BY id`, [WINDOWED_TRIGGERS]);
+  if (!rules.length) return { fired: 0, recovered: 0 };
+  const totals = await counters.read(rules, now.getTime());
+  const states: StateRow[] = await ds.query(
+    `SELECT s.rule_id, s.subject, s.since, s.firing_id, f.status AS firing_status
+       FROM alert_rule_states s LEFT JOIN alert_firings f ON f.id = s.firing_id WHERE s.rule_id = ANY($1::int[])`,
+    [rules.map((r) => r.id)],
+  );
+  const stateOf = new Map(states.map((s) => [`${s.rule_id}:${s.subject}`, s]));
+  let fired = 0;
+  let recovered = 0;
+  for (const rule of rules) {
+    const p = paramsOf(rule);
+    const subjects = totals.get(rule.id) ?? new Map();
+    const changes: Array<{ subject: string; kind: 'firing' | 'recovered'; value: number; totals: Record<string, number>; state?: StateRow }> = [];
+    for (const [subject, t] of subjects) {
+      const v = valueOf(rule, t);
+      if (v !== null && v >= p.threshold && !stateOf.has(`${rule.id}:${subject}`)) changes.push({ subject, kind: 'firing', value: v, totals: t });
+    }
+    for (const s of states) {
+      if (s.rule_id !== rule.id) continue;
+      const t = subjects.get(s.subject) ?? {};
+      const v = valueOf(rule, t) ?? 0;
+      if (v < p.threshold) changes.push({ subject: s.subject, kind: 'recovered', value: v, totals: t, state: s });
+    }
+    if (!changes.length) continue;
+    const out: Outgoing[] = [];
+    const windowStart = new Date(now.getTime() - p.window_minutes * 60_000);
+    const payloads = await Promise.all(changes.map((c) => payloadFor(ds, rule, c.subject, c.value, c.kind, c.totals)));
+    await inTransaction(ds, async (q) => {
+      await q.query(`SELECT pg_advisory_xact_lock(hashtext('faultline.alert_rule'), $1)`, [rule.id]);
+      for (const [i, c] of changes.entries()) {
+        // Re-read under the lock: another run may have moved this subject meanwhile.
+        const { rows } = await q.query<{ since: Date; firing_id: string | null }>(`SELECT since, firing_id FROM alert_rule_states WHERE rule_id = $1 AND subject = $2`, [rule.id, c.subject]);
+        if (c.kind === 'firing') {
+          if (rows[0]) continue;
+          const since = Math.floor(now.getTime() / 60_000);
+          const r = await recordFiring(q, {
+            projectId: rule.project_id,
+            rule,
+            trigger: rule.trigger,
+            triggerKey: `${c.subject}:fire:${since}`,
+            subject: c.subject,
+            kind: 'firing',
+            windowStart,
+            windowEnd: now,
+            value: c.value,
+            threshold: p.threshold,
+            payload: payloads[i],
+            now,
+          });
+          await q.query(`INSERT INTO alert_rule_states (rule_id, subject, since, firing_id, value) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, [rule.id, c.subject, new Date(since * 60_000), r.firingId, c.value]);
+          if (r.created) fired++;
+          out.push(...r.outgoing);
+        } else {
+          if (!rows[0]) continue;
+          const since = Math.floor(rows[0].since.getTime() / 60_000);
+          const opened = rows[0].firing_id ? (await q.query<{ status: string }>(`SELECT status FROM alert_firings WHERE id = $1`, [rows[0].firing_id])).rows[0] : undefined;
+          const r = await recordFiring(q, {
+            projectId: rule.project_id,
+            rule,
+            trigger: rule.trigger,
+            triggerKey: `${c.subject}:recover:${since}`,
+            subject: c.subject,
+            kind: 'recovered',
+            windowStart,
+            windowEnd: now,
+            value: c.value,
+            threshold: p.threshold,
+            payload: payloads[i],
+            quiet: !opened || !['notified', 'digested'].includes(opened.status),
+            now,
+          });
+          await q.query(`DELETE FROM alert_rule_states WHERE rule_id = $1 AND subject = $2`, [rule.id, c.subject]);
+          if (r.created) recovered++;
+          out.push(...r.outgoing);
+        }
+      }
+    });
+    await enqueueOutgoing(queues, out);
+  }
+  return { fired, recovered };
+}
