@@ -12,6 +12,13 @@ import { invalid } from './validation.ts';
 export const RECIPIENT_ROLES = ['owner', 'admin', 'member', 'viewer'] as const;
 
 const email = z.email('not an email address').max(254);
+/** Addresses compare case-insensitively (as users' emails do here): stored lower-cased, once each. */
+const addresses = () =>
+  z
+    .array(email)
+    .min(1)
+    .max(50)
+    .transform((a) => [...new Set(a.map((x) => x.toLowerCase()))]);
 const httpUrl = z
   .string()
   .max(2000)
@@ -21,7 +28,7 @@ export const ChannelBodySchema = z.strictObject({
   name: z.string().trim().min(1).max(100),
   type: z.enum(CHANNEL_TYPES),
   url: httpUrl.optional().meta({ description: 'webhook, slack, discord: where to POST. Never shown in full again' }),
-  addresses: z.array(email).min(1).max(50).optional().meta({ description: 'email: recipients' }),
+  addresses: addresses().optional().meta({ description: 'email: recipients' }),
   roles: z.array(z.enum(RECIPIENT_ROLES)).min(1).optional().meta({ description: 'email: also every project member with one of these roles' }),
   enabled: z.boolean().default(true),
 });
@@ -30,7 +37,7 @@ export type ChannelBody = z.output<typeof ChannelBodySchema>;
 export const ChannelPatchSchema = z.strictObject({
   name: z.string().trim().min(1).max(100).optional(),
   url: httpUrl.optional(),
-  addresses: z.array(email).min(1).max(50).nullable().optional(),
+  addresses: addresses().nullable().optional(),
   roles: z.array(z.enum(RECIPIENT_ROLES)).min(1).nullable().optional(),
   enabled: z.boolean().optional(),
   rotate_secret: z.boolean().optional().meta({ description: 'webhook: a new signing secret, answered once as `secret`' }),

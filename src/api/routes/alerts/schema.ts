@@ -28,9 +28,10 @@ export const ChannelBody = ChannelBodySchema.meta({
 });
 export const ChannelPatch = ChannelPatchSchema.meta({ id: 'AlertChannelPatch' });
 
-// The per-trigger params and the filters, as components of their own for readers of the document.
-for (const t of TRIGGERS) registry.register(`AlertParams_${t.replace('.', '_')}`, TRIGGER_PARAMS[t] as z.ZodType);
-registry.register('AlertFilters', FiltersSchema);
+// For the document: the same body with params as the per-trigger schemas it is checked against, and the filters.
+const paramsDoc = z.union(TRIGGERS.map((t) => (TRIGGER_PARAMS[t] as z.ZodType).meta({ id: `AlertParams_${t.replace('.', '_')}`, description: `params of ${t}` })));
+const RuleBodyDoc = RuleBodySchema.extend({ params: paramsDoc.optional(), filters: FiltersSchema.meta({ id: 'AlertFilters' }).optional() }).meta({ id: 'AlertRuleRequestDoc' });
+const RulePatchDoc = RulePatchSchema.extend({ params: paramsDoc.optional(), filters: FiltersSchema.optional() }).meta({ id: 'AlertRulePatchDoc' });
 
 export const FiringQuery = PageQuery.omit({ cursor: true }).extend({
   rule: id.optional(),
@@ -131,9 +132,9 @@ const tags = ['alerts'];
 const base = '/api/projects/{id}';
 
 registry.registerPath({ method: 'get', path: `${base}/alert-rules/`, tags, security, summary: 'The project’s alert rules (any role)', request: { params: ProjectParam }, responses: { 200: jsonResponse(z.object({ count: z.number(), next: z.null(), previous: z.null(), results: z.array(RuleOut) }), 'Rules'), ...errorResponses(401, 404) } });
-registry.registerPath({ method: 'post', path: `${base}/alert-rules/`, tags, security, summary: 'Create a rule (admin, owner)', request: { params: ProjectParam, body: jsonBody(RuleBody) }, responses: { 201: jsonResponse(RuleOut, 'Created'), ...errorResponses(400, 401, 403, 404) } });
+registry.registerPath({ method: 'post', path: `${base}/alert-rules/`, tags, security, summary: 'Create a rule (admin, owner)', request: { params: ProjectParam, body: jsonBody(RuleBodyDoc, RuleBody.description) }, responses: { 201: jsonResponse(RuleOut, 'Created'), ...errorResponses(400, 401, 403, 404) } });
 registry.registerPath({ method: 'get', path: `${base}/alert-rules/{ruleId}/`, tags, security, summary: 'One rule', request: { params: RuleParams }, responses: { 200: jsonResponse(RuleOut, 'Rule'), ...errorResponses(401, 404) } });
-registry.registerPath({ method: 'patch', path: `${base}/alert-rules/{ruleId}/`, tags, security, summary: 'Change a rule: any field; snooze with snoozed_until (null wakes it)', request: { params: RuleParams, body: jsonBody(RulePatch) }, responses: { 200: jsonResponse(RuleOut, 'Rule'), ...errorResponses(400, 401, 403, 404) } });
+registry.registerPath({ method: 'patch', path: `${base}/alert-rules/{ruleId}/`, tags, security, summary: 'Change a rule: any field; snooze with snoozed_until (null wakes it)', request: { params: RuleParams, body: jsonBody(RulePatchDoc) }, responses: { 200: jsonResponse(RuleOut, 'Rule'), ...errorResponses(400, 401, 403, 404) } });
 registry.registerPath({ method: 'delete', path: `${base}/alert-rules/{ruleId}/`, tags, security, summary: 'Delete a rule (its firings go with it)', request: { params: RuleParams }, responses: { 204: { description: 'Deleted' }, ...errorResponses(401, 403, 404) } });
 
 registry.registerPath({ method: 'get', path: `${base}/alert-channels/`, tags, security, summary: 'The project’s channels; URLs masked, secrets never shown', request: { params: ProjectParam }, responses: { 200: jsonResponse(z.object({ count: z.number(), next: z.null(), previous: z.null(), results: z.array(ChannelOut) }), 'Channels'), ...errorResponses(401, 404) } });
