@@ -117,7 +117,7 @@ export function slackBody(m: Message): unknown {
   }
   if (m.url) blocks.push({ type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open in Faultline' }, url: m.url }] });
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(slackEscape(footer(m)), 2900) }] });
-  return { text: clip(`${EMOJI[m.type]} ${m.title}`, 3000), blocks };
+  return { text: clip(`${EMOJI[m.type]} ${slackEscape(m.title)}`, 3000), blocks };
 }
 
 /** Discord webhooks: one embed; mentions are never parsed, so an event message cannot ping @everyone. */
