@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { sqlOf } from '../../db/sql.ts';
 import type { ChannelConfig, ChannelType } from '../../entities/AlertChannel.ts';
 import { recipientsOf, readSecrets } from './channels.ts';
 import type { HttpLimits } from './http.ts';
@@ -62,7 +63,9 @@ async function messageOf(ds: DataSource, n: NotificationRow): Promise<Message | 
   } else {
     // Closing the digest takes its row lock, which every firing joining it holds until it commits:
     // after this, the digest's firings are all there and no more can join.
-    const [d]: Array<{ rule_id: number }> = await ds.query(`UPDATE alert_digests SET closed_at = coalesce(closed_at, now()) WHERE id = $1 RETURNING rule_id`, [n.digest_id]);
+    const {
+      rows: [d],
+    } = await sqlOf(ds).query<{ rule_id: number }>(`UPDATE alert_digests SET closed_at = coalesce(closed_at, now()) WHERE id = $1 RETURNING rule_id`, [n.digest_id]);
     if (!d) return null;
     ruleId = d.rule_id;
     firings = await ds.query(`SELECT ${FIRING_COLUMNS} FROM alert_firings WHERE digest_id = $1 ORDER BY id LIMIT ${DIGEST_MAX}`, [n.digest_id]);

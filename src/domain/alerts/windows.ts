@@ -321,7 +321,7 @@ async function payloadFor(ds: DataSource, rule: RuleRow, subject: string, value:
 
 /**
  * One evaluation of every windowed rule as of `now`: a subject at or over its threshold
- * that was not firing fires (once: the key is the minute it started); a firing subject
+ * that was not firing fires (once: its state row says it is firing until it recovers); a firing subject
  * back under it sends "recovered" (quietly, when its firing was itself not sent: snoozed,
  * suppressed by the cooldown). Per rule, the state and the firings change in one
  * transaction under the rule's lock, so overlapping runs agree.
@@ -363,7 +363,7 @@ export async function evaluateWindows(ds: DataSource, counters: WindowCounters, 
         const { rows } = await q.query<{ since: Date; firing_id: string | null }>(`SELECT since, firing_id FROM alert_rule_states WHERE rule_id = $1 AND subject = $2`, [rule.id, c.subject]);
         if (c.kind === 'firing') {
           if (rows[0]) continue;
-          const since = Math.floor(now.getTime() / 60_000);
+          const since = now.getTime();
           const r = await recordFiring(q, {
             projectId: rule.project_id,
             rule,
@@ -378,12 +378,12 @@ export async function evaluateWindows(ds: DataSource, counters: WindowCounters, 
             payload: payloads[i],
             now,
           });
-          await q.query(`INSERT INTO alert_rule_states (rule_id, subject, since, firing_id, value) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, [rule.id, c.subject, new Date(since * 60_000), r.firingId, c.value]);
+          await q.query(`INSERT INTO alert_rule_states (rule_id, subject, since, firing_id, value) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, [rule.id, c.subject, now, r.firingId, c.value]);
           if (r.created) fired++;
           out.push(...r.outgoing);
         } else {
           if (!rows[0]) continue;
-          const since = Math.floor(rows[0].since.getTime() / 60_000);
+          const since = rows[0].since.getTime();
           const opened = rows[0].firing_id ? (await q.query<{ status: string }>(`SELECT status FROM alert_firings WHERE id = $1`, [rows[0].firing_id])).rows[0] : undefined;
           const r = await recordFiring(q, {
             projectId: rule.project_id,
