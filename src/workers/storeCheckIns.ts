@@ -4,16 +4,29 @@ import { recordCheckIn } from '../domain/alerts/monitors.ts';
 import type { Logger } from '../logger.ts';
 import { JOBS, type QueueName } from '../queues/contract.ts';
 
+/**
+ * A check-in for a monitor that does not exist yet is retried this many times before it
+ * is dropped: an SDK sends its in_progress (with monitor_config, creating the monitor) and
+ * its ok/error in two envelopes, and their jobs may run in either order.
+ */
+const UNKNOWN_MONITOR_RETRIES = 4;
+
 /** `store-check-ins`: cron check-ins (Sentry `check_in` items, the HTTP ping), one by one; each is idempotent. */
 export function storeCheckInsProcessor(ds: DataSource, queues: Record<QueueName, Queue>, log: Logger) {
   return async (job: Job): Promise<Record<string, number>> => {
     const parsed = JOBS['store-check-ins'].payload.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid store-check-ins payload: ${parsed.error.message.slice(0, 500)}`);
     const outcomes: Record<string, number> = {};
+    const unknown: string[] = [];
     for (const item of parsed.data.items) {
       const outcome = await recordCheckIn(ds, queues, item);
       outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-      if (outcome === 'unknown_monitor') log.info({ jobId: job.id, project: item.project_id, monitor: item.monitor_slug }, 'check-in for a monitor that does not exist (and no monitor_config): dropped');
+      if (outcome === 'unknown_monitor') unknown.push(item.monitor_slug);
+    }
+    if (unknown.length) {
+      // The rest of the job is recorded; a retry records it again as a no-op.
+      if (job.attemptsMade < UNKNOWN_MONITOR_RETRIES) throw new Error(`no monitor ${unknown.join(', ')} yet (its creating check-in may still be queued)`);
+      log.info({ jobId: job.id, monitors: unknown }, 'check-ins for monitors that do not exist (and no monitor_config): dropped');
     }
     return outcomes;
   };

@@ -184,6 +184,11 @@ interface MonitorRow {
 const MONITOR_COLUMNS = `id, project_id, slug, name, schedule_type, schedule, timezone, checkin_margin_minutes, max_runtime_minutes, status, enabled, next_expected_at, deadline_at`;
 const scheduled = (m: MonitorRow) => ({ scheduleType: m.schedule_type, schedule: m.schedule, timezone: m.timezone });
 
+/** The HTTP ping's upsert, before its check-in is queued, so the script's next ping finds the monitor. */
+export async function upsertMonitor(ds: DataSource, projectId: number, slug: string, cfg: MonitorConfig): Promise<void> {
+  await inTransaction(ds, (q) => upsertFromConfig(q, projectId, slug, cfg, new Date()));
+}
+
 /** Sentry's upsert: a check-in with monitor_config creates the monitor, or brings its schedule up to date. */
 async function upsertFromConfig(q: Q, projectId: number, slug: string, cfg: MonitorConfig, now: Date): Promise<MonitorRow> {
   const f = scheduleFields(cfg, now);

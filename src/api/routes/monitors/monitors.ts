@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import type { DataSource } from 'typeorm';
 import type { ApiKeyResolver } from '../../../domain/apiKeys.ts';
-import { checkInsOf, createMonitor, deleteMonitor, lastCheckIns, listMonitors, monitorFor, serializeCheckIn, serializeMonitor, updateMonitor } from '../../../domain/alerts/monitors.ts';
+import { checkInsOf, createMonitor, deleteMonitor, lastCheckIns, listMonitors, monitorFor, serializeCheckIn, serializeMonitor, updateMonitor, upsertMonitor } from '../../../domain/alerts/monitors.ts';
 import { parseOr400 } from '../../../domain/alerts/validation.ts';
 import { forbidden, notFound } from '../../../domain/errors.ts';
 import { DEFAULT_PAGE_SIZE } from '../../../domain/pagination.ts';
@@ -71,7 +71,10 @@ export function monitorPingRoutes(deps: { ds: DataSource; keys: ApiKeyResolver; 
     if (!key.scopes.includes('ingest')) throw forbidden('This API key cannot send check-ins', 'scope_missing');
     const { slug } = parseOr400(SlugParam, req.params);
     const body = parseOr400(PingBody, req.body ?? {});
-    if (!body.monitor_config) {
+    if (body.monitor_config) {
+      // Created (or updated) now, not when the queued check-in is stored: the script's next ping must find it.
+      await upsertMonitor(deps.ds, key.projectId, slug, body.monitor_config);
+    } else {
       const [known] = await deps.ds.query(`SELECT 1 FROM monitors WHERE project_id = $1 AND slug = $2`, [key.projectId, slug]);
       if (!known) throw notFound(`No monitor "${slug}" in this project: create it, or send monitor_config`, 'monitor_not_found');
     }
