@@ -4,6 +4,7 @@ import { branding, translations } from './branding.ts';
 import { componentLoader, Components } from './components.ts';
 import { dashboardData } from './dashboard.ts';
 import type { AdminDeps } from './index.ts';
+import { alertChannelsResource, alertDeliveriesResource, alertFiringsResource, alertRulesResource, monitorCheckInsResource, monitorsResource } from './resources/alerts.ts';
 import { apiKeysResource } from './resources/apiKeys.ts';
 import { crashDumpsResource } from './resources/dumps.ts';
 import { eventsResource, logsResource } from './resources/events.ts';
@@ -39,6 +40,12 @@ export function adminOptions(deps: AdminDeps): AdminJSOptions {
       apiKeysResource(ds, keys),
       usersResource(ds),
       filterPreferencesResource(ds),
+      alertRulesResource(ds),
+      alertChannelsResource(ds, queues),
+      alertFiringsResource(ds),
+      alertDeliveriesResource(),
+      monitorsResource(ds),
+      monitorCheckInsResource(),
     ],
     dashboard: {
       component: Components.Dashboard,

@@ -1,6 +1,5 @@
 import { BaseEntity, Column, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColumn, type Relation } from 'typeorm';
 import { AlertChannel } from './AlertChannel.ts';
-import { AlertNotification } from './AlertNotification.ts';
 import { Project } from './Project.ts';
 
 export type DeliveryOutcome = 'sent' | 'retry' | 'failed';
@@ -25,12 +24,9 @@ export class AlertDelivery extends BaseEntity {
   @JoinColumn({ name: 'channel_id' })
   channel: Relation<AlertChannel>;
 
+  /** No relation declared on purpose: notifications have no admin resource, and AdminJS resolves every relation to one. */
   @Column({ name: 'notification_id', type: 'bigint' })
   notificationId: string;
-
-  @ManyToOne(() => AlertNotification, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'notification_id' })
-  notification: Relation<AlertNotification>;
 
   @Column({ type: 'integer' })
   attempt: number;

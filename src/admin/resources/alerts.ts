@@ -1,0 +1,462 @@
+import { ValidationError, type ActionContext, type ActionRequest, type ParamsType, type RecordActionResponse, type ResourceWithOptions } from 'adminjs';
+import type { Queue } from 'bullmq';
+import type { DataSource } from 'typeorm';
+import { CHANNEL_TYPES, AlertChannel } from '../../entities/AlertChannel.ts';
+import { AlertDelivery } from '../../entities/AlertDelivery.ts';
+import { AlertFiring, FIRING_STATUSES } from '../../entities/AlertFiring.ts';
+import { AlertRule } from '../../entities/AlertRule.ts';
+import { Monitor, MONITOR_STATUSES } from '../../entities/Monitor.ts';
+import { CHECKIN_STATUSES, MonitorCheckIn } from '../../entities/MonitorCheckIn.ts';
+import { ChannelBodySchema, ChannelPatchSchema, createChannel, deleteChannel, RECIPIENT_ROLES, updateChannel } from '../../domain/alerts/channels.ts';
+import { RuleBodySchema, RulePatchSchema, TRIGGERS } from '../../domain/alerts/definitions.ts';
+import { sendTestNotification } from '../../domain/alerts/history.ts';
+import { createMonitor, MonitorBodySchema, MonitorPatchSchema, updateMonitor } from '../../domain/alerts/monitors.ts';
+import { createRule, updateRule } from '../../domain/alerts/rules.ts';
+import { INTERVAL_UNITS } from '../../domain/alerts/schedule.ts';
+import { parseOr400, type FieldProblem } from '../../domain/alerts/validation.ts';
+import { AppError } from '../../domain/errors.ts';
+import type { QueueName } from '../../queues/contract.ts';
+import { mayAnywhere } from '../auth.ts';
+import { Components } from '../components.ts';
+import { ScopedResource, projectScope } from '../resource.ts';
+import type { AdminUser } from '../session.ts';
+import { actorOf, confirmed, hidden, inProject, NAV, readOnly, secretOnce, secretProperty, showOnly } from './common.ts';
+
+/**
+ * The alerts in the back-office: the same domain services as /api/projects/{id}/alert-*
+ * and /monitors (validation, tenancy, sealing), so the admin cannot save what the API
+ * would refuse. Lists and records are scoped to the admin's projects like every resource.
+ */
+
+const values = (list: readonly string[]) => list.map((v) => ({ value: v, label: v }));
+const may = inProject('manage_alerts');
+const mayNew = ({ currentAdmin }: { currentAdmin?: unknown }) => mayAnywhere(currentAdmin as AdminUser, 'manage_alerts');
+const noBulkDelete = { isAccessible: false };
+
+/** AdminJS sends arrays as `name.0`, `name.1`, …; empty inputs as ''. */
+function arrayOf(params: Record<string, unknown>, name: string): string[] {
+  return Object.entries(params)
+    .filter(([k]) => k === name || k.startsWith(`${name}.`))
+    .sort(([a], [b]) => Number(a.split('.')[1] ?? 0) - Number(b.split('.')[1] ?? 0))
+    .flatMap(([, v]) => (Array.isArray(v) ? v : [v]))
+    .map((v) => String(v ?? '').trim())
+    .filter(Boolean);
+}
+const present = (v: unknown) => v !== undefined && v !== null && v !== '';
+const int = (v: unknown) => (present(v) ? Number(v) : undefined);
+function json(v: unknown, field: string): unknown {
+  if (!present(v)) return {};
+  try {
+    return JSON.parse(String(v));
+  } catch {
+    throw new ValidationError({ [field]: { message: 'not valid JSON' } }, { message: `${field}: not valid JSON` });
+  }
+}
+
+/**
+ * A domain 400 as form errors next to the admin's fields (`fields` maps the API's names,
+ * such as params.window_minutes or channels.0, to the form's); others become a notice.
+ */
+async function asForm<T>(fn: () => Promise<T>, fields: Record<string, string>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    const problems = Array.isArray(err.details) ? (err.details as FieldProblem[]) : [];
+    const errors: Record<string, { message: string }> = {};
+    for (const p of problems) {
+      const top = p.path.split('.')[0];
+      const field = fields[p.path] ?? fields[top] ?? 'name';
+      errors[field] = { message: errors[field] ? `${errors[field].message}; ${p.path}: ${p.message}` : `${p.path}: ${p.message}` };
+    }
+    if (!problems.length) errors.name = { message: err.message };
+    throw new ValidationError(errors, { message: err.message });
+  }
+}
+
+const RULE_FIELDS = { params: 'paramsJson', filters: 'filtersJson', channels: 'channelIds', cooldown_minutes: 'cooldownMinutes', digest_minutes: 'digestMinutes', snoozed_until: 'snoozedUntil', trigger: 'trigger', name: 'name', enabled: 'enabled' };
+
+class AlertRuleResource extends ScopedResource {
+  constructor(private readonly ds: DataSource) {
+    super(AlertRule, { scope: projectScope('r.projectId'), exact: ['trigger'] });
+  }
+
+  private body(params: Record<string, unknown>, partial: boolean) {
+    const raw: Record<string, unknown> = {
+      name: params.name,
+      trigger: params.trigger,
+      params: present(params.paramsJson) || !partial ? json(params.paramsJson, 'paramsJson') : undefined,
+      filters: present(params.filtersJson) || !partial ? json(params.filtersJson, 'filtersJson') : undefined,
+      channels: arrayOf(params, 'channelIds').map(Number),
+      cooldown_minutes: int(params.cooldownMinutes),
+      digest_minutes: int(params.digestMinutes),
+      snoozed_until: present(params.snoozedUntil) ? new Date(String(params.snoozedUntil)).toISOString() : null,
+      enabled: params.enabled === undefined ? undefined : params.enabled === true || params.enabled === 'true',
+    };
+    return Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== ''));
+  }
+
+  override async create(params: Record<string, unknown>, context?: ActionContext): Promise<ParamsType> {
+    const projectId = Number(params.projectId);
+    if (!Number.isSafeInteger(projectId) || projectId <= 0) throw new ValidationError({ projectId: { message: 'pick a project' } });
+    const rule = await asForm(() => createRule(this.ds, actorOf(context), projectId, parseOr400(RuleBodySchema, this.body(params, false))), RULE_FIELDS);
+    return rule as unknown as ParamsType;
+  }
+
+  override async update(id: string, params: Record<string, unknown>, context?: ActionContext): Promise<ParamsType> {
+    const current = await this.ds.getRepository(AlertRule).findOneByOrFail({ id: Number(id) });
+    const rule = await asForm(() => updateRule(this.ds, actorOf(context), current.projectId, current.id, parseOr400(RulePatchSchema, this.body(params, true))), RULE_FIELDS);
+    return rule as unknown as ParamsType;
+  }
+}
+
+/** The edit form shows params and filters as JSON text. */
+const withJsonText = async (response: RecordActionResponse) => {
+  const p = response.record?.params as Record<string, unknown> | undefined;
+  if (p) {
+    const nested = (prefix: string) => Object.fromEntries(Object.entries(p).filter(([k]) => k.startsWith(`${prefix}.`)).map(([k, v]) => [k.slice(prefix.length + 1), v]));
+    p.paramsJson = JSON.stringify(nested('params'));
+    p.filtersJson = JSON.stringify(nested('filters'));
+  }
+  return response;
+};
+
+export function alertRulesResource(ds: DataSource): ResourceWithOptions {
+  return {
+    resource: new AlertRuleResource(ds),
+    options: {
+      navigation: NAV.alerts,
+      sort: { sortBy: 'id', direction: 'desc' },
+      listProperties: ['id', 'name', 'trigger', 'channelIds', 'enabled', 'snoozedUntil', 'projectId'],
+      filterProperties: ['projectId', 'trigger', 'enabled', 'name'],
+      showProperties: ['id', 'projectId', 'name', 'trigger', 'params', 'filters', 'channelIds', 'cooldownMinutes', 'digestMinutes', 'snoozedUntil', 'enabled', 'createdById', 'createdAt', 'updatedAt'],
+      editProperties: ['projectId', 'name', 'trigger', 'paramsJson', 'filtersJson', 'channelIds', 'cooldownMinutes', 'digestMinutes', 'snoozedUntil', 'enabled'],
+      properties: {
+        name: { isTitle: true },
+        trigger: { availableValues: values(TRIGGERS), isRequired: true },
+        params: { ...showOnly, components: { show: Components.JsonBlock } },
+        filters: { ...showOnly, components: { show: Components.JsonBlock } },
+        paramsJson: {
+          type: 'textarea',
+          isVisible: { list: false, filter: false, show: false, edit: true },
+          description: 'JSON, by trigger: {"threshold": 50, "window_minutes": 5} (issue.frequency, events.threshold + "kind"), {"metric": "error_rate", …} (llm.threshold)',
+        },
+        filtersJson: {
+          type: 'textarea',
+          isVisible: { list: false, filter: false, show: false, edit: true },
+          description: 'JSON: environments, min_level, release, tags ["key=value"], services, search',
+        },
+        channelIds: { type: 'number', description: 'Alert channel ids of the same project' },
+        cooldownMinutes: { description: 'Quiet about the same issue / subject this long after a message' },
+        digestMinutes: { description: '0: send each; N: one message per N minutes' },
+        snoozedUntil: { description: 'Until then, firings are recorded and not sent' },
+        createdById: readOnly,
+        createdAt: readOnly,
+        updatedAt: readOnly,
+      },
+      actions: {
+        new: { isAccessible: mayNew },
+        edit: {
+          isAccessible: may,
+          after: withJsonText,
+          before: async (request: ActionRequest) => {
+            if (request.payload) delete request.payload.projectId; // a rule stays in its project
+            return request;
+          },
+        },
+        delete: { isAccessible: may, guard: 'Delete this rule? Its firings go with it.' },
+        bulkDelete: noBulkDelete,
+      },
+    },
+  };
+}
+
+const CHANNEL_FIELDS = { url: 'url', addresses: 'addresses', roles: 'roles', type: 'type', name: 'name', rotate_secret: 'name' };
+
+class AlertChannelResource extends ScopedResource {
+  constructor(private readonly ds: DataSource) {
+    super(AlertChannel, { scope: projectScope('r.projectId'), exact: ['type'] });
+  }
+
+  override async create(params: Record<string, unknown>, context?: ActionContext): Promise<ParamsType> {
+    const projectId = Number(params.projectId);
+    if (!Number.isSafeInteger(projectId) || projectId <= 0) throw new ValidationError({ projectId: { message: 'pick a project' } });
+    const addresses = arrayOf(params, 'addresses');
+    const roles = arrayOf(params, 'roles');
+    const raw = {
+      name: params.name,
+      type: params.type,
+      url: present(params.url) ? String(params.url) : undefined,
+      addresses: addresses.length ? addresses : undefined,
+      roles: roles.length ? roles : undefined,
+      enabled: params.enabled === undefined ? undefined : params.enabled === true || params.enabled === 'true',
+    };
+    const { channel, secret } = await asForm(() => createChannel(this.ds, actorOf(context), projectId, parseOr400(ChannelBodySchema, raw)), CHANNEL_FIELDS);
+    return { ...channel, sealed: undefined, ...(secret ? { __secret: secret } : {}) } as unknown as ParamsType;
+  }
+
+  override async update(id: string, params: Record<string, unknown>, context?: ActionContext): Promise<ParamsType> {
+    const current = await this.ds.getRepository(AlertChannel).findOneByOrFail({ id: Number(id) });
+    const email = current.type === 'email';
+    const addresses = arrayOf(params, 'addresses');
+    const roles = arrayOf(params, 'roles');
+    const raw = {
+      name: params.name,
+      url: !email && present(params.url) ? String(params.url) : undefined, // blank: keep the URL
+      addresses: email ? (addresses.length ? addresses : null) : undefined,
+      roles: email ? (roles.length ? roles : null) : undefined,
+      enabled: params.enabled === undefined ? undefined : params.enabled === true || params.enabled === 'true',
+    };
+    const patch = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
+    const { channel } = await asForm(() => updateChannel(this.ds, actorOf(context), current.projectId, current.id, parseOr400(ChannelPatchSchema, patch)), CHANNEL_FIELDS);
+    return { ...channel, sealed: undefined } as unknown as ParamsType;
+  }
+
+  /** As DELETE on the API: rules stop naming it. */
+  override async delete(id: string, context?: ActionContext): Promise<void> {
+    const current = await this.ds.getRepository(AlertChannel).findOneByOrFail({ id: Number(id) });
+    await asForm(() => deleteChannel(this.ds, actorOf(context), current.projectId, current.id), {});
+  }
+}
+
+export function alertChannelsResource(ds: DataSource, queues: Record<QueueName, Queue>): ResourceWithOptions {
+  const secret = secretOnce('AlertChannel');
+  return {
+    resource: new AlertChannelResource(ds),
+    options: {
+      navigation: NAV.alerts,
+      sort: { sortBy: 'id', direction: 'desc' },
+      listProperties: ['id', 'name', 'type', 'targetHint', 'enabled', 'projectId'],
+      filterProperties: ['projectId', 'type', 'name', 'enabled'],
+      showProperties: ['secret', 'id', 'projectId', 'name', 'type', 'targetHint', 'config', 'enabled', 'createdById', 'createdAt', 'updatedAt'],
+      editProperties: ['projectId', 'name', 'type', 'url', 'addresses', 'roles', 'enabled'],
+      properties: {
+        name: { isTitle: true },
+        type: { availableValues: values(CHANNEL_TYPES), isRequired: true },
+        targetHint: { ...readOnly, description: 'The target with its secret part masked: never shown in full again' },
+        config: { ...showOnly, components: { show: Components.JsonBlock } },
+        sealed: hidden,
+        url: {
+          type: 'string',
+          isVisible: { list: false, filter: false, show: false, edit: true },
+          description: 'webhook, Slack, Discord: where to POST (never shown again; leave blank when editing to keep it)',
+        },
+        addresses: { type: 'string', isArray: true, isVisible: { list: false, filter: false, show: false, edit: true }, description: 'email: recipients' },
+        roles: { type: 'string', isArray: true, availableValues: values(RECIPIENT_ROLES), isVisible: { list: false, filter: false, show: false, edit: true }, description: 'email: also every member in these roles' },
+        secret: { ...secretProperty, components: { show: Components.SecretOnce }, description: 'The webhook signing secret, shown this once' },
+        createdById: readOnly,
+        createdAt: readOnly,
+        updatedAt: readOnly,
+      },
+      actions: {
+        new: { isAccessible: mayNew, after: secret.afterNew },
+        show: { after: secret.afterShow },
+        edit: {
+          isAccessible: may,
+          before: async (request: ActionRequest) => {
+            if (request.payload) {
+              delete request.payload.projectId;
+              delete request.payload.type; // a channel keeps its kind
+            }
+            return request;
+          },
+        },
+        delete: { isAccessible: may, guard: 'Delete this channel? Rules stop sending to it; its delivery log goes with it.' },
+        bulkDelete: noBulkDelete,
+        sendTest: {
+          actionType: 'record',
+          icon: 'Send',
+          component: Components.Confirm,
+          custom: { question: 'Send a test notification to this channel? It goes through the queue and the delivery log like a real one.' },
+          isAccessible: may,
+          handler: confirmed('record', async (context) => {
+            const ch = context.record!;
+            const f = await sendTestNotification(ds, queues, actorOf(context), Number(ch.param('projectId')), Number(ch.id()));
+            return `Test notification queued (firing ${f.id}): see the delivery log`;
+          }),
+        },
+        deliveryLog: {
+          actionType: 'record',
+          icon: 'List',
+          component: false,
+          handler: async (_request: ActionRequest, _response: unknown, context: ActionContext) => ({
+            record: context.record!.toJSON(context.currentAdmin),
+            redirectUrl: `/admin/resources/AlertDelivery?filters.channelId=${encodeURIComponent(String(context.record!.id()))}`,
+          }),
+        },
+      },
+    },
+  };
+}
+
+export function alertFiringsResource(ds: DataSource): ResourceWithOptions {
+  return {
+    resource: new ScopedResource(AlertFiring, { scope: projectScope('r.projectId'), exact: ['trigger', 'kind', 'status', 'subject'], heavy: ['payload'] }),
+    options: {
+      navigation: NAV.alerts,
+      sort: { sortBy: 'createdAt', direction: 'desc' },
+      listProperties: ['id', 'ruleId', 'trigger', 'kind', 'status', 'value', 'createdAt', 'projectId'],
+      filterProperties: ['projectId', 'ruleId', 'trigger', 'kind', 'status', 'createdAt'],
+      showProperties: ['id', 'projectId', 'ruleId', 'trigger', 'triggerKey', 'subject', 'kind', 'status', 'windowStart', 'windowEnd', 'value', 'threshold', 'digestId', 'payload', 'createdAt'],
+      properties: {
+        status: { availableValues: values(FIRING_STATUSES) },
+        kind: { availableValues: values(['firing', 'recovered', 'test']) },
+        payload: { ...showOnly, components: { show: Components.JsonBlock }, description: 'What the message says (title, text, link, facts)' },
+      },
+      actions: {
+        new: { isAccessible: false },
+        edit: { isAccessible: false },
+        delete: { isAccessible: false },
+        bulkDelete: noBulkDelete,
+        deliveries: {
+          actionType: 'record',
+          icon: 'List',
+          component: false,
+          handler: async (_request: ActionRequest, _response: unknown, context: ActionContext) => {
+            const [n]: Array<{ id: string }> = await ds.query(
+              `SELECT n.id FROM alert_notifications n JOIN alert_firings f ON f.id = $1 WHERE n.firing_id = f.id OR (n.digest_id IS NOT NULL AND n.digest_id = f.digest_id) ORDER BY n.id LIMIT 1`,
+              [String(context.record!.id())],
+            );
+            return {
+              record: context.record!.toJSON(context.currentAdmin),
+              redirectUrl: n ? `/admin/resources/AlertDelivery?filters.notificationId=${n.id}` : `/admin/resources/AlertDelivery?filters.projectId=${context.record!.param('projectId')}`,
+            };
+          },
+        },
+      },
+    },
+  };
+}
+
+export function alertDeliveriesResource(): ResourceWithOptions {
+  return {
+    resource: new ScopedResource(AlertDelivery, { id: 'AlertDelivery', scope: projectScope('r.projectId'), exact: ['outcome'] }),
+    options: {
+      navigation: NAV.alerts,
+      sort: { sortBy: 'startedAt', direction: 'desc' },
+      listProperties: ['id', 'channelId', 'notificationId', 'attempt', 'startedAt', 'statusCode', 'latencyMs', 'outcome', 'error'],
+      filterProperties: ['projectId', 'channelId', 'notificationId', 'outcome', 'statusCode', 'startedAt'],
+      showProperties: ['id', 'projectId', 'channelId', 'notificationId', 'attempt', 'startedAt', 'statusCode', 'latencyMs', 'outcome', 'error'],
+      properties: {
+        outcome: { availableValues: values(['sent', 'retry', 'failed']) },
+        error: { type: 'textarea' },
+        notificationId: { type: 'number' },
+      },
+      actions: { new: { isAccessible: false }, edit: { isAccessible: false }, delete: { isAccessible: false }, bulkDelete: noBulkDelete },
+    },
+  };
+}
+
+const MONITOR_FIELDS = { slug: 'slug', name: 'name', schedule: 'schedule', 'schedule.type': 'scheduleType', timezone: 'timezone', checkin_margin: 'checkinMarginMinutes', max_runtime: 'maxRuntimeMinutes' };
+
+/** The form's schedule: a crontab in `schedule`, or "<n> <unit>" for an interval. */
+function scheduleOf(type: unknown, text: unknown): unknown {
+  const s = String(text ?? '').trim();
+  if (type === 'interval') {
+    const [n, unit] = s.split(/\s+/);
+    return { type: 'interval', value: Number(n), unit: (unit ?? '').replace(/s$/, '') };
+  }
+  return { type: 'crontab', value: s };
+}
+
+class MonitorResource extends ScopedResource {
+  constructor(private readonly ds: DataSource) {
+    super(Monitor, { scope: projectScope('r.projectId'), exact: ['slug', 'status'] });
+  }
+
+  override async create(params: Record<string, unknown>, context?: ActionContext): Promise<ParamsType> {
+    const projectId = Number(params.projectId);
+    if (!Number.isSafeInteger(projectId) || projectId <= 0) throw new ValidationError({ projectId: { message: 'pick a project' } });
+    const raw = Object.fromEntries(
+      Object.entries({
+        slug: params.slug,
+        name: present(params.name) ? params.name : undefined,
+        schedule: scheduleOf(params.scheduleType ?? 'crontab', params.schedule),
+        timezone: present(params.timezone) ? params.timezone : undefined,
+        checkin_margin: int(params.checkinMarginMinutes),
+        max_runtime: int(params.maxRuntimeMinutes),
+        enabled: params.enabled === undefined ? undefined : params.enabled === true || params.enabled === 'true',
+      }).filter(([, v]) => v !== undefined),
+    );
+    return (await asForm(() => createMonitor(this.ds, actorOf(context), projectId, parseOr400(MonitorBodySchema, raw)), MONITOR_FIELDS)) as unknown as ParamsType;
+  }
+
+  override async update(id: string, params: Record<string, unknown>, context?: ActionContext): Promise<ParamsType> {
+    const m = await this.ds.getRepository(Monitor).findOneByOrFail({ id: Number(id) });
+    const raw = Object.fromEntries(
+      Object.entries({
+        name: present(params.name) ? params.name : undefined,
+        schedule: present(params.schedule) ? scheduleOf(params.scheduleType ?? m.scheduleType, params.schedule) : undefined,
+        timezone: present(params.timezone) ? params.timezone : undefined,
+        checkin_margin: int(params.checkinMarginMinutes),
+        max_runtime: int(params.maxRuntimeMinutes),
+        enabled: params.enabled === undefined ? undefined : params.enabled === true || params.enabled === 'true',
+      }).filter(([, v]) => v !== undefined),
+    );
+    return (await asForm(() => updateMonitor(this.ds, actorOf(context), m.projectId, m.id, parseOr400(MonitorPatchSchema, raw)), MONITOR_FIELDS)) as unknown as ParamsType;
+  }
+}
+
+export function monitorsResource(ds: DataSource): ResourceWithOptions {
+  return {
+    resource: new MonitorResource(ds),
+    options: {
+      navigation: NAV.alerts,
+      sort: { sortBy: 'id', direction: 'desc' },
+      listProperties: ['id', 'slug', 'status', 'schedule', 'lastCheckinAt', 'nextExpectedAt', 'enabled', 'projectId'],
+      filterProperties: ['projectId', 'slug', 'status', 'enabled'],
+      showProperties: ['id', 'projectId', 'slug', 'name', 'status', 'scheduleType', 'schedule', 'timezone', 'checkinMarginMinutes', 'maxRuntimeMinutes', 'lastCheckinAt', 'nextExpectedAt', 'deadlineAt', 'enabled', 'createdAt'],
+      editProperties: ['projectId', 'slug', 'name', 'scheduleType', 'schedule', 'timezone', 'checkinMarginMinutes', 'maxRuntimeMinutes', 'enabled'],
+      properties: {
+        slug: { isTitle: true },
+        status: { availableValues: values(MONITOR_STATUSES), ...readOnly },
+        scheduleType: { availableValues: values(['crontab', 'interval']) },
+        schedule: { description: `A crontab ("0 2 * * *"), or for an interval "<n> <unit>" (${INTERVAL_UNITS.join(', ')})` },
+        lastCheckinAt: readOnly,
+        nextExpectedAt: readOnly,
+        deadlineAt: readOnly,
+        createdAt: readOnly,
+        updatedAt: hidden,
+      },
+      actions: {
+        new: { isAccessible: mayNew },
+        edit: {
+          isAccessible: may,
+          before: async (request: ActionRequest) => {
+            if (request.payload) {
+              delete request.payload.projectId;
+              delete request.payload.slug; // check-ins find a monitor by its slug
+            }
+            return request;
+          },
+        },
+        delete: { isAccessible: may, guard: 'Delete this monitor and its check-ins?' },
+        bulkDelete: noBulkDelete,
+        runs: {
+          actionType: 'record',
+          icon: 'Clock',
+          component: false,
+          handler: async (_request: ActionRequest, _response: unknown, context: ActionContext) => ({
+            record: context.record!.toJSON(context.currentAdmin),
+            redirectUrl: `/admin/resources/MonitorCheckIn?filters.monitorId=${encodeURIComponent(String(context.record!.id()))}`,
+          }),
+        },
+      },
+    },
+  };
+}
+
+export function monitorCheckInsResource(): ResourceWithOptions {
+  return {
+    resource: new ScopedResource(MonitorCheckIn, { scope: projectScope('r.projectId'), exact: ['status', 'source', 'checkInId', 'environment'] }),
+    options: {
+      navigation: NAV.alerts,
+      sort: { sortBy: 'startedAt', direction: 'desc' },
+      listProperties: ['id', 'monitorId', 'status', 'source', 'startedAt', 'durationMs', 'environment', 'expectedAt'],
+      filterProperties: ['projectId', 'monitorId', 'status', 'source', 'environment', 'startedAt'],
+      showProperties: ['id', 'projectId', 'monitorId', 'checkInId', 'status', 'source', 'environment', 'release', 'durationMs', 'expectedAt', 'startedAt', 'finishedAt'],
+      properties: { status: { availableValues: values(CHECKIN_STATUSES) }, source: { availableValues: values(['sentry', 'http', 'schedule']) } },
+      actions: { new: { isAccessible: false }, edit: { isAccessible: false }, delete: { isAccessible: false }, bulkDelete: noBulkDelete },
+    },
+  };
+}
