@@ -102,6 +102,10 @@ describe('the sweep', () => {
     expect((await runJob(stack.web.queues, 'evaluate-alerts', {})).state).toBe('completed');
     await eventually(async () => at('/late-signal').length === 1);
     expect((at('/late-signal')[0].json as { title: string }).title).toMatch(/^New issue: OrphanError/);
+    // Handled signals are pruned after a day.
+    await stack.web.ds.query(`UPDATE alert_signals SET processed_at = now() - interval '2 days' WHERE id = $1`, [batch.signalIds[0]]);
+    expect((await runJob(stack.web.queues, 'evaluate-alerts', {})).state).toBe('completed');
+    expect(await stack.web.ds.query(`SELECT 1 FROM alert_signals WHERE id = $1`, [batch.signalIds[0]])).toEqual([]);
   });
 
   it('a notification recorded but never queued is queued by the sweep, once', async () => {

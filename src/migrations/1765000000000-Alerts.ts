@@ -60,6 +60,7 @@ export class Alerts1765000000000 implements MigrationInterface {
         processed_at timestamptz
       )`);
     await q.query(`CREATE INDEX ix_alert_signals_pending ON alert_signals (created_at) WHERE processed_at IS NULL`);
+    await q.query(`CREATE INDEX ix_alert_signals_processed ON alert_signals (processed_at) WHERE processed_at IS NOT NULL`);
 
     await q.query(`
       CREATE TABLE alert_digests (

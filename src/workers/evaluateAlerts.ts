@@ -1,6 +1,6 @@
 import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import type { DataSource } from 'typeorm';
-import { requeuePending } from '../domain/alerts/sweep.ts';
+import { pruneSignals, requeuePending } from '../domain/alerts/sweep.ts';
 import { detectMonitorProblems } from '../domain/alerts/monitors.ts';
 import { processSignals } from '../domain/alerts/signals.ts';
 import type { AlertTaps } from '../domain/alerts/taps.ts';
@@ -23,6 +23,7 @@ export function evaluateAlertsProcessor(ds: DataSource, queues: Record<QueueName
     const monitors = await detectMonitorProblems(ds, queues, now);
     const signals = await processSignals(ds, queues);
     const requeued = await requeuePending(ds, queues);
+    await pruneSignals(ds);
     const result = { ...windows, ...monitors, lateSignals: signals.processed, requeued };
     if (windows.fired || windows.recovered || monitors.missed || monitors.timedOut || signals.processed || requeued) log.info({ jobId: job.id, ...result }, 'alerts evaluated');
     return result;

@@ -26,3 +26,12 @@ export async function requeuePending(ds: DataSource, queues: Record<QueueName, Q
   );
   return missing.length;
 }
+
+/** Handled signals are kept a day (to look at), then deleted in bounded batches. */
+export async function pruneSignals(ds: DataSource, keepMs = 86_400_000, batch = 5000): Promise<number> {
+  const [, n]: [unknown, number] = await ds.query(
+    `DELETE FROM alert_signals WHERE id IN (SELECT id FROM alert_signals WHERE processed_at < now() - make_interval(secs => $1) LIMIT $2)`,
+    [keepMs / 1000, batch],
+  );
+  return n;
+}
