@@ -17,7 +17,8 @@ import { inTransaction } from './tx.ts';
  * the ones the insert really added, so re-delivered jobs count nothing) is matched in
  * memory against the windowed rules of its project, and one HINCRBY per rule, bucket and
  * subject adds it up. Buckets are a minute long (a window over an hour uses M/60-minute
- * buckets, so no window reads more than ~60 of them); each expires after its window.
+ * buckets, so no window reads more than ~60 of them); each expires after its window; a
+ * window slides over them (see read()).
  * The evaluate-alerts job then reads each rule's buckets — cost per rule, independent of
  * how many events there are.
  *
@@ -157,7 +158,7 @@ export class WindowCounters {
         const spec = bucketSpec(p.window_minutes);
         const key = bucketKey(this.prefix, rule.id, spec, bucketIndex(spec, now));
         add(incs, key, subject, 1);
-        ttls.set(key, (spec.count + 1) * spec.sizeMinutes * 60);
+        ttls.set(key, (spec.count + 2) * spec.sizeMinutes * 60);
       }
     }
     await this.flush(incs, ttls);
@@ -184,36 +185,46 @@ export class WindowCounters {
         const cost = llmCost(r.metadata);
         if (cost) add(incs, key, `${subject}|c`, cost);
         if (r.latency_ms !== null) add(incs, key, `${subject}|l${latencyBin(r.latency_ms)}`, 1);
-        ttls.set(key, (spec.count + 1) * spec.sizeMinutes * 60);
+        ttls.set(key, (spec.count + 2) * spec.sizeMinutes * 60);
       }
     }
     await this.flush(incs, ttls);
   }
 
-  /** Each rule's totals over its window ending at `now`, per subject. */
+  /**
+   * Each rule's totals over its window ending at `now`, per subject. A sliding window from
+   * fixed buckets: the buckets the window covers in full, the current one so far, and the
+   * one before them weighted by how much of it is still inside the window (so a count
+   * does not drop to nothing when a new bucket starts).
+   */
   async read(rules: RuleRow[], now: number): Promise<Map<number, Map<string, Record<string, number>>>> {
     const p = this.redis.pipeline();
-    const plan: Array<{ rule: RuleRow; keys: number }> = [];
+    const plan: Array<{ rule: RuleRow; weights: number[] }> = [];
     for (const rule of rules) {
       const spec = bucketSpec(paramsOf(rule).window_minutes);
-      const last = bucketIndex(spec, now);
-      for (let i = last - spec.count + 1; i <= last; i++) p.hgetall(bucketKey(this.prefix, rule.id, spec, i));
-      plan.push({ rule, keys: spec.count });
+      const position = now / 60_000 / spec.sizeMinutes;
+      const last = Math.floor(position);
+      const weights: number[] = [];
+      for (let i = last - spec.count; i <= last; i++) {
+        p.hgetall(bucketKey(this.prefix, rule.id, spec, i));
+        weights.push(i === last - spec.count ? 1 - (position - last) : 1);
+      }
+      plan.push({ rule, weights });
     }
     const replies = (await p.exec()) ?? [];
     const out = new Map<number, Map<string, Record<string, number>>>();
     let at = 0;
-    for (const { rule, keys } of plan) {
+    for (const { rule, weights } of plan) {
       const subjects = new Map<string, Record<string, number>>();
-      for (let k = 0; k < keys; k++, at++) {
-        const [err, hash] = replies[at] as [Error | null, Record<string, string>];
+      for (const weight of weights) {
+        const [err, hash] = replies[at++] as [Error | null, Record<string, string>];
         if (err) throw err;
         for (const [field, v] of Object.entries(hash ?? {})) {
           const cut = rule.trigger === 'llm.threshold' ? field.lastIndexOf('|') : -1;
           const subject = cut >= 0 ? field.slice(0, cut) : field;
           const metric = cut >= 0 ? field.slice(cut + 1) : 'n';
           const totals = subjects.get(subject) ?? {};
-          totals[metric] = (totals[metric] ?? 0) + Number(v);
+          totals[metric] = (totals[metric] ?? 0) + Number(v) * weight;
           subjects.set(subject, totals);
         }
       }
@@ -225,23 +236,24 @@ export class WindowCounters {
 
 /** The value a rule compares with its threshold, for one subject's totals (null: not enough calls to say). */
 export function valueOf(rule: RuleRow, totals: Record<string, number>): number | null {
-  if (rule.trigger !== 'llm.threshold') return totals.n ?? 0;
+  // Counts are whole (the oldest bucket is weighted, see read()).
+  if (rule.trigger !== 'llm.threshold') return Math.round(totals.n ?? 0);
   const p = paramsOf(rule);
-  const n = totals.n ?? 0;
+  const n = Math.round(totals.n ?? 0);
   switch (p.metric) {
     case 'tokens':
-      return totals.t ?? 0;
+      return Math.round(totals.t ?? 0);
     case 'cost':
-      return totals.c ?? 0;
+      return Math.round((totals.c ?? 0) * 1e6) / 1e6;
     case 'error_rate':
-      return n >= (p.min_calls ?? 10) ? (totals.e ?? 0) / n : null;
+      return n >= (p.min_calls ?? 10) ? Math.round(((totals.e ?? 0) / (totals.n ?? 1)) * 1e4) / 1e4 : null;
     case 'p95_latency_ms': {
       const bins = Object.entries(totals)
         .filter(([k]) => k.startsWith('l'))
         .map(([k, c]) => [Number(k.slice(1)), c] as const)
         .sort((a, b) => a[0] - b[0]);
       const timed = bins.reduce((s, [, c]) => s + c, 0);
-      if (timed < (p.min_calls ?? 10)) return null;
+      if (Math.round(timed) < (p.min_calls ?? 10)) return null;
       let seen = 0;
       for (const [bin, c] of bins) {
         seen += c;
