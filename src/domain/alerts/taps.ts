@@ -40,6 +40,8 @@ export class AlertTaps {
     }
     if (!batch.events.length) return;
     try {
+      const rules = await this.rules.snapshot();
+      if (!rules.size || !items.some((r) => rules.has(r.project_id))) return; // the common case: nothing to count
       const issueOf = new Map(batch.events.map((e) => [`${e.project_id}:${e.event_id}`, e.issue_id]));
       const fresh = new Set(issueOf.keys());
       await this.counters.countEvents(items, items.map((r) => issueOf.get(`${r.project_id}:${r.event_id}`) ?? null), fresh);

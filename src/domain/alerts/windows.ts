@@ -81,14 +81,10 @@ export class WindowRules {
     private readonly ttlMs: number,
   ) {}
 
-  async forProject(projectId: number): Promise<RuleRow[]> {
+  /** The rules by project, as of at most ttlMs ago. */
+  async snapshot(): Promise<ReadonlyMap<number, RuleRow[]>> {
     await this.fresh();
-    return this.byProject.get(projectId) ?? [];
-  }
-
-  async any(): Promise<boolean> {
-    await this.fresh();
-    return this.byProject.size > 0;
+    return this.byProject;
   }
 
   private async fresh(): Promise<void> {
@@ -136,13 +132,14 @@ export class WindowCounters {
 
   /** Events a batch really inserted (`fresh`: "project:event_id"), with their issue ids. */
   async countEvents(items: EventRecord[], issueIds: ReadonlyArray<string | null>, fresh: ReadonlySet<string>, now = Date.now()): Promise<void> {
-    if (!(await this.rules.any())) return;
+    const byProject = await this.rules.snapshot();
+    if (!byProject.size) return;
     const incs: Increments = new Map();
     const ttls = new Map<string, number>();
     for (let i = 0; i < items.length; i++) {
       const r = items[i];
-      if (!fresh.has(`${r.project_id}:${r.event_id}`)) continue;
-      const rules = await this.rules.forProject(r.project_id);
+      const rules = byProject.get(r.project_id);
+      if (!rules || !fresh.has(`${r.project_id}:${r.event_id}`)) continue;
       for (const rule of rules) {
         if (rule.trigger === 'llm.threshold') continue;
         const p = paramsOf(rule);
@@ -166,12 +163,14 @@ export class WindowCounters {
 
   /** LLM calls a batch really inserted (`fresh`: "project:event_id"). */
   async countLlm(items: LlmLogRecord[], fresh: ReadonlySet<string>, now = Date.now()): Promise<void> {
-    if (!(await this.rules.any())) return;
+    const byProject = await this.rules.snapshot();
+    if (!byProject.size) return;
     const incs: Increments = new Map();
     const ttls = new Map<string, number>();
     for (const r of items) {
-      if (!fresh.has(`${r.project_id}:${r.event_id}`)) continue;
-      for (const rule of await this.rules.forProject(r.project_id)) {
+      const rules = byProject.get(r.project_id);
+      if (!rules || !fresh.has(`${r.project_id}:${r.event_id}`)) continue;
+      for (const rule of rules) {
         if (rule.trigger !== 'llm.threshold') continue;
         const p = paramsOf(rule);
         if (p.model && p.model !== r.model) continue;
