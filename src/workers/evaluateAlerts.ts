@@ -1,7 +1,7 @@
 import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import { pruneSignals, requeuePending } from '../domain/alerts/sweep.ts';
-import { detectMonitorProblems } from '../domain/alerts/monitors.ts';
+import { detectMonitorProblems } from '../domain/alerts/checkIns.ts';
 import { processSignals } from '../domain/alerts/signals.ts';
 import type { AlertTaps } from '../domain/alerts/taps.ts';
 import { evaluateWindows } from '../domain/alerts/windows.ts';

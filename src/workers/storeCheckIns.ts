@@ -1,6 +1,6 @@
 import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import type { DataSource } from 'typeorm';
-import { recordCheckIn } from '../domain/alerts/monitors.ts';
+import { recordCheckIn } from '../domain/alerts/checkIns.ts';
 import type { Logger } from '../logger.ts';
 import { JOBS, type QueueName } from '../queues/contract.ts';
 

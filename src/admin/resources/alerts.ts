@@ -5,74 +5,22 @@ import { CHANNEL_TYPES, AlertChannel } from '../../entities/AlertChannel.ts';
 import { AlertDelivery } from '../../entities/AlertDelivery.ts';
 import { AlertFiring, FIRING_STATUSES } from '../../entities/AlertFiring.ts';
 import { AlertRule } from '../../entities/AlertRule.ts';
-import { Monitor, MONITOR_STATUSES } from '../../entities/Monitor.ts';
-import { CHECKIN_STATUSES, MonitorCheckIn } from '../../entities/MonitorCheckIn.ts';
 import { ChannelBodySchema, ChannelPatchSchema, createChannel, deleteChannel, RECIPIENT_ROLES, updateChannel } from '../../domain/alerts/channels.ts';
 import { RuleBodySchema, RulePatchSchema, TRIGGERS } from '../../domain/alerts/definitions.ts';
 import { sendTestNotification } from '../../domain/alerts/history.ts';
-import { createMonitor, MonitorBodySchema, MonitorPatchSchema, updateMonitor } from '../../domain/alerts/monitors.ts';
 import { createRule, updateRule } from '../../domain/alerts/rules.ts';
-import { INTERVAL_UNITS } from '../../domain/alerts/schedule.ts';
-import { parseOr400, type FieldProblem } from '../../domain/alerts/validation.ts';
-import { AppError } from '../../domain/errors.ts';
+import { parseOr400 } from '../../domain/alerts/validation.ts';
 import type { QueueName } from '../../queues/contract.ts';
-import { mayAnywhere } from '../auth.ts';
 import { Components } from '../components.ts';
 import { ScopedResource, projectScope } from '../resource.ts';
-import type { AdminUser } from '../session.ts';
-import { actorOf, confirmed, hidden, inProject, NAV, readOnly, secretOnce, secretProperty, showOnly } from './common.ts';
+import { arrayOf, asForm, int, json, may, mayNew, noBulkDelete, present, values } from './alertForms.ts';
+import { actorOf, confirmed, hidden, NAV, readOnly, secretOnce, secretProperty, showOnly } from './common.ts';
 
 /**
  * The alerts in the back-office: the same domain services as /api/projects/{id}/alert-*
  * and /monitors (validation, tenancy, sealing), so the admin cannot save what the API
  * would refuse. Lists and records are scoped to the admin's projects like every resource.
  */
-
-const values = (list: readonly string[]) => list.map((v) => ({ value: v, label: v }));
-const may = inProject('manage_alerts');
-const mayNew = ({ currentAdmin }: { currentAdmin?: unknown }) => mayAnywhere(currentAdmin as AdminUser, 'manage_alerts');
-const noBulkDelete = { isAccessible: false };
-
-/** AdminJS sends arrays as `name.0`, `name.1`, …; empty inputs as ''. */
-function arrayOf(params: Record<string, unknown>, name: string): string[] {
-  return Object.entries(params)
-    .filter(([k]) => k === name || k.startsWith(`${name}.`))
-    .sort(([a], [b]) => Number(a.split('.')[1] ?? 0) - Number(b.split('.')[1] ?? 0))
-    .flatMap(([, v]) => (Array.isArray(v) ? v : [v]))
-    .map((v) => String(v ?? '').trim())
-    .filter(Boolean);
-}
-const present = (v: unknown) => v !== undefined && v !== null && v !== '';
-const int = (v: unknown) => (present(v) ? Number(v) : undefined);
-function json(v: unknown, field: string): unknown {
-  if (!present(v)) return {};
-  try {
-    return JSON.parse(String(v));
-  } catch {
-    throw new ValidationError({ [field]: { message: 'not valid JSON' } }, { message: `${field}: not valid JSON` });
-  }
-}
-
-/**
- * A domain 400 as form errors next to the admin's fields (`fields` maps the API's names,
- * such as params.window_minutes or channels.0, to the form's); others become a notice.
- */
-async function asForm<T>(fn: () => Promise<T>, fields: Record<string, string>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (!(err instanceof AppError)) throw err;
-    const problems = Array.isArray(err.details) ? (err.details as FieldProblem[]) : [];
-    const errors: Record<string, { message: string }> = {};
-    for (const p of problems) {
-      const top = p.path.split('.')[0];
-      const field = fields[p.path] ?? fields[top] ?? 'name';
-      errors[field] = { message: errors[field] ? `${errors[field].message}; ${p.path}: ${p.message}` : `${p.path}: ${p.message}` };
-    }
-    if (!problems.length) errors.name = { message: err.message };
-    throw new ValidationError(errors, { message: err.message });
-  }
-}
 
 const RULE_FIELDS = { params: 'paramsJson', filters: 'filtersJson', channels: 'channelIds', cooldown_minutes: 'cooldownMinutes', digest_minutes: 'digestMinutes', snoozed_until: 'snoozedUntil', trigger: 'trigger', name: 'name', enabled: 'enabled' };
 
@@ -342,120 +290,6 @@ export function alertDeliveriesResource(): ResourceWithOptions {
         error: { type: 'textarea' },
         notificationId: { type: 'number' },
       },
-      actions: { new: { isAccessible: false }, edit: { isAccessible: false }, delete: { isAccessible: false }, bulkDelete: noBulkDelete },
-    },
-  };
-}
-
-const MONITOR_FIELDS = { slug: 'slug', name: 'name', schedule: 'schedule', 'schedule.type': 'scheduleType', timezone: 'timezone', checkin_margin: 'checkinMarginMinutes', max_runtime: 'maxRuntimeMinutes' };
-
-/** The form's schedule: a crontab in `schedule`, or "<n> <unit>" for an interval. */
-function scheduleOf(type: unknown, text: unknown): unknown {
-  const s = String(text ?? '').trim();
-  if (type === 'interval') {
-    const [n, unit] = s.split(/\s+/);
-    return { type: 'interval', value: Number(n), unit: (unit ?? '').replace(/s$/, '') };
-  }
-  return { type: 'crontab', value: s };
-}
-
-class MonitorResource extends ScopedResource {
-  constructor(private readonly ds: DataSource) {
-    super(Monitor, { scope: projectScope('r.projectId'), exact: ['slug', 'status'] });
-  }
-
-  override async create(params: Record<string, unknown>, context?: ActionContext): Promise<ParamsType> {
-    const projectId = Number(params.projectId);
-    if (!Number.isSafeInteger(projectId) || projectId <= 0) throw new ValidationError({ projectId: { message: 'pick a project' } });
-    const raw = Object.fromEntries(
-      Object.entries({
-        slug: params.slug,
-        name: present(params.name) ? params.name : undefined,
-        schedule: scheduleOf(params.scheduleType ?? 'crontab', params.schedule),
-        timezone: present(params.timezone) ? params.timezone : undefined,
-        checkin_margin: int(params.checkinMarginMinutes),
-        max_runtime: int(params.maxRuntimeMinutes),
-        enabled: params.enabled === undefined ? undefined : params.enabled === true || params.enabled === 'true',
-      }).filter(([, v]) => v !== undefined),
-    );
-    return (await asForm(() => createMonitor(this.ds, actorOf(context), projectId, parseOr400(MonitorBodySchema, raw)), MONITOR_FIELDS)) as unknown as ParamsType;
-  }
-
-  override async update(id: string, params: Record<string, unknown>, context?: ActionContext): Promise<ParamsType> {
-    const m = await this.ds.getRepository(Monitor).findOneByOrFail({ id: Number(id) });
-    const raw = Object.fromEntries(
-      Object.entries({
-        name: present(params.name) ? params.name : undefined,
-        schedule: present(params.schedule) ? scheduleOf(params.scheduleType ?? m.scheduleType, params.schedule) : undefined,
-        timezone: present(params.timezone) ? params.timezone : undefined,
-        checkin_margin: int(params.checkinMarginMinutes),
-        max_runtime: int(params.maxRuntimeMinutes),
-        enabled: params.enabled === undefined ? undefined : params.enabled === true || params.enabled === 'true',
-      }).filter(([, v]) => v !== undefined),
-    );
-    return (await asForm(() => updateMonitor(this.ds, actorOf(context), m.projectId, m.id, parseOr400(MonitorPatchSchema, raw)), MONITOR_FIELDS)) as unknown as ParamsType;
-  }
-}
-
-export function monitorsResource(ds: DataSource): ResourceWithOptions {
-  return {
-    resource: new MonitorResource(ds),
-    options: {
-      navigation: NAV.alerts,
-      sort: { sortBy: 'id', direction: 'desc' },
-      listProperties: ['id', 'slug', 'status', 'schedule', 'lastCheckinAt', 'nextExpectedAt', 'enabled', 'projectId'],
-      filterProperties: ['projectId', 'slug', 'status', 'enabled'],
-      showProperties: ['id', 'projectId', 'slug', 'name', 'status', 'scheduleType', 'schedule', 'timezone', 'checkinMarginMinutes', 'maxRuntimeMinutes', 'lastCheckinAt', 'nextExpectedAt', 'deadlineAt', 'enabled', 'createdAt'],
-      editProperties: ['projectId', 'slug', 'name', 'scheduleType', 'schedule', 'timezone', 'checkinMarginMinutes', 'maxRuntimeMinutes', 'enabled'],
-      properties: {
-        slug: { isTitle: true },
-        status: { availableValues: values(MONITOR_STATUSES), ...readOnly },
-        scheduleType: { availableValues: values(['crontab', 'interval']) },
-        schedule: { description: `A crontab ("0 2 * * *"), or for an interval "<n> <unit>" (${INTERVAL_UNITS.join(', ')})` },
-        lastCheckinAt: readOnly,
-        nextExpectedAt: readOnly,
-        deadlineAt: readOnly,
-        createdAt: readOnly,
-        updatedAt: hidden,
-      },
-      actions: {
-        new: { isAccessible: mayNew },
-        edit: {
-          isAccessible: may,
-          before: async (request: ActionRequest) => {
-            if (request.payload) {
-              delete request.payload.projectId;
-              delete request.payload.slug; // check-ins find a monitor by its slug
-            }
-            return request;
-          },
-        },
-        delete: { isAccessible: may, guard: 'Delete this monitor and its check-ins?' },
-        bulkDelete: noBulkDelete,
-        runs: {
-          actionType: 'record',
-          icon: 'Clock',
-          component: false,
-          handler: async (_request: ActionRequest, _response: unknown, context: ActionContext) => ({
-            record: context.record!.toJSON(context.currentAdmin),
-            redirectUrl: `/admin/resources/MonitorCheckIn?filters.monitorId=${encodeURIComponent(String(context.record!.id()))}`,
-          }),
-        },
-      },
-    },
-  };
-}
-
-export function monitorCheckInsResource(): ResourceWithOptions {
-  return {
-    resource: new ScopedResource(MonitorCheckIn, { scope: projectScope('r.projectId'), exact: ['status', 'source', 'checkInId', 'environment'] }),
-    options: {
-      navigation: NAV.alerts,
-      sort: { sortBy: 'startedAt', direction: 'desc' },
-      listProperties: ['id', 'monitorId', 'status', 'source', 'startedAt', 'durationMs', 'environment', 'expectedAt'],
-      filterProperties: ['projectId', 'monitorId', 'status', 'source', 'environment', 'startedAt'],
-      showProperties: ['id', 'projectId', 'monitorId', 'checkInId', 'status', 'source', 'environment', 'release', 'durationMs', 'expectedAt', 'startedAt', 'finishedAt'],
-      properties: { status: { availableValues: values(CHECKIN_STATUSES) }, source: { availableValues: values(['sentry', 'http', 'schedule']) } },
       actions: { new: { isAccessible: false }, edit: { isAccessible: false }, delete: { isAccessible: false }, bulkDelete: noBulkDelete },
     },
   };

@@ -6,7 +6,7 @@ import type { StoredBatch } from '../events/store.ts';
 import type { LlmLogRecord } from '../logs/llmRecord.ts';
 import type { Logger } from '../../logger.ts';
 import { JOBS, type QueueName } from '../../queues/contract.ts';
-import { WindowCounters, WindowRules } from './windows.ts';
+import { WindowCounters, WindowRules } from './counters.ts';
 
 /**
  * What the store workers tell the alerts, after a batch is committed — never on the HTTP
