@@ -1,6 +1,6 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { DataSource } from 'typeorm';
-import { existingProjects, insertEvents } from '../domain/events/store.ts';
+import { existingProjects, insertEvents, type StoredBatch } from '../domain/events/store.ts';
 import type { EventRecord } from '../domain/events/record.ts';
 import { IssueIdCache, prepareIssues } from '../domain/issues/assign.ts';
 import { sqlOf } from '../db/sql.ts';
@@ -14,6 +14,13 @@ const isDataError = (err: unknown) => /^22/.test((err as { code?: string }).code
 const isForeignKeyError = (err: unknown) => (err as { code?: string }).code === '23503';
 
 const keyOf = (r: { project_id: number; event_id: string }) => `${r.project_id}:${r.event_id}`;
+
+/** One stored group: what the statement answered, for the alerts (told once per group). */
+interface Stored {
+  items: EventRecord[];
+  batch: StoredBatch;
+  tapped: boolean;
+}
 
 /**
  * `store-events`: one job = one group of events, stored by one statement, usually. It
@@ -29,21 +36,32 @@ const keyOf = (r: { project_id: number; event_id: string }) => `${r.project_id}:
 export function storeEventsProcessor(ds: DataSource, log: Logger, live?: Publisher, alerts?: AlertTaps) {
   const sql = sqlOf(ds);
   const issues = new IssueIdCache();
-  const store = async (items: EventRecord[]) => {
+  const store = async (items: EventRecord[]): Promise<Stored> => {
     const batch = await insertEvents(sql, items, await prepareIssues(sql, items, issues));
     if (live) await publishStoredLogs(live, items, batch.events, log);
-    if (alerts) await alerts.eventsStored(items, batch);
-    return batch.events;
+    return { items, batch, tapped: false };
+  };
+  // The alerts hear of a stored group once, from whichever of its jobs resumes first, after
+  // the shared statement's slot is free again (a Redis round trip must not hold it).
+  const tap = async (s: Stored) => {
+    if (!alerts || s.tapped) return;
+    s.tapped = true;
+    await alerts.eventsStored(s.items, s.batch);
   };
   const shared = new GroupCommit(store, { windowMs: 2, maxItems: 5000, maxBytes: Number.POSITIVE_INFINITY, maxInFlight: 2 });
   /** This job's share of a shared statement: how many of its own events were new. */
   const insertShared = async (items: EventRecord[]): Promise<number> => {
-    const rows = await shared.add(items, 0);
+    const stored = await shared.add(items, 0);
+    await tap(stored);
     const mine = new Set(items.map(keyOf));
-    return rows.reduce((n, r) => (mine.has(keyOf(r)) ? n + 1 : n), 0);
+    return stored.batch.events.reduce((n, r) => (mine.has(keyOf(r)) ? n + 1 : n), 0);
   };
   // Retries after a failed shared statement go alone, so one job's bad data cannot fail another's.
-  const insert = async (items: EventRecord[]) => (await store(items)).length;
+  const insert = async (items: EventRecord[]) => {
+    const stored = await store(items);
+    await tap(stored);
+    return stored.batch.events.length;
+  };
 
   return async (job: Job): Promise<{ inserted: number; duplicates: number }> => {
     const parsed = JOBS['store-events'].payload.safeParse(job.data);
