@@ -164,7 +164,7 @@ export async function startBaseline(): Promise<Baseline> {
 // ---------------------------------------------------------------------------------
 // The public API calls the bench needs
 
-async function call<T>(method: string, url: string, body?: unknown, token?: string): Promise<T> {
+export async function call<T>(method: string, url: string, body?: unknown, token?: string): Promise<T> {
   const res = await fetch(url, {
     method,
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -184,7 +184,7 @@ export interface BenchProject {
 
 /** A fresh user and project per run, so the event count starts at zero. */
 export async function createBenchProject(base: string): Promise<BenchProject> {
-  const email = `bench-${Date.now()}-${process.pid}@example.com`;
+  const email = `bench-${Date.now()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}@example.com`;
   const password = `bench-${Math.random().toString(36).slice(2)}-pw`;
   const reg = await call<{ project: { id: number; api_key: string } }>('POST', `${base}/api/auth/register/`, { email, password });
   const { access } = await call<{ access: string }>('POST', `${base}/api/auth/login/`, { email, password });

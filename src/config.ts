@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 const parseSize = (v: string, ctx: z.RefinementCtx): number => {
@@ -38,6 +39,17 @@ const url = (protocols: string[]) =>
     .string()
     .url()
     .refine((u) => protocols.includes(new URL(u).protocol), { message: `must start with ${protocols.join(' or ')}//` });
+
+/** "10.0.0.0/8", "fd00::/8", or a single address (a /32 or /128). */
+function isCidr(v: string): boolean {
+  try {
+    if (v.includes('/')) ipaddr.parseCIDR(v);
+    else ipaddr.parse(v);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** A BullMQ repeat pattern: 5 fields (minute hour day month weekday) or 6 (with seconds first). */
 const cron = (def: string) =>
@@ -126,6 +138,32 @@ const EnvSchema = z.object({
   JOB_ATTEMPTS: int(12, 1),
   JOB_BACKOFF_MS: int(1000, 10),
 
+  // Alerts (src/domain/alerts): where notifications may go, how they are sent, how often windows are evaluated.
+  ALERT_ALLOW_PRIVATE_TARGETS: z
+    .string()
+    .default('false')
+    .transform((v, ctx) => {
+      const t = v.trim().toLowerCase();
+      if (t === 'true' || t === 'false') return t === 'true';
+      const cidrs = v.split(',').map((c) => c.trim()).filter(Boolean);
+      const bad = cidrs.find((c) => !isCidr(c));
+      if (bad !== undefined || !cidrs.length) {
+        ctx.addIssue({ code: 'custom', message: `expected true, false, or a comma list of CIDR ranges (10.0.0.0/8, fd00::/8), got "${bad ?? v}"` });
+        return z.NEVER;
+      }
+      return cidrs;
+    }),
+  ALERT_SECRETS_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  ALERT_EVALUATION_INTERVAL_MS: int(15000, 1000),
+  ALERT_DELIVERY_ATTEMPTS: int(10, 1),
+  ALERT_DELIVERY_BACKOFF_MS: int(2000, 10),
+  ALERT_HTTP_CONNECT_TIMEOUT_MS: int(5000, 100),
+  ALERT_HTTP_TIMEOUT_MS: int(10000, 100),
+  ALERT_HTTP_MAX_RESPONSE_BYTES: bytes('64kb'),
+  ALERT_RULE_CACHE_MS: int(5000, 0),
+  SMTP_URL: url(['smtp:', 'smtps:']).optional(),
+  SMTP_FROM: z.string().optional(),
+
   SHUTDOWN_TIMEOUT_MS: int(15000, 100),
   LOCAL_PG_PORT: int(54329, 1),
   LOCAL_REDIS_PORT: int(63799, 1),
@@ -141,6 +179,9 @@ const EnvSchema = z.object({
 });
 
 export type Env = z.infer<typeof EnvSchema>;
+
+// SMTP_FROM: a bare address, or a display name with the address in angle brackets.
+const EMAIL = /^(?:[^<>]*<[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+)$/;
 
 /** The repository (or installed package) root: this file is src/config.ts or dist/config.js. */
 export const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -206,6 +247,9 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
   }
   if (e.LIST_PAGE_MAX_BYTES < 16 * 1024) throw new ConfigError('Invalid configuration:\n  LIST_PAGE_MAX_BYTES: must be at least 16kb');
   if (e.EXPORT_BATCH_BYTES < 64 * 1024) throw new ConfigError('Invalid configuration:\n  EXPORT_BATCH_BYTES: must be at least 64kb');
+  if (e.SMTP_FROM !== undefined && !EMAIL.test(e.SMTP_FROM.trim())) {
+    throw new ConfigError('Invalid configuration:\n  SMTP_FROM: expected an address, e.g. alerts@example.com or "Faultline <alerts@example.com>"');
+  }
   if (e.INGEST_MAX_EVENT_BYTES > e.INGEST_MAX_REQUEST_BYTES) {
     throw new ConfigError('Invalid configuration:\n  INGEST_MAX_EVENT_BYTES: must not exceed INGEST_MAX_REQUEST_BYTES');
   }
@@ -316,14 +360,32 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       attempts: e.JOB_ATTEMPTS,
       backoffMs: e.JOB_BACKOFF_MS,
     },
+    /**
+     * Alerts. allowPrivateTargets: true (any address), false (public addresses only), or the
+     * CIDR ranges allowed besides public ones. secretsKey seals channel URLs and signing secrets
+     * at rest (AES-256-GCM); by default it is derived from JWT_SECRET.
+     */
+    alerts: {
+      allowPrivateTargets: e.ALERT_ALLOW_PRIVATE_TARGETS,
+      secretsKey: e.ALERT_SECRETS_KEY ?? jwtSecret,
+      evaluationIntervalMs: e.ALERT_EVALUATION_INTERVAL_MS,
+      deliveryAttempts: e.ALERT_DELIVERY_ATTEMPTS,
+      deliveryBackoffMs: e.ALERT_DELIVERY_BACKOFF_MS,
+      connectTimeoutMs: e.ALERT_HTTP_CONNECT_TIMEOUT_MS,
+      timeoutMs: e.ALERT_HTTP_TIMEOUT_MS,
+      maxResponseBytes: e.ALERT_HTTP_MAX_RESPONSE_BYTES,
+      ruleCacheMs: e.ALERT_RULE_CACHE_MS,
+      smtpUrl: e.SMTP_URL,
+      smtpFrom: e.SMTP_FROM?.trim() ?? 'Faultline <faultline@localhost>',
+    },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     /** `npm start` only. redisMaxmemory 0: no limit (Redis's own default). */
     local: {
       pgSettings: { shared_buffers: e.LOCAL_PG_SHARED_BUFFERS, max_connections: e.LOCAL_PG_MAX_CONNECTIONS },
       pgPort: e.LOCAL_PG_PORT, redisPort: e.LOCAL_REDIS_PORT, pgEngine: e.LOCAL_PG_ENGINE, redisMaxmemory: e.LOCAL_REDIS_MAXMEMORY },
-    /** `npm start` restarting a crashed web or worker process (src/devstack/restartPolicy.ts). */
     /** npm start: web and workers in one process (single) or as `npm run web` + `npm run worker` (separate). */
     startMode: e.START_MODE,
+    /** `npm start` restarting a crashed web or worker process (src/devstack/restartPolicy.ts). */
     supervisor: {
       maxCrashes: e.SUPERVISOR_MAX_CRASHES,
       windowMs: e.SUPERVISOR_CRASH_WINDOW_SECONDS * 1000,

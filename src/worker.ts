@@ -5,6 +5,7 @@ import { logger } from './logger.ts';
 import { waitReady, workerConnection } from './queues/connection.ts';
 import { scheduleDumpMaintenance } from './workers/dumpSchedules.ts';
 import { scheduleHousekeeping } from './workers/housekeepingSchedules.ts';
+import { scheduleAlerts } from './workers/alertSchedules.ts';
 import { startWorkers } from './workers/index.ts';
 
 guardProcess();
@@ -22,6 +23,7 @@ await waitReady(redis);
 const workers = startWorkers(redis, ds, logger);
 await scheduleDumpMaintenance(redis);
 await scheduleHousekeeping(redis);
+await scheduleAlerts(redis);
 logger.info({ queues: workers.map((w) => w.name), concurrency: config.worker.concurrency }, 'workers started');
 
 handleShutdown(

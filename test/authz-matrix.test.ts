@@ -52,6 +52,19 @@ const eventIn = async (c: Ctx, kind: 'error' | 'log'): Promise<string> =>
   )[0].id;
 const llmLogIn = async (c: Ctx): Promise<string> =>
   (await c.ds.query(`INSERT INTO llm_logs (project_id, event_id, "timestamp", query) VALUES ($1, $2, now(), 'q') RETURNING id`, [c.projectId, `matrix-${randomUUID()}`]))[0].id;
+/** Rows the alert calls act on, made fresh (directly in the database) for each call. */
+async function alertRule(c: Ctx): Promise<number> {
+  const [{ id }] = await c.ds.query(`INSERT INTO alert_rules (project_id, name, trigger) VALUES ($1, 'matrix', 'issue.new') RETURNING id`, [c.projectId]);
+  return id;
+}
+async function alertChannel(c: Ctx): Promise<number> {
+  const [{ id }] = await c.ds.query(`INSERT INTO alert_channels (project_id, name, type, config, target_hint) VALUES ($1, 'matrix', 'email', '{"addresses":["ops@example.com"]}', 'ops@example.com') RETURNING id`, [c.projectId]);
+  return id;
+}
+async function monitor(c: Ctx): Promise<number> {
+  const [{ id }] = await c.ds.query(`INSERT INTO monitors (project_id, slug, name, schedule_type, schedule) VALUES ($1, $2, 'matrix', 'crontab', '0 * * * *') RETURNING id`, [c.projectId, `m-${Math.random().toString(36).slice(2, 10)}`]);
+  return id;
+}
 
 const ROWS: Array<[string, (ctx: Ctx) => Promise<Call> | Call, Expect]> = [
   ['GET /api/auth/user/', () => ({ method: 'get', path: '/api/auth/user/' }), { users: 200 }],
@@ -185,6 +198,62 @@ const ROWS: Array<[string, (ctx: Ctx) => Promise<Call> | Call, Expect]> = [
   ['GET /api/issues/?project={id}', (c) => ({ method: 'get', path: `/api/issues/?project=${c.projectId}` }), inProject({ roles: 200, staff: 200 })],
   ['GET /api/dumps/', () => ({ method: 'get', path: '/api/dumps/' }), { users: 200 }],
   ['GET /api/dumps/?project={id}', (c) => ({ method: 'get', path: `/api/dumps/?project=${c.projectId}` }), inProject({ roles: 200, staff: 200 })],
+  // Alerts (issue 13): everyone in the project reads rules, channels, firings and monitors; admins and the owner change them.
+  ['GET /api/projects/{id}/alert-rules/', (c) => ({ method: 'get', path: `/api/projects/${c.projectId}/alert-rules/` }), inProject({ roles: 200, staff: 200 })],
+  [
+    'POST /api/projects/{id}/alert-rules/',
+    (c) => ({ method: 'post', path: `/api/projects/${c.projectId}/alert-rules/`, body: { name: 'matrix', trigger: 'issue.new' } }),
+    inProject({ viewer: 403, member: 403, admin: 201, owner: 201, staff: 201 }),
+  ],
+  ['GET /api/projects/{id}/alert-rules/{rid}/', async (c) => ({ method: 'get', path: `/api/projects/${c.projectId}/alert-rules/${await alertRule(c)}/` }), inProject({ roles: 200, staff: 200 })],
+  [
+    'PATCH /api/projects/{id}/alert-rules/{rid}/',
+    async (c) => ({ method: 'patch', path: `/api/projects/${c.projectId}/alert-rules/${await alertRule(c)}/`, body: { enabled: false } }),
+    inProject({ viewer: 403, member: 403, admin: 200, owner: 200, staff: 200 }),
+  ],
+  [
+    'DELETE /api/projects/{id}/alert-rules/{rid}/',
+    async (c) => ({ method: 'delete', path: `/api/projects/${c.projectId}/alert-rules/${await alertRule(c)}/` }),
+    inProject({ viewer: 403, member: 403, admin: 204, owner: 204, staff: 204 }),
+  ],
+  ['GET /api/projects/{id}/alert-channels/', (c) => ({ method: 'get', path: `/api/projects/${c.projectId}/alert-channels/` }), inProject({ roles: 200, staff: 200 })],
+  [
+    'POST /api/projects/{id}/alert-channels/',
+    (c) => ({ method: 'post', path: `/api/projects/${c.projectId}/alert-channels/`, body: { name: 'matrix', type: 'webhook', url: 'https://93.184.216.34/hook' } }),
+    inProject({ viewer: 403, member: 403, admin: 201, owner: 201, staff: 201 }),
+  ],
+  ['GET /api/projects/{id}/alert-channels/{cid}/', async (c) => ({ method: 'get', path: `/api/projects/${c.projectId}/alert-channels/${await alertChannel(c)}/` }), inProject({ roles: 200, staff: 200 })],
+  [
+    'PATCH /api/projects/{id}/alert-channels/{cid}/',
+    async (c) => ({ method: 'patch', path: `/api/projects/${c.projectId}/alert-channels/${await alertChannel(c)}/`, body: { name: 'renamed' } }),
+    inProject({ viewer: 403, member: 403, admin: 200, owner: 200, staff: 200 }),
+  ],
+  [
+    'POST /api/projects/{id}/alert-channels/{cid}/test/',
+    async (c) => ({ method: 'post', path: `/api/projects/${c.projectId}/alert-channels/${await alertChannel(c)}/test/` }),
+    inProject({ viewer: 403, member: 403, admin: 202, owner: 202, staff: 202 }),
+  ],
+  ['GET /api/projects/{id}/alert-channels/{cid}/deliveries/', async (c) => ({ method: 'get', path: `/api/projects/${c.projectId}/alert-channels/${await alertChannel(c)}/deliveries/` }), inProject({ roles: 200, staff: 200 })],
+  [
+    'DELETE /api/projects/{id}/alert-channels/{cid}/',
+    async (c) => ({ method: 'delete', path: `/api/projects/${c.projectId}/alert-channels/${await alertChannel(c)}/` }),
+    inProject({ viewer: 403, member: 403, admin: 204, owner: 204, staff: 204 }),
+  ],
+  ['GET /api/projects/{id}/alert-firings/', (c) => ({ method: 'get', path: `/api/projects/${c.projectId}/alert-firings/` }), inProject({ roles: 200, staff: 200 })],
+  ['GET /api/projects/{id}/monitors/', (c) => ({ method: 'get', path: `/api/projects/${c.projectId}/monitors/` }), inProject({ roles: 200, staff: 200 })],
+  [
+    'POST /api/projects/{id}/monitors/',
+    (c) => ({ method: 'post', path: `/api/projects/${c.projectId}/monitors/`, body: { slug: `m-${Math.random().toString(36).slice(2, 10)}`, schedule: { type: 'crontab', value: '0 * * * *' } } }),
+    inProject({ viewer: 403, member: 403, admin: 201, owner: 201, staff: 201 }),
+  ],
+  ['GET /api/projects/{id}/monitors/{mid}/check-ins/', async (c) => ({ method: 'get', path: `/api/projects/${c.projectId}/monitors/${await monitor(c)}/check-ins/` }), inProject({ roles: 200, staff: 200 })],
+  [
+    'PATCH /api/projects/{id}/monitors/{mid}/',
+    async (c) => ({ method: 'patch', path: `/api/projects/${c.projectId}/monitors/${await monitor(c)}/`, body: { enabled: false } }),
+    inProject({ viewer: 403, member: 403, admin: 200, owner: 200, staff: 200 }),
+  ],
+  // The cron scripts' ping takes a project API key (ingest scope), nothing else.
+  ['POST /api/monitors/{slug}/check-ins/', () => ({ method: 'post', path: '/api/monitors/matrix-job/check-ins/', body: { status: 'ok', monitor_config: { schedule: { type: 'interval', value: 1, unit: 'hour' } } } }), { users: 401, machine: 401, apiKey: 202 }],
   // Ingest takes project API keys only: user and machine tokens are not keys.
   ['POST /api/events/', () => ({ method: 'post', path: '/api/events/', body: pantiesEvent() }), { users: 401, machine: 401, apiKey: 202 }],
 ];

@@ -4,6 +4,8 @@ import { branding, translations } from './branding.ts';
 import { componentLoader, Components } from './components.ts';
 import { dashboardData } from './dashboard.ts';
 import type { AdminDeps } from './index.ts';
+import { alertChannelsResource, alertDeliveriesResource, alertFiringsResource, alertRulesResource } from './resources/alerts.ts';
+import { monitorCheckInsResource, monitorsResource } from './resources/monitors.ts';
 import { apiKeysResource } from './resources/apiKeys.ts';
 import { crashDumpsResource } from './resources/dumps.ts';
 import { eventsResource, logsResource } from './resources/events.ts';
@@ -39,6 +41,12 @@ export function adminOptions(deps: AdminDeps): AdminJSOptions {
       apiKeysResource(access),
       usersResource(ds, access),
       filterPreferencesResource(ds),
+      alertRulesResource(ds, access),
+      alertChannelsResource(ds, access, queues),
+      alertFiringsResource(ds),
+      alertDeliveriesResource(),
+      monitorsResource(ds, access),
+      monitorCheckInsResource(),
     ],
     dashboard: {
       component: Components.Dashboard,

@@ -30,6 +30,8 @@ import { profileRoutes } from './routes/profile/profile.ts';
 import { userRoutes } from './routes/users/users.ts';
 import { dumpRoutes } from './routes/dumps/dumps.ts';
 import { issueRoutes } from './routes/issues/issues.ts';
+import { alertRoutes } from './routes/alerts/alerts.ts';
+import { monitorPingRoutes, monitorRoutes } from './routes/monitors/monitors.ts';
 
 export interface AppDeps {
   ds: DataSource;
@@ -99,6 +101,10 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api/projects', projectEventRoutes(ds, access));
   app.use('/api/projects', projectRoutes(ds, access));
   app.use('/api/invitations', invitationRoutes(ds, access));
+  // Alerts: rules, channels, firings and cron monitors per project; the cron scripts' ping.
+  app.use('/api/projects', alertRoutes({ ds, access, queues: deps.queues }));
+  app.use('/api/projects', monitorRoutes(ds, access));
+  app.use('/api/monitors', monitorPingRoutes({ ds, access, sink: deps.sink }));
 
   // Logs: seed 2 (/api/logs), seed 5 (/v1/api/logs), seed 3's lists, seed 2's saved filters.
   const logs = logRoutes({ ds, access });

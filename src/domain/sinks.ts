@@ -1,3 +1,4 @@
+import type { CheckInRecord } from './alerts/checkInRecord.ts';
 import type { EventRecord } from './events/record.ts';
 
 /**
@@ -12,4 +13,6 @@ export interface WorkSink {
    * logged and the retention run processes dumps still pending.
    */
   processDump(dump: { id: string; sha256: string }): Promise<void>;
+  /** Cron monitor check-ins: resolves once durably queued; throws the 503 otherwise. */
+  enqueueCheckIns(records: CheckInRecord[]): Promise<void>;
 }

@@ -1,8 +1,15 @@
+import { AlertChannel } from './AlertChannel.ts';
+import { AlertDelivery } from './AlertDelivery.ts';
+import { AlertFiring } from './AlertFiring.ts';
+import { AlertNotification } from './AlertNotification.ts';
+import { AlertRule } from './AlertRule.ts';
 import { ApiKey } from './ApiKey.ts';
 import { CrashDump } from './CrashDump.ts';
 import { Event } from './Event.ts';
 import { Issue } from './Issue.ts';
 import { LlmLog } from './LlmLog.ts';
+import { Monitor } from './Monitor.ts';
+import { MonitorCheckIn } from './MonitorCheckIn.ts';
 import { Project } from './Project.ts';
 import { ProjectInvitation } from './ProjectInvitation.ts';
 import { ProjectMember } from './ProjectMember.ts';
@@ -10,5 +17,5 @@ import { RefreshToken } from './RefreshToken.ts';
 import { User } from './User.ts';
 import { UserFilterPreference } from './UserFilterPreference.ts';
 
-export { ApiKey, CrashDump, Event, Issue, LlmLog, UserFilterPreference, Project, ProjectInvitation, ProjectMember, RefreshToken, User };
-export const entities = [User, Project, ProjectMember, ApiKey, Event, RefreshToken, LlmLog, UserFilterPreference, Issue, CrashDump, ProjectInvitation];
+export { AlertChannel, AlertDelivery, AlertFiring, AlertNotification, AlertRule, ApiKey, Monitor, MonitorCheckIn, CrashDump, Event, Issue, LlmLog, UserFilterPreference, Project, ProjectInvitation, ProjectMember, RefreshToken, User };
+export const entities = [User, Project, ProjectMember, ApiKey, Event, RefreshToken, LlmLog, UserFilterPreference, Issue, CrashDump, ProjectInvitation, AlertChannel, AlertRule, AlertFiring, AlertNotification, AlertDelivery, Monitor, MonitorCheckIn];

@@ -8,8 +8,9 @@ import { z } from 'zod';
 import { config } from '../config.ts';
 import { EventRecordSchema } from '../domain/events/record.ts';
 import { LlmLogRecordSchema } from '../domain/logs/llmRecord.ts';
+import { CheckInRecordSchema } from '../domain/alerts/checkInRecord.ts';
 
-export const QUEUE_NAMES = ['events', 'dumps', 'housekeeping'] as const;
+export const QUEUE_NAMES = ['events', 'dumps', 'housekeeping', 'alerts', 'notifications'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /** Job name → its queue and payload. A job carries a group of items: one job, one multi-row insert. */
@@ -44,6 +45,29 @@ export const JOBS = {
     // Both optional: the defaults are in src/domain/accounts/sessions.ts.
     payload: z.object({ grace_ms: z.number().int().min(0).optional(), batch_size: z.number().int().min(1).max(100_000).optional() }),
   },
+  // Alerts (src/domain/alerts). Cron check-ins, from the Sentry envelope and the HTTP ping, durably
+  // queued before the 2xx like events; check_in_id assigned at the edge, so storing is idempotent.
+  'store-check-ins': {
+    queue: 'alerts',
+    payload: z.object({ items: z.array(CheckInRecordSchema).min(1) }),
+  },
+  // Issues the store statement created or reopened (its alert_signals outbox): issue.new / issue.regressed.
+  // Without ids: every signal still waiting (the sweeper's call).
+  'process-alert-signals': {
+    queue: 'alerts',
+    payload: z.object({ signal_ids: z.array(z.string().regex(/^\d+$/)).max(10_000).optional() }),
+  },
+  // Repeatable (ALERT_EVALUATION_INTERVAL_MS): windowed rules, missed and timed-out cron runs,
+  // leftovers of a crash (signals and notifications never queued). `now` evaluates as of another time.
+  'evaluate-alerts': {
+    queue: 'alerts',
+    payload: z.object({ now: z.iso.datetime().optional() }),
+  },
+  // One notification to one channel; retried with backoff (Retry-After wins), 4xx but 429 is final.
+  'deliver-notification': {
+    queue: 'notifications',
+    payload: z.object({ notification_id: z.string().regex(/^\d+$/) }),
+  },
 } as const satisfies Record<string, { queue: QueueName; payload: z.ZodType }>;
 
 export type JobName = keyof typeof JOBS;
@@ -70,6 +94,20 @@ export const QUEUE_JOB_DEFAULTS: Record<QueueName, DefaultJobOptions> = {
     attempts: config.worker.attempts,
     backoff: { type: 'exponential', delay: config.worker.backoffMs },
     removeOnComplete: { age: 3600, count: 1000 },
+    removeOnFail: false,
+  },
+  alerts: {
+    attempts: config.worker.attempts,
+    backoff: { type: 'exponential', delay: config.worker.backoffMs },
+    removeOnComplete: { age: 3600, count: 1000 },
+    removeOnFail: false,
+  },
+  // Deliveries: the receiver's Retry-After, else exponential (see NOTIFICATION_BACKOFF in src/workers/index.ts).
+  // Completed jobs are kept a day: their ids (notification-<id>) keep a re-enqueued notification from being queued twice.
+  notifications: {
+    attempts: config.alerts.deliveryAttempts,
+    backoff: { type: 'retry-after', delay: config.alerts.deliveryBackoffMs },
+    removeOnComplete: { age: 86400, count: 10_000 },
     removeOnFail: false,
   },
   // Scheduled runs: a few retries, then the next occurrence starts over anyway.

@@ -2,6 +2,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AppError, unavailable } from '../domain/errors.ts';
 import type { EventRecord } from '../domain/events/record.ts';
+import type { CheckInRecord } from '../domain/alerts/checkInRecord.ts';
 import { logger } from '../logger.ts';
 import { JOBS, QUEUE_JOB_DEFAULTS, QUEUE_NAMES, type JobName, type JobPayload, type QueueName } from './contract.ts';
 import { GroupCommit, type GroupCommitOptions } from './groupCommit.ts';
@@ -152,6 +153,20 @@ export class EventProducer {
         throw unavailable('Event queue unavailable, retry later', RETRY_AFTER_S, 'queue_unavailable');
       }
     });
+  }
+
+  /**
+   * Cron check-ins (Sentry `check_in` items, the HTTP ping): few and small, one job per
+   * request, on the alerts queue; durably queued before the caller answers 2xx.
+   */
+  async enqueueCheckIns(items: CheckInRecord[]): Promise<void> {
+    this.assertCapacity();
+    try {
+      await withTimeout(addJob(this.queues, 'store-check-ins', { items }), this.opts.enqueueTimeoutMs);
+    } catch (err) {
+      logger.warn({ err: (err as Error).message, checkIns: items.length }, 'enqueue failed');
+      throw unavailable('Queue unavailable, retry later', RETRY_AFTER_S, 'queue_unavailable');
+    }
   }
 
   get queueDepth(): number {

@@ -10,6 +10,7 @@ const DUMP_ENQUEUE_TIMEOUT_MS = 5000;
 export function queueSink(producer: EventProducer, queues: Record<QueueName, Queue>, log: Logger): WorkSink {
   return {
     enqueueEvents: (records, bytes) => producer.enqueue(records, bytes),
+    enqueueCheckIns: (records) => producer.enqueueCheckIns(records),
     async processDump(dump) {
       try {
         await withTimeout(addJob(queues, 'process-dump', { dump_id: dump.id, sha256: dump.sha256 }), DUMP_ENQUEUE_TIMEOUT_MS);

@@ -12,18 +12,49 @@ import { archiveDumpsProcessor } from './archiveDumps.ts';
 import { expireDumpsProcessor } from './expireDumps.ts';
 import { processDumpProcessor } from './processDump.ts';
 import { pruneRefreshTokensProcessor } from './pruneRefreshTokens.ts';
+import { createQueues } from '../queues/producer.ts';
+import { alertJobs } from '../queues/alertJobs.ts';
+import type { AlertJobs } from '../domain/alerts/jobs.ts';
+import { AlertTaps } from '../domain/alerts/taps.ts';
+import { storeCheckInsProcessor } from './storeCheckIns.ts';
+import { processAlertSignalsProcessor } from './processAlertSignals.ts';
+import { evaluateAlertsProcessor } from './evaluateAlerts.ts';
+import { deliverNotificationProcessor, RetryDelivery } from './deliverNotification.ts';
 
 type Processor = (job: Job) => Promise<unknown>;
 
+/** What the alert processors need: the jobs they hand work on to, and the store paths' taps (counters, signals). */
+export interface Alerting {
+  jobs: AlertJobs;
+  taps: AlertTaps;
+}
+
 /** Every job in the contract has exactly one handler here; startup fails otherwise. */
-export function handlers(ds: DataSource, log: Logger, live?: Publisher, stores: DumpStores = dumpStores()): Record<JobName, Processor> {
+export function handlers(ds: DataSource, log: Logger, live: Publisher | undefined, stores: DumpStores, alerting: Alerting): Record<JobName, Processor> {
+  const { jobs, taps } = alerting;
   return {
-    'store-events': storeEventsProcessor(ds, log, live),
-    'store-llm-logs': storeLlmLogsProcessor(ds, log),
-    'process-dump': processDumpProcessor(ds, stores, log),
+    'store-events': storeEventsProcessor(ds, log, live, taps),
+    'store-llm-logs': storeLlmLogsProcessor(ds, log, taps),
+    'process-dump': processDumpProcessor(ds, stores, log, jobs),
     'archive-dumps': archiveDumpsProcessor(ds, stores, log),
     'expire-dumps': expireDumpsProcessor(ds, stores, log),
     'prune-refresh-tokens': pruneRefreshTokensProcessor(ds, log),
+    'store-check-ins': storeCheckInsProcessor(ds, jobs, log),
+    'process-alert-signals': processAlertSignalsProcessor(ds, jobs, log),
+    'evaluate-alerts': evaluateAlertsProcessor(ds, jobs, taps, log),
+    'deliver-notification': deliverNotificationProcessor(ds, log),
+  };
+}
+
+/**
+ * Deliveries back off exponentially (with ±20% jitter, so a receiver coming back is not
+ * hit by every retry at once), or as long as the receiver's Retry-After asked.
+ */
+export function notificationBackoff(baseMs: number) {
+  return (attemptsMade: number, _type?: string, err?: Error): number => {
+    if (err instanceof RetryDelivery && err.retryAfterMs !== null) return err.retryAfterMs;
+    const ms = Math.min(baseMs * 2 ** Math.max(0, attemptsMade - 1), 3_600_000);
+    return Math.round(ms * (0.8 + Math.random() * 0.4));
   };
 }
 
@@ -55,8 +86,11 @@ export interface WorkerOptions {
 
 /** One BullMQ Worker per queue, dispatching by job name. */
 export function startWorkers(connection: Redis, ds: DataSource, log: Logger, opts: WorkerOptions = {}): Worker[] {
-  // The live tail is published on the workers' own connection (PUBLISH is not a blocking command).
-  const h = handlers(ds, log, connection);
+  // The live tail is published on the workers' own connection (PUBLISH is not a blocking command),
+  // and so are the jobs the workers hand on (alerts, notifications) and the alert counters.
+  const jobs = alertJobs(createQueues(connection, config.queuePrefix));
+  const taps = new AlertTaps(ds, connection, jobs, log, { prefix: config.queuePrefix, ruleCacheMs: config.alerts.ruleCacheMs });
+  const h = handlers(ds, log, connection, dumpStores(), { jobs, taps });
   assertHandlers(h);
   return QUEUE_NAMES.map((queue: QueueName) => {
     const names = new Set<string>(jobsOf(queue));
@@ -74,6 +108,7 @@ export function startWorkers(connection: Redis, ds: DataSource, log: Logger, opt
         lockDuration: opts.lockDurationMs ?? config.worker.lockDurationMs,
         // Per-minute completed/failed counts in Redis: what /metrics and the admin read.
         metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
+        ...(queue === 'notifications' ? { settings: { backoffStrategy: notificationBackoff(config.alerts.deliveryBackoffMs) } } : {}),
       },
     );
     worker.on('failed', (job, err) =>

@@ -1,16 +1,20 @@
-import type { Job } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
+import { dumpReceived } from '../domain/alerts/dumps.ts';
 import type { DataSource } from 'typeorm';
 import { processDump } from '../domain/dumps/process.ts';
 import type { Logger } from '../logger.ts';
 import type { JobPayload } from '../queues/contract.ts';
 import type { DumpStores } from '../storage/index.ts';
+import type { AlertJobs } from '../domain/alerts/jobs.ts';
 
 /** `process-dump`: verify one dump's checksum and read its minidump facts into `info`. */
-export function processDumpProcessor(ds: DataSource, stores: DumpStores, log: Logger) {
+export function processDumpProcessor(ds: DataSource, stores: DumpStores, log: Logger, jobs?: AlertJobs) {
   return async (job: Job): Promise<{ outcome: string }> => {
     const payload = job.data as JobPayload<'process-dump'>;
     const outcome = await processDump({ ds, stores }, payload.dump_id, payload.sha256);
     log.debug({ jobId: job.id, dump: payload.dump_id, outcome }, 'dump processed');
+    // dump.received rules, now that the crash reason and module are known (idempotent per dump).
+    if (jobs && outcome === 'processed') await dumpReceived(ds, jobs, payload.dump_id);
     return { outcome };
   };
 }

@@ -1,6 +1,6 @@
 import type { Job } from 'bullmq';
 import type { DataSource } from 'typeorm';
-import { insertEvents } from '../domain/events/store.ts';
+import { insertEvents, type StoredBatch } from '../domain/events/store.ts';
 import type { EventRecord } from '../domain/events/record.ts';
 import { IssueIdCache, prepareIssues } from '../domain/issues/assign.ts';
 import { sqlOf } from '../db/sql.ts';
@@ -8,9 +8,17 @@ import { publishStoredLogs, type Publisher } from '../live/channel.ts';
 import type { Logger } from '../logger.ts';
 import type { JobPayload } from '../queues/contract.ts';
 import { GroupCommit } from '../queues/groupCommit.ts';
+import type { AlertTaps } from '../domain/alerts/taps.ts';
 import { storeBatch, type Stored } from './storagePolicy.ts';
 
 const keyOf = (r: { project_id: number; event_id: string }) => `${r.project_id}:${r.event_id}`;
+
+/** One stored group: what the statement answered, for the alerts (told once per group). */
+interface StoredGroup {
+  items: EventRecord[];
+  batch: StoredBatch;
+  tapped: boolean;
+}
 
 /**
  * `store-events`: one job = one group of events, stored by one statement, usually. It
@@ -20,25 +28,38 @@ const keyOf = (r: { project_id: number; event_id: string }) => `${r.project_id}:
  * their own first. Jobs running at the same time in this process share their statement
  * (a second group commit, worker side): round trips and commits are what costs on this
  * hardware. Throwing retries the job with backoff. With a `live` publisher, logs that
- * were new are announced to the live tail once stored.
+ * were new are announced to the live tail once stored; with `alerts`, new and reopened
+ * issues and the new events' counts go to the alerts (src/domain/alerts/taps.ts).
  */
-export function storeEventsProcessor(ds: DataSource, log: Logger, live?: Publisher) {
+export function storeEventsProcessor(ds: DataSource, log: Logger, live?: Publisher, alerts?: AlertTaps) {
   const sql = sqlOf(ds);
   const issues = new IssueIdCache();
-  const store = async (items: EventRecord[]) => {
-    const rows = await insertEvents(sql, items, await prepareIssues(sql, items, issues));
-    if (live) await publishStoredLogs(live, items, rows, log);
-    return rows;
+  const store = async (items: EventRecord[]): Promise<StoredGroup> => {
+    const batch = await insertEvents(sql, items, await prepareIssues(sql, items, issues));
+    if (live) await publishStoredLogs(live, items, batch.events, log);
+    return { items, batch, tapped: false };
+  };
+  // The alerts hear of a stored group once, from whichever of its jobs resumes first, after
+  // the shared statement's slot is free again (a Redis round trip must not hold it).
+  const tap = async (s: StoredGroup) => {
+    if (!alerts || s.tapped) return;
+    s.tapped = true;
+    await alerts.eventsStored(s.items, s.batch);
   };
   const shared = new GroupCommit(store, { windowMs: 2, maxItems: 5000, maxBytes: Number.POSITIVE_INFINITY, maxInFlight: 2 });
   /** This job's share of a shared statement: how many of its own events were new. */
   const insertShared = async (items: EventRecord[]): Promise<number> => {
-    const rows = await shared.add(items, 0);
+    const stored = await shared.add(items, 0);
+    await tap(stored);
     const mine = new Set(items.map(keyOf));
-    return rows.reduce((n, r) => (mine.has(keyOf(r)) ? n + 1 : n), 0);
+    return stored.batch.events.reduce((n, r) => (mine.has(keyOf(r)) ? n + 1 : n), 0);
   };
   // Retries after a failed shared statement go alone, so one job's bad data cannot fail another's.
-  const insert = async (items: EventRecord[]) => (await store(items)).length;
+  const insert = async (items: EventRecord[]) => {
+    const stored = await store(items);
+    await tap(stored);
+    return stored.batch.events.length;
+  };
 
   return async (job: Job): Promise<Stored> => {
     const { items } = job.data as JobPayload<'store-events'>;

@@ -1,5 +1,6 @@
 import type { Job } from 'bullmq';
 import type { DataSource } from 'typeorm';
+import type { AlertTaps } from '../domain/alerts/taps.ts';
 import { insertLlmLogs } from '../domain/logs/llmStore.ts';
 import type { Logger } from '../logger.ts';
 import type { JobPayload } from '../queues/contract.ts';
@@ -9,10 +10,14 @@ import { storeBatch, type Stored } from './storagePolicy.ts';
  * `store-llm-logs`: one job = one group of LLM calls = multi-row inserts, idempotent
  * on (project_id, event_id) — the event_id was assigned before enqueue, so a
  * re-delivered job inserts nothing. Failures follow the storage policy (storagePolicy.ts).
+ * With `alerts`, llm.threshold rules count the calls that were new.
  */
-export function storeLlmLogsProcessor(ds: DataSource, log: Logger) {
+export function storeLlmLogsProcessor(ds: DataSource, log: Logger, alerts?: AlertTaps) {
   return async (job: Job): Promise<Stored> => {
     const { items } = job.data as JobPayload<'store-llm-logs'>;
-    return storeBatch(ds, items, (batch) => insertLlmLogs(ds, batch), { job, log, what: 'LLM logs' });
+    const fresh = new Set<string>();
+    const stored = await storeBatch(ds, items, (batch) => insertLlmLogs(ds, batch, fresh), { job, log, what: 'LLM logs' });
+    if (alerts) await alerts.llmStored(items, fresh);
+    return stored;
   };
 }

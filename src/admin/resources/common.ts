@@ -8,6 +8,7 @@ export const NAV = {
   accounts: { name: 'Accounts', icon: 'Users' },
   projects: { name: 'Projects', icon: 'Folder' },
   data: { name: 'Data', icon: 'Database' },
+  alerts: { name: 'Alerts', icon: 'Bell' },
 };
 
 export const actorOf = (context?: ActionContext): AdminUser => {

@@ -6,7 +6,7 @@ export type ProjectRole = 'owner' | MemberRole | 'staff';
 /**
  * What each role may do, as seed 1 defines it:
  * owner — all, including delete and transfer; admin — edit the project, manage members
- * (except the owner) and keys; member — view and edit/archive/delete data; viewer — read.
+ * (except the owner), keys and alerts; member — view and edit/archive/delete data; viewer — read.
  * Every permission question in the code base is one of these actions.
  */
 export type ProjectAction =
@@ -15,6 +15,7 @@ export type ProjectAction =
   | 'edit_project'
   | 'manage_members'
   | 'manage_keys'
+  | 'manage_alerts'
   | 'delete_project'
   | 'transfer_project';
 
@@ -24,6 +25,7 @@ const ALLOWED: Record<ProjectAction, ReadonlyArray<ProjectRole>> = {
   edit_project: ['admin', 'owner', 'staff'],
   manage_members: ['admin', 'owner', 'staff'],
   manage_keys: ['admin', 'owner', 'staff'],
+  manage_alerts: ['admin', 'owner', 'staff'],
   delete_project: ['owner', 'staff'],
   transfer_project: ['owner', 'staff'],
 };

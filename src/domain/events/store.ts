@@ -56,7 +56,8 @@ function insertSql(rows: number): string {
              (array_agg(t.culprit ORDER BY f."timestamp" DESC, f.received_at DESC, f.id DESC))[1] AS culprit
         FROM fresh f JOIN titles t USING (project_id, event_id) WHERE f.issue_id IS NOT NULL GROUP BY f.issue_id
     ), locked AS (
-      SELECT id FROM issues WHERE id IN (SELECT issue_id FROM counts) ORDER BY id FOR UPDATE
+      -- under the lock, what the issue was before this batch: new (never counted) or resolved
+      SELECT id, times_seen AS seen_before, status AS status_before FROM issues WHERE id IN (SELECT issue_id FROM counts) ORDER BY id FOR UPDATE
     ), bumped AS (
       UPDATE issues i SET
         times_seen  = i.times_seen + c.n,
@@ -71,8 +72,19 @@ function insertSql(rows: number): string {
         updated_at  = now()
       FROM counts c JOIN locked l ON l.id = c.issue_id
       WHERE i.id = c.issue_id
+      RETURNING i.id, i.project_id, l.seen_before = 0 AS is_new, l.status_before = 'resolved' AS reopened
+    ), signals AS (
+      -- the alerts outbox, in the same statement: an issue's first events, or a resolved one's return
+      -- (src/domain/alerts/signals.ts); exactly once, since the row lock orders the batches
+      INSERT INTO alert_signals (project_id, issue_id, kind, event_row_id)
+      SELECT b.project_id, b.id, CASE WHEN b.is_new THEN 'issue.new' ELSE 'issue.regressed' END,
+             (SELECT min(f.id) FROM fresh f WHERE f.issue_id = b.id)
+        FROM bumped b WHERE b.is_new OR b.reopened
+      RETURNING id, project_id
     )
-    SELECT id, project_id, event_id, updated_at FROM fresh`;
+    SELECT id, project_id, event_id, updated_at, issue_id, NULL::bigint AS signal_id FROM fresh
+    UNION ALL
+    SELECT NULL, project_id, NULL, NULL, NULL, id FROM signals`;
 }
 
 // Statement text per batch size; bounded, since a 1000-row statement is ~100 KB of text.
@@ -127,19 +139,27 @@ export interface InsertedEvent {
   project_id: number;
   event_id: string;
   updated_at: Date;
+  issue_id: string | null;
 }
 
-/**
- * One statement per 1000 records (see insertSql), each record with its issue or null.
- * Answers the rows that were new: what the live tail publishes.
- */
-export async function insertEvents(sql: Sql, records: EventRecord[], links?: ReadonlyArray<IssueLink | null>): Promise<InsertedEvent[]> {
-  const out: InsertedEvent[] = [];
+export interface StoredBatch {
+  /** The rows that were new: what the live tail publishes and the alert counters count. */
+  events: InsertedEvent[];
+  /** alert_signals rows the statement wrote (issues created or reopened), for the alerts queue. */
+  signalIds: string[];
+}
+
+/** One statement per 1000 records (see insertSql), each record with its issue or null. */
+export async function insertEvents(sql: Sql, records: EventRecord[], links?: ReadonlyArray<IssueLink | null>): Promise<StoredBatch> {
+  const out: StoredBatch = { events: [], signalIds: [] };
   for (let i = 0; i < records.length; i += ROWS_PER_STATEMENT) {
     const chunk = records.slice(i, i + ROWS_PER_STATEMENT);
     // Named: each connection parses and plans this statement once per batch size, not per job.
-    const { rows } = await sql.query<InsertedEvent>({ name: `faultline_store_events_${chunk.length}`, text: sqlFor(chunk.length), values: params(chunk, links, i) });
-    for (const row of rows) out.push(row);
+    const { rows } = await sql.query<InsertedEvent & { signal_id: string | null }>({ name: `faultline_store_events_${chunk.length}`, text: sqlFor(chunk.length), values: params(chunk, links, i) });
+    for (const row of rows) {
+      if (row.signal_id !== null) out.signalIds.push(row.signal_id);
+      else out.events.push({ id: row.id, project_id: row.project_id, event_id: row.event_id, updated_at: row.updated_at, issue_id: row.issue_id });
+    }
   }
   return out;
 }

@@ -29,7 +29,7 @@ function insertSql(rows: number): string {
     tuples.push(`(${COLUMNS.map((_, c) => `$${base + c + 1}`).join(', ')})`);
   }
   // The unique key makes every write idempotent: re-delivered jobs and client retries insert nothing.
-  return `INSERT INTO llm_logs (${COLUMN_LIST}) VALUES ${tuples.join(', ')} ON CONFLICT (project_id, event_id) DO NOTHING`;
+  return `INSERT INTO llm_logs (${COLUMN_LIST}) VALUES ${tuples.join(', ')} ON CONFLICT (project_id, event_id) DO NOTHING RETURNING project_id, event_id`;
 }
 
 function params(records: LlmLogRecord[]): unknown[] {
@@ -38,15 +38,16 @@ function params(records: LlmLogRecord[]): unknown[] {
   return out;
 }
 
-/** One multi-row insert per 100 records; returns how many rows were new. */
-export async function insertLlmLogs(ds: DataSource, records: LlmLogRecord[]): Promise<number> {
+/** One multi-row insert per 100 records; returns how many rows were new (and adds "project:event_id" of each to `fresh`). */
+export async function insertLlmLogs(ds: DataSource, records: LlmLogRecord[], fresh?: Set<string>): Promise<number> {
   let inserted = 0;
   const runner = ds.createQueryRunner();
   try {
     for (let i = 0; i < records.length; i += ROWS_PER_STATEMENT) {
       const chunk = records.slice(i, i + ROWS_PER_STATEMENT);
-      const result = (await runner.query(insertSql(chunk.length), params(chunk), true)) as { affected?: number };
+      const result = (await runner.query(insertSql(chunk.length), params(chunk), true)) as { affected?: number; records?: Array<{ project_id: number; event_id: string }> };
       inserted += result.affected ?? 0;
+      for (const r of result.records ?? []) fresh?.add(`${r.project_id}:${r.event_id}`);
     }
   } finally {
     await runner.release();

@@ -15,6 +15,8 @@ import type { EventProducer } from '../../../queues/producer.ts';
 import { bodyDecoder, parseJson, readBody, RequestBody } from '../../http/body.ts';
 import { sendJson } from '../../http/send.ts';
 import { corsHeaders, preflight, sendSentryError } from './respond.ts';
+import { checkInFromSentry } from '../../../domain/sentry/checkIn.ts';
+import type { CheckInRecord } from '../../../domain/alerts/checkInRecord.ts';
 import './schema.ts'; // OpenAPI registration
 
 /** Sentry's own limits: 1 MB per event item, 20 MB compressed / 100 MB decompressed per envelope. */
@@ -61,9 +63,10 @@ async function keyFromEnvelopeHeader(access: Access, req: IncomingMessage, proje
  * Turns an envelope's items into records, and sets minidump attachments aside; unknown
  * and unsupported items are counted and skipped, never fatal.
  */
-function recordsOf(envelope: Envelope, projectId: number, receivedAt: string): { records: EventRecord[]; eventId: string | null; minidumps: EnvelopeItem[] } {
+function recordsOf(envelope: Envelope, projectId: number, receivedAt: string): { records: EventRecord[]; eventId: string | null; minidumps: EnvelopeItem[]; checkIns: CheckInRecord[] } {
   const records: EventRecord[] = [];
   const minidumps: EnvelopeItem[] = [];
+  const checkIns: CheckInRecord[] = [];
   let eventId: string | null = null;
   for (const item of envelope.items) {
     const type = item.header.type;
@@ -97,14 +100,27 @@ function recordsOf(envelope: Envelope, projectId: number, receivedAt: string): {
       const record = sentryFeedbackToRecord(type, json, projectId, receivedAt);
       if (record) records.push(record);
       sentryItems.inc({ type, outcome: record ? 'accepted' : 'skipped' });
+    } else if (type === 'check_in') {
+      // Cron monitors (src/domain/alerts): Sentry.captureCheckIn / withMonitor.
+      const checkIn = checkInFromSentry(safeJson(item), projectId, receivedAt);
+      if (checkIn) checkIns.push(checkIn);
+      sentryItems.inc({ type, outcome: checkIn ? 'accepted' : 'skipped' });
     } else {
-      // transaction, session(s), client_report, check_in, profile, replay, …:
+      // transaction, session(s), client_report, profile, replay, …:
       // counted, not stored (yet).
       sentryItems.inc({ type: KNOWN_SKIPPED.has(type) ? type : 'unknown', outcome: 'skipped' });
     }
   }
-  return { records, eventId, minidumps };
+  return { records, eventId, minidumps, checkIns };
 }
+
+const safeJson = (item: EnvelopeItem): unknown => {
+  try {
+    return itemJson(item);
+  } catch {
+    return null;
+  }
+};
 
 /**
  * Minidump attachments: staged through the dumps pipeline and linked to the envelope's
@@ -136,7 +152,7 @@ async function withMinidumps(deps: SentryDeps, items: EnvelopeItem[], records: E
 }
 
 const KNOWN_SKIPPED = new Set([
-  'transaction', 'session', 'sessions', 'client_report', 'check_in', 'profile', 'profile_chunk',
+  'transaction', 'session', 'sessions', 'client_report', 'profile', 'profile_chunk',
   'replay_event', 'replay_recording', 'replay_video', 'statsd', 'metric_buckets', 'span', 'otel_log', 'attachment',
 ]);
 
@@ -200,6 +216,7 @@ function envelopeRoute(deps: SentryDeps): IngestRoute<ResolvedKey | null> {
       } else if (records.length) {
         await deps.producer.enqueue(records, body.length);
       }
+      if (parsed.checkIns.length) await deps.producer.enqueueCheckIns(parsed.checkIns);
       for (const r of records) ingestedItems.inc({ kind: r.kind });
       sendJson(res, 200, eventId ? { id: eventId } : {}, corsHeaders(req));
     },
