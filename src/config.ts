@@ -105,6 +105,9 @@ const EnvSchema = z.object({
   INGEST_ENQUEUE_TIMEOUT_MS: int(5000, 50),
   INGEST_MAX_QUEUE_DEPTH: int(20000, 1),
   API_KEY_CACHE_TTL_MS: int(5000, 0),
+  OTLP_MAX_REQUEST_BYTES: bytes('16mb'),
+  OTLP_MAX_ITEMS: int(10000, 1),
+  OTLP_MAX_ATTRIBUTES: int(256, 1),
 
   LIVE_MAX_BUFFERED_BYTES: bytes('1mb'),
   LIVE_PING_INTERVAL_MS: int(30000, 100),
@@ -264,6 +267,11 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       maxQueueDepth: e.INGEST_MAX_QUEUE_DEPTH,
       apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
     },
+    /**
+     * OTLP/HTTP receivers (/v1/logs, /v1/traces): the largest body after decoding (also the
+     * limit on the wire), log records or spans per request, attributes per record.
+     */
+    otlp: { maxRequestBytes: e.OTLP_MAX_REQUEST_BYTES, maxItems: e.OTLP_MAX_ITEMS, maxAttributes: e.OTLP_MAX_ATTRIBUTES },
     /** Seed 3's LLM logs: prompts and responses may be large; each may be up to this many bytes. */
     llmLogs: { maxTextBytes: e.LLM_LOG_MAX_TEXT_BYTES },
     /** WebSocket live tail: a client whose unsent backlog passes maxBufferedBytes is disconnected. */

@@ -76,6 +76,7 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }, 
     { keys, producer, limits: config.ingest },
     { keys, producer, llm: llmProducer, limits: config.ingest, llmLimits, maxTextBytes: config.llmLogs.maxTextBytes },
     { keys, producer, dumps: { ds, stores: dumpStores(), queues, producer, log: logger, maxBytes: config.dumps.maxBytes } },
+    { ds, keys, producer, limits: { ...config.otlp, maxEventBytes: config.ingest.maxEventBytes } },
   );
   // Uploads refused on their headers alone are answered before the client sends the body.
   const trustProxy = app.get('trust proxy fn') as (address: string, hop: number) => boolean;

@@ -8,6 +8,7 @@ import { sendError } from './http/send.ts';
 import { pantiesIngestHandler, type IngestDeps } from './routes/events/ingest.ts';
 import { dataideaEventLogHandler, dataideaLlmLogHandler, type DataideaIngestDeps } from './routes/logs/dataidea.ts';
 import { SENTRY_PATH, sentryIngestHandler, type SentryDeps } from './routes/sentry/ingest.ts';
+import { OTLP_PATHS, otlpLogsHandler, otlpMetricsHandler, type OtlpDeps } from './routes/otlp/otlp.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -16,7 +17,7 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<voi
  * than the whole PostgreSQL write path (../shared/STACK.md). Everything else goes to
  * the Express app. Paths match with or without the trailing slash.
  */
-export function createDispatcher(app: Express, ingest: IngestDeps, dataidea: DataideaIngestDeps, sentry: SentryDeps): Handler {
+export function createDispatcher(app: Express, ingest: IngestDeps, dataidea: DataideaIngestDeps, sentry: SentryDeps, otlp: OtlpDeps): Handler {
   const sentryIngest = sentryIngestHandler(sentry);
   const fast = new Map<string, Handler>([
     ['/api/events', pantiesIngestHandler(ingest)],
@@ -24,6 +25,11 @@ export function createDispatcher(app: Express, ingest: IngestDeps, dataidea: Dat
     ['/api/event-log', dataideaEventLogHandler(dataidea)],
     ['/api/llm-log', dataideaLlmLogHandler(dataidea)],
   ]);
+  // OpenTelemetry exporters (OTLP/HTTP): logs, and a clear 404 for metrics.
+  const otlpLogs = otlpLogsHandler(otlp);
+  for (const path of OTLP_PATHS.logs) fast.set(path, otlpLogs);
+  const otlpMetrics = otlpMetricsHandler();
+  for (const path of OTLP_PATHS.metrics) fast.set(path, otlpMetrics);
   return (req, res) => {
     const { path } = splitUrl(req.url);
     if (hasBody(req) && !isUpload(req.method, path)) bodyDeadline(req, res, config.http.bodyTimeoutMs);

@@ -1,13 +1,12 @@
-import { createHash, randomInt } from 'node:crypto';
-import type { DataSource } from 'typeorm';
-import type { ApiKeyScope } from '../entities/ApiKey.ts';
+import { randomInt } from 'node:crypto';
+import { hashApiKey } from './access/keys.ts';
+
+// The resolver moved into the access module; these names stay for the callers not migrated yet,
+// and are the same class (one cache per web process, which revocation invalidates at once).
+export { API_KEY_PATTERN, ApiKeyResolver, hashApiKey, type ResolvedKey } from './access/keys.ts';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 export const API_KEY_PREFIX = 'flk_';
-/** Keys match ^\w+$ so they fit a Sentry DSN's user part. */
-export const API_KEY_PATTERN = /^\w{8,128}$/;
-
-export const hashApiKey = (secret: string): string => createHash('sha256').update(secret).digest('hex');
 
 /** `flk_` + 32 base62 characters (~190 bits). The first 8 random characters are the visible prefix. */
 export function generateApiKey(): { secret: string; prefix: string; hash: string } {
@@ -15,81 +14,4 @@ export function generateApiKey(): { secret: string; prefix: string; hash: string
   for (let i = 0; i < 32; i++) body += BASE62[randomInt(62)];
   const secret = API_KEY_PREFIX + body;
   return { secret, prefix: secret.slice(0, API_KEY_PREFIX.length + 8), hash: hashApiKey(secret) };
-}
-
-export interface ResolvedKey {
-  id: number;
-  projectId: number;
-  scopes: ApiKeyScope[];
-}
-
-interface CacheEntry {
-  value: ResolvedKey | null;
-  expires: number;
-}
-
-const MAX_CACHE = 10_000;
-const TOUCH_EVERY_MS = 60_000;
-
-/**
- * Looks up API keys by hash with a short-lived cache, so the hot ingest path does not
- * hit PostgreSQL per request. A revoked key stops working within the TTL. Unknown keys
- * are cached too (negative entries), so a flood of bad keys is cheap.
- */
-export class ApiKeyResolver {
-  private readonly cache = new Map<string, CacheEntry>();
-  private readonly loading = new Map<string, Promise<ResolvedKey | null>>();
-  private readonly touched = new Map<number, number>();
-
-  constructor(
-    private readonly ds: DataSource,
-    private readonly ttlMs: number,
-  ) {}
-
-  async resolve(secret: string): Promise<ResolvedKey | null> {
-    if (!API_KEY_PATTERN.test(secret)) return null;
-    const now = Date.now();
-    // Cached by the secret itself (it is in every request's headers anyway): a hit costs no hashing.
-    const hit = this.cache.get(secret);
-    let value: ResolvedKey | null;
-    if (hit && hit.expires > now) {
-      value = hit.value;
-    } else {
-      let pending = this.loading.get(secret);
-      if (!pending) {
-        pending = this.load(secret).finally(() => this.loading.delete(secret));
-        this.loading.set(secret, pending);
-      }
-      value = await pending;
-    }
-    if (value) this.touch(value.id, now);
-    return value;
-  }
-
-  private async load(secret: string): Promise<ResolvedKey | null> {
-    const hash = hashApiKey(secret);
-    const rows: Array<{ id: number; project_id: number; scopes: ApiKeyScope[] }> = await this.ds.query(
-      `SELECT id, project_id, scopes FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
-      [hash],
-    );
-    const value = rows[0] ? { id: rows[0].id, projectId: rows[0].project_id, scopes: rows[0].scopes } : null;
-    if (this.ttlMs > 0) {
-      if (this.cache.size >= MAX_CACHE) this.cache.delete(this.cache.keys().next().value!);
-      this.cache.set(secret, { value, expires: Date.now() + this.ttlMs });
-    }
-    return value;
-  }
-
-  /** last_used_at, written at most once a minute per key and never on the request's critical path. */
-  private touch(id: number, now: number): void {
-    if ((this.touched.get(id) ?? 0) + TOUCH_EVERY_MS > now) return;
-    this.touched.set(id, now);
-    if (this.touched.size > MAX_CACHE) this.touched.clear();
-    this.ds.query(`UPDATE api_keys SET last_used_at = now() WHERE id = $1`, [id]).catch(() => undefined);
-  }
-
-  /** Forget every cached lookup (a key was revoked or changed; we only know its hash). */
-  invalidate(): void {
-    this.cache.clear();
-  }
 }
