@@ -92,6 +92,7 @@ const EnvSchema = z.object({
   DUMPS_ARCHIVE_SCHEDULE: cron('15 * * * *'),
   DUMPS_RETENTION_SCHEDULE: cron('45 * * * *'),
   REFRESH_TOKEN_PRUNE_SCHEDULE: cron('30 3 * * *'),
+  SPANS_RETENTION_SCHEDULE: cron('50 * * * *'),
 
   JSON_BODY_LIMIT: bytes('1mb'),
   INGEST_MAX_EVENT_BYTES: bytes('1mb'),
@@ -254,6 +255,8 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
     /** Repeatable housekeeping jobs (the housekeeping queue). */
     housekeeping: {
       refreshTokenPruneSchedule: e.REFRESH_TOKEN_PRUNE_SCHEDULE.trim(),
+      /** Spans older than their project's retention_days are deleted on this schedule. */
+      spansRetentionSchedule: e.SPANS_RETENTION_SCHEDULE.trim(),
     },
     ingest: {
       maxEventBytes: e.INGEST_MAX_EVENT_BYTES,

@@ -9,7 +9,7 @@ import type { QueueName } from '../queues/contract.ts';
 import { producerConnection, waitReady } from '../queues/connection.ts';
 import { logger } from '../logger.ts';
 import { createQueues, EventProducer } from '../queues/producer.ts';
-import { LlmLogProducer } from '../queues/llmLogProducer.ts';
+import { LlmLogProducer, SpanProducer } from '../queues/llmLogProducer.ts';
 import { LiveTail } from '../live/hub.ts';
 import { AdminMount, type AdminLoad } from '../admin/index.ts';
 import { createApp } from './app.ts';
@@ -25,6 +25,8 @@ export interface Web {
   producer: EventProducer;
   keys: ApiKeyResolver;
   llmProducer: LlmLogProducer;
+  /** Spans (OTLP traces, Sentry transactions and span items). */
+  spanProducer: SpanProducer;
   /** The WebSocket live tail at /ws/logs/. */
   live: LiveTail;
   /** The back-office at /admin, built lazily (see AdminMount); null when disabled. */
@@ -63,6 +65,7 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }, 
   const producer = new EventProducer(redis, queues, producerOptions);
   const keys = new ApiKeyResolver(ds, config.ingest.apiKeyCacheTtlMs);
   const llmProducer = new LlmLogProducer(producer, queues, producerOptions);
+  const spanProducer = new SpanProducer(producer, queues, producerOptions);
   // An LLM log holds a prompt and a response of up to maxTextBytes each, plus its metadata.
   const llmItemBytes = 2 * config.llmLogs.maxTextBytes + config.ingest.maxEventBytes;
   const llmLimits = { ...config.ingest, maxEventBytes: llmItemBytes, maxRequestBytes: Math.max(config.ingest.maxRequestBytes, llmItemBytes) };
@@ -76,7 +79,7 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }, 
     { keys, producer, limits: config.ingest },
     { keys, producer, llm: llmProducer, limits: config.ingest, llmLimits, maxTextBytes: config.llmLogs.maxTextBytes },
     { keys, producer, dumps: { ds, stores: dumpStores(), queues, producer, log: logger, maxBytes: config.dumps.maxBytes } },
-    { ds, keys, producer, limits: { ...config.otlp, maxEventBytes: config.ingest.maxEventBytes } },
+    { ds, keys, producer, llm: llmProducer, spans: spanProducer, limits: { ...config.otlp, maxEventBytes: config.ingest.maxEventBytes, maxTextBytes: config.llmLogs.maxTextBytes } },
   );
   // Uploads refused on their headers alone are answered before the client sends the body.
   const trustProxy = app.get('trust proxy fn') as (address: string, hop: number) => boolean;
@@ -95,6 +98,7 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }, 
     producer,
     keys,
     llmProducer,
+    spanProducer,
     live,
     admin,
     async close() {
@@ -109,6 +113,7 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }, 
       // Requests already accepted are waiting on their group commit: let them finish first.
       await producer.close();
       await llmProducer.close();
+      await spanProducer.close();
       await Promise.all(Object.values(queues).map((q) => q.close()));
       await redis.quit().catch(() => redis.disconnect());
       await ds.destroy();

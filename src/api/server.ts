@@ -8,7 +8,7 @@ import { sendError } from './http/send.ts';
 import { pantiesIngestHandler, type IngestDeps } from './routes/events/ingest.ts';
 import { dataideaEventLogHandler, dataideaLlmLogHandler, type DataideaIngestDeps } from './routes/logs/dataidea.ts';
 import { SENTRY_PATH, sentryIngestHandler, type SentryDeps } from './routes/sentry/ingest.ts';
-import { OTLP_PATHS, otlpLogsHandler, otlpMetricsHandler, type OtlpDeps } from './routes/otlp/otlp.ts';
+import { OTLP_PATHS, otlpLogsHandler, otlpMetricsHandler, otlpTracesHandler, type OtlpDeps } from './routes/otlp/otlp.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -25,9 +25,10 @@ export function createDispatcher(app: Express, ingest: IngestDeps, dataidea: Dat
     ['/api/event-log', dataideaEventLogHandler(dataidea)],
     ['/api/llm-log', dataideaLlmLogHandler(dataidea)],
   ]);
-  // OpenTelemetry exporters (OTLP/HTTP): logs, and a clear 404 for metrics.
+  // OpenTelemetry exporters (OTLP/HTTP): logs, traces (Langfuse's path too), and a clear 404 for metrics.
   const otlpLogs = otlpLogsHandler(otlp);
   for (const path of OTLP_PATHS.logs) fast.set(path, otlpLogs);
+  for (const path of OTLP_PATHS.traces) fast.set(path, otlpTracesHandler(otlp, path === '/api/public/otel/v1/traces' ? path : '/v1/traces'));
   const otlpMetrics = otlpMetricsHandler();
   for (const path of OTLP_PATHS.metrics) fast.set(path, otlpMetrics);
   return (req, res) => {

@@ -7,8 +7,9 @@ import { Project } from './Project.ts';
 import { ProjectInvitation } from './ProjectInvitation.ts';
 import { ProjectMember } from './ProjectMember.ts';
 import { RefreshToken } from './RefreshToken.ts';
+import { Span } from './Span.ts';
 import { User } from './User.ts';
 import { UserFilterPreference } from './UserFilterPreference.ts';
 
-export { ApiKey, CrashDump, Event, Issue, LlmLog, UserFilterPreference, Project, ProjectInvitation, ProjectMember, RefreshToken, User };
-export const entities = [User, Project, ProjectMember, ApiKey, Event, RefreshToken, LlmLog, UserFilterPreference, Issue, CrashDump, ProjectInvitation];
+export { ApiKey, CrashDump, Event, Issue, LlmLog, UserFilterPreference, Project, ProjectInvitation, ProjectMember, RefreshToken, Span, User };
+export const entities = [User, Project, ProjectMember, ApiKey, Event, RefreshToken, LlmLog, UserFilterPreference, Issue, CrashDump, ProjectInvitation, Span];

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { config } from '../config.ts';
 import { EventRecordSchema } from '../domain/events/record.ts';
 import { LlmLogRecordSchema } from '../domain/logs/llmRecord.ts';
+import { SpanRecordSchema } from '../domain/spans/record.ts';
 
 export const QUEUE_NAMES = ['events', 'dumps', 'housekeeping'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
@@ -22,6 +23,11 @@ export const JOBS = {
   'store-llm-logs': {
     queue: 'events',
     payload: z.object({ items: z.array(LlmLogRecordSchema).min(1) }),
+  },
+  // Spans (OTLP traces, Sentry transactions and span items), on the events queue for the same reasons.
+  'store-spans': {
+    queue: 'events',
+    payload: z.object({ items: z.array(SpanRecordSchema).min(1) }),
   },
   // Crash dumps: one job per stored dump (verify its checksum, read minidump facts)…
   'process-dump': {
@@ -43,6 +49,11 @@ export const JOBS = {
     queue: 'housekeeping',
     // Both optional: the defaults are in src/domain/accounts/sessions.ts.
     payload: z.object({ grace_ms: z.number().int().min(0).optional(), batch_size: z.number().int().min(1).max(100_000).optional() }),
+  },
+  // Housekeeping (repeatable, SPANS_RETENTION_SCHEDULE): delete spans older than their project's retention_days.
+  'expire-spans': {
+    queue: 'housekeeping',
+    payload: z.object({ batch_size: z.number().int().min(1).max(100_000).optional() }),
   },
 } as const satisfies Record<string, { queue: QueueName; payload: z.ZodType }>;
 

@@ -7,6 +7,8 @@ import { JOBS, jobsOf, QUEUE_NAMES, type JobName, type QueueName } from '../queu
 import type { Publisher } from '../live/channel.ts';
 import { storeEventsProcessor } from './storeEvents.ts';
 import { storeLlmLogsProcessor } from './storeLlmLogs.ts';
+import { storeSpansProcessor } from './storeSpans.ts';
+import { expireSpansProcessor } from './expireSpans.ts';
 import { dumpStores, type DumpStores } from '../storage/index.ts';
 import { archiveDumpsProcessor } from './archiveDumps.ts';
 import { expireDumpsProcessor } from './expireDumps.ts';
@@ -20,10 +22,12 @@ export function handlers(ds: DataSource, log: Logger, live?: Publisher, stores: 
   return {
     'store-events': storeEventsProcessor(ds, log, live),
     'store-llm-logs': storeLlmLogsProcessor(ds, log),
+    'store-spans': storeSpansProcessor(ds, log),
     'process-dump': processDumpProcessor(ds, stores, log),
     'archive-dumps': archiveDumpsProcessor(ds, stores, log),
     'expire-dumps': expireDumpsProcessor(ds, stores, log),
     'prune-refresh-tokens': pruneRefreshTokensProcessor(ds, log),
+    'expire-spans': expireSpansProcessor(ds, log),
   };
 }
 

@@ -14,7 +14,10 @@ import {
 } from '../../../domain/ingest/formats/otlp/decode.ts';
 import { logsToRecords, type Mapped, type OtlpLimits } from '../../../domain/ingest/formats/otlp/logs.ts';
 import { ingestedItems, ingestRejected, observeHttp } from '../../../metrics.ts';
+import { tracesToRecords } from '../../../domain/ingest/formats/otlp/traces.ts';
+import type { LlmLogProducer, SpanProducer } from '../../../queues/llmLogProducer.ts';
 import type { EventProducer } from '../../../queues/producer.ts';
+import { TraceProducer } from '../../../queues/traceProducer.ts';
 import { readBody } from '../../http/body.ts';
 import { toAppError } from '../../http/send.ts';
 import './schema.ts'; // OpenAPI registration
@@ -28,13 +31,16 @@ export interface OtlpDeps {
   ds: DataSource;
   keys: ApiKeyResolver;
   producer: EventProducer;
+  llm: LlmLogProducer;
+  spans: SpanProducer;
   limits: OtlpLimitsConfig;
 }
 
 /** Where each signal is received: the spec's paths, and the same under /api/otlp/. */
 export const OTLP_PATHS: Record<Signal | 'metrics', string[]> = {
   logs: ['/v1/logs', '/api/otlp/v1/logs'],
-  traces: ['/v1/traces', '/api/otlp/v1/traces'],
+  // The last is where Langfuse's SDKs export (<baseUrl>/api/public/otel/v1/traces).
+  traces: ['/v1/traces', '/api/otlp/v1/traces', '/api/public/otel/v1/traces'],
   metrics: ['/v1/metrics', '/api/otlp/v1/metrics'],
 };
 
@@ -105,6 +111,40 @@ export function otlpLogsHandler(deps: OtlpDeps) {
       ingestRejected.inc({ kind: 'otlp', status: String(status) });
     } finally {
       observeHttp('POST', '/v1/logs', status, started);
+    }
+  };
+}
+
+/**
+ * POST /v1/traces — OTLP/HTTP traces, the same shape: spans go to the spans store; spans
+ * with an exception and status ERROR also become error events, GenAI spans LLM logs.
+ * Also at /api/public/otel/v1/traces, where Langfuse's exporter sends (Basic auth with
+ * the API key as the secret key).
+ */
+export function otlpTracesHandler(deps: OtlpDeps, route = '/v1/traces') {
+  const access = new Access(deps.ds, deps.keys);
+  const producer = new TraceProducer(deps.producer, deps.llm, deps.spans);
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const started = process.hrtime.bigint();
+    let status = 200;
+    try {
+      const encoding = encodingOf(req.headers['content-type']);
+      const key = await access.apiKey(req, { scope: 'ingest' });
+      producer.assertCapacity();
+      const body = await readBody(req, deps.limits.maxRequestBytes);
+      const request = decodeRequest('traces', body, encoding);
+      const mapped = tracesToRecords(request, key.projectId, new Date().toISOString(), deps.limits);
+      assertSomethingAccepted(mapped, mapped.spans.length, 'span');
+      await producer.enqueue(mapped, body.length);
+      ingestedItems.inc({ kind: 'span' }, mapped.spans.length);
+      if (mapped.events.length) ingestedItems.inc({ kind: 'error' }, mapped.events.length);
+      if (mapped.llmLogs.length) ingestedItems.inc({ kind: 'llm' }, mapped.llmLogs.length);
+      send(res, 200, encodeResponse('traces', encoding, partialOf(mapped)), encoding);
+    } catch (err) {
+      status = sendOtlpError(req, res, err).status;
+      ingestRejected.inc({ kind: 'otlp', status: String(status) });
+    } finally {
+      observeHttp('POST', route, status, started);
     }
   };
 }

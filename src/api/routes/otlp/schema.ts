@@ -135,6 +135,34 @@ for (const path of ['/v1/logs', '/api/otlp/v1/logs']) {
   });
 }
 
+for (const path of ['/v1/traces', '/api/otlp/v1/traces', '/api/public/otel/v1/traces']) {
+  registry.registerPath({
+    method: 'post',
+    path,
+    tags: ['opentelemetry'],
+    summary:
+      path === '/api/public/otel/v1/traces'
+        ? "OTLP traces where Langfuse's SDKs export (baseUrl + /api/public/otel/v1/traces): Basic auth public:secret with a Faultline API key as the secret"
+        : 'OTLP traces → spans; exceptions on ERROR spans → error events; GenAI spans (gen_ai.*, langfuse.observation.*) → LLM logs',
+    description,
+    security: [{ [apiKeyAuth.name]: [] }],
+    request: {
+      headers,
+      body: {
+        required: true,
+        content: {
+          'application/x-protobuf': { schema: z.string().meta({ format: 'binary' }) },
+          'application/json': { schema: ExportTraceRequest },
+        },
+      },
+    },
+    responses: {
+      200: { description: 'Stored (durably queued)', content: { 'application/json': { schema: Partial('rejectedSpans') } } },
+      ...errors,
+    },
+  });
+}
+
 for (const path of ['/v1/metrics', '/api/otlp/v1/metrics']) {
   registry.registerPath({
     method: 'post',

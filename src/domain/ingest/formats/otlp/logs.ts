@@ -22,6 +22,7 @@ import { payloadTooLarge } from '../../../errors.ts';
 import { cleanText, clip, type EventRecord } from '../../../events/record.ts';
 import { normalizeLevel, type Level } from '../../../levels.ts';
 import type { Message } from './decode.ts';
+import type { GenaiLimits } from './genai.ts';
 import {
   anyValue,
   asString,
@@ -36,7 +37,7 @@ import {
   type Limits,
 } from './values.ts';
 
-export interface OtlpLimits extends Limits {
+export interface OtlpLimits extends Limits, GenaiLimits {
   /** Records (or spans) per request. */
   maxItems: number;
   /** Bytes of one record's message. */
