@@ -107,6 +107,7 @@ function spanRecord(span: Msg, c: Context): SpanRecord {
   if (events.length > MAX_SPAN_EVENTS) throw new Rejected(`a span has ${events.length} events; the limit is ${MAX_SPAN_EVENTS}`);
   if (links.length > MAX_SPAN_EVENTS) throw new Rejected(`a span has ${links.length} links; the limit is ${MAX_SPAN_EVENTS}`);
   const status = (span.status ?? {}) as Msg;
+  const attributes = attributesOf(span.attributes, c.limits, 'span');
   return {
     project_id: c.projectId,
     trace_id: traceId,
@@ -120,8 +121,11 @@ function spanRecord(span: Msg, c: Context): SpanRecord {
     status_code: STATUS[Number(status.code)] ?? 'unset',
     status_message: typeof status.message === 'string' && status.message ? cleanText(status.message) : null,
     service: c.resource.service,
-    environment: c.resource.environment,
-    attributes: attributesOf(span.attributes, c.limits, 'span'),
+    // Langfuse's SDK puts the environment on each span, not on the resource.
+    environment:
+      c.resource.environment ??
+      clip(asString(attributes['langfuse.environment']) ?? asString(attributes['deployment.environment.name']), 100),
+    attributes,
     resource: c.resource.attributes,
     scope: c.scope.name || c.scope.version ? c.scope : null,
     events: events.map((e) => ({
