@@ -99,6 +99,7 @@ const EnvSchema = z.object({
   INGEST_MAX_REQUEST_BYTES: bytes('10mb'),
   INGEST_MAX_BATCH_EVENTS: int(1000, 1),
   LLM_LOG_MAX_TEXT_BYTES: bytes('1mb'),
+  LLM_PRICES_CACHE_TTL_MS: int(30000, 0),
   INGEST_GROUP_WINDOW_MS: z.coerce.number().min(0).max(1000).default(5),
   INGEST_GROUP_MAX_IN_FLIGHT: int(2, 1),
   INGEST_GROUP_MAX_EVENTS: int(500, 1),
@@ -276,7 +277,7 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
      */
     otlp: { maxRequestBytes: e.OTLP_MAX_REQUEST_BYTES, maxItems: e.OTLP_MAX_ITEMS, maxAttributes: e.OTLP_MAX_ATTRIBUTES },
     /** Seed 3's LLM logs: prompts and responses may be large; each may be up to this many bytes. */
-    llmLogs: { maxTextBytes: e.LLM_LOG_MAX_TEXT_BYTES },
+    llmLogs: { maxTextBytes: e.LLM_LOG_MAX_TEXT_BYTES, pricesCacheTtlMs: e.LLM_PRICES_CACHE_TTL_MS },
     /** WebSocket live tail: a client whose unsent backlog passes maxBufferedBytes is disconnected. */
     live: { maxBufferedBytes: e.LIVE_MAX_BUFFERED_BYTES, pingIntervalMs: e.LIVE_PING_INTERVAL_MS },
     worker: {

@@ -10,6 +10,7 @@ import { eventsResource, logsResource } from './resources/events.ts';
 import { filterPreferencesResource } from './resources/filterPreferences.ts';
 import { issuesResource } from './resources/issues.ts';
 import { llmLogsResource } from './resources/llmLogs.ts';
+import { llmPricesResource } from './resources/llmPrices.ts';
 import { membersResource } from './resources/members.ts';
 import { projectsResource } from './resources/projects.ts';
 import { usersResource } from './resources/users.ts';
@@ -33,6 +34,7 @@ export function adminOptions(deps: AdminDeps): AdminJSOptions {
       logsResource(ds),
       issuesResource(ds),
       llmLogsResource(),
+      llmPricesResource(ds, keys),
       crashDumpsResource(deps),
       projectsResource(ds),
       membersResource(ds),

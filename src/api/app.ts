@@ -28,6 +28,7 @@ import { profileRoutes } from './routes/profile/profile.ts';
 import { userRoutes } from './routes/users/users.ts';
 import { dumpRoutes } from './routes/dumps/dumps.ts';
 import { issueRoutes } from './routes/issues/issues.ts';
+import { llmRoutes } from './routes/llm/llm.ts';
 
 export interface AppDeps {
   ds: DataSource;
@@ -98,6 +99,8 @@ export function createApp(deps: AppDeps): Express {
   const logs = logRoutes({ ds: deps.ds, producer: deps.producer, maxBatchItems: config.ingest.maxBatchEvents });
   app.use('/api/logs', logs);
   app.use('/v1/api/logs', logs);
+  // Before seed 3's reads: /api/llm-logs/stats/ is not an LLM log.
+  app.use(llmRoutes(deps.ds, deps.keys));
   app.use(dataideaReadRoutes(deps.ds));
   app.use('/api/user-filter-preferences', filterPreferenceRoutes(deps.ds));
   app.use('/api/issues', issueRoutes(deps.ds));

@@ -8,6 +8,7 @@ import { TokenVersion1764520000000 } from './1764520000000-TokenVersion.ts';
 import { ProjectInvitations1764520001000 } from './1764520001000-ProjectInvitations.ts';
 import { TelemetryColumns1765200000000 } from './1765200000000-TelemetryColumns.ts';
 import { Spans1765200001000 } from './1765200001000-Spans.ts';
+import { LlmPrices1765200002000 } from './1765200002000-LlmPrices.ts';
 
 /** Listed explicitly (not globbed) so the same list works from TypeScript and from dist/. */
-export const migrations = [Initial1763900000000, RefreshTokens1763950000000, Logs1764000000000, Issues1764200000000, CrashDumps1764300000000, ErrorEventsByTime1764400000000, TokenVersion1764520000000, ProjectInvitations1764520001000, TelemetryColumns1765200000000, Spans1765200001000];
+export const migrations = [Initial1763900000000, RefreshTokens1763950000000, Logs1764000000000, Issues1764200000000, CrashDumps1764300000000, ErrorEventsByTime1764400000000, TokenVersion1764520000000, ProjectInvitations1764520001000, TelemetryColumns1765200000000, Spans1765200001000, LlmPrices1765200002000];

@@ -1,6 +1,8 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import { existingProjects } from '../domain/events/store.ts';
+import { config } from '../config.ts';
+import { PriceBook } from '../domain/llm/prices.ts';
 import type { LlmLogRecord } from '../domain/logs/llmRecord.ts';
 import { insertLlmLogs } from '../domain/logs/llmStore.ts';
 import type { Logger } from '../logger.ts';
@@ -12,13 +14,16 @@ const isForeignKeyError = (err: unknown) => (err as { code?: string }).code === 
 /**
  * `store-llm-logs`: one job = one group of LLM calls = multi-row inserts, idempotent
  * on (project_id, event_id) — the event_id was assigned before enqueue, so a
- * re-delivered job inserts nothing. Throwing retries the job with backoff.
+ * re-delivered job inserts nothing. Each call is priced here (the project's, the
+ * instance's or the built-in price of its model), so every door gets a cost.
+ * Throwing retries the job with backoff.
  */
-export function storeLlmLogsProcessor(ds: DataSource, log: Logger) {
+export function storeLlmLogsProcessor(ds: DataSource, log: Logger, prices = new PriceBook(ds, config.llmLogs.pricesCacheTtlMs)) {
   return async (job: Job): Promise<{ inserted: number; duplicates: number }> => {
     const parsed = JOBS['store-llm-logs'].payload.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid store-llm-logs payload: ${parsed.error.message.slice(0, 500)}`);
-    let items: LlmLogRecord[] = parsed.data.items;
+    let items: LlmLogRecord[] = [];
+    for (const item of parsed.data.items) items.push({ ...item, cost: await prices.cost(item.project_id, item.model, item) });
 
     let inserted: number;
     try {

@@ -28,6 +28,10 @@ export interface LlmLogRow {
   total_tokens: number | null;
   latency_ms: number | null;
   metadata: Record<string, unknown>;
+  cost: number | null;
+  cached_tokens: number | null;
+  error: string | null;
+  trace_id: string | null;
 }
 
 /** The prompt's first characters carry a trigram index; search looks there (prompts can be megabytes). */
@@ -61,14 +65,18 @@ export async function listLlmLogs(ds: DataSource, scope: Scope, f: LlmLogFilters
   const q = pageQuery(page, clauses, params);
   const rows: LlmLogRow[] = await ds.query(
     `SELECT id, project_id, event_id, "timestamp", user_ref, source, model, query, response,
-            prompt_tokens, completion_tokens, total_tokens, latency_ms, metadata
+            prompt_tokens, completion_tokens, total_tokens, latency_ms, metadata, cost, cached_tokens, error, trace_id
        FROM llm_logs WHERE ${q.clauses.join(' AND ')} ORDER BY "timestamp" DESC, id DESC ${q.limit}`,
     q.params,
   );
   return pageResult(await count, rows, page);
 }
 
-/** Seed 3's LLM log shape, plus what was lifted out of metadata and the project. */
+/**
+ * Seed 3's LLM log shape, plus what was lifted out of metadata, the project, and (added
+ * fields only, so seed 3's clients read it as before) cost in US dollars, cached tokens,
+ * the error of a failed call and the trace it belongs to.
+ */
 export function serializeLlmLog(r: LlmLogRow) {
   return {
     id: Number(r.id),
@@ -84,5 +92,9 @@ export function serializeLlmLog(r: LlmLogRow) {
     total_tokens: r.total_tokens,
     latency_ms: r.latency_ms,
     project: r.project_id,
+    cost: r.cost,
+    cached_tokens: r.cached_tokens,
+    error: r.error,
+    trace_id: r.trace_id,
   };
 }

@@ -29,6 +29,8 @@ export const LlmLogRecordSchema = z.object({
   error: z.string().max(1000).nullish(),
   /** Which door it came in by: dataidea (seed 3), otlp, langfuse, sentry. */
   origin: z.string().max(16).nullish(),
+  /** US dollars: set by the worker from the price table when it stores the call, never by the API. */
+  cost: z.number().min(0).nullish(),
 });
 export type LlmLogRecord = z.infer<typeof LlmLogRecordSchema>;
 

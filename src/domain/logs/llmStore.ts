@@ -21,6 +21,7 @@ const COLUMNS = [
   'cached_tokens',
   'error',
   'origin',
+  'cost',
 ] as const satisfies ReadonlyArray<keyof LlmLogRecord>;
 
 // Rows can be megabytes each (prompts and responses): keep statements to a modest size.
