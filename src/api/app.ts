@@ -29,6 +29,7 @@ import { userRoutes } from './routes/users/users.ts';
 import { dumpRoutes } from './routes/dumps/dumps.ts';
 import { issueRoutes } from './routes/issues/issues.ts';
 import { llmRoutes } from './routes/llm/llm.ts';
+import { traceRoutes } from './routes/traces/traces.ts';
 
 export interface AppDeps {
   ds: DataSource;
@@ -104,6 +105,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(dataideaReadRoutes(deps.ds));
   app.use('/api/user-filter-preferences', filterPreferenceRoutes(deps.ds));
   app.use('/api/issues', issueRoutes(deps.ds));
+  app.use(traceRoutes(deps.ds, deps.keys));
 
   app.use(notFoundHandler);
   app.use(errorHandler);
