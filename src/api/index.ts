@@ -10,6 +10,7 @@ import { producerConnection, waitReady } from '../queues/connection.ts';
 import { logger } from '../logger.ts';
 import { createQueues, EventProducer } from '../queues/producer.ts';
 import { LlmLogProducer, SpanProducer } from '../queues/llmLogProducer.ts';
+import { TraceProducer } from '../queues/traceProducer.ts';
 import { LiveTail } from '../live/hub.ts';
 import { AdminMount, type AdminLoad } from '../admin/index.ts';
 import { createApp } from './app.ts';
@@ -78,7 +79,7 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }, 
     app,
     { keys, producer, limits: config.ingest },
     { keys, producer, llm: llmProducer, limits: config.ingest, llmLimits, maxTextBytes: config.llmLogs.maxTextBytes },
-    { keys, producer, dumps: { ds, stores: dumpStores(), queues, producer, log: logger, maxBytes: config.dumps.maxBytes } },
+    { keys, producer, dumps: { ds, stores: dumpStores(), queues, producer, log: logger, maxBytes: config.dumps.maxBytes }, traces: new TraceProducer(producer, llmProducer, spanProducer) },
     { ds, keys, producer, llm: llmProducer, spans: spanProducer, limits: { ...config.otlp, maxEventBytes: config.ingest.maxEventBytes, maxTextBytes: config.llmLogs.maxTextBytes } },
   );
   // Uploads refused on their headers alone are answered before the client sends the body.

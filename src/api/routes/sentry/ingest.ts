@@ -11,6 +11,9 @@ import type { ResolvedKey } from '../../../domain/apiKeys.ts';
 import { minidumpHandler, type MinidumpRouteDeps } from './minidump.ts';
 import { Readable } from 'node:stream';
 import { sentryEventToRecord, sentryFeedbackToRecord, sentryLogsToRecords } from '../../../domain/sentry/normalize.ts';
+import { sentryTraceItem } from '../../../domain/sentry/spans.ts';
+import { refuseOtlpAsEnvelope } from '../../../domain/ingest/formats/otlp/decode.ts';
+import type { TraceBundle, TraceProducer } from '../../../queues/traceProducer.ts';
 import { ingestedItems, ingestRejected, observeHttp, registry } from '../../../metrics.ts';
 import type { EventProducer } from '../../../queues/producer.ts';
 import { parseJson, readBody } from '../../http/body.ts';
@@ -33,6 +36,8 @@ export interface SentryDeps {
   producer: EventProducer;
   /** Minidumps (the minidump endpoint, envelope attachments) go through the crash dumps pipeline. */
   dumps: MinidumpRouteDeps;
+  /** Transactions and spans (and the LLM calls among them) go to the spans store. */
+  traces?: TraceProducer;
 }
 
 export const SENTRY_PATH = /^\/api\/(\d{1,10})\/(envelope|store|minidump)\/?$/;
@@ -61,8 +66,9 @@ export const hasHeaderKey = (req: IncomingMessage) =>
  * Turns an envelope's items into records, and sets minidump attachments aside; unknown
  * and unsupported items are counted and skipped, never fatal.
  */
-function recordsOf(envelope: Envelope, projectId: number, receivedAt: string): { records: EventRecord[]; eventId: string | null; minidumps: EnvelopeItem[] } {
+function recordsOf(envelope: Envelope, projectId: number, receivedAt: string): { records: EventRecord[]; eventId: string | null; minidumps: EnvelopeItem[]; trace: TraceBundle } {
   const records: EventRecord[] = [];
+  const trace: TraceBundle = { spans: [], events: [], llmLogs: [] };
   const minidumps: EnvelopeItem[] = [];
   let eventId: string | null = null;
   for (const item of envelope.items) {
@@ -73,7 +79,7 @@ function recordsOf(envelope: Envelope, projectId: number, receivedAt: string): {
       continue;
     }
     let json: unknown;
-    if (type === 'event' || type === 'log' || type === 'feedback' || type === 'user_report') {
+    if (type === 'event' || type === 'log' || type === 'feedback' || type === 'user_report' || type === 'transaction' || type === 'span') {
       if (type === 'event' && item.payload.length > SENTRY_LIMITS.eventBytes) {
         throw payloadTooLarge(`Event item is ${item.payload.length} bytes; the limit is ${SENTRY_LIMITS.eventBytes}`);
       }
@@ -96,13 +102,19 @@ function recordsOf(envelope: Envelope, projectId: number, receivedAt: string): {
       const record = sentryFeedbackToRecord(type, json, projectId, receivedAt);
       if (record) records.push(record);
       sentryItems.inc({ type, outcome: record ? 'accepted' : 'skipped' });
+    } else if (type === 'transaction' || type === 'span') {
+      const traced = sentryTraceItem(type, json, projectId, receivedAt, envelope.header.trace);
+      trace.spans.push(...traced.spans);
+      trace.llmLogs.push(...traced.llmLogs);
+      sentryItems.inc({ type, outcome: 'accepted' }, traced.spans.length);
+      if (traced.rejected) sentryItems.inc({ type, outcome: 'rejected' }, traced.rejected);
     } else {
-      // transaction, session(s), client_report, check_in, profile, replay, …:
+      // session(s), client_report, check_in, profile, replay, …:
       // counted, not stored (yet).
       sentryItems.inc({ type: KNOWN_SKIPPED.has(type) ? type : 'unknown', outcome: 'skipped' });
     }
   }
-  return { records, eventId, minidumps };
+  return { records, eventId, minidumps, trace };
 }
 
 /**
@@ -135,8 +147,8 @@ async function withMinidumps(deps: SentryDeps, items: EnvelopeItem[], records: E
 }
 
 const KNOWN_SKIPPED = new Set([
-  'transaction', 'session', 'sessions', 'client_report', 'check_in', 'profile', 'profile_chunk',
-  'replay_event', 'replay_recording', 'replay_video', 'statsd', 'metric_buckets', 'span', 'otel_log', 'attachment',
+  'session', 'sessions', 'client_report', 'check_in', 'profile', 'profile_chunk',
+  'replay_event', 'replay_recording', 'replay_video', 'statsd', 'metric_buckets', 'otel_log', 'attachment',
 ]);
 
 /** POST /api/{project_id}/envelope/, /store/ and /minidump/ — the lean path, like /api/events/. */
@@ -157,6 +169,7 @@ export function sentryIngestHandler(deps: SentryDeps) {
       let eventId: string | null;
       if (endpoint === 'envelope') {
         const body = await readBody(req, SENTRY_LIMITS.envelopeBytes, { compressedLimit: SENTRY_LIMITS.envelopeCompressedBytes });
+        refuseOtlpAsEnvelope(req.headers['content-type'], body);
         const envelope = parseEnvelope(body);
         const key = early ?? (await authorizeKey(deps, req, projectId, envelope));
         const parsed = recordsOf(envelope, projectId, receivedAt);
@@ -169,6 +182,7 @@ export function sentryIngestHandler(deps: SentryDeps) {
         } else if (records.length) {
           await deps.producer.enqueue(records, body.length);
         }
+        if (parsed.trace.spans.length && deps.traces) await deps.traces.enqueue(parsed.trace, body.length);
       } else {
         if (!early) throw unauthorized('Missing Sentry key', 'authentication_required');
         const body = await readBody(req, SENTRY_LIMITS.storeBytes);

@@ -259,3 +259,19 @@ export function decodeResponse(signal: Signal, body: Buffer, encoding: OtlpEncod
 export function encodeRequest(signal: Signal, request: Record<string, unknown>): Buffer {
   return Buffer.from(REQUEST[signal].encode(REQUEST[signal].fromObject(request)).finish());
 }
+
+/**
+ * An OTLP export posted to Sentry's envelope endpoint (a wrong exporter URL) parses as an
+ * envelope without items, which would answer 200 and drop it: refuse it, naming the
+ * right endpoints. Cheap: the Content-Type, and the body's first bytes.
+ */
+export function refuseOtlpAsEnvelope(contentType: string | undefined, body: Buffer): void {
+  const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  const head = body.subarray(0, 64).toString('utf8').replace(/^\s+/, '');
+  if (type === 'application/x-protobuf' || type === 'application/protobuf' || /^\{\s*"(resource(Logs|Spans|Metrics)|resource_(logs|spans|metrics))"/.test(head)) {
+    throw new AppError(400, 'otlp_not_envelope', 'This looks like an OTLP export, not a Sentry envelope: send OTLP to /v1/logs or /v1/traces (OTEL_EXPORTER_OTLP_ENDPOINT=<host>)', {
+      logs: '/v1/logs',
+      traces: '/v1/traces',
+    });
+  }
+}
