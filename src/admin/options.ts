@@ -15,6 +15,7 @@ import { membersResource } from './resources/members.ts';
 import { projectsResource } from './resources/projects.ts';
 import { usersResource } from './resources/users.ts';
 import type { AdminUser } from './session.ts';
+import { tracePage } from './trace.ts';
 
 export const ROOT_PATH = '/admin';
 
@@ -57,6 +58,8 @@ export function adminOptions(deps: AdminDeps): AdminJSOptions {
           path: '/ws/logs/',
         }),
       },
+      // The waterfall of one trace; events, logs and LLM calls link here (?trace=<id>).
+      trace: { icon: 'GitBranch', component: Components.Trace, handler: tracePage(ds) },
       queues: {
         icon: 'Layers',
         component: Components.Queues,

@@ -40,7 +40,7 @@ export function llmLogsResource(): ResourceWithOptions {
         cachedTokens: { type: 'number' },
         cost: { type: 'number', description: 'US dollars, from the LLM price table when the call was stored' },
         error: readOnly,
-        traceId: { ...readOnly, description: 'The trace this call belongs to' },
+        traceId: { ...readOnly, description: 'The trace this call belongs to: opens the trace page', components: { show: Components.TraceLink, list: Components.TraceLink } },
         spanId: readOnly,
         origin: readOnly,
         eventId: readOnly,
