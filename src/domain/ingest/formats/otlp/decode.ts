@@ -268,10 +268,19 @@ export function encodeRequest(signal: Signal, request: Record<string, unknown>):
 export function refuseOtlpAsEnvelope(contentType: string | undefined, body: Buffer): void {
   const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
   const head = body.subarray(0, 64).toString('utf8').replace(/^\s+/, '');
-  if (type === 'application/x-protobuf' || type === 'application/protobuf' || /^\{\s*"(resource(Logs|Spans|Metrics)|resource_(logs|spans|metrics))"/.test(head)) {
-    throw new AppError(400, 'otlp_not_envelope', 'This looks like an OTLP export, not a Sentry envelope: send OTLP to /v1/logs or /v1/traces (OTEL_EXPORTER_OTLP_ENDPOINT=<host>)', {
-      logs: '/v1/logs',
-      traces: '/v1/traces',
-    });
+  if (
+    type === 'application/x-protobuf' ||
+    type === 'application/protobuf' ||
+    /^\{\s*"(resource(Logs|Spans|Metrics)|resource_(logs|spans|metrics))"/.test(head)
+  ) {
+    throw new AppError(
+      400,
+      'otlp_not_envelope',
+      'This looks like an OTLP export, not a Sentry envelope: send OTLP to /v1/logs or /v1/traces (OTEL_EXPORTER_OTLP_ENDPOINT=<host>)',
+      {
+        logs: '/v1/logs',
+        traces: '/v1/traces',
+      },
+    );
   }
 }
