@@ -78,6 +78,9 @@ describe('@sentry/node tracing', () => {
       ['SELECT books', 1, 'client'],
     ]);
     expect(body.errors[0]).toMatchObject({ exception_type: 'TypeError', message: 'ranking is undefined', span_id: root.span_id });
+    // The error links to its trace from the issue's events too.
+    const events = (await get(u, `/api/issues/${body.errors[0].issue}/events/`)).body;
+    expect(events.results[0]).toMatchObject({ trace_id: traceId, span_id: root.span_id });
     expect(body.logs[0]).toMatchObject({ message: 'slow recommendations', severity: 'WARNING', span_id: root.span_id });
     expect(body.llm_calls[0]).toMatchObject({ model: 'claude-3-5-haiku-20241022', source: 'anthropic', prompt_tokens: 2000, completion_tokens: 400, span_id: children[0].span_id });
     expect(body.llm_calls[0].cost).toBeCloseTo((2000 * 0.8 + 400 * 4) / 1e6, 10);

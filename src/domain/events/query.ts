@@ -28,6 +28,8 @@ export interface EventRow {
   tags: Record<string, unknown>;
   extra: Record<string, unknown>;
   issue_id: string | null;
+  trace_id: string | null;
+  span_id: string | null;
 }
 
 function where(f: EventFilters) {
@@ -58,7 +60,7 @@ function where(f: EventFilters) {
 }
 
 const SELECT = `SELECT id, event_id, event_type, exception_type, message, stacktrace, level, environment, service,
-                       "timestamp", received_at, tags, extra, issue_id FROM events`;
+                       "timestamp", received_at, tags, extra, issue_id, trace_id, span_id FROM events`;
 
 /** Newest first. Page mode counts (capped); cursor mode (deep pages) walks the index from a keyset position. */
 export async function listEvents(ds: DataSource, f: EventFilters, page: PageRequest) {
@@ -86,5 +88,8 @@ export function serializeEvent(r: EventRow) {
     tags: r.tags,
     extra: r.extra,
     issue: r.issue_id === null ? null : Number(r.issue_id),
+    // The trace it happened in (Sentry's contexts.trace, OTLP): GET /api/traces/{trace_id}/.
+    trace_id: r.trace_id,
+    span_id: r.span_id,
   };
 }

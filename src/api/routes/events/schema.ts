@@ -26,6 +26,8 @@ export const EventOut = z
     tags: z.record(z.string(), z.unknown()),
     extra: z.record(z.string(), z.unknown()),
     issue: z.number().int().nullable().meta({ description: 'The issue this event is grouped into' }),
+    trace_id: z.string().nullable().meta({ description: 'The trace it happened in (GET /api/traces/{trace_id}/)' }),
+    span_id: z.string().nullable(),
   })
   .meta({ id: 'Event' });
 
