@@ -16,6 +16,8 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY bin ./bin
+# The OTLP .proto files protobufjs loads at runtime (proto/README.md).
+COPY proto ./proto
 RUN mkdir -p /data/dumps && chown -R node:node /data
 USER node
 EXPOSE 3000

@@ -60,7 +60,9 @@ export function requestBody(batch: number): string {
 
 export interface LoadOptions {
   url: string;
-  body: string;
+  body: string | Buffer;
+  /** Distinct bodies, sent in turn (content-derived ids, as OTLP's, would make one body's repeats duplicates). */
+  bodies?: ReadonlyArray<string | Buffer>;
   headers?: Record<string, string>;
   connections: number;
   requests: number;
@@ -93,6 +95,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadStats> {
   const latencies = new Float64Array(o.requests);
   const perSecond: number[] = [];
   let n = 0;
+  let next = 0;
   let lastAt = 0;
   const startedAt = performance.now();
   const r = await new Promise<autocannon.Result>((resolve, reject) => {
@@ -102,6 +105,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadStats> {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...o.headers },
         body: o.body,
+        ...(o.bodies ? { requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, body: o.bodies![next++ % o.bodies!.length] }) }] } : {}),
         connections: o.connections,
         amount: o.requests,
         timeout: 30,

@@ -107,12 +107,14 @@ const EnvSchema = z.object({
   DUMPS_ARCHIVE_SCHEDULE: cron('15 * * * *'),
   DUMPS_RETENTION_SCHEDULE: cron('45 * * * *'),
   REFRESH_TOKEN_PRUNE_SCHEDULE: cron('30 3 * * *'),
+  SPANS_RETENTION_SCHEDULE: cron('50 * * * *'),
 
   JSON_BODY_LIMIT: bytes('1mb'),
   INGEST_MAX_EVENT_BYTES: bytes('1mb'),
   INGEST_MAX_REQUEST_BYTES: bytes('10mb'),
   INGEST_MAX_BATCH_EVENTS: int(1000, 1),
   LLM_LOG_MAX_TEXT_BYTES: bytes('1mb'),
+  LLM_PRICES_CACHE_TTL_MS: int(30000, 0),
   INGEST_GROUP_WINDOW_MS: z.coerce.number().min(0).max(1000).default(5),
   INGEST_GROUP_MAX_IN_FLIGHT: int(2, 1),
   INGEST_GROUP_MAX_EVENTS: int(500, 1),
@@ -123,6 +125,9 @@ const EnvSchema = z.object({
   INGEST_REDIS_MEMORY_FRACTION: z.coerce.number().gt(0).max(1).default(0.8),
   INGEST_MAX_PENDING_BYTES: bytes('64mb'),
   API_KEY_CACHE_TTL_MS: int(5000, 0),
+  OTLP_MAX_REQUEST_BYTES: bytes('16mb'),
+  OTLP_MAX_ITEMS: int(10000, 1),
+  OTLP_MAX_ATTRIBUTES: int(256, 1),
 
   LIST_TEXT_MAX_CHARS: int(4096, 64),
   LIST_JSON_MAX_BYTES: bytes('8kb'),
@@ -319,6 +324,8 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
     /** Repeatable housekeeping jobs (the housekeeping queue). */
     housekeeping: {
       refreshTokenPruneSchedule: e.REFRESH_TOKEN_PRUNE_SCHEDULE.trim(),
+      /** Spans older than their project's retention_days are deleted on this schedule. */
+      spansRetentionSchedule: e.SPANS_RETENTION_SCHEDULE.trim(),
     },
     ingest: {
       maxEventBytes: e.INGEST_MAX_EVENT_BYTES,
@@ -340,8 +347,13 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       maxPendingBytes: e.INGEST_MAX_PENDING_BYTES,
       apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
     },
+    /**
+     * OTLP/HTTP receivers (/v1/logs, /v1/traces): the largest body after decoding (also the
+     * limit on the wire), log records or spans per request, attributes per record.
+     */
+    otlp: { maxRequestBytes: e.OTLP_MAX_REQUEST_BYTES, maxItems: e.OTLP_MAX_ITEMS, maxAttributes: e.OTLP_MAX_ATTRIBUTES },
     /** Seed 3's LLM logs: prompts and responses may be large; each may be up to this many bytes. */
-    llmLogs: { maxTextBytes: e.LLM_LOG_MAX_TEXT_BYTES },
+    llmLogs: { maxTextBytes: e.LLM_LOG_MAX_TEXT_BYTES, pricesCacheTtlMs: e.LLM_PRICES_CACHE_TTL_MS },
     /**
      * Read API lists: big text fields are cut to textChars characters and big JSON fields
      * (over jsonBytes as JSON) left out, each marked `<field>_truncated`, so a page of

@@ -4,9 +4,7 @@ import { createDataSource } from './db/data-source.ts';
 import { guardProcess, handleShutdown } from './lifecycle.ts';
 import { logger } from './logger.ts';
 import { waitReady, workerConnection } from './queues/connection.ts';
-import { scheduleDumpMaintenance } from './workers/dumpSchedules.ts';
-import { scheduleHousekeeping } from './workers/housekeepingSchedules.ts';
-import { startWorkers } from './workers/index.ts';
+import { startConsumers } from './workers/index.ts';
 
 guardProcess();
 
@@ -25,9 +23,7 @@ await ds.initialize();
 const redis = workerConnection(urls.redisUrl);
 redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
 await waitReady(redis);
-const workers = startWorkers(redis, ds, logger);
-await scheduleDumpMaintenance(redis);
-await scheduleHousekeeping(redis);
+const workers = await startConsumers(redis, ds, logger);
 logger.info({ queues: workers.map((w) => w.name) }, 'workers started');
 
 handleShutdown(

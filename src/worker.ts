@@ -3,10 +3,7 @@ import { createDataSource } from './db/data-source.ts';
 import { guardProcess, handleShutdown } from './lifecycle.ts';
 import { logger } from './logger.ts';
 import { waitReady, workerConnection } from './queues/connection.ts';
-import { scheduleDumpMaintenance } from './workers/dumpSchedules.ts';
-import { scheduleHousekeeping } from './workers/housekeepingSchedules.ts';
-import { scheduleAlerts } from './workers/alertSchedules.ts';
-import { startWorkers } from './workers/index.ts';
+import { startConsumers } from './workers/index.ts';
 
 guardProcess();
 
@@ -20,10 +17,7 @@ await ds.initialize();
 const redis = workerConnection(requireUrl('REDIS_URL', config.redisUrl));
 redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
 await waitReady(redis);
-const workers = startWorkers(redis, ds, logger);
-await scheduleDumpMaintenance(redis);
-await scheduleHousekeeping(redis);
-await scheduleAlerts(redis);
+const workers = await startConsumers(redis, ds, logger);
 logger.info({ queues: workers.map((w) => w.name), concurrency: config.worker.concurrency }, 'workers started');
 
 handleShutdown(

@@ -129,6 +129,11 @@ describe('POST /api/llm-log/ (seed 3)', () => {
       total_tokens: 15,
       latency_ms: 250,
       project: u.personal.id,
+      // Added to seed 3's shape (issue 14): a total alone does not say how much was input, so no cost.
+      cost: null,
+      cached_tokens: null,
+      error: null,
+      trace_id: null,
     });
   });
 

@@ -39,6 +39,7 @@ export const translations: Partial<LocaleTranslations> = {
     Event: 'Events',
     Log: 'Logs',
     LlmLog: 'LLM logs',
+    LlmPrice: 'LLM prices',
     CrashDump: 'Crash dumps',
     Issue: 'Issues',
     Project: 'Projects',
@@ -47,6 +48,7 @@ export const translations: Partial<LocaleTranslations> = {
     User: 'Users',
     UserFilterPreference: 'Filter preferences',
     liveTail: 'Live tail',
+    trace: 'Trace',
     queues: 'Queues',
   },
   components: {
@@ -55,5 +57,5 @@ export const translations: Partial<LocaleTranslations> = {
       welcomeMessage: 'Errors, logs, LLM calls and crash dumps from every service you run — sign in with your Faultline account.',
     },
   },
-  pages: { liveTail: 'Live tail', queues: 'Queues' },
+  pages: { liveTail: 'Live tail', trace: 'Trace', queues: 'Queues' },
 };

@@ -23,5 +23,7 @@ export const Components = {
   SecretOnce: add('SecretOnce'),
   Confirm: add('Confirm'),
   DumpFacts: add('DumpFacts'),
+  Trace: add('Trace'),
+  TraceLink: add('TraceLink'),
   SidebarPages: componentLoader.override('SidebarPages', file('SidebarPages')),
 };

@@ -12,10 +12,12 @@ import { eventsResource, logsResource } from './resources/events.ts';
 import { filterPreferencesResource } from './resources/filterPreferences.ts';
 import { issuesResource } from './resources/issues.ts';
 import { llmLogsResource } from './resources/llmLogs.ts';
+import { llmPricesResource } from './resources/llmPrices.ts';
 import { membersResource } from './resources/members.ts';
 import { projectsResource } from './resources/projects.ts';
 import { usersResource } from './resources/users.ts';
 import type { AdminUser } from './session.ts';
+import { tracePage } from './trace.ts';
 
 export const ROOT_PATH = '/admin';
 
@@ -35,6 +37,7 @@ export function adminOptions(deps: AdminDeps): AdminJSOptions {
       logsResource(ds),
       issuesResource(ds),
       llmLogsResource(),
+      llmPricesResource(ds, access),
       crashDumpsResource(deps),
       projectsResource(ds, access),
       membersResource(ds, access),
@@ -63,6 +66,8 @@ export function adminOptions(deps: AdminDeps): AdminJSOptions {
           path: '/ws/logs/',
         }),
       },
+      // The waterfall of one trace; events, logs and LLM calls link here (?trace=<id>).
+      trace: { icon: 'GitBranch', component: Components.Trace, handler: tracePage(ds) },
       queues: {
         icon: 'Layers',
         component: Components.Queues,

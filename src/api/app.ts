@@ -32,6 +32,8 @@ import { dumpRoutes } from './routes/dumps/dumps.ts';
 import { issueRoutes } from './routes/issues/issues.ts';
 import { alertRoutes } from './routes/alerts/alerts.ts';
 import { monitorPingRoutes, monitorRoutes } from './routes/monitors/monitors.ts';
+import { llmRoutes } from './routes/llm/llm.ts';
+import { traceRoutes } from './routes/traces/traces.ts';
 
 export interface AppDeps {
   ds: DataSource;
@@ -110,9 +112,12 @@ export function createApp(deps: AppDeps): Express {
   const logs = logRoutes({ ds, access });
   app.use('/api/logs', logs);
   app.use('/v1/api/logs', logs);
+  // Before seed 3's reads: /api/llm-logs/stats/ is not an LLM log.
+  app.use(llmRoutes(ds, access));
   app.use(dataideaReadRoutes(ds, access));
   app.use('/api/user-filter-preferences', filterPreferenceRoutes(ds, access));
   app.use('/api/issues', issueRoutes(ds, access));
+  app.use(traceRoutes(ds, access));
 
   app.use(notFoundHandler);
   app.use(errorHandler);

@@ -9,7 +9,8 @@ import type { QueueName } from '../queues/contract.ts';
 import { producerConnection, waitReady } from '../queues/connection.ts';
 import { logger } from '../logger.ts';
 import { createQueues, EventProducer } from '../queues/producer.ts';
-import { LlmLogProducer } from '../queues/llmLogProducer.ts';
+import { LlmLogProducer, SpanProducer } from '../queues/llmLogProducer.ts';
+import { TraceProducer } from '../queues/traceProducer.ts';
 import { LiveTail } from '../live/hub.ts';
 import { AdminMount, type AdminLoad } from '../admin/index.ts';
 import { createApp } from './app.ts';
@@ -29,6 +30,8 @@ export interface Web {
   /** Who is calling and what they may touch: every edge asks it. */
   access: Access;
   llmProducer: LlmLogProducer;
+  /** Spans (OTLP traces, Sentry transactions and span items). */
+  spanProducer: SpanProducer;
   /** The WebSocket live tail at /ws/logs/. */
   live: LiveTail;
   /** The back-office at /admin, built lazily (see AdminMount); null when disabled. */
@@ -69,9 +72,10 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }, 
   const producer = new EventProducer(redis, queues, producerOptions);
   const keys = new ApiKeyResolver(ds, config.ingest.apiKeyCacheTtlMs);
   const llmProducer = new LlmLogProducer(producer, queues, producerOptions);
+  const spanProducer = new SpanProducer(producer, queues, producerOptions);
   const access = new Access(ds, keys);
   const sink = queueSink(producer, queues, logger);
-  const routes = ingestRoutes({ ds, access, producer, llmProducer, sink, stores: dumpStores() });
+  const routes = ingestRoutes({ ds, access, producer, llmProducer, spanProducer, sink, stores: dumpStores() });
   const adminLoad = opts.admin ?? defaultAdminLoad();
   const admin = adminLoad ? new AdminMount({ ds, redis, queues, access }) : null;
   if (adminLoad === 'eager') await admin!.load();
@@ -96,6 +100,7 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }, 
     keys,
     access,
     llmProducer,
+    spanProducer,
     live,
     admin,
     async close() {
@@ -110,6 +115,7 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }, 
       // Requests already accepted are waiting on their group commit: let them finish first.
       await producer.close();
       await llmProducer.close();
+      await spanProducer.close();
       await Promise.all(Object.values(queues).map((q) => q.close()));
       await redis.quit().catch(() => redis.disconnect());
       await ds.destroy();

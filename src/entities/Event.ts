@@ -76,6 +76,13 @@ export class Event extends BaseEntity {
   @Column({ name: 'issue_id', type: 'bigint', nullable: true })
   issueId: string | null;
 
+  /** The trace this happened in (OpenTelemetry, Sentry's contexts.trace): links it to GET /api/traces/{trace_id}/. */
+  @Column({ name: 'trace_id', type: 'varchar', length: 32, nullable: true })
+  traceId: string | null;
+
+  @Column({ name: 'span_id', type: 'varchar', length: 16, nullable: true })
+  spanId: string | null;
+
   /** Which door it came in by: panties, dataidea, logs, sentry, … */
   @Column({ type: 'varchar', length: 16 })
   origin: string;

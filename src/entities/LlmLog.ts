@@ -57,4 +57,27 @@ export class LlmLog extends BaseEntity {
 
   @Column({ type: 'jsonb', default: {} })
   metadata: Record<string, unknown>;
+
+  /** The trace of the call (GenAI spans, Langfuse, Sentry AI spans): links it to GET /api/traces/{trace_id}/. */
+  @Column({ name: 'trace_id', type: 'varchar', length: 32, nullable: true })
+  traceId: string | null;
+
+  @Column({ name: 'span_id', type: 'varchar', length: 16, nullable: true })
+  spanId: string | null;
+
+  /** Prompt tokens served from the provider's cache (a part of promptTokens, priced lower). */
+  @Column({ name: 'cached_tokens', type: 'integer', nullable: true })
+  cachedTokens: number | null;
+
+  /** Why the call failed; null when it did not. */
+  @Column({ type: 'varchar', length: 1000, nullable: true })
+  error: string | null;
+
+  /** dataidea, otlp, langfuse, sentry. */
+  @Column({ type: 'varchar', length: 16, nullable: true })
+  origin: string | null;
+
+  /** US dollars, from the price table when the call was stored; null for a model without a price. */
+  @Column({ type: 'double precision', nullable: true })
+  cost: number | null;
 }

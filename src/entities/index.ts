@@ -10,12 +10,14 @@ import { Issue } from './Issue.ts';
 import { LlmLog } from './LlmLog.ts';
 import { Monitor } from './Monitor.ts';
 import { MonitorCheckIn } from './MonitorCheckIn.ts';
+import { LlmPrice } from './LlmPrice.ts';
 import { Project } from './Project.ts';
 import { ProjectInvitation } from './ProjectInvitation.ts';
 import { ProjectMember } from './ProjectMember.ts';
 import { RefreshToken } from './RefreshToken.ts';
+import { Span } from './Span.ts';
 import { User } from './User.ts';
 import { UserFilterPreference } from './UserFilterPreference.ts';
 
-export { AlertChannel, AlertDelivery, AlertFiring, AlertNotification, AlertRule, ApiKey, Monitor, MonitorCheckIn, CrashDump, Event, Issue, LlmLog, UserFilterPreference, Project, ProjectInvitation, ProjectMember, RefreshToken, User };
-export const entities = [User, Project, ProjectMember, ApiKey, Event, RefreshToken, LlmLog, UserFilterPreference, Issue, CrashDump, ProjectInvitation, AlertChannel, AlertRule, AlertFiring, AlertNotification, AlertDelivery, Monitor, MonitorCheckIn];
+export { AlertChannel, AlertDelivery, AlertFiring, AlertNotification, AlertRule, ApiKey, Monitor, MonitorCheckIn, CrashDump, Event, Issue, LlmLog, LlmPrice, UserFilterPreference, Project, ProjectInvitation, ProjectMember, RefreshToken, Span, User };
+export const entities = [User, Project, ProjectMember, ApiKey, Event, RefreshToken, LlmLog, UserFilterPreference, Issue, CrashDump, ProjectInvitation, AlertChannel, AlertRule, AlertFiring, AlertNotification, AlertDelivery, Monitor, MonitorCheckIn, Span, LlmPrice];

@@ -7,6 +7,9 @@ import { ErrorEventsByTime1764400000000 } from './1764400000000-ErrorEventsByTim
 import { TokenVersion1764520000000 } from './1764520000000-TokenVersion.ts';
 import { ProjectInvitations1764520001000 } from './1764520001000-ProjectInvitations.ts';
 import { Alerts1765000000000 } from './1765000000000-Alerts.ts';
+import { TelemetryColumns1765200000000 } from './1765200000000-TelemetryColumns.ts';
+import { Spans1765200001000 } from './1765200001000-Spans.ts';
+import { LlmPrices1765200002000 } from './1765200002000-LlmPrices.ts';
 
 /** Listed explicitly (not globbed) so the same list works from TypeScript and from dist/. */
 export const migrations = [
@@ -19,4 +22,7 @@ export const migrations = [
   TokenVersion1764520000000,
   ProjectInvitations1764520001000,
   Alerts1765000000000,
+  TelemetryColumns1765200000000,
+  Spans1765200001000,
+  LlmPrices1765200002000,
 ];

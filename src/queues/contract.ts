@@ -9,6 +9,7 @@ import { config } from '../config.ts';
 import { EventRecordSchema } from '../domain/events/record.ts';
 import { LlmLogRecordSchema } from '../domain/logs/llmRecord.ts';
 import { CheckInRecordSchema } from '../domain/alerts/checkInRecord.ts';
+import { SpanRecordSchema } from '../domain/spans/record.ts';
 
 export const QUEUE_NAMES = ['events', 'dumps', 'housekeeping', 'alerts', 'notifications'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
@@ -23,6 +24,11 @@ export const JOBS = {
   'store-llm-logs': {
     queue: 'events',
     payload: z.object({ items: z.array(LlmLogRecordSchema).min(1) }),
+  },
+  // Spans (OTLP traces, Sentry transactions and span items), on the events queue for the same reasons.
+  'store-spans': {
+    queue: 'events',
+    payload: z.object({ items: z.array(SpanRecordSchema).min(1) }),
   },
   // Crash dumps: one job per stored dump (verify its checksum, read minidump facts)…
   'process-dump': {
@@ -67,6 +73,11 @@ export const JOBS = {
   'deliver-notification': {
     queue: 'notifications',
     payload: z.object({ notification_id: z.string().regex(/^\d+$/) }),
+  },
+  // Housekeeping (repeatable, SPANS_RETENTION_SCHEDULE): delete spans older than their project's retention_days.
+  'expire-spans': {
+    queue: 'housekeeping',
+    payload: z.object({ batch_size: z.number().int().min(1).max(100_000).optional() }),
   },
 } as const satisfies Record<string, { queue: QueueName; payload: z.ZodType }>;
 

@@ -7,6 +7,8 @@ import { JOBS, jobsOf, QUEUE_NAMES, type JobName, type QueueName } from '../queu
 import type { Publisher } from '../live/channel.ts';
 import { storeEventsProcessor } from './storeEvents.ts';
 import { storeLlmLogsProcessor } from './storeLlmLogs.ts';
+import { storeSpansProcessor } from './storeSpans.ts';
+import { expireSpansProcessor } from './expireSpans.ts';
 import { dumpStores, type DumpStores } from '../storage/index.ts';
 import { archiveDumpsProcessor } from './archiveDumps.ts';
 import { expireDumpsProcessor } from './expireDumps.ts';
@@ -20,6 +22,9 @@ import { storeCheckInsProcessor } from './storeCheckIns.ts';
 import { processAlertSignalsProcessor } from './processAlertSignals.ts';
 import { evaluateAlertsProcessor } from './evaluateAlerts.ts';
 import { deliverNotificationProcessor, RetryDelivery } from './deliverNotification.ts';
+import { scheduleAlerts } from './alertSchedules.ts';
+import { scheduleDumpMaintenance } from './dumpSchedules.ts';
+import { scheduleHousekeeping } from './housekeepingSchedules.ts';
 
 type Processor = (job: Job) => Promise<unknown>;
 
@@ -43,6 +48,8 @@ export function handlers(ds: DataSource, log: Logger, live: Publisher | undefine
     'process-alert-signals': processAlertSignalsProcessor(ds, jobs, log),
     'evaluate-alerts': evaluateAlertsProcessor(ds, jobs, taps, log),
     'deliver-notification': deliverNotificationProcessor(ds, log),
+    'store-spans': storeSpansProcessor(ds, log),
+    'expire-spans': expireSpansProcessor(ds, log),
   };
 }
 
@@ -117,4 +124,13 @@ export function startWorkers(connection: Redis, ds: DataSource, log: Logger, opt
     worker.on('error', (err) => log.error({ queue, err: err.message }, 'worker error'));
     return worker;
   });
+}
+
+/** The worker side of a process: every consumer, and every repeatable job registered (each run happens once, whatever the number of workers). */
+export async function startConsumers(connection: Redis, ds: DataSource, log: Logger, opts: WorkerOptions = {}): Promise<Worker[]> {
+  const workers = startWorkers(connection, ds, log, opts);
+  await scheduleDumpMaintenance(connection);
+  await scheduleHousekeeping(connection);
+  await scheduleAlerts(connection);
+  return workers;
 }

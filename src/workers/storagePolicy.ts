@@ -22,12 +22,17 @@ export interface Stored {
  * - anything else (connection trouble) is thrown: the job retries with backoff.
  * `insert` must be idempotent (ON CONFLICT DO NOTHING) and answer how many were new.
  */
-export async function storeBatch<T extends { project_id: number; event_id: string }>(
-  ds: DataSource,
-  items: T[],
-  insert: (items: T[]) => Promise<number>,
-  ctx: { job: Job; log: Logger; what: string; onProjectGone?: () => void },
-): Promise<Stored> {
+export interface StoreContext<T> {
+  job: Job;
+  log: Logger;
+  /** What the items are, for the logs: "events", "LLM logs", "spans". */
+  what: string;
+  onProjectGone?: () => void;
+  /** An item's id, to say which the database refused (default: event_id). */
+  idOf?: (item: T) => string;
+}
+
+export async function storeBatch<T extends { project_id: number }>(ds: DataSource, items: T[], insert: (items: T[]) => Promise<number>, ctx: StoreContext<T>): Promise<Stored> {
   try {
     const inserted = await insert(items);
     return { inserted, duplicates: items.length - inserted };
@@ -44,15 +49,16 @@ export async function storeBatch<T extends { project_id: number; event_id: strin
   }
 }
 
-async function insertOneByOne<T extends { event_id: string }>(items: T[], insert: (items: T[]) => Promise<number>, ctx: { job: Job; log: Logger; what: string }): Promise<Stored> {
+async function insertOneByOne<T>(items: T[], insert: (items: T[]) => Promise<number>, ctx: StoreContext<T>): Promise<Stored> {
+  const idOf = ctx.idOf ?? ((item: T) => (item as { event_id?: string }).event_id ?? '?');
   let inserted = 0;
-  const rejected: Array<{ event_id: string; error: string }> = [];
+  const rejected: Array<{ id: string; error: string }> = [];
   for (const item of items) {
     try {
       inserted += await insert([item]);
     } catch (err) {
       if (!isDataError(err)) throw err;
-      rejected.push({ event_id: item.event_id, error: (err as Error).message });
+      rejected.push({ id: idOf(item), error: (err as Error).message });
     }
   }
   if (rejected.length) {

@@ -1,6 +1,9 @@
 import type { Job } from 'bullmq';
 import type { DataSource } from 'typeorm';
+import { config } from '../config.ts';
 import type { AlertTaps } from '../domain/alerts/taps.ts';
+import { PriceBook } from '../domain/llm/prices.ts';
+import type { LlmLogRecord } from '../domain/logs/llmRecord.ts';
 import { insertLlmLogs } from '../domain/logs/llmStore.ts';
 import type { Logger } from '../logger.ts';
 import type { JobPayload } from '../queues/contract.ts';
@@ -9,12 +12,15 @@ import { storeBatch, type Stored } from './storagePolicy.ts';
 /**
  * `store-llm-logs`: one job = one group of LLM calls = multi-row inserts, idempotent
  * on (project_id, event_id) — the event_id was assigned before enqueue, so a
- * re-delivered job inserts nothing. Failures follow the storage policy (storagePolicy.ts).
- * With `alerts`, llm.threshold rules count the calls that were new.
+ * re-delivered job inserts nothing. Each call is priced here (the project's, the
+ * instance's or the built-in price of its model), so every door gets a cost. Failures
+ * follow the storage policy (storagePolicy.ts). With `alerts`, llm.threshold rules count
+ * the calls that were new.
  */
-export function storeLlmLogsProcessor(ds: DataSource, log: Logger, alerts?: AlertTaps) {
+export function storeLlmLogsProcessor(ds: DataSource, log: Logger, alerts?: AlertTaps, prices = new PriceBook(ds, config.llmLogs.pricesCacheTtlMs)) {
   return async (job: Job): Promise<Stored> => {
-    const { items } = job.data as JobPayload<'store-llm-logs'>;
+    const items: LlmLogRecord[] = [];
+    for (const item of (job.data as JobPayload<'store-llm-logs'>).items) items.push({ ...item, cost: await prices.cost(item.project_id, item.model, item) });
     const fresh = new Set<string>();
     const stored = await storeBatch(ds, items, (batch) => insertLlmLogs(ds, batch, fresh), { job, log, what: 'LLM logs' });
     if (alerts) await alerts.llmStored(items, fresh);

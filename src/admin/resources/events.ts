@@ -31,7 +31,7 @@ function eventResource(ds: DataSource, kind: 'all' | 'log'): ResourceWithOptions
     id,
     scope: projectScope('r.projectId'),
     fixed: kind === 'log' ? "r.kind = 'log'" : undefined,
-    exact: ['level', 'kind', 'environment', 'service', 'origin', 'eventId', 'userRef', 'eventType'],
+    exact: ['level', 'kind', 'environment', 'service', 'origin', 'eventId', 'userRef', 'eventType', 'traceId'],
     editable: ['archived', 'level', 'message', 'environment', 'service'],
     heavy: ['stacktrace', 'tags', 'extra', 'message'],
     excerpt: ['message'],
@@ -50,10 +50,10 @@ function eventResource(ds: DataSource, kind: 'all' | 'log'): ResourceWithOptions
         kind === 'log'
           ? ['id', 'timestamp', 'level', 'service', 'message', 'environment', 'projectId', 'archived']
           : ['id', 'timestamp', 'kind', 'level', 'exceptionType', 'message', 'environment', 'projectId', 'archived'],
-      filterProperties: ['projectId', ...(kind === 'log' ? [] : ['kind']), 'level', 'environment', 'service', 'message', 'exceptionType', 'timestamp', 'archived', 'origin', 'userRef', 'eventId'],
+      filterProperties: ['projectId', ...(kind === 'log' ? [] : ['kind']), 'level', 'environment', 'service', 'message', 'exceptionType', 'timestamp', 'archived', 'origin', 'userRef', 'eventId', 'traceId'],
       showProperties: [
         'id', 'eventId', 'projectId', 'kind', 'level', 'timestamp', 'receivedAt', 'exceptionType', 'message', 'stacktrace',
-        'environment', 'service', 'userRef', 'eventType', 'origin', 'archived', 'tags', 'extra',
+        'environment', 'service', 'userRef', 'eventType', 'origin', 'traceId', 'spanId', 'archived', 'tags', 'extra',
       ],
       editProperties: ['level', 'message', 'environment', 'service', 'archived'],
       properties: {
@@ -65,6 +65,8 @@ function eventResource(ds: DataSource, kind: 'all' | 'log'): ResourceWithOptions
         extra: { ...showOnly, components: { show: Components.JsonBlock } },
         service: { description: kind === 'log' ? 'Source' : 'Service' },
         eventId: readOnly,
+        traceId: { ...readOnly, description: 'The trace it happened in: opens the trace page', components: { show: Components.TraceLink, list: Components.TraceLink } },
+        spanId: readOnly,
         receivedAt: readOnly,
         updatedAt: hidden,
         projectId: readOnly,

@@ -11,7 +11,7 @@ export function llmLogsResource(): ResourceWithOptions {
   const mayEdit = inProject('edit_data');
   const resource = new ScopedResource(LlmLog, {
     scope: projectScope('r.projectId'),
-    exact: ['model', 'source', 'userRef', 'eventId'],
+    exact: ['model', 'source', 'userRef', 'eventId', 'traceId', 'origin'],
     // Prompts may be 1 MB: search (and the trigram index) covers their first 2000 characters.
     filterExpr: { query: 'left(r.query, 2000)' },
     heavy: ['query', 'response', 'metadata'],
@@ -23,11 +23,11 @@ export function llmLogsResource(): ResourceWithOptions {
       id: 'LlmLog',
       navigation: NAV.data,
       sort: { sortBy: 'timestamp', direction: 'desc' },
-      listProperties: ['id', 'timestamp', 'model', 'query', 'totalTokens', 'latencyMs', 'source', 'projectId'],
-      filterProperties: ['projectId', 'model', 'source', 'userRef', 'query', 'timestamp'],
+      listProperties: ['id', 'timestamp', 'model', 'query', 'totalTokens', 'cost', 'latencyMs', 'error', 'source', 'projectId'],
+      filterProperties: ['projectId', 'model', 'source', 'userRef', 'query', 'traceId', 'origin', 'timestamp'],
       showProperties: [
-        'id', 'projectId', 'timestamp', 'model', 'source', 'userRef', 'promptTokens', 'completionTokens', 'totalTokens', 'latencyMs',
-        'query', 'response', 'metadata', 'eventId', 'receivedAt',
+        'id', 'projectId', 'timestamp', 'model', 'source', 'userRef', 'promptTokens', 'completionTokens', 'cachedTokens', 'totalTokens', 'cost', 'latencyMs',
+        'error', 'traceId', 'spanId', 'query', 'response', 'metadata', 'origin', 'eventId', 'receivedAt',
       ],
       properties: {
         query: { isTitle: true, components: { list: Components.Excerpt, show: Components.CodeBlock }, description: 'Prompt' },
@@ -37,6 +37,12 @@ export function llmLogsResource(): ResourceWithOptions {
         completionTokens: { type: 'number' },
         totalTokens: { type: 'number' },
         latencyMs: { type: 'number' },
+        cachedTokens: { type: 'number' },
+        cost: { type: 'number', description: 'US dollars, from the LLM price table when the call was stored' },
+        error: readOnly,
+        traceId: { ...readOnly, description: 'The trace this call belongs to: opens the trace page', components: { show: Components.TraceLink, list: Components.TraceLink } },
+        spanId: readOnly,
+        origin: readOnly,
         eventId: readOnly,
         receivedAt: readOnly,
         userRef: { description: "The client's user id" },

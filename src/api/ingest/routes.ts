@@ -3,7 +3,8 @@ import { config } from '../../config.ts';
 import type { Access } from '../../domain/access/index.ts';
 import type { IngestLimits } from '../../domain/ingest/items.ts';
 import type { WorkSink } from '../../domain/sinks.ts';
-import type { LlmLogProducer } from '../../queues/llmLogProducer.ts';
+import type { LlmLogProducer, SpanProducer } from '../../queues/llmLogProducer.ts';
+import { TraceProducer } from '../../queues/traceProducer.ts';
 import type { EventProducer } from '../../queues/producer.ts';
 import type { DumpStores } from '../../storage/index.ts';
 import { dumpReplaceRoute, dumpUploadRoute } from '../routes/dumps/upload.ts';
@@ -11,6 +12,7 @@ import { pantiesRoute } from '../routes/events/ingest.ts';
 import { dataideaEventLogRoute, dataideaLlmLogRoute } from '../routes/logs/dataidea.ts';
 import { logsRoute } from '../routes/logs/ingest.ts';
 import { sentryRoutes } from '../routes/sentry/ingest.ts';
+import { otlpRoutes } from '../routes/otlp/otlp.ts';
 import type { IngestRoute } from './runner.ts';
 
 export interface IngestDeps {
@@ -18,6 +20,7 @@ export interface IngestDeps {
   access: Access;
   producer: EventProducer;
   llmProducer: LlmLogProducer;
+  spanProducer: SpanProducer;
   sink: WorkSink;
   stores: DumpStores;
 }
@@ -40,7 +43,14 @@ export function ingestRoutes(deps: IngestDeps): IngestRoute[] {
     dataideaEventLogRoute(dataidea),
     dataideaLlmLogRoute(dataidea),
     logsRoute({ access, producer, limits }),
-    ...sentryRoutes({ access, producer, dumps }),
+    ...sentryRoutes({ access, producer, dumps, traces: new TraceProducer(producer, deps.llmProducer, deps.spanProducer) }),
+    ...otlpRoutes({
+      access,
+      producer,
+      llm: deps.llmProducer,
+      spans: deps.spanProducer,
+      limits: { ...config.otlp, maxEventBytes: config.ingest.maxEventBytes, maxTextBytes: config.llmLogs.maxTextBytes },
+    }),
     dumpUploadRoute(dumps),
     dumpReplaceRoute(dumps),
   ] as IngestRoute[];

@@ -29,6 +29,8 @@ export interface EventRow {
   tags: Record<string, unknown>;
   extra: Record<string, unknown>;
   issue_id: string | null;
+  trace_id: string | null;
+  span_id: string | null;
 }
 
 function where(f: EventFilters) {
@@ -59,7 +61,7 @@ function where(f: EventFilters) {
 }
 
 const COLUMNS = `id, event_id, event_type, exception_type, message, stacktrace, level, environment, service,
-                 "timestamp", received_at, tags, extra, issue_id`;
+                 "timestamp", received_at, tags, extra, issue_id, trace_id, span_id`;
 const ORDER = `"timestamp" DESC, id DESC`;
 
 /** An event as lists carry it: message and stack trace cut (flagged), tags and extra left out (null) when big. */
@@ -86,7 +88,7 @@ export async function listEvents(
   const bytes = limits.jsonBytes ?? config.lists.jsonBytes;
   const excerpts =
     `id, event_id, event_type, exception_type, ${textExcerpt('message', chars)}, ${textExcerpt('stacktrace', chars)}, level, environment, service, ` +
-    `"timestamp", received_at, ${jsonExcerpt('tags', bytes)}, ${jsonExcerpt('extra', bytes)}, issue_id`;
+    `"timestamp", received_at, ${jsonExcerpt('tags', bytes)}, ${jsonExcerpt('extra', bytes)}, issue_id, trace_id, span_id`;
   const limited = `SELECT ${COLUMNS} FROM events WHERE ${q.clauses.join(' AND ')} ORDER BY ${ORDER} ${q.limit}`;
   // Started and awaited together, so a failing page query never leaves the count unhandled.
   const [count, rows] = await Promise.all([
@@ -127,5 +129,8 @@ export function serializeEvent(r: EventRow | EventListRow) {
     extra: r.extra ?? {},
     ...(r.extra === null ? { extra_truncated: true as const } : {}),
     issue: r.issue_id === null ? null : Number(r.issue_id),
+    // The trace it happened in (Sentry's contexts.trace, OTLP): GET /api/traces/{trace_id}/.
+    trace_id: r.trace_id,
+    span_id: r.span_id,
   };
 }

@@ -5,6 +5,9 @@ import { LEVEL_NAMES, LEVELS, normalizeLevel } from '../levels.ts';
 
 export { EVENT_KINDS, type EventKind };
 
+export const TraceIdSchema = z.string().regex(/^[0-9a-f]{32}$/, 'must be 32 lowercase hex characters');
+export const SpanIdSchema = z.string().regex(/^[0-9a-f]{16}$/, 'must be 16 lowercase hex characters');
+
 /**
  * What every ingest path turns its payload into, and what an `events` job carries.
  * Field names are the table's column names so the worker inserts without mapping.
@@ -28,6 +31,9 @@ export const EventRecordSchema = z.object({
   tags: z.record(z.string(), z.unknown()),
   extra: z.record(z.string(), z.unknown()),
   origin: z.string().max(16),
+  /** The trace (W3C / OpenTelemetry: 32 lowercase hex) and span (16 hex) this happened in, when the client said. */
+  trace_id: TraceIdSchema.nullish(),
+  span_id: SpanIdSchema.nullish(),
   /** Hints for grouping into issues (src/domain/issues): a client fingerprint, structured frames. */
   grouping: z
     .object({

@@ -19,11 +19,13 @@ const COLUMNS = [
   'tags',
   'extra',
   'origin',
+  'trace_id',
+  'span_id',
 ] as const satisfies ReadonlyArray<keyof EventRecord>;
 // Plus issue_id, which comes from grouping, not from the record.
 const WIDTH = COLUMNS.length + 1;
 
-// 17 columns × 1000 rows stays well under PostgreSQL's 65535 bind parameters.
+// 19 columns × 1000 rows stays well under PostgreSQL's 65535 bind parameters.
 const ROWS_PER_STATEMENT = 1000;
 const COLUMN_LIST = [...COLUMNS, 'issue_id'].map((c) => `"${c}"`).join(', ');
 
@@ -116,7 +118,7 @@ function params(records: EventRecord[], links: ReadonlyArray<IssueLink | null> |
     for (const c of COLUMNS) {
       const v = r[c];
       // jsonb columns: pass JSON text (node-postgres would turn a top-level array into a PG array).
-      out.push(c === 'tags' || c === 'extra' ? JSON.stringify(v) : v);
+      out.push(c === 'tags' || c === 'extra' ? JSON.stringify(v) : (v ?? null));
     }
     const link = links?.[offset + i] ?? null;
     out.push(link?.issueId ?? null);

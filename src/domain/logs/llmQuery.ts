@@ -29,6 +29,10 @@ export interface LlmLogRow {
   total_tokens: number | null;
   latency_ms: number | null;
   metadata: Record<string, unknown>;
+  cost: number | null;
+  cached_tokens: number | null;
+  error: string | null;
+  trace_id: string | null;
 }
 
 /** The prompt's first characters carry a trigram index; search looks there (prompts can be megabytes). */
@@ -61,7 +65,7 @@ export interface LlmLogListRow extends Omit<LlmLogRow, 'metadata'> {
 }
 
 const COLUMNS = `id, project_id, event_id, "timestamp", user_ref, source, model, query, response,
-                 prompt_tokens, completion_tokens, total_tokens, latency_ms, metadata`;
+                 prompt_tokens, completion_tokens, total_tokens, latency_ms, metadata, cost, cached_tokens, error, trace_id`;
 const ORDER = `"timestamp" DESC, id DESC`;
 
 /** Newest first; page mode counts, cursor mode walks (timestamp, id). Limits default to config.lists. */
@@ -79,7 +83,8 @@ export async function listLlmLogs(
   const chars = limits.textChars ?? config.lists.textChars;
   const excerpts =
     `id, project_id, event_id, "timestamp", user_ref, source, model, ${textExcerpt('query', chars)}, ${textExcerpt('response', chars)}, ` +
-    `prompt_tokens, completion_tokens, total_tokens, latency_ms, ${jsonExcerpt('metadata', limits.jsonBytes ?? config.lists.jsonBytes)}`;
+    `prompt_tokens, completion_tokens, total_tokens, latency_ms, ${jsonExcerpt('metadata', limits.jsonBytes ?? config.lists.jsonBytes)}, ` +
+    `cost, cached_tokens, error, trace_id`;
   const limited = `SELECT ${COLUMNS} FROM llm_logs WHERE ${q.clauses.join(' AND ')} ORDER BY ${ORDER} ${q.limit}`;
   // Started and awaited together, so a failing page query never leaves the count unhandled.
   const [count, rows] = await Promise.all([
@@ -98,7 +103,11 @@ export async function findLlmLog(ds: DataSource, scope: Scope, id: string): Prom
   return rows[0] ?? null;
 }
 
-/** Seed 3's LLM log shape, plus what was lifted out of metadata and the project; list copies flag what they cut. */
+/**
+ * Seed 3's LLM log shape, plus what was lifted out of metadata, the project, and (added
+ * fields only, so seed 3's clients read it as before) cost in US dollars, cached tokens,
+ * the error of a failed call and the trace it belongs to; list copies flag what they cut.
+ */
 export function serializeLlmLog(r: LlmLogRow | LlmLogListRow) {
   const cut = 'query_truncated' in r ? r : null;
   return {
@@ -118,5 +127,9 @@ export function serializeLlmLog(r: LlmLogRow | LlmLogListRow) {
     total_tokens: r.total_tokens,
     latency_ms: r.latency_ms,
     project: r.project_id,
+    cost: r.cost,
+    cached_tokens: r.cached_tokens,
+    error: r.error,
+    trace_id: r.trace_id,
   };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SpanIdSchema, TraceIdSchema } from '../events/record.ts';
 
 /**
  * An LLM call as a `store-llm-logs` job carries it. Field names are the llm_logs
@@ -19,5 +20,16 @@ export const LlmLogRecordSchema = z.object({
   total_tokens: z.number().int().min(0).max(2 ** 31 - 1).nullable(),
   latency_ms: z.number().min(0).nullable(),
   metadata: z.record(z.string(), z.unknown()),
+  /** The trace and span of the call (OpenTelemetry GenAI spans, Langfuse, Sentry AI spans). */
+  trace_id: TraceIdSchema.nullish(),
+  span_id: SpanIdSchema.nullish(),
+  /** Prompt tokens read from a provider's cache (priced lower; a part of prompt_tokens). */
+  cached_tokens: z.number().int().min(0).max(2 ** 31 - 1).nullish(),
+  /** What went wrong, when the call failed (the span's error status or error.type). */
+  error: z.string().max(1000).nullish(),
+  /** Which door it came in by: dataidea (seed 3), otlp, langfuse, sentry. */
+  origin: z.string().max(16).nullish(),
+  /** US dollars: set by the worker from the price table when it stores the call, never by the API. */
+  cost: z.number().min(0).nullish(),
 });
 export type LlmLogRecord = z.infer<typeof LlmLogRecordSchema>;

@@ -16,6 +16,12 @@ const COLUMNS = [
   'total_tokens',
   'latency_ms',
   'metadata',
+  'trace_id',
+  'span_id',
+  'cached_tokens',
+  'error',
+  'origin',
+  'cost',
 ] as const satisfies ReadonlyArray<keyof LlmLogRecord>;
 
 // Rows can be megabytes each (prompts and responses): keep statements to a modest size.
@@ -34,7 +40,7 @@ function insertSql(rows: number): string {
 
 function params(records: LlmLogRecord[]): unknown[] {
   const out: unknown[] = [];
-  for (const r of records) for (const c of COLUMNS) out.push(c === 'metadata' ? JSON.stringify(r[c]) : r[c]);
+  for (const r of records) for (const c of COLUMNS) out.push(c === 'metadata' ? JSON.stringify(r[c]) : (r[c] ?? null));
   return out;
 }
 

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { badRequest } from '../errors.ts';
 import { cleanJson, clip, cleanText, newEventId, TimestampSchema, type EventRecord } from '../events/record.ts';
 import type { Frame } from '../issues/fingerprint.ts';
+import { traceIdsOf } from './spans.ts';
 import { normalizeLevel } from '../levels.ts';
 
 type Obj = Record<string, unknown>;
@@ -127,6 +128,7 @@ export function sentryEventToRecord(payload: unknown, projectId: number, receive
       tags: cleanJson(tagsOf(e)) as Obj,
       extra: cleanJson(extra) as Obj,
       origin: 'sentry',
+      ...traceIdsOf(e.contexts),
       grouping: {
         ...(fingerprint.length ? { fingerprint: fingerprint.map((p) => cleanText(p).slice(0, 200)).slice(0, 20) } : {}),
         ...(frames.length ? { frames: cleanJson(frames) as Frame[] } : {}),
@@ -166,6 +168,7 @@ export function sentryLogsToRecords(payload: unknown, projectId: number, receive
       tags: cleanJson(tags) as Obj,
       extra: cleanJson({ attributes }) as Obj,
       origin: 'sentry',
+      ...traceIdsOf({ trace: { trace_id: item.trace_id, span_id: item.span_id ?? attributes['sentry.trace.parent_span_id'] } }),
     };
   });
 }

@@ -39,6 +39,8 @@ export const EventOut = z
     extra: z.record(z.string(), z.unknown()),
     extra_truncated: truncatedFlag('extra', 'left out'),
     issue: z.number().int().nullable().meta({ description: 'The issue this event is grouped into' }),
+    trace_id: z.string().nullable().meta({ description: 'The trace it happened in (GET /api/traces/{trace_id}/)' }),
+    span_id: z.string().nullable(),
   })
   .meta({ id: 'Event' });
 

@@ -144,6 +144,10 @@ export const LlmLogOut = z
     total_tokens: z.number().int().nullable(),
     latency_ms: z.number().nullable(),
     project: z.number().int(),
+    cost: z.number().nullable().meta({ description: 'US dollars, from the price table when the call was stored (GET /api/llm-prices/); null when its model has no price or its tokens are unknown' }),
+    cached_tokens: z.number().int().nullable().meta({ description: 'Prompt tokens read from the provider cache (a part of prompt_tokens)' }),
+    error: z.string().nullable().meta({ description: 'Why the call failed; null when it did not' }),
+    trace_id: z.string().nullable().meta({ description: 'The trace of the call: GET /api/traces/{trace_id}/' }),
   })
   .meta({ id: 'LlmLog' });
 

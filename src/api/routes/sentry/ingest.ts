@@ -10,6 +10,9 @@ import { minidumpBody, minidumpHeaders, type MinidumpRouteDeps } from './minidum
 import type { IngestRoute } from '../../ingest/runner.ts';
 import { Readable } from 'node:stream';
 import { sentryEventToRecord, sentryFeedbackToRecord, sentryLogsToRecords } from '../../../domain/sentry/normalize.ts';
+import { sentryTraceItem } from '../../../domain/sentry/spans.ts';
+import { refuseOtlpAsEnvelope } from '../../../domain/ingest/formats/otlp/decode.ts';
+import type { TraceBundle, TraceProducer } from '../../../queues/traceProducer.ts';
 import { ingestedItems, ingestRejected, observeHttp, registry } from '../../../metrics.ts';
 import type { EventProducer } from '../../../queues/producer.ts';
 import { bodyDecoder, parseJson, readBody, RequestBody } from '../../http/body.ts';
@@ -34,6 +37,8 @@ export interface SentryDeps {
   producer: EventProducer;
   /** Minidumps (the minidump endpoint, envelope attachments) go through the crash dumps pipeline. */
   dumps: MinidumpRouteDeps;
+  /** Transactions and spans (and the LLM calls among them) go to the spans store. */
+  traces?: TraceProducer;
 }
 
 /**
@@ -51,7 +56,9 @@ const sentryKey = (access: Access, req: IncomingMessage, projectId: number, dsnK
  */
 async function keyFromEnvelopeHeader(access: Access, req: IncomingMessage, projectId: number, body: RequestBody): Promise<ResolvedKey> {
   try {
-    const header = parseEnvelopeHeader(await body.firstLine(ENVELOPE_HEADER_MAX_BYTES, 'invalid_envelope'));
+    const line = await body.firstLine(ENVELOPE_HEADER_MAX_BYTES, 'invalid_envelope');
+    refuseOtlpAsEnvelope(req.headers['content-type'], line);
+    const header = parseEnvelopeHeader(line);
     return await sentryKey(access, req, projectId, parseDsn(header.dsn)?.key);
   } catch (err) {
     body.discard();
@@ -63,8 +70,9 @@ async function keyFromEnvelopeHeader(access: Access, req: IncomingMessage, proje
  * Turns an envelope's items into records, and sets minidump attachments aside; unknown
  * and unsupported items are counted and skipped, never fatal.
  */
-function recordsOf(envelope: Envelope, projectId: number, receivedAt: string): { records: EventRecord[]; eventId: string | null; minidumps: EnvelopeItem[]; checkIns: CheckInRecord[] } {
+function recordsOf(envelope: Envelope, projectId: number, receivedAt: string): { records: EventRecord[]; eventId: string | null; minidumps: EnvelopeItem[]; checkIns: CheckInRecord[]; trace: TraceBundle } {
   const records: EventRecord[] = [];
+  const trace: TraceBundle = { spans: [], events: [], llmLogs: [] };
   const minidumps: EnvelopeItem[] = [];
   const checkIns: CheckInRecord[] = [];
   let eventId: string | null = null;
@@ -76,7 +84,7 @@ function recordsOf(envelope: Envelope, projectId: number, receivedAt: string): {
       continue;
     }
     let json: unknown;
-    if (type === 'event' || type === 'log' || type === 'feedback' || type === 'user_report') {
+    if (type === 'event' || type === 'log' || type === 'feedback' || type === 'user_report' || type === 'transaction' || type === 'span') {
       if (type === 'event' && item.payload.length > SENTRY_LIMITS.eventBytes) {
         throw payloadTooLarge(`Event item is ${item.payload.length} bytes; the limit is ${SENTRY_LIMITS.eventBytes}`);
       }
@@ -100,18 +108,24 @@ function recordsOf(envelope: Envelope, projectId: number, receivedAt: string): {
       const record = sentryFeedbackToRecord(type, json, projectId, receivedAt);
       if (record) records.push(record);
       sentryItems.inc({ type, outcome: record ? 'accepted' : 'skipped' });
+    } else if (type === 'transaction' || type === 'span') {
+      const traced = sentryTraceItem(type, json, projectId, receivedAt, envelope.header.trace);
+      trace.spans.push(...traced.spans);
+      trace.llmLogs.push(...traced.llmLogs);
+      sentryItems.inc({ type, outcome: 'accepted' }, traced.spans.length);
+      if (traced.rejected) sentryItems.inc({ type, outcome: 'rejected' }, traced.rejected);
     } else if (type === 'check_in') {
       // Cron monitors (src/domain/alerts): Sentry.captureCheckIn / withMonitor.
       const checkIn = checkInFromSentry(safeJson(item), projectId, receivedAt);
       if (checkIn) checkIns.push(checkIn);
       sentryItems.inc({ type, outcome: checkIn ? 'accepted' : 'skipped' });
     } else {
-      // transaction, session(s), client_report, profile, replay, …:
+      // session(s), client_report, profile, replay, …:
       // counted, not stored (yet).
       sentryItems.inc({ type: KNOWN_SKIPPED.has(type) ? type : 'unknown', outcome: 'skipped' });
     }
   }
-  return { records, eventId, minidumps, checkIns };
+  return { records, eventId, minidumps, checkIns, trace };
 }
 
 const safeJson = (item: EnvelopeItem): unknown => {
@@ -152,8 +166,8 @@ async function withMinidumps(deps: SentryDeps, items: EnvelopeItem[], records: E
 }
 
 const KNOWN_SKIPPED = new Set([
-  'transaction', 'session', 'sessions', 'client_report', 'profile', 'profile_chunk',
-  'replay_event', 'replay_recording', 'replay_video', 'statsd', 'metric_buckets', 'span', 'otel_log', 'attachment',
+  'session', 'sessions', 'client_report', 'profile', 'profile_chunk',
+  'replay_event', 'replay_recording', 'replay_video', 'statsd', 'metric_buckets', 'otel_log', 'attachment',
 ]);
 
 const projectOf = (params: Record<string, string>) => Number(params.project);
@@ -205,6 +219,7 @@ function envelopeRoute(deps: SentryDeps): IngestRoute<ResolvedKey | null> {
       const reader = RequestBody.open(req, SENTRY_LIMITS.envelopeBytes, { compressedLimit: SENTRY_LIMITS.envelopeCompressedBytes });
       const key = early ?? (await keyFromEnvelopeHeader(deps.access, req, projectId, reader));
       const body = await reader.all();
+      refuseOtlpAsEnvelope(req.headers['content-type'], body);
       const envelope = parseEnvelope(body);
       const parsed = recordsOf(envelope, projectId, receivedAt);
       const records = parsed.records;
@@ -217,6 +232,7 @@ function envelopeRoute(deps: SentryDeps): IngestRoute<ResolvedKey | null> {
         await deps.producer.enqueue(records, body.length);
       }
       if (parsed.checkIns.length) await deps.producer.enqueueCheckIns(parsed.checkIns);
+      if (parsed.trace.spans.length && deps.traces) await deps.traces.enqueue(parsed.trace, body.length);
       for (const r of records) ingestedItems.inc({ kind: r.kind });
       sendJson(res, 200, eventId ? { id: eventId } : {}, corsHeaders(req));
     },

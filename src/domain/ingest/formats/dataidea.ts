@@ -133,6 +133,7 @@ export function dataideaLlmToRecord(e: DataideaLlmLog, projectId: number, receiv
     query: cleanText(e.query),
     response: cleanText(e.response ?? ''),
     metadata,
+    origin: 'dataidea',
     ...usageFrom(metadata),
   };
 }
