@@ -44,13 +44,16 @@ async function tracedRequest(u: TestUser): Promise<string> {
     ],
   });
   const tracer = tracing.getTracer('checkout');
-  const root = tracer.startSpan('POST /checkout', { kind: SpanKind.SERVER });
+  // Explicit start times: spans started within the same microsecond would have no order to assert.
+  const t0 = Date.now();
+  const root = tracer.startSpan('POST /checkout', { kind: SpanKind.SERVER, startTime: t0 });
   const inRoot = trace.setSpan(context.active(), root);
   logging.getLogger('checkout').emit({ severityNumber: SeverityNumber.INFO, body: 'cart has 3 items', context: inRoot });
   const llm = tracer.startSpan(
     'chat gpt-4o',
     {
       kind: SpanKind.CLIENT,
+      startTime: t0 + 2,
       attributes: {
         'gen_ai.operation.name': 'chat',
         'gen_ai.request.model': 'gpt-4o',
@@ -60,12 +63,12 @@ async function tracedRequest(u: TestUser): Promise<string> {
     },
     inRoot,
   );
-  llm.end();
-  const pay = tracer.startSpan('charge', { kind: SpanKind.CLIENT }, inRoot);
+  llm.end(t0 + 5);
+  const pay = tracer.startSpan('charge', { kind: SpanKind.CLIENT, startTime: t0 + 6 }, inRoot);
   pay.recordException(Object.assign(new Error('insufficient funds'), { name: 'PaymentDeclined' }));
   pay.setStatus({ code: SpanStatusCode.ERROR });
-  pay.end();
-  root.end();
+  pay.end(t0 + 9);
+  root.end(t0 + 10);
   await Promise.all([tracing.forceFlush(), logging.forceFlush()]);
   await Promise.all([tracing.shutdown(), logging.shutdown()]);
   return root.spanContext().traceId;
