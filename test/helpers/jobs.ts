@@ -13,6 +13,8 @@ export async function runJob<N extends JobName>(queues: Record<QueueName, Queue>
 export async function waitForJob(job: Job, timeoutMs = 30_000): Promise<{ state: string; job: Job }> {
   const state = await eventually(async () => {
     const s = await job.getState();
+    // Completed store jobs are removed at once (removeOnComplete); failed ones are kept.
+    if (s === 'unknown') return 'completed';
     return s === 'completed' || s === 'failed' ? s : null;
   }, timeoutMs);
   return { state, job };
