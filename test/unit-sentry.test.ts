@@ -118,7 +118,7 @@ describe('Sentry event → record', () => {
       origin: 'sentry',
     });
     expect(r.tags).toEqual({ customer: 'acme', release: 'shop@1.2.3', server_name: 'web-1', platform: 'python' });
-    expect(r.extra).toMatchObject({ user: { id: '42', email: 'a@example.com' } });
+    expect(r.data).toMatchObject({ user: { id: '42', email: 'a@example.com' } });
     expect(r.stacktrace).toBe(
       [
         'Traceback (most recent call last):',

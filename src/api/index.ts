@@ -15,6 +15,7 @@ import { AdminMount, type AdminLoad } from '../admin/index.ts';
 import { createApp } from './app.ts';
 import { dumpStores } from '../storage/index.ts';
 import { expectContinueHandler } from './expectContinue.ts';
+import { clientIpOf } from './http/clientIp.ts';
 import { createDispatcher, createHttpServer } from './server.ts';
 
 export interface Web {
@@ -71,14 +72,14 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }, 
   if (adminLoad === 'eager') await admin!.load();
   if (adminLoad === 'background') admin!.preload();
   const app = createApp({ ds, redis, queues, keys, producer, admin: admin?.handler() });
+  const trustProxy = app.get('trust proxy fn') as (address: string, hop: number) => boolean;
   const dispatch = createDispatcher(
     app,
     { keys, producer, limits: config.ingest },
     { keys, producer, llm: llmProducer, limits: config.ingest, llmLimits, maxTextBytes: config.llmLogs.maxTextBytes },
-    { keys, producer, dumps: { ds, stores: dumpStores(), queues, producer, log: logger, maxBytes: config.dumps.maxBytes } },
+    { keys, producer, dumps: { ds, stores: dumpStores(), queues, producer, log: logger, maxBytes: config.dumps.maxBytes }, clientIp: clientIpOf(trustProxy) },
   );
   // Uploads refused on their headers alone are answered before the client sends the body.
-  const trustProxy = app.get('trust proxy fn') as (address: string, hop: number) => boolean;
   const server = createHttpServer(dispatch, {
     onExpectContinue: expectContinueHandler({ ds, keys, maxDumpBytes: config.dumps.maxBytes }, dispatch),
     trustedProxy: (address) => trustProxy(address, 0),

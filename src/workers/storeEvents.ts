@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { existingProjects, insertEvents } from '../domain/events/store.ts';
 import type { EventRecord } from '../domain/events/record.ts';
 import { IssueIdCache, prepareIssues } from '../domain/issues/assign.ts';
+import { prepareReleases, ReleaseCache } from '../domain/releases/releases.ts';
 import { sqlOf } from '../db/sql.ts';
 import { publishStoredLogs, type Publisher } from '../live/channel.ts';
 import type { Logger } from '../logger.ts';
@@ -27,7 +28,10 @@ const keyOf = (r: { project_id: number; event_id: string }) => `${r.project_id}:
 export function storeEventsProcessor(ds: DataSource, log: Logger, live?: Publisher) {
   const sql = sqlOf(ds);
   const issues = new IssueIdCache();
+  const releases = new ReleaseCache();
   const store = async (items: EventRecord[]) => {
+    // Releases first: the statement that stores events compares against them (regressions).
+    await prepareReleases(sql, items, releases);
     const rows = await insertEvents(sql, items, await prepareIssues(sql, items, issues));
     if (live) await publishStoredLogs(live, items, rows, log);
     return rows;
@@ -58,6 +62,7 @@ export function storeEventsProcessor(ds: DataSource, log: Logger, live?: Publish
         if (isForeignKeyError(err)) {
           // The project was deleted while its events waited: they go with it (and its issues with it).
           issues.clear();
+          releases.clear();
           const alive = await existingProjects(ds, [...new Set(items.map((i) => i.project_id))]);
           const dropped = items.length;
           items = items.filter((i) => alive.has(i.project_id));

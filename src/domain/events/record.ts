@@ -28,6 +28,14 @@ export const EventRecordSchema = z.object({
   tags: z.record(z.string(), z.unknown()),
   extra: z.record(z.string(), z.unknown()),
   origin: z.string().max(16),
+  /** The client's release (Sentry `release`): releases, regressions, crash-free rates (src/domain/releases). */
+  release: z.string().max(250).nullish(),
+  /**
+   * The structured event (src/domain/events/structured.ts): exception chain with
+   * mechanism, frames with context, breadcrumbs, request, user, contexts, SDK. Checked
+   * and bounded by the normalizer that made it; stored as jsonb.
+   */
+  data: z.record(z.string(), z.unknown()).nullish(),
   /** Hints for grouping into issues (src/domain/issues): a client fingerprint, structured frames. */
   grouping: z
     .object({

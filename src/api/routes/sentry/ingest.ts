@@ -10,7 +10,7 @@ import { stageDump } from '../../../domain/dumps/ingest.ts';
 import type { ResolvedKey } from '../../../domain/apiKeys.ts';
 import { minidumpHandler, type MinidumpRouteDeps } from './minidump.ts';
 import { Readable } from 'node:stream';
-import { sentryEventToRecord, sentryFeedbackToRecord, sentryLogsToRecords } from '../../../domain/sentry/normalize.ts';
+import { sentryEventToRecord, sentryFeedbackToRecord, sentryLogsToRecords, type SentryEventOptions } from '../../../domain/sentry/normalize.ts';
 import { ingestedItems, ingestRejected, observeHttp, registry } from '../../../metrics.ts';
 import type { EventProducer } from '../../../queues/producer.ts';
 import { parseJson, readBody } from '../../http/body.ts';
@@ -33,6 +33,8 @@ export interface SentryDeps {
   producer: EventProducer;
   /** Minidumps (the minidump endpoint, envelope attachments) go through the crash dumps pipeline. */
   dumps: MinidumpRouteDeps;
+  /** The sender's address, for `user.ip_address: "{{auto}}"`. */
+  clientIp?: (req: IncomingMessage) => string | undefined;
 }
 
 export const SENTRY_PATH = /^\/api\/(\d{1,10})\/(envelope|store|minidump)\/?$/;
@@ -61,7 +63,7 @@ export const hasHeaderKey = (req: IncomingMessage) =>
  * Turns an envelope's items into records, and sets minidump attachments aside; unknown
  * and unsupported items are counted and skipped, never fatal.
  */
-function recordsOf(envelope: Envelope, projectId: number, receivedAt: string): { records: EventRecord[]; eventId: string | null; minidumps: EnvelopeItem[] } {
+function recordsOf(envelope: Envelope, projectId: number, receivedAt: string, opts: SentryEventOptions = {}): { records: EventRecord[]; eventId: string | null; minidumps: EnvelopeItem[] } {
   const records: EventRecord[] = [];
   const minidumps: EnvelopeItem[] = [];
   let eventId: string | null = null;
@@ -84,7 +86,7 @@ function recordsOf(envelope: Envelope, projectId: number, receivedAt: string): {
       }
     }
     if (type === 'event') {
-      const { record } = sentryEventToRecord(json, projectId, receivedAt, envelope.header.event_id);
+      const { record } = sentryEventToRecord(json, projectId, receivedAt, envelope.header.event_id, opts);
       eventId ??= record.event_id;
       records.push(record);
       sentryItems.inc({ type, outcome: 'accepted' });
@@ -159,7 +161,7 @@ export function sentryIngestHandler(deps: SentryDeps) {
         const body = await readBody(req, SENTRY_LIMITS.envelopeBytes, { compressedLimit: SENTRY_LIMITS.envelopeCompressedBytes });
         const envelope = parseEnvelope(body);
         const key = early ?? (await authorizeKey(deps, req, projectId, envelope));
-        const parsed = recordsOf(envelope, projectId, receivedAt);
+        const parsed = recordsOf(envelope, projectId, receivedAt, { clientIp: deps.clientIp?.(req) });
         records = parsed.records;
         eventId = parsed.eventId;
         if (parsed.minidumps.length) {
@@ -172,7 +174,7 @@ export function sentryIngestHandler(deps: SentryDeps) {
       } else {
         if (!early) throw unauthorized('Missing Sentry key', 'authentication_required');
         const body = await readBody(req, SENTRY_LIMITS.storeBytes);
-        const { record } = sentryEventToRecord(parseJson(body), projectId, receivedAt);
+        const { record } = sentryEventToRecord(parseJson(body), projectId, receivedAt, undefined, { clientIp: deps.clientIp?.(req) });
         records = [record];
         eventId = record.event_id;
         await deps.producer.enqueue(records, body.length);
