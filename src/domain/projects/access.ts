@@ -13,6 +13,7 @@ export type ProjectRole = 'owner' | MemberRole | 'staff';
 export type ProjectAction =
   | 'view'
   | 'edit_data'
+  | 'triage'
   | 'edit_project'
   | 'manage_members'
   | 'manage_keys'
@@ -22,6 +23,8 @@ export type ProjectAction =
 const ALLOWED: Record<ProjectAction, ReadonlyArray<ProjectRole>> = {
   view: ['viewer', 'member', 'admin', 'owner', 'staff'],
   edit_data: ['member', 'admin', 'owner', 'staff'],
+  // Issue workflow (assign, resolve, ignore, comment) and release/source map uploads.
+  triage: ['member', 'admin', 'owner', 'staff'],
   edit_project: ['admin', 'owner', 'staff'],
   manage_members: ['admin', 'owner', 'staff'],
   manage_keys: ['admin', 'owner', 'staff'],
