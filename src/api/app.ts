@@ -27,6 +27,8 @@ import { profileRoutes } from './routes/profile/profile.ts';
 import { userRoutes } from './routes/users/users.ts';
 import { dumpRoutes } from './routes/dumps/dumps.ts';
 import { issueRoutes } from './routes/issues/issues.ts';
+import { releaseRoutes } from './routes/releases/releases.ts';
+import { triageRoutes } from './routes/triage/triage.ts';
 
 export interface AppDeps {
   ds: DataSource;
@@ -91,6 +93,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api/apikeys', apiKeyRoutes(deps.ds, deps.keys));
   app.use('/api/projects', projectEventRoutes(deps.ds));
   app.use('/api/projects', projectRoutes(deps.ds));
+  app.use('/api/projects', releaseRoutes(deps.ds));
 
   // Logs: seed 2 (/api/logs), seed 5 (/v1/api/logs), seed 3's lists, seed 2's saved filters.
   const logs = logRoutes({ ds: deps.ds, producer: deps.producer, maxBatchItems: config.ingest.maxBatchEvents });
@@ -99,6 +102,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(dataideaReadRoutes(deps.ds));
   app.use('/api/user-filter-preferences', filterPreferenceRoutes(deps.ds));
   app.use('/api/issues', issueRoutes(deps.ds));
+  app.use('/api/issues', triageRoutes(deps.ds));
 
   app.use(notFoundHandler);
   app.use(errorHandler);

@@ -10,6 +10,7 @@ import { producerConnection, waitReady } from '../queues/connection.ts';
 import { logger } from '../logger.ts';
 import { createQueues, EventProducer } from '../queues/producer.ts';
 import { LlmLogProducer } from '../queues/llmLogProducer.ts';
+import { SessionProducer } from '../queues/sessionProducer.ts';
 import { LiveTail } from '../live/hub.ts';
 import { AdminMount, type AdminLoad } from '../admin/index.ts';
 import { createApp } from './app.ts';
@@ -64,6 +65,7 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }, 
   const producer = new EventProducer(redis, queues, producerOptions);
   const keys = new ApiKeyResolver(ds, config.ingest.apiKeyCacheTtlMs);
   const llmProducer = new LlmLogProducer(producer, queues, producerOptions);
+  const sessionProducer = new SessionProducer(producer, queues, producerOptions);
   // An LLM log holds a prompt and a response of up to maxTextBytes each, plus its metadata.
   const llmItemBytes = 2 * config.llmLogs.maxTextBytes + config.ingest.maxEventBytes;
   const llmLimits = { ...config.ingest, maxEventBytes: llmItemBytes, maxRequestBytes: Math.max(config.ingest.maxRequestBytes, llmItemBytes) };
@@ -77,7 +79,7 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }, 
     app,
     { keys, producer, limits: config.ingest },
     { keys, producer, llm: llmProducer, limits: config.ingest, llmLimits, maxTextBytes: config.llmLogs.maxTextBytes },
-    { keys, producer, dumps: { ds, stores: dumpStores(), queues, producer, log: logger, maxBytes: config.dumps.maxBytes }, clientIp: clientIpOf(trustProxy) },
+    { keys, producer, dumps: { ds, stores: dumpStores(), queues, producer, log: logger, maxBytes: config.dumps.maxBytes }, clientIp: clientIpOf(trustProxy), sessions: sessionProducer },
   );
   // Uploads refused on their headers alone are answered before the client sends the body.
   const server = createHttpServer(dispatch, {
@@ -109,6 +111,7 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }, 
       // Requests already accepted are waiting on their group commit: let them finish first.
       await producer.close();
       await llmProducer.close();
+      await sessionProducer.close();
       await Promise.all(Object.values(queues).map((q) => q.close()));
       await redis.quit().catch(() => redis.disconnect());
       await ds.destroy();

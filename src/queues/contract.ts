@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { config } from '../config.ts';
 import { EventRecordSchema } from '../domain/events/record.ts';
 import { LlmLogRecordSchema } from '../domain/logs/llmRecord.ts';
+import { SessionMarkSchema } from '../domain/sessions/normalize.ts';
 
 export const QUEUE_NAMES = ['events', 'dumps', 'housekeeping'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
@@ -22,6 +23,11 @@ export const JOBS = {
   'store-llm-logs': {
     queue: 'events',
     payload: z.object({ items: z.array(LlmLogRecordSchema).min(1) }),
+  },
+  // Release health (Sentry session / sessions items): counted once per session and mark.
+  'store-sessions': {
+    queue: 'events',
+    payload: z.object({ items: z.array(SessionMarkSchema).min(1) }),
   },
   // Crash dumps: one job per stored dump (verify its checksum, read minidump facts)…
   'process-dump': {

@@ -7,6 +7,7 @@ import { JOBS, jobsOf, QUEUE_NAMES, type JobName, type QueueName } from '../queu
 import type { Publisher } from '../live/channel.ts';
 import { storeEventsProcessor } from './storeEvents.ts';
 import { storeLlmLogsProcessor } from './storeLlmLogs.ts';
+import { storeSessionsProcessor } from './storeSessions.ts';
 import { dumpStores, type DumpStores } from '../storage/index.ts';
 import { archiveDumpsProcessor } from './archiveDumps.ts';
 import { expireDumpsProcessor } from './expireDumps.ts';
@@ -20,6 +21,7 @@ export function handlers(ds: DataSource, log: Logger, live?: Publisher, stores: 
   return {
     'store-events': storeEventsProcessor(ds, log, live),
     'store-llm-logs': storeLlmLogsProcessor(ds, log),
+    'store-sessions': storeSessionsProcessor(ds, log),
     'process-dump': processDumpProcessor(ds, stores, log),
     'archive-dumps': archiveDumpsProcessor(ds, stores, log),
     'expire-dumps': expireDumpsProcessor(ds, stores, log),

@@ -32,13 +32,15 @@ const UPSERT = `
   SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[], $8::timestamptz[], $9::timestamptz[])
   ON CONFLICT (project_id, version) DO UPDATE SET
     first_seen = LEAST(coalesce(releases.first_seen, EXCLUDED.first_seen), EXCLUDED.first_seen),
-    last_seen  = GREATEST(coalesce(releases.last_seen, EXCLUDED.last_seen), EXCLUDED.last_seen)`;
+    last_seen  = GREATEST(coalesce(releases.last_seen, EXCLUDED.last_seen), EXCLUDED.last_seen)
+    WHERE EXCLUDED.first_seen IS NOT NULL`;
 
 interface Seen {
   projectId: number;
   version: string;
-  first: string;
-  last: string;
+  /** When events of it were seen; null for releases only named by sessions. */
+  first: string | null;
+  last: string | null;
 }
 
 /** Upserts releases (first/last seen widened, never narrowed: re-running is harmless). */
@@ -80,14 +82,14 @@ export class ReleaseCache {
       const s = batch.get(key);
       if (!s) batch.set(key, { projectId: r.project_id, version: r.release, first: r.timestamp, last: r.timestamp });
       else {
-        if (r.timestamp < s.first) s.first = r.timestamp;
-        if (r.timestamp > s.last) s.last = r.timestamp;
+        if (r.timestamp < s.first!) s.first = r.timestamp;
+        if (r.timestamp > s.last!) s.last = r.timestamp;
       }
     }
     const out: Seen[] = [];
     for (const [key, s] of batch) {
       const k = this.known.get(key);
-      if (!k || (Date.parse(s.last) > k.lastSeen && now - k.touched >= TOUCH_EVERY_MS)) out.push(s);
+      if (!k || (Date.parse(s.last!) > k.lastSeen && now - k.touched >= TOUCH_EVERY_MS)) out.push(s);
     }
     return out;
   }
@@ -97,7 +99,7 @@ export class ReleaseCache {
       if (this.known.size >= this.max) this.known.delete(this.known.keys().next().value!);
       const key = `${s.projectId}:${s.version}`;
       const prev = this.known.get(key);
-      this.known.set(key, { lastSeen: Math.max(prev?.lastSeen ?? 0, Date.parse(s.last)), touched: now });
+      this.known.set(key, { lastSeen: Math.max(prev?.lastSeen ?? 0, s.last ? Date.parse(s.last) : 0), touched: now });
     }
   }
 
@@ -112,4 +114,10 @@ export async function prepareReleases(sql: Sql, records: EventRecord[], cache: R
   if (!due.length) return;
   await upsertReleases(sql, due);
   cache.remember(due);
+}
+
+/** Release rows for versions named without events (sessions): created with their semver parts, nothing else touched. */
+export async function ensureVersions(sql: Sql, pairs: Array<{ projectId: number; version: string }>): Promise<void> {
+  const unique = [...new Map(pairs.map((p) => [`${p.projectId}:${p.version}`, { ...p, first: null, last: null }])).values()];
+  await upsertReleases(sql, unique);
 }

@@ -7,7 +7,8 @@ import { requireProjectRole } from '../../../domain/projects/access.ts';
 import { currentUser, requireUser } from '../../middleware/auth.ts';
 import { pageLinks, pageRequest } from '../../pagination.ts';
 import { ProjectIdParam } from '../projects/schema.ts';
-import { EventListQuery } from './schema.ts';
+import { EventListQuery, ProjectEventParam } from './schema.ts';
+import { projectEvent } from '../../../domain/issues/details.ts';
 
 function parseLevels(raw: string | undefined): Level[] | undefined {
   if (!raw) return undefined;
@@ -32,6 +33,12 @@ export function projectEventRoutes(ds: DataSource): Router {
       page,
     );
     res.json({ count: result.count, ...pageLinks(req, page, result), results: result.rows.map(serializeEvent) });
+  });
+  // One event in full, structured data included (any kind: an issue's events may be error logs).
+  r.get('/:id/events/:event_id', requireUser(ds), async (req, res) => {
+    const { id, event_id } = ProjectEventParam.parse(req.params);
+    await requireProjectRole(ds, currentUser(req), id, 'viewer');
+    res.json(await projectEvent(ds, id, event_id));
   });
   return r;
 }

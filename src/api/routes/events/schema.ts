@@ -62,3 +62,14 @@ registry.registerPath({
   request: { params: ProjectIdParam, query: EventListQuery },
   responses: { 200: jsonResponse(paginated(EventOut, 'EventList'), 'Events'), ...errorResponses(400, 401, 404) },
 });
+
+export const ProjectEventParam = ProjectIdParam.extend({ event_id: z.string().min(1).max(100) });
+registry.registerPath({
+  method: 'get',
+  path: '/api/projects/{id}/events/{event_id}/',
+  tags: ['events'],
+  summary: 'One event in full: structured data (exception chain with mechanism and frames, breadcrumbs, request, user, contexts), release',
+  security: [{ [bearerAuth.name]: [] }],
+  request: { params: ProjectEventParam },
+  responses: { 200: jsonResponse(EventOut.extend({ release: z.string().nullable(), data: z.record(z.string(), z.unknown()) }).meta({ id: 'EventFull' }), 'Event'), ...errorResponses(401, 404) },
+});

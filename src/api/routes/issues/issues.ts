@@ -1,8 +1,8 @@
 import { Router, type Request } from 'express';
 import type { DataSource } from 'typeorm';
-import { notFound } from '../../../domain/errors.ts';
 import { listEvents, serializeEvent } from '../../../domain/events/query.ts';
-import { listIssues, serializeIssue } from '../../../domain/issues/query.ts';
+import { issueForActor, listIssues, serializeIssue } from '../../../domain/issues/query.ts';
+import { changeIssue } from '../../../domain/issues/workflow.ts';
 import { DEFAULT_PAGE_SIZE } from '../../../domain/pagination.ts';
 import { authorize, visibleProjectIds, type ProjectAction } from '../../../domain/projects/access.ts';
 import { Issue } from '../../../entities/Issue.ts';
@@ -15,18 +15,7 @@ export function issueRoutes(ds: DataSource): Router {
   r.use(requireUser(ds));
 
   /** The issue, if the caller may `action` in its project; an issue in a project they cannot see is 404. */
-  async function issueFor(req: Request, action: ProjectAction): Promise<Issue> {
-    const { id } = IssueIdParam.parse(req.params);
-    const issue = await ds.getRepository(Issue).findOneBy({ id: String(id) });
-    if (!issue) throw notFound('Issue not found');
-    try {
-      await authorize(ds, currentUser(req), issue.projectId, action);
-    } catch (err) {
-      if ((err as { status?: number }).status === 404) throw notFound('Issue not found');
-      throw err;
-    }
-    return issue;
-  }
+  const issueFor = (req: Request, action: ProjectAction): Promise<Issue> => issueForActor(ds, currentUser(req), IssueIdParam.parse(req.params).id, action);
 
   r.get('/', async (req, res) => {
     const q = IssueListQuery.parse(req.query);
@@ -48,11 +37,18 @@ export function issueRoutes(ds: DataSource): Router {
   });
 
   r.patch('/:id', async (req, res) => {
-    const issue = await issueFor(req, 'edit_data');
-    const { status } = IssuePatch.parse(req.body);
-    issue.resolvedAt = status === 'resolved' ? (issue.status === 'resolved' ? issue.resolvedAt : new Date()) : null;
-    issue.status = status;
-    res.json(serializeIssue(await ds.getRepository(Issue).save(issue)));
+    const issue = await issueFor(req, 'triage');
+    const b = IssuePatch.parse(req.body);
+    const change = {
+      status: b.status,
+      resolution: b.resolution,
+      release: b.release,
+      ignoreCount: b.ignore_count,
+      ignoreUntil: b.ignore_until ? new Date(b.ignore_until) : undefined,
+      assignee: b.assignee,
+      comment: b.comment,
+    };
+    res.json(serializeIssue(await changeIssue(ds, currentUser(req), issue.id, change)));
   });
 
   r.get('/:id/events', async (req, res) => {

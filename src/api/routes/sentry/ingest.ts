@@ -13,6 +13,8 @@ import { Readable } from 'node:stream';
 import { sentryEventToRecord, sentryFeedbackToRecord, sentryLogsToRecords, type SentryEventOptions } from '../../../domain/sentry/normalize.ts';
 import { ingestedItems, ingestRejected, observeHttp, registry } from '../../../metrics.ts';
 import type { EventProducer } from '../../../queues/producer.ts';
+import type { SessionProducer } from '../../../queues/sessionProducer.ts';
+import { sessionItemMarks, type SessionMark } from '../../../domain/sessions/normalize.ts';
 import { parseJson, readBody } from '../../http/body.ts';
 import { sendJson } from '../../http/send.ts';
 import { corsHeaders, preflight, sendSentryError } from './respond.ts';
@@ -33,6 +35,8 @@ export interface SentryDeps {
   producer: EventProducer;
   /** Minidumps (the minidump endpoint, envelope attachments) go through the crash dumps pipeline. */
   dumps: MinidumpRouteDeps;
+  /** Release health: `session` / `sessions` items (src/domain/sessions). */
+  sessions?: Pick<SessionProducer, 'enqueue'>;
   /** The sender's address, for `user.ip_address: "{{auto}}"`. */
   clientIp?: (req: IncomingMessage) => string | undefined;
 }
@@ -63,8 +67,9 @@ export const hasHeaderKey = (req: IncomingMessage) =>
  * Turns an envelope's items into records, and sets minidump attachments aside; unknown
  * and unsupported items are counted and skipped, never fatal.
  */
-function recordsOf(envelope: Envelope, projectId: number, receivedAt: string, opts: SentryEventOptions = {}): { records: EventRecord[]; eventId: string | null; minidumps: EnvelopeItem[] } {
+function recordsOf(envelope: Envelope, projectId: number, receivedAt: string, opts: SentryEventOptions = {}): { records: EventRecord[]; eventId: string | null; minidumps: EnvelopeItem[]; sessions: SessionMark[] } {
   const records: EventRecord[] = [];
+  const sessions: SessionMark[] = [];
   const minidumps: EnvelopeItem[] = [];
   let eventId: string | null = null;
   for (const item of envelope.items) {
@@ -98,13 +103,18 @@ function recordsOf(envelope: Envelope, projectId: number, receivedAt: string, op
       const record = sentryFeedbackToRecord(type, json, projectId, receivedAt);
       if (record) records.push(record);
       sentryItems.inc({ type, outcome: record ? 'accepted' : 'skipped' });
+    } else if (type === 'session' || type === 'sessions') {
+      // Release health is best effort per item: a bad one is skipped, never fatal to the envelope.
+      const marks = sessionItemMarks(type, item, projectId, receivedAt);
+      sessions.push(...marks);
+      sentryItems.inc({ type, outcome: marks.length ? 'accepted' : 'skipped' });
     } else {
-      // transaction, session(s), client_report, check_in, profile, replay, …:
+      // transaction, client_report, check_in, profile, replay, …:
       // counted, not stored (yet).
       sentryItems.inc({ type: KNOWN_SKIPPED.has(type) ? type : 'unknown', outcome: 'skipped' });
     }
   }
-  return { records, eventId, minidumps };
+  return { records, eventId, minidumps, sessions };
 }
 
 /**
@@ -137,7 +147,7 @@ async function withMinidumps(deps: SentryDeps, items: EnvelopeItem[], records: E
 }
 
 const KNOWN_SKIPPED = new Set([
-  'transaction', 'session', 'sessions', 'client_report', 'check_in', 'profile', 'profile_chunk',
+  'transaction', 'client_report', 'check_in', 'profile', 'profile_chunk',
   'replay_event', 'replay_recording', 'replay_video', 'statsd', 'metric_buckets', 'span', 'otel_log', 'attachment',
 ]);
 
@@ -171,6 +181,7 @@ export function sentryIngestHandler(deps: SentryDeps) {
         } else if (records.length) {
           await deps.producer.enqueue(records, body.length);
         }
+        if (parsed.sessions.length && deps.sessions) await deps.sessions.enqueue(parsed.sessions);
       } else {
         if (!early) throw unauthorized('Missing Sentry key', 'authentication_required');
         const body = await readBody(req, SENTRY_LIMITS.storeBytes);
