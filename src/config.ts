@@ -90,6 +90,11 @@ const EnvSchema = z.object({
   DUMPS_ARCHIVE_SCHEDULE: cron('15 * * * *'),
   DUMPS_RETENTION_SCHEDULE: cron('45 * * * *'),
   REFRESH_TOKEN_PRUNE_SCHEDULE: cron('30 3 * * *'),
+  ARTIFACTS_DIR: z.string().optional(),
+  SOURCEMAPS_MAX_BUNDLE_BYTES: bytes('100mb'),
+  SOURCEMAPS_CACHE_BYTES: bytes('64mb'),
+  ATTACHMENTS_MAX_BYTES: bytes('20mb'),
+  ATTACHMENTS_PROJECT_QUOTA_BYTES: bytes('1gb'),
 
   JSON_BODY_LIMIT: bytes('1mb'),
   INGEST_MAX_EVENT_BYTES: bytes('1mb'),
@@ -242,6 +247,17 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       archiveAfterDays: e.DUMPS_ARCHIVE_AFTER_DAYS,
       archiveSchedule: e.DUMPS_ARCHIVE_SCHEDULE.trim(),
       retentionSchedule: e.DUMPS_RETENTION_SCHEDULE.trim(),
+    },
+    /**
+     * Triage (issue 12). Source map bundles (sentry-cli) and event attachments are bytes in
+     * ARTIFACTS_DIR (default DATA_DIR/artifacts); parsed maps are cached per process up to cacheBytes.
+     */
+    artifacts: {
+      dir: path.resolve(e.ARTIFACTS_DIR ?? path.join(dataDir, 'artifacts')),
+      maxBundleBytes: e.SOURCEMAPS_MAX_BUNDLE_BYTES,
+      mapCacheBytes: e.SOURCEMAPS_CACHE_BYTES,
+      maxAttachmentBytes: e.ATTACHMENTS_MAX_BYTES,
+      attachmentQuotaBytes: e.ATTACHMENTS_PROJECT_QUOTA_BYTES,
     },
     /** Repeatable housekeeping jobs (the housekeeping queue). */
     housekeeping: {

@@ -29,6 +29,9 @@ import { dumpRoutes } from './routes/dumps/dumps.ts';
 import { issueRoutes } from './routes/issues/issues.ts';
 import { releaseRoutes } from './routes/releases/releases.ts';
 import { triageRoutes } from './routes/triage/triage.ts';
+import { sentryApiRoutes } from './routes/sentryApi/sentryApi.ts';
+import { authTokenRoutes } from './routes/authTokens/authTokens.ts';
+import { artifactStore } from '../storage/index.ts';
 
 export interface AppDeps {
   ds: DataSource;
@@ -103,6 +106,9 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api/user-filter-preferences', filterPreferenceRoutes(deps.ds));
   app.use('/api/issues', issueRoutes(deps.ds));
   app.use('/api/issues', triageRoutes(deps.ds));
+  app.use('/api/auth-tokens', authTokenRoutes(deps.ds));
+  // sentry-cli: source map uploads and releases, with a Faultline auth token.
+  app.use('/api/0', sentryApiRoutes(deps.ds, artifactStore()));
 
   app.use(notFoundHandler);
   app.use(errorHandler);

@@ -1,4 +1,5 @@
 import { ApiKey } from './ApiKey.ts';
+import { AuthToken } from './AuthToken.ts';
 import { CrashDump } from './CrashDump.ts';
 import { Event } from './Event.ts';
 import { Issue } from './Issue.ts';
@@ -11,5 +12,5 @@ import { Release } from './Release.ts';
 import { User } from './User.ts';
 import { UserFilterPreference } from './UserFilterPreference.ts';
 
-export { ApiKey, CrashDump, Event, Issue, IssueActivity, LlmLog, Release, UserFilterPreference, Project, ProjectMember, RefreshToken, User };
-export const entities = [User, Project, ProjectMember, ApiKey, Event, RefreshToken, LlmLog, UserFilterPreference, Issue, CrashDump, Release, IssueActivity];
+export { ApiKey, AuthToken, CrashDump, Event, Issue, IssueActivity, LlmLog, Release, UserFilterPreference, Project, ProjectMember, RefreshToken, User };
+export const entities = [User, Project, ProjectMember, ApiKey, Event, RefreshToken, LlmLog, UserFilterPreference, Issue, CrashDump, Release, IssueActivity, AuthToken];

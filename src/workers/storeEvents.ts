@@ -4,6 +4,7 @@ import { existingProjects, insertEvents } from '../domain/events/store.ts';
 import type { EventRecord } from '../domain/events/record.ts';
 import { IssueIdCache, prepareIssues } from '../domain/issues/assign.ts';
 import { prepareReleases, ReleaseCache } from '../domain/releases/releases.ts';
+import { Symbolicator, symbolicatorFor } from '../domain/sourcemaps/symbolicate.ts';
 import { sqlOf } from '../db/sql.ts';
 import { publishStoredLogs, type Publisher } from '../live/channel.ts';
 import type { Logger } from '../logger.ts';
@@ -29,7 +30,10 @@ export function storeEventsProcessor(ds: DataSource, log: Logger, live?: Publish
   const sql = sqlOf(ds);
   const issues = new IssueIdCache();
   const releases = new ReleaseCache();
-  const store = async (items: EventRecord[]) => {
+  const symbolicator = symbolicatorFor(ds);
+  const store = async (given: EventRecord[]) => {
+    // Source maps first: issues group by the original files and functions.
+    const items = given.some((r) => Symbolicator.wants(r.data)) ? await Promise.all(given.map((r) => symbolicator.symbolicateRecord(r))) : given;
     // Releases first: the statement that stores events compares against them (regressions).
     await prepareReleases(sql, items, releases);
     const rows = await insertEvents(sql, items, await prepareIssues(sql, items, issues));

@@ -5,12 +5,15 @@ import { tokenType, verifyAccessToken } from '../../domain/accounts/tokens.ts';
 import { activeUser } from '../../domain/accounts/users.ts';
 import { forbidden, unauthorized } from '../../domain/errors.ts';
 import type { User } from '../../entities/User.ts';
+import { resolveAuthToken, type ResolvedAuthToken } from '../../domain/authTokens.ts';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
       user?: User;
+      /** Set by requireAuthToken: the tool token the request came with. */
+      authToken?: ResolvedAuthToken;
     }
   }
 }
@@ -60,4 +63,31 @@ export function requireStaff(ds: DataSource) {
 export function currentUser(req: Request): User {
   if (!req.user) throw unauthorized();
   return req.user;
+}
+
+// ---- auth tokens (sentry-cli and other tools): a credential of its own kind ----------
+
+/**
+ * Requires `Authorization: Bearer flt_…` — a user's auth token (src/domain/authTokens.ts),
+ * not a JWT and not an API key — for an active user; sets req.user and req.authToken.
+ * What the token may touch is checked per project with authorizeTokenProject.
+ */
+export function requireAuthToken(ds: DataSource) {
+  return async (req: Request, _res: Response, next: NextFunction) => {
+    const secret = bearerToken(req.headers.authorization);
+    if (!secret) throw unauthorized('Send an auth token: Authorization: Bearer flt_…', 'authentication_required');
+    const token = await resolveAuthToken(ds, secret);
+    if (!token) throw unauthorized('Invalid or revoked auth token', 'invalid_token');
+    const user = await activeUser(ds, token.userId);
+    if (!user) throw unauthorized('User is inactive or deleted', 'user_inactive');
+    req.user = user;
+    req.authToken = token;
+    next();
+  };
+}
+
+/** For handlers behind requireAuthToken. */
+export function currentToken(req: Request): ResolvedAuthToken {
+  if (!req.authToken) throw unauthorized();
+  return req.authToken;
 }

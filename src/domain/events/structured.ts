@@ -12,6 +12,7 @@ import { cleanJson, cleanText } from './record.ts';
 export interface MinifiedPosition {
   abs_path?: string;
   filename?: string;
+  module?: string;
   function?: string;
   lineno?: number;
   colno?: number;

@@ -7,6 +7,7 @@
 import type { DataSource } from 'typeorm';
 import { notFound } from '../errors.ts';
 import { serializeEvent, type EventRow } from '../events/query.ts';
+import { withMapsApplied } from '../sourcemaps/symbolicate.ts';
 
 /** Facets count the latest events of the issue, at most this many. */
 export const FACET_SAMPLE = 10_000;
@@ -87,7 +88,7 @@ const FULL = `SELECT id, project_id, event_id, event_type, exception_type, messa
 export function serializeEventDetail(r: FullEventRow) {
   return { ...serializeEvent(r), project: r.project_id, release: r.release, user_ref: r.user_ref, data: r.data ?? {} };
 }
-export type EventDetail = ReturnType<typeof serializeEventDetail> & { previous_event_id: string | null; next_event_id: string | null };
+export type EventDetail = ReturnType<typeof serializeEventDetail> & { previous_event_id: string | null; next_event_id: string | null; mapped_at_view?: boolean };
 
 /**
  * One event of the issue — `latest`, `oldest`, or by event id — in full, with the ids of
@@ -107,12 +108,12 @@ export async function issueEvent(ds: DataSource, issue: { id: string; projectId:
     ds.query(`SELECT event_id FROM events WHERE issue_id = $1 AND ("timestamp", id) < ($2, $3) ORDER BY "timestamp" DESC, id DESC LIMIT 1`, [issue.id, row.timestamp, row.id]),
     ds.query(`SELECT event_id FROM events WHERE issue_id = $1 AND ("timestamp", id) > ($2, $3) ORDER BY "timestamp", id LIMIT 1`, [issue.id, row.timestamp, row.id]),
   ]);
-  return { ...serializeEventDetail(row), previous_event_id: prev[0]?.event_id ?? null, next_event_id: next[0]?.event_id ?? null };
+  return { ...(await withMapsApplied(ds, serializeEventDetail(row))), previous_event_id: prev[0]?.event_id ?? null, next_event_id: next[0]?.event_id ?? null };
 }
 
 /** Any event of a project, by its event id (GET /api/projects/{id}/events/{event_id}/). */
 export async function projectEvent(ds: DataSource, projectId: number, eventId: string) {
   const rows: FullEventRow[] = await ds.query(`${FULL} WHERE project_id = $1 AND event_id = $2`, [projectId, eventId]);
   if (!rows[0]) throw notFound('Event not found');
-  return serializeEventDetail(rows[0]);
+  return withMapsApplied(ds, serializeEventDetail(rows[0]));
 }

@@ -264,7 +264,7 @@ function v1Input(e: GroupingInput): GroupingInput {
   const main = e.exceptions.filter((x) => x.type).at(-1);
   const frames = (main?.frames ?? []).slice(-100).map((f) => {
     const m = f.minified;
-    return { module: f.module, filename: m ? (m.filename ?? m.abs_path) : f.filename, function: m ? m.function : f.function, in_app: f.in_app };
+    return { module: m ? m.module : f.module, filename: m ? m.filename : f.filename, function: m ? m.function : f.function, in_app: f.in_app };
   });
   return { ...e, frames };
 }
