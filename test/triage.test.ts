@@ -9,6 +9,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { addMember } from '../src/domain/projects/members.ts';
+import { EnvelopeAttachments } from '../src/domain/attachments/attachments.ts';
+import { artifactStore } from '../src/storage/index.ts';
 import { createUser, type TestUser } from './helpers/factories.ts';
 import { eventually, listen, startWeb, startWorker, type TestWorker } from './helpers/stack.ts';
 
@@ -347,5 +349,66 @@ describe('what the issue page reads', () => {
     expect(seen).toEqual(['c', 'a', 'b', 'a']);
     expect((await get(u, `/api/issues/${issue.id}/events/oldest/`)).body.event_id).toBe(cur.event_id);
     expect((await get(u, `/api/issues/${issue.id}/events/${'f'.repeat(32)}/`)).status).toBe(404);
+  });
+});
+
+describe('attachments', () => {
+  it('scope.addAttachment: stored with the event, listed and downloadable; retries store nothing twice', async () => {
+    const u = await createUser(stack.web.ds);
+    const source = `Sentry.init({ dsn: ${JSON.stringify(dsnOf(u))}, release: 'shop@1.0.0' });
+Sentry.getCurrentScope().addAttachment({ filename: 'cart.json', data: JSON.stringify({ items: 3 }), contentType: 'application/json' });
+Sentry.getCurrentScope().addAttachment({ filename: 'notes.txt', data: 'café ☕' });
+Sentry.captureException(new Error('checkout failed'));
+await Sentry.close(5000);
+`;
+    await runNode('attach', source);
+    const issue = await eventually(async () => (await issuesOf(u)).find((i) => i.times_seen === 1));
+    const event = (await get(u, `/api/issues/${issue.id}/events/latest/`)).body;
+    expect(event.attachments.map((a: { name: string; size: number; content_type: string }) => [a.name, a.size, a.content_type])).toEqual([
+      ['cart.json', 11, 'application/json'],
+      ['notes.txt', Buffer.byteLength('café ☕'), 'application/octet-stream'],
+    ]);
+    const listed = (await get(u, `/api/projects/${u.personal.id}/events/${event.event_id}/attachments/`)).body.results;
+    expect(listed).toEqual(event.attachments);
+    const notes = listed.find((a: { name: string }) => a.name === 'notes.txt');
+    const dl = await get(u, `/api/projects/${u.personal.id}/events/${event.event_id}/attachments/${notes.id}/`).buffer(true).parse((res, cb) => {
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('end', () => cb(null, Buffer.concat(parts)));
+    });
+    expect(dl.status).toBe(200);
+    expect(dl.headers['content-disposition']).toMatch(/^attachment; filename="?notes.txt"?/);
+    expect((dl.body as Buffer).toString('utf8')).toBe('café ☕');
+
+    // The same envelope again (a client retry): nothing new.
+    const again = envelope([
+      [{ type: 'event' }, { event_id: event.event_id, message: 'x' }],
+      [{ type: 'attachment', filename: 'notes.txt', length: Buffer.byteLength('café ☕') }, 'café ☕'],
+    ]);
+    expect((await fetch(`${base}/api/${u.personal.id}/envelope/?sentry_key=${u.apiKey}`, { method: 'POST', body: again })).status).toBe(200);
+    expect((await get(u, `/api/projects/${u.personal.id}/events/${event.event_id}/attachments/`)).body.results).toHaveLength(2);
+
+    // Another project's reader: 404, for the list and the bytes.
+    const stranger = await createUser(stack.web.ds);
+    expect((await get(stranger, `/api/projects/${u.personal.id}/events/${event.event_id}/attachments/`)).status).toBe(404);
+    expect((await get(stranger, `/api/projects/${u.personal.id}/events/${event.event_id}/attachments/${notes.id}/`)).status).toBe(404);
+    expect((await get(u, `/api/projects/${u.personal.id}/events/${event.event_id}/attachments/${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}/`)).status).toBe(404);
+  });
+
+  it('past the size limit or the project quota an attachment is not stored, and its event says so', async () => {
+    const u = await createUser(stack.web.ds);
+    const keep = new EnvelopeAttachments(stack.web.ds, artifactStore(), { maxBytes: 10, quotaBytes: 15 });
+    const record = { event_id: 'e'.repeat(32), data: {} as Record<string, unknown> };
+    const [out] = await keep.keep(u.personal.id, [record], record.event_id, undefined, [
+      { filename: 'small.txt', payload: Buffer.from('12345678') },
+      { filename: 'big.bin', payload: Buffer.alloc(11) },
+      { filename: 'second.txt', payload: Buffer.from('12345678') },
+    ]);
+    expect(out.data!.attachments_dropped).toEqual([
+      { name: 'big.bin', size: 11, reason: 'too_large' },
+      { name: 'second.txt', size: 8, reason: 'over_quota' },
+    ]);
+    const rows = await stack.web.ds.query(`SELECT name FROM event_attachments WHERE project_id = $1`, [u.personal.id]);
+    expect(rows).toEqual([{ name: 'small.txt' }]);
   });
 });

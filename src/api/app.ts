@@ -31,6 +31,7 @@ import { releaseRoutes } from './routes/releases/releases.ts';
 import { triageRoutes } from './routes/triage/triage.ts';
 import { sentryApiRoutes } from './routes/sentryApi/sentryApi.ts';
 import { authTokenRoutes } from './routes/authTokens/authTokens.ts';
+import { attachmentRoutes } from './routes/attachments/attachments.ts';
 import { artifactStore } from '../storage/index.ts';
 
 export interface AppDeps {
@@ -97,6 +98,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api/projects', projectEventRoutes(deps.ds));
   app.use('/api/projects', projectRoutes(deps.ds));
   app.use('/api/projects', releaseRoutes(deps.ds));
+  app.use('/api/projects', attachmentRoutes(deps.ds, artifactStore()));
 
   // Logs: seed 2 (/api/logs), seed 5 (/v1/api/logs), seed 3's lists, seed 2's saved filters.
   const logs = logRoutes({ ds: deps.ds, producer: deps.producer, maxBatchItems: config.ingest.maxBatchEvents });

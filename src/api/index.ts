@@ -14,7 +14,8 @@ import { SessionProducer } from '../queues/sessionProducer.ts';
 import { LiveTail } from '../live/hub.ts';
 import { AdminMount, type AdminLoad } from '../admin/index.ts';
 import { createApp } from './app.ts';
-import { dumpStores } from '../storage/index.ts';
+import { artifactStore, dumpStores } from '../storage/index.ts';
+import { EnvelopeAttachments } from '../domain/attachments/attachments.ts';
 import { expectContinueHandler } from './expectContinue.ts';
 import { clientIpOf } from './http/clientIp.ts';
 import { createDispatcher, createHttpServer } from './server.ts';
@@ -74,12 +75,13 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }, 
   if (adminLoad === 'eager') await admin!.load();
   if (adminLoad === 'background') admin!.preload();
   const app = createApp({ ds, redis, queues, keys, producer, admin: admin?.handler() });
+  const attachmentLimits = { maxBytes: config.artifacts.maxAttachmentBytes, quotaBytes: config.artifacts.attachmentQuotaBytes };
   const trustProxy = app.get('trust proxy fn') as (address: string, hop: number) => boolean;
   const dispatch = createDispatcher(
     app,
     { keys, producer, limits: config.ingest },
     { keys, producer, llm: llmProducer, limits: config.ingest, llmLimits, maxTextBytes: config.llmLogs.maxTextBytes },
-    { keys, producer, dumps: { ds, stores: dumpStores(), queues, producer, log: logger, maxBytes: config.dumps.maxBytes }, clientIp: clientIpOf(trustProxy), sessions: sessionProducer },
+    { keys, producer, dumps: { ds, stores: dumpStores(), queues, producer, log: logger, maxBytes: config.dumps.maxBytes }, clientIp: clientIpOf(trustProxy), sessions: sessionProducer, attachments: new EnvelopeAttachments(ds, artifactStore(), attachmentLimits) },
   );
   // Uploads refused on their headers alone are answered before the client sends the body.
   const server = createHttpServer(dispatch, {

@@ -8,6 +8,7 @@ import type { DataSource } from 'typeorm';
 import { notFound } from '../errors.ts';
 import { serializeEvent, type EventRow } from '../events/query.ts';
 import { withMapsApplied } from '../sourcemaps/symbolicate.ts';
+import { listAttachments, type AttachmentRow } from '../attachments/attachments.ts';
 
 /** Facets count the latest events of the issue, at most this many. */
 export const FACET_SAMPLE = 10_000;
@@ -85,8 +86,8 @@ interface FullEventRow extends EventRow {
 const FULL = `SELECT id, project_id, event_id, event_type, exception_type, message, stacktrace, level, environment, service,
                      "timestamp", received_at, tags, extra, issue_id, release, data, user_ref FROM events`;
 
-export function serializeEventDetail(r: FullEventRow) {
-  return { ...serializeEvent(r), project: r.project_id, release: r.release, user_ref: r.user_ref, data: r.data ?? {} };
+export function serializeEventDetail(r: FullEventRow, attachments: AttachmentRow[] = []) {
+  return { ...serializeEvent(r), project: r.project_id, release: r.release, user_ref: r.user_ref, data: r.data ?? {}, attachments };
 }
 export type EventDetail = ReturnType<typeof serializeEventDetail> & { previous_event_id: string | null; next_event_id: string | null; mapped_at_view?: boolean };
 
@@ -104,16 +105,17 @@ export async function issueEvent(ds: DataSource, issue: { id: string; projectId:
   }
   const row = rows[0];
   if (!row) throw notFound('Event not found');
-  const [prev, next]: Array<Array<{ event_id: string }>> = await Promise.all([
+  const [prev, next, attachments] = await Promise.all([
     ds.query(`SELECT event_id FROM events WHERE issue_id = $1 AND ("timestamp", id) < ($2, $3) ORDER BY "timestamp" DESC, id DESC LIMIT 1`, [issue.id, row.timestamp, row.id]),
     ds.query(`SELECT event_id FROM events WHERE issue_id = $1 AND ("timestamp", id) > ($2, $3) ORDER BY "timestamp", id LIMIT 1`, [issue.id, row.timestamp, row.id]),
-  ]);
-  return { ...(await withMapsApplied(ds, serializeEventDetail(row))), previous_event_id: prev[0]?.event_id ?? null, next_event_id: next[0]?.event_id ?? null };
+    listAttachments(ds, row.project_id, row.event_id),
+  ]) as [Array<{ event_id: string }>, Array<{ event_id: string }>, AttachmentRow[]];
+  return { ...(await withMapsApplied(ds, serializeEventDetail(row, attachments))), previous_event_id: prev[0]?.event_id ?? null, next_event_id: next[0]?.event_id ?? null };
 }
 
 /** Any event of a project, by its event id (GET /api/projects/{id}/events/{event_id}/). */
 export async function projectEvent(ds: DataSource, projectId: number, eventId: string) {
   const rows: FullEventRow[] = await ds.query(`${FULL} WHERE project_id = $1 AND event_id = $2`, [projectId, eventId]);
   if (!rows[0]) throw notFound('Event not found');
-  return withMapsApplied(ds, serializeEventDetail(rows[0]));
+  return withMapsApplied(ds, serializeEventDetail(rows[0], await listAttachments(ds, projectId, eventId)));
 }

@@ -14,6 +14,7 @@ import { sentryEventToRecord, sentryFeedbackToRecord, sentryLogsToRecords, type 
 import { ingestedItems, ingestRejected, observeHttp, registry } from '../../../metrics.ts';
 import type { EventProducer } from '../../../queues/producer.ts';
 import type { SessionProducer } from '../../../queues/sessionProducer.ts';
+import type { EnvelopeAttachments, AttachmentItem } from '../../../domain/attachments/attachments.ts';
 import { sessionItemMarks, type SessionMark } from '../../../domain/sessions/normalize.ts';
 import { parseJson, readBody } from '../../http/body.ts';
 import { sendJson } from '../../http/send.ts';
@@ -37,6 +38,8 @@ export interface SentryDeps {
   dumps: MinidumpRouteDeps;
   /** Release health: `session` / `sessions` items (src/domain/sessions). */
   sessions?: Pick<SessionProducer, 'enqueue'>;
+  /** Plain attachments (src/domain/attachments), kept with their event. */
+  attachments?: Pick<EnvelopeAttachments, 'keep'>;
   /** The sender's address, for `user.ip_address: "{{auto}}"`. */
   clientIp?: (req: IncomingMessage) => string | undefined;
 }
@@ -67,9 +70,10 @@ export const hasHeaderKey = (req: IncomingMessage) =>
  * Turns an envelope's items into records, and sets minidump attachments aside; unknown
  * and unsupported items are counted and skipped, never fatal.
  */
-function recordsOf(envelope: Envelope, projectId: number, receivedAt: string, opts: SentryEventOptions = {}): { records: EventRecord[]; eventId: string | null; minidumps: EnvelopeItem[]; sessions: SessionMark[] } {
+function recordsOf(envelope: Envelope, projectId: number, receivedAt: string, opts: SentryEventOptions = {}): { records: EventRecord[]; eventId: string | null; minidumps: EnvelopeItem[]; sessions: SessionMark[]; attachments: AttachmentItem[] } {
   const records: EventRecord[] = [];
   const sessions: SessionMark[] = [];
+  const attachments: AttachmentItem[] = [];
   const minidumps: EnvelopeItem[] = [];
   let eventId: string | null = null;
   for (const item of envelope.items) {
@@ -77,6 +81,11 @@ function recordsOf(envelope: Envelope, projectId: number, receivedAt: string, op
     if (type === 'attachment' && item.header.attachment_type === 'event.minidump') {
       minidumps.push(item);
       sentryItems.inc({ type: 'minidump', outcome: 'accepted' });
+      continue;
+    }
+    if (type === 'attachment') {
+      attachments.push({ filename: item.header.filename, contentType: item.header.content_type, attachmentType: item.header.attachment_type, payload: item.payload });
+      sentryItems.inc({ type, outcome: 'accepted' });
       continue;
     }
     let json: unknown;
@@ -114,7 +123,7 @@ function recordsOf(envelope: Envelope, projectId: number, receivedAt: string, op
       sentryItems.inc({ type: KNOWN_SKIPPED.has(type) ? type : 'unknown', outcome: 'skipped' });
     }
   }
-  return { records, eventId, minidumps, sessions };
+  return { records, eventId, minidumps, sessions, attachments };
 }
 
 /**
@@ -148,7 +157,7 @@ async function withMinidumps(deps: SentryDeps, items: EnvelopeItem[], records: E
 
 const KNOWN_SKIPPED = new Set([
   'transaction', 'client_report', 'check_in', 'profile', 'profile_chunk',
-  'replay_event', 'replay_recording', 'replay_video', 'statsd', 'metric_buckets', 'span', 'otel_log', 'attachment',
+  'replay_event', 'replay_recording', 'replay_video', 'statsd', 'metric_buckets', 'span', 'otel_log',
 ]);
 
 /** POST /api/{project_id}/envelope/, /store/ and /minidump/ — the lean path, like /api/events/. */
@@ -172,8 +181,9 @@ export function sentryIngestHandler(deps: SentryDeps) {
         const envelope = parseEnvelope(body);
         const key = early ?? (await authorizeKey(deps, req, projectId, envelope));
         const parsed = recordsOf(envelope, projectId, receivedAt, { clientIp: deps.clientIp?.(req) });
-        records = parsed.records;
         eventId = parsed.eventId;
+        // Attachments are on disk before anything is queued: a 200 means they are kept.
+        records = deps.attachments ? await deps.attachments.keep(projectId, parsed.records, eventId, envelope.header.event_id, parsed.attachments) : parsed.records;
         if (parsed.minidumps.length) {
           const dumps = await withMinidumps(deps, parsed.minidumps, records, eventId, envelope.header, projectId, receivedAt);
           eventId = dumps.eventId;
