@@ -3,17 +3,15 @@
  * binary), for a bundle this test builds with `esbuild --minify --sourcemap`, and an
  * error thrown from that bundle reported by the real @sentry/node.
  */
-import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { addMember } from '../src/domain/projects/members.ts';
 import { createProjectWithKey, createUser, type TestUser } from './helpers/factories.ts';
 import { eventually, listen, startWeb, startWorker, type TestWorker } from './helpers/stack.ts';
+import { buildBundle, CART, crashInBundle as crashOf, sentryCli as cliOf } from './helpers/bundle.ts';
 
-const run = promisify(execFile);
 let stack: Awaited<ReturnType<typeof startWeb>>;
 let worker: TestWorker;
 let base: string;
@@ -31,62 +29,10 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const BIN = (name: string) => path.join(process.cwd(), 'node_modules/.bin', name);
-const SENTRY_NODE = path.join(process.cwd(), 'node_modules/@sentry/node/build/esm/index.js');
 const get = (u: TestUser, p: string) => stack.http.get(p).set('Authorization', `Bearer ${u.access}`);
-
-const CART = `// The shop's cart: prices of the items in it.
-export function priceOf(item) {
-  if (!item.price) {
-    throw new TypeError('no price for ' + item.name);
-  }
-  return item.price;
-}
-
-export function checkout(items) {
-  return items.map((i) => priceOf(i));
-}
-`;
-const MAIN = `import { checkout } from './cart.js';
-
-export function run(label) {
-  return checkout([{ name: 'apple', price: 1 }, { name: label }]);
-}
-`;
-
-/** src/ → dist/bundle.mjs (+ .map), minified, as a build step would. */
-async function build(name: string, cart = CART): Promise<string> {
-  const root = path.join(dir, name);
-  mkdirSync(path.join(root, 'src'), { recursive: true });
-  writeFileSync(path.join(root, 'src/cart.js'), cart);
-  writeFileSync(path.join(root, 'src/main.js'), MAIN);
-  await run(BIN('esbuild'), ['src/main.js', '--bundle', '--minify', '--sourcemap', '--format=esm', '--platform=node', '--outfile=dist/bundle.mjs'], { cwd: root });
-  return root;
-}
-
-async function sentryCli(u: TestUser, token: string, args: string[], cwd: string) {
-  return run(BIN('sentry-cli'), args, {
-    cwd,
-    timeout: 60_000,
-    env: { ...process.env, SENTRY_URL: base, SENTRY_AUTH_TOKEN: token, SENTRY_ORG: 'faultline', SENTRY_PROJECT: u.personal.slug, SENTRY_LOG_LEVEL: 'warn' },
-  });
-}
-
-/** The app, run by a non-bundled entry that sets up @sentry/node, calls into the bundle and reports the error. */
-async function crashInBundle(u: TestUser, root: string, release: string) {
-  const entry = path.join(root, 'entry.mjs');
-  const dsn = `http://${u.apiKey}@127.0.0.1:${new URL(base).port}/${u.personal.id}`;
-  writeFileSync(
-    entry,
-    `import * as Sentry from ${JSON.stringify(SENTRY_NODE)};
-Sentry.init({ dsn: ${JSON.stringify(dsn)}, release: ${JSON.stringify(release)} });
-const { run } = await import('./dist/bundle.mjs');
-try { run('pear'); } catch (err) { Sentry.captureException(err); }
-await Sentry.close(5000);
-`,
-  );
-  await run(process.execPath, [entry], { timeout: 30_000 });
-}
+const build = (name: string, cart?: string) => buildBundle(dir, name, cart);
+const sentryCli = (u: TestUser, token: string, args: string[], cwd: string) => cliOf(base, u, token, args, cwd);
+const crashInBundle = (u: TestUser, root: string, release: string) => crashOf(base, u, root, release);
 
 async function tokenFor(u: TestUser, projects = [u.personal.id]): Promise<string> {
   const r = await stack.http.post('/api/auth-tokens/').set('Authorization', `Bearer ${u.access}`).send({ name: 'ci', projects });

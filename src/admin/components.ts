@@ -23,5 +23,6 @@ export const Components = {
   SecretOnce: add('SecretOnce'),
   Confirm: add('Confirm'),
   DumpFacts: add('DumpFacts'),
+  IssuePage: add('IssuePage'),
   SidebarPages: componentLoader.override('SidebarPages', file('SidebarPages')),
 };
