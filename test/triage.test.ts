@@ -120,6 +120,47 @@ await Sentry.close(5000);
   });
 });
 
+describe('one error, one issue', () => {
+  it('a Sentry logger.error about a captured exception, in the same trace, opens no second issue; an unrelated error log does', async () => {
+    const u = await createUser(stack.web.ds);
+    await runNode(
+      'logs',
+      `Sentry.init({ dsn: ${JSON.stringify(dsnOf(u))}, release: 'shop@1.0.0', enableLogs: true });
+try { null.price; } catch (err) {
+  Sentry.captureException(err);
+  Sentry.logger.error(Sentry.logger.fmt\`checkout failed: \${err.message}\`, { 'exception.type': err.name, 'exception.message': err.message });
+  Sentry.logger.error(String(err));
+  Sentry.logger.error('disk full on /var');
+}
+await Sentry.close(5000);
+`,
+    );
+    // Once the three logs are stored, their grouping was decided in the same statement.
+    const logs = await eventually(async () => {
+      const b = (await get(u, `/api/logs/?project=${u.personal.id}&severity=ERROR`)).body;
+      return b.count === 3 ? b.results : null;
+    });
+    expect(logs.map((l: { message: string }) => l.message).sort()).toEqual([
+      "TypeError: Cannot read properties of null (reading 'price')",
+      "checkout failed: Cannot read properties of null (reading 'price')",
+      'disk full on /var',
+    ]);
+    // The SDK may send the logs before the event: then storing the event takes the duplicate
+    // log out of the issue it opened. Either way the end state is one issue per error.
+    const expected = [
+      ["TypeError: Cannot read properties of null (reading 'price')", 1],
+      ['disk full on /var', 1],
+    ];
+    const issues = await eventually(async () => {
+      const list = await issuesOf(u);
+      return JSON.stringify(list.map((i) => [i.title, i.times_seen]).sort()) === JSON.stringify(expected) ? list : null;
+    });
+    const typeError = issues.find((i) => i.title.startsWith('TypeError'))!;
+    const events = (await get(u, `/api/issues/${typeError.id}/events/`)).body.results;
+    expect(events.map((e: { event_type: string }) => e.event_type)).toEqual(['exception']);
+  });
+});
+
 describe('python3-sentry-sdk (Debian, 1.9.10): the logging integration', () => {
   it('logentry with %s params and no formatted: stored formatted, grouped by the template', async () => {
     const u = await createUser(stack.web.ds);

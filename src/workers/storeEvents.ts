@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { existingProjects, insertEvents } from '../domain/events/store.ts';
 import type { EventRecord } from '../domain/events/record.ts';
 import { IssueIdCache, prepareIssues } from '../domain/issues/assign.ts';
+import { unlinkDuplicateLogs } from '../domain/issues/duplicates.ts';
 import { prepareReleases, ReleaseCache } from '../domain/releases/releases.ts';
 import { Symbolicator, symbolicatorFor } from '../domain/sourcemaps/symbolicate.ts';
 import { sqlOf } from '../db/sql.ts';
@@ -37,6 +38,8 @@ export function storeEventsProcessor(ds: DataSource, log: Logger, live?: Publish
     // Releases first: the statement that stores events compares against them (regressions).
     await prepareReleases(sql, items, releases);
     const rows = await insertEvents(sql, items, await prepareIssues(sql, items, issues));
+    // One error, one issue: Sentry error logs that came before their event leave the issue they opened.
+    if (await unlinkDuplicateLogs(sql, items)) issues.clear();
     if (live) await publishStoredLogs(live, items, rows, log);
     return rows;
   };

@@ -2,6 +2,7 @@ import type { Sql } from '../../db/sql.ts';
 import type { EventRecord } from '../events/record.ts';
 import type { IssueLink } from '../events/store.ts';
 import type { EventData } from '../events/structured.ts';
+import { duplicateOf } from './duplicates.ts';
 import { groupEvent, type Grouping } from './fingerprint.ts';
 
 /** Error events, and error-or-worse logs from any door, become issues (as Sentry's logging integrations do). */
@@ -57,7 +58,9 @@ interface Wanted {
  * already known.
  */
 export async function prepareIssues(sql: Sql, records: EventRecord[], cache: IssueIdCache): Promise<Array<IssueLink | null>> {
-  const groupings = records.map((r) => (isGroupable(r) ? groupingOf(r) : null));
+  // A Sentry error log about an exception that was also captured as an event opens no issue of its own.
+  const duplicates = await duplicateOf(sql, records);
+  const groupings = records.map((r, i) => (isGroupable(r) && !duplicates[i] ? groupingOf(r) : null));
   const wanted = new Map<string, Wanted>();
   records.forEach((r, i) => {
     const g = groupings[i];
