@@ -128,7 +128,7 @@ describe('Sentry event → record', () => {
         "KeyError: 'basket'",
       ].join('\n'),
     );
-    expect(r.grouping?.frames?.map((f) => f.function)).toEqual(['dispatch', 'checkout']);
+    expect((r.data as { exceptions: Array<{ frames: Array<{ function: string }> }> }).exceptions[0].frames.map((f) => f.function)).toEqual(['dispatch', 'checkout']);
   });
 
   it('a message event: logentry or message, ISO timestamp, missing event_id assigned', () => {
