@@ -9,6 +9,7 @@ import { Sessions1765100001000 } from './1765100001000-Sessions.ts';
 import { SourceMaps1765100002000 } from './1765100002000-SourceMaps.ts';
 import { EventAttachments1765100003000 } from './1765100003000-EventAttachments.ts';
 import { ErrorTraces1765100004000 } from './1765100004000-ErrorTraces.ts';
+import { IssueHourly1765100005000 } from './1765100005000-IssueHourly.ts';
 
 /** Listed explicitly (not globbed) so the same list works from TypeScript and from dist/. */
-export const migrations = [Initial1763900000000, RefreshTokens1763950000000, Logs1764000000000, Issues1764200000000, CrashDumps1764300000000, ErrorEventsByTime1764400000000, Triage1765100000000, Sessions1765100001000, SourceMaps1765100002000, EventAttachments1765100003000, ErrorTraces1765100004000];
+export const migrations = [Initial1763900000000, RefreshTokens1763950000000, Logs1764000000000, Issues1764200000000, CrashDumps1764300000000, ErrorEventsByTime1764400000000, Triage1765100000000, Sessions1765100001000, SourceMaps1765100002000, EventAttachments1765100003000, ErrorTraces1765100004000, IssueHourly1765100005000];

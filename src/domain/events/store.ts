@@ -85,6 +85,12 @@ function insertSql(rows: number): string {
       SELECT DISTINCT f.issue_id, f.user_ref FROM fresh f WHERE f.issue_id IS NOT NULL AND f.user_ref IS NOT NULL
       ON CONFLICT DO NOTHING
       RETURNING issue_id
+    ), hourly AS (
+      -- the issue page's frequency chart (UTC hours)
+      INSERT INTO issue_hourly AS h (issue_id, bucket, n)
+      SELECT f.issue_id, date_trunc('hour', f."timestamp" AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', count(*)
+        FROM fresh f WHERE f.issue_id IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2
+      ON CONFLICT (issue_id, bucket) DO UPDATE SET n = h.n + EXCLUDED.n
     ), user_counts AS (
       SELECT issue_id, count(*) AS n FROM new_users GROUP BY issue_id
     ), bumped AS (

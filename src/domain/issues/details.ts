@@ -11,7 +11,7 @@ import { withMapsApplied } from '../sourcemaps/symbolicate.ts';
 import { listAttachments, type AttachmentRow } from '../attachments/attachments.ts';
 
 /** Facets count the latest events of the issue, at most this many. */
-export const FACET_SAMPLE = 10_000;
+export const FACET_SAMPLE = 3_000;
 const TOP_VALUES = 5;
 const MAX_KEYS = 20;
 /** Shown first, in this order; the rest by how many events carry them. */
@@ -59,18 +59,22 @@ export async function issueFacets(ds: DataSource, issueId: string, sample = FACE
 
 export type Period = '24h' | '30d';
 
-/** Events per hour over the last 24 hours, or per day over the last 30 days; empty buckets included. */
+/**
+ * Events per hour over the last 24 hours, or per day over the last 30 days (UTC); empty
+ * buckets included. Read from the hourly counters the store statement keeps (issue_hourly).
+ */
 export async function issueFrequency(ds: DataSource, issueId: string, period: Period): Promise<Array<{ t: string; count: number }>> {
   const [unit, span] = period === '24h' ? ['hour', '23 hours'] : ['day', '29 days'];
   const rows: Array<{ bucket: Date; n: number }> = await ds.query(
-    `WITH b AS (SELECT generate_series(date_trunc('${unit}', now()) - interval '${span}', date_trunc('${unit}', now()), interval '1 ${unit}') AS bucket)
-     SELECT b.bucket, coalesce(c.n, 0)::int AS n
-       FROM b LEFT JOIN (
-         SELECT date_trunc('${unit}', "timestamp") AS bucket, count(*) AS n FROM events
-          WHERE issue_id = $1 AND "timestamp" >= date_trunc('${unit}', now()) - interval '${span}'
-          GROUP BY 1
-       ) c USING (bucket)
-      ORDER BY b.bucket`,
+    `WITH now_utc AS (SELECT date_trunc('${unit}', now() AT TIME ZONE 'UTC') AS t),
+     b AS (SELECT generate_series(t - interval '${span}', t, interval '1 ${unit}') AS bucket FROM now_utc),
+     c AS (
+       SELECT date_trunc('${unit}', h.bucket AT TIME ZONE 'UTC') AS bucket, sum(h.n) AS n
+         FROM issue_hourly h, now_utc
+        WHERE h.issue_id = $1 AND h.bucket >= (now_utc.t - interval '${span}') AT TIME ZONE 'UTC'
+        GROUP BY 1
+     )
+     SELECT b.bucket AT TIME ZONE 'UTC' AS bucket, coalesce(c.n, 0)::int AS n FROM b LEFT JOIN c USING (bucket) ORDER BY b.bucket`,
     [issueId],
   );
   return rows.map((r) => ({ t: r.bucket.toISOString(), count: r.n }));

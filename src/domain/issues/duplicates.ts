@@ -144,10 +144,14 @@ export async function unlinkDuplicateLogs(sql: Sql, records: EventRecord[]): Pro
   if (!ids.length) return 0;
   const { rows: gone } = await sql.query<{ id: string }>(
     `WITH old AS (
-       SELECT id, issue_id FROM events WHERE id = ANY($1::bigint[]) AND issue_id IS NOT NULL ORDER BY id FOR UPDATE
+       SELECT id, issue_id, "timestamp" FROM events WHERE id = ANY($1::bigint[]) AND issue_id IS NOT NULL ORDER BY id FOR UPDATE
      ), unlinked AS (
        -- RETURNING shows the new row: the issue it left comes from \`old\`
-       UPDATE events e SET issue_id = NULL FROM old WHERE e.id = old.id RETURNING old.issue_id
+       UPDATE events e SET issue_id = NULL FROM old WHERE e.id = old.id RETURNING old.issue_id, old."timestamp"
+     ), hours AS (
+       UPDATE issue_hourly h SET n = h.n - u.n
+         FROM (SELECT issue_id, date_trunc('hour', "timestamp" AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS bucket, count(*) AS n FROM unlinked GROUP BY 1, 2) u
+        WHERE h.issue_id = u.issue_id AND h.bucket = u.bucket
      ), counts AS (
        SELECT issue_id, count(*) AS n FROM unlinked GROUP BY issue_id
      ), lowered AS (
