@@ -141,6 +141,30 @@ describe('the issue page', () => {
     await page.close();
   });
 
+  it("a release's page shows its health: crash-free sessions and users, new issues", async () => {
+    // Each run of the app was one session of shop@7.0.0 (errored, not crashed), of users ada and bob.
+    const release = await eventually(async () => {
+      const r = (await get(owner, `/api/projects/${owner.personal.id}/releases/shop@7.0.0/`)).body;
+      return r.health?.sessions === 2 ? r : null;
+    });
+    expect(release.health).toMatchObject({ sessions: 2, sessions_errored: 2, sessions_crashed: 0, crash_free_sessions: 100, users: 2, crash_free_users: 100 });
+    const [{ id }] = await stack.web.ds.query(`SELECT id FROM releases WHERE project_id = $1 AND version = 'shop@7.0.0'`, [owner.personal.id]);
+    const page = await browser.context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    await browser.context.clearCookies();
+    await login(page, base, viewer.user.email);
+    await page.goto(`${base}/admin/resources/Release/records/${id}/show`);
+    await page.waitForSelector('[data-release-page="ready"]');
+    expect(await page.textContent('[data-health="crash-free-sessions"]')).toBe('100%');
+    expect(await page.textContent('[data-health="crash-free-users"]')).toBe('100%');
+    expect(await page.textContent('[data-health="new-issues"]')).toBe('1');
+    expect(await page.locator('[data-environment]').count()).toBeGreaterThan(0);
+    await shot(page, 'release-page');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('a stranger finds nothing', async () => {
     const stranger = await createUser(stack.web.ds);
     const page = await browser.context.newPage();

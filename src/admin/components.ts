@@ -24,5 +24,6 @@ export const Components = {
   Confirm: add('Confirm'),
   DumpFacts: add('DumpFacts'),
   IssuePage: add('IssuePage'),
+  ReleaseHealth: add('ReleaseHealth'),
   SidebarPages: componentLoader.override('SidebarPages', file('SidebarPages')),
 };

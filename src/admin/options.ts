@@ -9,6 +9,7 @@ import { crashDumpsResource } from './resources/dumps.ts';
 import { eventsResource, logsResource } from './resources/events.ts';
 import { filterPreferencesResource } from './resources/filterPreferences.ts';
 import { issuesResource } from './resources/issues.ts';
+import { releasesResource } from './resources/releases.ts';
 import { llmLogsResource } from './resources/llmLogs.ts';
 import { membersResource } from './resources/members.ts';
 import { projectsResource } from './resources/projects.ts';
@@ -32,6 +33,7 @@ export function adminOptions(deps: AdminDeps): AdminJSOptions {
       eventsResource(ds),
       logsResource(ds),
       issuesResource(ds),
+      releasesResource(ds),
       llmLogsResource(),
       crashDumpsResource(deps),
       projectsResource(ds),

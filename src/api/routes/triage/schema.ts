@@ -20,7 +20,7 @@ export const ActivityOut = z
   .meta({ id: 'IssueActivity' });
 export const FacetsOut = z
   .object({
-    sampled: z.number().int().meta({ description: 'How many of the latest events were counted (at most 10,000)' }),
+    sampled: z.number().int().meta({ description: 'How many of the latest events were counted (at most 3,000)' }),
     facets: z.array(z.object({ key: z.string(), total: z.number().int(), top: z.array(z.object({ value: z.string(), count: z.number().int(), share: z.number() })) })),
   })
   .meta({ id: 'IssueFacets' });
