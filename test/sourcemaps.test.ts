@@ -3,7 +3,9 @@
  * binary), for a bundle this test builds with `esbuild --minify --sourcemap`, and an
  * error thrown from that bundle reported by the real @sentry/node.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -113,6 +115,26 @@ describe('sentry-cli sourcemaps inject + upload, then an error from the bundle',
     const { event } = await latestOf(u);
     expect(bundleFrames(event).at(-1)).toMatchObject({ filename: 'src/cart.js', lineno: 4, function: 'priceOf' });
     expect(bundleFrames(event).at(-1)!.debug_id).toBeUndefined();
+  });
+});
+
+describe('chunk upload and assemble, by hand', () => {
+  it('a chunk must match its SHA-1; a bundle that is not an artifact bundle is an error state and records nothing', async () => {
+    const u = await createUser(stack.web.ds);
+    const auth = { Authorization: `Bearer ${await tokenFor(u)}` };
+    const junk = Buffer.from('definitely not a zip file');
+    const sha1 = createHash('sha1').update(junk).digest('hex');
+    const wrong = await stack.http.post('/api/0/organizations/x/chunk-upload/').set(auth).attach('file_gzip', gzipSync(junk), 'f'.repeat(40));
+    expect(wrong.status).toBe(400);
+    expect(wrong.body).toMatchObject({ code: 'invalid_chunk', details: [{ path: 'file' }] });
+    const ok = await stack.http.post('/api/0/organizations/x/chunk-upload/').set(auth).attach('file_gzip', gzipSync(junk), sha1);
+    expect(ok.status).toBe(200);
+    const assemble = (checksum: string) => stack.http.post('/api/0/organizations/x/artifactbundle/assemble/').set(auth).send({ checksum, chunks: [sha1], projects: [u.personal.slug] });
+    expect((await assemble('0'.repeat(40))).body).toMatchObject({ state: 'error', detail: 'the chunks do not add up to the checksum' });
+    expect((await assemble(sha1)).body).toMatchObject({ state: 'error', detail: expect.stringMatching(/^not an artifact bundle/) });
+    expect(await stack.web.ds.query(`SELECT count(*)::int AS n FROM artifact_bundles WHERE project_id = $1`, [u.personal.id])).toEqual([{ n: 0 }]);
+    const options = (await stack.http.get('/api/0/organizations/x/chunk-upload/').set(auth)).body;
+    expect(options).toMatchObject({ chunkSize: 8 * 1024 * 1024, hashAlgorithm: 'sha1', compression: ['gzip'], accept: expect.arrayContaining(['artifact_bundles']) });
   });
 });
 

@@ -77,10 +77,18 @@ export async function assembleBundle(ds: DataSource, store: BlobStore, req: Asse
   const bundle = Buffer.concat(await Promise.all(req.chunks.map((c) => readAll(store, chunkKey(c.toLowerCase())))));
   if (createHash('sha1').update(bundle).digest('hex') !== checksum) return { state: 'error', missingChunks: [], detail: 'the chunks do not add up to the checksum' };
 
-  let files: Array<{ kind: string; url: string; debugId: string | null; sourcemap: string | null; bytes: Buffer }>;
+  interface Listed {
+    kind: string;
+    url: string;
+    debugId: string | null;
+    sourcemap: string | null;
+    read: () => Buffer;
+    size: number;
+  }
+  let files: Listed[];
   let manifest: { files?: Record<string, ManifestFile>; debug_id?: string; release?: string; dist?: string };
   try {
-    const entries = new Map(readZip(bundle).map((e) => [e.name, e]));
+    const entries = new Map(readZip(bundle, { maxEntryBytes: maxBytes * 4 }).map((e) => [e.name, e]));
     const m = entries.get('manifest.json');
     if (!m) throw new ZipError('no manifest.json');
     manifest = JSON.parse(m.read().toString('utf8'));
@@ -89,8 +97,11 @@ export async function assembleBundle(ds: DataSource, store: BlobStore, req: Asse
       if (!entry || !f.url || !KINDS.has(f.type ?? '')) return [];
       const headers = Object.fromEntries(Object.entries(f.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
       const debugId = headers['debug-id'] ?? headers['debug_id'] ?? null;
-      return [{ kind: f.type!, url: f.url.slice(0, 4000), debugId: debugId && /^[0-9a-f-]{32,36}$/i.test(debugId) ? debugId.toLowerCase() : null, sourcemap: headers.sourcemap ?? headers['x-sourcemap'] ?? null, bytes: entry.read() }];
+      return [{ kind: f.type!, url: f.url.slice(0, 4000), debugId: debugId && /^[0-9a-f-]{32,36}$/i.test(debugId) ? debugId.toLowerCase() : null, sourcemap: headers.sourcemap ?? headers['x-sourcemap'] ?? null, read: entry.read, size: entry.size }];
     });
+    // Unpacked, a bundle may be a few times its packed size (maps compress well), not more: no zip bombs.
+    const unpacked = files.reduce((n, f) => n + f.size, 0);
+    if (unpacked > maxBytes * 8) throw new ZipError(`unpacks to ${unpacked} bytes, more than 8 × SOURCEMAPS_MAX_BUNDLE_BYTES`);
   } catch (err) {
     if (err instanceof ZipError || err instanceof SyntaxError) return { state: 'error', missingChunks: [], detail: `not an artifact bundle: ${err.message}` };
     throw err;
@@ -98,13 +109,20 @@ export async function assembleBundle(ds: DataSource, store: BlobStore, req: Asse
 
   const release = (req.release ?? manifest.release ?? null)?.slice(0, 250) || null;
   const dist = (req.dist ?? manifest.dist ?? null)?.slice(0, 64) || null;
-  // Bytes first (each file once, shared by the projects), rows after: a crash in between leaves
-  // unreferenced files, never rows without bytes.
-  const stored: Array<(typeof files)[number] & { key: string; size: number }> = [];
+  // Bytes first (each file once, shared by the projects; one file in memory at a time), rows
+  // after: a crash in between leaves unreferenced files, never rows without bytes.
+  const stored: Array<Omit<Listed, 'read'> & { key: string }> = [];
   for (const f of files) {
+    let bytes: Buffer;
+    try {
+      bytes = f.read();
+    } catch (err) {
+      if (err instanceof ZipError || err instanceof RangeError || (err as { code?: string }).code?.startsWith('Z_')) return { state: 'error', missingChunks: [], detail: `not an artifact bundle: ${(err as Error).message}` };
+      throw err;
+    }
     const id = randomUUID();
-    await store.put(fileKey(id), Readable.from([f.bytes]));
-    stored.push({ ...f, key: fileKey(id), size: f.bytes.length });
+    await store.put(fileKey(id), Readable.from([bytes]));
+    stored.push({ kind: f.kind, url: f.url, debugId: f.debugId, sourcemap: f.sourcemap, size: bytes.length, key: fileKey(id) });
   }
   await ds.transaction(async (em) => {
     for (const projectId of todo) {
