@@ -90,6 +90,7 @@ const EnvSchema = z.object({
   DUMPS_ARCHIVE_SCHEDULE: cron('15 * * * *'),
   DUMPS_RETENTION_SCHEDULE: cron('45 * * * *'),
   REFRESH_TOKEN_PRUNE_SCHEDULE: cron('30 3 * * *'),
+  TRIAGE_PRUNE_SCHEDULE: cron('40 3 * * *'),
   ARTIFACTS_DIR: z.string().optional(),
   SOURCEMAPS_MAX_BUNDLE_BYTES: bytes('100mb'),
   SOURCEMAPS_CACHE_BYTES: bytes('64mb'),
@@ -262,6 +263,8 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
     /** Repeatable housekeeping jobs (the housekeeping queue). */
     housekeeping: {
       refreshTokenPruneSchedule: e.REFRESH_TOKEN_PRUNE_SCHEDULE.trim(),
+      /** Session marks past 90 days, hourly issue counters past 35, chunks never assembled within a day. */
+      triagePruneSchedule: e.TRIAGE_PRUNE_SCHEDULE.trim(),
     },
     ingest: {
       maxEventBytes: e.INGEST_MAX_EVENT_BYTES,

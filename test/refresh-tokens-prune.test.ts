@@ -96,7 +96,10 @@ describe('prune-refresh-tokens', () => {
       await scheduleHousekeeping(redis);
       await scheduleHousekeeping(redis); // idempotent
       const schedulers = await queue.getJobSchedulers();
-      expect(schedulers.map((s) => [s.key, s.pattern])).toEqual([['prune-refresh-tokens', config.housekeeping.refreshTokenPruneSchedule]]);
+      expect(schedulers.map((s) => [s.key, s.pattern]).sort()).toEqual([
+        ['prune-refresh-tokens', config.housekeeping.refreshTokenPruneSchedule],
+        ['prune-triage', config.housekeeping.triagePruneSchedule],
+      ]);
       expect(config.housekeeping.refreshTokenPruneSchedule).toBe('30 3 * * *'); // daily by default
     } finally {
       await queue.obliterate({ force: true });

@@ -50,6 +50,15 @@ export const JOBS = {
     // Both optional: the defaults are in src/domain/accounts/sessions.ts.
     payload: z.object({ grace_ms: z.number().int().min(0).optional(), batch_size: z.number().int().min(1).max(100_000).optional() }),
   },
+  // Housekeeping (repeatable, TRIAGE_PRUNE_SCHEDULE): session marks, hourly issue counters, unassembled chunks.
+  'prune-triage': {
+    queue: 'housekeeping',
+    payload: z.object({
+      session_mark_max_age_ms: z.number().int().min(0).optional(),
+      hourly_max_age_ms: z.number().int().min(0).optional(),
+      chunk_max_age_ms: z.number().int().min(0).optional(),
+    }),
+  },
 } as const satisfies Record<string, { queue: QueueName; payload: z.ZodType }>;
 
 export type JobName = keyof typeof JOBS;

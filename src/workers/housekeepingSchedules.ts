@@ -10,7 +10,7 @@ import { QUEUE_JOB_DEFAULTS } from '../queues/contract.ts';
  */
 export async function scheduleHousekeeping(
   connection: Redis,
-  schedules: { refreshTokenPruneSchedule: string } = config.housekeeping,
+  schedules: { refreshTokenPruneSchedule: string; triagePruneSchedule?: string } = config.housekeeping,
 ): Promise<void> {
   const queue = new Queue('housekeeping', { connection, prefix: config.queuePrefix });
   try {
@@ -18,6 +18,11 @@ export async function scheduleHousekeeping(
       'prune-refresh-tokens',
       { pattern: schedules.refreshTokenPruneSchedule },
       { name: 'prune-refresh-tokens', data: {}, opts: QUEUE_JOB_DEFAULTS.housekeeping },
+    );
+    await queue.upsertJobScheduler(
+      'prune-triage',
+      { pattern: schedules.triagePruneSchedule ?? config.housekeeping.triagePruneSchedule },
+      { name: 'prune-triage', data: {}, opts: QUEUE_JOB_DEFAULTS.housekeeping },
     );
   } finally {
     await queue.close();

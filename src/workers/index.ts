@@ -13,6 +13,8 @@ import { archiveDumpsProcessor } from './archiveDumps.ts';
 import { expireDumpsProcessor } from './expireDumps.ts';
 import { processDumpProcessor } from './processDump.ts';
 import { pruneRefreshTokensProcessor } from './pruneRefreshTokens.ts';
+import { pruneTriageProcessor } from './pruneTriage.ts';
+import { artifactStore } from '../storage/index.ts';
 
 type Processor = (job: Job) => Promise<unknown>;
 
@@ -26,6 +28,7 @@ export function handlers(ds: DataSource, log: Logger, live?: Publisher, stores: 
     'archive-dumps': archiveDumpsProcessor(ds, stores, log),
     'expire-dumps': expireDumpsProcessor(ds, stores, log),
     'prune-refresh-tokens': pruneRefreshTokensProcessor(ds, log),
+    'prune-triage': pruneTriageProcessor(ds, artifactStore(), log),
   };
 }
 
