@@ -1,6 +1,6 @@
 /**
- * Grouping: which error events are "the same problem". Versioned — see GROUPING.md-style
- * notes in the README ("Grouping rules") — because changing the rules must never split
+ * Grouping: which error events are "the same problem" (README: "Grouping rules").
+ * Versioned, because changing the rules must never split
  * issues that already exist: an event whose current-version fingerprint has no issue
  * yet is matched against the fingerprint the previous version gives it
  * (src/domain/issues/assign.ts), and joins that issue if there is one.
