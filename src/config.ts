@@ -108,6 +108,12 @@ const EnvSchema = z.object({
   DUMPS_RETENTION_SCHEDULE: cron('45 * * * *'),
   REFRESH_TOKEN_PRUNE_SCHEDULE: cron('30 3 * * *'),
   SPANS_RETENTION_SCHEDULE: cron('50 * * * *'),
+  TRIAGE_PRUNE_SCHEDULE: cron('40 3 * * *'),
+  ARTIFACTS_DIR: z.string().optional(),
+  SOURCEMAPS_MAX_BUNDLE_BYTES: bytes('100mb'),
+  SOURCEMAPS_CACHE_BYTES: bytes('64mb'),
+  ATTACHMENTS_MAX_BYTES: bytes('20mb'),
+  ATTACHMENTS_PROJECT_QUOTA_BYTES: bytes('1gb'),
 
   JSON_BODY_LIMIT: bytes('1mb'),
   INGEST_MAX_EVENT_BYTES: bytes('1mb'),
@@ -321,11 +327,24 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       archiveSchedule: e.DUMPS_ARCHIVE_SCHEDULE.trim(),
       retentionSchedule: e.DUMPS_RETENTION_SCHEDULE.trim(),
     },
+    /**
+     * Triage (issue 12). Source map bundles (sentry-cli) and event attachments are bytes in
+     * ARTIFACTS_DIR (default DATA_DIR/artifacts); parsed maps are cached per process up to cacheBytes.
+     */
+    artifacts: {
+      dir: path.resolve(e.ARTIFACTS_DIR ?? path.join(dataDir, 'artifacts')),
+      maxBundleBytes: e.SOURCEMAPS_MAX_BUNDLE_BYTES,
+      mapCacheBytes: e.SOURCEMAPS_CACHE_BYTES,
+      maxAttachmentBytes: e.ATTACHMENTS_MAX_BYTES,
+      attachmentQuotaBytes: e.ATTACHMENTS_PROJECT_QUOTA_BYTES,
+    },
     /** Repeatable housekeeping jobs (the housekeeping queue). */
     housekeeping: {
       refreshTokenPruneSchedule: e.REFRESH_TOKEN_PRUNE_SCHEDULE.trim(),
       /** Spans older than their project's retention_days are deleted on this schedule. */
       spansRetentionSchedule: e.SPANS_RETENTION_SCHEDULE.trim(),
+      /** Session marks past 90 days, hourly issue counters past 35, chunks never assembled within a day. */
+      triagePruneSchedule: e.TRIAGE_PRUNE_SCHEDULE.trim(),
     },
     ingest: {
       maxEventBytes: e.INGEST_MAX_EVENT_BYTES,

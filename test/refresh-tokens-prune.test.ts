@@ -101,6 +101,7 @@ describe('prune-refresh-tokens', () => {
       expect(schedulers.map((s) => [s.key, s.pattern]).sort()).toEqual([
         ['expire-spans', config.housekeeping.spansRetentionSchedule],
         ['prune-refresh-tokens', config.housekeeping.refreshTokenPruneSchedule],
+        ['prune-triage', config.housekeeping.triagePruneSchedule],
       ]);
       expect(config.housekeeping.refreshTokenPruneSchedule).toBe('30 3 * * *'); // daily by default
     } finally {

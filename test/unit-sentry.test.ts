@@ -131,7 +131,7 @@ describe('Sentry event → record', () => {
       origin: 'sentry',
     });
     expect(r.tags).toEqual({ customer: 'acme', release: 'shop@1.2.3', server_name: 'web-1', platform: 'python' });
-    expect(r.extra).toMatchObject({ user: { id: '42', email: 'a@example.com' } });
+    expect(r.data).toMatchObject({ user: { id: '42', email: 'a@example.com' } });
     expect(r.stacktrace).toBe(
       [
         'Traceback (most recent call last):',
@@ -141,7 +141,7 @@ describe('Sentry event → record', () => {
         "KeyError: 'basket'",
       ].join('\n'),
     );
-    expect(r.grouping?.frames?.map((f) => f.function)).toEqual(['dispatch', 'checkout']);
+    expect((r.data as { exceptions: Array<{ frames: Array<{ function: string }> }> }).exceptions[0].frames.map((f) => f.function)).toEqual(['dispatch', 'checkout']);
   });
 
   it('a message event: logentry or message, ISO timestamp, missing event_id assigned', () => {

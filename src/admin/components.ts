@@ -25,5 +25,7 @@ export const Components = {
   DumpFacts: add('DumpFacts'),
   Trace: add('Trace'),
   TraceLink: add('TraceLink'),
+  IssuePage: add('IssuePage'),
+  ReleaseHealth: add('ReleaseHealth'),
   SidebarPages: componentLoader.override('SidebarPages', file('SidebarPages')),
 };

@@ -11,6 +11,7 @@ import { crashDumpsResource } from './resources/dumps.ts';
 import { eventsResource, logsResource } from './resources/events.ts';
 import { filterPreferencesResource } from './resources/filterPreferences.ts';
 import { issuesResource } from './resources/issues.ts';
+import { releasesResource } from './resources/releases.ts';
 import { llmLogsResource } from './resources/llmLogs.ts';
 import { llmPricesResource } from './resources/llmPrices.ts';
 import { membersResource } from './resources/members.ts';
@@ -35,7 +36,8 @@ export function adminOptions(deps: AdminDeps): AdminJSOptions {
     resources: [
       eventsResource(ds),
       logsResource(ds),
-      issuesResource(ds),
+      issuesResource(ds, access),
+      releasesResource(ds),
       llmLogsResource(),
       llmPricesResource(ds, access),
       crashDumpsResource(deps),

@@ -13,6 +13,7 @@ import type { AdminDeps } from './index.ts';
 import { adminOptions } from './options.ts';
 import { queueBoard } from './queues.ts';
 import { dumpDownloadRoute } from './resources/dumps.ts';
+import { attachmentDownloadRoute } from './resources/issues.ts';
 import { COOKIE_NAME, refreshAdminUser, sameOriginOnly, sessionOptions } from './session.ts';
 
 /**
@@ -108,6 +109,7 @@ export async function buildAdmin(deps: AdminDeps): Promise<RequestHandler> {
   router.use(refreshAdminUser(deps.access));
   router.use('/queues', queueBoard(deps.queues));
   router.use(dumpDownloadRoute(deps.ds));
+  router.use(attachmentDownloadRoute(deps.ds));
   router.use(
     AdminJSExpress.buildAuthenticatedRouter(
       admin,

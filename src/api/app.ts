@@ -34,6 +34,12 @@ import { alertRoutes } from './routes/alerts/alerts.ts';
 import { monitorPingRoutes, monitorRoutes } from './routes/monitors/monitors.ts';
 import { llmRoutes } from './routes/llm/llm.ts';
 import { traceRoutes } from './routes/traces/traces.ts';
+import { releaseRoutes } from './routes/releases/releases.ts';
+import { triageRoutes } from './routes/triage/triage.ts';
+import { sentryApiRoutes } from './routes/sentryApi/sentryApi.ts';
+import { authTokenRoutes } from './routes/authTokens/authTokens.ts';
+import { attachmentRoutes } from './routes/attachments/attachments.ts';
+import { artifactStore } from '../storage/index.ts';
 
 export interface AppDeps {
   ds: DataSource;
@@ -107,6 +113,9 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api/projects', alertRoutes({ ds, access, queues: deps.queues }));
   app.use('/api/projects', monitorRoutes(ds, access));
   app.use('/api/monitors', monitorPingRoutes({ ds, access, sink: deps.sink }));
+  // Triage: releases and event attachments per project.
+  app.use('/api/projects', releaseRoutes(ds, access));
+  app.use('/api/projects', attachmentRoutes(ds, access, artifactStore()));
 
   // Logs: seed 2 (/api/logs), seed 5 (/v1/api/logs), seed 3's lists, seed 2's saved filters.
   const logs = logRoutes({ ds, access });
@@ -118,6 +127,10 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api/user-filter-preferences', filterPreferenceRoutes(ds, access));
   app.use('/api/issues', issueRoutes(ds, access));
   app.use(traceRoutes(ds, access));
+  app.use('/api/issues', triageRoutes(ds, access));
+  app.use('/api/auth-tokens', authTokenRoutes(ds, access));
+  // sentry-cli: source map uploads and releases, with a Faultline auth token.
+  app.use('/api/0', sentryApiRoutes(ds, access, artifactStore()));
 
   app.use(notFoundHandler);
   app.use(errorHandler);

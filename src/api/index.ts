@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
@@ -10,12 +10,14 @@ import { producerConnection, waitReady } from '../queues/connection.ts';
 import { logger } from '../logger.ts';
 import { createQueues, EventProducer } from '../queues/producer.ts';
 import { LlmLogProducer, SpanProducer } from '../queues/llmLogProducer.ts';
-import { TraceProducer } from '../queues/traceProducer.ts';
+import { SessionProducer } from '../queues/sessionProducer.ts';
 import { LiveTail } from '../live/hub.ts';
 import { AdminMount, type AdminLoad } from '../admin/index.ts';
 import { createApp } from './app.ts';
-import { dumpStores } from '../storage/index.ts';
+import { artifactStore, dumpStores } from '../storage/index.ts';
+import { EnvelopeAttachments } from '../domain/attachments/attachments.ts';
 import { expectContinueHandler } from './expectContinue.ts';
+import { clientIpOf } from './http/clientIp.ts';
 import { createDispatcher, createHttpServer } from './server.ts';
 import { ingestRoutes } from './ingest/routes.ts';
 import { queueSink } from '../queues/sink.ts';
@@ -73,17 +75,25 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }, 
   const keys = new ApiKeyResolver(ds, config.ingest.apiKeyCacheTtlMs);
   const llmProducer = new LlmLogProducer(producer, queues, producerOptions);
   const spanProducer = new SpanProducer(producer, queues, producerOptions);
+  const sessionProducer = new SessionProducer(producer, queues, producerOptions);
   const access = new Access(ds, keys);
   const sink = queueSink(producer, queues, logger);
-  const routes = ingestRoutes({ ds, access, producer, llmProducer, spanProducer, sink, stores: dumpStores() });
+  const attachments = new EnvelopeAttachments(ds, artifactStore(), { maxBytes: config.artifacts.maxAttachmentBytes, quotaBytes: config.artifacts.attachmentQuotaBytes });
+  // The sender's address as Express computes req.ip (TRUST_PROXY), for the lean routes; known once the app is.
+  let clientIp: ((req: IncomingMessage) => string | undefined) | undefined;
+  const routes = ingestRoutes({
+    ds, access, producer, llmProducer, spanProducer, sink, stores: dumpStores(),
+    sessions: sessionProducer, attachments, clientIp: (req) => clientIp?.(req),
+  });
   const adminLoad = opts.admin ?? defaultAdminLoad();
   const admin = adminLoad ? new AdminMount({ ds, redis, queues, access }) : null;
   if (adminLoad === 'eager') await admin!.load();
   if (adminLoad === 'background') admin!.preload();
   const app = createApp({ ds, redis, queues, access, sink, routes, admin: admin?.handler() });
   const dispatch = createDispatcher(app, routes);
-  // Uploads refused on their headers alone are answered before the client sends the body.
   const trustProxy = app.get('trust proxy fn') as (address: string, hop: number) => boolean;
+  clientIp = clientIpOf(trustProxy);
+  // Uploads refused on their headers alone are answered before the client sends the body.
   const server = createHttpServer(dispatch, {
     onExpectContinue: expectContinueHandler(routes, dispatch),
     trustedProxy: (address) => trustProxy(address, 0),
@@ -116,6 +126,7 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }, 
       await producer.close();
       await llmProducer.close();
       await spanProducer.close();
+      await sessionProducer.close();
       await Promise.all(Object.values(queues).map((q) => q.close()));
       await redis.quit().catch(() => redis.disconnect());
       await ds.destroy();

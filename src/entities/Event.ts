@@ -83,6 +83,14 @@ export class Event extends BaseEntity {
   @Column({ name: 'span_id', type: 'varchar', length: 16, nullable: true })
   spanId: string | null;
 
+  /** The client's release (Sentry `release`). */
+  @Column({ type: 'varchar', length: 250, nullable: true })
+  release: string | null;
+
+  /** The structured event: exception chain, frames, breadcrumbs, contexts (src/domain/events/structured.ts). */
+  @Column({ type: 'jsonb', nullable: true })
+  data: Record<string, unknown> | null;
+
   /** Which door it came in by: panties, dataidea, logs, sentry, … */
   @Column({ type: 'varchar', length: 16 })
   origin: string;

@@ -7,11 +7,16 @@ import { ErrorEventsByTime1764400000000 } from './1764400000000-ErrorEventsByTim
 import { TokenVersion1764520000000 } from './1764520000000-TokenVersion.ts';
 import { ProjectInvitations1764520001000 } from './1764520001000-ProjectInvitations.ts';
 import { Alerts1765000000000 } from './1765000000000-Alerts.ts';
+import { Triage1765100000000 } from './1765100000000-Triage.ts';
+import { Sessions1765100001000 } from './1765100001000-Sessions.ts';
+import { SourceMaps1765100002000 } from './1765100002000-SourceMaps.ts';
+import { EventAttachments1765100003000 } from './1765100003000-EventAttachments.ts';
+import { IssueHourly1765100005000 } from './1765100005000-IssueHourly.ts';
 import { TelemetryColumns1765200000000 } from './1765200000000-TelemetryColumns.ts';
 import { Spans1765200001000 } from './1765200001000-Spans.ts';
 import { LlmPrices1765200002000 } from './1765200002000-LlmPrices.ts';
 
-/** Listed explicitly (not globbed) so the same list works from TypeScript and from dist/. */
+/** Listed explicitly (not globbed) so the same list works from TypeScript and from dist/; in timestamp order. */
 export const migrations = [
   Initial1763900000000,
   RefreshTokens1763950000000,
@@ -22,6 +27,11 @@ export const migrations = [
   TokenVersion1764520000000,
   ProjectInvitations1764520001000,
   Alerts1765000000000,
+  Triage1765100000000,
+  Sessions1765100001000,
+  SourceMaps1765100002000,
+  EventAttachments1765100003000,
+  IssueHourly1765100005000,
   TelemetryColumns1765200000000,
   Spans1765200001000,
   LlmPrices1765200002000,

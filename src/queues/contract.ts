@@ -10,6 +10,7 @@ import { EventRecordSchema } from '../domain/events/record.ts';
 import { LlmLogRecordSchema } from '../domain/logs/llmRecord.ts';
 import { CheckInRecordSchema } from '../domain/alerts/checkInRecord.ts';
 import { SpanRecordSchema } from '../domain/spans/record.ts';
+import { SessionMarkSchema } from '../domain/sessions/normalize.ts';
 
 export const QUEUE_NAMES = ['events', 'dumps', 'housekeeping', 'alerts', 'notifications'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
@@ -29,6 +30,11 @@ export const JOBS = {
   'store-spans': {
     queue: 'events',
     payload: z.object({ items: z.array(SpanRecordSchema).min(1) }),
+  },
+  // Release health (Sentry session / sessions items): counted once per session and mark.
+  'store-sessions': {
+    queue: 'events',
+    payload: z.object({ items: z.array(SessionMarkSchema).min(1) }),
   },
   // Crash dumps: one job per stored dump (verify its checksum, read minidump facts)…
   'process-dump': {
@@ -78,6 +84,15 @@ export const JOBS = {
   'expire-spans': {
     queue: 'housekeeping',
     payload: z.object({ batch_size: z.number().int().min(1).max(100_000).optional() }),
+  },
+  // Housekeeping (repeatable, TRIAGE_PRUNE_SCHEDULE): session marks, hourly issue counters, unassembled chunks.
+  'prune-triage': {
+    queue: 'housekeeping',
+    payload: z.object({
+      session_mark_max_age_ms: z.number().int().min(0).optional(),
+      hourly_max_age_ms: z.number().int().min(0).optional(),
+      chunk_max_age_ms: z.number().int().min(0).optional(),
+    }),
   },
 } as const satisfies Record<string, { queue: QueueName; payload: z.ZodType }>;
 

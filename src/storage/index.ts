@@ -14,3 +14,8 @@ export interface DumpStores {
 export function dumpStores(dirs: { live: string; archive: string } = { live: config.dumpsDir, archive: config.dumps.archiveDir }): DumpStores {
   return { live: new LocalDiskStore(dirs.live), archive: new LocalDiskStore(dirs.archive) };
 }
+
+/** Triage artifacts: source map bundles (chunks/, files/) and event attachments (attachments/). */
+export function artifactStore(dir: string = config.artifacts.dir): BlobStore {
+  return new LocalDiskStore(dir);
+}

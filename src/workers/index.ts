@@ -9,7 +9,8 @@ import { storeEventsProcessor } from './storeEvents.ts';
 import { storeLlmLogsProcessor } from './storeLlmLogs.ts';
 import { storeSpansProcessor } from './storeSpans.ts';
 import { expireSpansProcessor } from './expireSpans.ts';
-import { dumpStores, type DumpStores } from '../storage/index.ts';
+import { storeSessionsProcessor } from './storeSessions.ts';
+import { artifactStore, dumpStores, type DumpStores } from '../storage/index.ts';
 import { archiveDumpsProcessor } from './archiveDumps.ts';
 import { expireDumpsProcessor } from './expireDumps.ts';
 import { processDumpProcessor } from './processDump.ts';
@@ -25,6 +26,7 @@ import { deliverNotificationProcessor, RetryDelivery } from './deliverNotificati
 import { scheduleAlerts } from './alertSchedules.ts';
 import { scheduleDumpMaintenance } from './dumpSchedules.ts';
 import { scheduleHousekeeping } from './housekeepingSchedules.ts';
+import { pruneTriageProcessor } from './pruneTriage.ts';
 
 type Processor = (job: Job) => Promise<unknown>;
 
@@ -50,6 +52,8 @@ export function handlers(ds: DataSource, log: Logger, live: Publisher | undefine
     'deliver-notification': deliverNotificationProcessor(ds, log),
     'store-spans': storeSpansProcessor(ds, log),
     'expire-spans': expireSpansProcessor(ds, log),
+    'store-sessions': storeSessionsProcessor(ds, log),
+    'prune-triage': pruneTriageProcessor(ds, artifactStore(), log),
   };
 }
 

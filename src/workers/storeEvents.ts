@@ -3,6 +3,9 @@ import type { DataSource } from 'typeorm';
 import { insertEvents, type StoredBatch } from '../domain/events/store.ts';
 import type { EventRecord } from '../domain/events/record.ts';
 import { IssueIdCache, prepareIssues } from '../domain/issues/assign.ts';
+import { unlinkDuplicateLogs } from '../domain/issues/duplicates.ts';
+import { prepareReleases, ReleaseCache } from '../domain/releases/releases.ts';
+import { Symbolicator, symbolicatorFor } from '../domain/sourcemaps/symbolicate.ts';
 import { sqlOf } from '../db/sql.ts';
 import { publishStoredLogs, type Publisher } from '../live/channel.ts';
 import type { Logger } from '../logger.ts';
@@ -34,8 +37,16 @@ interface StoredGroup {
 export function storeEventsProcessor(ds: DataSource, log: Logger, live?: Publisher, alerts?: AlertTaps) {
   const sql = sqlOf(ds);
   const issues = new IssueIdCache();
-  const store = async (items: EventRecord[]): Promise<StoredGroup> => {
+  const releases = new ReleaseCache();
+  const symbolicator = symbolicatorFor(ds);
+  const store = async (given: EventRecord[]): Promise<StoredGroup> => {
+    // Source maps first: issues group by the original files and functions.
+    const items = given.some((r) => Symbolicator.wants(r.data)) ? await Promise.all(given.map((r) => symbolicator.symbolicateRecord(r))) : given;
+    // Releases first: the statement that stores events compares against them (regressions).
+    await prepareReleases(sql, items, releases);
     const batch = await insertEvents(sql, items, await prepareIssues(sql, items, issues));
+    // One error, one issue: Sentry error logs that came before their event leave the issue they opened.
+    if (await unlinkDuplicateLogs(sql, items)) issues.clear();
     if (live) await publishStoredLogs(live, items, batch.events, log);
     return { items, batch, tapped: false };
   };
@@ -69,7 +80,11 @@ export function storeEventsProcessor(ds: DataSource, log: Logger, live?: Publish
     } catch {
       // The shared statement failed: this job's events alone, so another job's problem is not
       // ours; then the storage policy (a deleted project's events go, a refused one is kept failed).
-      return storeBatch(ds, items, insert, { job, log, what: 'events', onProjectGone: () => issues.clear() });
+      return storeBatch(ds, items, insert, { job, log, what: 'events', onProjectGone: () => {
+        issues.clear();
+        releases.clear();
+      },
+    });
     }
   };
 }

@@ -33,7 +33,7 @@ function eventResource(ds: DataSource, kind: 'all' | 'log'): ResourceWithOptions
     fixed: kind === 'log' ? "r.kind = 'log'" : undefined,
     exact: ['level', 'kind', 'environment', 'service', 'origin', 'eventId', 'userRef', 'eventType', 'traceId'],
     editable: ['archived', 'level', 'message', 'environment', 'service'],
-    heavy: ['stacktrace', 'tags', 'extra', 'message'],
+    heavy: ['stacktrace', 'tags', 'extra', 'message', 'data'],
     excerpt: ['message'],
   });
   const mayEdit = inProject('edit_data');
@@ -53,7 +53,7 @@ function eventResource(ds: DataSource, kind: 'all' | 'log'): ResourceWithOptions
       filterProperties: ['projectId', ...(kind === 'log' ? [] : ['kind']), 'level', 'environment', 'service', 'message', 'exceptionType', 'timestamp', 'archived', 'origin', 'userRef', 'eventId', 'traceId'],
       showProperties: [
         'id', 'eventId', 'projectId', 'kind', 'level', 'timestamp', 'receivedAt', 'exceptionType', 'message', 'stacktrace',
-        'environment', 'service', 'userRef', 'eventType', 'origin', 'traceId', 'spanId', 'archived', 'tags', 'extra',
+        'environment', 'service', 'userRef', 'eventType', 'origin', 'release', 'traceId', 'spanId', 'archived', 'tags', 'extra', 'data',
       ],
       editProperties: ['level', 'message', 'environment', 'service', 'archived'],
       properties: {
@@ -63,6 +63,9 @@ function eventResource(ds: DataSource, kind: 'all' | 'log'): ResourceWithOptions
         stacktrace: { ...showOnly, components: { show: Components.CodeBlock } },
         tags: { ...showOnly, components: { show: Components.JsonBlock } },
         extra: { ...showOnly, components: { show: Components.JsonBlock } },
+        // The structured event (exception chain, frames, breadcrumbs, contexts); issues render it on their page.
+        data: { ...showOnly, components: { show: Components.JsonBlock } },
+        release: readOnly,
         service: { description: kind === 'log' ? 'Source' : 'Service' },
         eventId: readOnly,
         traceId: { ...readOnly, description: 'The trace it happened in: opens the trace page', components: { show: Components.TraceLink, list: Components.TraceLink } },

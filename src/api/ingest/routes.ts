@@ -7,6 +7,9 @@ import type { LlmLogProducer, SpanProducer } from '../../queues/llmLogProducer.t
 import { TraceProducer } from '../../queues/traceProducer.ts';
 import type { EventProducer } from '../../queues/producer.ts';
 import type { DumpStores } from '../../storage/index.ts';
+import type { SessionProducer } from '../../queues/sessionProducer.ts';
+import type { EnvelopeAttachments } from '../../domain/attachments/attachments.ts';
+import type { IncomingMessage } from 'node:http';
 import { dumpReplaceRoute, dumpUploadRoute } from '../routes/dumps/upload.ts';
 import { pantiesRoute } from '../routes/events/ingest.ts';
 import { dataideaEventLogRoute, dataideaLlmLogRoute } from '../routes/logs/dataidea.ts';
@@ -23,6 +26,12 @@ export interface IngestDeps {
   spanProducer: SpanProducer;
   sink: WorkSink;
   stores: DumpStores;
+  /** Release health: Sentry session items. */
+  sessions?: Pick<SessionProducer, 'enqueue'>;
+  /** Sentry attachments, kept with their event. */
+  attachments?: Pick<EnvelopeAttachments, 'keep'>;
+  /** The sender's address (TRUST_PROXY applied), for Sentry's `{{auto}}` user IP. */
+  clientIp?: (req: IncomingMessage) => string | undefined;
 }
 
 /**
@@ -43,7 +52,15 @@ export function ingestRoutes(deps: IngestDeps): IngestRoute[] {
     dataideaEventLogRoute(dataidea),
     dataideaLlmLogRoute(dataidea),
     logsRoute({ access, producer, limits }),
-    ...sentryRoutes({ access, producer, dumps, traces: new TraceProducer(producer, deps.llmProducer, deps.spanProducer) }),
+    ...sentryRoutes({
+      access,
+      producer,
+      dumps,
+      traces: new TraceProducer(producer, deps.llmProducer, deps.spanProducer),
+      sessions: deps.sessions,
+      attachments: deps.attachments,
+      clientIp: deps.clientIp,
+    }),
     ...otlpRoutes({
       access,
       producer,

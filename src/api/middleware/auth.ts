@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import type { Access } from '../../domain/access/index.ts';
+import type { Access, ResolvedAuthToken } from '../../domain/access/index.ts';
 import { forbidden, unauthorized } from '../../domain/errors.ts';
 import type { User } from '../../entities/User.ts';
 
@@ -9,6 +9,8 @@ declare global {
   namespace Express {
     interface Request {
       user?: User;
+      /** Set by requireAuthToken: the tool token the request came with. */
+      authToken?: ResolvedAuthToken;
     }
   }
 }
@@ -35,4 +37,22 @@ export function requireStaff(access: Access) {
 export function currentUser(req: Request): User {
   if (!req.user) throw unauthorized();
   return req.user;
+}
+
+// ---- auth tokens (sentry-cli and other tools): a credential of its own kind ----------
+
+/** Requires a tool's auth token (`Bearer flt_…`, the access module's rules); sets req.user and req.authToken. */
+export function requireAuthToken(access: Access) {
+  return async (req: Request, _res: Response, next: NextFunction) => {
+    const { user, token } = await access.authToken(req);
+    req.user = user;
+    req.authToken = token;
+    next();
+  };
+}
+
+/** For handlers behind requireAuthToken. */
+export function currentToken(req: Request): ResolvedAuthToken {
+  if (!req.authToken) throw unauthorized();
+  return req.authToken;
 }

@@ -9,6 +9,7 @@ import { bearerToken, hasAuthorization, isJwt, presentedKey, type RequestLike } 
 import { secretsEqual, type ApiKeyResolver, type ResolvedKey } from './keys.ts';
 import { can, memberRolesAllowed, type ProjectAction, type ProjectRole } from './policy.ts';
 import { visibleProjectsSql, type Scope } from './scope.ts';
+import { resolveAuthToken, type ResolvedAuthToken } from './authTokens.ts';
 
 /** A person, as far as permissions go. */
 export interface Actor {
@@ -68,6 +69,21 @@ export class Access {
     const token = bearerToken(req.headers.authorization);
     if (!token) throw unauthorized('Authentication required', 'authentication_required', 'Valid JWT token must be provided');
     return this.userFromToken(token);
+  }
+
+  /**
+   * A tool's auth token (`Authorization: Bearer flt_…`, sentry-cli): a credential of its
+   * own kind — not an access token, not an API key — acting for an active user. What it
+   * may touch is then checked per project (authTokens.ts, tokenProjects).
+   */
+  async authToken(req: RequestLike): Promise<{ user: User; token: ResolvedAuthToken }> {
+    const secret = bearerToken(req.headers.authorization);
+    if (!secret) throw unauthorized('Send an auth token: Authorization: Bearer flt_…', 'authentication_required');
+    const token = await resolveAuthToken(this.ds, secret);
+    if (!token) throw unauthorized('Invalid or revoked auth token', 'invalid_token');
+    const user = await this.ds.getRepository(User).findOneBy({ id: token.userId, isActive: true });
+    if (!user) throw unauthorized('User is inactive or deleted', 'user_inactive');
+    return { user, token };
   }
 
   /**

@@ -6,12 +6,13 @@ export type ProjectRole = 'owner' | MemberRole | 'staff';
 /**
  * What each role may do, as seed 1 defines it:
  * owner — all, including delete and transfer; admin — edit the project, manage members
- * (except the owner), keys and alerts; member — view and edit/archive/delete data; viewer — read.
+ * (except the owner), keys and alerts; member — view, edit/archive/delete data and triage issues; viewer — read.
  * Every permission question in the code base is one of these actions.
  */
 export type ProjectAction =
   | 'view'
   | 'edit_data'
+  | 'triage'
   | 'edit_project'
   | 'manage_members'
   | 'manage_keys'
@@ -22,6 +23,8 @@ export type ProjectAction =
 const ALLOWED: Record<ProjectAction, ReadonlyArray<ProjectRole>> = {
   view: ['viewer', 'member', 'admin', 'owner', 'staff'],
   edit_data: ['member', 'admin', 'owner', 'staff'],
+  // The issue workflow (assign, resolve, ignore, comment) and release/source map uploads.
+  triage: ['member', 'admin', 'owner', 'staff'],
   edit_project: ['admin', 'owner', 'staff'],
   manage_members: ['admin', 'owner', 'staff'],
   manage_keys: ['admin', 'owner', 'staff'],

@@ -60,7 +60,7 @@ function where(f: EventFilters) {
   return { clauses, params };
 }
 
-const COLUMNS = `id, event_id, event_type, exception_type, message, stacktrace, level, environment, service,
+export const EVENT_COLUMNS = `id, event_id, event_type, exception_type, message, stacktrace, level, environment, service,
                  "timestamp", received_at, tags, extra, issue_id, trace_id, span_id`;
 const ORDER = `"timestamp" DESC, id DESC`;
 
@@ -89,22 +89,13 @@ export async function listEvents(
   const excerpts =
     `id, event_id, event_type, exception_type, ${textExcerpt('message', chars)}, ${textExcerpt('stacktrace', chars)}, level, environment, service, ` +
     `"timestamp", received_at, ${jsonExcerpt('tags', bytes)}, ${jsonExcerpt('extra', bytes)}, issue_id, trace_id, span_id`;
-  const limited = `SELECT ${COLUMNS} FROM events WHERE ${q.clauses.join(' AND ')} ORDER BY ${ORDER} ${q.limit}`;
+  const limited = `SELECT ${EVENT_COLUMNS} FROM events WHERE ${q.clauses.join(' AND ')} ORDER BY ${ORDER} ${q.limit}`;
   // Started and awaited together, so a failing page query never leaves the count unhandled.
   const [count, rows] = await Promise.all([
     cappedCount(ds, 'events', clauses.join(' AND '), params),
     ds.query(excerptPage(excerpts, limited, ORDER), q.params) as Promise<EventListRow[]>,
   ]);
   return pageResult(count, rows, page, q.offset);
-}
-
-/**
- * One event of the project, whole (either kind: an issue's events may include error
- * logs), or null — an id from another project is not found, as in the lists.
- */
-export async function findEvent(ds: DataSource, projectId: number, id: string): Promise<EventRow | null> {
-  const rows: EventRow[] = await ds.query(`SELECT ${COLUMNS} FROM events WHERE project_id = $1 AND id = $2`, [projectId, id]);
-  return rows[0] ?? null;
 }
 
 /** Seed 1's field names, plus id and received_at; list copies flag what they cut. */

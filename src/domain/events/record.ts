@@ -34,6 +34,14 @@ export const EventRecordSchema = z.object({
   /** The trace (W3C / OpenTelemetry: 32 lowercase hex) and span (16 hex) this happened in, when the client said. */
   trace_id: TraceIdSchema.nullish(),
   span_id: SpanIdSchema.nullish(),
+  /** The client's release (Sentry `release`): releases, regressions, crash-free rates (src/domain/releases). */
+  release: z.string().max(250).nullish(),
+  /**
+   * The structured event (src/domain/events/structured.ts): exception chain with
+   * mechanism, frames with context, breadcrumbs, request, user, contexts, SDK. Checked
+   * and bounded by the normalizer that made it; stored as jsonb.
+   */
+  data: z.record(z.string(), z.unknown()).nullish(),
   /** Hints for grouping into issues (src/domain/issues): a client fingerprint, structured frames. */
   grouping: z
     .object({

@@ -21,11 +21,13 @@ const COLUMNS = [
   'origin',
   'trace_id',
   'span_id',
+  'release',
+  'data',
 ] as const satisfies ReadonlyArray<keyof EventRecord>;
 // Plus issue_id, which comes from grouping, not from the record.
 const WIDTH = COLUMNS.length + 1;
 
-// 19 columns × 1000 rows stays well under PostgreSQL's 65535 bind parameters.
+// 21 columns × 1000 rows stays well under PostgreSQL's 65535 bind parameters.
 const ROWS_PER_STATEMENT = 1000;
 const COLUMN_LIST = [...COLUMNS, 'issue_id'].map((c) => `"${c}"`).join(', ');
 
@@ -45,43 +47,88 @@ function insertSql(rows: number): string {
   return `WITH fresh AS (
       INSERT INTO events (${COLUMN_LIST}) VALUES ${tuples.join(', ')}
       ON CONFLICT (project_id, event_id) DO NOTHING
-      RETURNING id, project_id, event_id, updated_at, issue_id, "timestamp", received_at, level
+      RETURNING id, project_id, event_id, updated_at, issue_id, "timestamp", received_at, level, release, user_ref
     ), titles AS (
       SELECT * FROM unnest($${rows * WIDTH + 1}::int[], $${rows * WIDTH + 2}::text[], $${rows * WIDTH + 3}::text[], $${rows * WIDTH + 4}::text[])
         AS t(project_id, event_id, title, culprit)
     ), counts AS (
       -- title, culprit and level follow the latest event, as Sentry's do; SDK clocks tick
       -- in milliseconds, so events of the same instant go by when they reached the API
-      SELECT f.issue_id, count(*) AS n, min(f."timestamp") AS first_seen, max(f."timestamp") AS last_seen,
+      SELECT f.issue_id, min(f.project_id) AS project_id, count(*) AS n, min(f."timestamp") AS first_seen, max(f."timestamp") AS last_seen,
              (array_agg(f.level ORDER BY f."timestamp" DESC, f.received_at DESC, f.id DESC))[1] AS level,
              (array_agg(t.title ORDER BY f."timestamp" DESC, f.received_at DESC, f.id DESC))[1] AS title,
-             (array_agg(t.culprit ORDER BY f."timestamp" DESC, f.received_at DESC, f.id DESC))[1] AS culprit
+             (array_agg(t.culprit ORDER BY f."timestamp" DESC, f.received_at DESC, f.id DESC))[1] AS culprit,
+             (array_agg(f.release ORDER BY f.release IS NULL, f."timestamp" DESC, f.received_at DESC, f.id DESC))[1] AS release
         FROM fresh f JOIN titles t USING (project_id, event_id) WHERE f.issue_id IS NOT NULL GROUP BY f.issue_id
-    ), locked AS (
-      -- under the lock, what the issue was before this batch: new (never counted) or resolved
-      SELECT id, times_seen AS seen_before, status AS status_before FROM issues WHERE id IN (SELECT issue_id FROM counts) ORDER BY id FOR UPDATE
+    ), locked AS MATERIALIZED (
+      -- under the lock, what the issue was before this batch
+      SELECT id, status, resolution, resolved_in_release, ignore_until, ignore_until_times, times_seen
+        FROM issues WHERE id IN (SELECT issue_id FROM counts) ORDER BY id FOR UPDATE
+    ), reopen AS (
+      -- A resolved issue that happens again is a regression — unless it was resolved in a
+      -- release and this event comes from an older one (src/domain/issues/workflow.ts).
+      -- An ignored one comes back once its condition (a date, a number of events) is met.
+      SELECT l.id, c.project_id, c.release, CASE WHEN l.status = 'resolved' THEN 'regressed' ELSE 'unignored' END AS why
+        FROM locked l JOIN counts c ON c.issue_id = l.id
+       WHERE (l.status = 'resolved' AND (
+                coalesce(l.resolution, 'now') = 'now'
+                OR EXISTS (
+                  SELECT 1 FROM fresh f
+                   WHERE f.issue_id = l.id AND f.release IS NOT NULL AND (
+                     (l.resolution = 'in_release'
+                       AND (f.release = l.resolved_in_release OR faultline_release_newer(f.project_id, f.release, l.resolved_in_release)))
+                     OR (l.resolution = 'in_next_release'
+                       AND (l.resolved_in_release IS NULL
+                            OR (f.release <> l.resolved_in_release AND faultline_release_newer(f.project_id, f.release, l.resolved_in_release))))))))
+          OR (l.status = 'ignored' AND (
+                (l.ignore_until IS NOT NULL AND c.last_seen >= l.ignore_until)
+                OR (l.ignore_until_times IS NOT NULL AND l.times_seen + c.n >= l.ignore_until_times)))
+    ), new_users AS (
+      INSERT INTO issue_users (issue_id, user_ref)
+      SELECT DISTINCT f.issue_id, f.user_ref FROM fresh f WHERE f.issue_id IS NOT NULL AND f.user_ref IS NOT NULL
+      ON CONFLICT DO NOTHING
+      RETURNING issue_id
+    ), hourly AS (
+      -- the issue page's frequency chart (UTC hours)
+      INSERT INTO issue_hourly AS h (issue_id, bucket, n)
+      SELECT f.issue_id, date_trunc('hour', f."timestamp" AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', count(*)
+        FROM fresh f WHERE f.issue_id IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2
+      ON CONFLICT (issue_id, bucket) DO UPDATE SET n = h.n + EXCLUDED.n
+    ), user_counts AS (
+      SELECT issue_id, count(*) AS n FROM new_users GROUP BY issue_id
     ), bumped AS (
       UPDATE issues i SET
         times_seen  = i.times_seen + c.n,
+        users_seen  = i.users_seen + coalesce(u.n, 0),
         first_seen  = LEAST(i.first_seen, c.first_seen),
         last_seen   = GREATEST(i.last_seen, c.last_seen),
         level       = CASE WHEN c.last_seen >= i.last_seen THEN c.level ELSE i.level END,
         title       = CASE WHEN c.last_seen >= i.last_seen THEN c.title ELSE i.title END,
         culprit     = CASE WHEN c.last_seen >= i.last_seen THEN c.culprit ELSE i.culprit END,
-        -- a resolved issue that happens again is a regression: reopen it
-        status      = CASE WHEN i.status = 'resolved' THEN 'unresolved' ELSE i.status END,
-        resolved_at = CASE WHEN i.status = 'resolved' THEN NULL ELSE i.resolved_at END,
+        last_release = CASE WHEN c.release IS NOT NULL AND (c.last_seen >= i.last_seen OR i.last_release IS NULL) THEN c.release ELSE i.last_release END,
+        status      = CASE WHEN r.id IS NOT NULL THEN 'unresolved' ELSE i.status END,
+        substatus   = CASE WHEN r.why = 'regressed' THEN 'regressed' WHEN r.id IS NOT NULL THEN 'ongoing' ELSE i.substatus END,
+        resolved_at = CASE WHEN r.id IS NOT NULL THEN NULL ELSE i.resolved_at END,
+        resolution  = CASE WHEN r.id IS NOT NULL THEN NULL ELSE i.resolution END,
+        resolved_in_release = CASE WHEN r.id IS NOT NULL THEN NULL ELSE i.resolved_in_release END,
+        ignore_until        = CASE WHEN r.id IS NOT NULL THEN NULL ELSE i.ignore_until END,
+        ignore_until_times  = CASE WHEN r.id IS NOT NULL THEN NULL ELSE i.ignore_until_times END,
         updated_at  = now()
       FROM counts c JOIN locked l ON l.id = c.issue_id
+        LEFT JOIN reopen r ON r.id = c.issue_id
+        LEFT JOIN user_counts u ON u.issue_id = c.issue_id
       WHERE i.id = c.issue_id
-      RETURNING i.id, i.project_id, l.seen_before = 0 AS is_new, l.status_before = 'resolved' AS reopened
+      RETURNING i.id, i.project_id, l.times_seen = 0 AS is_new, coalesce(r.why = 'regressed', false) AS regressed
+    ), reopened AS (
+      INSERT INTO issue_activity (issue_id, project_id, kind, data)
+      SELECT r.id, r.project_id, r.why, jsonb_strip_nulls(jsonb_build_object('release', r.release)) FROM reopen r
     ), signals AS (
-      -- the alerts outbox, in the same statement: an issue's first events, or a resolved one's return
+      -- the alerts outbox, in the same statement: an issue's first events, or a regression
       -- (src/domain/alerts/signals.ts); exactly once, since the row lock orders the batches
       INSERT INTO alert_signals (project_id, issue_id, kind, event_row_id)
       SELECT b.project_id, b.id, CASE WHEN b.is_new THEN 'issue.new' ELSE 'issue.regressed' END,
              (SELECT min(f.id) FROM fresh f WHERE f.issue_id = b.id)
-        FROM bumped b WHERE b.is_new OR b.reopened
+        FROM bumped b WHERE b.is_new OR b.regressed
       RETURNING id, project_id
     )
     SELECT id, project_id, event_id, updated_at, issue_id, NULL::bigint AS signal_id FROM fresh
@@ -118,7 +165,7 @@ function params(records: EventRecord[], links: ReadonlyArray<IssueLink | null> |
     for (const c of COLUMNS) {
       const v = r[c];
       // jsonb columns: pass JSON text (node-postgres would turn a top-level array into a PG array).
-      out.push(c === 'tags' || c === 'extra' ? JSON.stringify(v) : (v ?? null));
+      out.push(c === 'tags' || c === 'extra' ? JSON.stringify(v) : c === 'data' ? (v ? JSON.stringify(v) : null) : (v ?? null));
     }
     const link = links?.[offset + i] ?? null;
     out.push(link?.issueId ?? null);

@@ -1,6 +1,8 @@
 import type { Sql } from '../../db/sql.ts';
 import type { EventRecord } from '../events/record.ts';
 import type { IssueLink } from '../events/store.ts';
+import type { EventData } from '../events/structured.ts';
+import { duplicateOf } from './duplicates.ts';
 import { groupEvent, type Grouping } from './fingerprint.ts';
 
 /** Error events, and error-or-worse logs from any door, become issues (as Sentry's logging integrations do). */
@@ -28,6 +30,20 @@ export class IssueIdCache {
   }
 }
 
+/** The grouping input of a stored record: its structured exceptions when it has them (src/domain/events/structured.ts). */
+export function groupingOf(r: EventRecord): Grouping {
+  const data = (r.data ?? undefined) as EventData | undefined;
+  return groupEvent({
+    exception_type: r.exception_type,
+    message: r.message,
+    stacktrace: r.stacktrace,
+    frames: r.grouping?.frames,
+    fingerprint: r.grouping?.fingerprint,
+    exceptions: data?.exceptions,
+    template: data?.logentry?.message,
+  });
+}
+
 interface Wanted {
   projectId: number;
   g: Grouping;
@@ -42,11 +58,9 @@ interface Wanted {
  * already known.
  */
 export async function prepareIssues(sql: Sql, records: EventRecord[], cache: IssueIdCache): Promise<Array<IssueLink | null>> {
-  const groupings = records.map((r) =>
-    isGroupable(r)
-      ? groupEvent({ exception_type: r.exception_type, message: r.message, stacktrace: r.stacktrace, frames: r.grouping?.frames, fingerprint: r.grouping?.fingerprint })
-      : null,
-  );
+  // A Sentry error log about an exception that was also captured as an event opens no issue of its own.
+  const duplicates = await duplicateOf(sql, records);
+  const groupings = records.map((r, i) => (isGroupable(r) && !duplicates[i] ? groupingOf(r) : null));
   const wanted = new Map<string, Wanted>();
   records.forEach((r, i) => {
     const g = groupings[i];
@@ -65,27 +79,46 @@ async function createIssues(sql: Sql, wanted: Map<string, Wanted>, cache: IssueI
   // Sorted, so two batches creating the same issues take their locks in the same order.
   const rows = [...wanted.values()].sort((a, b) => a.projectId - b.projectId || a.g.fingerprint.localeCompare(b.g.fingerprint));
   const keys = [rows.map((x) => x.projectId), rows.map((x) => x.g.fingerprint)];
+  // An issue made by an older grouping version (matched by `legacy`) takes the event, so
+  // changing the rules never splits an issue; otherwise a new issue under the current one.
   const { rows: found } = await sql.query<{ id: string; project_id: number; fingerprint: string }>(
     `WITH k AS (
-       SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
-         AS k(project_id, fingerprint, title, culprit, level, ts)
+       SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::text[], $9::smallint[])
+         AS k(project_id, fingerprint, title, culprit, level, ts, legacy, release, version)
+     ), existing AS (
+       SELECT DISTINCT ON (k.project_id, k.fingerprint) k.project_id, k.fingerprint, i.id
+         FROM k JOIN issues i ON i.project_id = k.project_id AND (i.fingerprint = k.fingerprint OR i.fingerprint = k.legacy)
+        ORDER BY k.project_id, k.fingerprint, (i.fingerprint = k.fingerprint) DESC, i.id
      ), created AS (
-       INSERT INTO issues (project_id, fingerprint, title, culprit, level, first_seen, last_seen, times_seen)
-       SELECT project_id, fingerprint, title, culprit, level, ts, ts, 0 FROM k
+       INSERT INTO issues (project_id, fingerprint, title, culprit, level, first_seen, last_seen, times_seen, first_release, last_release, grouping_version)
+       SELECT project_id, fingerprint, title, culprit, level, ts, ts, 0, release, release, version FROM k
+        WHERE NOT EXISTS (SELECT 1 FROM existing e WHERE e.project_id = k.project_id AND e.fingerprint = k.fingerprint)
        ON CONFLICT (project_id, fingerprint) DO NOTHING
        RETURNING id, project_id, fingerprint
      )
      SELECT id, project_id, fingerprint FROM created
      UNION ALL
-     SELECT i.id, i.project_id, i.fingerprint FROM issues i JOIN k USING (project_id, fingerprint)`,
-    [...keys, rows.map((x) => x.g.title), rows.map((x) => x.g.culprit), rows.map((x) => x.r.level), rows.map((x) => x.r.timestamp)],
+     SELECT id, project_id, fingerprint FROM existing`,
+    [
+      ...keys,
+      rows.map((x) => x.g.title),
+      rows.map((x) => x.g.culprit),
+      rows.map((x) => x.r.level),
+      rows.map((x) => x.r.timestamp),
+      rows.map((x) => x.g.legacy ?? null),
+      rows.map((x) => x.r.release ?? null),
+      rows.map((x) => x.g.version),
+    ],
   );
   const idOf = new Map(found.map((f) => [keyOf(f.project_id, f.fingerprint), f.id]));
   if (idOf.size < wanted.size) {
     // Another worker created some of these after this statement's snapshot: read them now.
     const { rows: late } = await sql.query<{ id: string; project_id: number; fingerprint: string }>(
-      `SELECT i.id, i.project_id, i.fingerprint FROM issues i JOIN unnest($1::int[], $2::text[]) AS k(project_id, fingerprint) USING (project_id, fingerprint)`,
-      keys,
+      `SELECT DISTINCT ON (k.project_id, k.fingerprint) i.id, k.project_id, k.fingerprint
+         FROM unnest($1::int[], $2::text[], $3::text[]) AS k(project_id, fingerprint, legacy)
+         JOIN issues i ON i.project_id = k.project_id AND (i.fingerprint = k.fingerprint OR i.fingerprint = k.legacy)
+        ORDER BY k.project_id, k.fingerprint, (i.fingerprint = k.fingerprint) DESC, i.id`,
+      [...keys, rows.map((x) => x.g.legacy ?? null)],
     );
     for (const f of late) idOf.set(keyOf(f.project_id, f.fingerprint), f.id);
   }

@@ -1,6 +1,8 @@
 import type { DataSource } from 'typeorm';
 import { Issue, type IssueStatus } from '../../entities/Issue.ts';
+import { notFound } from '../errors.ts';
 import { likePattern } from '../pagination.ts';
+import type { Access, Actor, ProjectAction } from '../access/index.ts';
 import { scopeCondition, type Scope } from '../access/index.ts';
 
 export interface IssueFilters {
@@ -33,5 +35,22 @@ export function serializeIssue(i: Issue) {
     last_seen: i.lastSeen.toISOString(),
     resolved_at: i.resolvedAt?.toISOString() ?? null,
     fingerprint: i.fingerprint,
+    // Triage (issue 12): additive.
+    substatus: i.substatus ?? null,
+    users_seen: Number(i.usersSeen ?? 0),
+    first_release: i.firstRelease ?? null,
+    last_release: i.lastRelease ?? null,
+    assignee: i.assigneeId ?? null,
+    resolution: i.resolution ?? null,
+    resolved_in_release: i.resolvedInRelease ?? null,
+    ignore_until: i.ignoreUntil?.toISOString() ?? null,
+    ignore_until_times: i.ignoreUntilTimes === null || i.ignoreUntilTimes === undefined ? null : Number(i.ignoreUntilTimes),
+    grouping_version: i.groupingVersion ?? 1,
   };
+}
+
+/** The issue, if the actor may `action` in its project; one in a project they cannot see is 404, like a missing one. */
+export async function issueForActor(ds: DataSource, access: Access, actor: Actor, id: number, action: ProjectAction): Promise<Issue> {
+  const issue = Number.isSafeInteger(id) && id > 0 ? await ds.getRepository(Issue).findOneBy({ id: String(id) }) : null;
+  return access.guard(actor, issue, (i) => i.projectId, action, 'Issue');
 }

@@ -6,26 +6,12 @@
 import { createHash } from 'node:crypto';
 import { badRequest } from '../errors.ts';
 import { cleanJson, clip, cleanText, newEventId, TimestampSchema, type EventRecord } from '../events/record.ts';
-import type { Frame } from '../issues/fingerprint.ts';
 import { traceIdsOf } from './spans.ts';
+import { contextTags, eventDataOf, exceptionsOf, isObj, logentryOf, type ExceptionData, type StructureOptions } from '../events/structured.ts';
 import { normalizeLevel } from '../levels.ts';
 
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => Boolean(v) && typeof v === 'object' && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
-
-interface SentryFrame extends Frame {
-  abs_path?: string;
-  lineno?: number;
-  colno?: number;
-  context_line?: string;
-}
-interface SentryException {
-  type?: string;
-  value?: string;
-  module?: string;
-  frames: SentryFrame[];
-}
 
 /** Sentry ids are 32 hex characters; SDKs sometimes send UUIDs with dashes. */
 export function sentryEventId(v: unknown): string {
@@ -33,22 +19,8 @@ export function sentryEventId(v: unknown): string {
   return s && /^[0-9a-f]{32}$/.test(s) ? s : newEventId();
 }
 
-function exceptions(e: Obj): SentryException[] {
-  const raw = Array.isArray(e.exception) ? e.exception : isObj(e.exception) && Array.isArray(e.exception.values) ? e.exception.values : [];
-  return raw.filter(isObj).map((x) => {
-    const st = isObj(x.stacktrace) ? x.stacktrace : isObj(x.raw_stacktrace) ? x.raw_stacktrace : {};
-    const frames = (Array.isArray(st.frames) ? st.frames : []).filter(isObj) as SentryFrame[];
-    return { type: str(x.type), value: str(x.value), module: str(x.module), frames };
-  });
-}
-
-function messageOf(e: Obj): string | undefined {
-  const fromEntry = (m: unknown) => (isObj(m) ? (str(m.formatted) ?? str(m.message)) : str(m));
-  return fromEntry(e.logentry) ?? fromEntry(e.message);
-}
-
 /** "most recent call last", Python style: the frames in order, then the exception. */
-export function stacktraceText(excs: SentryException[]): string | null {
+export function stacktraceText(excs: ExceptionData[]): string | null {
   const blocks = excs
     .filter((x) => x.frames.length || x.type)
     .map((x) => {
@@ -64,7 +36,7 @@ export function stacktraceText(excs: SentryException[]): string | null {
   return blocks.length ? cleanText(blocks.join('\n\nThe above exception was the direct cause of the following exception:\n\n')) : null;
 }
 
-function tagsOf(e: Obj): Obj {
+function tagsOf(e: Obj, contexts: Obj | undefined): Obj {
   const tags: Obj = {};
   if (Array.isArray(e.tags)) {
     for (const pair of e.tags) if (Array.isArray(pair) && pair.length === 2 && str(pair[0])) tags[str(pair[0])!] = str(pair[1]) ?? pair[1];
@@ -75,11 +47,13 @@ function tagsOf(e: Obj): Obj {
     const v = str(e[k]);
     if (v !== undefined && !(k in tags)) tags[k] = v;
   }
+  // browser, os, runtime, device (and their .name): what the issue page's facets count.
+  for (const [k, v] of Object.entries(contextTags(contexts))) if (!(k in tags)) tags[k] = v;
   return tags;
 }
 
-function userRef(user: unknown): string | null {
-  if (!isObj(user)) return null;
+function userRef(user: Obj | undefined): string | null {
+  if (!user) return null;
   return clip(str(user.id) ?? str(user.email) ?? str(user.username) ?? str(user.ip_address) ?? null, 200);
 }
 
@@ -92,24 +66,22 @@ export interface SentryEventResult {
   record: EventRecord;
 }
 
-// Grouping needs the frames' names only; keep the job payload small for deep stacks.
-const MAX_GROUPING_FRAMES = 100;
-const slimFrame = ({ module, filename, function: fn, in_app }: Frame): Frame => ({ module, filename, function: fn, in_app });
+export interface SentryEventOptions extends StructureOptions {}
 
-export function sentryEventToRecord(payload: unknown, projectId: number, receivedAt: string, headerEventId?: unknown): SentryEventResult {
+export function sentryEventToRecord(payload: unknown, projectId: number, receivedAt: string, headerEventId?: unknown, opts: SentryEventOptions = {}): SentryEventResult {
   if (!isObj(payload)) throw badRequest('A Sentry event must be a JSON object', null, 'invalid_event');
   const e = payload;
+  const all = exceptionsOf(e);
   // An exception without a type is the SDK's synthetic stack for captureMessage: a message, not an exception.
-  const excs = exceptions(e).filter((x) => x.type);
-  const synthetic = exceptions(e).find((x) => !x.type);
+  const excs = all.filter((x) => x.type);
+  const synthetic = all.find((x) => !x.type);
   const main = excs.at(-1);
-  const message = main?.value ?? messageOf(e) ?? synthetic?.value ?? '';
+  const entry = logentryOf(e);
+  const message = main?.value ?? entry.text ?? synthetic?.value ?? '';
+  const data = eventDataOf(e, excs.length ? excs : synthetic ? [synthetic] : [], opts);
   const extra: Obj = isObj(e.extra) ? { ...e.extra } : {};
-  for (const k of ['contexts', 'user', 'request', 'sdk', 'breadcrumbs', 'modules']) if (e[k] !== undefined) extra[k] = e[k];
-  const logMessage = messageOf(e);
-  if (main && logMessage && logMessage !== message) extra.message = logMessage;
+  if (main && entry.text && entry.text !== message) extra.message = entry.text;
   const fingerprint = Array.isArray(e.fingerprint) ? e.fingerprint.map(str).filter((p): p is string => Boolean(p)) : [];
-  const frames = (main?.frames ?? []).slice(-MAX_GROUPING_FRAMES).map(slimFrame);
   return {
     record: {
       project_id: projectId,
@@ -124,15 +96,14 @@ export function sentryEventToRecord(payload: unknown, projectId: number, receive
       stacktrace: stacktraceText(excs),
       environment: clip(str(e.environment) ?? null, 100),
       service: null,
-      user_ref: userRef(e.user),
-      tags: cleanJson(tagsOf(e)) as Obj,
+      user_ref: userRef(data.user),
+      tags: cleanJson(tagsOf(e, data.contexts)) as Obj,
       extra: cleanJson(extra) as Obj,
       origin: 'sentry',
       ...traceIdsOf(e.contexts),
-      grouping: {
-        ...(fingerprint.length ? { fingerprint: fingerprint.map((p) => cleanText(p).slice(0, 200)).slice(0, 20) } : {}),
-        ...(frames.length ? { frames: cleanJson(frames) as Frame[] } : {}),
-      },
+      release: clip(str(e.release)?.trim() || null, 250),
+      data: data as Obj,
+      grouping: fingerprint.length ? { fingerprint: fingerprint.map((p) => cleanText(p).slice(0, 200)).slice(0, 20) } : {},
     },
   };
 }

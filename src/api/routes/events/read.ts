@@ -1,15 +1,15 @@
 import { Router } from 'express';
 import type { DataSource } from 'typeorm';
-import { badRequest, notFound } from '../../../domain/errors.ts';
-import { findEvent, listEvents, serializeEvent } from '../../../domain/events/query.ts';
+import { listEvents, serializeEvent } from '../../../domain/events/query.ts';
 import { parseLevelList } from '../../../domain/logs/filters.ts';
 import type { Access } from '../../../domain/access/index.ts';
 import { currentUser, requireUser } from '../../middleware/auth.ts';
 import { pageRequest, sendPage } from '../../pagination.ts';
 import { ProjectIdParam } from '../projects/schema.ts';
-import { EventIdParams, EventListQuery } from './schema.ts';
+import { EventListQuery, ProjectEventParam } from './schema.ts';
+import { projectEvent } from '../../../domain/issues/details.ts';
 
-/** GET /api/projects/{id}/events/ and …/events/{event_pk}/ — mounted under /api/projects. */
+/** GET /api/projects/{id}/events/ and …/events/{event_id}/ — mounted under /api/projects. */
 export function projectEventRoutes(ds: DataSource, access: Access): Router {
   const r = Router({ mergeParams: true });
   r.get('/:id/events', requireUser(access), async (req, res) => {
@@ -25,13 +25,13 @@ export function projectEventRoutes(ds: DataSource, access: Access): Router {
     sendPage(req, res, page, result, serializeEvent);
   });
 
-  // The whole event (lists cut big messages and stack traces and leave big tags/extra out).
-  r.get('/:id/events/:event_pk', requireUser(access), async (req, res) => {
-    const { id, event_pk } = EventIdParams.parse(req.params);
+  // One event in full (lists cut big messages and stack traces and leave big tags/extra
+  // out), structured data included; either kind, as an issue's events may be error logs.
+  // By the client's event id, or by the numeric id the lists carry.
+  r.get('/:id/events/:event_id', requireUser(access), async (req, res) => {
+    const { id, event_id } = ProjectEventParam.parse(req.params);
     await access.authorize(currentUser(req), id, 'view');
-    const row = await findEvent(ds, id, event_pk);
-    if (!row) throw notFound('Event not found');
-    res.json(serializeEvent(row));
+    res.json(await projectEvent(ds, id, event_id));
   });
   return r;
 }

@@ -10,7 +10,6 @@ export const EventListQuery = PageQuery.extend({
   environment: z.string().max(100).optional(),
 });
 
-export const EventIdParams = ProjectIdParam.extend({ event_pk: z.string().regex(/^\d{1,18}$/, 'must be an event id') });
 
 /** A list item's marker that a field was cut (text) or left out (JSON); absent when whole. */
 export const truncatedFlag = (field: string, how: 'cut' | 'left out') =>
@@ -86,12 +85,14 @@ registry.registerPath({
   request: { params: ProjectIdParam, query: EventListQuery },
   responses: { 200: jsonResponse(paginated(EventOut, 'EventList'), 'Events'), ...errorResponses(400, 401, 404) },
 });
+
+export const ProjectEventParam = ProjectIdParam.extend({ event_id: z.string().min(1).max(100) });
 registry.registerPath({
   method: 'get',
-  path: '/api/projects/{id}/events/{event_pk}/',
+  path: '/api/projects/{id}/events/{event_id}/',
   tags: ['events'],
-  summary: 'One event of the project, whole (message, stack trace, tags and extra uncut); either kind, as an issue may hold error logs',
+  summary: 'One event in full, by its event id or by the numeric id lists carry: message, stack trace, tags and extra uncut, structured data (exception chain with mechanism and frames, breadcrumbs, request, user, contexts), release, attachments; either kind, as an issue may hold error logs',
   security: [{ [bearerAuth.name]: [] }],
-  request: { params: EventIdParams },
-  responses: { 200: jsonResponse(EventOut, 'Event'), ...errorResponses(400, 401, 404) },
+  request: { params: ProjectEventParam },
+  responses: { 200: jsonResponse(EventOut.extend({ release: z.string().nullable(), data: z.record(z.string(), z.unknown()) }).meta({ id: 'EventFull' }), 'Event'), ...errorResponses(400, 401, 404) },
 });

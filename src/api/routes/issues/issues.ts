@@ -1,9 +1,8 @@
 import { Router, type Request } from 'express';
 import type { DataSource } from 'typeorm';
-import { notFound } from '../../../domain/errors.ts';
 import { listEvents, serializeEvent } from '../../../domain/events/query.ts';
-import { listIssues, serializeIssue } from '../../../domain/issues/query.ts';
-import { setIssueStatus } from '../../../domain/issues/status.ts';
+import { issueForActor, listIssues, serializeIssue } from '../../../domain/issues/query.ts';
+import { changeIssue } from '../../../domain/issues/workflow.ts';
 import { DEFAULT_PAGE_SIZE } from '../../../domain/pagination.ts';
 import type { Access, ProjectAction } from '../../../domain/access/index.ts';
 import { Issue } from '../../../entities/Issue.ts';
@@ -16,11 +15,7 @@ export function issueRoutes(ds: DataSource, access: Access): Router {
   r.use(requireUser(access));
 
   /** The issue, if the caller may `action` in its project; an issue in a project they cannot see is 404. */
-  async function issueFor(req: Request, action: ProjectAction): Promise<Issue> {
-    const { id } = IssueIdParam.parse(req.params);
-    const issue = await ds.getRepository(Issue).findOneBy({ id: String(id) });
-    return access.guard(currentUser(req), issue, (i) => i.projectId, action, 'Issue');
-  }
+  const issueFor = (req: Request, action: ProjectAction): Promise<Issue> => issueForActor(ds, access, currentUser(req), IssueIdParam.parse(req.params).id, action);
 
   r.get('/', async (req, res) => {
     const q = IssueListQuery.parse(req.query);
@@ -35,10 +30,18 @@ export function issueRoutes(ds: DataSource, access: Access): Router {
   });
 
   r.patch('/:id', async (req, res) => {
-    const issue = await issueFor(req, 'edit_data');
-    const { status } = IssuePatch.parse(req.body);
-    await setIssueStatus(ds, [issue.id], status);
-    res.json(serializeIssue(await ds.getRepository(Issue).findOneByOrFail({ id: issue.id })));
+    const issue = await issueFor(req, 'triage');
+    const b = IssuePatch.parse(req.body);
+    const change = {
+      status: b.status,
+      resolution: b.resolution,
+      release: b.release,
+      ignoreCount: b.ignore_count,
+      ignoreUntil: b.ignore_until ? new Date(b.ignore_until) : undefined,
+      assignee: b.assignee,
+      comment: b.comment,
+    };
+    res.json(serializeIssue(await changeIssue(access, currentUser(req), issue.id, change)));
   });
 
   r.get('/:id/events', async (req, res) => {

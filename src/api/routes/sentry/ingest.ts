@@ -9,12 +9,15 @@ import { stageDump } from '../../../domain/dumps/ingest.ts';
 import { minidumpBody, minidumpHeaders, type MinidumpRouteDeps } from './minidump.ts';
 import type { IngestRoute } from '../../ingest/runner.ts';
 import { Readable } from 'node:stream';
-import { sentryEventToRecord, sentryFeedbackToRecord, sentryLogsToRecords } from '../../../domain/sentry/normalize.ts';
+import { sentryEventToRecord, sentryFeedbackToRecord, sentryLogsToRecords, type SentryEventOptions } from '../../../domain/sentry/normalize.ts';
 import { sentryTraceItem } from '../../../domain/sentry/spans.ts';
 import { refuseOtlpAsEnvelope } from '../../../domain/ingest/formats/otlp/decode.ts';
 import type { TraceBundle, TraceProducer } from '../../../queues/traceProducer.ts';
 import { ingestedItems, ingestRejected, observeHttp, registry } from '../../../metrics.ts';
 import type { EventProducer } from '../../../queues/producer.ts';
+import type { SessionProducer } from '../../../queues/sessionProducer.ts';
+import type { EnvelopeAttachments, AttachmentItem } from '../../../domain/attachments/attachments.ts';
+import { sessionItemMarks, type SessionMark } from '../../../domain/sessions/normalize.ts';
 import { bodyDecoder, parseJson, readBody, RequestBody } from '../../http/body.ts';
 import { sendJson } from '../../http/send.ts';
 import { corsHeaders, preflight, sendSentryError } from './respond.ts';
@@ -39,6 +42,12 @@ export interface SentryDeps {
   dumps: MinidumpRouteDeps;
   /** Transactions and spans (and the LLM calls among them) go to the spans store. */
   traces?: TraceProducer;
+  /** Release health: `session` / `sessions` items (src/domain/sessions). */
+  sessions?: Pick<SessionProducer, 'enqueue'>;
+  /** Plain attachments (src/domain/attachments), kept with their event. */
+  attachments?: Pick<EnvelopeAttachments, 'keep'>;
+  /** The sender's address, for `user.ip_address: "{{auto}}"`. */
+  clientIp?: (req: IncomingMessage) => string | undefined;
 }
 
 /**
@@ -70,9 +79,21 @@ async function keyFromEnvelopeHeader(access: Access, req: IncomingMessage, proje
  * Turns an envelope's items into records, and sets minidump attachments aside; unknown
  * and unsupported items are counted and skipped, never fatal.
  */
-function recordsOf(envelope: Envelope, projectId: number, receivedAt: string): { records: EventRecord[]; eventId: string | null; minidumps: EnvelopeItem[]; checkIns: CheckInRecord[]; trace: TraceBundle } {
+interface EnvelopeRecords {
+  records: EventRecord[];
+  eventId: string | null;
+  minidumps: EnvelopeItem[];
+  checkIns: CheckInRecord[];
+  trace: TraceBundle;
+  sessions: SessionMark[];
+  attachments: AttachmentItem[];
+}
+
+function recordsOf(envelope: Envelope, projectId: number, receivedAt: string, opts: SentryEventOptions = {}): EnvelopeRecords {
   const records: EventRecord[] = [];
   const trace: TraceBundle = { spans: [], events: [], llmLogs: [] };
+  const sessions: SessionMark[] = [];
+  const attachments: AttachmentItem[] = [];
   const minidumps: EnvelopeItem[] = [];
   const checkIns: CheckInRecord[] = [];
   let eventId: string | null = null;
@@ -81,6 +102,11 @@ function recordsOf(envelope: Envelope, projectId: number, receivedAt: string): {
     if (type === 'attachment' && item.header.attachment_type === 'event.minidump') {
       minidumps.push(item);
       sentryItems.inc({ type: 'minidump', outcome: 'accepted' });
+      continue;
+    }
+    if (type === 'attachment') {
+      attachments.push({ filename: item.header.filename, contentType: item.header.content_type, attachmentType: item.header.attachment_type, payload: item.payload });
+      sentryItems.inc({ type, outcome: 'accepted' });
       continue;
     }
     let json: unknown;
@@ -96,7 +122,7 @@ function recordsOf(envelope: Envelope, projectId: number, receivedAt: string): {
       }
     }
     if (type === 'event') {
-      const { record } = sentryEventToRecord(json, projectId, receivedAt, envelope.header.event_id);
+      const { record } = sentryEventToRecord(json, projectId, receivedAt, envelope.header.event_id, opts);
       eventId ??= record.event_id;
       records.push(record);
       sentryItems.inc({ type, outcome: 'accepted' });
@@ -119,13 +145,18 @@ function recordsOf(envelope: Envelope, projectId: number, receivedAt: string): {
       const checkIn = checkInFromSentry(safeJson(item), projectId, receivedAt);
       if (checkIn) checkIns.push(checkIn);
       sentryItems.inc({ type, outcome: checkIn ? 'accepted' : 'skipped' });
+    } else if (type === 'session' || type === 'sessions') {
+      // Release health is best effort per item: a bad one is skipped, never fatal to the envelope.
+      const marks = sessionItemMarks(type, item, projectId, receivedAt);
+      sessions.push(...marks);
+      sentryItems.inc({ type, outcome: marks.length ? 'accepted' : 'skipped' });
     } else {
-      // session(s), client_report, profile, replay, …:
+      // client_report, profile, replay, …:
       // counted, not stored (yet).
       sentryItems.inc({ type: KNOWN_SKIPPED.has(type) ? type : 'unknown', outcome: 'skipped' });
     }
   }
-  return { records, eventId, minidumps, checkIns, trace };
+  return { records, eventId, minidumps, checkIns, trace, sessions, attachments };
 }
 
 const safeJson = (item: EnvelopeItem): unknown => {
@@ -166,8 +197,8 @@ async function withMinidumps(deps: SentryDeps, items: EnvelopeItem[], records: E
 }
 
 const KNOWN_SKIPPED = new Set([
-  'session', 'sessions', 'client_report', 'profile', 'profile_chunk',
-  'replay_event', 'replay_recording', 'replay_video', 'statsd', 'metric_buckets', 'otel_log', 'attachment',
+  'client_report', 'profile', 'profile_chunk',
+  'replay_event', 'replay_recording', 'replay_video', 'statsd', 'metric_buckets', 'otel_log',
 ]);
 
 const projectOf = (params: Record<string, string>) => Number(params.project);
@@ -189,7 +220,7 @@ function storeRoute(deps: SentryDeps): IngestRoute<ResolvedKey> {
     },
     body: async (req, res, _key, params) => {
       const body = await readBody(req, SENTRY_LIMITS.storeBytes);
-      const { record } = sentryEventToRecord(parseJson(body), projectOf(params), new Date().toISOString());
+      const { record } = sentryEventToRecord(parseJson(body), projectOf(params), new Date().toISOString(), undefined, { clientIp: deps.clientIp?.(req) });
       await deps.producer.enqueue([record], body.length);
       ingestedItems.inc({ kind: record.kind });
       sendJson(res, 200, { id: record.event_id }, corsHeaders(req));
@@ -221,9 +252,10 @@ function envelopeRoute(deps: SentryDeps): IngestRoute<ResolvedKey | null> {
       const body = await reader.all();
       refuseOtlpAsEnvelope(req.headers['content-type'], body);
       const envelope = parseEnvelope(body);
-      const parsed = recordsOf(envelope, projectId, receivedAt);
-      const records = parsed.records;
+      const parsed = recordsOf(envelope, projectId, receivedAt, { clientIp: deps.clientIp?.(req) });
       let eventId = parsed.eventId;
+      // Attachments are on disk before anything is queued: a 200 means they are kept.
+      const records = deps.attachments ? await deps.attachments.keep(projectId, parsed.records, eventId, envelope.header.event_id, parsed.attachments) : parsed.records;
       if (parsed.minidumps.length) {
         const dumps = await withMinidumps(deps, parsed.minidumps, records, eventId, envelope.header, projectId, receivedAt);
         eventId = dumps.eventId;
@@ -232,6 +264,7 @@ function envelopeRoute(deps: SentryDeps): IngestRoute<ResolvedKey | null> {
         await deps.producer.enqueue(records, body.length);
       }
       if (parsed.checkIns.length) await deps.producer.enqueueCheckIns(parsed.checkIns);
+      if (parsed.sessions.length && deps.sessions) await deps.sessions.enqueue(parsed.sessions);
       if (parsed.trace.spans.length && deps.traces) await deps.traces.enqueue(parsed.trace, body.length);
       for (const r of records) ingestedItems.inc({ kind: r.kind });
       sendJson(res, 200, eventId ? { id: eventId } : {}, corsHeaders(req));
