@@ -410,7 +410,7 @@ describe('error events: /api/projects/{id}/events/, /api/issues/{id}/events/ and
 
   it('the detail routes are in the OpenAPI document', async () => {
     const doc = (await stack.http.get('/api/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
-    for (const path of ['/api/projects/{id}/events/{event_pk}/', '/api/event-logs/{id}/', '/api/llm-logs/{id}/']) expect(Object.keys(doc.paths[path] ?? {})).toContain('get');
+    for (const path of ['/api/projects/{id}/events/{event_id}/', '/api/event-logs/{id}/', '/api/llm-logs/{id}/']) expect(Object.keys(doc.paths[path] ?? {})).toContain('get');
   });
 });
 
