@@ -20,10 +20,15 @@ import { expectContinueHandler } from './expectContinue.ts';
 import { clientIpOf } from './http/clientIp.ts';
 import { createDispatcher, createHttpServer } from './server.ts';
 import { ingestRoutes } from './ingest/routes.ts';
+import type { IngestRoute } from './ingest/runner.ts';
+import type { Express } from 'express';
 import { queueSink } from '../queues/sink.ts';
 
 export interface Web {
   server: Server;
+  /** The Express app (routes not on the lean path), and the ingest route table (the lean path). */
+  app: Express;
+  ingest: IngestRoute[];
   ds: DataSource;
   redis: Redis;
   queues: Record<QueueName, Queue>;
@@ -103,6 +108,8 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }, 
 
   return {
     server,
+    app,
+    ingest: routes,
     ds,
     redis,
     queues,

@@ -76,42 +76,42 @@ for (const prefix of ['/api/auth', '/auth']) {
     request: { body: jsonBody(LoginBody) },
     responses: { 200: jsonResponse(LoginOut, 'JWT pair and user'), ...errorResponses(400, 401, 429) },
   });
+  registry.registerPath({
+    method: 'post',
+    path: `${prefix}/refresh/`,
+    tags: ['auth'],
+    summary: `Trade a refresh token for a new pair (rotation)${seed5}`,
+    description:
+      'The presented refresh token is spent. Presenting a spent token again revokes its whole session (reuse detection). ' +
+      'A token issued before a password or email change or a deactivation is refused (401 token_revoked).',
+    request: { body: jsonBody(RefreshBody) },
+    responses: { 200: jsonResponse(TokenPair, 'New access and refresh tokens'), ...errorResponses(400, 401) },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: `${prefix}/logout/`,
+    tags: ['auth'],
+    summary: `Revoke a refresh token (and the session it belongs to)${seed5}`,
+    request: { body: jsonBody(LogoutBody) },
+    responses: { 204: { description: 'Logged out' }, ...errorResponses(400, 401) },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: `${prefix}/user/`,
+    tags: ['auth'],
+    summary: `The authenticated user${seed5}`,
+    security: [{ [bearerAuth.name]: [] }],
+    responses: { 200: jsonResponse(UserOut, 'User'), ...errorResponses(401, 403) },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: `${prefix}/client-token/`,
+    tags: ['auth'],
+    summary: `Machine clients (seed 4): trade a client secret for a short-lived upload-only token${seed5}`,
+    description:
+      'The secret is an API key with the `dumps:upload` scope, or the server-wide MACHINE_CLIENT_SECRET. ' +
+      'The token (default 5 minutes) can only upload dumps to that key\'s project.',
+    request: { body: jsonBody(ClientTokenBody) },
+    responses: { 200: jsonResponse(z.object({ access: z.string() }), 'Machine token'), ...errorResponses(400, 401, 403, 429) },
+  });
 }
-registry.registerPath({
-  method: 'post',
-  path: '/api/auth/refresh/',
-  tags: ['auth'],
-  summary: 'Trade a refresh token for a new pair (rotation)',
-  description:
-    'The presented refresh token is spent. Presenting a spent token again revokes its whole session (reuse detection). ' +
-    'A token issued before a password or email change or a deactivation is refused (401 token_revoked).',
-  request: { body: jsonBody(RefreshBody) },
-  responses: { 200: jsonResponse(TokenPair, 'New access and refresh tokens'), ...errorResponses(400, 401) },
-});
-registry.registerPath({
-  method: 'post',
-  path: '/api/auth/logout/',
-  tags: ['auth'],
-  summary: 'Revoke a refresh token (and the session it belongs to)',
-  request: { body: jsonBody(LogoutBody) },
-  responses: { 204: { description: 'Logged out' }, ...errorResponses(400, 401) },
-});
-registry.registerPath({
-  method: 'get',
-  path: '/api/auth/user/',
-  tags: ['auth'],
-  summary: 'The authenticated user',
-  security: [{ [bearerAuth.name]: [] }],
-  responses: { 200: jsonResponse(UserOut, 'User'), ...errorResponses(401, 403) },
-});
-registry.registerPath({
-  method: 'post',
-  path: '/api/auth/client-token/',
-  tags: ['auth'],
-  summary: 'Machine clients (seed 4): trade a client secret for a short-lived upload-only token',
-  description:
-    'The secret is an API key with the `dumps:upload` scope, or the server-wide MACHINE_CLIENT_SECRET. ' +
-    'The token (default 5 minutes) can only upload dumps to that key\'s project.',
-  request: { body: jsonBody(ClientTokenBody) },
-  responses: { 200: jsonResponse(z.object({ access: z.string() }), 'Machine token'), ...errorResponses(400, 401, 403, 429) },
-});

@@ -241,21 +241,23 @@ for (const base of ['/api/logs', '/v1/api/logs']) {
     responses: { 204: { description: 'Deleted' }, ...errorResponses(401, 403, 404) },
   });
 }
-registry.registerPath({
-  method: 'get',
-  path: '/api/logs/export/',
-  tags: ['logs'],
-  summary: 'Every log matching the filters, as CSV (seed 2), streamed from a database cursor',
-  description:
-    'Messages are whole. Memory stays flat whatever the row sizes (batches read by bytes, backpressure to the client). ' +
-    "A cell that starts with =, +, -, @, tab or carriage return is prefixed with ' (and quoted) so spreadsheets do not run it as a formula.",
-  security: user,
-  request: { query: LogFilterQuery },
-  responses: {
-    200: { description: 'text/csv: a header, then one row per log', content: { 'text/csv': { schema: z.string().meta({ example: 'id,timestamp,severity,source,message,environment,project,archived,created_at,updated_at\n' }) } } },
-    ...errorResponses(400, 401, 404),
-  },
-});
+for (const base of ['/api/logs', '/v1/api/logs']) {
+  registry.registerPath({
+    method: 'get',
+    path: `${base}/export/`,
+    tags: ['logs'],
+    summary: 'Every log matching the filters, as CSV (seed 2), streamed from a database cursor',
+    description:
+      'Messages are whole. Memory stays flat whatever the row sizes (batches read by bytes, backpressure to the client). ' +
+      "A cell that starts with =, +, -, @, tab or carriage return is prefixed with ' (and quoted) so spreadsheets do not run it as a formula.",
+    security: user,
+    request: { query: LogFilterQuery },
+    responses: {
+      200: { description: 'text/csv: a header, then one row per log', content: { 'text/csv': { schema: z.string().meta({ example: 'id,timestamp,severity,source,message,environment,project,archived,created_at,updated_at\n' }) } } },
+      ...errorResponses(400, 401, 404),
+    },
+  });
+}
 registry.registerPath({
   method: 'get',
   path: '/api/event-logs/',
