@@ -66,7 +66,10 @@ describe('API documentation', () => {
     const key = (r: { method: string; path: string }) => `${r.method} ${r.path}`;
     const served = allRoutes(stack.web);
     // Swagger UI and its init script are the documentation itself.
-    const undocumented = served.filter((r) => !r.path.startsWith('/api/docs')).map(key).filter((k) => !documented.some((d) => key(d) === k));
+    const undocumented = served
+      .filter((r) => !r.path.startsWith('/api/docs'))
+      .map(key)
+      .filter((k) => !documented.some((d) => key(d) === k));
     expect(undocumented).toEqual([]);
     // Documented paths are served: by Express or the ingest table (whose path patterns also take
     // aliases such as /api/otlp/v1/logs), or the live tail's WebSocket upgrade.
@@ -78,7 +81,9 @@ describe('API documentation', () => {
     expect(documented.filter((d) => !servedSomehow(d)).map(key)).toEqual([]);
     expect(served.length).toBeGreaterThan(100); // the walk found the routers, not just the top level
     const event = doc.components.schemas.PantiesEvent;
-    expect(Object.keys(event.properties)).toEqual(expect.arrayContaining(['event_id', 'exception_type', 'stacktrace', 'service_name', 'timestamp']));
+    expect(Object.keys(event.properties)).toEqual(
+      expect.arrayContaining(['event_id', 'exception_type', 'stacktrace', 'service_name', 'timestamp']),
+    );
   });
 
   it('/api/docs/ serves Swagger UI pointed at the document', async () => {

@@ -8,7 +8,11 @@ export interface RouteEntry {
 }
 
 /** `/api/projects/:id/events/` and `/api/projects/{id}/events` are the same route. */
-export const normalizePath = (p: string): string => p.replace(/:[A-Za-z_]+/g, '{}').replace(/\{[^}]+\}/g, '{}').replace(/\/+$/, '') || '/';
+export const normalizePath = (p: string): string =>
+  p
+    .replace(/:[A-Za-z_]+/g, '{}')
+    .replace(/\{[^}]+\}/g, '{}')
+    .replace(/\/+$/, '') || '/';
 
 interface Layer {
   route?: { path: string | string[]; methods: Record<string, boolean> };
@@ -52,5 +56,9 @@ export function allRoutes(web: Pick<Web, 'app' | 'ingest'>): RouteEntry[] {
 /** The operations an OpenAPI document lists, normalized the same way. */
 export function openApiRoutes(doc: { paths: Record<string, Record<string, unknown>> }): RouteEntry[] {
   const methods = new Set(['get', 'post', 'put', 'patch', 'delete', 'head', 'options']);
-  return Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).filter((m) => methods.has(m)).map((method) => ({ method, path: normalizePath(path) })));
+  return Object.entries(doc.paths).flatMap(([path, ops]) =>
+    Object.keys(ops)
+      .filter((m) => methods.has(m))
+      .map((method) => ({ method, path: normalizePath(path) })),
+  );
 }
