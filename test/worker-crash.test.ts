@@ -29,7 +29,8 @@ describe('worker crash mid-queue', () => {
     const JOBS = 60;
     const PER_JOB = 50;
     for (let j = 0; j < JOBS; j++) {
-      const items = Array.from({ length: PER_JOB }, (_, i) => record(u.personal.id, { event_id: `crash-${j}-${i}` }));
+      // Three issues, their events spread over every job: a counter that drifted shows on each.
+      const items = Array.from({ length: PER_JOB }, (_, i) => record(u.personal.id, { event_id: `crash-${j}-${i}`, exception_type: `CrashError${i % 3}` }));
       await addJob(stack.web.queues, 'store-events', { items });
     }
 
@@ -62,6 +63,18 @@ describe('worker crash mid-queue', () => {
       );
       expect({ n, distinct }).toEqual({ n: JOBS * PER_JOB, distinct: JOBS * PER_JOB });
       expect((await stack.web.queues.events.getJobCounts('failed')).failed).toBe(0);
+      // The unique index makes rows exactly-once; the counters are kept by the same statement
+      // and must be too: times_seen and the hourly counters equal the rows, per issue.
+      const issues: Array<{ seen: number; rows: number; hourly: number }> = await stack.web.ds.query(
+        `SELECT i.times_seen::int AS seen,
+                (SELECT count(*)::int FROM events e WHERE e.issue_id = i.id) AS rows,
+                (SELECT coalesce(sum(h.n), 0)::int FROM issue_hourly h WHERE h.issue_id = i.id) AS hourly
+           FROM issues i WHERE i.project_id = $1`,
+        [u.personal.id],
+      );
+      expect(issues).toHaveLength(3);
+      for (const i of issues) expect(i).toEqual({ seen: i.rows, rows: i.rows, hourly: i.rows });
+      expect(issues.reduce((n, i) => n + i.rows, 0)).toBe(JOBS * PER_JOB);
     } finally {
       await worker.close();
     }
