@@ -30,7 +30,9 @@ describe('worker crash mid-queue', () => {
     const PER_JOB = 50;
     for (let j = 0; j < JOBS; j++) {
       // Three issues, their events spread over every job: a counter that drifted shows on each.
-      const items = Array.from({ length: PER_JOB }, (_, i) => record(u.personal.id, { event_id: `crash-${j}-${i}`, exception_type: `CrashError${i % 3}` }));
+      const items = Array.from({ length: PER_JOB }, (_, i) =>
+        record(u.personal.id, { event_id: `crash-${j}-${i}`, exception_type: `CrashError${i % 3}` }),
+      );
       await addJob(stack.web.queues, 'store-events', { items });
     }
 
