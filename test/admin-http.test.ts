@@ -43,7 +43,8 @@ describe('admin sign-in', () => {
   it('refuses a wrong password and a cross-site login post', async () => {
     const { agent, base } = await adminAgent(web);
     const wrong = await agent.post('/admin/login').set('Origin', base).type('form').send({ email: staff.user.email, password: 'nope' });
-    expect(wrong.status).not.toBe(302);
+    expect(wrong.status).toBe(200); // the login page again, with the error
+    expect(wrong.text).toContain('"errorMessage":"invalidCredentials"');
     const csrf = await agent.post('/admin/login').set('Origin', 'https://evil.example').type('form').send({ email: staff.user.email, password: PASSWORD });
     expect(csrf.status).toBe(403);
     expect((await agent.get('/admin/api/resources/Project/actions/list')).status).toBe(302); // still signed out
