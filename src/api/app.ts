@@ -31,7 +31,7 @@ import { userRoutes } from './routes/users/users.ts';
 import { dumpRoutes } from './routes/dumps/dumps.ts';
 import { issueRoutes } from './routes/issues/issues.ts';
 import { alertRoutes } from './routes/alerts/alerts.ts';
-import { monitorPingRoutes, monitorRoutes } from './routes/monitors/monitors.ts';
+import { monitorRoutes } from './routes/monitors/monitors.ts';
 import { llmRoutes } from './routes/llm/llm.ts';
 import { traceRoutes } from './routes/traces/traces.ts';
 import { releaseRoutes } from './routes/releases/releases.ts';
@@ -109,10 +109,9 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api/projects', projectEventRoutes(ds, access));
   app.use('/api/projects', projectRoutes(ds, access));
   app.use('/api/invitations', invitationRoutes(ds, access));
-  // Alerts: rules, channels, firings and cron monitors per project; the cron scripts' ping.
+  // Alerts: rules, channels, firings and cron monitors per project (the cron scripts' ping is an ingest route: src/api/ingest/routes.ts).
   app.use('/api/projects', alertRoutes({ ds, access, queues: deps.queues }));
   app.use('/api/projects', monitorRoutes(ds, access));
-  app.use('/api/monitors', monitorPingRoutes({ ds, access, sink: deps.sink }));
   // Triage: releases and event attachments per project.
   app.use('/api/projects', releaseRoutes(ds, access));
   app.use('/api/projects', attachmentRoutes(ds, access, artifactStore()));

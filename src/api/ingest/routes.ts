@@ -16,6 +16,7 @@ import { dataideaEventLogRoute, dataideaLlmLogRoute } from '../routes/logs/datai
 import { logsRoute } from '../routes/logs/ingest.ts';
 import { sentryRoutes } from '../routes/sentry/ingest.ts';
 import { otlpRoutes } from '../routes/otlp/otlp.ts';
+import { monitorPingRoute } from '../routes/monitors/monitors.ts';
 import type { IngestRoute } from './runner.ts';
 
 export interface IngestDeps {
@@ -70,6 +71,7 @@ export function ingestRoutes(deps: IngestDeps): IngestRoute[] {
     }),
     dumpUploadRoute(dumps),
     dumpReplaceRoute(dumps),
+    monitorPingRoute({ ds: deps.ds, access, sink: deps.sink, producer }),
   ] as IngestRoute[];
 }
 
