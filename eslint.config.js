@@ -9,7 +9,7 @@ import tseslint from 'typescript-eslint';
  * `eslint-disable` only with a reason.
  */
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.data/**', 'coverage/**', 'bench/results/**'] },
+  { ignores: ['dist/**', '.build/**', 'node_modules/**', '.data/**', 'coverage/**', 'bench/results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
