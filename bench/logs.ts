@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fmt, table } from './lib.ts';
-import { cleanup, onCleanup, root, startThrowawayStack } from './stack.ts';
+import { cleanup, root, startThrowawayStack } from './stack.ts';
 
 const say = (msg: string) => process.stdout.write(`[bench:logs] ${msg}\n`);
 const PASSWORD = 'bench-demo-password';

@@ -95,7 +95,7 @@ describe('issue.new', () => {
     expect(got).toHaveLength(1);
 
     const m = got[0];
-    const body = m.json as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const body = m.json as Record<string, any>;
     const issue = await issueOf(u);
     expect(body).toMatchObject({
       type: 'alert.firing',
@@ -254,7 +254,7 @@ describe('delivery', () => {
     });
     const issue = (await issueOf(u))!;
     const link = `http://faultline.test/admin/resources/Issue/records/${issue.id}/show`;
-    const sj = s.json as { text: string; blocks: Array<Record<string, any>> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const sj = s.json as { text: string; blocks: Array<Record<string, any>> };
     expect(sj.text).toMatch(/New issue: ChatError/);
     expect(sj.blocks[0]).toMatchObject({ type: 'header', text: { type: 'plain_text' } });
     expect(sj.blocks.find((b) => b.type === 'actions')).toMatchObject({ elements: [{ type: 'button', url: link }] });

@@ -41,13 +41,13 @@ async function alertTo(u: TestUser, path: string, trigger: string, extra: Record
   expect(r.status).toBe(201);
   return r.body.id as number;
 }
-const got = (path: string) => receiver.requests.filter((r) => r.url === path).map((r) => r.json as { type: string; title: string; firing: Record<string, any> }); // eslint-disable-line @typescript-eslint/no-explicit-any
+const got = (path: string) => receiver.requests.filter((r) => r.url === path).map((r) => r.json as { type: string; title: string; firing: Record<string, any> });
 async function evaluate(now: Date) {
   await drained(stack.web.queues, ['alerts']);
   expect((await runJob(stack.web.queues, 'evaluate-alerts', { now: now.toISOString() })).state).toBe('completed');
   await drained(stack.web.queues, ['alerts', 'notifications']);
 }
-const monitors = async (u: TestUser) => (await api(u).get(`/api/projects/${u.personal.id}/monitors/`)).body.results as Array<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const monitors = async (u: TestUser) => (await api(u).get(`/api/projects/${u.personal.id}/monitors/`)).body.results as Array<Record<string, any>>;
 
 async function withSdk(u: TestUser, fn: () => Promise<void>) {
   const dsn = `http://${u.apiKey}@127.0.0.1:${new URL(base).port}/${u.personal.id}`;

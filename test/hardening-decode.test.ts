@@ -6,7 +6,7 @@
  */
 import { DUMPS_DIR, MAX_BYTES } from './helpers/dumpsEnv.ts';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { deflateRawSync, gzipSync } from 'node:zlib';
+import { deflateRawSync } from 'node:zlib';
 import { uploadWireLimit } from '../src/api/routes/dumps/multipart.ts';
 import { SENTRY_LIMITS } from '../src/api/routes/sentry/ingest.ts';
 import { config } from '../src/config.ts';

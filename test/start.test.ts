@@ -106,7 +106,7 @@ async function untilReady(s: Started): Promise<void> {
   try {
     await eventually(async () => s.output().includes('ready:'), 90_000, 200);
   } catch (err) {
-    throw new Error(`${err}\n${s.output()}`);
+    throw new Error(`${err}\n${s.output()}`, { cause: err });
   }
 }
 
@@ -121,11 +121,7 @@ describe('npm start', () => {
   it('brings the whole system up, serves the README flow, and Ctrl-C leaves nothing running; a restart keeps data and tokens', async () => {
     const ports = { web: await pickPort(), pg: await pickPort(), redis: await pickPort() };
     let s = await start(ports);
-    try {
-      await eventually(async () => s.output().includes('ready:'), 90_000, 200);
-    } catch (err) {
-      throw new Error(`${err}\n${s.output()}`);
-    }
+    await untilReady(s);
     expect(s.output()).toContain(`${ports.web}/api/docs/`);
 
     const json = (r: Response) => r.json() as Promise<Record<string, any>>;

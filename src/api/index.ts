@@ -85,10 +85,10 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }, 
   const sink = queueSink(producer, queues, logger);
   const attachments = new EnvelopeAttachments(ds, artifactStore(), { maxBytes: config.artifacts.maxAttachmentBytes, quotaBytes: config.artifacts.attachmentQuotaBytes });
   // The sender's address as Express computes req.ip (TRUST_PROXY), for the lean routes; known once the app is.
-  let clientIp: ((req: IncomingMessage) => string | undefined) | undefined;
+  const clientIp: { of?: (req: IncomingMessage) => string | undefined } = {};
   const routes = ingestRoutes({
     ds, access, producer, llmProducer, spanProducer, sink, stores: dumpStores(),
-    sessions: sessionProducer, attachments, clientIp: (req) => clientIp?.(req),
+    sessions: sessionProducer, attachments, clientIp: (req) => clientIp.of?.(req),
   });
   const adminLoad = opts.admin ?? defaultAdminLoad();
   const admin = adminLoad ? new AdminMount({ ds, redis, queues, access }) : null;
@@ -97,7 +97,7 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }, 
   const app = createApp({ ds, redis, queues, access, sink, routes, admin: admin?.handler() });
   const dispatch = createDispatcher(app, routes);
   const trustProxy = app.get('trust proxy fn') as (address: string, hop: number) => boolean;
-  clientIp = clientIpOf(trustProxy);
+  clientIp.of = clientIpOf(trustProxy);
   // Uploads refused on their headers alone are answered before the client sends the body.
   const server = createHttpServer(dispatch, {
     onExpectContinue: expectContinueHandler(routes, dispatch),

@@ -41,7 +41,7 @@ export const likePattern = (q: string): string => `%${q.replace(/[\\%_]/g, (m) =
  */
 export const EXACT_COUNT_LIMIT = 10_000;
 
-type Db = { query(sql: string, params?: unknown[]): Promise<any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Db = { query(sql: string, params?: unknown[]): Promise<any> }; // eslint-disable-line @typescript-eslint/no-explicit-any -- both pg's and TypeORM's query() fit
 
 /** `select` is the list's query without ORDER BY/LIMIT (e.g. `SELECT 1 FROM events WHERE …`). */
 export async function cappedCountOf(db: Db, select: string, params: unknown[]): Promise<number> {

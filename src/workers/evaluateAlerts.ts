@@ -1,4 +1,4 @@
-import { UnrecoverableError, type Job, type Queue } from 'bullmq';
+import type { Job } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import { pruneSignals, requeuePending } from '../domain/alerts/sweep.ts';
 import { detectMonitorProblems } from '../domain/alerts/checkIns.ts';

@@ -1,4 +1,4 @@
-import { UnrecoverableError, type Job, type Queue } from 'bullmq';
+import type { Job } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import { processSignals } from '../domain/alerts/signals.ts';
 import type { Logger } from '../logger.ts';

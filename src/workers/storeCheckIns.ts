@@ -1,4 +1,4 @@
-import { UnrecoverableError, type Job, type Queue } from 'bullmq';
+import type { Job } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import { recordCheckIn } from '../domain/alerts/checkIns.ts';
 import type { Logger } from '../logger.ts';

@@ -249,7 +249,7 @@ function Activity({ activity }) {
     <ul style={{ listStyle: 'none', padding: 0, margin: 0, fontSize: 13 }}>
       {activity.map((a) => (
         <li key={a.id} data-activity={a.kind} style={{ borderTop: '1px solid #fbe3ec', padding: '4px 0' }}>
-          <b>{a.user ? a.user.name || a.user.email : 'Faultline'}</b> {(ACTIVITY[a.kind] || ((d) => a.kind))(a.data || {})}
+          <b>{a.user ? a.user.name || a.user.email : 'Faultline'}</b> {(ACTIVITY[a.kind] || (() => a.kind))(a.data || {})}
           <span style={{ color: muted, marginLeft: 8, fontSize: 12 }}>{when(a.created_at)}</span>
         </li>
       ))}

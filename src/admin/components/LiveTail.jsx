@@ -42,7 +42,7 @@ const LiveTail = () => {
           setStatus(e.code === 4001 ? 'session token expired · reconnecting…' : 'disconnected · reconnecting…');
           retry = setTimeout(connect, 2000);
         };
-      } catch (err) {
+      } catch {
         if (!stopped) {
           setStatus('cannot reach the server · retrying…');
           retry = setTimeout(connect, 5000);

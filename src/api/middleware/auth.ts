@@ -5,7 +5,7 @@ import type { User } from '../../entities/User.ts';
 
 declare global {
   // Express's own Request type is extended by declaration merging, which needs a namespace.
-  // eslint-disable-next-line @typescript-eslint/no-namespace
+  // eslint-disable-next-line @typescript-eslint/no-namespace -- declaration merging needs it
   namespace Express {
     interface Request {
       user?: User;

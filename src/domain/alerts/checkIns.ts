@@ -101,9 +101,8 @@ export async function recordCheckIn(ds: DataSource, jobs: AlertJobs, c: CheckInR
   const out: Outgoing[] = [];
   const receivedAt = new Date(c.received_at);
   const result = await inTransaction(ds, async (q) => {
-    let m: MonitorRow | undefined;
-    if (c.monitor_config) m = await upsertFromConfig(q, c.project_id, c.monitor_slug, c.monitor_config, receivedAt);
-    m = (await q.query<MonitorRow>(`SELECT ${MONITOR_COLUMNS} FROM monitors WHERE project_id = $1 AND slug = $2 FOR UPDATE`, [c.project_id, c.monitor_slug])).rows[0];
+    if (c.monitor_config) await upsertFromConfig(q, c.project_id, c.monitor_slug, c.monitor_config, receivedAt);
+    const m: MonitorRow | undefined = (await q.query<MonitorRow>(`SELECT ${MONITOR_COLUMNS} FROM monitors WHERE project_id = $1 AND slug = $2 FOR UPDATE`, [c.project_id, c.monitor_slug])).rows[0];
     if (!m) return 'unknown_monitor' as const;
 
     const { rows: existing } = await q.query<{ id: string; status: string; started_at: Date }>(

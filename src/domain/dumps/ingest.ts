@@ -95,7 +95,7 @@ export function initialFacts(staged: Pick<StagedDump, 'format' | 'gzipped'>, cli
 
 /** Keeps names displayable and storable: no control characters (PostgreSQL text cannot hold NUL), bounded length. */
 export const cleanName = (name: string | undefined | null): string =>
-  // eslint-disable-next-line no-control-regex
+  // eslint-disable-next-line no-control-regex -- stripping control characters is the point
   (name ?? '').replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 1024);
 
 /** Commits the metadata row for staged bytes; on failure the bytes are removed. */

@@ -1,6 +1,5 @@
 import type { DataSource } from 'typeorm';
 import { Issue, type IssueStatus } from '../../entities/Issue.ts';
-import { notFound } from '../errors.ts';
 import { likePattern } from '../pagination.ts';
 import type { Access, Actor, ProjectAction } from '../access/index.ts';
 import { scopeCondition, type Scope } from '../access/index.ts';

@@ -66,7 +66,7 @@ export interface SentryEventResult {
   record: EventRecord;
 }
 
-export interface SentryEventOptions extends StructureOptions {}
+export type SentryEventOptions = StructureOptions;
 
 export function sentryEventToRecord(payload: unknown, projectId: number, receivedAt: string, headerEventId?: unknown, opts: SentryEventOptions = {}): SentryEventResult {
   if (!isObj(payload)) throw badRequest('A Sentry event must be a JSON object', null, 'invalid_event');

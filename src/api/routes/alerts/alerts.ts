@@ -26,7 +26,7 @@ const pageOf = (q: { page?: number; page_size?: number }) => {
  * 404 whatever you send); members and viewers read, admins and the owner change.
  */
 export function alertRoutes(deps: { ds: DataSource; access: Access; queues: Record<QueueName, Queue> }): Router {
-  const { ds, access, queues } = deps;
+  const { access, queues } = deps;
   const r = Router();
   // Per route, not r.use(): this router shares /api/projects with others, whose requests should not pay for it.
   const auth = requireUser(access);

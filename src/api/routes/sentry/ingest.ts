@@ -1,9 +1,9 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { Counter } from 'prom-client';
 import { parseDsn, type Access, type ResolvedKey } from '../../../domain/access/index.ts';
 import { AppError, badRequest, payloadTooLarge } from '../../../domain/errors.ts';
 import type { EventRecord } from '../../../domain/events/record.ts';
-import { ENVELOPE_HEADER_MAX_BYTES, itemJson, parseEnvelope, parseEnvelopeHeader, type Envelope, type EnvelopeHeader, type EnvelopeItem } from '../../../domain/sentry/envelope.ts';
+import { ENVELOPE_HEADER_MAX_BYTES, itemJson, parseEnvelope, parseEnvelopeHeader, type Envelope, type EnvelopeItem } from '../../../domain/sentry/envelope.ts';
 import { assertMinidump, linkDump, minidumpEvent, storeWithDumps, type StagedMinidump } from '../../../domain/sentry/minidump.ts';
 import { stageDump } from '../../../domain/dumps/ingest.ts';
 import { minidumpBody, minidumpHeaders, type MinidumpRouteDeps } from './minidump.ts';
@@ -13,7 +13,7 @@ import { sentryEventToRecord, sentryFeedbackToRecord, sentryLogsToRecords, type 
 import { sentryTraceItem } from '../../../domain/sentry/spans.ts';
 import { refuseOtlpAsEnvelope } from '../../../domain/ingest/formats/otlp/decode.ts';
 import type { TraceBundle, TraceProducer } from '../../../queues/traceProducer.ts';
-import { ingestedItems, ingestRejected, observeHttp, registry } from '../../../metrics.ts';
+import { ingestedItems, registry } from '../../../metrics.ts';
 import type { EventProducer } from '../../../queues/producer.ts';
 import type { SessionProducer } from '../../../queues/sessionProducer.ts';
 import type { EnvelopeAttachments, AttachmentItem } from '../../../domain/attachments/attachments.ts';
