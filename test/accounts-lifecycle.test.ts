@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AuthRateLimiter } from '../src/domain/accounts/rateLimit.ts';
 import { eventually, startWeb } from './helpers/stack.ts';
 import { createUser, inviteAndAccept, PASSWORD, pantiesEvent, uniqueEmail } from './helpers/factories.ts';
+import { expectError } from './helpers/errors.ts';
 
 let stack: Awaited<ReturnType<typeof startWeb>>;
 beforeAll(async () => {
@@ -145,7 +146,7 @@ describe('API keys: update (seed 3, a DRF ModelViewSet)', () => {
     const put = await stack.http.put(`/api/apikeys/${k.body.id}`).set('Authorization', auth).send({ name: 'renamed' });
     expect(put.status).toBe(200);
     expect(put.body).toMatchObject({ id: k.body.id, name: 'renamed', scopes: ['ingest'], is_active: true });
-    expect((await stack.http.put(`/api/apikeys/${k.body.id}/`).set('Authorization', auth).send({ key: 'flk_x' })).status).toBe(400);
+    expectError(await stack.http.put(`/api/apikeys/${k.body.id}/`).set('Authorization', auth).send({ key: 'flk_x' }), 400, 'validation_error');
     const ingest = () => stack.http.post('/api/events/').set('Authorization', `Bearer ${k.body.key}`).send(pantiesEvent());
     expect((await ingest()).status).toBe(202);
 
@@ -217,7 +218,7 @@ describe('projects and members (seed 1 roles)', () => {
     const auth = `Bearer ${owner.access}`;
     const p = await stack.http.post('/api/projects/').set('Authorization', auth).send({ name: 'Heirloom' });
     const notYet = await stack.http.patch(`/api/projects/${p.body.id}/`).set('Authorization', auth).send({ owner: heir.user.id });
-    expect(notYet.status).toBe(400);
+    expectError(notYet, 400, 'not_a_member');
     await inviteAndAccept(stack.http, p.body.id, owner.access, heir, 'member');
     const moved = await stack.http.patch(`/api/projects/${p.body.id}/`).set('Authorization', auth).send({ owner: heir.user.id });
     expect(moved.status).toBe(200);
@@ -276,7 +277,7 @@ describe('profile and stats (seed 3)', () => {
     expect(patched.body).toMatchObject({ first_name: 'Ada', last_name: 'Lovelace' });
     // a new email needs the current password (test/hardening-accounts.test.ts); a taken one is then 409
     expect((await stack.http.patch('/api/user/profile/').set('Authorization', auth).send({ email: other.user.email, current_password: PASSWORD })).status).toBe(409);
-    expect((await stack.http.patch('/api/user/profile/').set('Authorization', auth).send({ is_staff: true })).status).toBe(400);
+    expectError(await stack.http.patch('/api/user/profile/').set('Authorization', auth).send({ is_staff: true }), 400, 'validation_error');
     // seed 3's UpdateAPIView takes PUT as well, with or without the trailing slash
     const put = await stack.http.put('/api/user/profile').set('Authorization', auth).send({ first_name: 'Grace', last_name: 'Hopper' });
     expect(put.status).toBe(200);

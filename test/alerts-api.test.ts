@@ -7,6 +7,7 @@ import './helpers/alertsEnv.ts';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startWeb } from './helpers/stack.ts';
 import { createUser, type TestUser } from './helpers/factories.ts';
+import { expectError } from './helpers/errors.ts';
 
 let stack: Awaited<ReturnType<typeof startWeb>>;
 let owner: TestUser;
@@ -117,7 +118,7 @@ describe('alert rules', () => {
 
     // A new trigger needs its own params: checked like a new rule.
     const bad = await as(owner).patch(url, { trigger: 'issue.frequency' });
-    expect(bad.status).toBe(400);
+    expectError(bad, 400, 'validation_error');
     expect(bad.body.details.map((d: { path: string }) => d.path)).toEqual(expect.arrayContaining(['params.threshold', 'params.window_minutes']));
     const changed = await as(owner).patch(url, { trigger: 'issue.frequency', params: { threshold: 10, window_minutes: 60 }, filters: {} });
     expect(changed.status).toBe(200);
@@ -155,7 +156,7 @@ describe('alert rules', () => {
     const theirs = await as(other).post(`/api/projects/${other.personal.id}/alert-channels/`, { name: 'theirs', type: 'webhook', url: 'http://127.0.0.1:9/x' });
     expect(theirs.status).toBe(201);
     const res = await as(owner).post(rulesUrl(), { name: 'x', trigger: 'issue.new', channels: [theirs.body.id] });
-    expect(res.status).toBe(400);
+    expectError(res, 400, 'validation_error');
     expect(res.body.details).toEqual([{ path: 'channels.0', message: expect.stringContaining('no alert channel') }]);
     const rule = await as(other).post(`/api/projects/${other.personal.id}/alert-rules/`, { name: 'mine', trigger: 'issue.new' });
     expect((await as(owner).get(`/api/projects/${other.personal.id}/alert-rules/${rule.body.id}/`)).status).toBe(404);
@@ -175,7 +176,7 @@ describe('cron monitors', () => {
   ])('%s is a 400 naming the field, and saves nothing', async (_what, body, field) => {
     const before = await count('monitors');
     const res = await as(owner).post(`/api/projects/${project}/monitors/`, body);
-    expect(res.status).toBe(400);
+    expectError(res, 400, 'validation_error');
     expect(res.body.details.map((d: { path: string }) => d.path)).toContain(field);
     expect(await count('monitors')).toBe(before);
   });

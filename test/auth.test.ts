@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SignJWT } from 'jose';
 import { startWeb } from './helpers/stack.ts';
 import { PASSWORD, uniqueEmail } from './helpers/factories.ts';
+import { expectError } from './helpers/errors.ts';
 
 let stack: Awaited<ReturnType<typeof startWeb>>;
 beforeAll(async () => {
@@ -59,7 +60,7 @@ describe('accounts (minimum for the pipeline)', () => {
     const me = await stack.http.get('/api/auth/user/').set('Authorization', `JWT ${login.body.token}`).expect(200);
     expect(me.body.email).toBe(email);
     const neither = await stack.http.post('/auth/login/').send({ password: PASSWORD });
-    expect(neither.status).toBe(400);
+    expectError(neither, 400, 'validation_error');
     expect(neither.body.details).toEqual(expect.arrayContaining([expect.objectContaining({ path: 'email' })]));
   });
 

@@ -8,6 +8,7 @@ import { createProjectWithKey, createUser, type TestUser } from './helpers/facto
 import { dumpRows, filesUnder, uploadCredentials } from './helpers/dumps.ts';
 import { multipart, type Part } from './helpers/multipart.ts';
 import { startWeb } from './helpers/stack.ts';
+import { expectError } from './helpers/errors.ts';
 
 let stack: Awaited<ReturnType<typeof startWeb>>;
 let ds: DataSource;
@@ -87,7 +88,7 @@ describe('who may upload', () => {
     const res = await post(users.member.access, [file]);
     expect(res.body.project).toBe(users.member.personal.id);
     expect((await post(users.member.access, [file], `?project=${projectId}`)).body.project).toBe(projectId);
-    expect((await post(users.member.access, [{ name: 'project', value: String(projectId) }, file], `?project=${users.member.personal.id}`)).status).toBe(400);
+    expectError(await post(users.member.access, [{ name: 'project', value: String(projectId) }, file], `?project=${users.member.personal.id}`), 400, 'project_conflict');
   });
 
   it('machine token: uploads to its project only; revoking the key ends it at once', async () => {

@@ -10,6 +10,7 @@ import { createUser } from './helpers/factories.ts';
 import { binary, dumpBytes, dumpRows, filesUnder, sha256, uploadCredentials } from './helpers/dumps.ts';
 import { multipart } from './helpers/multipart.ts';
 import { eventually, listen, startWeb } from './helpers/stack.ts';
+import { expectError } from './helpers/errors.ts';
 
 let stack: Awaited<ReturnType<typeof startWeb>>;
 let base: string;
@@ -293,7 +294,7 @@ describe("seed 4's flow", () => {
     const c2 = await stack.http.get(new URL(c1.body.next).pathname + new URL(c1.body.next).search).set(auth);
     const ids = [...c1.body.results, ...c2.body.results].map((d: { id: string }) => d.id);
     expect(new Set(ids).size).toBe(5);
-    expect((await q('cursor=garbage')).status).toBe(400);
+    expectError(await q('cursor=garbage'), 400, 'invalid_cursor');
   });
 
   it('nothing stray is left in the archive folder by uploads', () => {

@@ -11,6 +11,7 @@ import { LiveTail } from '../src/live/hub.ts';
 import { createProjectWithKey, createUser, PASSWORD, type TestUser } from './helpers/factories.ts';
 import { seed2Log } from './helpers/logs.ts';
 import { env, eventually, listen, startWeb, startWorker, type TestWorker } from './helpers/stack.ts';
+import { expectError } from './helpers/errors.ts';
 
 let stack: Awaited<ReturnType<typeof startWeb>>;
 let worker: TestWorker;
@@ -225,7 +226,7 @@ describe('failed logins lock the client, never the account', () => {
 
   it("a stolen access token cannot guess the current password: the profile's check has the login's limits", async () => {
     const u = await createUser(stack.web.ds);
-    for (let i = 0; i < 10; i++) expect((await profile(u.access, { password: NEW_PASSWORD, current_password: `guess ${i}` })).status).toBe(400);
+    for (let i = 0; i < 10; i++) expectError(await profile(u.access, { password: NEW_PASSWORD, current_password: `guess ${i}` }), 400, 'invalid_current_password');
     const blocked = await profile(u.access, { password: NEW_PASSWORD, current_password: PASSWORD });
     expect(blocked.status).toBe(429);
     expect((await apiLogin('127.0.0.2', u.user.email, PASSWORD)).status).toBe(200); // nothing changed; the owner elsewhere is not locked out

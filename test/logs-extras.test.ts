@@ -9,6 +9,7 @@ import { generateDemoData } from '../src/domain/logs/demo.ts';
 import { createUser, type TestUser } from './helpers/factories.ts';
 import { storeLogs } from './helpers/logs.ts';
 import { startWeb } from './helpers/stack.ts';
+import { expectError } from './helpers/errors.ts';
 
 let stack: Awaited<ReturnType<typeof startWeb>>;
 let alice: TestUser;
@@ -66,8 +67,8 @@ describe('/api/user-filter-preferences/ (seed 2)', () => {
     const dup = await a.post(base, { name: 'one', filters: {} });
     expect(dup.status).toBe(409);
     expect(dup.body.code).toBe('name_taken');
-    expect((await a.post(base, { name: '', filters: {} })).status).toBe(400);
-    expect((await a.post(base, { name: 'x', filters: 'severity=ERROR' })).status).toBe(400);
+    expectError(await a.post(base, { name: '', filters: {} }), 400, 'validation_error');
+    expectError(await a.post(base, { name: 'x', filters: 'severity=ERROR' }), 400, 'validation_error');
   });
 
   it("another user's saved filter is 404 for every method, and never listed", async () => {
@@ -95,7 +96,7 @@ describe('GET /api/event-logs/ (seed 3) filters', () => {
     expect((await get('user_id=user123')).body.count).toBe(1);
     expect((await get('search=button')).body.results[0]).toMatchObject({ message: 'Button clicked', level: 'info', user_id: null, metadata: {} });
     expect((await get('date_from=2025-02-02')).body.count).toBe(1);
-    expect((await get('level=nope')).status).toBe(400);
+    expectError(await get('level=nope'), 400, 'invalid_request');
   });
 });
 

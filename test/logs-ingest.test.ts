@@ -11,6 +11,7 @@ import { validated } from '../src/workers/index.ts';
 import { createProjectWithKey, createUser, type TestUser } from './helpers/factories.ts';
 import { addMember, countLlmLogs, countLogs, seed2Log } from './helpers/logs.ts';
 import { eventually, jobsAdded, startWeb, startWorker, type TestWorker } from './helpers/stack.ts';
+import { expectError } from './helpers/errors.ts';
 
 let stack: Awaited<ReturnType<typeof startWeb>>;
 let worker: TestWorker;
@@ -94,7 +95,7 @@ describe('POST /api/event-log/ (seed 3)', () => {
     expect(invalid.status).toBe(400);
     expect(invalid.body).toMatchObject({ code: 'validation_error', details: [expect.objectContaining({ path: '1.level' })] });
     const noMessage = await stack.http.post('/api/event-log/').send({ api_key: alice.apiKey, level: 'info' });
-    expect(noMessage.status).toBe(400);
+    expectError(noMessage, 400, 'validation_error');
     expect(await totalJobs()).toBe(before);
   });
 });
@@ -224,7 +225,7 @@ describe('POST /api/logs/ (seed 2) and /v1/api/logs/ (seed 5), with a user JWT',
     const asStranger = await stack.http.post('/api/logs/').set('Authorization', `Bearer ${stranger.access}`).send(seed2Log({ project: project.id }));
     expect(asStranger.status).toBe(404);
     const invalid = await stack.http.post('/api/logs/').set('Authorization', `Bearer ${owner.access}`).send(seed2Log({ severity: 'LOUD' }));
-    expect(invalid.status).toBe(400);
+    expectError(invalid, 400, 'validation_error');
     expect(invalid.body.details[0].path).toBe('severity');
     const anonymous = await stack.http.post('/api/logs/').send(seed2Log());
     expect(anonymous.status).toBe(401);

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as Sentry from '@sentry/node';
+import { drained } from './helpers/jobs.ts';
 import { eventually, listen, startWeb, startWorker, type TestWorker } from './helpers/stack.ts';
 import { createUser, pantiesEvent, type TestUser } from './helpers/factories.ts';
 
@@ -188,7 +189,7 @@ describe('POST /api/{project_id}/envelope/', () => {
     expect(rows[1].event_id).not.toBe(about); // the report's own id, not the event's
     // Sent again (an SDK retry): nothing stored twice.
     expect((await post(`/api/${u.personal.id}/envelope/`, body, auth(u.apiKey))).status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await drained(stack.web.queues, ['events']); // the retry's job ran: a second row would be there now
     const [{ n }] = await stack.web.ds.query(`SELECT count(*)::int AS n FROM events WHERE project_id = $1 AND service = 'user-feedback'`, [u.personal.id]);
     expect(n).toBe(2);
   });

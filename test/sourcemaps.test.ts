@@ -13,6 +13,7 @@ import { addMember } from './helpers/logs.ts';
 import { createProjectWithKey, createUser, type TestUser } from './helpers/factories.ts';
 import { eventually, listen, startWeb, startWorker, type TestWorker } from './helpers/stack.ts';
 import { buildBundle, CART, crashInBundle as crashOf, sentryCli as cliOf } from './helpers/bundle.ts';
+import { expectError } from './helpers/errors.ts';
 
 let stack: Awaited<ReturnType<typeof startWeb>>;
 let worker: TestWorker;
@@ -161,7 +162,7 @@ describe('auth tokens', () => {
     expect((await stack.http.get('/api/0/organizations/x/chunk-upload/').set('Authorization', `Bearer ${u.apiKey}`)).status).toBe(401);
     // A bad body is a 400 naming the field.
     const bad = await stack.http.post('/api/0/organizations/x/artifactbundle/assemble/').set(auth).send({ ...body, checksum: 'nope' });
-    expect(bad.status).toBe(400);
+    expectError(bad, 400, 'validation_error');
     expect(bad.body.details[0].path).toBe('checksum');
 
     await stack.http.delete(`/api/auth-tokens/${listed[0].id}/`).set('Authorization', `Bearer ${u.access}`).expect(204);
@@ -175,7 +176,7 @@ describe('auth tokens', () => {
     await addMember(stack.web.ds, owner.personal.id, viewer.user.id, 'viewer');
     await addMember(stack.web.ds, owner.personal.id, member.user.id, 'member');
     expect((await stack.http.post('/api/auth-tokens/').set('Authorization', `Bearer ${viewer.access}`).send({ projects: [owner.personal.id] })).status).toBe(403);
-    expect((await stack.http.post('/api/auth-tokens/').set('Authorization', `Bearer ${viewer.access}`).send({ projects: [] })).status).toBe(400);
+    expectError(await stack.http.post('/api/auth-tokens/').set('Authorization', `Bearer ${viewer.access}`).send({ projects: [] }), 400, 'validation_error');
     const token = await tokenFor(member, [owner.personal.id]);
     const assemble = () =>
       stack.http.post('/api/0/organizations/x/artifactbundle/assemble/').set('Authorization', `Bearer ${token}`).send({ checksum: 'b'.repeat(40), chunks: [], projects: [owner.personal.slug] });

@@ -13,6 +13,7 @@ import { EnvelopeAttachments } from '../src/domain/attachments/attachments.ts';
 import { artifactStore } from '../src/storage/index.ts';
 import { createUser, type TestUser } from './helpers/factories.ts';
 import { eventually, listen, startWeb, startWorker, type TestWorker } from './helpers/stack.ts';
+import { expectError } from './helpers/errors.ts';
 
 const run = promisify(execFile);
 let stack: Awaited<ReturnType<typeof startWeb>>;
@@ -245,7 +246,7 @@ describe('resolve in release, regressions', () => {
       ['api@1.0.0', 0],
     ]);
     const bad = await stack.http.post(`/api/projects/${u.personal.id}/releases/`).set('Authorization', `Bearer ${u.access}`).send({ version: '' });
-    expect(bad.status).toBe(400);
+    expectError(bad, 400, 'validation_error');
     expect(bad.body.details[0].path).toBe('version');
   });
 });
