@@ -94,6 +94,11 @@ export const JOBS = {
       chunk_max_age_ms: z.number().int().min(0).optional(),
     }),
   },
+  // Housekeeping (repeatable, ALERT_PRUNE_SCHEDULE): alert history past ALERT_HISTORY_RETENTION_DAYS.
+  'prune-alerts': {
+    queue: 'housekeeping',
+    payload: z.object({ days: z.number().int().min(1).optional(), batch_size: z.number().int().min(1).max(100_000).optional() }),
+  },
 } as const satisfies Record<string, { queue: QueueName; payload: z.ZodType }>;
 
 export type JobName = keyof typeof JOBS;

@@ -32,3 +32,53 @@ export async function pruneSignals(ds: DataSource, keepMs = 86_400_000, batch = 
   );
   return n;
 }
+
+export interface AlertPruneResult {
+  notifications: number;
+  firings: number;
+  digests: number;
+  checkins: number;
+}
+
+/**
+ * Alert history past its retention, deleted in bounded batches (each its own statement, so
+ * no long lock). Kept whatever their age: notifications still pending (and their firing or
+ * digest), a firing a rule's state still points at (the "above threshold since" it shows),
+ * open digests, and each monitor's latest check-in (what its status was computed from).
+ * Deliveries go with their notification (ON DELETE CASCADE).
+ */
+export async function pruneAlertHistory(ds: DataSource, days: number, batch = 5000): Promise<AlertPruneResult> {
+  const cutoff = [days * 86_400];
+  const loop = async (sql: string): Promise<number> => {
+    let total = 0;
+    for (;;) {
+      const [, n]: [unknown, number] = await ds.query(sql, [...cutoff, batch]);
+      total += n;
+      if (n < batch) return total;
+    }
+  };
+  const notifications = await loop(
+    `DELETE FROM alert_notifications WHERE id IN (
+       SELECT id FROM alert_notifications WHERE status <> 'pending' AND created_at < now() - make_interval(secs => $1) LIMIT $2)`,
+  );
+  const firings = await loop(
+    `DELETE FROM alert_firings WHERE id IN (
+       SELECT f.id FROM alert_firings f WHERE f.created_at < now() - make_interval(secs => $1)
+          AND NOT EXISTS (SELECT 1 FROM alert_notifications n WHERE n.firing_id = f.id)
+          AND NOT EXISTS (SELECT 1 FROM alert_rule_states s WHERE s.firing_id = f.id)
+        LIMIT $2)`,
+  );
+  const digests = await loop(
+    `DELETE FROM alert_digests WHERE id IN (
+       SELECT d.id FROM alert_digests d WHERE d.closed_at IS NOT NULL AND d.period_start < now() - make_interval(secs => $1)
+          AND NOT EXISTS (SELECT 1 FROM alert_notifications n WHERE n.digest_id = d.id)
+        LIMIT $2)`,
+  );
+  const checkins = await loop(
+    `DELETE FROM monitor_checkins WHERE id IN (
+       SELECT c.id FROM monitor_checkins c WHERE c.started_at < now() - make_interval(secs => $1)
+          AND c.id <> (SELECT l.id FROM monitor_checkins l WHERE l.monitor_id = c.monitor_id ORDER BY l.started_at DESC, l.id DESC LIMIT 1)
+        LIMIT $2)`,
+  );
+  return { notifications, firings, digests, checkins };
+}
