@@ -12,9 +12,11 @@ export const markCounted = <E>(err: E): E => {
 };
 
 /** Refusals that mean "this data is dropped" (not 405, and not 5xx: a client retries those). */
-function refusal(err: unknown): { status: number; code: string } | null {
+function refusal(err: unknown, kind: string): { status: number; code: string } | null {
   if (err && typeof err === 'object' && counted.has(err)) return null;
   const e = err instanceof AppError ? err : err instanceof ZodError ? { status: 400, code: 'validation_error' } : null;
+  // Sentry's routes answer load shedding as a 429 with X-Sentry-Rate-Limits (respond.ts): SDKs drop that envelope.
+  if (e && kind === 'sentry' && e.code === 'over_capacity') return { status: 429, code: e.code };
   if (!e || e.status < 400 || e.status >= 500 || e.status === 405) return null;
   return { status: e.status, code: e.code };
 }
@@ -35,7 +37,7 @@ const projectOf = (params: Params, ctx: unknown): { projectId: number; keyId?: n
 export function countRefusals<C>(route: IngestRoute<C>): IngestRoute<C> {
   const category = routeCategory(route.kind);
   const count = (err: unknown, params: Params, ctx?: C) => {
-    const r = refusal(err);
+    const r = refusal(err, route.kind);
     const where = r && projectOf(params, ctx);
     if (!r || !where) return;
     recordOutcome({ ...where, category, outcome: r.status === 429 ? 'rate_limited' : 'invalid', reason: r.code });
