@@ -26,14 +26,24 @@ afterAll(async () => {
 const UA = {
   ie10: 'Mozilla/5.0 (compatible; MSIE 10.0; Windows NT 6.1; Trident/6.0)',
   ie11: 'Mozilla/5.0 (Windows NT 6.1; WOW64; Trident/7.0; rv:11.0) like Gecko',
-  edgeLegacy: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/70.0.3538.102 Safari/537.36 Edge/18.19582',
+  edgeLegacy:
+    'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/70.0.3538.102 Safari/537.36 Edge/18.19582',
   chrome: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
   googlebot: 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)',
   bingbot: 'Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)',
 };
 
 /** A browser SDK's error event, as @sentry/browser sends it. */
-function browserError(opts: { message?: string; type?: string; ua?: string; url?: string; frame?: string; release?: string; ip?: string; serverName?: string }) {
+function browserError(opts: {
+  message?: string;
+  type?: string;
+  ua?: string;
+  url?: string;
+  frame?: string;
+  release?: string;
+  ip?: string;
+  serverName?: string;
+}) {
   return {
     platform: 'javascript',
     level: 'error',
@@ -47,7 +57,14 @@ function browserError(opts: { message?: string; type?: string; ua?: string; url?
           stacktrace: {
             frames: [
               { filename: 'https://shop.example.com/assets/app.js', function: 'checkout', lineno: 10, colno: 5, in_app: true },
-              { filename: opts.frame ?? 'https://shop.example.com/assets/cart.js', abs_path: opts.frame ?? 'https://shop.example.com/assets/cart.js', function: 'total', lineno: 3, colno: 12, in_app: true },
+              {
+                filename: opts.frame ?? 'https://shop.example.com/assets/cart.js',
+                abs_path: opts.frame ?? 'https://shop.example.com/assets/cart.js',
+                function: 'total',
+                lineno: 3,
+                colno: 12,
+                in_app: true,
+              },
             ],
           },
         },
@@ -60,23 +77,41 @@ function browserError(opts: { message?: string; type?: string; ua?: string; url?
   };
 }
 
-const auth = (u: TestUser) => ({ 'X-Sentry-Auth': `Sentry sentry_version=7, sentry_client=sentry.javascript.browser/9.0.0, sentry_key=${u.apiKey}` });
+const auth = (u: TestUser) => ({
+  'X-Sentry-Auth': `Sentry sentry_version=7, sentry_client=sentry.javascript.browser/9.0.0, sentry_key=${u.apiKey}`,
+});
 async function sendEnvelope(u: TestUser, event: Record<string, unknown>, extra: string[] = []) {
-  const body = [JSON.stringify({ sent_at: new Date().toISOString() }), JSON.stringify({ type: 'event' }), JSON.stringify(event), ...extra].join('\n') + '\n';
-  const res = await fetch(`${base}/api/${u.personal.id}/envelope/`, { method: 'POST', body, headers: { 'Content-Type': 'application/x-sentry-envelope', ...auth(u) } });
+  const body =
+    [JSON.stringify({ sent_at: new Date().toISOString() }), JSON.stringify({ type: 'event' }), JSON.stringify(event), ...extra].join('\n') +
+    '\n';
+  const res = await fetch(`${base}/api/${u.personal.id}/envelope/`, {
+    method: 'POST',
+    body,
+    headers: { 'Content-Type': 'application/x-sentry-envelope', ...auth(u) },
+  });
   expect(res.status).toBe(200);
   return res.json() as Promise<{ id?: string }>;
 }
 async function sendStore(u: TestUser, event: Record<string, unknown>) {
-  const res = await fetch(`${base}/api/${u.personal.id}/store/`, { method: 'POST', body: JSON.stringify(event), headers: { 'Content-Type': 'application/json', ...auth(u) } });
+  const res = await fetch(`${base}/api/${u.personal.id}/store/`, {
+    method: 'POST',
+    body: JSON.stringify(event),
+    headers: { 'Content-Type': 'application/json', ...auth(u) },
+  });
   expect(res.status).toBe(200);
   return res.json() as Promise<{ id: string }>;
 }
-const put = (u: TestUser, body: unknown) => stack.http.put(`/api/projects/${u.personal.id}/inbound-filters/`).set('Authorization', `Bearer ${u.access}`).send(body as object);
+const put = (u: TestUser, body: unknown) =>
+  stack.http
+    .put(`/api/projects/${u.personal.id}/inbound-filters/`)
+    .set('Authorization', `Bearer ${u.access}`)
+    .send(body as object);
 const get = (u: TestUser) => stack.http.get(`/api/projects/${u.personal.id}/inbound-filters/`).set('Authorization', `Bearer ${u.access}`);
 
 const storedMessages = async (u: TestUser): Promise<string[]> =>
-  (await worker.ds.query(`SELECT message FROM events WHERE project_id = $1 ORDER BY message`, [u.personal.id])).map((r: { message: string }) => r.message);
+  (await worker.ds.query(`SELECT message FROM events WHERE project_id = $1 ORDER BY message`, [u.personal.id])).map(
+    (r: { message: string }) => r.message,
+  );
 /** Waits until the sentinel (sent last) is stored: by then anything filtered would have been too. */
 const storedOnceSentinel = (u: TestUser, sentinel: string) =>
   eventually(async () => {
@@ -84,7 +119,9 @@ const storedOnceSentinel = (u: TestUser, sentinel: string) =>
     return m.includes(sentinel) ? m : null;
   });
 async function filtered(u: TestUser): Promise<Record<string, number>> {
-  const res = await stack.http.get(`/api/projects/${u.personal.id}/stats/outcomes/?outcome=filtered`).set('Authorization', `Bearer ${u.access}`);
+  const res = await stack.http
+    .get(`/api/projects/${u.personal.id}/stats/outcomes/?outcome=filtered`)
+    .set('Authorization', `Bearer ${u.access}`);
   expect(res.status).toBe(200);
   const out: Record<string, number> = {};
   for (const g of res.body.groups as Array<{ by: { reason: string; category: string }; totals: { 'sum(quantity)': number } }>) {
@@ -99,21 +136,55 @@ describe('the inbound filters API', () => {
     const u = await createUser(stack.web.ds);
     const initial = await get(u);
     expect(initial.status).toBe(200);
-    expect(initial.body).toMatchObject({ legacy_browsers: false, web_crawlers: false, browser_extensions: false, localhost: false, error_messages: [], releases: [] });
-    expect(initial.body.filters.map((f: { id: string }) => f.id)).toEqual(['legacy-browsers', 'web-crawlers', 'browser-extensions', 'localhost', 'error-message', 'release-version']);
+    expect(initial.body).toMatchObject({
+      legacy_browsers: false,
+      web_crawlers: false,
+      browser_extensions: false,
+      localhost: false,
+      error_messages: [],
+      releases: [],
+    });
+    expect(initial.body.filters.map((f: { id: string }) => f.id)).toEqual([
+      'legacy-browsers',
+      'web-crawlers',
+      'browser-extensions',
+      'localhost',
+      'error-message',
+      'release-version',
+    ]);
 
     const changed = await put(u, { web_crawlers: true, error_messages: ['*ResizeObserver loop*', '  Script error.  '] });
     expect(changed.status).toBe(200);
-    expect(changed.body).toMatchObject({ web_crawlers: true, legacy_browsers: false, error_messages: ['*ResizeObserver loop*', 'Script error.'] });
+    expect(changed.body).toMatchObject({
+      web_crawlers: true,
+      legacy_browsers: false,
+      error_messages: ['*ResizeObserver loop*', 'Script error.'],
+    });
     // A partial change keeps the rest.
-    expect((await put(u, { localhost: true })).body).toMatchObject({ web_crawlers: true, localhost: true, error_messages: ['*ResizeObserver loop*', 'Script error.'] });
+    expect((await put(u, { localhost: true })).body).toMatchObject({
+      web_crawlers: true,
+      localhost: true,
+      error_messages: ['*ResizeObserver loop*', 'Script error.'],
+    });
 
-    for (const bad of [{ web_crawler: true }, { legacy_browsers: 'yes' }, { releases: ['a\nb'] }, { releases: Array.from({ length: 51 }, (_, i) => `r${i}`) }, { error_messages: [''] }]) {
+    for (const bad of [
+      { web_crawler: true },
+      { legacy_browsers: 'yes' },
+      { releases: ['a\nb'] },
+      { releases: Array.from({ length: 51 }, (_, i) => `r${i}`) },
+      { error_messages: [''] },
+    ]) {
       const res = await put(u, bad);
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({ code: 'validation_error' });
     }
-    expect((await get(u)).body).toMatchObject({ web_crawlers: true, localhost: true, legacy_browsers: false, releases: [], error_messages: ['*ResizeObserver loop*', 'Script error.'] });
+    expect((await get(u)).body).toMatchObject({
+      web_crawlers: true,
+      localhost: true,
+      legacy_browsers: false,
+      releases: [],
+      error_messages: ['*ResizeObserver loop*', 'Script error.'],
+    });
   });
 });
 
@@ -156,13 +227,17 @@ describe('inbound filters at ingest', () => {
       ['release-version', { release: 'shop@2.1.0-canary' }],
       ['release-version', { release: 'shop@1.9.3' }],
     ];
-    for (const [, opts] of cases) expect((await sendEnvelope(u, browserError({ ...opts, message: opts.message ?? 'filtered out' }))).id).toMatch(/^[0-9a-f]{32}$/);
+    for (const [, opts] of cases)
+      expect((await sendEnvelope(u, browserError({ ...opts, message: opts.message ?? 'filtered out' }))).id).toMatch(/^[0-9a-f]{32}$/);
     // The legacy store endpoint filters too, and still answers the id.
     expect((await sendStore(u, browserError({ ua: UA.ie10, message: 'filtered out' }))).id).toMatch(/^[0-9a-f]{32}$/);
 
     // Near misses: a modern Chrome, a page of the site, an extension-free stack, another release.
     await sendEnvelope(u, browserError({ message: 'kept: modern chrome', ua: UA.chrome }));
-    await sendEnvelope(u, browserError({ message: 'kept: production host', url: 'https://localhost.example.com/x', release: 'shop@2.1.0' }));
+    await sendEnvelope(
+      u,
+      browserError({ message: 'kept: production host', url: 'https://localhost.example.com/x', release: 'shop@2.1.0' }),
+    );
     await sendEnvelope(u, browserError({ message: 'kept: other resize', type: 'Error', release: 'shop@10.0.0' }));
     await sendStore(u, browserError({ message: 'sentinel' }));
 

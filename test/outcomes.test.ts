@@ -33,7 +33,9 @@ const stats = async (u: TestUser, query = '') => {
   return res.body as { intervals: string[]; groups: Group[]; totals: { quantity: number; by_outcome: Record<string, number> } };
 };
 const quantity = (groups: Group[], by: Partial<Group['by']>) =>
-  groups.filter((g) => Object.entries(by).every(([k, v]) => g.by[k as keyof Group['by']] === v)).reduce((n, g) => n + g.totals['sum(quantity)'], 0);
+  groups
+    .filter((g) => Object.entries(by).every(([k, v]) => g.by[k as keyof Group['by']] === v))
+    .reduce((n, g) => n + g.totals['sum(quantity)'], 0);
 /** Waits until the stats view shows at least `min` for `by`. */
 const until = (u: TestUser, by: Partial<Group['by']>, min: number) =>
   eventually(async () => {
@@ -182,7 +184,12 @@ describe('nothing dropped silently', () => {
     expect((await post(u, '[1, 2, 3]', 'store')).status).toBe(400);
 
     const s = await until(u, { outcome: 'invalid', reason: 'payload_too_large' }, 1);
-    expect(s.groups.filter((g) => g.by.outcome === 'invalid').map((g) => g.by.reason).sort()).toEqual(['invalid_api_key', 'invalid_event', 'payload_too_large']);
+    expect(
+      s.groups
+        .filter((g) => g.by.outcome === 'invalid')
+        .map((g) => g.by.reason)
+        .sort(),
+    ).toEqual(['invalid_api_key', 'invalid_event', 'payload_too_large']);
     expect(quantity(s.groups, { outcome: 'invalid' })).toBe(3);
   });
 });
@@ -207,7 +214,9 @@ describe('the outcomes view', () => {
 
     const hidden = await stack.http.get(`/api/projects/${u.personal.id}/stats/outcomes/`).set('Authorization', `Bearer ${stranger.access}`);
     expect(hidden.status).toBe(404);
-    const bad = await stack.http.get(`/api/projects/${u.personal.id}/stats/outcomes/?interval=week`).set('Authorization', `Bearer ${u.access}`);
+    const bad = await stack.http
+      .get(`/api/projects/${u.personal.id}/stats/outcomes/?interval=week`)
+      .set('Authorization', `Bearer ${u.access}`);
     expect(bad.status).toBe(400);
     expect(bad.body.code).toBe('validation_error');
     const backwards = await stack.http
@@ -221,10 +230,17 @@ describe('counts survive', () => {
   it('a flush, a restart of the web process, and several processes adding to the same hour', async () => {
     const u = await createUser(stack.web.ds);
     const rows = async () =>
-      (await stack.web.ds.query(`SELECT coalesce(sum(quantity), 0)::int AS n FROM outcomes WHERE project_id = $1 AND reason = 'restart'`, [u.personal.id]))[0].n;
+      (
+        await stack.web.ds.query(`SELECT coalesce(sum(quantity), 0)::int AS n FROM outcomes WHERE project_id = $1 AND reason = 'restart'`, [
+          u.personal.id,
+        ])
+      )[0].n;
     const other = await startWeb();
     const otherBase = await listen(other.web);
-    const report = (n: number) => envelope([[{ type: 'client_report' }, JSON.stringify({ discarded_events: [{ reason: 'restart', category: 'error', quantity: n }] })]]);
+    const report = (n: number) =>
+      envelope([
+        [{ type: 'client_report' }, JSON.stringify({ discarded_events: [{ reason: 'restart', category: 'error', quantity: n }] })],
+      ]);
     const send = (origin: string, n: number) =>
       fetch(`${origin}/api/${u.personal.id}/envelope/`, {
         method: 'POST',
@@ -245,7 +261,9 @@ describe('counts survive', () => {
       await outcomes.flush();
       expect(await rows()).toBe(15);
       // One row per hour and reason: processes add to it, they do not write their own.
-      const [{ n }] = await stack.web.ds.query(`SELECT count(*)::int AS n FROM outcomes WHERE project_id = $1 AND reason = 'restart'`, [u.personal.id]);
+      const [{ n }] = await stack.web.ds.query(`SELECT count(*)::int AS n FROM outcomes WHERE project_id = $1 AND reason = 'restart'`, [
+        u.personal.id,
+      ]);
       expect(n).toBe(1);
     } finally {
       await again.web.close();

@@ -12,8 +12,27 @@ export type OutcomeName = (typeof OUTCOMES)[number];
  * X-Sentry-Rate-Limits), plus ours: `llm_log` and `dump` (crash dump uploads).
  */
 export const CATEGORIES = [
-  'default', 'error', 'transaction', 'span', 'attachment', 'session', 'log', 'log_item', 'log_byte', 'llm_log', 'dump',
-  'security', 'profile', 'profile_chunk', 'replay', 'monitor', 'feedback', 'user_report', 'metric_bucket', 'internal', 'unknown',
+  'default',
+  'error',
+  'transaction',
+  'span',
+  'attachment',
+  'session',
+  'log',
+  'log_item',
+  'log_byte',
+  'llm_log',
+  'dump',
+  'security',
+  'profile',
+  'profile_chunk',
+  'replay',
+  'monitor',
+  'feedback',
+  'user_report',
+  'metric_bucket',
+  'internal',
+  'unknown',
 ] as const;
 export type Category = (typeof CATEGORIES)[number];
 

@@ -37,7 +37,14 @@ export function clientReportOutcomes(payload: unknown, projectId: number, keyId?
       const quantity = typeof e.quantity === 'number' && Number.isInteger(e.quantity) ? e.quantity : 0;
       if (quantity <= 0 || quantity > MAX_QUANTITY) continue;
       const reason = typeof e.reason === 'string' && /^[\w.:-]{1,64}$/.test(e.reason) ? e.reason : DEFAULT_REASON[list];
-      out.push({ projectId, keyId, category: typeof e.category === 'string' ? e.category : 'unknown', outcome: 'client_discard', reason, quantity });
+      out.push({
+        projectId,
+        keyId,
+        category: typeof e.category === 'string' ? e.category : 'unknown',
+        outcome: 'client_discard',
+        reason,
+        quantity,
+      });
     }
   }
   return out;

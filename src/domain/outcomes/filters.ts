@@ -10,7 +10,14 @@ import type { EventData } from '../events/structured.ts';
  * alike). Each has an id, which is also the reason of the `filtered` outcome it records
  * (Relay's FilterStatKey names).
  */
-export const FILTER_IDS = ['legacy-browsers', 'web-crawlers', 'browser-extensions', 'localhost', 'error-message', 'release-version'] as const;
+export const FILTER_IDS = [
+  'legacy-browsers',
+  'web-crawlers',
+  'browser-extensions',
+  'localhost',
+  'error-message',
+  'release-version',
+] as const;
 export type FilterId = (typeof FILTER_IDS)[number];
 
 export interface InboundFilterSettings {
@@ -107,7 +114,8 @@ function header(request: Obj | undefined, name: string): string | undefined {
   if (isObj(headers)) {
     for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === lower && typeof v === 'string') return v;
   } else if (Array.isArray(headers)) {
-    for (const pair of headers) if (Array.isArray(pair) && String(pair[0]).toLowerCase() === lower && typeof pair[1] === 'string') return pair[1];
+    for (const pair of headers)
+      if (Array.isArray(pair) && String(pair[0]).toLowerCase() === lower && typeof pair[1] === 'string') return pair[1];
   }
   return undefined;
 }

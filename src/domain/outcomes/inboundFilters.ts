@@ -47,7 +47,11 @@ export async function loadInboundFilters(ds: DataSource, projectId: number): Pro
 const caches = new Set<InboundFilterCache>();
 
 /** Replaces a project's filters (a partial change keeps the rest). Authorization is the caller's. */
-export async function saveInboundFilters(ds: DataSource, projectId: number, change: Partial<InboundFilterSettings>): Promise<InboundFilterSettings> {
+export async function saveInboundFilters(
+  ds: DataSource,
+  projectId: number,
+  change: Partial<InboundFilterSettings>,
+): Promise<InboundFilterSettings> {
   const saved = await ds.transaction(async (m) => {
     const rows: Row[] = await m.query(
       `SELECT legacy_browsers, web_crawlers, browser_extensions, localhost, error_messages, releases FROM project_inbound_filters WHERE project_id = $1 FOR UPDATE`,
@@ -60,7 +64,15 @@ export async function saveInboundFilters(ds: DataSource, projectId: number, chan
        ON CONFLICT (project_id) DO UPDATE SET legacy_browsers = excluded.legacy_browsers, web_crawlers = excluded.web_crawlers,
          browser_extensions = excluded.browser_extensions, localhost = excluded.localhost, error_messages = excluded.error_messages,
          releases = excluded.releases, updated_at = now()`,
-      [projectId, next.legacy_browsers, next.web_crawlers, next.browser_extensions, next.localhost, next.error_messages.join('\n'), next.releases.join('\n')],
+      [
+        projectId,
+        next.legacy_browsers,
+        next.web_crawlers,
+        next.browser_extensions,
+        next.localhost,
+        next.error_messages.join('\n'),
+        next.releases.join('\n'),
+      ],
     );
     return next;
   });

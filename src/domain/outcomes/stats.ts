@@ -65,7 +65,14 @@ export async function outcomeStats(ds: DataSource, q: OutcomeStatsQuery) {
     params,
   );
   const index = new Map(buckets.map((t, i) => [t, i]));
-  const groups = new Map<string, { by: { category: string; outcome: string; reason: string }; totals: { 'sum(quantity)': number }; series: { 'sum(quantity)': number[] } }>();
+  const groups = new Map<
+    string,
+    {
+      by: { category: string; outcome: string; reason: string };
+      totals: { 'sum(quantity)': number };
+      series: { 'sum(quantity)': number[] };
+    }
+  >();
   const byOutcome: Record<string, number> = {};
   const byCategory: Record<string, number> = {};
   let total = 0;
@@ -73,7 +80,11 @@ export async function outcomeStats(ds: DataSource, q: OutcomeStatsQuery) {
     const key = `${r.category}\u0000${r.outcome}\u0000${r.reason}`;
     let g = groups.get(key);
     if (!g) {
-      g = { by: { category: r.category, outcome: r.outcome, reason: r.reason }, totals: { 'sum(quantity)': 0 }, series: { 'sum(quantity)': buckets.map(() => 0) } };
+      g = {
+        by: { category: r.category, outcome: r.outcome, reason: r.reason },
+        totals: { 'sum(quantity)': 0 },
+        series: { 'sum(quantity)': buckets.map(() => 0) },
+      };
       groups.set(key, g);
     }
     const n = Number(r.quantity);

@@ -7,7 +7,10 @@ import { PATTERN_LIMITS } from '../../../domain/outcomes/inboundFilters.ts';
 
 export const OutcomeStatsQuery = z
   .object({
-    since: z.iso.datetime({ offset: true }).optional().meta({ description: 'Start (inclusive, floored to the interval); default: 24 hours (hour) or 14 days (day) before `until`' }),
+    since: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .meta({ description: 'Start (inclusive, floored to the interval); default: 24 hours (hour) or 14 days (day) before `until`' }),
     until: z.iso.datetime({ offset: true }).optional().meta({ description: 'End (rounded up to the interval); default now' }),
     interval: z.enum(['hour', 'day', '1h', '1d']).default('hour'),
     category: z.enum(CATEGORIES).optional(),
@@ -25,15 +28,23 @@ const Patterns = z.array(Pattern).max(PATTERN_LIMITS.count);
 
 export const InboundFiltersBody = z
   .object({
-    legacy_browsers: z.boolean().optional().meta({ description: 'Internet Explorer ≤ 11, Edge < 79, Opera < 15, Opera Mini < 8, Android browser < 4, Safari < 6' }),
+    legacy_browsers: z
+      .boolean()
+      .optional()
+      .meta({ description: 'Internet Explorer ≤ 11, Edge < 79, Opera < 15, Opera Mini < 8, Android browser < 4, Safari < 6' }),
     web_crawlers: z.boolean().optional().meta({ description: 'User agents of known bots and crawlers (isbot)' }),
     browser_extensions: z.boolean().optional().meta({ description: "Errors from browser extensions and injected scripts (Sentry's list)" }),
     localhost: z.boolean().optional().meta({ description: 'Events from 127.0.0.1 / ::1 or a localhost URL or server name' }),
-    error_messages: Patterns.optional().meta({ description: 'Globs (`*`), case-insensitive, matched against `Type: value` and the message; [] turns the filter off' }),
+    error_messages: Patterns.optional().meta({
+      description: 'Globs (`*`), case-insensitive, matched against `Type: value` and the message; [] turns the filter off',
+    }),
     releases: Patterns.optional().meta({ description: 'Globs matched against the release; [] turns the filter off' }),
   })
   .strict()
-  .meta({ id: 'InboundFiltersRequest', example: { legacy_browsers: true, web_crawlers: true, error_messages: ['*ResizeObserver loop*'], releases: ['*-dev'] } });
+  .meta({
+    id: 'InboundFiltersRequest',
+    example: { legacy_browsers: true, web_crawlers: true, error_messages: ['*ResizeObserver loop*'], releases: ['*-dev'] },
+  });
 
 const Group = z.object({
   by: z.object({ category: z.string(), outcome: z.enum(OUTCOMES), reason: z.string() }),
@@ -46,7 +57,11 @@ export const OutcomeStatsOut = z
     end: z.string(),
     interval: z.enum(['1h', '1d']),
     intervals: z.array(z.string()).meta({ description: 'Start of each bucket (UTC); every series has one value per bucket' }),
-    totals: z.object({ quantity: z.number().int(), by_outcome: z.record(z.string(), z.number().int()), by_category: z.record(z.string(), z.number().int()) }),
+    totals: z.object({
+      quantity: z.number().int(),
+      by_outcome: z.record(z.string(), z.number().int()),
+      by_category: z.record(z.string(), z.number().int()),
+    }),
     groups: z.array(Group),
   })
   .meta({ id: 'OutcomeStats' });
@@ -69,7 +84,8 @@ registry.registerPath({
   method: 'get',
   path: '/api/projects/{id}/stats/outcomes/',
   tags: ['outcomes'],
-  summary: "What was dropped and why: the project's outcomes (accepted, filtered, rate limited, invalid, client discards) by category, outcome and reason, per hour or day",
+  summary:
+    "What was dropped and why: the project's outcomes (accepted, filtered, rate limited, invalid, client discards) by category, outcome and reason, per hour or day",
   security,
   request: { params: ProjectIdParam, query: OutcomeStatsQuery },
   responses: { 200: jsonResponse(OutcomeStatsOut, 'Outcomes'), ...errorResponses(400, 401, 404) },
