@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as Sentry from '@sentry/node';
 import { eventually, listen, startWeb } from './helpers/stack.ts';
 import { createUser, type TestUser } from './helpers/factories.ts';
-import { outcomes } from '../src/domain/outcomes/recorder.ts';
+import { OutcomeRecorder, outcomes } from '../src/domain/outcomes/recorder.ts';
+import { createDataSource } from '../src/db/data-source.ts';
 
 let stack: Awaited<ReturnType<typeof startWeb>>;
 let base: string;
@@ -269,6 +270,32 @@ describe('counts survive', () => {
       await again.web.close();
     }
     expect(await rows()).toBe(15);
+  });
+
+  it('a flush PostgreSQL refuses keeps its counts for the next one', async () => {
+    const u = await createUser(stack.web.ds);
+    // A real refusal: a session where every transaction is read-only.
+    const url = new URL(process.env.DATABASE_URL!);
+    url.searchParams.set('options', '-c default_transaction_read_only=on');
+    const readOnly = createDataSource({ url: url.toString(), poolSize: 1 });
+    await readOnly.initialize();
+    const recorder = new OutcomeRecorder({ flushIntervalMs: 60_000, maxPendingKeys: 100 });
+    const at = { projectId: u.personal.id, category: 'error', outcome: 'invalid' as const, reason: 'kept across failure' };
+    try {
+      recorder.attach(readOnly);
+      recorder.record({ ...at, quantity: 2 });
+      await expect(recorder.flush()).rejects.toThrow(/read-only/);
+      expect(recorder.pendingCount).toBe(1);
+      recorder.record({ ...at, quantity: 3 });
+      await expect(recorder.detach(readOnly)).rejects.toThrow(/read-only/);
+    } finally {
+      await readOnly.destroy();
+    }
+    recorder.attach(stack.web.ds);
+    await recorder.detach(stack.web.ds);
+    const [{ n }] = await stack.web.ds.query(`SELECT sum(quantity)::int AS n FROM outcomes WHERE project_id = $1 AND reason = $2`, [u.personal.id, at.reason]);
+    expect(n).toBe(5);
+    expect(recorder.pendingCount).toBe(0);
   });
 
   it('does not count for a project that does not exist (a made-up id in a DSN)', async () => {
