@@ -8,6 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as Sentry from '@sentry/node';
 import { eventually, listen, startWeb, startWorker, type TestWorker } from './helpers/stack.ts';
 import { createUser, type TestUser } from './helpers/factories.ts';
+import { createDataSource } from '../src/db/data-source.ts';
+import { InboundFilterCache } from '../src/domain/outcomes/inboundFilters.ts';
+import { sentryEventToRecord } from '../src/domain/sentry/normalize.ts';
 
 let stack: Awaited<ReturnType<typeof startWeb>>;
 let worker: TestWorker;
@@ -287,5 +290,20 @@ describe('inbound filters at ingest', () => {
     }
     expect(await storedOnceSentinel(u, 'sentinel')).toEqual(['sentinel']);
     expect(await filtered(u)).toEqual({ 'release-version': 1, 'error-message': 1 });
+  });
+
+  it('when PostgreSQL cannot be read, events are let through (kept), never refused for it', async () => {
+    const u = await createUser(stack.web.ds);
+    await put(u, { web_crawlers: true });
+    const ds = createDataSource({ url: process.env.DATABASE_URL!, poolSize: 1 });
+    await ds.initialize();
+    const cache = new InboundFilterCache(ds, 60_000);
+    const { record } = sentryEventToRecord(browserError({ ua: UA.googlebot }), u.personal.id, new Date().toISOString());
+    expect(await cache.apply(u.personal.id, [record])).toEqual([]);
+    await ds.destroy();
+    const blind = new InboundFilterCache(ds, 60_000);
+    expect(await blind.apply(u.personal.id, [record])).toEqual([record]);
+    // The cache that had read them keeps applying them.
+    expect(await cache.apply(u.personal.id, [record])).toEqual([]);
   });
 });

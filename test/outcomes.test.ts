@@ -293,7 +293,10 @@ describe('counts survive', () => {
     }
     recorder.attach(stack.web.ds);
     await recorder.detach(stack.web.ds);
-    const [{ n }] = await stack.web.ds.query(`SELECT sum(quantity)::int AS n FROM outcomes WHERE project_id = $1 AND reason = $2`, [u.personal.id, at.reason]);
+    const [{ n }] = await stack.web.ds.query(`SELECT sum(quantity)::int AS n FROM outcomes WHERE project_id = $1 AND reason = $2`, [
+      u.personal.id,
+      at.reason,
+    ]);
     expect(n).toBe(5);
     expect(recorder.pendingCount).toBe(0);
   });

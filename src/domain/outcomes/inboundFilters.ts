@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { FILTERS_OFF, filterEvent, filtersActive, type FilterId, type InboundFilterSettings } from './filters.ts';
 import type { EventRecord } from '../events/record.ts';
 import { recordOutcome } from './recorder.ts';
+import { logger } from '../../logger.ts';
 
 /** Patterns per list, and characters per pattern (the admin and the API refuse more). */
 export const PATTERN_LIMITS = { count: 50, chars: 200 };
@@ -101,6 +102,7 @@ export const filtersOut = (projectId: number, s: InboundFilterSettings) => ({
  */
 export class InboundFilterCache {
   private readonly cache = new Map<number, { value: InboundFilterSettings; expires: number }>();
+  private readonly loading = new Map<number, Promise<InboundFilterSettings>>();
 
   constructor(
     private readonly ds: DataSource,
@@ -112,7 +114,26 @@ export class InboundFilterCache {
   async get(projectId: number): Promise<InboundFilterSettings> {
     const hit = this.cache.get(projectId);
     if (hit && hit.expires > Date.now()) return hit.value;
-    const value = await loadInboundFilters(this.ds, projectId);
+    let pending = this.loading.get(projectId);
+    if (!pending) {
+      pending = this.load(projectId, hit?.value).finally(() => this.loading.delete(projectId));
+      this.loading.set(projectId, pending);
+    }
+    return pending;
+  }
+
+  /**
+   * A lookup that fails (PostgreSQL away) must not refuse ingestion, which goes on through
+   * Redis: the last known filters apply, or none — an event let through is kept, never lost.
+   */
+  private async load(projectId: number, stale: InboundFilterSettings | undefined): Promise<InboundFilterSettings> {
+    let value: InboundFilterSettings;
+    try {
+      value = await loadInboundFilters(this.ds, projectId);
+    } catch (err) {
+      logger.warn({ err: (err as Error).message, projectId }, 'inbound filters not readable; applying the last known ones');
+      value = stale ?? FILTERS_OFF;
+    }
     if (this.ttlMs > 0) {
       if (this.cache.size > 10_000) this.cache.clear();
       this.cache.set(projectId, { value, expires: Date.now() + this.ttlMs });
