@@ -193,6 +193,27 @@ describe('nothing dropped silently', () => {
     ).toEqual(['invalid_api_key', 'invalid_event', 'payload_too_large']);
     expect(quantity(s.groups, { outcome: 'invalid' })).toBe(3);
   });
+
+  it('records refusals of the other ingest routes under their own category, once the key named the project', async () => {
+    const u = await createUser(stack.web.ds);
+    const panties = await fetch(`${base}/api/events/`, {
+      method: 'POST',
+      body: JSON.stringify({ level: 'not-a-level', message: 'x' }),
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${u.apiKey}` },
+    });
+    expect(panties.status).toBe(400);
+    const otlp = await fetch(`${base}/v1/logs`, {
+      method: 'POST',
+      body: '{"resourceLogs": 7}',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${u.apiKey}` },
+    });
+    expect(otlp.status).toBe(400);
+    const s = await until(u, { category: 'log', outcome: 'invalid' }, 1);
+    expect(quantity(s.groups, { category: 'error', outcome: 'invalid', reason: ((await panties.json()) as { code: string }).code })).toBe(
+      1,
+    );
+    expect(quantity(s.groups, { category: 'log', outcome: 'invalid' })).toBe(1);
+  });
 });
 
 describe('the outcomes view', () => {

@@ -22,7 +22,10 @@ function refusal(err: unknown, kind: string): { status: number; code: string } |
 }
 
 const projectOf = (params: Params, ctx: unknown): { projectId: number; keyId?: number } | null => {
-  const c = ctx as { id?: unknown; projectId?: unknown } | null | undefined;
+  // The route's context: a resolved key, `{projectId}`, or `{key}` (OTLP).
+  const held = ctx as { id?: unknown; projectId?: unknown; key?: unknown } | null | undefined;
+  const c = (held && typeof held.key === 'object' && held.key ? held.key : held) as
+    { id?: unknown; projectId?: unknown } | null | undefined;
   if (c && typeof c.projectId === 'number') return { projectId: c.projectId, keyId: typeof c.id === 'number' ? c.id : undefined };
   const fromPath = Number(params.project);
   return Number.isSafeInteger(fromPath) && fromPath > 0 ? { projectId: fromPath } : null;
@@ -35,7 +38,8 @@ const projectOf = (params: Params, ctx: unknown): { projectId: number; keyId?: n
  * phase (also at the Expect: 100-continue check) and the body phase alike.
  */
 export function countRefusals<C>(route: IngestRoute<C>): IngestRoute<C> {
-  const category = routeCategory(route.kind);
+  // OTLP's logs receiver takes logs; its traces receiver (and the kind's default) spans.
+  const category = route.kind === 'otlp' && /logs/.test(route.name) ? 'log' : routeCategory(route.kind);
   const count = (err: unknown, params: Params, ctx?: C) => {
     const r = refusal(err, route.kind);
     const where = r && projectOf(params, ctx);
