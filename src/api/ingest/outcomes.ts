@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { ZodError } from 'zod';
 import { AppError } from '../../domain/errors.ts';
 import { routeCategory } from '../../domain/outcomes/categories.ts';
@@ -6,6 +7,7 @@ import type { IngestRoute, Params } from './runner.ts';
 
 /** Refusals already counted where they were made (e.g. a quota that knows the exact category): not counted again. */
 const counted = new WeakSet<object>();
+const countedRequests = new WeakSet<IncomingMessage>();
 export const markCounted = <E>(err: E): E => {
   if (err && typeof err === 'object') counted.add(err);
   return err;
@@ -40,10 +42,13 @@ const projectOf = (params: Params, ctx: unknown): { projectId: number; keyId?: n
 export function countRefusals<C>(route: IngestRoute<C>): IngestRoute<C> {
   // OTLP's logs receiver takes logs; its traces receiver (and the kind's default) spans.
   const category = route.kind === 'otlp' && /logs/.test(route.name) ? 'log' : routeCategory(route.kind);
-  const count = (err: unknown, params: Params, ctx?: C) => {
+  const count = (req: IncomingMessage, err: unknown, params: Params, ctx?: C) => {
+    // One request, one outcome: the header phase may run twice (Expect: 100-continue, then the request).
+    if (countedRequests.has(req)) return;
     const r = refusal(err, route.kind);
     const where = r && projectOf(params, ctx);
     if (!r || !where) return;
+    countedRequests.add(req);
     recordOutcome({ ...where, category, outcome: r.status === 429 ? 'rate_limited' : 'invalid', reason: r.code });
     markCounted(err);
   };
@@ -54,7 +59,7 @@ export function countRefusals<C>(route: IngestRoute<C>): IngestRoute<C> {
       try {
         return await route.headers(req, params);
       } catch (err) {
-        count(err, params);
+        count(req, err, params);
         throw err;
       }
     },
@@ -63,7 +68,7 @@ export function countRefusals<C>(route: IngestRoute<C>): IngestRoute<C> {
           try {
             await body.call(route, req, res, ctx, params);
           } catch (err) {
-            count(err, params, ctx);
+            count(req, err, params, ctx);
             throw err;
           }
         }
