@@ -133,6 +133,9 @@ const EnvSchema = z.object({
   INGEST_REDIS_MEMORY_FRACTION: z.coerce.number().gt(0).max(1).default(0.8),
   INGEST_MAX_PENDING_BYTES: bytes('64mb'),
   API_KEY_CACHE_TTL_MS: int(5000, 0),
+  OUTCOMES_FLUSH_INTERVAL_MS: int(10000, 100),
+  OUTCOMES_MAX_PENDING_KEYS: int(20000, 100),
+  INBOUND_FILTERS_CACHE_TTL_MS: int(10000, 0),
   OTLP_MAX_REQUEST_BYTES: bytes('16mb'),
   OTLP_MAX_ITEMS: int(10000, 1),
   OTLP_MAX_ATTRIBUTES: int(256, 1),
@@ -370,6 +373,14 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       /** Bytes of accepted requests this web process may hold while their jobs are being queued. */
       maxPendingBytes: e.INGEST_MAX_PENDING_BYTES,
       apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
+    },
+    /** What was dropped and why (src/domain/outcomes): counted in memory, added to the outcomes table this often. */
+    outcomes: {
+      flushIntervalMs: e.OUTCOMES_FLUSH_INTERVAL_MS,
+      /** Distinct (project, category, outcome, reason, hour) counters held between flushes; past it, new ones are only in /metrics. */
+      maxPendingKeys: e.OUTCOMES_MAX_PENDING_KEYS,
+      /** How long a web process caches a project's inbound filters; a change made elsewhere applies within this. */
+      inboundFiltersCacheTtlMs: e.INBOUND_FILTERS_CACHE_TTL_MS,
     },
     /**
      * OTLP/HTTP receivers (/v1/logs, /v1/traces): the largest body after decoding (also the

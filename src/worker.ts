@@ -4,6 +4,7 @@ import { guardProcess, handleShutdown } from './lifecycle.ts';
 import { logger } from './logger.ts';
 import { waitReady, workerConnection } from './queues/connection.ts';
 import { startConsumers } from './workers/index.ts';
+import { outcomes } from './domain/outcomes/recorder.ts';
 
 guardProcess();
 
@@ -14,6 +15,8 @@ const ds = createDataSource({
   applicationName: 'faultline-worker',
 });
 await ds.initialize();
+// Outcomes counted in this process (src/domain/outcomes) are flushed on an interval and at shutdown.
+outcomes.attach(ds);
 const redis = workerConnection(requireUrl('REDIS_URL', config.redisUrl));
 redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
 await waitReady(redis);
@@ -25,6 +28,7 @@ handleShutdown(
     // close() waits for in-flight jobs to finish; nothing new is taken meanwhile.
     ['workers', () => Promise.all(workers.map((w) => w.close()))],
     ['redis', () => redis.quit()],
+    ['outcomes', () => outcomes.detach(ds)],
     ['database', () => ds.destroy()],
   ],
   config.shutdownTimeoutMs,

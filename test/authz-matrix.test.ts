@@ -705,6 +705,21 @@ const ROWS: Array<[string, (ctx: Ctx) => Promise<Call> | Call, Expect]> = [
     inProject({ viewer: 403, member: 201, admin: 201, owner: 201, staff: 201 }),
   ],
   [
+    'GET /api/projects/{id}/stats/outcomes/',
+    (c) => ({ method: 'get', path: `/api/projects/${c.projectId}/stats/outcomes/?interval=day` }),
+    inProject({ roles: 200, staff: 200 }),
+  ],
+  [
+    'GET /api/projects/{id}/inbound-filters/',
+    (c) => ({ method: 'get', path: `/api/projects/${c.projectId}/inbound-filters/` }),
+    inProject({ roles: 200, staff: 200 }),
+  ],
+  [
+    'PUT /api/projects/{id}/inbound-filters/',
+    (c) => ({ method: 'put', path: `/api/projects/${c.projectId}/inbound-filters/`, body: { web_crawlers: false } }),
+    inProject({ viewer: 403, member: 403, admin: 200, owner: 200, staff: 200 }),
+  ],
+  [
     'GET /api/projects/{id}/releases/',
     (c) => ({ method: 'get', path: `/api/projects/${c.projectId}/releases/` }),
     inProject({ roles: 200, staff: 200 }),

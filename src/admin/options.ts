@@ -17,6 +17,7 @@ import { llmPricesResource } from './resources/llmPrices.ts';
 import { membersResource } from './resources/members.ts';
 import { projectsResource } from './resources/projects.ts';
 import { usersResource } from './resources/users.ts';
+import { inboundFiltersResource, outcomesResource } from './resources/outcomes.ts';
 import type { AdminUser } from './session.ts';
 import { tracePage } from './trace.ts';
 
@@ -52,6 +53,9 @@ export function adminOptions(deps: AdminDeps): AdminJSOptions {
       alertDeliveriesResource(),
       monitorsResource(ds, access),
       monitorCheckInsResource(),
+      // What was dropped and why (read-only), and the inbound filters that drop events.
+      outcomesResource(),
+      inboundFiltersResource(ds),
     ],
     dashboard: {
       component: Components.Dashboard,

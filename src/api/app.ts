@@ -39,6 +39,7 @@ import { triageRoutes } from './routes/triage/triage.ts';
 import { sentryApiRoutes } from './routes/sentryApi/sentryApi.ts';
 import { authTokenRoutes } from './routes/authTokens/authTokens.ts';
 import { attachmentRoutes } from './routes/attachments/attachments.ts';
+import { outcomeRoutes } from './routes/outcomes/outcomes.ts';
 import { artifactStore } from '../storage/index.ts';
 
 export interface AppDeps {
@@ -115,6 +116,8 @@ export function createApp(deps: AppDeps): Express {
   // Triage: releases and event attachments per project.
   app.use('/api/projects', releaseRoutes(ds, access));
   app.use('/api/projects', attachmentRoutes(ds, access, artifactStore()));
+  // What was dropped and why: outcomes and inbound filters per project.
+  app.use('/api/projects', outcomeRoutes(ds, access));
 
   // Logs: seed 2 (/api/logs), seed 5 (/v1/api/logs), seed 3's lists, seed 2's saved filters.
   const logs = logRoutes({ ds, access });

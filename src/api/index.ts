@@ -23,6 +23,8 @@ import { ingestRoutes } from './ingest/routes.ts';
 import type { IngestRoute } from './ingest/runner.ts';
 import type { Express } from 'express';
 import { queueSink } from '../queues/sink.ts';
+import { outcomes } from '../domain/outcomes/recorder.ts';
+import { InboundFilterCache } from '../domain/outcomes/inboundFilters.ts';
 
 export interface Web {
   server: Server;
@@ -86,9 +88,12 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }, 
   const attachments = new EnvelopeAttachments(ds, artifactStore(), { maxBytes: config.artifacts.maxAttachmentBytes, quotaBytes: config.artifacts.attachmentQuotaBytes });
   // The sender's address as Express computes req.ip (TRUST_PROXY), for the lean routes; known once the app is.
   const clientIp: { of?: (req: IncomingMessage) => string | undefined } = {};
+  // What was dropped and why: counted in memory, added to the outcomes table on an interval and at close().
+  outcomes.attach(ds);
+  const filters = new InboundFilterCache(ds, config.outcomes.inboundFiltersCacheTtlMs);
   const routes = ingestRoutes({
     ds, access, producer, llmProducer, spanProducer, sink, stores: dumpStores(),
-    sessions: sessionProducer, attachments, clientIp: (req) => clientIp.of?.(req),
+    sessions: sessionProducer, attachments, filters, clientIp: (req) => clientIp.of?.(req),
   });
   const adminLoad = opts.admin ?? defaultAdminLoad();
   const admin = adminLoad ? new AdminMount({ ds, redis, queues, access }) : null;
@@ -136,6 +141,8 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }, 
       await sessionProducer.close();
       await Promise.all(Object.values(queues).map((q) => q.close()));
       await redis.quit().catch(() => redis.disconnect());
+      // Outcome counts are written before the database goes (a failure is logged: the counts are lost only then).
+      await outcomes.detach(ds).catch((err) => logger.error({ err: (err as Error).message }, 'outcomes not flushed at shutdown'));
       await ds.destroy();
     },
   };

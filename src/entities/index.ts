@@ -10,7 +10,9 @@ import { Event } from './Event.ts';
 import { Issue } from './Issue.ts';
 import { IssueActivity } from './IssueActivity.ts';
 import { LlmLog } from './LlmLog.ts';
+import { InboundFilter } from './InboundFilter.ts';
 import { Monitor } from './Monitor.ts';
+import { Outcome } from './Outcome.ts';
 import { MonitorCheckIn } from './MonitorCheckIn.ts';
 import { LlmPrice } from './LlmPrice.ts';
 import { Project } from './Project.ts';
@@ -24,9 +26,10 @@ import { UserFilterPreference } from './UserFilterPreference.ts';
 
 export {
   AlertChannel, AlertDelivery, AlertFiring, AlertNotification, AlertRule, ApiKey, AuthToken, Monitor, MonitorCheckIn, CrashDump, Event, Issue, IssueActivity,
-  LlmLog, LlmPrice, UserFilterPreference, Project, ProjectInvitation, ProjectMember, RefreshToken, Release, Span, User,
+  InboundFilter, LlmLog, LlmPrice, Outcome, UserFilterPreference, Project, ProjectInvitation, ProjectMember, RefreshToken, Release, Span, User,
 };
 export const entities = [
   User, Project, ProjectMember, ApiKey, Event, RefreshToken, LlmLog, UserFilterPreference, Issue, CrashDump, ProjectInvitation, AlertChannel, AlertRule,
   AlertFiring, AlertNotification, AlertDelivery, Monitor, MonitorCheckIn, Span, LlmPrice, Release, IssueActivity, AuthToken,
+  Outcome, InboundFilter,
 ];

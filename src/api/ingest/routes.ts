@@ -18,6 +18,8 @@ import { sentryRoutes } from '../routes/sentry/ingest.ts';
 import { otlpRoutes } from '../routes/otlp/otlp.ts';
 import { monitorPingRoute } from '../routes/monitors/monitors.ts';
 import type { IngestRoute } from './runner.ts';
+import type { InboundFilterCache } from '../../domain/outcomes/inboundFilters.ts';
+import { countRefusals } from './outcomes.ts';
 
 export interface IngestDeps {
   ds: DataSource;
@@ -33,6 +35,8 @@ export interface IngestDeps {
   attachments?: Pick<EnvelopeAttachments, 'keep'>;
   /** The sender's address (TRUST_PROXY applied), for Sentry's `{{auto}}` user IP. */
   clientIp?: (req: IncomingMessage) => string | undefined;
+  /** Per-project inbound filters for Sentry events (src/domain/outcomes). */
+  filters?: Pick<InboundFilterCache, 'apply'>;
 }
 
 /**
@@ -48,7 +52,7 @@ export function ingestRoutes(deps: IngestDeps): IngestRoute[] {
   const dumps = { ds: deps.ds, access: deps.access, sink: deps.sink, stores: deps.stores, maxBytes: config.dumps.maxBytes };
   const { access, producer } = deps;
   const dataidea = { access, producer, llm: deps.llmProducer, limits, llmLimits, maxTextBytes: config.llmLogs.maxTextBytes };
-  return [
+  const routes = [
     pantiesRoute({ access, producer, limits }),
     dataideaEventLogRoute(dataidea),
     dataideaLlmLogRoute(dataidea),
@@ -61,6 +65,7 @@ export function ingestRoutes(deps: IngestDeps): IngestRoute[] {
       sessions: deps.sessions,
       attachments: deps.attachments,
       clientIp: deps.clientIp,
+      filters: deps.filters,
     }),
     ...otlpRoutes({
       access,
@@ -73,6 +78,8 @@ export function ingestRoutes(deps: IngestDeps): IngestRoute[] {
     dumpReplaceRoute(dumps),
     monitorPingRoute({ ds: deps.ds, access, sink: deps.sink, producer }),
   ] as IngestRoute[];
+  // Every refusal where the project is known is an outcome too (what was dropped and why).
+  return routes.map(countRefusals);
 }
 
 /** A route of the table by name (for Express to mount the ones it serves). */

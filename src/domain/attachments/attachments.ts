@@ -17,6 +17,7 @@ import { registry } from '../../metrics.ts';
 import type { BlobStore } from '../../storage/blobStore.ts';
 import { notFound } from '../errors.ts';
 import { cleanText } from '../events/record.ts';
+import { recordOutcome } from '../outcomes/recorder.ts';
 
 export const attachmentsCounter = new Counter({
   name: 'faultline_attachments_total',
@@ -134,9 +135,17 @@ export class EnvelopeAttachments {
 
   async keep<R extends { event_id: string; data?: Record<string, unknown> | null }>(projectId: number, records: R[], eventId: string | null, headerEventId: unknown, items: AttachmentItem[]): Promise<R[]> {
     const target = eventId ?? (typeof headerEventId === 'string' ? headerEventId.replaceAll('-', '').toLowerCase().slice(0, 100) : null);
-    if (!items.length || !target) return records;
+    if (!items.length) return records;
+    if (!target) {
+      // No event to keep them with: counted, not silently gone.
+      recordOutcome({ projectId, category: 'attachment', outcome: 'invalid', reason: 'no_event', quantity: items.length });
+      return records;
+    }
     const dropped = await storeAttachments(this.ds, this.store, projectId, target, items, this.limits);
     if (!dropped.length) return records;
+    for (const d of dropped) {
+      recordOutcome({ projectId, category: 'attachment', outcome: d.reason === 'over_quota' ? 'rate_limited' : 'invalid', reason: d.reason === 'over_quota' ? 'attachment_quota' : 'too_large' });
+    }
     return records.map((r) => (r.event_id === target ? { ...r, data: { ...(r.data ?? {}), attachments_dropped: dropped } } : r));
   }
 }

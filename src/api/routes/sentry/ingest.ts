@@ -23,6 +23,10 @@ import { sendJson } from '../../http/send.ts';
 import { corsHeaders, preflight, sendSentryError } from './respond.ts';
 import { checkInFromSentry } from '../../../domain/sentry/checkIn.ts';
 import type { CheckInRecord } from '../../../domain/alerts/checkInRecord.ts';
+import { recordOutcome } from '../../../domain/outcomes/recorder.ts';
+import { itemCategory, itemTypeName, type Category } from '../../../domain/outcomes/categories.ts';
+import { clientReportOutcomes } from '../../../domain/outcomes/clientReports.ts';
+import type { InboundFilterCache } from '../../../domain/outcomes/inboundFilters.ts';
 import './schema.ts'; // OpenAPI registration
 
 /** Sentry's own limits: 1 MB per event item, 20 MB compressed / 100 MB decompressed per envelope. */
@@ -48,6 +52,8 @@ export interface SentryDeps {
   attachments?: Pick<EnvelopeAttachments, 'keep'>;
   /** The sender's address, for `user.ip_address: "{{auto}}"`. */
   clientIp?: (req: IncomingMessage) => string | undefined;
+  /** The project's inbound filters (src/domain/outcomes): filtered events are counted, not stored. */
+  filters?: Pick<InboundFilterCache, 'apply'>;
 }
 
 /**
@@ -87,9 +93,11 @@ interface EnvelopeRecords {
   trace: TraceBundle;
   sessions: SessionMark[];
   attachments: AttachmentItem[];
+  /** What will count as `accepted` once queued, for items that are not event records (those are counted from the records). */
+  accepted: Map<Category, number>;
 }
 
-function recordsOf(envelope: Envelope, projectId: number, receivedAt: string, opts: SentryEventOptions = {}): EnvelopeRecords {
+function recordsOf(envelope: Envelope, projectId: number, receivedAt: string, opts: SentryEventOptions = {}, keyId?: number): EnvelopeRecords {
   const records: EventRecord[] = [];
   const trace: TraceBundle = { spans: [], events: [], llmLogs: [] };
   const sessions: SessionMark[] = [];
@@ -97,15 +105,23 @@ function recordsOf(envelope: Envelope, projectId: number, receivedAt: string, op
   const minidumps: EnvelopeItem[] = [];
   const checkIns: CheckInRecord[] = [];
   let eventId: string | null = null;
+  const accepted = new Map<Category, number>();
+  const accept = (category: Category, n = 1) => {
+    if (n > 0) accepted.set(category, (accepted.get(category) ?? 0) + n);
+  };
+  // An item read but not kept is an outcome with a reason: nothing is dropped silently.
+  const drop = (type: string, reason: string, n = 1) => recordOutcome({ projectId, keyId, category: itemCategory(type), outcome: 'invalid', reason, quantity: n });
   for (const item of envelope.items) {
     const type = item.header.type;
     if (type === 'attachment' && item.header.attachment_type === 'event.minidump') {
       minidumps.push(item);
+      accept('attachment');
       sentryItems.inc({ type: 'minidump', outcome: 'accepted' });
       continue;
     }
     if (type === 'attachment') {
       attachments.push({ filename: item.header.filename, contentType: item.header.content_type, attachmentType: item.header.attachment_type, payload: item.payload });
+      accept('attachment');
       sentryItems.inc({ type, outcome: 'accepted' });
       continue;
     }
@@ -133,30 +149,46 @@ function recordsOf(envelope: Envelope, projectId: number, receivedAt: string, op
     } else if (type === 'feedback' || type === 'user_report') {
       const record = sentryFeedbackToRecord(type, json, projectId, receivedAt);
       if (record) records.push(record);
+      else drop(type, 'invalid_payload');
       sentryItems.inc({ type, outcome: record ? 'accepted' : 'skipped' });
     } else if (type === 'transaction' || type === 'span') {
       const traced = sentryTraceItem(type, json, projectId, receivedAt, envelope.header.trace);
       trace.spans.push(...traced.spans);
       trace.llmLogs.push(...traced.llmLogs);
       sentryItems.inc({ type, outcome: 'accepted' }, traced.spans.length);
-      if (traced.rejected) sentryItems.inc({ type, outcome: 'rejected' }, traced.rejected);
+      if (type === 'transaction') accept('transaction', traced.spans.length ? 1 : 0);
+      else accept('span', traced.spans.length);
+      if (traced.rejected) {
+        sentryItems.inc({ type, outcome: 'rejected' }, traced.rejected);
+        drop('span', 'invalid_span', traced.rejected);
+      }
     } else if (type === 'check_in') {
       // Cron monitors (src/domain/alerts): Sentry.captureCheckIn / withMonitor.
       const checkIn = checkInFromSentry(safeJson(item), projectId, receivedAt);
       if (checkIn) checkIns.push(checkIn);
+      if (checkIn) accept('monitor');
+      else drop(type, 'invalid_payload');
       sentryItems.inc({ type, outcome: checkIn ? 'accepted' : 'skipped' });
     } else if (type === 'session' || type === 'sessions') {
       // Release health is best effort per item: a bad one is skipped, never fatal to the envelope.
       const marks = sessionItemMarks(type, item, projectId, receivedAt);
       sessions.push(...marks);
+      if (marks.length) accept('session');
+      else drop(type, 'invalid_payload');
       sentryItems.inc({ type, outcome: marks.length ? 'accepted' : 'skipped' });
+    } else if (type === 'client_report') {
+      // What the SDK itself discarded (sample rate, before_send, rate limit backoff, …).
+      const reported = clientReportOutcomes(safeJson(item), projectId, keyId);
+      if (reported) for (const o of reported) recordOutcome(o);
+      else drop(type, 'invalid_payload');
+      sentryItems.inc({ type, outcome: reported ? 'accepted' : 'skipped' });
     } else {
-      // client_report, profile, replay, …:
-      // counted, not stored (yet).
+      // profile, replay, statsd, …: not stored; counted by name as an outcome.
+      drop(type, `unsupported_item:${itemTypeName(type)}`);
       sentryItems.inc({ type: KNOWN_SKIPPED.has(type) ? type : 'unknown', outcome: 'skipped' });
     }
   }
-  return { records, eventId, minidumps, checkIns, trace, sessions, attachments };
+  return { records, eventId, minidumps, checkIns, trace, sessions, attachments, accepted };
 }
 
 const safeJson = (item: EnvelopeItem): unknown => {
@@ -202,6 +234,26 @@ const KNOWN_SKIPPED = new Set([
 ]);
 
 const projectOf = (params: Record<string, string>) => Number(params.project);
+
+/** The category an event record counts under. */
+const recordCategory = (r: EventRecord): Category =>
+  r.event_type === 'feedback' ? 'feedback' : r.kind === 'error' ? 'error' : 'log';
+
+/** Counts what was queued as `accepted` (after the queue took it: a 503 counts nothing). */
+function countAccepted(projectId: number, keyId: number, records: EventRecord[], others: Map<Category, number>): void {
+  const counts = new Map(others);
+  for (const r of records) counts.set(recordCategory(r), (counts.get(recordCategory(r)) ?? 0) + 1);
+  for (const [category, quantity] of counts) recordOutcome({ projectId, keyId, category, outcome: 'accepted', quantity });
+}
+
+/** Attachments and minidumps of a filtered event are not kept either: counted as filtered with it. */
+function dropWithFilteredEvent(projectId: number, keyId: number, parsed: EnvelopeRecords): void {
+  const n = parsed.attachments.length + parsed.minidumps.length;
+  if (n) recordOutcome({ projectId, keyId, category: 'attachment', outcome: 'filtered', reason: 'event_filtered', quantity: n });
+  parsed.accepted.set('attachment', Math.max(0, (parsed.accepted.get('attachment') ?? 0) - n));
+  parsed.attachments.length = 0;
+  parsed.minidumps.length = 0;
+}
 const SENTRY = { refuse: sendSentryError, preflight } as const;
 
 /** POST /api/{project_id}/store/ — a legacy JSON event; the key must be in the headers or query. */
@@ -218,11 +270,17 @@ function storeRoute(deps: SentryDeps): IngestRoute<ResolvedKey> {
       bodyDecoder(req, SENTRY_LIMITS.storeBytes)?.destroy();
       return key;
     },
-    body: async (req, res, _key, params) => {
+    body: async (req, res, key, params) => {
       const body = await readBody(req, SENTRY_LIMITS.storeBytes);
-      const { record } = sentryEventToRecord(parseJson(body), projectOf(params), new Date().toISOString(), undefined, { clientIp: deps.clientIp?.(req) });
-      await deps.producer.enqueue([record], body.length);
-      ingestedItems.inc({ kind: record.kind });
+      const projectId = projectOf(params);
+      const { record } = sentryEventToRecord(parseJson(body), projectId, new Date().toISOString(), undefined, { clientIp: deps.clientIp?.(req) });
+      // A filtered event is answered like a stored one (as Sentry does): the SDK has nothing to retry.
+      const kept = deps.filters ? await deps.filters.apply(projectId, [record], key.id) : [record];
+      if (kept.length) {
+        await deps.producer.enqueue(kept, body.length);
+        ingestedItems.inc({ kind: record.kind });
+        countAccepted(projectId, key.id, kept, new Map());
+      }
       sendJson(res, 200, { id: record.event_id }, corsHeaders(req));
     },
   };
@@ -252,10 +310,15 @@ function envelopeRoute(deps: SentryDeps): IngestRoute<ResolvedKey | null> {
       const body = await reader.all();
       refuseOtlpAsEnvelope(req.headers['content-type'], body);
       const envelope = parseEnvelope(body);
-      const parsed = recordsOf(envelope, projectId, receivedAt, { clientIp: deps.clientIp?.(req) });
+      const parsed = recordsOf(envelope, projectId, receivedAt, { clientIp: deps.clientIp?.(req) }, key.id);
       let eventId = parsed.eventId;
+      const kept = deps.filters ? await deps.filters.apply(projectId, parsed.records, key.id) : parsed.records;
+      if (eventId && !kept.some((r) => r.event_id === eventId)) {
+        // The envelope's event was filtered: what came with it goes too, counted.
+        dropWithFilteredEvent(projectId, key.id, parsed);
+      }
       // Attachments are on disk before anything is queued: a 200 means they are kept.
-      const records = deps.attachments ? await deps.attachments.keep(projectId, parsed.records, eventId, envelope.header.event_id, parsed.attachments) : parsed.records;
+      const records = deps.attachments ? await deps.attachments.keep(projectId, kept, eventId, envelope.header.event_id, parsed.attachments) : kept;
       if (parsed.minidumps.length) {
         const dumps = await withMinidumps(deps, parsed.minidumps, records, eventId, envelope.header, projectId, receivedAt);
         eventId = dumps.eventId;
@@ -267,6 +330,7 @@ function envelopeRoute(deps: SentryDeps): IngestRoute<ResolvedKey | null> {
       if (parsed.sessions.length && deps.sessions) await deps.sessions.enqueue(parsed.sessions);
       if (parsed.trace.spans.length && deps.traces) await deps.traces.enqueue(parsed.trace, body.length);
       for (const r of records) ingestedItems.inc({ kind: r.kind });
+      countAccepted(projectId, key.id, records, parsed.accepted);
       sendJson(res, 200, eventId ? { id: eventId } : {}, corsHeaders(req));
     },
   };
