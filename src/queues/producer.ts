@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { infoOfKeyspace, type RedisClient } from './connection.ts';
 import { AppError, unavailable } from '../domain/errors.ts';
 import type { EventRecord } from '../domain/events/record.ts';
 import type { CheckInRecord } from '../domain/alerts/checkInRecord.ts';
@@ -7,7 +7,7 @@ import { logger } from '../logger.ts';
 import { JOBS, QUEUE_JOB_DEFAULTS, QUEUE_NAMES, type JobName, type JobPayload, type QueueName } from './contract.ts';
 import { GroupCommit, type GroupCommitOptions } from './groupCommit.ts';
 
-export function createQueues(connection: Redis, prefix: string): Record<QueueName, Queue> {
+export function createQueues(connection: RedisClient, prefix: string): Record<QueueName, Queue> {
   return Object.fromEntries(
     QUEUE_NAMES.map((name) => [name, new Queue(name, { connection, prefix, defaultJobOptions: QUEUE_JOB_DEFAULTS[name] })]),
   ) as Record<QueueName, Queue>;
@@ -82,7 +82,7 @@ export class EventProducer {
   private held = 0;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly queues: Record<QueueName, Queue>,
     private readonly opts: ProducerOptions,
   ) {
@@ -101,7 +101,7 @@ export class EventProducer {
     if (this.redis.status !== 'ready') return;
     try {
       const memory = this.opts.redisMemory;
-      const [depth, info] = await Promise.all([this.queues.events.getWaitingCount(), memory ? this.redis.info('memory') : null]);
+      const [depth, info] = await Promise.all([this.queues.events.getWaitingCount(), memory ? infoOfKeyspace(this.redis, 'memory') : null]);
       this.depth = depth;
       if (memory && info !== null) {
         const used = infoField(info, 'used_memory');
