@@ -4,8 +4,9 @@ import { AppError, unavailable } from '../domain/errors.ts';
 import type { EventRecord } from '../domain/events/record.ts';
 import type { CheckInRecord } from '../domain/alerts/checkInRecord.ts';
 import { logger } from '../logger.ts';
-import { JOBS, QUEUE_JOB_DEFAULTS, QUEUE_NAMES, type JobName, type JobPayload, type QueueName } from './contract.ts';
+import { JOBS, PACKED_JOBS, QUEUE_JOB_DEFAULTS, QUEUE_NAMES, type JobName, type JobPayload, type QueueName } from './contract.ts';
 import { GroupCommit, type GroupCommitOptions } from './groupCommit.ts';
+import { pack } from './pack.ts';
 
 export function createQueues(connection: RedisClient, prefix: string): Record<QueueName, Queue> {
   return Object.fromEntries(
@@ -14,7 +15,8 @@ export function createQueues(connection: RedisClient, prefix: string): Record<Qu
 }
 
 export async function addJob<N extends JobName>(queues: Record<QueueName, Queue>, name: N, payload: JobPayload<N>) {
-  return queues[JOBS[name].queue].add(name, payload);
+  const data = PACKED_JOBS.has(name) ? pack((payload as { items: object[] }).items) : payload;
+  return queues[JOBS[name].queue].add(name, data);
 }
 
 export interface ProducerOptions extends GroupCommitOptions {
