@@ -50,6 +50,10 @@ export interface ThrowawayStack {
   dir: string;
   logFile: string;
   databaseUrl: string;
+  /** The launcher's pid: every process of the stack runs under it (bench/cpu.ts reads them). */
+  pid: number;
+  /** Stops it now (also run at cleanup; the second call does nothing). */
+  stop(): Promise<void>;
 }
 
 /** Starts the stack (extra environment variables on top), waits for /healthz, and registers its stop. */
@@ -83,7 +87,10 @@ export async function startThrowawayStack(tag: string, extraEnv: Record<string, 
   closeSync(out);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
-  onCleanup(async () => {
+  let stopped: Promise<void> | null = null;
+  const stop = () => (stopped ??= stopStack());
+  onCleanup(stop);
+  const stopStack = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       say('stopping the throwaway stack…');
       child.kill('SIGTERM'); // it stops web and worker, then Redis, then PostgreSQL
@@ -101,7 +108,7 @@ export async function startThrowawayStack(tag: string, extraEnv: Record<string, 
     // Stopped before its services were up (or killed), the launcher can leave them behind.
     await reapLeftovers(path.join(dir, 'postgres', 'postmaster.pid'), redisPort, say);
     rmSync(dir, { recursive: true, force: true });
-  });
+  };
 
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 120_000;
@@ -113,7 +120,7 @@ export async function startThrowawayStack(tag: string, extraEnv: Record<string, 
     const stackFile = path.join(dir, 'stack.json');
     if (ok && existsSync(stackFile)) {
       const { databaseUrl } = JSON.parse(readFileSync(stackFile, 'utf8')) as { databaseUrl: string };
-      return { url, dir, logFile, databaseUrl };
+      return { url, dir, logFile, databaseUrl, pid: child.pid!, stop };
     }
     await new Promise((r) => setTimeout(r, 200));
   }

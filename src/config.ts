@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+import { hasHashTag, parseRedisTarget } from './queues/redisUrl.ts';
 
 const parseSize = (v: string, ctx: z.RefinementCtx): number => {
   const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(v.trim());
@@ -76,8 +77,12 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().default('./.data'),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   DATABASE_POOL_SIZE: int(10, 1),
-  REDIS_URL: url(['redis:', 'rediss:']).optional(),
-  QUEUE_PREFIX: z.string().regex(/^[\w{}:-]+$/, 'letters, digits, _ - : { } only').default('faultline'),
+  // One server (redis://host:6379/0), or a Redis Cluster: redis://h1:p1,h2:p2,h3:p3 (see src/queues/redisUrl.ts).
+  REDIS_URL: z.string().optional(),
+  /** Cluster nodes, host:port comma list; REDIS_URL then only brings the scheme and credentials. */
+  REDIS_CLUSTER_NODES: z.string().optional(),
+  // Default faultline, or {faultline} on a Redis Cluster (its keys must share a hash tag).
+  QUEUE_PREFIX: z.string().regex(/^[\w{}:-]+$/, 'letters, digits, _ - : { } only').optional(),
 
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -204,6 +209,14 @@ export const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export class ConfigError extends Error {}
 
+/** REDIS_CLUSTER_NODES folded into one URL (scheme and credentials from REDIS_URL), so one string names Redis everywhere. */
+function redisUrlOf(url: string | undefined, nodes: string | undefined): string | undefined {
+  if (nodes === undefined) return url;
+  const m = url ? /^(rediss?:\/\/)(?:([^@/]*)@)?/.exec(url) : null;
+  const list = nodes.split(',').map((n) => n.trim()).filter(Boolean);
+  return `${m?.[1] ?? 'redis://'}${m?.[2] ? `${m[2]}@` : ''}${list.join(',')}${list.length === 1 ? '?cluster=true' : ''}`;
+}
+
 /** Dev-only secrets, generated once so restarts keep sessions and tokens valid. */
 export interface DevSecrets {
   jwtSecret: string;
@@ -266,6 +279,20 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
   if (e.SMTP_FROM !== undefined && !EMAIL.test(e.SMTP_FROM.trim())) {
     throw new ConfigError('Invalid configuration:\n  SMTP_FROM: expected an address, e.g. alerts@example.com or "Faultline <alerts@example.com>"');
   }
+  let redisCluster = false;
+  if (e.REDIS_URL !== undefined || e.REDIS_CLUSTER_NODES !== undefined) {
+    try {
+      redisCluster = parseRedisTarget(e.REDIS_URL, e.REDIS_CLUSTER_NODES).cluster;
+    } catch (err) {
+      throw new ConfigError(`Invalid configuration:\n  ${e.REDIS_CLUSTER_NODES !== undefined ? 'REDIS_CLUSTER_NODES' : 'REDIS_URL'}: ${(err as Error).message}`);
+    }
+  }
+  const queuePrefix = e.QUEUE_PREFIX ?? (redisCluster ? '{faultline}' : 'faultline');
+  if (redisCluster && !hasHashTag(queuePrefix)) {
+    throw new ConfigError(
+      `Invalid configuration:\n  QUEUE_PREFIX: on a Redis Cluster it must start with a hash tag, e.g. {${queuePrefix.replace(/[{}]/g, '')}} (BullMQ's scripts need each queue's keys in one slot)`,
+    );
+  }
   if (e.INGEST_MAX_EVENT_BYTES > e.INGEST_MAX_REQUEST_BYTES) {
     throw new ConfigError('Invalid configuration:\n  INGEST_MAX_EVENT_BYTES: must not exceed INGEST_MAX_REQUEST_BYTES');
   }
@@ -289,8 +316,10 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
     dataDir,
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
-    redisUrl: e.REDIS_URL,
-    queuePrefix: e.QUEUE_PREFIX,
+    /** REDIS_URL as given, or (REDIS_CLUSTER_NODES) a node list URL: what the connection factory takes. */
+    redisUrl: redisUrlOf(e.REDIS_URL, e.REDIS_CLUSTER_NODES),
+    redisCluster,
+    queuePrefix,
     jwt: {
       secret: jwtSecret,
       accessTtlSeconds: e.JWT_ACCESS_TOKEN_LIFETIME_MINUTES * 60,

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { unpack } from '../src/queues/pack.ts';
 
 process.env.HTTP_BODY_TIMEOUT_MS = '1500';
 process.env.HTTP_MAX_CONNECTIONS_PER_CLIENT = '20';
@@ -114,7 +115,7 @@ describe('a NUL byte in a JSON body', () => {
     expect(r.status).toBe(202);
     // No worker runs in this file: the queued record shows what will be stored.
     const jobs = await stack.web.queues.events.getWaiting();
-    const items = jobs.flatMap((j) => (j.data as { items: Array<{ event_id: string; message: string }> }).items);
+    const items = jobs.flatMap((j) => (unpack(j.data) as { items: Array<{ event_id: string; message: string }> }).items);
     expect(items.find((i) => i.event_id === r.body.event_id)?.message).toBe('before\uFFFDafter');
   });
 

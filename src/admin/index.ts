@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queues/connection.ts';
 import type { DataSource } from 'typeorm';
 import { config, exportAdminJsEnv } from '../config.ts';
 import type { Access } from '../domain/access/index.ts';
@@ -9,7 +9,7 @@ import type { QueueName } from '../queues/contract.ts';
 
 export interface AdminDeps {
   ds: DataSource;
-  redis: Redis;
+  redis: RedisClient;
   queues: Record<QueueName, Queue>;
   /** Every rule the admin applies is the access module's; it keeps only synchronous wrappers (src/admin/auth.ts). */
   access: Access;

@@ -1,7 +1,7 @@
 import RedisStore from 'connect-redis';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type session from 'express-session';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queues/connection.ts';
 import { config } from '../config.ts';
 import type { Access, LoadedRoles } from '../domain/access/index.ts';
 
@@ -34,7 +34,7 @@ export const COOKIE_NAME = 'faultline_admin';
  * HTTPS — directly or through a trusted proxy (`TRUST_PROXY`). Idle sessions expire.
  * The same options (and store) go to @adminjs/express, so it never makes a MemoryStore.
  */
-export function sessionOptions(redis: Redis): session.SessionOptions {
+export function sessionOptions(redis: RedisClient): session.SessionOptions {
   return {
     name: COOKIE_NAME,
     secret: config.admin.sessionSecret,

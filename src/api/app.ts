@@ -2,7 +2,7 @@ import cors from 'cors';
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queues/connection.ts';
 import { pinoHttp } from 'pino-http';
 import type { DataSource } from 'typeorm';
 import { config } from '../config.ts';
@@ -44,7 +44,7 @@ import { artifactStore } from '../storage/index.ts';
 
 export interface AppDeps {
   ds: DataSource;
-  redis: Redis;
+  redis: RedisClient;
   queues: Record<QueueName, Queue>;
   access: Access;
   sink: WorkSink;

@@ -1,12 +1,11 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { config } from '../config.ts';
 import { createDataSource } from '../db/data-source.ts';
 import { Access, ApiKeyResolver } from '../domain/access/index.ts';
 import type { QueueName } from '../queues/contract.ts';
-import { producerConnection, waitReady } from '../queues/connection.ts';
+import { producerConnection, waitReady, type RedisClient } from '../queues/connection.ts';
 import { logger } from '../logger.ts';
 import { createQueues, EventProducer } from '../queues/producer.ts';
 import { LlmLogProducer, SpanProducer } from '../queues/llmLogProducer.ts';
@@ -32,7 +31,7 @@ export interface Web {
   app: Express;
   ingest: IngestRoute[];
   ds: DataSource;
-  redis: Redis;
+  redis: RedisClient;
   queues: Record<QueueName, Queue>;
   producer: EventProducer;
   keys: ApiKeyResolver;

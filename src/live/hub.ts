@@ -1,6 +1,5 @@
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { Redis } from 'ioredis';
 import { WebSocket, WebSocketServer } from 'ws';
 import { registerAccessNotifier, type AccessChange } from '../domain/accounts/accessChanges.ts';
 import { AppError } from '../domain/errors.ts';
@@ -9,7 +8,7 @@ import { parseLevelList } from '../domain/logs/filters.ts';
 import type { LogOut } from '../domain/logs/query.ts';
 import { scopeAllows, type Access, type Scope } from '../domain/access/index.ts';
 import type { User } from '../entities/User.ts';
-import { producerConnection } from '../queues/connection.ts';
+import { createRedis, producerConnection, type RedisClient } from '../queues/connection.ts';
 import { logger } from '../logger.ts';
 import { tokenExpiry } from './auth.ts';
 import { liveAccessChannel, liveLogsChannel, redisAccessNotifier, type LiveLogBatch } from './channel.ts';
@@ -82,9 +81,9 @@ function parseFilters(url: URL): Filters {
 export class LiveTail {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   private readonly clients = new Set<Client>();
-  private readonly sub: Redis;
+  private readonly sub: RedisClient;
   /** Publishes this process's access changes (a subscribed connection cannot publish). */
-  private readonly pub: Redis;
+  private readonly pub: RedisClient;
   private readonly unregister: () => void;
   private readonly timer: NodeJS.Timeout;
   private readonly channel: string;
@@ -100,7 +99,7 @@ export class LiveTail {
   ) {
     this.channel = opts.channel ?? liveLogsChannel();
     this.accessChannel = opts.accessChannel ?? liveAccessChannel();
-    this.sub = new Redis(opts.redisUrl, { connectionName: 'faultline-live', retryStrategy: (n) => Math.min(n * 200, 2000) });
+    this.sub = createRedis(opts.redisUrl, 'subscriber', 'faultline-live');
     this.sub.on('error', () => undefined); // reconnects (and resubscribes) on its own
     this.sub.on('message', (channel: string, message: string) => (channel === this.accessChannel ? this.accessChanged(message) : this.fanOut(message)));
     // Access changes announced while the subscription was down were missed: re-check everyone.

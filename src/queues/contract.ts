@@ -11,6 +11,7 @@ import { LlmLogRecordSchema } from '../domain/logs/llmRecord.ts';
 import { CheckInRecordSchema } from '../domain/alerts/checkInRecord.ts';
 import { SpanRecordSchema } from '../domain/spans/record.ts';
 import { SessionMarkSchema } from '../domain/sessions/normalize.ts';
+import { unpack } from './pack.ts';
 
 export const QUEUE_NAMES = ['events', 'dumps', 'housekeeping', 'alerts', 'notifications'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
@@ -19,17 +20,17 @@ export type QueueName = (typeof QUEUE_NAMES)[number];
 export const JOBS = {
   'store-events': {
     queue: 'events',
-    payload: z.object({ items: z.array(EventRecordSchema).min(1) }),
+    payload: z.preprocess(unpack, z.object({ items: z.array(EventRecordSchema).min(1) })),
   },
   // LLM calls (seed 3) share the events queue: same ingest path, same load shedding.
   'store-llm-logs': {
     queue: 'events',
-    payload: z.object({ items: z.array(LlmLogRecordSchema).min(1) }),
+    payload: z.preprocess(unpack, z.object({ items: z.array(LlmLogRecordSchema).min(1) })),
   },
   // Spans (OTLP traces, Sentry transactions and span items), on the events queue for the same reasons.
   'store-spans': {
     queue: 'events',
-    payload: z.object({ items: z.array(SpanRecordSchema).min(1) }),
+    payload: z.preprocess(unpack, z.object({ items: z.array(SpanRecordSchema).min(1) })),
   },
   // Release health (Sentry session / sessions items): counted once per session and mark.
   'store-sessions': {
@@ -102,6 +103,12 @@ export const JOBS = {
 } as const satisfies Record<string, { queue: QueueName; payload: z.ZodType }>;
 
 export type JobName = keyof typeof JOBS;
+
+/**
+ * The record-carrying jobs whose fields repeat most (src/queues/pack.ts): queued with the
+ * fields every record shares written once; their schemas unpack before validating.
+ */
+export const PACKED_JOBS: ReadonlySet<JobName> = new Set<JobName>(['store-events', 'store-llm-logs', 'store-spans']);
 export type JobPayload<N extends JobName> = z.infer<(typeof JOBS)[N]['payload']>;
 
 export function jobsOf(queue: QueueName): JobName[] {

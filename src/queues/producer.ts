@@ -1,20 +1,22 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { infoOfKeyspace, type RedisClient } from './connection.ts';
 import { AppError, unavailable } from '../domain/errors.ts';
 import type { EventRecord } from '../domain/events/record.ts';
 import type { CheckInRecord } from '../domain/alerts/checkInRecord.ts';
 import { logger } from '../logger.ts';
-import { JOBS, QUEUE_JOB_DEFAULTS, QUEUE_NAMES, type JobName, type JobPayload, type QueueName } from './contract.ts';
+import { JOBS, PACKED_JOBS, QUEUE_JOB_DEFAULTS, QUEUE_NAMES, type JobName, type JobPayload, type QueueName } from './contract.ts';
 import { GroupCommit, type GroupCommitOptions } from './groupCommit.ts';
+import { pack } from './pack.ts';
 
-export function createQueues(connection: Redis, prefix: string): Record<QueueName, Queue> {
+export function createQueues(connection: RedisClient, prefix: string): Record<QueueName, Queue> {
   return Object.fromEntries(
     QUEUE_NAMES.map((name) => [name, new Queue(name, { connection, prefix, defaultJobOptions: QUEUE_JOB_DEFAULTS[name] })]),
   ) as Record<QueueName, Queue>;
 }
 
 export async function addJob<N extends JobName>(queues: Record<QueueName, Queue>, name: N, payload: JobPayload<N>) {
-  return queues[JOBS[name].queue].add(name, payload);
+  const data = PACKED_JOBS.has(name) ? pack((payload as { items: object[] }).items) : payload;
+  return queues[JOBS[name].queue].add(name, data);
 }
 
 export interface ProducerOptions extends GroupCommitOptions {
@@ -82,7 +84,7 @@ export class EventProducer {
   private held = 0;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly queues: Record<QueueName, Queue>,
     private readonly opts: ProducerOptions,
   ) {
@@ -101,7 +103,7 @@ export class EventProducer {
     if (this.redis.status !== 'ready') return;
     try {
       const memory = this.opts.redisMemory;
-      const [depth, info] = await Promise.all([this.queues.events.getWaitingCount(), memory ? this.redis.info('memory') : null]);
+      const [depth, info] = await Promise.all([this.queues.events.getWaitingCount(), memory ? infoOfKeyspace(this.redis, 'memory') : null]);
       this.depth = depth;
       if (memory && info !== null) {
         const used = infoField(info, 'used_memory');

@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queues/connection.ts';
 import { config } from '../config.ts';
 import { QUEUE_JOB_DEFAULTS } from '../queues/contract.ts';
 
@@ -8,7 +8,7 @@ import { QUEUE_JOB_DEFAULTS } from '../queues/contract.ts';
  * sweep), declared like the other schedulers: idempotent upsert at every worker start,
  * each occurrence runs once. No retries: the next run, seconds later, is the retry.
  */
-export async function scheduleAlerts(connection: Redis, everyMs: number = config.alerts.evaluationIntervalMs): Promise<void> {
+export async function scheduleAlerts(connection: RedisClient, everyMs: number = config.alerts.evaluationIntervalMs): Promise<void> {
   const queue = new Queue('alerts', { connection, prefix: config.queuePrefix });
   try {
     await queue.upsertJobScheduler(

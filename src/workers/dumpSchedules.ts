@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queues/connection.ts';
 import { config } from '../config.ts';
 import { QUEUE_JOB_DEFAULTS } from '../queues/contract.ts';
 
@@ -10,7 +10,7 @@ import { QUEUE_JOB_DEFAULTS } from '../queues/contract.ts';
  * number of workers.
  */
 export async function scheduleDumpMaintenance(
-  connection: Redis,
+  connection: RedisClient,
   schedules: { archiveSchedule: string; retentionSchedule: string } = config.dumps,
 ): Promise<void> {
   const queue = new Queue('dumps', { connection, prefix: config.queuePrefix });

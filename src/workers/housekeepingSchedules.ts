@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queues/connection.ts';
 import { config } from '../config.ts';
 import { QUEUE_JOB_DEFAULTS } from '../queues/contract.ts';
 
@@ -9,7 +9,7 @@ import { QUEUE_JOB_DEFAULTS } from '../queues/contract.ts';
  * changed schedule replaces the old one, and each occurrence runs once.
  */
 export async function scheduleHousekeeping(
-  connection: Redis,
+  connection: RedisClient,
   schedules: { refreshTokenPruneSchedule: string; spansRetentionSchedule: string; triagePruneSchedule: string; alertPruneSchedule: string } = config.housekeeping,
 ): Promise<void> {
   const queue = new Queue('housekeeping', { connection, prefix: config.queuePrefix });

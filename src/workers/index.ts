@@ -1,5 +1,5 @@
 import { MetricsTime, UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queues/connection.ts';
 import type { DataSource } from 'typeorm';
 import { config } from '../config.ts';
 import type { Logger } from '../logger.ts';
@@ -98,7 +98,7 @@ export interface WorkerOptions {
 }
 
 /** One BullMQ Worker per queue, dispatching by job name. */
-export function startWorkers(connection: Redis, ds: DataSource, log: Logger, opts: WorkerOptions = {}): Worker[] {
+export function startWorkers(connection: RedisClient, ds: DataSource, log: Logger, opts: WorkerOptions = {}): Worker[] {
   // The live tail is published on the workers' own connection (PUBLISH is not a blocking command),
   // and so are the jobs the workers hand on (alerts, notifications) and the alert counters.
   const jobs = alertJobs(createQueues(connection, config.queuePrefix));
@@ -133,7 +133,7 @@ export function startWorkers(connection: Redis, ds: DataSource, log: Logger, opt
 }
 
 /** The worker side of a process: every consumer, and every repeatable job registered (each run happens once, whatever the number of workers). */
-export async function startConsumers(connection: Redis, ds: DataSource, log: Logger, opts: WorkerOptions = {}): Promise<Worker[]> {
+export async function startConsumers(connection: RedisClient, ds: DataSource, log: Logger, opts: WorkerOptions = {}): Promise<Worker[]> {
   const workers = startWorkers(connection, ds, log, opts);
   await scheduleDumpMaintenance(connection);
   await scheduleHousekeeping(connection);

@@ -1,5 +1,5 @@
 import type { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/queues/connection.ts';
 import supertest from 'supertest';
 import type { DataSource } from 'typeorm';
 import { buildWeb, type Web } from '../../src/api/index.ts';
@@ -20,7 +20,7 @@ export async function startWeb(urls = env()): Promise<{ web: Web; http: ReturnTy
 export interface TestWorker {
   workers: Worker[];
   ds: DataSource;
-  redis: Redis;
+  redis: RedisClient;
   close(): Promise<void>;
 }
 

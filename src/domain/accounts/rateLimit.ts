@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../queues/connection.ts';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../errors.ts';
 
@@ -44,7 +44,7 @@ export class AuthRateLimiter {
   private readonly pair: RateLimiterRedis;
   private readonly account: RateLimiterRedis;
 
-  constructor(redis: Redis, private readonly o: AuthRateLimitOptions) {
+  constructor(redis: RedisClient, private readonly o: AuthRateLimitOptions) {
     const make = (name: string, points: number) =>
       new RateLimiterRedis({
         storeClient: redis,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../queues/connection.ts';
 import type { DataSource } from 'typeorm';
 import type { EventRecord } from '../events/record.ts';
 import type { LlmLogRecord } from '../logs/llmRecord.ts';
@@ -107,7 +107,7 @@ function add(incs: Increments, key: string, field: string, n: number) {
 
 export class WindowCounters {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly rules: WindowRules,
     private readonly prefix: string,
   ) {}

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../queues/connection.ts';
 import type { DataSource } from 'typeorm';
 import type { EventRecord } from '../events/record.ts';
 import type { StoredBatch } from '../events/store.ts';
@@ -20,7 +20,7 @@ export class AlertTaps {
 
   constructor(
     ds: DataSource,
-    redis: Redis,
+    redis: RedisClient,
     private readonly jobs: AlertJobs,
     private readonly log: Logger,
     opts: { prefix: string; ruleCacheMs: number },

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../../queues/connection.ts';
 import { Gauge } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import { registry } from '../../../metrics.ts';
@@ -59,7 +59,7 @@ function registerQueueMetrics(queues: Record<QueueName, Queue>): void {
   });
 }
 
-export function opsRoutes(deps: { ds: DataSource; redis: Redis; queues: Record<QueueName, Queue> }): Router {
+export function opsRoutes(deps: { ds: DataSource; redis: RedisClient; queues: Record<QueueName, Queue> }): Router {
   const r = Router();
   registerQueueMetrics(deps.queues);
 
