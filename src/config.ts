@@ -109,6 +109,8 @@ const EnvSchema = z.object({
   REFRESH_TOKEN_PRUNE_SCHEDULE: cron('30 3 * * *'),
   SPANS_RETENTION_SCHEDULE: cron('50 * * * *'),
   TRIAGE_PRUNE_SCHEDULE: cron('40 3 * * *'),
+  AUDIT_LOG_RETENTION_DAYS: int(365, 0),
+  AUDIT_LOG_PRUNE_SCHEDULE: cron('20 4 * * *'),
   ARTIFACTS_DIR: z.string().optional(),
   SOURCEMAPS_MAX_BUNDLE_BYTES: bytes('100mb'),
   SOURCEMAPS_CACHE_BYTES: bytes('64mb'),
@@ -345,6 +347,9 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       spansRetentionSchedule: e.SPANS_RETENTION_SCHEDULE.trim(),
       /** Session marks past 90 days, hourly issue counters past 35, chunks never assembled within a day. */
       triagePruneSchedule: e.TRIAGE_PRUNE_SCHEDULE.trim(),
+      /** Audit log entries older than auditLogRetentionDays are deleted on this schedule (0 days: kept forever). */
+      auditLogPruneSchedule: e.AUDIT_LOG_PRUNE_SCHEDULE.trim(),
+      auditLogRetentionDays: e.AUDIT_LOG_RETENTION_DAYS,
     },
     ingest: {
       maxEventBytes: e.INGEST_MAX_EVENT_BYTES,

@@ -40,6 +40,8 @@ import { sentryApiRoutes } from './routes/sentryApi/sentryApi.ts';
 import { authTokenRoutes } from './routes/authTokens/authTokens.ts';
 import { attachmentRoutes } from './routes/attachments/attachments.ts';
 import { artifactStore } from '../storage/index.ts';
+import { auditLogRoutes } from './routes/auditLog/auditLog.ts';
+import { auditTrail } from './audit.ts';
 
 export interface AppDeps {
   ds: DataSource;
@@ -89,6 +91,8 @@ export function createApp(deps: AppDeps): Express {
   if (deps.admin) app.use('/admin', deps.admin);
   app.use(opsRoutes(deps));
   app.use(docsRoutes(config.http.publicUrl));
+  // The audit log's HTTP edge (src/api/audit.ts): every write route of its table, recorded before the answer goes out.
+  app.use(auditTrail(deps.ds, deps.access));
   // Seed 4's crash dumps: multipart uploads streamed to disk, so before any body parser.
   app.use('/api/dumps', dumpRoutes({ ds: deps.ds, access: deps.access, sink: deps.sink, upload: routeNamed(deps.routes, '/api/dumps/') }));
   // Seed 2/5 log ingestion reads its own body (the ingest runner), with the app's CORS: before the JSON parser too.
@@ -128,6 +132,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(traceRoutes(ds, access));
   app.use('/api/issues', triageRoutes(ds, access));
   app.use('/api/auth-tokens', authTokenRoutes(ds, access));
+  app.use('/api/audit-log', auditLogRoutes(ds, access));
   // sentry-cli: source map uploads and releases, with a Faultline auth token.
   app.use('/api/0', sentryApiRoutes(ds, access, artifactStore()));
 

@@ -4,6 +4,7 @@ import { AlertFiring } from './AlertFiring.ts';
 import { AlertNotification } from './AlertNotification.ts';
 import { AlertRule } from './AlertRule.ts';
 import { ApiKey } from './ApiKey.ts';
+import { AuditEntry } from './AuditEntry.ts';
 import { AuthToken } from './AuthToken.ts';
 import { CrashDump } from './CrashDump.ts';
 import { Event } from './Event.ts';
@@ -23,10 +24,10 @@ import { User } from './User.ts';
 import { UserFilterPreference } from './UserFilterPreference.ts';
 
 export {
-  AlertChannel, AlertDelivery, AlertFiring, AlertNotification, AlertRule, ApiKey, AuthToken, Monitor, MonitorCheckIn, CrashDump, Event, Issue, IssueActivity,
+  AlertChannel, AlertDelivery, AlertFiring, AlertNotification, AlertRule, ApiKey, AuditEntry, AuthToken, Monitor, MonitorCheckIn, CrashDump, Event, Issue, IssueActivity,
   LlmLog, LlmPrice, UserFilterPreference, Project, ProjectInvitation, ProjectMember, RefreshToken, Release, Span, User,
 };
 export const entities = [
   User, Project, ProjectMember, ApiKey, Event, RefreshToken, LlmLog, UserFilterPreference, Issue, CrashDump, ProjectInvitation, AlertChannel, AlertRule,
-  AlertFiring, AlertNotification, AlertDelivery, Monitor, MonitorCheckIn, Span, LlmPrice, Release, IssueActivity, AuthToken,
+  AlertFiring, AlertNotification, AlertDelivery, Monitor, MonitorCheckIn, Span, LlmPrice, Release, IssueActivity, AuthToken, AuditEntry,
 ];

@@ -27,6 +27,7 @@ import { scheduleAlerts } from './alertSchedules.ts';
 import { scheduleDumpMaintenance } from './dumpSchedules.ts';
 import { scheduleHousekeeping } from './housekeepingSchedules.ts';
 import { pruneTriageProcessor } from './pruneTriage.ts';
+import { pruneAuditLogProcessor } from './pruneAuditLog.ts';
 
 type Processor = (job: Job) => Promise<unknown>;
 
@@ -54,6 +55,7 @@ export function handlers(ds: DataSource, log: Logger, live: Publisher | undefine
     'expire-spans': expireSpansProcessor(ds, log),
     'store-sessions': storeSessionsProcessor(ds, log),
     'prune-triage': pruneTriageProcessor(ds, artifactStore(), log),
+    'prune-audit-log': pruneAuditLogProcessor(ds, log),
   };
 }
 
