@@ -17,6 +17,8 @@ import { llmPricesResource } from './resources/llmPrices.ts';
 import { membersResource } from './resources/members.ts';
 import { projectsResource } from './resources/projects.ts';
 import { usersResource } from './resources/users.ts';
+import { auditLogResource } from './resources/auditLog.ts';
+import { withAuditHooks } from './audit.ts';
 import type { AdminUser } from './session.ts';
 import { tracePage } from './trace.ts';
 
@@ -33,7 +35,8 @@ export function adminOptions(deps: AdminDeps): AdminJSOptions {
     branding,
     locale: { language: 'en', availableLanguages: ['en'], translations: { en: translations } },
     settings: { defaultPerPage: 20 },
-    resources: [
+    // Every write action of every resource is recorded in the audit log (src/admin/audit.ts).
+    resources: withAuditHooks(ds, [
       eventsResource(ds),
       logsResource(ds),
       issuesResource(ds, access),
@@ -52,7 +55,8 @@ export function adminOptions(deps: AdminDeps): AdminJSOptions {
       alertDeliveriesResource(),
       monitorsResource(ds, access),
       monitorCheckInsResource(),
-    ],
+      auditLogResource(),
+    ]),
     dashboard: {
       component: Components.Dashboard,
       handler: async (_request, _response, context) => dashboardData(ds, queues, context.currentAdmin as unknown as AdminUser),

@@ -134,7 +134,7 @@ export const AUDITED: AuditedRoute[] = [
   ...crud('/api/projects/:id/alert-channels', 'alert_channel', 'alert_channels', 'channelId'),
   { method: 'post', path: '/api/projects/:id/alert-channels/:channelId/test', action: 'alert_channel.test', target: 'alert_channel', targetId: param('channelId'), changes: () => ({}), project: projectParam },
   ...crud('/api/projects/:id/monitors', 'monitor', 'monitors', 'monitorId'),
-  { method: 'post', path: '/api/projects/:id/releases', action: 'release.create', target: 'release', row: { table: 'releases', id: fromResponse }, project: projectParam },
+  { method: 'post', path: '/api/projects/:id/releases', action: 'release.create', target: 'release', targetId: (c) => c.response?.version, changes: bodyChanges, project: projectParam },
   { method: 'post', path: '/api/0/organizations/:org/releases', action: 'release.create', target: 'release', targetId: (c) => c.response?.version, changes: bodyChanges },
   { method: 'put', path: '/api/0/organizations/:org/releases/:version', action: 'release.update', target: 'release', targetId: param('version'), changes: bodyChanges },
   { method: 'post', path: '/api/0/organizations/:org/artifactbundle/assemble', action: 'artifact_bundle.assemble', target: 'artifact_bundle', targetId: (c) => c.body?.checksum, changes: () => ({}) },
@@ -167,6 +167,7 @@ export const NOT_AUDITED: Record<string, string> = {
   'post /auth/logout': 'the same, seed 5 path',
   'post /api/auth/client-token': 'trades a key for a short-lived upload token; nothing is stored',
   'post /auth/client-token': 'the same, seed 5 path',
+  'post /v1/api/logs': "log ingestion (seed 5's path of the ingest table's /api/logs/ row)",
   'post /api/0/organizations/{}/chunk-upload': 'content-addressed chunks; the assemble that makes them a bundle is recorded',
 };
 

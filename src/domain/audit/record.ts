@@ -32,7 +32,7 @@ export const REDACTED = '[redacted]';
  * name or a `_`/camelCase part of it.
  */
 const SECRET_NAME = /(^|_|(?<=[a-z]))(password|passwd|pwd|secret|token|hash|api_?key|apikey|authorization|cookie|session|private_?key|signing|credential|salt|key_hash)s?($|_|(?=[A-Z]))/i;
-const SECRET_EXACT = new Set(['key', 'secret', '__secret', 'token', 'access', 'refresh', 'hmac']);
+const SECRET_EXACT = new Set(['key', 'secret', '__secret', 'token', 'access', 'refresh', 'hmac', 'sealed']);
 /** Fields whose values are URLs that may carry a secret in their path or query (Slack/Discord webhooks). */
 const URL_NAME = /(^|_)(url|webhook|webhook_?url|endpoint)$/i;
 
