@@ -76,6 +76,13 @@ describe('recorded from the admin', () => {
     expect(deleted.map((d) => d.target_id).sort()).toEqual([...logs].sort());
     expect(deleted.every((d) => d.project_id === mine && d.changes.message?.[1] === null)).toBe(true);
     expect((await web.ds.query(`SELECT count(*)::int AS n FROM events WHERE id = ANY($1::bigint[])`, [logs]))[0].n).toBe(0);
+
+    const issues: string[] = (await web.ds.query(`SELECT id FROM issues WHERE project_id = $1 AND status = 'unresolved' ORDER BY id LIMIT 2`, [mine])).map((r: { id: string }) => String(r.id));
+    expect(issues).toHaveLength(2);
+    await agent.post(`/admin/api/resources/Issue/bulk/resolve?recordIds=${issues.join(',')}`).set('Origin', base).send({}).expect(200);
+    const resolved = await entries('admin.Issue.resolve');
+    expect(resolved.map((d) => d.target_id).sort()).toEqual([...issues].sort());
+    expect(resolved.every((d) => d.changes.status?.[0] === 'unresolved' && d.changes.status?.[1] === 'resolved')).toBe(true);
   });
 
   it('a new API key: recorded, its secret not', async () => {

@@ -215,8 +215,8 @@ describe('who may read it', () => {
     const seen = new Set<number>();
     let next: string | null = `/api/audit-log/?project=${projectId}&cursor=&page_size=2`;
     while (next) {
-      const url = new URL(next, 'http://x');
-      const page = await http.get(url.pathname + url.search).set(as(staff)).expect(200);
+      const url: URL = new URL(next, 'http://x');
+      const page: supertest.Response = await http.get(url.pathname + url.search).set(as(staff)).expect(200);
       for (const e of page.body.results) {
         expect(seen.has(e.id)).toBe(false);
         seen.add(e.id);

@@ -75,8 +75,12 @@ export function withAuditHooks(ds: DataSource, resources: ResourceWithOptions[])
         const deletes = name === 'delete' || name === 'bulkDelete';
         try {
           if (before?.records.length) {
+            // Bulk actions (resolve, archive, delete…): each record as it is now, to say what changed.
+            const now = deletes ? [] : await context.resource.findMany(before.records.map((r) => r.id), context);
+            const afterOf = new Map(now.map((r) => [String(r.id()), r.params as Params]));
             for (const rec of before.records) {
-              await record(ds, actor, { action, targetType: resourceId, targetId: rec.id, projectId: projectOf(resourceId, rec.id, rec.params), changes: deletes ? diff(rec.params, null) : {} });
+              const after = afterOf.get(rec.id) ?? null;
+              await record(ds, actor, { action, targetType: resourceId, targetId: rec.id, projectId: projectOf(resourceId, rec.id, rec.params), changes: diff(rec.params, after) });
             }
           } else {
             const id = context.record ? String(context.record.id()) : response.record?.id ? String(response.record.id) : null;
