@@ -77,6 +77,10 @@ describe('recorded from the admin', () => {
     expect(deleted.every((d) => d.project_id === mine && d.changes.message?.[1] === null)).toBe(true);
     expect((await web.ds.query(`SELECT count(*)::int AS n FROM events WHERE id = ANY($1::bigint[])`, [logs]))[0].n).toBe(0);
 
+    const [llm] = (await web.ds.query(`SELECT id FROM llm_logs WHERE project_id = $1 ORDER BY id LIMIT 1`, [mine])).map((r: { id: string }) => String(r.id));
+    await agent.post(`/admin/api/resources/LlmLog/bulk/bulkDelete?recordIds=${llm}`).set('Origin', base).send({}).expect(200);
+    expect((await entries('admin.LlmLog.bulkDelete')).at(-1)).toMatchObject({ target_id: llm, project_id: mine });
+
     const issues: string[] = (await web.ds.query(`SELECT id FROM issues WHERE project_id = $1 AND status = 'unresolved' ORDER BY id LIMIT 2`, [mine])).map((r: { id: string }) => String(r.id));
     expect(issues).toHaveLength(2);
     await agent.post(`/admin/api/resources/Issue/bulk/resolve?recordIds=${issues.join(',')}`).set('Origin', base).send({}).expect(200);

@@ -3,6 +3,7 @@
  * before/after and no secret (checked in the database), who may read it, that it cannot
  * be changed, retention — and that every write route is either audited or says why not.
  */
+import './helpers/dumpsEnv.ts'; // first: this file's own DUMPS_DIR (it uploads and deletes a dump)
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Job } from 'bullmq';
 import supertest from 'supertest';
@@ -12,6 +13,7 @@ import { pruneAuditLogProcessor } from '../src/workers/pruneAuditLog.ts';
 import { logger } from '../src/logger.ts';
 import { createProjectWithKey, createUser, inviteAndAccept, PASSWORD, uniqueEmail, type TestUser } from './helpers/factories.ts';
 import { storeErrors } from './helpers/adminData.ts';
+import { dumpBytes } from './helpers/dumps.ts';
 import { seed2Log, storeLogs } from './helpers/logs.ts';
 import { expressRoutes, normalizePath } from './helpers/routes.ts';
 import { startWeb } from './helpers/stack.ts';
@@ -157,6 +159,15 @@ describe('what is recorded', () => {
     const [{ id }] = await web.ds.query(`SELECT id FROM events WHERE project_id = $1 AND kind = 'log' ORDER BY id DESC LIMIT 1`, [projectId]);
     await http.delete(`/api/logs/${id}/`).set(as(owner)).expect(204);
     expect(await entry('log.delete', id)).toMatchObject({ project_id: projectId, changes: { message: ['to be deleted', null] } });
+  });
+
+  it('deletes of data: a crash dump (and a label change before it)', async () => {
+    const up = await http.post(`/api/dumps/?project=${projectId}`).set(as(owner)).field('label', 'v1').attach('file', dumpBytes(2048), 'crash.dmp');
+    expect(up.status).toBe(201);
+    await http.patch(`/api/dumps/${up.body.id}/`).set(as(owner)).send({ label: 'v2' }).expect(200);
+    expect((await entry('dump.update', up.body.id)).changes.label).toEqual(['v1', 'v2']);
+    await http.delete(`/api/dumps/${up.body.id}/`).set(as(owner)).expect(204);
+    expect(await entry('dump.delete', up.body.id)).toMatchObject({ project_id: projectId, changes: { original_name: ['crash.dmp', null], label: ['v2', null] } });
   });
 
   it('a refused change is not recorded', async () => {

@@ -91,12 +91,13 @@ export function createApp(deps: AppDeps): Express {
   if (deps.admin) app.use('/admin', deps.admin);
   app.use(opsRoutes(deps));
   app.use(docsRoutes(config.http.publicUrl));
-  // The audit log's HTTP edge (src/api/audit.ts): every write route of its table, recorded before the answer goes out.
+  // Seed 2/5 log ingestion reads its own body (the ingest runner), with the app's CORS: before the JSON parser too.
+  app.post(['/api/logs', '/v1/api/logs'], expressHandler(routeNamed(deps.routes, '/api/logs/')));
+  // The audit log's HTTP edge (src/api/audit.ts): every write route of its table, recorded before the answer goes out
+  // (after log ingestion, which is data, not a change, and keeps its lean path).
   app.use(auditTrail(deps.ds, deps.access));
   // Seed 4's crash dumps: multipart uploads streamed to disk, so before any body parser.
   app.use('/api/dumps', dumpRoutes({ ds: deps.ds, access: deps.access, sink: deps.sink, upload: routeNamed(deps.routes, '/api/dumps/') }));
-  // Seed 2/5 log ingestion reads its own body (the ingest runner), with the app's CORS: before the JSON parser too.
-  app.post(['/api/logs', '/v1/api/logs'], expressHandler(routeNamed(deps.routes, '/api/logs/')));
 
   // gzip/deflate request bodies are inflated by express.json (inflate: true).
   app.use(express.json({ limit: config.http.jsonBodyLimit, strict: false, type: ['application/json', 'application/*+json'] }));
