@@ -28,15 +28,31 @@ export const REDACTED = '[redacted]';
 
 /**
  * Field names whose values never enter the log: password hashes, key and token hashes
- * and secrets, signing secrets, session data. Matched case-insensitively on the whole
- * name or a `_`/camelCase part of it.
+ * and secrets, signing secrets, session data. A name is split into words (snake_case,
+ * camelCase, kebab-case); it is secret when a word, or two adjacent words, are in the set
+ * — so `password_hash`, `keyHash`, `signingSecret` and `api_key` are, `prompt_tokens` is not.
  */
-const SECRET_NAME = /(^|_|(?<=[a-z]))(password|passwd|pwd|secret|token|hash|api_?key|apikey|authorization|cookie|session|private_?key|signing|credential|salt|key_hash)s?($|_|(?=[A-Z]))/i;
-const SECRET_EXACT = new Set(['key', 'secret', '__secret', 'token', 'access', 'refresh', 'hmac', 'sealed']);
+const SECRET_WORDS = new Set([
+  'password', 'passwd', 'pwd', 'passphrase', 'secret', 'secrets', 'token', 'hash', 'apikey', 'authorization', 'auth',
+  'cookie', 'cookies', 'session', 'sessionid', 'csrf', 'credential', 'credentials', 'salt', 'sealed', 'hmac', 'privatekey', 'keyhash',
+]);
+const SECRET_EXACT = new Set(['key', 'access', 'refresh']);
 /** Fields whose values are URLs that may carry a secret in their path or query (Slack/Discord webhooks). */
 const URL_NAME = /(^|_)(url|webhook|webhook_?url|endpoint)$/i;
 
-export const isSecretField = (name: string): boolean => SECRET_EXACT.has(name.toLowerCase()) || SECRET_NAME.test(name);
+const wordsOf = (name: string): string[] =>
+  name
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
+
+export function isSecretField(name: string): boolean {
+  const lower = name.toLowerCase();
+  if (SECRET_EXACT.has(lower) || SECRET_WORDS.has(lower.replace(/[^a-z0-9]/g, ''))) return true;
+  const words = wordsOf(name);
+  return words.some((w, i) => SECRET_WORDS.has(w) || (i > 0 && SECRET_WORDS.has(words[i - 1]! + w)));
+}
 
 /** A URL down to its scheme and host: `https://hooks.slack.com/services/T0/B0/xyz` → `https://hooks.slack.com/…`. */
 export function redactUrl(value: unknown): unknown {
