@@ -143,6 +143,13 @@ describe('what is recorded', () => {
     expect((await entry('release.create')).changes.version).toEqual([null, 'shop@1.0.0']);
   });
 
+  it('a release made by sentry-cli with an auth token: the token is the actor', async () => {
+    const token = await http.post('/api/auth-tokens/').set(as(owner)).send({ name: 'cli', projects: [projectId] }).expect(201);
+    secrets.push(token.body.token);
+    await http.post('/api/0/organizations/acme/releases/').set('Authorization', `Bearer ${token.body.token}`).send({ version: 'cli@2.0.0', projects: [String(projectId)] }).expect(201);
+    expect(await entry('release.create', 'cli@2.0.0')).toMatchObject({ actor_type: 'auth_token', actor_id: token.body.id, project_id: projectId });
+  });
+
   it('issue workflow: status, assignment, comments', async () => {
     await storeErrors(web.ds, projectId, [{ message: 'audit boom', exception_type: 'AuditError' }]);
     const [{ id }] = await web.ds.query(`SELECT id FROM issues WHERE project_id = $1 ORDER BY id DESC LIMIT 1`, [projectId]);

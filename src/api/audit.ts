@@ -18,6 +18,8 @@ export interface AuditCtx {
   changes: Changes;
   /** The signed-in user's id, for routes on the caller's own row (`self`). */
   me: number | null;
+  /** The projects of the auth token the request came with (sentry-cli), if any. */
+  tokenProjects: number[];
 }
 
 /** One audited write route (`path` as Express writes it, mount path included). */
@@ -43,6 +45,8 @@ const fromResponse = (c: AuditCtx) => c.response?.id;
 const param = (name: string) => (c: AuditCtx) => c.params[name];
 const projectParam = (c: AuditCtx) => c.params.id;
 const bodyChanges = (c: AuditCtx): Changes => Object.fromEntries(Object.entries(c.body ?? {}).map(([k, v]) => [k, [null, v]]));
+/** sentry-cli names projects by slug; a token bound to one project says which. */
+const tokenProject = (c: AuditCtx) => (c.tokenProjects.length === 1 ? c.tokenProjects[0] : null);
 const responseChanges = (c: AuditCtx): Changes => Object.fromEntries(Object.entries(c.response ?? {}).map(([k, v]) => [k, [null, v]]));
 const EVENT_FIELDS = ['kind', 'level', 'message', 'service', 'environment', 'archived', 'issue_id'] as const;
 
@@ -109,7 +113,7 @@ export const AUDITED: AuditedRoute[] = [
   { method: 'post', path: '/api/projects', action: 'project.create', target: 'project', row: { table: 'projects', id: fromResponse }, project: fromResponse },
   { method: 'patch', path: '/api/projects/:id', action: 'project.update', target: 'project', row: { table: 'projects', id: param('id') }, project: projectParam },
   { method: 'delete', path: '/api/projects/:id', action: 'project.delete', target: 'project', row: { table: 'projects', id: param('id') }, project: projectParam },
-  { method: 'post', path: '/api/projects/:id/members', action: 'member.invite', target: 'member', targetId: fromResponse, changes: responseChanges, project: projectParam },
+  { method: 'post', path: '/api/projects/:id/members', action: 'member.invite', target: 'invitation', targetId: fromResponse, changes: responseChanges, project: projectParam },
   { method: 'patch', path: '/api/projects/:id/members/:memberId', action: 'member.role', target: 'member', row: { table: 'project_members', id: param('memberId') }, project: projectParam },
   { method: 'delete', path: '/api/projects/:id/members/:memberId', action: 'member.remove', target: 'member', row: { table: 'project_members', id: param('memberId') }, project: projectParam },
   {
@@ -135,9 +139,9 @@ export const AUDITED: AuditedRoute[] = [
   { method: 'post', path: '/api/projects/:id/alert-channels/:channelId/test', action: 'alert_channel.test', target: 'alert_channel', targetId: param('channelId'), changes: () => ({}), project: projectParam },
   ...crud('/api/projects/:id/monitors', 'monitor', 'monitors', 'monitorId'),
   { method: 'post', path: '/api/projects/:id/releases', action: 'release.create', target: 'release', targetId: (c) => c.response?.version, changes: bodyChanges, project: projectParam },
-  { method: 'post', path: '/api/0/organizations/:org/releases', action: 'release.create', target: 'release', targetId: (c) => c.response?.version, changes: bodyChanges },
-  { method: 'put', path: '/api/0/organizations/:org/releases/:version', action: 'release.update', target: 'release', targetId: param('version'), changes: bodyChanges },
-  { method: 'post', path: '/api/0/organizations/:org/artifactbundle/assemble', action: 'artifact_bundle.assemble', target: 'artifact_bundle', targetId: (c) => c.body?.checksum, changes: () => ({}) },
+  { method: 'post', path: '/api/0/organizations/:org/releases', action: 'release.create', target: 'release', targetId: (c) => c.response?.version, changes: bodyChanges, project: tokenProject },
+  { method: 'put', path: '/api/0/organizations/:org/releases/:version', action: 'release.update', target: 'release', targetId: param('version'), changes: bodyChanges, project: tokenProject },
+  { method: 'post', path: '/api/0/organizations/:org/artifactbundle/assemble', action: 'artifact_bundle.assemble', target: 'artifact_bundle', targetId: (c) => c.body?.checksum, changes: () => ({}), project: tokenProject },
 
   { method: 'patch', path: '/api/issues/:id', action: issueAction, target: 'issue', row: issueRow, changes: (c) => ({ ...diff(c.before, c.after, { fields: issueRow.fields }), ...(c.body?.comment ? { comment: [null, c.body.comment] } : {}) }) },
   { method: 'post', path: '/api/issues/:id/comments', action: 'issue.comment', target: 'issue', row: { ...issueRow, fields: [] }, changes: (c) => ({ comment: [null, c.body?.text] }) },
@@ -245,7 +249,7 @@ export function auditTrail(ds: DataSource, access: Access): RequestHandler {
     const key = route.row?.key ?? 'id';
     void (async () => {
       const me = route.self ? await access.user(req).then((u) => u.id, () => null) : null;
-      const beforeId = route.row ? route.row.id({ params, body: {}, response: null, status: 0, before: null, after: null, changes: {}, me }) : undefined;
+      const beforeId = route.row ? route.row.id({ params, body: {}, response: null, status: 0, before: null, after: null, changes: {}, me, tokenProjects: [] }) : undefined;
       const before = route.row ? await snapshot(ds, route.row.table, key, beforeId) : null;
       let response: unknown = null;
       const json = res.json.bind(res);
@@ -261,7 +265,7 @@ export function auditTrail(ds: DataSource, access: Access): RequestHandler {
         const status = res.statusCode;
         const failure = status >= 400 ? route.failure?.(status) : undefined;
         if (status >= 400 && !failure) return end(...args);
-        const ctx: AuditCtx = { params, body: (req.body ?? {}) as Row, response: response && typeof response === 'object' ? (response as Row) : null, status, before: pick(before, route.row?.fields), after: null, changes: {}, me };
+        const ctx: AuditCtx = { params, body: (req.body ?? {}) as Row, response: response && typeof response === 'object' ? (response as Row) : null, status, before: pick(before, route.row?.fields), after: null, changes: {}, me, tokenProjects: req.authToken?.projectIds ?? [] };
         write(ds, req, route, ctx, failure ?? null)
           .catch((err: unknown) => logger.error({ err, action: route.action, path: req.path }, 'audit entry not written'))
           .finally(() => end(...args));
