@@ -104,6 +104,27 @@ describe('recorded from the admin', () => {
   });
 });
 
+describe('the central hook', () => {
+  it('wraps every write action of every resource, built-in and custom', async () => {
+    const { adminOptions } = await import('../src/admin/options.ts');
+    const resources = adminOptions({ ds: web.ds, redis: web.redis, queues: web.queues, access: web.access }).resources as Array<{
+      resource: { id(): string };
+      options: { actions: Record<string, { after?: unknown[]; before?: unknown[] }> };
+    }>;
+    const unhooked: string[] = [];
+    for (const r of resources) {
+      const names = new Set(['new', 'edit', 'delete', 'bulkDelete', ...Object.keys(r.options.actions)]);
+      for (const name of names) {
+        if (['list', 'show', 'search'].includes(name)) continue;
+        const a = r.options.actions[name];
+        if (!Array.isArray(a?.after) || !Array.isArray(a?.before) || a.after.length === 0) unhooked.push(`${r.resource.id()}.${name}`);
+      }
+    }
+    expect(unhooked).toEqual([]);
+    expect(resources.map((r) => r.resource.id())).toContain('AuditLog');
+  });
+});
+
 describe('the Audit log page', () => {
   const list = async (agent: Agent) => (await api(agent, '/resources/AuditLog/actions/list?perPage=500')).body as { records?: Array<{ params: { projectId: number | null; action: string } }>; notice?: { type: string } };
 
