@@ -19,10 +19,20 @@ let viewer: TestUser;
 let mine: number;
 let theirs: number;
 
-type Entry = { action: string; actor_id: number | null; target_id: string | null; project_id: number | null; changes: Record<string, [unknown, unknown]>; ip: string | null; user_agent: string | null };
+type Entry = {
+  action: string;
+  actor_id: number | null;
+  target_id: string | null;
+  project_id: number | null;
+  changes: Record<string, [unknown, unknown]>;
+  ip: string | null;
+  user_agent: string | null;
+};
 const entries = (action: string): Promise<Entry[]> => web.ds.query(`SELECT * FROM audit_log WHERE action = $1 ORDER BY id`, [action]);
 const idsIn = async (projectId: number, kind: string, n: number): Promise<string[]> =>
-  (await web.ds.query(`SELECT id FROM events WHERE project_id = $1 AND kind = $2 ORDER BY id LIMIT $3`, [projectId, kind, n])).map((r: { id: string }) => String(r.id));
+  (await web.ds.query(`SELECT id FROM events WHERE project_id = $1 AND kind = $2 ORDER BY id LIMIT $3`, [projectId, kind, n])).map(
+    (r: { id: string }) => String(r.id),
+  );
 
 beforeAll(async () => {
   ({ web } = await startWeb());
@@ -45,7 +55,12 @@ afterAll(async () => {
 describe('recorded from the admin', () => {
   it('sign-in and a failed sign-in at the AdminJS login', async () => {
     const { agent, base } = await adminAgent(web);
-    await agent.post('/admin/login').set('Origin', base).set('User-Agent', 'admin-ua').type('form').send({ email: owner.user.email, password: 'not it at all' });
+    await agent
+      .post('/admin/login')
+      .set('Origin', base)
+      .set('User-Agent', 'admin-ua')
+      .type('form')
+      .send({ email: owner.user.email, password: 'not it at all' });
     const failed = (await entries('auth.login_failed')).at(-1)!;
     expect(failed).toMatchObject({ actor_id: owner.user.id, target_id: 'admin', user_agent: 'admin-ua' });
     await adminLogin(web, owner.user.email);
@@ -55,7 +70,10 @@ describe('recorded from the admin', () => {
 
   it('an edit, with before and after, and the client IP', async () => {
     const { agent, base } = await adminLogin(web, owner.user.email);
-    const res = await agent.post(`/admin/api/resources/Project/records/${mine}/edit`).set('Origin', base).send({ description: 'edited in the admin' });
+    const res = await agent
+      .post(`/admin/api/resources/Project/records/${mine}/edit`)
+      .set('Origin', base)
+      .send({ description: 'edited in the admin' });
     expect(res.status).toBe(200);
     const e = (await entries('admin.Project.edit')).at(-1)!;
     expect(e).toMatchObject({ actor_id: owner.user.id, target_id: String(mine), project_id: mine });
@@ -71,19 +89,31 @@ describe('recorded from the admin', () => {
     expect(archived).toMatchObject({ target_id: one, project_id: mine, changes: { archived: [false, true] } });
 
     const logs = await idsIn(mine, 'log', 2);
-    await agent.post(`/admin/api/resources/Log/bulk/bulkDelete?recordIds=${logs.join(',')}`).set('Origin', base).send({}).expect(200);
+    await agent
+      .post(`/admin/api/resources/Log/bulk/bulkDelete?recordIds=${logs.join(',')}`)
+      .set('Origin', base)
+      .send({})
+      .expect(200);
     const deleted = await entries('admin.Log.bulkDelete');
     expect(deleted.map((d) => d.target_id).sort()).toEqual([...logs].sort());
     expect(deleted.every((d) => d.project_id === mine && d.changes.message?.[1] === null)).toBe(true);
     expect((await web.ds.query(`SELECT count(*)::int AS n FROM events WHERE id = ANY($1::bigint[])`, [logs]))[0].n).toBe(0);
 
-    const [llm] = (await web.ds.query(`SELECT id FROM llm_logs WHERE project_id = $1 ORDER BY id LIMIT 1`, [mine])).map((r: { id: string }) => String(r.id));
+    const [llm] = (await web.ds.query(`SELECT id FROM llm_logs WHERE project_id = $1 ORDER BY id LIMIT 1`, [mine])).map(
+      (r: { id: string }) => String(r.id),
+    );
     await agent.post(`/admin/api/resources/LlmLog/bulk/bulkDelete?recordIds=${llm}`).set('Origin', base).send({}).expect(200);
     expect((await entries('admin.LlmLog.bulkDelete')).at(-1)).toMatchObject({ target_id: llm, project_id: mine });
 
-    const issues: string[] = (await web.ds.query(`SELECT id FROM issues WHERE project_id = $1 AND status = 'unresolved' ORDER BY id LIMIT 2`, [mine])).map((r: { id: string }) => String(r.id));
+    const issues: string[] = (
+      await web.ds.query(`SELECT id FROM issues WHERE project_id = $1 AND status = 'unresolved' ORDER BY id LIMIT 2`, [mine])
+    ).map((r: { id: string }) => String(r.id));
     expect(issues).toHaveLength(2);
-    await agent.post(`/admin/api/resources/Issue/bulk/resolve?recordIds=${issues.join(',')}`).set('Origin', base).send({}).expect(200);
+    await agent
+      .post(`/admin/api/resources/Issue/bulk/resolve?recordIds=${issues.join(',')}`)
+      .set('Origin', base)
+      .send({})
+      .expect(200);
     const resolved = await entries('admin.Issue.resolve');
     expect(resolved.map((d) => d.target_id).sort()).toEqual([...issues].sort());
     expect(resolved.every((d) => d.changes.status?.[0] === 'unresolved' && d.changes.status?.[1] === 'resolved')).toBe(true);
@@ -91,7 +121,12 @@ describe('recorded from the admin', () => {
 
   it('a new API key: recorded, its secret not', async () => {
     const { agent, base } = await adminLogin(web, owner.user.email);
-    await agent.post('/admin/api/resources/ApiKey/actions/new').set('Origin', base).field('projectId', String(mine)).field('name', 'from-admin').expect(200);
+    await agent
+      .post('/admin/api/resources/ApiKey/actions/new')
+      .set('Origin', base)
+      .field('projectId', String(mine))
+      .field('name', 'from-admin')
+      .expect(200);
     const [key] = await web.ds.query(`SELECT id, key_hash FROM api_keys WHERE name = 'from-admin'`);
     const e = (await entries('admin.ApiKey.new')).at(-1)!;
     expect(e).toMatchObject({ project_id: mine, target_id: String(key.id) });
@@ -126,10 +161,17 @@ describe('the central hook', () => {
 });
 
 describe('the Audit log page', () => {
-  const list = async (agent: Agent) => (await api(agent, '/resources/AuditLog/actions/list?perPage=500')).body as { records?: Array<{ params: { projectId: number | null; action: string } }>; notice?: { type: string } };
+  const list = async (agent: Agent) =>
+    (await api(agent, '/resources/AuditLog/actions/list?perPage=500')).body as {
+      records?: Array<{ params: { projectId: number | null; action: string } }>;
+      notice?: { type: string };
+    };
 
   it('staff see every entry; a project admin only their projects; a viewer nothing', async () => {
-    await web.ds.query(`INSERT INTO audit_log (actor_type, actor_label, action, target_type, project_id) VALUES ('system', 'system', 'test.theirs', 'x', $1)`, [theirs]);
+    await web.ds.query(
+      `INSERT INTO audit_log (actor_type, actor_label, action, target_type, project_id) VALUES ('system', 'system', 'test.theirs', 'x', $1)`,
+      [theirs],
+    );
     const all = await list((await adminLogin(web, staff.user.email)).agent);
     expect(all.records!.some((r) => r.params.projectId === theirs)).toBe(true);
     expect(all.records!.some((r) => r.params.projectId === null)).toBe(true);
@@ -147,7 +189,10 @@ describe('the Audit log page', () => {
     const [{ id, action }] = await web.ds.query(`SELECT id, action FROM audit_log ORDER BY id LIMIT 1`);
     const { agent, base } = await adminLogin(web, staff.user.email);
     const tries = [
-      agent.post('/admin/api/resources/AuditLog/actions/new').set('Origin', base).send({ action: 'forged', actorType: 'system', actorLabel: 'x', targetType: 'x' }),
+      agent
+        .post('/admin/api/resources/AuditLog/actions/new')
+        .set('Origin', base)
+        .send({ action: 'forged', actorType: 'system', actorLabel: 'x', targetType: 'x' }),
       agent.post(`/admin/api/resources/AuditLog/records/${id}/edit`).set('Origin', base).send({ action: 'forged' }),
       agent.post(`/admin/api/resources/AuditLog/records/${id}/delete`).set('Origin', base).send({}),
       agent.post(`/admin/api/resources/AuditLog/bulk/bulkDelete?recordIds=${id}`).set('Origin', base).send({}),

@@ -26,7 +26,19 @@ let projectId: number;
 /** Every secret the tests create: none may appear in audit_log. */
 const secrets: string[] = [PASSWORD];
 
-type Entry = { id: string; actor_type: string; actor_id: number | null; actor_label: string; action: string; target_type: string; target_id: string | null; project_id: number | null; changes: Record<string, [unknown, unknown]>; ip: string | null; user_agent: string | null };
+type Entry = {
+  id: string;
+  actor_type: string;
+  actor_id: number | null;
+  actor_label: string;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  project_id: number | null;
+  changes: Record<string, [unknown, unknown]>;
+  ip: string | null;
+  user_agent: string | null;
+};
 const as = (u: TestUser) => ({ Authorization: `Bearer ${u.access}` });
 const UA = 'audit-test/1.0';
 
@@ -77,10 +89,18 @@ describe('what is recorded', () => {
   });
 
   it('users: create, update with before/after, deactivate, delete (staff)', async () => {
-    const created = await http.post('/api/users/').set(as(staff)).send({ email: uniqueEmail('u'), password: 'user password 12345', first_name: 'Ann' }).expect(201);
+    const created = await http
+      .post('/api/users/')
+      .set(as(staff))
+      .send({ email: uniqueEmail('u'), password: 'user password 12345', first_name: 'Ann' })
+      .expect(201);
     secrets.push('user password 12345');
     expect((await entry('user.create', created.body.id)).actor_id).toBe(staff.user.id);
-    await http.patch(`/api/users/${created.body.id}/`).set(as(staff)).send({ first_name: 'Anna', password: 'a new password 98765' }).expect(200);
+    await http
+      .patch(`/api/users/${created.body.id}/`)
+      .set(as(staff))
+      .send({ first_name: 'Anna', password: 'a new password 98765' })
+      .expect(200);
     secrets.push('a new password 98765');
     const upd = await entry('user.update', created.body.id);
     expect(upd.changes.first_name).toEqual(['Ann', 'Anna']);
@@ -116,7 +136,11 @@ describe('what is recorded', () => {
     expect(made.changes.key_hash).toEqual([null, '[redacted]']);
     await http.delete(`/api/apikeys/${key.body.id}/`).set(as(owner)).expect(204);
     expect((await entry('api_key.revoke', key.body.id)).changes.revoked_at?.[0]).toBeNull();
-    const token = await http.post('/api/auth-tokens/').set(as(owner)).send({ name: 'cli', projects: [projectId] }).expect(201);
+    const token = await http
+      .post('/api/auth-tokens/')
+      .set(as(owner))
+      .send({ name: 'cli', projects: [projectId] })
+      .expect(201);
     secrets.push(token.body.token);
     await entry('auth_token.create', token.body.id);
     await http.delete(`/api/auth-tokens/${token.body.id}/`).set(as(owner)).expect(204);
@@ -124,30 +148,54 @@ describe('what is recorded', () => {
   });
 
   it('alert rules and channels (a webhook URL cut to its host), monitors, releases', async () => {
-    const rule = await http.post(`/api/projects/${projectId}/alert-rules/`).set(as(owner)).send({ name: 'new issues', trigger: 'issue.new' }).expect(201);
+    const rule = await http
+      .post(`/api/projects/${projectId}/alert-rules/`)
+      .set(as(owner))
+      .send({ name: 'new issues', trigger: 'issue.new' })
+      .expect(201);
     await http.patch(`/api/projects/${projectId}/alert-rules/${rule.body.id}/`).set(as(owner)).send({ name: 'fresh issues' }).expect(200);
     expect((await entry('alert_rule.update', rule.body.id)).changes.name).toEqual(['new issues', 'fresh issues']);
     await http.delete(`/api/projects/${projectId}/alert-rules/${rule.body.id}/`).set(as(owner)).expect(204);
     await entry('alert_rule.delete', rule.body.id);
     const hook = 'https://93.184.216.34/hooks/T000/B000/xyzSecretPath';
-    const ch = await http.post(`/api/projects/${projectId}/alert-channels/`).set(as(owner)).send({ name: 'hook', type: 'webhook', url: hook }).expect(201);
+    const ch = await http
+      .post(`/api/projects/${projectId}/alert-channels/`)
+      .set(as(owner))
+      .send({ name: 'hook', type: 'webhook', url: hook })
+      .expect(201);
     secrets.push(ch.body.secret, 'xyzSecretPath');
     const chEntry = await entry('alert_channel.create', ch.body.id);
     expect(chEntry.project_id).toBe(projectId);
     expect(chEntry.changes.sealed).toEqual([null, '[redacted]']);
     await http.delete(`/api/projects/${projectId}/alert-channels/${ch.body.id}/`).set(as(owner)).expect(204);
     await entry('alert_channel.delete', ch.body.id);
-    const mon = await http.post(`/api/projects/${projectId}/monitors/`).set(as(owner)).send({ slug: 'nightly', schedule: { type: 'crontab', value: '0 * * * *' } }).expect(201);
+    const mon = await http
+      .post(`/api/projects/${projectId}/monitors/`)
+      .set(as(owner))
+      .send({ slug: 'nightly', schedule: { type: 'crontab', value: '0 * * * *' } })
+      .expect(201);
     await entry('monitor.create', mon.body.id);
     await http.post(`/api/projects/${projectId}/releases/`).set(as(owner)).send({ version: 'shop@1.0.0' }).expect(201);
     expect((await entry('release.create')).changes.version).toEqual([null, 'shop@1.0.0']);
   });
 
   it('a release made by sentry-cli with an auth token: the token is the actor', async () => {
-    const token = await http.post('/api/auth-tokens/').set(as(owner)).send({ name: 'cli', projects: [projectId] }).expect(201);
+    const token = await http
+      .post('/api/auth-tokens/')
+      .set(as(owner))
+      .send({ name: 'cli', projects: [projectId] })
+      .expect(201);
     secrets.push(token.body.token);
-    await http.post('/api/0/organizations/acme/releases/').set('Authorization', `Bearer ${token.body.token}`).send({ version: 'cli@2.0.0', projects: [String(projectId)] }).expect(201);
-    expect(await entry('release.create', 'cli@2.0.0')).toMatchObject({ actor_type: 'auth_token', actor_id: token.body.id, project_id: projectId });
+    await http
+      .post('/api/0/organizations/acme/releases/')
+      .set('Authorization', `Bearer ${token.body.token}`)
+      .send({ version: 'cli@2.0.0', projects: [String(projectId)] })
+      .expect(201);
+    expect(await entry('release.create', 'cli@2.0.0')).toMatchObject({
+      actor_type: 'auth_token',
+      actor_id: token.body.id,
+      project_id: projectId,
+    });
   });
 
   it('issue workflow: status, assignment, comments', async () => {
@@ -163,25 +211,36 @@ describe('what is recorded', () => {
 
   it('deletes of data: a log', async () => {
     await storeLogs(web.ds, projectId, [seed2Log({ message: 'to be deleted' })]);
-    const [{ id }] = await web.ds.query(`SELECT id FROM events WHERE project_id = $1 AND kind = 'log' ORDER BY id DESC LIMIT 1`, [projectId]);
+    const [{ id }] = await web.ds.query(`SELECT id FROM events WHERE project_id = $1 AND kind = 'log' ORDER BY id DESC LIMIT 1`, [
+      projectId,
+    ]);
     await http.delete(`/api/logs/${id}/`).set(as(owner)).expect(204);
     expect(await entry('log.delete', id)).toMatchObject({ project_id: projectId, changes: { message: ['to be deleted', null] } });
   });
 
   it('deletes of data: a crash dump (and a label change before it)', async () => {
-    const up = await http.post(`/api/dumps/?project=${projectId}`).set(as(owner)).field('label', 'v1').attach('file', dumpBytes(2048), 'crash.dmp');
+    const up = await http
+      .post(`/api/dumps/?project=${projectId}`)
+      .set(as(owner))
+      .field('label', 'v1')
+      .attach('file', dumpBytes(2048), 'crash.dmp');
     expect(up.status).toBe(201);
     await http.patch(`/api/dumps/${up.body.id}/`).set(as(owner)).send({ label: 'v2' }).expect(200);
     expect((await entry('dump.update', up.body.id)).changes.label).toEqual(['v1', 'v2']);
     await http.delete(`/api/dumps/${up.body.id}/`).set(as(owner)).expect(204);
-    expect(await entry('dump.delete', up.body.id)).toMatchObject({ project_id: projectId, changes: { original_name: ['crash.dmp', null], label: ['v2', null] } });
+    expect(await entry('dump.delete', up.body.id)).toMatchObject({
+      project_id: projectId,
+      changes: { original_name: ['crash.dmp', null], label: ['v2', null] },
+    });
   });
 
   it('a refused change is not recorded', async () => {
     const before = (await web.ds.query(`SELECT count(*)::int AS n FROM audit_log`))[0].n;
     const stranger = await createUser(web.ds);
     await http.patch(`/api/projects/${projectId}/`).set(as(stranger)).send({ name: 'hijacked' }).expect(404);
-    const after = (await web.ds.query(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'project.update' AND project_id = $1`, [projectId]))[0].n;
+    const after = (
+      await web.ds.query(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'project.update' AND project_id = $1`, [projectId])
+    )[0].n;
     expect(after).toBe(0);
     expect((await web.ds.query(`SELECT count(*)::int AS n FROM audit_log`))[0].n).toBeGreaterThanOrEqual(before);
   });
@@ -225,7 +284,9 @@ describe('who may read it', () => {
     expect(byActor.body.results.length).toBeGreaterThan(3);
     expect(byActor.body.results.every((e: { actor: { id: number } }) => e.actor.id === owner.user.id)).toBe(true);
     const alerts = await q('action=alert_&page_size=1000');
-    expect(new Set(alerts.body.results.map((e: { action: string }) => e.action.split('.')[0]))).toEqual(new Set(['alert_rule', 'alert_channel']));
+    expect(new Set(alerts.body.results.map((e: { action: string }) => e.action.split('.')[0]))).toEqual(
+      new Set(['alert_rule', 'alert_channel']),
+    );
     const target = await q('target_type=issue&page_size=1000');
     expect(target.body.results.every((e: { target: { type: string } }) => e.target.type === 'issue')).toBe(true);
     const future = await q(`since=${encodeURIComponent(new Date(Date.now() + 86400_000).toISOString())}`);
@@ -234,7 +295,10 @@ describe('who may read it', () => {
     let next: string | null = `/api/audit-log/?project=${projectId}&cursor=&page_size=2`;
     while (next) {
       const url: URL = new URL(next, 'http://x');
-      const page: supertest.Response = await http.get(url.pathname + url.search).set(as(staff)).expect(200);
+      const page: supertest.Response = await http
+        .get(url.pathname + url.search)
+        .set(as(staff))
+        .expect(200);
       for (const e of page.body.results) {
         expect(seen.has(e.id)).toBe(false);
         seen.add(e.id);
@@ -267,7 +331,10 @@ describe('it cannot be changed', () => {
     await web.ds.query(
       `INSERT INTO audit_log (time, actor_type, actor_label, action, target_type) VALUES (now() - interval '400 days', 'system', 'system', 'test.old', 'x'), (now() - interval '10 days', 'system', 'system', 'test.recent', 'x')`,
     );
-    const result = await pruneAuditLogProcessor(web.ds, logger)({ id: 'p', data: { retention_days: 365, batch_size: 1 } } as unknown as Job);
+    const result = await pruneAuditLogProcessor(
+      web.ds,
+      logger,
+    )({ id: 'p', data: { retention_days: 365, batch_size: 1 } } as unknown as Job);
     expect(result.deleted).toBeGreaterThanOrEqual(1);
     expect((await web.ds.query(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'test.old'`))[0].n).toBe(0);
     expect((await web.ds.query(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'test.recent'`))[0].n).toBe(1);

@@ -4,23 +4,69 @@ import { diff, isSecretField, redactValue, REDACTED } from '../src/domain/audit/
 
 describe('audit redaction', () => {
   it('treats secret-looking names as secrets, in snake_case and camelCase', () => {
-    for (const name of ['password', 'password_hash', 'passwordHash', 'key_hash', 'keyHash', 'token', 'token_hash', 'secret', 'signingSecret', 'api_key', 'apiKey', 'authorization', 'Cookie', 'session_id', 'private_key', 'sealed', '__secret', 'token_version', 'key']) {
+    for (const name of [
+      'password',
+      'password_hash',
+      'passwordHash',
+      'key_hash',
+      'keyHash',
+      'token',
+      'token_hash',
+      'secret',
+      'signingSecret',
+      'api_key',
+      'apiKey',
+      'authorization',
+      'Cookie',
+      'session_id',
+      'private_key',
+      'sealed',
+      '__secret',
+      'token_version',
+      'key',
+    ]) {
       expect([name, isSecretField(name)]).toEqual([name, true]);
     }
-    for (const name of ['name', 'email', 'role', 'status', 'prefix', 'scopes', 'description', 'project_id', 'is_active', 'prompt_tokens', 'total_tokens', 'author', 'monkey', 'key_prefix']) {
+    for (const name of [
+      'name',
+      'email',
+      'role',
+      'status',
+      'prefix',
+      'scopes',
+      'description',
+      'project_id',
+      'is_active',
+      'prompt_tokens',
+      'total_tokens',
+      'author',
+      'monkey',
+      'key_prefix',
+    ]) {
       expect([name, isSecretField(name)]).toEqual([name, false]);
     }
   });
 
   it('says that a secret changed, never its value', () => {
-    expect(diff({ password_hash: 'old', name: 'a' }, { password_hash: 'new', name: 'b' })).toEqual({ password_hash: [REDACTED, REDACTED], name: ['a', 'b'] });
+    expect(diff({ password_hash: 'old', name: 'a' }, { password_hash: 'new', name: 'b' })).toEqual({
+      password_hash: [REDACTED, REDACTED],
+      name: ['a', 'b'],
+    });
     expect(diff({ key_hash: null }, { key_hash: 'abc' })).toEqual({ key_hash: [null, REDACTED] });
     expect(diff({ password_hash: 'same' }, { password_hash: 'same' })).toEqual({});
   });
 
   it('redacts secrets nested in JSON and cuts URLs to their host', () => {
-    const config = { url: 'https://hooks.slack.com/services/T0/B0/secretpart', headers: { Authorization: 'Bearer xyz' }, addresses: ['ops@example.com'] };
-    expect(redactValue('config', config)).toEqual({ url: 'https://hooks.slack.com/…', headers: { Authorization: REDACTED }, addresses: ['ops@example.com'] });
+    const config = {
+      url: 'https://hooks.slack.com/services/T0/B0/secretpart',
+      headers: { Authorization: 'Bearer xyz' },
+      addresses: ['ops@example.com'],
+    };
+    expect(redactValue('config', config)).toEqual({
+      url: 'https://hooks.slack.com/…',
+      headers: { Authorization: REDACTED },
+      addresses: ['ops@example.com'],
+    });
     expect(redactValue('webhook_url', 'not a url')).toBe(REDACTED);
   });
 

@@ -23,7 +23,10 @@ export function carryClient(req: Request, _res: Response, next: NextFunction): v
   next();
 }
 
-export const adminActor = (admin: Pick<AdminUser, 'id' | 'email'>, client?: { ip: string | null; userAgent: string | null }): AuditActor => ({
+export const adminActor = (
+  admin: Pick<AdminUser, 'id' | 'email'>,
+  client?: { ip: string | null; userAgent: string | null },
+): AuditActor => ({
   type: 'user',
   id: admin.id,
   label: admin.email,
@@ -52,7 +55,10 @@ export function withAuditHooks(ds: DataSource, resources: ResourceWithOptions[])
   for (const r of resources) {
     const resourceId = r.resource.id();
     r.options.actions ??= {};
-    const actions = r.options.actions as Record<string, { before?: Before | Before[]; after?: After<ActionResponse> | After<ActionResponse>[] }>;
+    const actions = r.options.actions as Record<
+      string,
+      { before?: Before | Before[]; after?: After<ActionResponse> | After<ActionResponse>[] }
+    >;
     for (const name of new Set([...BUILT_IN_WRITES, ...Object.keys(actions)])) {
       if (READ_ACTIONS.has(name)) continue;
       const action = (actions[name] ??= {});
@@ -76,18 +82,35 @@ export function withAuditHooks(ds: DataSource, resources: ResourceWithOptions[])
         try {
           if (before?.records.length) {
             // Bulk actions (resolve, archive, delete…): each record as it is now, to say what changed.
-            const now = deletes ? [] : await context.resource.findMany(before.records.map((r) => r.id), context);
+            const now = deletes
+              ? []
+              : await context.resource.findMany(
+                  before.records.map((r) => r.id),
+                  context,
+                );
             const afterOf = new Map(now.map((r) => [String(r.id()), r.params as Params]));
             for (const rec of before.records) {
               const after = afterOf.get(rec.id) ?? null;
-              await record(ds, actor, { action, targetType: resourceId, targetId: rec.id, projectId: projectOf(resourceId, rec.id, rec.params), changes: diff(rec.params, after) });
+              await record(ds, actor, {
+                action,
+                targetType: resourceId,
+                targetId: rec.id,
+                projectId: projectOf(resourceId, rec.id, rec.params),
+                changes: diff(rec.params, after),
+              });
             }
           } else {
             const id = context.record ? String(context.record.id()) : response.record?.id ? String(response.record.id) : null;
             // Custom record actions answer the record as it was loaded: read it again for the "after".
             const reread = !deletes && id && context.record ? await context.resource.findOne(id, context) : null;
-            const after = deletes ? null : ((reread?.params ?? (response.record?.params as Params | undefined)) ?? null);
-            await record(ds, actor, { action, targetType: resourceId, targetId: id, projectId: projectOf(resourceId, id, after ?? before?.record ?? null), changes: diff(before?.record ?? null, after) });
+            const after = deletes ? null : (reread?.params ?? (response.record?.params as Params | undefined) ?? null);
+            await record(ds, actor, {
+              action,
+              targetType: resourceId,
+              targetId: id,
+              projectId: projectOf(resourceId, id, after ?? before?.record ?? null),
+              changes: diff(before?.record ?? null, after),
+            });
           }
         } catch (err) {
           logger.error({ err, action }, 'audit entry not written');

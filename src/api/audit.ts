@@ -51,13 +51,35 @@ const responseChanges = (c: AuditCtx): Changes => Object.fromEntries(Object.entr
 const EVENT_FIELDS = ['kind', 'level', 'message', 'service', 'environment', 'archived', 'issue_id'] as const;
 
 /** CRUD routes of a row that belongs to a project (`/:id` is the project in the path). */
-function crud(base: string, target: string, table: string, idParam: string, opts: { create?: boolean; update?: Array<'put' | 'patch'>; del?: boolean } = {}): AuditedRoute[] {
+function crud(
+  base: string,
+  target: string,
+  table: string,
+  idParam: string,
+  opts: { create?: boolean; update?: Array<'put' | 'patch'>; del?: boolean } = {},
+): AuditedRoute[] {
   const out: AuditedRoute[] = [];
-  if (opts.create !== false) out.push({ method: 'post', path: base, action: `${target}.create`, target, row: { table, id: fromResponse }, project: projectParam });
+  if (opts.create !== false)
+    out.push({ method: 'post', path: base, action: `${target}.create`, target, row: { table, id: fromResponse }, project: projectParam });
   for (const method of opts.update ?? ['patch']) {
-    out.push({ method, path: `${base}/:${idParam}`, action: `${target}.update`, target, row: { table, id: param(idParam) }, project: projectParam });
+    out.push({
+      method,
+      path: `${base}/:${idParam}`,
+      action: `${target}.update`,
+      target,
+      row: { table, id: param(idParam) },
+      project: projectParam,
+    });
   }
-  if (opts.del !== false) out.push({ method: 'delete', path: `${base}/:${idParam}`, action: `${target}.delete`, target, row: { table, id: param(idParam) }, project: projectParam });
+  if (opts.del !== false)
+    out.push({
+      method: 'delete',
+      path: `${base}/:${idParam}`,
+      action: `${target}.delete`,
+      target,
+      row: { table, id: param(idParam) },
+      project: projectParam,
+    });
   return out;
 }
 
@@ -81,11 +103,22 @@ const register: Pick<AuditedRoute, 'actor' | 'row' | 'project'> = {
   actor: async (c, base) => (c.response?.id ? { type: 'user', id: Number(c.response.id), label: String(c.response.email), ...base } : null),
 };
 
-const userAction = (c: AuditCtx) => (c.changes.is_active?.[0] === true && c.changes.is_active?.[1] === false ? 'user.deactivate' : 'user.update');
+const userAction = (c: AuditCtx) =>
+  c.changes.is_active?.[0] === true && c.changes.is_active?.[1] === false ? 'user.deactivate' : 'user.update';
 const keyAction = (c: AuditCtx) => (c.changes.revoked_at && c.changes.revoked_at[0] === null ? 'api_key.revoke' : 'api_key.update');
 const issueAction = (c: AuditCtx) =>
-  c.changes.status || c.changes.substatus ? 'issue.status' : c.changes.assignee_id ? 'issue.assign' : c.body?.comment ? 'issue.comment' : 'issue.update';
-const issueRow = { table: 'issues', id: param('id'), fields: ['status', 'substatus', 'assignee_id', 'resolved_in_release', 'ignore_until', 'ignore_count'] };
+  c.changes.status || c.changes.substatus
+    ? 'issue.status'
+    : c.changes.assignee_id
+      ? 'issue.assign'
+      : c.body?.comment
+        ? 'issue.comment'
+        : 'issue.update';
+const issueRow = {
+  table: 'issues',
+  id: param('id'),
+  fields: ['status', 'substatus', 'assignee_id', 'resolved_in_release', 'ignore_until', 'ignore_count'],
+};
 
 /**
  * Every write route of the API and what its audit entry says — as the authz matrix is for
@@ -97,25 +130,97 @@ export const AUDITED: AuditedRoute[] = [
     { method: 'post', path: `${p}/login`, action: 'auth.login', target: 'session', ...signIn('api') },
     { method: 'post', path: `${p}/register`, action: 'user.register', target: 'user', ...register },
   ]),
-  ...(['put', 'patch'] as const).map(
-    (method): AuditedRoute => ({ method, path: '/api/user/profile', action: 'user.update', target: 'user', self: true, row: { table: 'users', id: (c) => c.me } }),
-  ),
+  ...(['put', 'patch'] as const).map((method): AuditedRoute => ({
+    method,
+    path: '/api/user/profile',
+    action: 'user.update',
+    target: 'user',
+    self: true,
+    row: { table: 'users', id: (c) => c.me },
+  })),
   { method: 'post', path: '/api/users', action: 'user.create', target: 'user', row: { table: 'users', id: fromResponse } },
-  ...(['put', 'patch'] as const).map((method): AuditedRoute => ({ method, path: '/api/users/:id', action: userAction, target: 'user', row: { table: 'users', id: param('id') } })),
+  ...(['put', 'patch'] as const).map((method): AuditedRoute => ({
+    method,
+    path: '/api/users/:id',
+    action: userAction,
+    target: 'user',
+    row: { table: 'users', id: param('id') },
+  })),
   { method: 'delete', path: '/api/users/:id', action: 'user.delete', target: 'user', row: { table: 'users', id: param('id') } },
 
   { method: 'post', path: '/api/apikeys', action: 'api_key.create', target: 'api_key', row: { table: 'api_keys', id: fromResponse } },
-  ...(['put', 'patch'] as const).map((method): AuditedRoute => ({ method, path: '/api/apikeys/:id', action: keyAction, target: 'api_key', row: { table: 'api_keys', id: param('id') } })),
+  ...(['put', 'patch'] as const).map((method): AuditedRoute => ({
+    method,
+    path: '/api/apikeys/:id',
+    action: keyAction,
+    target: 'api_key',
+    row: { table: 'api_keys', id: param('id') },
+  })),
   { method: 'delete', path: '/api/apikeys/:id', action: 'api_key.revoke', target: 'api_key', row: { table: 'api_keys', id: param('id') } },
-  { method: 'post', path: '/api/auth-tokens', action: 'auth_token.create', target: 'auth_token', row: { table: 'auth_tokens', id: fromResponse } },
-  { method: 'delete', path: '/api/auth-tokens/:id', action: 'auth_token.revoke', target: 'auth_token', row: { table: 'auth_tokens', id: param('id') } },
+  {
+    method: 'post',
+    path: '/api/auth-tokens',
+    action: 'auth_token.create',
+    target: 'auth_token',
+    row: { table: 'auth_tokens', id: fromResponse },
+  },
+  {
+    method: 'delete',
+    path: '/api/auth-tokens/:id',
+    action: 'auth_token.revoke',
+    target: 'auth_token',
+    row: { table: 'auth_tokens', id: param('id') },
+  },
 
-  { method: 'post', path: '/api/projects', action: 'project.create', target: 'project', row: { table: 'projects', id: fromResponse }, project: fromResponse },
-  { method: 'patch', path: '/api/projects/:id', action: 'project.update', target: 'project', row: { table: 'projects', id: param('id') }, project: projectParam },
-  { method: 'delete', path: '/api/projects/:id', action: 'project.delete', target: 'project', row: { table: 'projects', id: param('id') }, project: projectParam },
-  { method: 'post', path: '/api/projects/:id/members', action: 'member.invite', target: 'invitation', targetId: fromResponse, changes: responseChanges, project: projectParam },
-  { method: 'patch', path: '/api/projects/:id/members/:memberId', action: 'member.role', target: 'member', row: { table: 'project_members', id: param('memberId') }, project: projectParam },
-  { method: 'delete', path: '/api/projects/:id/members/:memberId', action: 'member.remove', target: 'member', row: { table: 'project_members', id: param('memberId') }, project: projectParam },
+  {
+    method: 'post',
+    path: '/api/projects',
+    action: 'project.create',
+    target: 'project',
+    row: { table: 'projects', id: fromResponse },
+    project: fromResponse,
+  },
+  {
+    method: 'patch',
+    path: '/api/projects/:id',
+    action: 'project.update',
+    target: 'project',
+    row: { table: 'projects', id: param('id') },
+    project: projectParam,
+  },
+  {
+    method: 'delete',
+    path: '/api/projects/:id',
+    action: 'project.delete',
+    target: 'project',
+    row: { table: 'projects', id: param('id') },
+    project: projectParam,
+  },
+  {
+    method: 'post',
+    path: '/api/projects/:id/members',
+    action: 'member.invite',
+    target: 'invitation',
+    targetId: fromResponse,
+    changes: responseChanges,
+    project: projectParam,
+  },
+  {
+    method: 'patch',
+    path: '/api/projects/:id/members/:memberId',
+    action: 'member.role',
+    target: 'member',
+    row: { table: 'project_members', id: param('memberId') },
+    project: projectParam,
+  },
+  {
+    method: 'delete',
+    path: '/api/projects/:id/members/:memberId',
+    action: 'member.remove',
+    target: 'member',
+    row: { table: 'project_members', id: param('memberId') },
+    project: projectParam,
+  },
   {
     method: 'delete',
     path: '/api/projects/:id/invitations/:invitationId',
@@ -124,43 +229,156 @@ export const AUDITED: AuditedRoute[] = [
     row: { table: 'project_invitations', id: param('invitationId'), fields: ['email', 'role', 'status', 'expires_at', 'revoked_at'] },
     project: projectParam,
   },
-  ...(['accept', 'decline'] as const).map(
-    (verb): AuditedRoute => ({
-      method: 'post',
-      path: `/api/invitations/:id/${verb}`,
-      action: `invitation.${verb}`,
-      target: 'invitation',
-      row: { table: 'project_invitations', id: param('id'), fields: ['email', 'role', 'status', 'accepted_at', 'declined_at'] },
-    }),
-  ),
+  ...(['accept', 'decline'] as const).map((verb): AuditedRoute => ({
+    method: 'post',
+    path: `/api/invitations/:id/${verb}`,
+    action: `invitation.${verb}`,
+    target: 'invitation',
+    row: { table: 'project_invitations', id: param('id'), fields: ['email', 'role', 'status', 'accepted_at', 'declined_at'] },
+  })),
 
   ...crud('/api/projects/:id/alert-rules', 'alert_rule', 'alert_rules', 'ruleId'),
   ...crud('/api/projects/:id/alert-channels', 'alert_channel', 'alert_channels', 'channelId'),
-  { method: 'post', path: '/api/projects/:id/alert-channels/:channelId/test', action: 'alert_channel.test', target: 'alert_channel', targetId: param('channelId'), changes: () => ({}), project: projectParam },
+  {
+    method: 'post',
+    path: '/api/projects/:id/alert-channels/:channelId/test',
+    action: 'alert_channel.test',
+    target: 'alert_channel',
+    targetId: param('channelId'),
+    changes: () => ({}),
+    project: projectParam,
+  },
   ...crud('/api/projects/:id/monitors', 'monitor', 'monitors', 'monitorId'),
-  { method: 'post', path: '/api/projects/:id/releases', action: 'release.create', target: 'release', targetId: (c) => c.response?.version, changes: bodyChanges, project: projectParam },
-  { method: 'post', path: '/api/0/organizations/:org/releases', action: 'release.create', target: 'release', targetId: (c) => c.response?.version, changes: bodyChanges, project: tokenProject },
-  { method: 'put', path: '/api/0/organizations/:org/releases/:version', action: 'release.update', target: 'release', targetId: param('version'), changes: bodyChanges, project: tokenProject },
-  { method: 'post', path: '/api/0/organizations/:org/artifactbundle/assemble', action: 'artifact_bundle.assemble', target: 'artifact_bundle', targetId: (c) => c.body?.checksum, changes: () => ({}), project: tokenProject },
+  {
+    method: 'post',
+    path: '/api/projects/:id/releases',
+    action: 'release.create',
+    target: 'release',
+    targetId: (c) => c.response?.version,
+    changes: bodyChanges,
+    project: projectParam,
+  },
+  {
+    method: 'post',
+    path: '/api/0/organizations/:org/releases',
+    action: 'release.create',
+    target: 'release',
+    targetId: (c) => c.response?.version,
+    changes: bodyChanges,
+    project: tokenProject,
+  },
+  {
+    method: 'put',
+    path: '/api/0/organizations/:org/releases/:version',
+    action: 'release.update',
+    target: 'release',
+    targetId: param('version'),
+    changes: bodyChanges,
+    project: tokenProject,
+  },
+  {
+    method: 'post',
+    path: '/api/0/organizations/:org/artifactbundle/assemble',
+    action: 'artifact_bundle.assemble',
+    target: 'artifact_bundle',
+    targetId: (c) => c.body?.checksum,
+    changes: () => ({}),
+    project: tokenProject,
+  },
 
-  { method: 'patch', path: '/api/issues/:id', action: issueAction, target: 'issue', row: issueRow, changes: (c) => ({ ...diff(c.before, c.after, { fields: issueRow.fields }), ...(c.body?.comment ? { comment: [null, c.body.comment] } : {}) }) },
-  { method: 'post', path: '/api/issues/:id/comments', action: 'issue.comment', target: 'issue', row: { ...issueRow, fields: [] }, changes: (c) => ({ comment: [null, c.body?.text] }) },
+  {
+    method: 'patch',
+    path: '/api/issues/:id',
+    action: issueAction,
+    target: 'issue',
+    row: issueRow,
+    changes: (c) => ({
+      ...diff(c.before, c.after, { fields: issueRow.fields }),
+      ...(c.body?.comment ? { comment: [null, c.body.comment] } : {}),
+    }),
+  },
+  {
+    method: 'post',
+    path: '/api/issues/:id/comments',
+    action: 'issue.comment',
+    target: 'issue',
+    row: { ...issueRow, fields: [] },
+    changes: (c) => ({ comment: [null, c.body?.text] }),
+  },
 
-  { method: 'post', path: '/api/llm-prices', action: 'llm_price.create', target: 'llm_price', row: { table: 'llm_prices', id: fromResponse } },
-  { method: 'patch', path: '/api/llm-prices/:id', action: 'llm_price.update', target: 'llm_price', row: { table: 'llm_prices', id: param('id') } },
-  { method: 'delete', path: '/api/llm-prices/:id', action: 'llm_price.delete', target: 'llm_price', row: { table: 'llm_prices', id: param('id') } },
+  {
+    method: 'post',
+    path: '/api/llm-prices',
+    action: 'llm_price.create',
+    target: 'llm_price',
+    row: { table: 'llm_prices', id: fromResponse },
+  },
+  {
+    method: 'patch',
+    path: '/api/llm-prices/:id',
+    action: 'llm_price.update',
+    target: 'llm_price',
+    row: { table: 'llm_prices', id: param('id') },
+  },
+  {
+    method: 'delete',
+    path: '/api/llm-prices/:id',
+    action: 'llm_price.delete',
+    target: 'llm_price',
+    row: { table: 'llm_prices', id: param('id') },
+  },
 
-  ...(['put', 'patch'] as const).map((method): AuditedRoute => ({ method, path: '/api/dumps/:id', action: 'dump.update', target: 'dump', row: { table: 'crash_dumps', id: param('id') } })),
-  { method: 'delete', path: '/api/dumps/:id', action: 'dump.delete', target: 'dump', row: { table: 'crash_dumps', id: param('id'), fields: ['original_name', 'label', 'size', 'sha256', 'time'] } },
+  ...(['put', 'patch'] as const).map((method): AuditedRoute => ({
+    method,
+    path: '/api/dumps/:id',
+    action: 'dump.update',
+    target: 'dump',
+    row: { table: 'crash_dumps', id: param('id') },
+  })),
+  {
+    method: 'delete',
+    path: '/api/dumps/:id',
+    action: 'dump.delete',
+    target: 'dump',
+    row: { table: 'crash_dumps', id: param('id'), fields: ['original_name', 'label', 'size', 'sha256', 'time'] },
+  },
   ...['/api/logs', '/v1/api/logs'].flatMap((p): AuditedRoute[] => [
-    ...(['put', 'patch'] as const).map((method): AuditedRoute => ({ method, path: `${p}/:id`, action: 'log.update', target: 'log', row: { table: 'events', id: param('id'), fields: EVENT_FIELDS } })),
-    { method: 'delete', path: `${p}/:id`, action: 'log.delete', target: 'log', row: { table: 'events', id: param('id'), fields: EVENT_FIELDS } },
+    ...(['put', 'patch'] as const).map((method): AuditedRoute => ({
+      method,
+      path: `${p}/:id`,
+      action: 'log.update',
+      target: 'log',
+      row: { table: 'events', id: param('id'), fields: EVENT_FIELDS },
+    })),
+    {
+      method: 'delete',
+      path: `${p}/:id`,
+      action: 'log.delete',
+      target: 'log',
+      row: { table: 'events', id: param('id'), fields: EVENT_FIELDS },
+    },
   ]),
-  { method: 'post', path: '/api/user-filter-preferences', action: 'filter_preference.create', target: 'filter_preference', row: { table: 'user_filter_preferences', id: fromResponse } },
-  ...(['put', 'patch'] as const).map(
-    (method): AuditedRoute => ({ method, path: '/api/user-filter-preferences/:id', action: 'filter_preference.update', target: 'filter_preference', row: { table: 'user_filter_preferences', id: param('id') } }),
-  ),
-  { method: 'delete', path: '/api/user-filter-preferences/:id', action: 'filter_preference.delete', target: 'filter_preference', row: { table: 'user_filter_preferences', id: param('id') } },
+  {
+    method: 'post',
+    path: '/api/user-filter-preferences',
+    action: 'filter_preference.create',
+    target: 'filter_preference',
+    row: { table: 'user_filter_preferences', id: fromResponse },
+  },
+  ...(['put', 'patch'] as const).map((method): AuditedRoute => ({
+    method,
+    path: '/api/user-filter-preferences/:id',
+    action: 'filter_preference.update',
+    target: 'filter_preference',
+    row: { table: 'user_filter_preferences', id: param('id') },
+  })),
+  {
+    method: 'delete',
+    path: '/api/user-filter-preferences/:id',
+    action: 'filter_preference.delete',
+    target: 'filter_preference',
+    row: { table: 'user_filter_preferences', id: param('id') },
+  },
 ];
 
 /** Write routes deliberately not in the log, and why (the route test requires a reason for every write route). */
@@ -222,7 +440,8 @@ const pick = (row: Row | null, fields?: readonly string[]) =>
   row && fields ? Object.fromEntries([...fields, ...('project_id' in row ? ['project_id'] : [])].map((f) => [f, row[f] ?? null])) : row;
 
 function actorOfRequest(req: Request, base: Pick<AuditActor, 'ip' | 'userAgent'>): AuditActor | null {
-  if (req.authToken && req.user) return { type: 'auth_token', id: req.authToken.id, label: `${req.user.email} (auth token ${req.authToken.id})`, ...base };
+  if (req.authToken && req.user)
+    return { type: 'auth_token', id: req.authToken.id, label: `${req.user.email} (auth token ${req.authToken.id})`, ...base };
   if (req.user) return { type: 'user', id: req.user.id, label: req.user.email, ...base };
   return null;
 }
@@ -248,8 +467,15 @@ export function auditTrail(ds: DataSource, access: Access): RequestHandler {
     const { route, params } = found;
     const key = route.row?.key ?? 'id';
     void (async () => {
-      const me = route.self ? await access.user(req).then((u) => u.id, () => null) : null;
-      const beforeId = route.row ? route.row.id({ params, body: {}, response: null, status: 0, before: null, after: null, changes: {}, me, tokenProjects: [] }) : undefined;
+      const me = route.self
+        ? await access.user(req).then(
+            (u) => u.id,
+            () => null,
+          )
+        : null;
+      const beforeId = route.row
+        ? route.row.id({ params, body: {}, response: null, status: 0, before: null, after: null, changes: {}, me, tokenProjects: [] })
+        : undefined;
       const before = route.row ? await snapshot(ds, route.row.table, key, beforeId) : null;
       let response: unknown = null;
       const json = res.json.bind(res);
@@ -265,7 +491,17 @@ export function auditTrail(ds: DataSource, access: Access): RequestHandler {
         const status = res.statusCode;
         const failure = status >= 400 ? route.failure?.(status) : undefined;
         if (status >= 400 && !failure) return end(...args);
-        const ctx: AuditCtx = { params, body: (req.body ?? {}) as Row, response: response && typeof response === 'object' ? (response as Row) : null, status, before: pick(before, route.row?.fields), after: null, changes: {}, me, tokenProjects: req.authToken?.projectIds ?? [] };
+        const ctx: AuditCtx = {
+          params,
+          body: (req.body ?? {}) as Row,
+          response: response && typeof response === 'object' ? (response as Row) : null,
+          status,
+          before: pick(before, route.row?.fields),
+          after: null,
+          changes: {},
+          me,
+          tokenProjects: req.authToken?.projectIds ?? [],
+        };
         write(ds, req, route, ctx, failure ?? null)
           .catch((err: unknown) => logger.error({ err, action: route.action, path: req.path }, 'audit entry not written'))
           .finally(() => end(...args));

@@ -33,8 +33,29 @@ export const REDACTED = '[redacted]';
  * — so `password_hash`, `keyHash`, `signingSecret` and `api_key` are, `prompt_tokens` is not.
  */
 const SECRET_WORDS = new Set([
-  'password', 'passwd', 'pwd', 'passphrase', 'secret', 'secrets', 'token', 'hash', 'apikey', 'authorization', 'auth',
-  'cookie', 'cookies', 'session', 'sessionid', 'csrf', 'credential', 'credentials', 'salt', 'sealed', 'hmac', 'privatekey', 'keyhash',
+  'password',
+  'passwd',
+  'pwd',
+  'passphrase',
+  'secret',
+  'secrets',
+  'token',
+  'hash',
+  'apikey',
+  'authorization',
+  'auth',
+  'cookie',
+  'cookies',
+  'session',
+  'sessionid',
+  'csrf',
+  'credential',
+  'credentials',
+  'salt',
+  'sealed',
+  'hmac',
+  'privatekey',
+  'keyhash',
 ]);
 const SECRET_EXACT = new Set(['key', 'access', 'refresh']);
 /** Fields whose values are URLs that may carry a secret in their path or query (Slack/Discord webhooks). */

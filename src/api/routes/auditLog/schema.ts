@@ -3,7 +3,11 @@ import { bearerAuth, errorResponses, jsonResponse, paginated, registry } from '.
 import { PageQuery } from '../../pagination.ts';
 import { AUDIT_ACTOR_TYPES } from '../../../entities/AuditEntry.ts';
 
-const id = z.coerce.number().int().min(1).max(2 ** 31 - 1);
+const id = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(2 ** 31 - 1);
 const when = z.iso.datetime({ offset: true });
 
 export const AuditLogQuery = PageQuery.extend({
@@ -13,7 +17,13 @@ export const AuditLogQuery = PageQuery.extend({
     .or(z.literal('system'))
     .optional()
     .meta({ description: '`user:12`, `api_key:3`, `auth_token:5`, `system`, or a bare user id' }),
-  action: z.string().trim().min(1).max(100).optional().meta({ description: 'An action or a prefix of one: `project` matches `project.update`' }),
+  action: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .optional()
+    .meta({ description: 'An action or a prefix of one: `project` matches `project.update`' }),
   target_type: z.string().trim().min(1).max(50).optional(),
   target_id: z.string().trim().min(1).max(100).optional(),
   project: id.optional(),
@@ -36,7 +46,9 @@ export const AuditEntryOut = z
     action: z.string().meta({ example: 'project.update' }),
     target: z.object({ type: z.string(), id: z.string().nullable() }),
     project: z.number().int().nullable(),
-    changes: z.record(z.string(), z.tuple([z.unknown(), z.unknown()])).meta({ description: '{field: [before, after]}; secrets appear as "[redacted]"' }),
+    changes: z
+      .record(z.string(), z.tuple([z.unknown(), z.unknown()]))
+      .meta({ description: '{field: [before, after]}; secrets appear as "[redacted]"' }),
     ip: z.string().nullable(),
     user_agent: z.string().nullable(),
   })
