@@ -116,6 +116,8 @@ const EnvSchema = z.object({
   TRIAGE_PRUNE_SCHEDULE: cron('40 3 * * *'),
   ALERT_HISTORY_RETENTION_DAYS: int(90, 1),
   ALERT_PRUNE_SCHEDULE: cron('50 3 * * *'),
+  AUDIT_LOG_RETENTION_DAYS: int(365, 0),
+  AUDIT_LOG_PRUNE_SCHEDULE: cron('20 4 * * *'),
   ARTIFACTS_DIR: z.string().optional(),
   SOURCEMAPS_MAX_BUNDLE_BYTES: bytes('100mb'),
   SOURCEMAPS_CACHE_BYTES: bytes('64mb'),
@@ -382,6 +384,9 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       /** Alert history (firings, notifications, deliveries, digests, check-ins) older than alertHistoryDays goes. */
       alertPruneSchedule: e.ALERT_PRUNE_SCHEDULE.trim(),
       alertHistoryDays: e.ALERT_HISTORY_RETENTION_DAYS,
+      /** Audit log entries older than auditLogRetentionDays are deleted on this schedule (0 days: kept forever). */
+      auditLogPruneSchedule: e.AUDIT_LOG_PRUNE_SCHEDULE.trim(),
+      auditLogRetentionDays: e.AUDIT_LOG_RETENTION_DAYS,
     },
     ingest: {
       maxEventBytes: e.INGEST_MAX_EVENT_BYTES,

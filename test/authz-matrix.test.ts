@@ -756,6 +756,13 @@ const ROWS: Array<[string, (ctx: Ctx) => Promise<Call> | Call, Expect]> = [
     inProject({ roles: 200, staff: 200 }),
   ],
   // Auth tokens for tools: each user's own; a token for a project needs the member role there.
+  // The audit log: every user owns a personal project, so the unfiltered list is theirs (staff: all); one project's needs view_audit.
+  ['GET /api/audit-log/', () => ({ method: 'get', path: '/api/audit-log/' }), { users: 200 }],
+  [
+    'GET /api/audit-log/?project= (the matrix project)',
+    (c) => ({ method: 'get', path: `/api/audit-log/?project=${c.projectId}` }),
+    inProject({ viewer: 403, member: 403, admin: 200, owner: 200, staff: 200 }),
+  ],
   ['GET /api/auth-tokens/', () => ({ method: 'get', path: '/api/auth-tokens/' }), selfService(200)],
   [
     'POST /api/auth-tokens/ (for the project)',

@@ -101,6 +101,7 @@ describe('prune-refresh-tokens', () => {
       expect(schedulers.map((s) => [s.key, s.pattern]).sort()).toEqual([
         ['expire-spans', config.housekeeping.spansRetentionSchedule],
         ['prune-alerts', config.housekeeping.alertPruneSchedule],
+        ['prune-audit-log', config.housekeeping.auditLogPruneSchedule],
         ['prune-refresh-tokens', config.housekeeping.refreshTokenPruneSchedule],
         ['prune-triage', config.housekeeping.triagePruneSchedule],
       ]);

@@ -3,7 +3,10 @@ import type { AuthRateLimiter } from '../domain/accounts/rateLimit.ts';
 import { authenticate, normalizeEmail } from '../domain/accounts/users.ts';
 import { AppError } from '../domain/errors.ts';
 import { mayFrom, scopeFrom, type Access, type ProjectAction, type Scope } from '../domain/access/index.ts';
+import { record } from '../domain/audit/index.ts';
 import { loadAdminUser, type AdminUser } from './session.ts';
+
+const client = (req: Request | undefined) => ({ ip: req?.ip ?? null, userAgent: req?.get('user-agent') ?? null });
 
 /**
  * The admin login: the same accounts, argon2 check and Redis-backed rate limits as
@@ -22,6 +25,8 @@ export function adminAuthenticate(access: Access, limiter: AuthRateLimiter) {
       userId = (await limiter.guard(address, ip, () => authenticate(access.ds, address, String(password ?? '')))).id;
     } catch (err) {
       if (!(err instanceof AppError) || err.status !== 401) throw err;
+      const known: Array<{ id: number }> = address ? await access.ds.query(`SELECT id FROM users WHERE email = $1`, [address]) : [];
+      await record(access.ds, { type: 'user', id: known[0]?.id ?? null, label: address || '(no email)', ...client(req) }, { action: 'auth.login_failed', targetType: 'session', targetId: 'admin' });
       return null;
     }
     const loaded = await loadAdminUser(access, userId);
@@ -29,6 +34,7 @@ export function adminAuthenticate(access: Access, limiter: AuthRateLimiter) {
     // A fresh session id at login: a session id planted before login is worth nothing after it.
     await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
     req.session.tokenVersion = loaded.tokenVersion;
+    await record(access.ds, { type: 'user', id: userId, label: loaded.user.email, ...client(req) }, { action: 'auth.login', targetType: 'session', targetId: 'admin' });
     return loaded.user;
   };
 }

@@ -18,6 +18,8 @@ import { membersResource } from './resources/members.ts';
 import { projectsResource } from './resources/projects.ts';
 import { usersResource } from './resources/users.ts';
 import { inboundFiltersResource, outcomesResource } from './resources/outcomes.ts';
+import { auditLogResource } from './resources/auditLog.ts';
+import { withAuditHooks } from './audit.ts';
 import type { AdminUser } from './session.ts';
 import { tracePage } from './trace.ts';
 
@@ -34,7 +36,8 @@ export function adminOptions(deps: AdminDeps): AdminJSOptions {
     branding,
     locale: { language: 'en', availableLanguages: ['en'], translations: { en: translations } },
     settings: { defaultPerPage: 20 },
-    resources: [
+    // Every write action of every resource is recorded in the audit log (src/admin/audit.ts).
+    resources: withAuditHooks(ds, [
       eventsResource(ds),
       logsResource(ds),
       issuesResource(ds, access),
@@ -56,7 +59,8 @@ export function adminOptions(deps: AdminDeps): AdminJSOptions {
       // What was dropped and why (read-only), and the inbound filters that drop events.
       outcomesResource(),
       inboundFiltersResource(ds),
-    ],
+      auditLogResource(),
+    ]),
     dashboard: {
       component: Components.Dashboard,
       handler: async (_request, _response, context) => dashboardData(ds, queues, context.currentAdmin as unknown as AdminUser),

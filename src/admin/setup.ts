@@ -7,6 +7,7 @@ import { Router, type NextFunction, type Request, type RequestHandler, type Resp
 import session from 'express-session';
 import { config } from '../config.ts';
 import { AuthRateLimiter } from '../domain/accounts/rateLimit.ts';
+import { carryClient } from './audit.ts';
 import { adminAuthenticate } from './auth.ts';
 import { LOGO_SVG } from './branding.ts';
 import type { AdminDeps } from './index.ts';
@@ -101,6 +102,7 @@ export async function buildAdmin(deps: AdminDeps): Promise<RequestHandler> {
   const limiter = new AuthRateLimiter(deps.redis, { ...config.authRateLimit, keyPrefix: config.queuePrefix });
 
   const router = Router();
+  router.use(carryClient);
   router.use(securityHeaders);
   router.use(escapeInlineState);
   router.use(assetRoutes());

@@ -41,6 +41,8 @@ import { authTokenRoutes } from './routes/authTokens/authTokens.ts';
 import { attachmentRoutes } from './routes/attachments/attachments.ts';
 import { outcomeRoutes } from './routes/outcomes/outcomes.ts';
 import { artifactStore } from '../storage/index.ts';
+import { auditLogRoutes } from './routes/auditLog/auditLog.ts';
+import { auditTrail } from './audit.ts';
 
 export interface AppDeps {
   ds: DataSource;
@@ -90,10 +92,13 @@ export function createApp(deps: AppDeps): Express {
   if (deps.admin) app.use('/admin', deps.admin);
   app.use(opsRoutes(deps));
   app.use(docsRoutes(config.http.publicUrl));
-  // Seed 4's crash dumps: multipart uploads streamed to disk, so before any body parser.
-  app.use('/api/dumps', dumpRoutes({ ds: deps.ds, access: deps.access, sink: deps.sink, upload: routeNamed(deps.routes, '/api/dumps/') }));
   // Seed 2/5 log ingestion reads its own body (the ingest runner), with the app's CORS: before the JSON parser too.
   app.post(['/api/logs', '/v1/api/logs'], expressHandler(routeNamed(deps.routes, '/api/logs/')));
+  // The audit log's HTTP edge (src/api/audit.ts): every write route of its table, recorded before the answer goes out
+  // (after log ingestion, which is data, not a change, and keeps its lean path).
+  app.use(auditTrail(deps.ds, deps.access));
+  // Seed 4's crash dumps: multipart uploads streamed to disk, so before any body parser.
+  app.use('/api/dumps', dumpRoutes({ ds: deps.ds, access: deps.access, sink: deps.sink, upload: routeNamed(deps.routes, '/api/dumps/') }));
 
   // gzip/deflate request bodies are inflated by express.json (inflate: true).
   app.use(express.json({ limit: config.http.jsonBodyLimit, strict: false, type: ['application/json', 'application/*+json'] }));
@@ -131,6 +136,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(traceRoutes(ds, access));
   app.use('/api/issues', triageRoutes(ds, access));
   app.use('/api/auth-tokens', authTokenRoutes(ds, access));
+  app.use('/api/audit-log', auditLogRoutes(ds, access));
   // sentry-cli: source map uploads and releases, with a Faultline auth token.
   app.use('/api/0', sentryApiRoutes(ds, access, artifactStore()));
 

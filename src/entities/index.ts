@@ -4,6 +4,7 @@ import { AlertFiring } from './AlertFiring.ts';
 import { AlertNotification } from './AlertNotification.ts';
 import { AlertRule } from './AlertRule.ts';
 import { ApiKey } from './ApiKey.ts';
+import { AuditEntry } from './AuditEntry.ts';
 import { AuthToken } from './AuthToken.ts';
 import { CrashDump } from './CrashDump.ts';
 import { Event } from './Event.ts';
@@ -24,12 +25,34 @@ import { Span } from './Span.ts';
 import { User } from './User.ts';
 import { UserFilterPreference } from './UserFilterPreference.ts';
 
-export {
-  AlertChannel, AlertDelivery, AlertFiring, AlertNotification, AlertRule, ApiKey, AuthToken, Monitor, MonitorCheckIn, CrashDump, Event, Issue, IssueActivity,
-  InboundFilter, LlmLog, LlmPrice, Outcome, UserFilterPreference, Project, ProjectInvitation, ProjectMember, RefreshToken, Release, Span, User,
-};
+export { AlertChannel, AlertDelivery, AlertFiring, AlertNotification, AlertRule, ApiKey, AuditEntry, AuthToken, CrashDump, Event, InboundFilter, Issue, IssueActivity, LlmLog, LlmPrice, Monitor, MonitorCheckIn, Outcome, Project, ProjectInvitation, ProjectMember, RefreshToken, Release, Span, User, UserFilterPreference };
+
+/** Every entity, for the DataSource; one per line, so branches adding one do not collide. */
 export const entities = [
-  User, Project, ProjectMember, ApiKey, Event, RefreshToken, LlmLog, UserFilterPreference, Issue, CrashDump, ProjectInvitation, AlertChannel, AlertRule,
-  AlertFiring, AlertNotification, AlertDelivery, Monitor, MonitorCheckIn, Span, LlmPrice, Release, IssueActivity, AuthToken,
-  Outcome, InboundFilter,
+  AlertChannel,
+  AlertDelivery,
+  AlertFiring,
+  AlertNotification,
+  AlertRule,
+  ApiKey,
+  AuditEntry,
+  AuthToken,
+  CrashDump,
+  Event,
+  Issue,
+  IssueActivity,
+  LlmLog,
+  InboundFilter,
+  Monitor,
+  Outcome,
+  MonitorCheckIn,
+  LlmPrice,
+  Project,
+  ProjectInvitation,
+  ProjectMember,
+  RefreshToken,
+  Release,
+  Span,
+  User,
+  UserFilterPreference,
 ];

@@ -17,6 +17,7 @@ import { Spans1765200001000 } from './1765200001000-Spans.ts';
 import { LlmPrices1765200002000 } from './1765200002000-LlmPrices.ts';
 import { AlertRetention1765300000000 } from './1765300000000-AlertRetention.ts';
 import { Outcomes1766300000000 } from './1766300000000-Outcomes.ts';
+import { AuditLog1766100000000 } from './1766100000000-AuditLog.ts';
 
 /** Listed explicitly (not globbed) so the same list works from TypeScript and from dist/; in timestamp order. */
 export const migrations = [
@@ -39,4 +40,5 @@ export const migrations = [
   LlmPrices1765200002000,
   AlertRetention1765300000000,
   Outcomes1766300000000,
+  AuditLog1766100000000,
 ];

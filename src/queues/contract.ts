@@ -100,6 +100,11 @@ export const JOBS = {
     queue: 'housekeeping',
     payload: z.object({ days: z.number().int().min(1).optional(), batch_size: z.number().int().min(1).max(100_000).optional() }),
   },
+  // Housekeeping (repeatable, AUDIT_LOG_PRUNE_SCHEDULE): audit entries past AUDIT_LOG_RETENTION_DAYS — the log's only delete path.
+  'prune-audit-log': {
+    queue: 'housekeeping',
+    payload: z.object({ retention_days: z.number().int().min(0).optional(), batch_size: z.number().int().min(1).max(100_000).optional() }),
+  },
 } as const satisfies Record<string, { queue: QueueName; payload: z.ZodType }>;
 
 export type JobName = keyof typeof JOBS;

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import type { RedisClient } from '../queues/connection.ts';
 import { config } from '../config.ts';
-import { QUEUE_JOB_DEFAULTS } from '../queues/contract.ts';
+import { QUEUE_JOB_DEFAULTS, type JobName } from '../queues/contract.ts';
 
 /**
  * The housekeeping queue's repeatable jobs, declared like the dumps' (dumpSchedules.ts):
@@ -10,30 +10,20 @@ import { QUEUE_JOB_DEFAULTS } from '../queues/contract.ts';
  */
 export async function scheduleHousekeeping(
   connection: RedisClient,
-  schedules: { refreshTokenPruneSchedule: string; spansRetentionSchedule: string; triagePruneSchedule: string; alertPruneSchedule: string } = config.housekeeping,
+  schedules: { refreshTokenPruneSchedule: string; spansRetentionSchedule: string; triagePruneSchedule: string; alertPruneSchedule: string; auditLogPruneSchedule: string } = config.housekeeping,
 ): Promise<void> {
   const queue = new Queue('housekeeping', { connection, prefix: config.queuePrefix });
   try {
-    await queue.upsertJobScheduler(
-      'prune-refresh-tokens',
-      { pattern: schedules.refreshTokenPruneSchedule },
-      { name: 'prune-refresh-tokens', data: {}, opts: QUEUE_JOB_DEFAULTS.housekeeping },
-    );
-    await queue.upsertJobScheduler(
-      'expire-spans',
-      { pattern: schedules.spansRetentionSchedule },
-      { name: 'expire-spans', data: {}, opts: QUEUE_JOB_DEFAULTS.housekeeping },
-    );
-    await queue.upsertJobScheduler(
-      'prune-triage',
-      { pattern: schedules.triagePruneSchedule },
-      { name: 'prune-triage', data: {}, opts: QUEUE_JOB_DEFAULTS.housekeeping },
-    );
-    await queue.upsertJobScheduler(
-      'prune-alerts',
-      { pattern: schedules.alertPruneSchedule },
-      { name: 'prune-alerts', data: {}, opts: QUEUE_JOB_DEFAULTS.housekeeping },
-    );
+    const jobs: Array<[JobName, string]> = [
+      ['prune-refresh-tokens', schedules.refreshTokenPruneSchedule],
+      ['expire-spans', schedules.spansRetentionSchedule],
+      ['prune-triage', schedules.triagePruneSchedule],
+      ['prune-alerts', schedules.alertPruneSchedule],
+      ['prune-audit-log', schedules.auditLogPruneSchedule],
+    ];
+    for (const [name, pattern] of jobs) {
+      await queue.upsertJobScheduler(name, { pattern }, { name, data: {}, opts: QUEUE_JOB_DEFAULTS.housekeeping });
+    }
   } finally {
     await queue.close();
   }

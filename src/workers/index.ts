@@ -28,6 +28,7 @@ import { scheduleDumpMaintenance } from './dumpSchedules.ts';
 import { scheduleHousekeeping } from './housekeepingSchedules.ts';
 import { pruneTriageProcessor } from './pruneTriage.ts';
 import { pruneAlertsProcessor } from './pruneAlerts.ts';
+import { pruneAuditLogProcessor } from './pruneAuditLog.ts';
 
 type Processor = (job: Job) => Promise<unknown>;
 
@@ -56,6 +57,7 @@ export function handlers(ds: DataSource, log: Logger, live: Publisher | undefine
     'store-sessions': storeSessionsProcessor(ds, log),
     'prune-triage': pruneTriageProcessor(ds, artifactStore(), log),
     'prune-alerts': pruneAlertsProcessor(ds, log),
+    'prune-audit-log': pruneAuditLogProcessor(ds, log),
   };
 }
 

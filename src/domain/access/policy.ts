@@ -18,7 +18,8 @@ export type ProjectAction =
   | 'manage_keys'
   | 'manage_alerts'
   | 'delete_project'
-  | 'transfer_project';
+  | 'transfer_project'
+  | 'view_audit';
 
 const ALLOWED: Record<ProjectAction, ReadonlyArray<ProjectRole>> = {
   view: ['viewer', 'member', 'admin', 'owner', 'staff'],
@@ -31,6 +32,8 @@ const ALLOWED: Record<ProjectAction, ReadonlyArray<ProjectRole>> = {
   manage_alerts: ['admin', 'owner', 'staff'],
   delete_project: ['owner', 'staff'],
   transfer_project: ['owner', 'staff'],
+  // The audit log of a project: who changed what (issue 16).
+  view_audit: ['admin', 'owner', 'staff'],
 };
 
 export const can = (role: ProjectRole, action: ProjectAction): boolean => ALLOWED[action].includes(role);
