@@ -55,7 +55,7 @@ export function adminOptions(deps: AdminDeps): AdminJSOptions {
     ],
     dashboard: {
       component: Components.Dashboard,
-      handler: async (_request, _response, context) => dashboardData(ds, queues, context.currentAdmin as unknown as AdminUser),
+      handler: async (_request, _response, context) => dashboardData(ds, queues, context.currentAdmin as unknown as AdminUser, deps.redis),
     },
     pages: {
       liveTail: {

@@ -40,6 +40,8 @@ import { sentryApiRoutes } from './routes/sentryApi/sentryApi.ts';
 import { authTokenRoutes } from './routes/authTokens/authTokens.ts';
 import { attachmentRoutes } from './routes/attachments/attachments.ts';
 import { artifactStore } from '../storage/index.ts';
+import type { DiskGuard, Quotas } from '../domain/quotas/index.ts';
+import { quotaRoutes } from './routes/quotas/quotas.ts';
 
 export interface AppDeps {
   ds: DataSource;
@@ -49,6 +51,8 @@ export interface AppDeps {
   sink: WorkSink;
   /** The ingest table (src/api/ingest/routes.ts): Express serves its `via: 'express'` routes. */
   routes: readonly IngestRoute[];
+  quotas: Quotas;
+  disk: DiskGuard;
   /** The AdminJS back-office (src/admin), or none when ADMIN_ENABLED=false. */
   admin?: RequestHandler;
 }
@@ -90,7 +94,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(opsRoutes(deps));
   app.use(docsRoutes(config.http.publicUrl));
   // Seed 4's crash dumps: multipart uploads streamed to disk, so before any body parser.
-  app.use('/api/dumps', dumpRoutes({ ds: deps.ds, access: deps.access, sink: deps.sink, upload: routeNamed(deps.routes, '/api/dumps/') }));
+  app.use(
+    '/api/dumps',
+    dumpRoutes({ ds: deps.ds, access: deps.access, sink: deps.sink, upload: routeNamed(deps.routes, '/api/dumps/'), disk: { guard: deps.disk, dir: config.dumpsDir } }),
+  );
   // Seed 2/5 log ingestion reads its own body (the ingest runner), with the app's CORS: before the JSON parser too.
   app.post(['/api/logs', '/v1/api/logs'], expressHandler(routeNamed(deps.routes, '/api/logs/')));
 
@@ -115,6 +122,8 @@ export function createApp(deps: AppDeps): Express {
   // Triage: releases and event attachments per project.
   app.use('/api/projects', releaseRoutes(ds, access));
   app.use('/api/projects', attachmentRoutes(ds, access, artifactStore()));
+  // Quotas and rate limits per project and key.
+  app.use('/api/projects', quotaRoutes(ds, access, deps.quotas));
 
   // Logs: seed 2 (/api/logs), seed 5 (/v1/api/logs), seed 3's lists, seed 2's saved filters.
   const logs = logRoutes({ ds, access });

@@ -23,6 +23,7 @@ import { ingestRoutes } from './ingest/routes.ts';
 import type { IngestRoute } from './ingest/runner.ts';
 import type { Express } from 'express';
 import { queueSink } from '../queues/sink.ts';
+import { DiskGuard, Quotas } from '../domain/quotas/index.ts';
 
 export interface Web {
   server: Server;
@@ -41,6 +42,9 @@ export interface Web {
   spanProducer: SpanProducer;
   /** The WebSocket live tail at /ws/logs/. */
   live: LiveTail;
+  /** Quotas and spike protection (src/domain/quotas); `onRefused` is where outcomes connect. */
+  quotas: Quotas;
+  disk: DiskGuard;
   /** The back-office at /admin, built lazily (see AdminMount); null when disabled. */
   admin: AdminMount | null;
   close(): Promise<void>;
@@ -84,17 +88,19 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }, 
   const access = new Access(ds, keys);
   const sink = queueSink(producer, queues, logger);
   const attachments = new EnvelopeAttachments(ds, artifactStore(), { maxBytes: config.artifacts.maxAttachmentBytes, quotaBytes: config.artifacts.attachmentQuotaBytes });
+  const quotas = new Quotas(ds, redis, { prefix: config.queuePrefix, ...config.quotas });
+  const disk = new DiskGuard(config.diskGuard);
   // The sender's address as Express computes req.ip (TRUST_PROXY), for the lean routes; known once the app is.
   let clientIp: ((req: IncomingMessage) => string | undefined) | undefined;
   const routes = ingestRoutes({
     ds, access, producer, llmProducer, spanProducer, sink, stores: dumpStores(),
-    sessions: sessionProducer, attachments, clientIp: (req) => clientIp?.(req),
+    sessions: sessionProducer, attachments, clientIp: (req) => clientIp?.(req), quotas, disk,
   });
   const adminLoad = opts.admin ?? defaultAdminLoad();
   const admin = adminLoad ? new AdminMount({ ds, redis, queues, access }) : null;
   if (adminLoad === 'eager') await admin!.load();
   if (adminLoad === 'background') admin!.preload();
-  const app = createApp({ ds, redis, queues, access, sink, routes, admin: admin?.handler() });
+  const app = createApp({ ds, redis, queues, access, sink, routes, quotas, disk, admin: admin?.handler() });
   const dispatch = createDispatcher(app, routes);
   const trustProxy = app.get('trust proxy fn') as (address: string, hop: number) => boolean;
   clientIp = clientIpOf(trustProxy);
@@ -119,6 +125,8 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }, 
     llmProducer,
     spanProducer,
     live,
+    quotas,
+    disk,
     admin,
     async close() {
       // WebSockets first: open ones would keep server.close() waiting.

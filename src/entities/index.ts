@@ -14,6 +14,7 @@ import { Monitor } from './Monitor.ts';
 import { MonitorCheckIn } from './MonitorCheckIn.ts';
 import { LlmPrice } from './LlmPrice.ts';
 import { Project } from './Project.ts';
+import { QuotaOverride } from './QuotaOverride.ts';
 import { ProjectInvitation } from './ProjectInvitation.ts';
 import { ProjectMember } from './ProjectMember.ts';
 import { RefreshToken } from './RefreshToken.ts';
@@ -24,9 +25,9 @@ import { UserFilterPreference } from './UserFilterPreference.ts';
 
 export {
   AlertChannel, AlertDelivery, AlertFiring, AlertNotification, AlertRule, ApiKey, AuthToken, Monitor, MonitorCheckIn, CrashDump, Event, Issue, IssueActivity,
-  LlmLog, LlmPrice, UserFilterPreference, Project, ProjectInvitation, ProjectMember, RefreshToken, Release, Span, User,
+  LlmLog, LlmPrice, UserFilterPreference, Project, ProjectInvitation, ProjectMember, QuotaOverride, RefreshToken, Release, Span, User,
 };
 export const entities = [
   User, Project, ProjectMember, ApiKey, Event, RefreshToken, LlmLog, UserFilterPreference, Issue, CrashDump, ProjectInvitation, AlertChannel, AlertRule,
-  AlertFiring, AlertNotification, AlertDelivery, Monitor, MonitorCheckIn, Span, LlmPrice, Release, IssueActivity, AuthToken,
+  AlertFiring, AlertNotification, AlertDelivery, Monitor, MonitorCheckIn, Span, LlmPrice, Release, IssueActivity, AuthToken, QuotaOverride,
 ];
