@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 const setQuotas = (u: TestUser, projectId: number, body: unknown, http = stack.http) =>
-  http.put(`/api/projects/${projectId}/quotas/`).set('Authorization', `Bearer ${u.access}`).send(body);
+  http.put(`/api/projects/${projectId}/quotas/`).set('Authorization', `Bearer ${u.access}`).send(body as object);
 const postEvent = (key: string, body: unknown = pantiesEvent(), http = stack.http) =>
   http.post('/api/events/').set('Authorization', `Bearer ${key}`).send(body as object);
 const keyIdOf = async (projectId: number): Promise<number> =>
@@ -45,7 +45,7 @@ describe('the official @sentry/node SDK', () => {
     const pid = String(u.personal.id);
     await setQuotas(u, u.personal.id, { project: { events_per_minute: 3 } }).expect(200);
     const dsn = `http://${u.apiKey}@127.0.0.1:${new URL(base).port}/${pid}`;
-    Sentry.init({ dsn, defaultIntegrations: false, sendClientReports: false, enableLogs: true, enableRuntimeChannelInjection: false });
+    Sentry.init({ dsn, defaultIntegrations: false, sendClientReports: false, enableRuntimeChannelInjection: false });
     try {
       for (let i = 0; i < 10; i++) {
         Sentry.captureException(new Error(`boom ${i}`));

@@ -14,6 +14,7 @@ import { issuesResource } from './resources/issues.ts';
 import { releasesResource } from './resources/releases.ts';
 import { llmLogsResource } from './resources/llmLogs.ts';
 import { llmPricesResource } from './resources/llmPrices.ts';
+import { quotaOverridesResource } from './resources/quotas.ts';
 import { membersResource } from './resources/members.ts';
 import { projectsResource } from './resources/projects.ts';
 import { usersResource } from './resources/users.ts';
@@ -44,6 +45,7 @@ export function adminOptions(deps: AdminDeps): AdminJSOptions {
       projectsResource(ds, access),
       membersResource(ds, access),
       apiKeysResource(access),
+      quotaOverridesResource(ds),
       usersResource(ds, access),
       filterPreferencesResource(ds),
       alertRulesResource(ds, access),
