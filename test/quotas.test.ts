@@ -9,6 +9,7 @@ import * as Sentry from '@sentry/node';
 import { createApiKey } from '../src/domain/projects/projects.ts';
 import { countEvents, eventually, jobsAdded, listen, startWeb, startWorker, type TestWorker } from './helpers/stack.ts';
 import { createUser, inviteAndAccept, pantiesEvent, type TestUser } from './helpers/factories.ts';
+import { buildMinidump } from './helpers/minidump.ts';
 
 let stack: Awaited<ReturnType<typeof startWeb>>;
 let worker: TestWorker;
@@ -88,6 +89,22 @@ describe('Sentry envelopes', () => {
     expect(Number(only.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(only.headers.get('x-sentry-rate-limits')).toMatch(/^\d+:error;default;security:project:project_quota$/);
     await eventually(async () => (await countEvents(stack.web.ds, u.personal.id)) === 2); // the first event and the log
+  });
+});
+
+describe('dump bytes per day', () => {
+  it('a minidump is charged its size; past the limit the next is refused on its headers, naming the attachment category', async () => {
+    const u = await createUser(stack.web.ds);
+    const dump = buildMinidump();
+    await setQuotas(u, u.personal.id, { project: { dump_bytes_per_day: Math.floor(dump.length / 2) } }).expect(200);
+    const url = `${base}/api/${u.personal.id}/minidump/?sentry_key=${u.apiKey}`;
+    // A full bucket takes one dump bigger than the limit (it goes into debt) …
+    expect((await fetch(url, { method: 'POST', body: dump })).status).toBe(200);
+    // … and the next waits until the day's bucket has refilled.
+    const refused = await fetch(url, { method: 'POST', body: dump });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('x-sentry-rate-limits')).toMatch(/^\d+:attachment:project:project_quota$/);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(3600);
   });
 });
 
