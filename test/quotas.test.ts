@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as Sentry from '@sentry/node';
+import { request as httpRequest } from 'node:http';
 import { createApiKey } from '../src/domain/projects/projects.ts';
 import { countEvents, eventually, jobsAdded, listen, startWeb, startWorker, type TestWorker } from './helpers/stack.ts';
 import { createUser, inviteAndAccept, pantiesEvent, type TestUser } from './helpers/factories.ts';
@@ -105,6 +106,21 @@ describe('dump bytes per day', () => {
     expect(refused.status).toBe(429);
     expect(refused.headers.get('x-sentry-rate-limits')).toMatch(/^\d+:attachment:project:project_quota$/);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(3600);
+    // With Expect: 100-continue the refusal comes before the client sends a byte of the dump.
+    const early = await new Promise<{ status: number; continued: boolean }>((resolve, reject) => {
+      let continued = false;
+      const req = httpRequest(url, { method: 'POST', agent: false, headers: { Expect: '100-continue', 'Content-Length': String(dump.length) } });
+      req.on('continue', () => {
+        continued = true;
+        req.end(dump);
+      });
+      req.on('response', (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode!, continued }));
+      });
+      req.on('error', reject);
+    });
+    expect(early).toEqual({ status: 429, continued: false });
   });
 });
 
