@@ -11,7 +11,7 @@ import type { Redis } from 'ioredis';
  * Spike window: a ring of 64 fields `minute % 64 → "minute:count"` of accepted items.
  * The baseline is the sum over the 60 minutes before the current one, / 60; the current
  * minute may hold max(floor, multiplier × baseline). Stale ring fields (their minute does
- * not match) count as zero.
+ * not match) count as zero. The hour's sum is computed once a minute (field `b`).
  *
  * KEYS: project bucket, key bucket, spike ring (one hash tag: same cluster slot).
  * ARGV: now, cost, mode (0 peek, 1 take, 2 force), project cap, key cap, period ms,
@@ -57,16 +57,26 @@ if spike == 1 or record == 1 then
   end
 end
 if spike == 1 and mode ~= 2 then
-  local fields = {}
-  for m = minute - 60, minute - 1 do fields[#fields + 1] = tostring(m % 64) end
-  local vals = redis.call('HMGET', KEYS[3], unpack(fields))
-  local sum = 0
-  for j = 1, #vals do
-    local v = vals[j]
-    if v then
-      local sep = string.find(v, ':')
-      if tonumber(string.sub(v, 1, sep - 1)) == minute - 61 + j then sum = sum + tonumber(string.sub(v, sep + 1)) end
+  -- The trailing hour's sum changes only when the minute does: computed once a minute, kept in field 'b'.
+  local sum = nil
+  local b = redis.call('HGET', KEYS[3], 'b')
+  if b then
+    local sep = string.find(b, ':')
+    if tonumber(string.sub(b, 1, sep - 1)) == minute then sum = tonumber(string.sub(b, sep + 1)) end
+  end
+  if sum == nil then
+    local fields = {}
+    for m = minute - 60, minute - 1 do fields[#fields + 1] = tostring(m % 64) end
+    local vals = redis.call('HMGET', KEYS[3], unpack(fields))
+    sum = 0
+    for j = 1, #vals do
+      local v = vals[j]
+      if v then
+        local sep = string.find(v, ':')
+        if tonumber(string.sub(v, 1, sep - 1)) == minute - 61 + j then sum = sum + tonumber(string.sub(v, sep + 1)) end
+      end
     end
+    redis.call('HSET', KEYS[3], 'b', minute .. ':' .. sum)
   end
   local allowed = math.max(floor, mult * sum / 60)
   local need = math.min(math.max(cost, 1), allowed)
