@@ -47,11 +47,33 @@ describe('when the volume is under the threshold', () => {
     expect(await dumpRows(stack.web.ds, u.personal.id)).toEqual([]);
   });
 
+  it('a new file for an existing dump (PUT /api/dumps/{id}/) answers 507 and keeps the old one', async () => {
+    const u = await createUser(stack.web.ds);
+    // The existing dump arrives while the guard is (for this one upload) satisfied.
+    const guard = stack.web.disk;
+    const assertRoom = guard.assertRoom;
+    guard.assertRoom = async () => undefined;
+    let id: string;
+    try {
+      id = (await stack.http.post(`/api/dumps/?project=${u.personal.id}`).set('Authorization', `Bearer ${u.access}`).attach('file', buildMinidump(), 'v1.dmp').expect(201)).body.id;
+    } finally {
+      guard.assertRoom = assertRoom;
+    }
+    const before = filesUnder(DUMPS_DIR);
+    const res = await stack.http.put(`/api/dumps/${id}/`).set('Authorization', `Bearer ${u.access}`).attach('file', buildMinidump({ modules: ['b.exe'] }), 'v2.dmp');
+    refusedForSpace(res.status, res.headers as Record<string, string>);
+    expect(filesUnder(DUMPS_DIR)).toEqual(before);
+    const [row] = await stack.web.ds.query(`SELECT original_name FROM crash_dumps WHERE id = $1`, [id]);
+    expect(row.original_name).toBe('v1.dmp');
+  });
+
   it('a Sentry minidump answers 507 and writes nothing', async () => {
     const u = await createUser(stack.web.ds);
+    const before = filesUnder(DUMPS_DIR);
     const res = await fetch(`${base}/api/${u.personal.id}/minidump/?sentry_key=${u.apiKey}`, { method: 'POST', body: buildMinidump() });
     refusedForSpace(res.status, res.headers);
-    expect(filesUnder(DUMPS_DIR)).toEqual([]);
+    expect(filesUnder(DUMPS_DIR)).toEqual(before);
+    expect(await dumpRows(stack.web.ds, u.personal.id)).toEqual([]);
   });
 
   it('an envelope with an attachment answers 507 and writes nothing; one without is accepted', async () => {
