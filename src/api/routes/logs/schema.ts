@@ -167,7 +167,7 @@ registry.registerPath({
   description: 'The key goes in `api_key` (or Authorization: Bearer). 202 only once durably queued. Limits as for /api/events/.',
   security: [{}, { [apiKeyAuth.name]: [] }],
   request: { body: batchOf(DataideaEventLogSchema) },
-  responses: { 202: jsonResponse(z.union([SeedThreeAccepted, z.array(SeedThreeAccepted)]), 'Queued'), ...errorResponses(400, 401, 403, 413, 415, 503) },
+  responses: { 202: jsonResponse(z.union([SeedThreeAccepted, z.array(SeedThreeAccepted)]), 'Queued'), ...errorResponses(400, 401, 403, 413, 415, 429, 503) },
 });
 registry.registerPath({
   method: 'post',
@@ -177,7 +177,7 @@ registry.registerPath({
   description: 'query and response may be up to 1 MB each (LLM_LOG_MAX_TEXT_BYTES). 202 only once durably queued.',
   security: [{}, { [apiKeyAuth.name]: [] }],
   request: { body: batchOf(DataideaLlmLogSchema) },
-  responses: { 202: jsonResponse(z.union([SeedThreeAccepted, z.array(SeedThreeAccepted)]), 'Queued'), ...errorResponses(400, 401, 403, 413, 415, 503) },
+  responses: { 202: jsonResponse(z.union([SeedThreeAccepted, z.array(SeedThreeAccepted)]), 'Queued'), ...errorResponses(400, 401, 403, 413, 415, 429, 503) },
 });
 
 for (const base of ['/api/logs', '/v1/api/logs']) {
