@@ -200,7 +200,7 @@ for (const base of ['/api/logs', '/v1/api/logs']) {
     description: '202 only once durably queued. Without `project`, the log goes to your personal project.',
     security: user,
     request: { body: batchOf(UserLogSchema) },
-    responses: { 202: jsonResponse(z.union([LogAccepted, z.array(LogAccepted)]), 'Queued'), ...errorResponses(400, 401, 403, 404, 413, 503) },
+    responses: { 202: jsonResponse(z.union([LogAccepted, z.array(LogAccepted)]), 'Queued'), ...errorResponses(400, 401, 403, 404, 413, 429, 503) },
   });
   const params = { params: LogIdParam };
   registry.registerPath({
