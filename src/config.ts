@@ -145,6 +145,7 @@ const EnvSchema = z.object({
   QUOTA_SPIKE_MULTIPLIER: z.coerce.number().min(1).default(10),
   QUOTA_SPIKE_FLOOR_PER_MINUTE: int(30000, 1),
   QUOTA_CACHE_TTL_MS: int(5000, 0),
+  QUOTA_REDIS_TIMEOUT_MS: int(250, 10),
   // Disk guard: uploads refused (507) while their volume has less free than either threshold.
   DISK_MIN_FREE_BYTES: bytes('1gb'),
   DISK_MIN_FREE_PERCENT: z.coerce.number().min(0).max(100).default(2),
@@ -403,6 +404,8 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       spikeMultiplier: e.QUOTA_SPIKE_MULTIPLIER,
       spikeFloorPerMinute: e.QUOTA_SPIKE_FLOOR_PER_MINUTE,
       cacheTtlMs: e.QUOTA_CACHE_TTL_MS,
+      /** A quota decision Redis does not answer within this lets the request through (it is protection, not bookkeeping). */
+      redisTimeoutMs: e.QUOTA_REDIS_TIMEOUT_MS,
     },
     /** Dump uploads and Sentry attachments are refused (507) while their volume is this full. */
     diskGuard: { minFreeBytes: e.DISK_MIN_FREE_BYTES, minFreePercent: e.DISK_MIN_FREE_PERCENT, retryAfterSeconds: e.DISK_RETRY_AFTER_SECONDS },

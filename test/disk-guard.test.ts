@@ -39,7 +39,11 @@ const refusedForSpace = (status: number, headers: Headers | Record<string, strin
 describe('when the volume is under the threshold', () => {
   it('POST /api/dumps/ answers 507 + Retry-After and writes nothing', async () => {
     const u = await createUser(stack.web.ds);
-    const { secret } = await createApiKey(stack.web.ds.manager, u.personal.id, { name: 'uploader', scopes: ['dumps:upload'], createdById: null });
+    const { secret } = await createApiKey(stack.web.ds.manager, u.personal.id, {
+      name: 'uploader',
+      scopes: ['dumps:upload'],
+      createdById: null,
+    });
     const res = await stack.http.post('/api/dumps/').set('Authorization', `Bearer ${secret}`).attach('file', buildMinidump(), 'app.dmp');
     refusedForSpace(res.status, res.headers as Record<string, string>);
     expect(res.body).toMatchObject({ code: 'insufficient_storage', details: { min_free_percent: 100 } });
@@ -55,12 +59,21 @@ describe('when the volume is under the threshold', () => {
     guard.assertRoom = async () => undefined;
     let id: string;
     try {
-      id = (await stack.http.post(`/api/dumps/?project=${u.personal.id}`).set('Authorization', `Bearer ${u.access}`).attach('file', buildMinidump(), 'v1.dmp').expect(201)).body.id;
+      id = (
+        await stack.http
+          .post(`/api/dumps/?project=${u.personal.id}`)
+          .set('Authorization', `Bearer ${u.access}`)
+          .attach('file', buildMinidump(), 'v1.dmp')
+          .expect(201)
+      ).body.id;
     } finally {
       guard.assertRoom = assertRoom;
     }
     const before = filesUnder(DUMPS_DIR);
-    const res = await stack.http.put(`/api/dumps/${id}/`).set('Authorization', `Bearer ${u.access}`).attach('file', buildMinidump({ modules: ['b.exe'] }), 'v2.dmp');
+    const res = await stack.http
+      .put(`/api/dumps/${id}/`)
+      .set('Authorization', `Bearer ${u.access}`)
+      .attach('file', buildMinidump({ modules: ['b.exe'] }), 'v2.dmp');
     refusedForSpace(res.status, res.headers as Record<string, string>);
     expect(filesUnder(DUMPS_DIR)).toEqual(before);
     const [row] = await stack.web.ds.query(`SELECT original_name FROM crash_dumps WHERE id = $1`, [id]);
@@ -80,7 +93,14 @@ describe('when the volume is under the threshold', () => {
     const u = await createUser(stack.web.ds);
     const url = `${base}/api/${u.personal.id}/envelope/?sentry_key=${u.apiKey}`;
     const event = JSON.stringify({ message: 'with a file', level: 'error' });
-    const withFile = [JSON.stringify({}), JSON.stringify({ type: 'event' }), event, JSON.stringify({ type: 'attachment', length: 5, filename: 'a.txt' }), 'hello', ''].join('\n');
+    const withFile = [
+      JSON.stringify({}),
+      JSON.stringify({ type: 'event' }),
+      event,
+      JSON.stringify({ type: 'attachment', length: 5, filename: 'a.txt' }),
+      'hello',
+      '',
+    ].join('\n');
     refusedForSpace(...((r) => [r.status, r.headers] as const)(await fetch(url, { method: 'POST', body: withFile })));
     expect(filesUnder(ARTIFACTS_DIR)).toEqual([]);
     const plain = [JSON.stringify({}), JSON.stringify({ type: 'event' }), event, ''].join('\n');
@@ -91,10 +111,16 @@ describe('when the volume is under the threshold', () => {
 describe('DiskGuard', () => {
   it('passes above the thresholds and refuses below them', async () => {
     const free = (await volumeOf(DUMPS_DIR)).freeBytes;
-    await expect(new DiskGuard({ minFreeBytes: 0, minFreePercent: 0, retryAfterSeconds: 1 }).assertRoom(DUMPS_DIR)).resolves.toBeUndefined();
-    await expect(new DiskGuard({ minFreeBytes: free * 2, minFreePercent: 0, retryAfterSeconds: 1 }).assertRoom(DUMPS_DIR)).rejects.toMatchObject({ status: 507 });
+    await expect(
+      new DiskGuard({ minFreeBytes: 0, minFreePercent: 0, retryAfterSeconds: 1 }).assertRoom(DUMPS_DIR),
+    ).resolves.toBeUndefined();
+    await expect(
+      new DiskGuard({ minFreeBytes: free * 2, minFreePercent: 0, retryAfterSeconds: 1 }).assertRoom(DUMPS_DIR),
+    ).rejects.toMatchObject({ status: 507 });
     // A folder not made yet is judged by the volume it will be on.
-    await expect(new DiskGuard({ minFreeBytes: free * 2, minFreePercent: 0, retryAfterSeconds: 1 }).assertRoom(path.join(DUMPS_DIR, 'not', 'yet'))).rejects.toMatchObject({ status: 507 });
+    await expect(
+      new DiskGuard({ minFreeBytes: free * 2, minFreePercent: 0, retryAfterSeconds: 1 }).assertRoom(path.join(DUMPS_DIR, 'not', 'yet')),
+    ).rejects.toMatchObject({ status: 507 });
   });
 });
 

@@ -32,7 +32,9 @@ describe('quota overrides in the admin', () => {
       .field('projectId', String(owner.personal.id))
       .field('eventsPerMinute', '0');
     expect(refused.body.notice?.type).toBe('error');
-    expect((await stack.web.ds.query(`SELECT count(*)::int AS n FROM quota_overrides WHERE project_id = $1`, [owner.personal.id]))[0].n).toBe(0);
+    expect(
+      (await stack.web.ds.query(`SELECT count(*)::int AS n FROM quota_overrides WHERE project_id = $1`, [owner.personal.id]))[0].n,
+    ).toBe(0);
 
     const asStaff = await adminLogin(stack.web, staff.user.email);
     const created = await asStaff.agent
@@ -46,7 +48,9 @@ describe('quota overrides in the admin', () => {
     await post(owner.apiKey).expect(429);
 
     const dashboard = (await api(asStaff.agent, '/dashboard')).body;
-    expect(dashboard.refused).toEqual(expect.arrayContaining([{ project_id: owner.personal.id, category: 'error', reason: 'project_quota', count: 1 }]));
+    expect(dashboard.refused).toEqual(
+      expect.arrayContaining([{ project_id: owner.personal.id, category: 'error', reason: 'project_quota', count: 1 }]),
+    );
     expect(dashboard.storage.databaseBytes).toBeGreaterThan(0);
     expect(dashboard.storage.volumes.map((v: { volume: string }) => v.volume)).toEqual(expect.arrayContaining(['dumps', 'artifacts']));
     // The owner sees their project's refusals, not the instance's storage.

@@ -24,7 +24,10 @@ afterAll(async () => {
 });
 
 const post = (key: string, n = 1) =>
-  stack.http.post('/api/events/').set('Authorization', `Bearer ${key}`).send(n === 1 ? pantiesEvent() : Array.from({ length: n }, () => pantiesEvent()));
+  stack.http
+    .post('/api/events/')
+    .set('Authorization', `Bearer ${key}`)
+    .send(n === 1 ? pantiesEvent() : Array.from({ length: n }, () => pantiesEvent()));
 
 describe('spike protection (on by default)', () => {
   it('limits a project with no history to the floor, until the next minute', async () => {
@@ -68,7 +71,11 @@ describe('spike protection (on by default)', () => {
     const u = await createUser(stack.web.ds);
     await post(u.apiKey, 5).expect(202);
     await post(u.apiKey).expect(429);
-    await stack.http.put(`/api/projects/${u.personal.id}/quotas/`).set('Authorization', `Bearer ${u.access}`).send({ project: { spike_protection: false } }).expect(200);
+    await stack.http
+      .put(`/api/projects/${u.personal.id}/quotas/`)
+      .set('Authorization', `Bearer ${u.access}`)
+      .send({ project: { spike_protection: false } })
+      .expect(200);
     await post(u.apiKey, 20).expect(202);
   });
 

@@ -33,9 +33,15 @@ afterAll(async () => {
 });
 
 const setQuotas = (u: TestUser, projectId: number, body: unknown, http = stack.http) =>
-  http.put(`/api/projects/${projectId}/quotas/`).set('Authorization', `Bearer ${u.access}`).send(body as object);
+  http
+    .put(`/api/projects/${projectId}/quotas/`)
+    .set('Authorization', `Bearer ${u.access}`)
+    .send(body as object);
 const postEvent = (key: string, body: unknown = pantiesEvent(), http = stack.http) =>
-  http.post('/api/events/').set('Authorization', `Bearer ${key}`).send(body as object);
+  http
+    .post('/api/events/')
+    .set('Authorization', `Bearer ${key}`)
+    .send(body as object);
 const keyIdOf = async (projectId: number): Promise<number> =>
   (await stack.web.ds.query(`SELECT id FROM api_keys WHERE project_id = $1 ORDER BY id LIMIT 1`, [projectId]))[0].id;
 const countLogs = async (projectId: number): Promise<number> =>
@@ -70,7 +76,11 @@ function envelope(items: Array<[Record<string, unknown>, string]>) {
   return Buffer.from([JSON.stringify({}), ...items.flatMap(([h, p]) => [JSON.stringify(h), p])].join('\n') + '\n');
 }
 const sentryPost = (u: TestUser, body: Buffer) =>
-  fetch(`${base}/api/${u.personal.id}/envelope/?sentry_key=${u.apiKey}`, { method: 'POST', body, headers: { 'Content-Type': 'application/x-sentry-envelope' } });
+  fetch(`${base}/api/${u.personal.id}/envelope/?sentry_key=${u.apiKey}`, {
+    method: 'POST',
+    body,
+    headers: { 'Content-Type': 'application/x-sentry-envelope' },
+  });
 
 describe('Sentry envelopes', () => {
   it('keep the categories within quota and name the limited ones on a 200; 429 when all of it is limited', async () => {
@@ -80,7 +90,13 @@ describe('Sentry envelopes', () => {
     const log = JSON.stringify({ items: [{ timestamp: Date.now() / 1000, level: 'info', body: 'a log line' }] });
     expect((await sentryPost(u, envelope([[{ type: 'event' }, event]]))).status).toBe(200);
 
-    const mixed = await sentryPost(u, envelope([[{ type: 'event' }, event], [{ type: 'log', item_count: 1, content_type: 'application/vnd.sentry.items.log+json' }, log]]));
+    const mixed = await sentryPost(
+      u,
+      envelope([
+        [{ type: 'event' }, event],
+        [{ type: 'log', item_count: 1, content_type: 'application/vnd.sentry.items.log+json' }, log],
+      ]),
+    );
     expect(mixed.status).toBe(200);
     expect(mixed.headers.get('x-sentry-rate-limits')).toMatch(/^\d+:error;default;security:project:project_quota$/);
     await eventually(async () => (await countLogs(u.personal.id)) === 1);
@@ -109,7 +125,11 @@ describe('dump bytes per day', () => {
     // With Expect: 100-continue the refusal comes before the client sends a byte of the dump.
     const early = await new Promise<{ status: number; continued: boolean }>((resolve, reject) => {
       let continued = false;
-      const req = httpRequest(url, { method: 'POST', agent: false, headers: { Expect: '100-continue', 'Content-Length': String(dump.length) } });
+      const req = httpRequest(url, {
+        method: 'POST',
+        agent: false,
+        headers: { Expect: '100-continue', 'Content-Length': String(dump.length) },
+      });
       req.on('continue', () => {
         continued = true;
         req.end(dump);
@@ -147,7 +167,11 @@ describe('limits per key and per project', () => {
     const u = await createUser(stack.web.ds);
     await setQuotas(u, u.personal.id, { project: { events_per_minute: 1 } }).expect(200);
     await postEvent(u.apiKey).expect(202);
-    const res = await stack.http.post('/api/events/').set('Authorization', `Bearer ${u.apiKey}`).set('Content-Type', 'application/json').send('{not json');
+    const res = await stack.http
+      .post('/api/events/')
+      .set('Authorization', `Bearer ${u.apiKey}`)
+      .set('Content-Type', 'application/json')
+      .send('{not json');
     expect(res.status).toBe(429); // not 400: the body was never parsed
   });
 });
@@ -156,12 +180,21 @@ describe('batches', () => {
   it('count every record, all or none: a batch that does not fit is refused whole and nothing is queued', async () => {
     const u = await createUser(stack.web.ds);
     await setQuotas(u, u.personal.id, { project: { events_per_minute: 100 } }).expect(200);
-    await postEvent(u.apiKey, Array.from({ length: 60 }, () => pantiesEvent())).expect(202);
+    await postEvent(
+      u.apiKey,
+      Array.from({ length: 60 }, () => pantiesEvent()),
+    ).expect(202);
     const before = await jobsAdded(stack.web, 'events');
-    const refused = await postEvent(u.apiKey, Array.from({ length: 60 }, () => pantiesEvent())).expect(429);
+    const refused = await postEvent(
+      u.apiKey,
+      Array.from({ length: 60 }, () => pantiesEvent()),
+    ).expect(429);
     expect(refused.body.details.category).toBe('error');
     expect(await jobsAdded(stack.web, 'events')).toBe(before);
-    await postEvent(u.apiKey, Array.from({ length: 40 }, () => pantiesEvent())).expect(202);
+    await postEvent(
+      u.apiKey,
+      Array.from({ length: 40 }, () => pantiesEvent()),
+    ).expect(202);
     await postEvent(u.apiKey).expect(429);
     await eventually(async () => (await countEvents(stack.web.ds, u.personal.id)) === 100);
   });
@@ -169,7 +202,10 @@ describe('batches', () => {
   it('a batch larger than the whole limit gets through once, when the bucket is full', async () => {
     const u = await createUser(stack.web.ds);
     await setQuotas(u, u.personal.id, { project: { events_per_minute: 10 } }).expect(200);
-    await postEvent(u.apiKey, Array.from({ length: 25 }, () => pantiesEvent())).expect(202);
+    await postEvent(
+      u.apiKey,
+      Array.from({ length: 25 }, () => pantiesEvent()),
+    ).expect(202);
     await postEvent(u.apiKey).expect(429);
   });
 
@@ -177,10 +213,26 @@ describe('batches', () => {
     const u = await createUser(stack.web.ds);
     await setQuotas(u, u.personal.id, { project: { logs_per_minute: 2 } }).expect(200);
     const body = (n: number) => ({
-      resourceLogs: [{ scopeLogs: [{ logRecords: Array.from({ length: n }, (_, i) => ({ timeUnixNano: String(Date.now() * 1e6), severityText: 'INFO', body: { stringValue: `line ${i}` } })) }] }],
+      resourceLogs: [
+        {
+          scopeLogs: [
+            {
+              logRecords: Array.from({ length: n }, (_, i) => ({
+                timeUnixNano: String(Date.now() * 1e6),
+                severityText: 'INFO',
+                body: { stringValue: `line ${i}` },
+              })),
+            },
+          ],
+        },
+      ],
     });
     const send = (n: number) =>
-      fetch(`${base}/v1/logs`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${u.apiKey}` }, body: JSON.stringify(body(n)) });
+      fetch(`${base}/v1/logs`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${u.apiKey}` },
+        body: JSON.stringify(body(n)),
+      });
     expect((await send(2)).status).toBe(200);
     const refused = await send(1);
     expect(refused.status).toBe(429);
@@ -218,7 +270,10 @@ describe('GET|PUT /api/projects/{id}/quotas/', () => {
 
     expect((await setQuotas(member, pid, { project: { events_per_minute: 1 } })).status).toBe(403);
     expect((await setQuotas(viewer, pid, { project: { events_per_minute: 1 } })).status).toBe(403);
-    const set = await setQuotas(admin, pid, { project: { events_per_minute: 7, spike_protection: false }, keys: { [keyId]: { logs_per_minute: 9 } } }).expect(200);
+    const set = await setQuotas(admin, pid, {
+      project: { events_per_minute: 7, spike_protection: false },
+      keys: { [keyId]: { logs_per_minute: 9 } },
+    }).expect(200);
     expect(set.body.project).toMatchObject({ events_per_minute: 7, spike_protection: false, logs_per_minute: null });
     expect(set.body.effective).toMatchObject({ events_per_minute: 7, spike_protection: false, logs_per_minute: 0 });
     expect(set.body.keys).toEqual([expect.objectContaining({ id: keyId, overrides: expect.objectContaining({ logs_per_minute: 9 }) })]);
@@ -247,7 +302,9 @@ describe('refusals', () => {
   it('are counted per project and category in /metrics and reach onRefused', async () => {
     const u = await createUser(stack.web.ds);
     const seen: unknown[] = [];
-    stack.web.quotas.onRefused((projectId, category, reason, quantity) => projectId === u.personal.id && seen.push({ category, reason, quantity }));
+    stack.web.quotas.onRefused(
+      (projectId, category, reason, quantity) => projectId === u.personal.id && seen.push({ category, reason, quantity }),
+    );
     await setQuotas(u, u.personal.id, { project: { events_per_minute: 1 } }).expect(200);
     await postEvent(u.apiKey).expect(202);
     await postEvent(u.apiKey).expect(429);

@@ -23,7 +23,8 @@ function limitsOf(params: Record<string, unknown>): Limits {
     if (raw === undefined || raw === null || raw === '') out[field] = null;
     else {
       const n = Number(raw);
-      if (!Number.isSafeInteger(n) || n < 0 || n > max) throw new ValidationError({ [prop]: { message: 'a whole number, 0 (no limit) or more; empty inherits' } });
+      if (!Number.isSafeInteger(n) || n < 0 || n > max)
+        throw new ValidationError({ [prop]: { message: 'a whole number, 0 (no limit) or more; empty inherits' } });
       out[field] = n;
     }
   }
@@ -43,16 +44,26 @@ class QuotaOverrideResource extends ScopedResource {
     super(QuotaOverride, { scope: projectScope('r.projectId'), exact: ['projectId', 'apiKeyId'] });
   }
 
-  private async save(projectId: number, keyId: number | null, params: Record<string, unknown>, context?: ActionContext): Promise<ParamsType> {
-    if (!mayIn(actorOf(context), projectId, 'manage_quotas')) throw new ValidationError({ projectId: { message: 'you may not change this project’s quotas' } });
+  private async save(
+    projectId: number,
+    keyId: number | null,
+    params: Record<string, unknown>,
+    context?: ActionContext,
+  ): Promise<ParamsType> {
+    if (!mayIn(actorOf(context), projectId, 'manage_quotas'))
+      throw new ValidationError({ projectId: { message: 'you may not change this project’s quotas' } });
     await domainCall(() => saveOverrides(this.ds, projectId, keyId, limitsOf(params)), 'apiKeyId');
-    const [row] = await this.ds.query(`SELECT id FROM quota_overrides WHERE project_id = $1 AND coalesce(api_key_id, 0) = $2`, [projectId, keyId ?? 0]);
+    const [row] = await this.ds.query(`SELECT id FROM quota_overrides WHERE project_id = $1 AND coalesce(api_key_id, 0) = $2`, [
+      projectId,
+      keyId ?? 0,
+    ]);
     return (await QuotaOverride.findOneByOrFail({ id: row.id })) as unknown as ParamsType;
   }
 
   override async create(params: Record<string, unknown>, context?: ActionContext): Promise<ParamsType> {
     const projectId = intOrNull(params.projectId);
-    if (projectId === null || !Number.isSafeInteger(projectId) || projectId <= 0) throw new ValidationError({ projectId: { message: 'pick a project' } });
+    if (projectId === null || !Number.isSafeInteger(projectId) || projectId <= 0)
+      throw new ValidationError({ projectId: { message: 'pick a project' } });
     return this.save(projectId, intOrNull(params.apiKeyId), params, context);
   }
 
@@ -76,7 +87,10 @@ export function quotaOverridesResource(ds: DataSource): ResourceWithOptions {
       properties: {
         projectId: { isRequired: true, description: 'The project these limits are for' },
         apiKeyId: { description: "Empty: the project's own limits (all its keys together); a key: that key's limits on top" },
-        eventsPerMinute: { type: 'number', description: 'Error events per minute; empty inherits (the instance default, QUOTA_EVENTS_PER_MINUTE), 0 no limit' },
+        eventsPerMinute: {
+          type: 'number',
+          description: 'Error events per minute; empty inherits (the instance default, QUOTA_EVENTS_PER_MINUTE), 0 no limit',
+        },
         logsPerMinute: { type: 'number', description: 'Log events per minute' },
         llmLogsPerMinute: { type: 'number', description: 'LLM logs per minute' },
         spansPerMinute: { type: 'number', description: 'Spans per minute' },
@@ -86,7 +100,7 @@ export function quotaOverridesResource(ds: DataSource): ResourceWithOptions {
             { value: 'true', label: 'on' },
             { value: 'false', label: 'off' },
           ],
-          description: "Empty inherits (QUOTA_SPIKE_PROTECTION); project rows only: spike protection is per project",
+          description: 'Empty inherits (QUOTA_SPIKE_PROTECTION); project rows only: spike protection is per project',
         },
         updatedAt: readOnly,
         id: { isVisible: { list: false, filter: false, show: true, edit: false } },

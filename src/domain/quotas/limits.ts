@@ -89,12 +89,19 @@ export async function saveOverrides(ds: DataSource, projectId: number, keyId: nu
       const [key] = await m.query(`SELECT id FROM api_keys WHERE id = $1 AND project_id = $2`, [keyId, projectId]);
       if (!key) throw badRequest(`API key ${keyId} is not a key of this project`, { keys: [String(keyId)] }, 'unknown_key');
     }
-    const [current] = await m.query(
-      `SELECT * FROM quota_overrides WHERE project_id = $1 AND coalesce(api_key_id, 0) = $2 FOR UPDATE`,
-      [projectId, keyId ?? 0],
-    );
+    const [current] = await m.query(`SELECT * FROM quota_overrides WHERE project_id = $1 AND coalesce(api_key_id, 0) = $2 FOR UPDATE`, [
+      projectId,
+      keyId ?? 0,
+    ]);
     const next: Limits = { ...(current ? limitsOf(current) : EMPTY), ...patch };
-    const values = [next.events_per_minute, next.logs_per_minute, next.llm_logs_per_minute, next.spans_per_minute, next.dump_bytes_per_day, next.spike_protection];
+    const values = [
+      next.events_per_minute,
+      next.logs_per_minute,
+      next.llm_logs_per_minute,
+      next.spans_per_minute,
+      next.dump_bytes_per_day,
+      next.spike_protection,
+    ];
     if (current) {
       await m.query(
         `UPDATE quota_overrides SET events_per_minute = $2, logs_per_minute = $3, llm_logs_per_minute = $4, spans_per_minute = $5,

@@ -5,6 +5,14 @@ import { logger } from '../../logger.ts';
 import { registry } from '../../metrics.ts';
 import { AppError } from '../errors.ts';
 import { runBucket, type Mode } from './bucket.ts';
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer from Redis within ${ms} ms`)), ms))),
+  ]).finally(() => clearTimeout(timer));
+}
 import { effectiveProject, FIELD_OF, loadOverrides, PERIOD_MS, type EffectiveLimits, type Limits, type QuotaCategory } from './limits.ts';
 
 export type RefusalReason = 'project_quota' | 'key_quota' | 'spike_protection';
@@ -45,6 +53,8 @@ export interface QuotaOptions {
   spikeMultiplier: number;
   spikeFloorPerMinute: number;
   cacheTtlMs: number;
+  /** A decision Redis does not answer within this fails open. */
+  redisTimeoutMs?: number;
 }
 
 /** Items refused because their category is over its limit: 429, with what SDKs need to back off. */
@@ -106,7 +116,13 @@ export class Quotas {
     const now = Date.now();
     const hit = this.cache.get(projectId);
     if (hit && hit.expires > now) return hit.limits;
-    const own = await loadOverrides(this.ds, projectId);
+    let own;
+    try {
+      own = await loadOverrides(this.ds, projectId);
+    } catch (err) {
+      if (hit) return hit.limits; // PostgreSQL away: the last limits known still hold
+      throw err;
+    }
     const limits = { project: effectiveProject(this.o.defaults, own.project), keys: own.keys };
     if (this.o.cacheTtlMs > 0) {
       if (this.cache.size > 10_000) this.cache.clear();
@@ -166,37 +182,7 @@ export class Quotas {
 
   private async run(scope: QuotaScope, category: QuotaCategory, quantity: number, mode: Mode, count = true): Promise<Refusal | null> {
     try {
-      const { project, keys } = await this.limits(scope.projectId);
-      const field = FIELD_OF[category];
-      const projectCap = project[field];
-      const keyCap = (scope.keyId != null ? keys.get(scope.keyId)?.[field] : null) ?? 0;
-      // Bytes have no spike window (a dump is one big item); counts always feed theirs.
-      const counted = category !== 'dump_bytes';
-      const spike = counted && project.spike_protection ? { multiplier: this.o.spikeMultiplier, floor: this.o.spikeFloorPerMinute } : null;
-      if (!projectCap && !keyCap && !spike) return null;
-      const tag = `${this.o.prefix}:quota:{p${scope.projectId}}`;
-      const answer = await runBucket(this.redis, {
-        keys: [`${tag}:${category}`, `${tag}:k${scope.keyId ?? 0}:${category}`, `${tag}:spike:${category}`],
-        now: this.clock(),
-        cost: quantity,
-        mode,
-        projectCap,
-        keyCap,
-        periodMs: PERIOD_MS[category],
-        spike,
-        record: counted && mode !== 'peek',
-      });
-      if (answer.ok) return null;
-      const refusal: Refusal = {
-        projectId: scope.projectId,
-        category,
-        scope: answer.which === 'key' ? 'key' : 'project',
-        reason: answer.which === 'key' ? 'key_quota' : answer.which === 'spike' ? 'spike_protection' : 'project_quota',
-        retryAfterSeconds: Math.max(1, Math.ceil(answer.waitMs / 1000)),
-        quantity: Math.max(1, quantity),
-      };
-      if (count) this.refused(refusal);
-      return refusal;
+      return await withTimeout(this.decide(scope, category, quantity, mode, count), this.o.redisTimeoutMs ?? 250);
     } catch (err) {
       if (Date.now() - this.lastWarn > 60_000) {
         this.lastWarn = Date.now();
@@ -204,6 +190,40 @@ export class Quotas {
       }
       return null;
     }
+  }
+
+  private async decide(scope: QuotaScope, category: QuotaCategory, quantity: number, mode: Mode, count: boolean): Promise<Refusal | null> {
+    const { project, keys } = await this.limits(scope.projectId);
+    const field = FIELD_OF[category];
+    const projectCap = project[field];
+    const keyCap = (scope.keyId != null ? keys.get(scope.keyId)?.[field] : null) ?? 0;
+    // Bytes have no spike window (a dump is one big item); counts always feed theirs.
+    const counted = category !== 'dump_bytes';
+    const spike = counted && project.spike_protection ? { multiplier: this.o.spikeMultiplier, floor: this.o.spikeFloorPerMinute } : null;
+    if (!projectCap && !keyCap && !spike) return null;
+    const tag = `${this.o.prefix}:quota:{p${scope.projectId}}`;
+    const answer = await runBucket(this.redis, {
+      keys: [`${tag}:${category}`, `${tag}:k${scope.keyId ?? 0}:${category}`, `${tag}:spike:${category}`],
+      now: this.clock(),
+      cost: quantity,
+      mode,
+      projectCap,
+      keyCap,
+      periodMs: PERIOD_MS[category],
+      spike,
+      record: counted && mode !== 'peek',
+    });
+    if (answer.ok) return null;
+    const refusal: Refusal = {
+      projectId: scope.projectId,
+      category,
+      scope: answer.which === 'key' ? 'key' : 'project',
+      reason: answer.which === 'key' ? 'key_quota' : answer.which === 'spike' ? 'spike_protection' : 'project_quota',
+      retryAfterSeconds: Math.max(1, Math.ceil(answer.waitMs / 1000)),
+      quantity: Math.max(1, quantity),
+    };
+    if (count) this.refused(refusal);
+    return refusal;
   }
 
   private refused(r: Refusal): void {

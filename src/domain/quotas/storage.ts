@@ -15,8 +15,15 @@ export interface StorageFacts {
 /** PostgreSQL's database size and each volume's free space; what cannot be read is left out. */
 export async function storageFacts(ds: DataSource, volumes: Volumes): Promise<StorageFacts> {
   const [db, ...vols] = await Promise.all([
-    ds.query(`SELECT pg_database_size(current_database())::bigint AS n`).then((r: Array<{ n: string }>) => Number(r[0].n)).catch(() => null),
-    ...Object.entries(volumes).map(([volume, path]) => volumeOf(path).then((v) => ({ volume, path, freeBytes: v.freeBytes, totalBytes: v.totalBytes })).catch(() => null)),
+    ds
+      .query(`SELECT pg_database_size(current_database())::bigint AS n`)
+      .then((r: Array<{ n: string }>) => Number(r[0].n))
+      .catch(() => null),
+    ...Object.entries(volumes).map(([volume, path]) =>
+      volumeOf(path)
+        .then((v) => ({ volume, path, freeBytes: v.freeBytes, totalBytes: v.totalBytes }))
+        .catch(() => null),
+    ),
   ]);
   return { databaseBytes: db as number | null, volumes: vols.filter((v): v is NonNullable<typeof v> => v !== null) };
 }

@@ -39,7 +39,10 @@ export function quotaRoutes(ds: DataSource, access: Access, quotas: Quotas): Rou
     const keyIds = Object.keys(body.keys ?? {}).map(Number);
     if (keyIds.length) {
       // Every key must be this project's before anything is written.
-      const found: Array<{ id: number }> = await ds.query(`SELECT id FROM api_keys WHERE project_id = $1 AND id = ANY($2::int[])`, [id, keyIds]);
+      const found: Array<{ id: number }> = await ds.query(`SELECT id FROM api_keys WHERE project_id = $1 AND id = ANY($2::int[])`, [
+        id,
+        keyIds,
+      ]);
       const unknown = keyIds.filter((k) => !found.some((f) => f.id === k));
       if (unknown.length) throw badRequest('Not keys of this project', { keys: unknown.map(String) }, 'unknown_key');
     }

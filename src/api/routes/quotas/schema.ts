@@ -2,7 +2,12 @@ import { z } from 'zod';
 import { bearerAuth, errorResponses, jsonBody, jsonResponse, registry } from '../../openapi.ts';
 import { ProjectIdParam } from '../projects/schema.ts';
 
-const perMinute = z.number().int().min(0).max(2 ** 31 - 1).nullable();
+const perMinute = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 31 - 1)
+  .nullable();
 export const LimitsBody = z
   .object({
     events_per_minute: perMinute.optional(),
@@ -15,7 +20,8 @@ export const LimitsBody = z
   .strict()
   .meta({
     id: 'QuotaLimits',
-    description: 'Per minute (bytes per day for dumps). null or absent: inherit (a project the instance default, a key no limit of its own); 0: no limit',
+    description:
+      'Per minute (bytes per day for dumps). null or absent: inherit (a project the instance default, a key no limit of its own); 0: no limit',
   });
 
 export const QuotasBody = z
