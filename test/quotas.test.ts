@@ -4,6 +4,7 @@
  * per-project limits, batches counted by their records (all or none), two web apps on one
  * bucket, and the overrides API.
  */
+import './helpers/dumpsEnv.ts'; // first: this file's own DUMPS_DIR (minidumps and uploads below)
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as Sentry from '@sentry/node';
 import { request as httpRequest } from 'node:http';
@@ -141,6 +142,21 @@ describe('dump bytes per day', () => {
       req.on('error', reject);
     });
     expect(early).toEqual({ status: 429, continued: false });
+  });
+});
+
+describe('crash dump uploads', () => {
+  it('are charged their bytes; once the day is used up the next upload is refused before it is stored', async () => {
+    const u = await createUser(stack.web.ds);
+    const { secret } = await createApiKey(stack.web.ds.manager, u.personal.id, { name: 'uploader', scopes: ['dumps:upload'], createdById: null });
+    const dump = buildMinidump();
+    await setQuotas(u, u.personal.id, { project: { dump_bytes_per_day: dump.length } }).expect(200);
+    await stack.http.post('/api/dumps/').set('Authorization', `Bearer ${secret}`).attach('file', dump, 'a.dmp').expect(201);
+    const refused = await stack.http.post('/api/dumps/').set('Authorization', `Bearer ${secret}`).attach('file', dump, 'b.dmp');
+    expect(refused.status).toBe(429);
+    expect(refused.body).toMatchObject({ code: 'rate_limited', details: { category: 'dump_bytes', reason: 'project_quota' } });
+    const [{ n }] = await stack.web.ds.query(`SELECT count(*)::int AS n FROM crash_dumps WHERE project_id = $1`, [u.personal.id]);
+    expect(n).toBe(1);
   });
 });
 
