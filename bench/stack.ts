@@ -78,6 +78,8 @@ export async function startThrowawayStack(tag: string, extraEnv: Record<string, 
       DATABASE_URL: '',
       REDIS_URL: '',
       PUBLIC_URL: '',
+      // A benchmark is a storm by design: spike protection would refuse most of it.
+      QUOTA_SPIKE_PROTECTION: 'false',
       ...extraEnv,
     },
     // Own process group: a terminal Ctrl-C reaches the bench, which then stops the stack in order.

@@ -147,6 +147,22 @@ const EnvSchema = z.object({
   OTLP_MAX_ITEMS: int(10000, 1),
   OTLP_MAX_ATTRIBUTES: int(256, 1),
 
+  // Quotas (src/domain/quotas): per project per minute (per day for bytes); 0 = no limit.
+  QUOTA_EVENTS_PER_MINUTE: int(0, 0),
+  QUOTA_LOGS_PER_MINUTE: int(0, 0),
+  QUOTA_LLM_LOGS_PER_MINUTE: int(0, 0),
+  QUOTA_SPANS_PER_MINUTE: int(0, 0),
+  QUOTA_DUMP_BYTES_PER_DAY: bytes('0'),
+  QUOTA_SPIKE_PROTECTION: bool(true),
+  QUOTA_SPIKE_MULTIPLIER: z.coerce.number().min(1).default(10),
+  QUOTA_SPIKE_FLOOR_PER_MINUTE: int(30000, 1),
+  QUOTA_CACHE_TTL_MS: int(5000, 0),
+  QUOTA_REDIS_TIMEOUT_MS: int(250, 10),
+  // Disk guard: uploads refused (507) while their volume has less free than either threshold.
+  DISK_MIN_FREE_BYTES: bytes('1gb'),
+  DISK_MIN_FREE_PERCENT: z.coerce.number().min(0).max(100).default(2),
+  DISK_RETRY_AFTER_SECONDS: int(60, 1),
+
   LIST_TEXT_MAX_CHARS: int(4096, 64),
   LIST_JSON_MAX_BYTES: bytes('8kb'),
   LIST_PAGE_MAX_BYTES: bytes('4mb'),
@@ -421,6 +437,28 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
      * limit on the wire), log records or spans per request, attributes per record.
      */
     otlp: { maxRequestBytes: e.OTLP_MAX_REQUEST_BYTES, maxItems: e.OTLP_MAX_ITEMS, maxAttributes: e.OTLP_MAX_ATTRIBUTES },
+    /**
+     * Quotas and rate limits (src/domain/quotas): the instance defaults per project, 0 = no
+     * limit; projects and keys override them (quota_overrides). Spike protection limits a
+     * project's category to max(spikeFloor, spikeMultiplier × its trailing-hour per-minute average).
+     */
+    quotas: {
+      defaults: {
+        events_per_minute: e.QUOTA_EVENTS_PER_MINUTE,
+        logs_per_minute: e.QUOTA_LOGS_PER_MINUTE,
+        llm_logs_per_minute: e.QUOTA_LLM_LOGS_PER_MINUTE,
+        spans_per_minute: e.QUOTA_SPANS_PER_MINUTE,
+        dump_bytes_per_day: e.QUOTA_DUMP_BYTES_PER_DAY,
+        spike_protection: e.QUOTA_SPIKE_PROTECTION,
+      },
+      spikeMultiplier: e.QUOTA_SPIKE_MULTIPLIER,
+      spikeFloorPerMinute: e.QUOTA_SPIKE_FLOOR_PER_MINUTE,
+      cacheTtlMs: e.QUOTA_CACHE_TTL_MS,
+      /** A quota decision Redis does not answer within this lets the request through (it is protection, not bookkeeping). */
+      redisTimeoutMs: e.QUOTA_REDIS_TIMEOUT_MS,
+    },
+    /** Dump uploads and Sentry attachments are refused (507) while their volume is this full. */
+    diskGuard: { minFreeBytes: e.DISK_MIN_FREE_BYTES, minFreePercent: e.DISK_MIN_FREE_PERCENT, retryAfterSeconds: e.DISK_RETRY_AFTER_SECONDS },
     /** Seed 3's LLM logs: prompts and responses may be large; each may be up to this many bytes. */
     llmLogs: { maxTextBytes: e.LLM_LOG_MAX_TEXT_BYTES, pricesCacheTtlMs: e.LLM_PRICES_CACHE_TTL_MS },
     /**

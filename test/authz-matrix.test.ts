@@ -720,6 +720,17 @@ const ROWS: Array<[string, (ctx: Ctx) => Promise<Call> | Call, Expect]> = [
     inProject({ viewer: 403, member: 403, admin: 200, owner: 200, staff: 200 }),
   ],
   [
+    'GET /api/projects/{id}/quotas/',
+    (c) => ({ method: 'get', path: `/api/projects/${c.projectId}/quotas/` }),
+    inProject({ roles: 200, staff: 200 }),
+  ],
+  [
+    'PUT /api/projects/{id}/quotas/',
+    // A limit no row of the matrix comes near: the other ingest rows must not be refused by it.
+    (c) => ({ method: 'put', path: `/api/projects/${c.projectId}/quotas/`, body: { project: { events_per_minute: 1_000_000 } } }),
+    inProject({ viewer: 403, member: 403, admin: 200, owner: 200, staff: 200 }),
+  ],
+  [
     'GET /api/projects/{id}/releases/',
     (c) => ({ method: 'get', path: `/api/projects/${c.projectId}/releases/` }),
     inProject({ roles: 200, staff: 200 }),

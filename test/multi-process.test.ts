@@ -54,7 +54,6 @@ afterAll(async () => {
   await ds.destroy();
 });
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- loose JSON answers, read field by field
 const json = async (r: Response) => (await r.json()) as Record<string, any>;
 const post = (base: string, path: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });

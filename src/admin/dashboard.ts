@@ -5,6 +5,10 @@ import { scopeClause, type Scope } from '../domain/access/index.ts';
 import type { QueueName } from '../queues/contract.ts';
 import { queueStats } from '../queues/health.ts';
 import type { AdminUser } from './session.ts';
+import type { RedisClient } from '../queues/connection.ts';
+import { config } from '../config.ts';
+import { refusedToday, storageFacts } from '../domain/quotas/index.ts';
+import { dataVolumes } from '../api/routes/ops/ops.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -33,7 +37,7 @@ function buckets(since: number, step: number, count: number, keys: readonly stri
  * and log sources of the last 24 h, and queue health. Each query is a grouped scan of a
  * time range on a (project, kind, timestamp) index.
  */
-export async function dashboardData(ds: DataSource, queues: Record<QueueName, Queue>, admin: AdminUser) {
+export async function dashboardData(ds: DataSource, queues: Record<QueueName, Queue>, admin: AdminUser, redis?: RedisClient) {
   const scope: Scope = admin.isStaff ? { all: true } : { all: false, projectIds: Object.keys(admin.roles).map(Number) };
   const none = !scope.all && scope.projectIds.length === 0;
   const now = Date.now();
@@ -82,6 +86,10 @@ export async function dashboardData(ds: DataSource, queues: Record<QueueName, Qu
     ),
     queueStats(queues).catch(() => []), // Redis away: the charts still draw
   ]);
+  // Quotas: what was refused today in the projects the admin sees; storage: staff only (it is the whole instance).
+  const visible = (p: number) => scope.all || scope.projectIds.includes(p);
+  const refused = redis ? (await refusedToday(redis, config.queuePrefix).catch(() => [])).filter((r) => visible(r.project_id)) : [];
+  const storage = admin.isStaff ? await storageFacts(ds, dataVolumes()) : null;
 
   return {
     generatedAt: new Date(now).toISOString(),
@@ -94,6 +102,8 @@ export async function dashboardData(ds: DataSource, queues: Record<QueueName, Qu
     llmByModel: llmByModel.map((r) => ({ model: r.model ?? '(none)', calls: Number(r.calls), tokens: Number(r.tokens) })),
     topIssues: topIssues.map((r) => ({ id: r.id, title: r.title, level: r.level, status: r.status, count: Number(r.n) })),
     topSources: topSources.map((r) => ({ source: r.service ?? '(none)', count: Number(r.n) })),
+    refused,
+    storage,
     queues: queueHealth.map((s) => ({ queue: s.queue, ...s.counts, lagSeconds: Math.round(s.lagSeconds * 10) / 10 })),
   };
 }

@@ -14,6 +14,7 @@ import { issuesResource } from './resources/issues.ts';
 import { releasesResource } from './resources/releases.ts';
 import { llmLogsResource } from './resources/llmLogs.ts';
 import { llmPricesResource } from './resources/llmPrices.ts';
+import { quotaOverridesResource } from './resources/quotas.ts';
 import { membersResource } from './resources/members.ts';
 import { projectsResource } from './resources/projects.ts';
 import { usersResource } from './resources/users.ts';
@@ -48,6 +49,7 @@ export function adminOptions(deps: AdminDeps): AdminJSOptions {
       projectsResource(ds, access),
       membersResource(ds, access),
       apiKeysResource(access),
+      quotaOverridesResource(ds),
       usersResource(ds, access),
       filterPreferencesResource(ds),
       alertRulesResource(ds, access),
@@ -63,7 +65,7 @@ export function adminOptions(deps: AdminDeps): AdminJSOptions {
     ]),
     dashboard: {
       component: Components.Dashboard,
-      handler: async (_request, _response, context) => dashboardData(ds, queues, context.currentAdmin as unknown as AdminUser),
+      handler: async (_request, _response, context) => dashboardData(ds, queues, context.currentAdmin as unknown as AdminUser, deps.redis),
     },
     pages: {
       liveTail: {

@@ -43,6 +43,8 @@ import { outcomeRoutes } from './routes/outcomes/outcomes.ts';
 import { artifactStore } from '../storage/index.ts';
 import { auditLogRoutes } from './routes/auditLog/auditLog.ts';
 import { auditTrail } from './audit.ts';
+import type { DiskGuard, Quotas } from '../domain/quotas/index.ts';
+import { quotaRoutes } from './routes/quotas/quotas.ts';
 
 export interface AppDeps {
   ds: DataSource;
@@ -52,6 +54,8 @@ export interface AppDeps {
   sink: WorkSink;
   /** The ingest table (src/api/ingest/routes.ts): Express serves its `via: 'express'` routes. */
   routes: readonly IngestRoute[];
+  quotas: Quotas;
+  disk: DiskGuard;
   /** The AdminJS back-office (src/admin), or none when ADMIN_ENABLED=false. */
   admin?: RequestHandler;
 }
@@ -98,7 +102,10 @@ export function createApp(deps: AppDeps): Express {
   // (after log ingestion, which is data, not a change, and keeps its lean path).
   app.use(auditTrail(deps.ds, deps.access));
   // Seed 4's crash dumps: multipart uploads streamed to disk, so before any body parser.
-  app.use('/api/dumps', dumpRoutes({ ds: deps.ds, access: deps.access, sink: deps.sink, upload: routeNamed(deps.routes, '/api/dumps/') }));
+  app.use(
+    '/api/dumps',
+    dumpRoutes({ ds: deps.ds, access: deps.access, sink: deps.sink, upload: routeNamed(deps.routes, '/api/dumps/'), disk: { guard: deps.disk, dir: config.dumpsDir } }),
+  );
 
   // gzip/deflate request bodies are inflated by express.json (inflate: true).
   app.use(express.json({ limit: config.http.jsonBodyLimit, strict: false, type: ['application/json', 'application/*+json'] }));
@@ -123,6 +130,8 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api/projects', attachmentRoutes(ds, access, artifactStore()));
   // What was dropped and why: outcomes and inbound filters per project.
   app.use('/api/projects', outcomeRoutes(ds, access));
+  // Quotas and rate limits per project and key.
+  app.use('/api/projects', quotaRoutes(ds, access, deps.quotas));
 
   // Logs: seed 2 (/api/logs), seed 5 (/v1/api/logs), seed 3's lists, seed 2's saved filters.
   const logs = logRoutes({ ds, access });

@@ -24,6 +24,7 @@ import type { Express } from 'express';
 import { queueSink } from '../queues/sink.ts';
 import { outcomes } from '../domain/outcomes/recorder.ts';
 import { InboundFilterCache } from '../domain/outcomes/inboundFilters.ts';
+import { DiskGuard, Quotas } from '../domain/quotas/index.ts';
 
 export interface Web {
   server: Server;
@@ -42,6 +43,9 @@ export interface Web {
   spanProducer: SpanProducer;
   /** The WebSocket live tail at /ws/logs/. */
   live: LiveTail;
+  /** Quotas and spike protection (src/domain/quotas); `onRefused` is where outcomes connect. */
+  quotas: Quotas;
+  disk: DiskGuard;
   /** The back-office at /admin, built lazily (see AdminMount); null when disabled. */
   admin: AdminMount | null;
   close(): Promise<void>;
@@ -85,6 +89,13 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }, 
   const access = new Access(ds, keys);
   const sink = queueSink(producer, queues, logger);
   const attachments = new EnvelopeAttachments(ds, artifactStore(), { maxBytes: config.artifacts.maxAttachmentBytes, quotaBytes: config.artifacts.attachmentQuotaBytes });
+  const quotas = new Quotas(ds, redis, { prefix: config.queuePrefix, ...config.quotas });
+  const disk = new DiskGuard(config.diskGuard);
+  // What quotas refuse is an outcome: rate_limited, per category, with the quota's reason (project_quota, key_quota, spike_protection).
+  const QUOTA_OUTCOME = { error: 'error', log: 'log', llm: 'llm_log', span: 'span', dump_bytes: 'attachment' } as const;
+  quotas.onRefused((projectId, category, reason, quantity) =>
+    outcomes.record({ projectId, category: QUOTA_OUTCOME[category], outcome: 'rate_limited', reason, quantity }),
+  );
   // The sender's address as Express computes req.ip (TRUST_PROXY), for the lean routes; known once the app is.
   const clientIp: { of?: (req: IncomingMessage) => string | undefined } = {};
   // What was dropped and why: counted in memory, added to the outcomes table on an interval and at close().
@@ -92,13 +103,13 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }, 
   const filters = new InboundFilterCache(ds, config.outcomes.inboundFiltersCacheTtlMs);
   const routes = ingestRoutes({
     ds, access, producer, llmProducer, spanProducer, sink, stores: dumpStores(),
-    sessions: sessionProducer, attachments, filters, clientIp: (req) => clientIp.of?.(req),
+    sessions: sessionProducer, attachments, filters, clientIp: (req) => clientIp.of?.(req), quotas, disk,
   });
   const adminLoad = opts.admin ?? defaultAdminLoad();
   const admin = adminLoad ? new AdminMount({ ds, redis, queues, access }) : null;
   if (adminLoad === 'eager') await admin!.load();
   if (adminLoad === 'background') admin!.preload();
-  const app = createApp({ ds, redis, queues, access, sink, routes, admin: admin?.handler() });
+  const app = createApp({ ds, redis, queues, access, sink, routes, quotas, disk, admin: admin?.handler() });
   const dispatch = createDispatcher(app, routes);
   const trustProxy = app.get('trust proxy fn') as (address: string, hop: number) => boolean;
   clientIp.of = clientIpOf(trustProxy);
@@ -123,6 +134,8 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }, 
     llmProducer,
     spanProducer,
     live,
+    quotas,
+    disk,
     admin,
     async close() {
       // WebSockets first: open ones would keep server.close() waiting.

@@ -34,7 +34,8 @@ const ERROR_TEXT: Record<number, string> = {
   409: 'Conflict',
   413: 'Body, item or batch too large',
   415: 'Unsupported Content-Encoding',
-  429: 'Too many requests; see Retry-After',
+  429: 'Over a quota or rate limit (`rate_limited`, details: retry_after, category, scope, reason), or shedding load; see Retry-After',
+  507: 'Not enough free disk space for uploads (`insufficient_storage`); see Retry-After',
   503: 'Queue or storage unavailable, or shedding load; see Retry-After',
 };
 

@@ -17,6 +17,7 @@ import { Outcome } from './Outcome.ts';
 import { MonitorCheckIn } from './MonitorCheckIn.ts';
 import { LlmPrice } from './LlmPrice.ts';
 import { Project } from './Project.ts';
+import { QuotaOverride } from './QuotaOverride.ts';
 import { ProjectInvitation } from './ProjectInvitation.ts';
 import { ProjectMember } from './ProjectMember.ts';
 import { RefreshToken } from './RefreshToken.ts';
@@ -25,7 +26,7 @@ import { Span } from './Span.ts';
 import { User } from './User.ts';
 import { UserFilterPreference } from './UserFilterPreference.ts';
 
-export { AlertChannel, AlertDelivery, AlertFiring, AlertNotification, AlertRule, ApiKey, AuditEntry, AuthToken, CrashDump, Event, InboundFilter, Issue, IssueActivity, LlmLog, LlmPrice, Monitor, MonitorCheckIn, Outcome, Project, ProjectInvitation, ProjectMember, RefreshToken, Release, Span, User, UserFilterPreference };
+export { AlertChannel, AlertDelivery, AlertFiring, AlertNotification, AlertRule, ApiKey, AuditEntry, AuthToken, CrashDump, Event, InboundFilter, Issue, IssueActivity, LlmLog, LlmPrice, Monitor, MonitorCheckIn, Outcome, Project, ProjectInvitation, ProjectMember, QuotaOverride, RefreshToken, Release, Span, User, UserFilterPreference };
 
 /** Every entity, for the DataSource; one per line, so branches adding one do not collide. */
 export const entities = [
@@ -48,6 +49,7 @@ export const entities = [
   MonitorCheckIn,
   LlmPrice,
   Project,
+  QuotaOverride,
   ProjectInvitation,
   ProjectMember,
   RefreshToken,

@@ -16,8 +16,9 @@ import { TelemetryColumns1765200000000 } from './1765200000000-TelemetryColumns.
 import { Spans1765200001000 } from './1765200001000-Spans.ts';
 import { LlmPrices1765200002000 } from './1765200002000-LlmPrices.ts';
 import { AlertRetention1765300000000 } from './1765300000000-AlertRetention.ts';
-import { Outcomes1766300000000 } from './1766300000000-Outcomes.ts';
 import { AuditLog1766100000000 } from './1766100000000-AuditLog.ts';
+import { Outcomes1766300000000 } from './1766300000000-Outcomes.ts';
+import { QuotaOverrides1766400000000 } from './1766400000000-QuotaOverrides.ts';
 
 /** Listed explicitly (not globbed) so the same list works from TypeScript and from dist/; in timestamp order. */
 export const migrations = [
@@ -39,6 +40,7 @@ export const migrations = [
   Spans1765200001000,
   LlmPrices1765200002000,
   AlertRetention1765300000000,
-  Outcomes1766300000000,
   AuditLog1766100000000,
+  Outcomes1766300000000,
+  QuotaOverrides1766400000000,
 ];

@@ -49,6 +49,50 @@ function QueueHealth({ queues, isStaff }) {
   );
 }
 
+const gb = (n) => `${(n / 1024 ** 3).toFixed(n >= 10 * 1024 ** 3 ? 0 : 1)} GB`;
+
+function Refused({ rows }) {
+  return (
+    <Card title="Refused by quotas, today (UTC)" total={rows.reduce((a, r) => a + r.count, 0)} name="refused">
+      {rows.length ? (
+        <table data-chart="quota-refused" style={{ width: '100%', fontSize: 13, borderCollapse: 'collapse' }}>
+          <thead>
+            <tr style={{ color: '#8a6d7a', textAlign: 'left' }}><th>project</th><th>category</th><th>reason</th><th style={{ textAlign: 'right' }}>refused</th></tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={`${r.project_id}:${r.category}:${r.reason}`} style={{ borderTop: '1px solid #fbe3ec' }}>
+                <td style={{ padding: '6px 0' }}><a href={`/admin/resources/Project/records/${r.project_id}/show`} style={{ color: '#c2185b' }}>#{r.project_id}</a></td>
+                <td>{r.category}</td>
+                <td>{r.reason}</td>
+                <td style={{ textAlign: 'right', fontWeight: 600 }}>{r.count.toLocaleString()}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : <p style={{ fontSize: 13, color: '#8a6d7a' }}>Nothing refused today.</p>}
+    </Card>
+  );
+}
+
+function Storage({ storage }) {
+  return (
+    <Card title="Storage" name="storage">
+      <table data-chart="storage" style={{ width: '100%', fontSize: 13, borderCollapse: 'collapse' }}>
+        <tbody>
+          {storage.databaseBytes !== null ? <tr><td style={{ padding: '6px 0', fontWeight: 600 }}>PostgreSQL database</td><td style={{ textAlign: 'right' }}>{gb(storage.databaseBytes)}</td></tr> : null}
+          {storage.volumes.map((v) => (
+            <tr key={v.volume} style={{ borderTop: '1px solid #fbe3ec' }}>
+              <td style={{ padding: '6px 0', fontWeight: 600 }}>{v.volume} volume <span style={{ color: '#8a6d7a', fontWeight: 400 }}>{v.path}</span></td>
+              <td style={{ textAlign: 'right' }}>{gb(v.freeBytes)} free of {gb(v.totalBytes)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Card>
+  );
+}
+
 const Dashboard = () => {
   const [data, setData] = useState(null);
   const [error, setError] = useState(null);
@@ -96,6 +140,8 @@ const Dashboard = () => {
           <HBars name="top-sources" color="#7048e8" rows={data.topSources.map((s) => ({ label: s.source, value: s.count }))} />
         </Card>
         <QueueHealth queues={data.queues} isStaff={data.isStaff} />
+        <Refused rows={data.refused || []} />
+        {data.storage ? <Storage storage={data.storage} /> : null}
       </div>
       <p style={{ fontSize: 12, color: '#8a6d7a', marginTop: 16 }}>Updated {new Date(data.generatedAt).toLocaleTimeString()} · refreshes every 30 s · times in UTC</p>
     </div>

@@ -15,6 +15,8 @@ export interface JsonItems<C, R> {
   /** 503 when the queue cannot take more now; also checked before the body is read. */
   capacity(): void;
   records(items: unknown[], batch: boolean, ctx: C, receivedAt: string): R[] | Promise<R[]>;
+  /** Quotas: takes the records from their buckets (all or none), or throws the 429. */
+  quota?(records: R[], ctx: C): Promise<void>;
   enqueue(records: R[], bytes: number): Promise<void>;
   /** ingest_accepted{kind} */
   kind: string;
@@ -27,6 +29,7 @@ export function jsonItems<C, R>(spec: JsonItems<C, R>) {
     const buf = await readBody(req, spec.limits.maxRequestBytes);
     const { items, batch } = itemsOf(parseJson(buf), spec.limits, buf.length);
     const records = await spec.records(items, batch, ctx, new Date().toISOString());
+    await spec.quota?.(records, ctx);
     await spec.enqueue(records, buf.length);
     ingestedItems.inc({ kind: spec.kind }, records.length);
     const { status, body } = spec.answer(records, batch);

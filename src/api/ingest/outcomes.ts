@@ -19,6 +19,8 @@ function refusal(err: unknown, kind: string): { status: number; code: string } |
   const e = err instanceof AppError ? err : err instanceof ZodError ? { status: 400, code: 'validation_error' } : null;
   // Sentry's routes answer load shedding as a 429 with X-Sentry-Rate-Limits (respond.ts): SDKs drop that envelope.
   if (e && kind === 'sentry' && e.code === 'over_capacity') return { status: 429, code: e.code };
+  // Quota refusals are counted by the quotas themselves, with their exact category and quantity (api/index.ts).
+  if (e && e.code === 'rate_limited') return null;
   if (!e || e.status < 400 || e.status >= 500 || e.status === 405) return null;
   return { status: e.status, code: e.code };
 }

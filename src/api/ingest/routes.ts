@@ -20,6 +20,7 @@ import { monitorPingRoute } from '../routes/monitors/monitors.ts';
 import type { IngestRoute } from './runner.ts';
 import type { InboundFilterCache } from '../../domain/outcomes/inboundFilters.ts';
 import { countRefusals } from './outcomes.ts';
+import type { DiskGuard, Quotas } from '../../domain/quotas/index.ts';
 
 export interface IngestDeps {
   ds: DataSource;
@@ -37,6 +38,10 @@ export interface IngestDeps {
   clientIp?: (req: IncomingMessage) => string | undefined;
   /** Per-project inbound filters for Sentry events (src/domain/outcomes). */
   filters?: Pick<InboundFilterCache, 'apply'>;
+  /** Quotas and spike protection per project and key (src/domain/quotas). */
+  quotas: Quotas;
+  /** Free space checks before uploads are written. */
+  disk: DiskGuard;
 }
 
 /**
@@ -49,14 +54,15 @@ export function ingestRoutes(deps: IngestDeps): IngestRoute[] {
   // An LLM log holds a prompt and a response of up to maxTextBytes each, plus its metadata.
   const llmItemBytes = 2 * config.llmLogs.maxTextBytes + config.ingest.maxEventBytes;
   const llmLimits = { ...limits, maxEventBytes: llmItemBytes, maxRequestBytes: Math.max(limits.maxRequestBytes, llmItemBytes) };
-  const dumps = { ds: deps.ds, access: deps.access, sink: deps.sink, stores: deps.stores, maxBytes: config.dumps.maxBytes };
-  const { access, producer } = deps;
-  const dataidea = { access, producer, llm: deps.llmProducer, limits, llmLimits, maxTextBytes: config.llmLogs.maxTextBytes };
+  const { access, producer, quotas } = deps;
+  const dumps = { ds: deps.ds, access, sink: deps.sink, stores: deps.stores, maxBytes: config.dumps.maxBytes };
+  const uploads = { ...dumps, quotas, disk: { guard: deps.disk, dir: config.dumpsDir } };
+  const dataidea = { access, producer, llm: deps.llmProducer, limits, llmLimits, maxTextBytes: config.llmLogs.maxTextBytes, quotas };
   const routes = [
-    pantiesRoute({ access, producer, limits }),
+    pantiesRoute({ access, producer, limits, quotas }),
     dataideaEventLogRoute(dataidea),
     dataideaLlmLogRoute(dataidea),
-    logsRoute({ access, producer, limits }),
+    logsRoute({ access, producer, limits, quotas }),
     ...sentryRoutes({
       access,
       producer,
@@ -66,6 +72,9 @@ export function ingestRoutes(deps: IngestDeps): IngestRoute[] {
       attachments: deps.attachments,
       clientIp: deps.clientIp,
       filters: deps.filters,
+      quotas,
+      disk: deps.disk,
+      dirs: { dumps: config.dumpsDir, artifacts: config.artifacts.dir },
     }),
     ...otlpRoutes({
       access,
@@ -73,8 +82,9 @@ export function ingestRoutes(deps: IngestDeps): IngestRoute[] {
       llm: deps.llmProducer,
       spans: deps.spanProducer,
       limits: { ...config.otlp, maxEventBytes: config.ingest.maxEventBytes, maxTextBytes: config.llmLogs.maxTextBytes },
+      quotas,
     }),
-    dumpUploadRoute(dumps),
+    dumpUploadRoute(uploads),
     dumpReplaceRoute(dumps),
     monitorPingRoute({ ds: deps.ds, access, sink: deps.sink, producer }),
   ] as IngestRoute[];

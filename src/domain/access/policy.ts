@@ -17,6 +17,7 @@ export type ProjectAction =
   | 'manage_members'
   | 'manage_keys'
   | 'manage_alerts'
+  | 'manage_quotas'
   | 'delete_project'
   | 'transfer_project'
   | 'view_audit';
@@ -30,6 +31,8 @@ const ALLOWED: Record<ProjectAction, ReadonlyArray<ProjectRole>> = {
   manage_members: ['admin', 'owner', 'staff'],
   manage_keys: ['admin', 'owner', 'staff'],
   manage_alerts: ['admin', 'owner', 'staff'],
+  // Quota and spike protection overrides for the project and its keys.
+  manage_quotas: ['admin', 'owner', 'staff'],
   delete_project: ['owner', 'staff'],
   transfer_project: ['owner', 'staff'],
   // The audit log of a project: who changed what (issue 16).

@@ -17,7 +17,7 @@ import { expressHandler, type IngestRoute } from '../../ingest/runner.ts';
 import { guardJsonBody } from '../../middleware/text.ts';
 
 export type DumpRouteDeps = Pick<UploadDeps, 'ds' | 'access' | 'sink'> &
-  Partial<Pick<UploadDeps, 'stores' | 'maxBytes'>> & {
+  Partial<Pick<UploadDeps, 'stores' | 'maxBytes' | 'disk'>> & {
     /** POST /api/dumps/: the ingest table's route (its header phase also answers Expect: 100-continue). */
     upload: IngestRoute;
   };

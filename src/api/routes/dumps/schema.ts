@@ -105,7 +105,7 @@ registry.registerPath({
     '201 only once the bytes are fsync\'d and the row committed; 503 with Retry-After when the disk cannot take it.',
   security: [{ [bearerAuth.name]: [] }, { [apiKeyAuth.name]: [] }, {}],
   request: { query: UploadQuery, body: { required: true, content: { 'multipart/form-data': { schema: UploadForm } } } },
-  responses: { 201: jsonResponse(DumpOut, 'Stored'), ...errorResponses(400, 401, 403, 404, 413, 415, 503) },
+  responses: { 201: jsonResponse(DumpOut, 'Stored'), ...errorResponses(400, 401, 403, 404, 413, 415, 429, 503, 507) },
 });
 registry.registerPath({
   method: 'get',
@@ -159,7 +159,7 @@ registry.registerPath({
   summary: 'Replace the file (and the label, if sent); member role or above',
   security: user,
   request: { ...params, body: { required: true, content: { 'multipart/form-data': { schema: ReplaceForm } } } },
-  responses: { 200: jsonResponse(DumpOut, 'Replaced'), ...errorResponses(400, 401, 403, 404, 413, 415, 503) },
+  responses: { 200: jsonResponse(DumpOut, 'Replaced'), ...errorResponses(400, 401, 403, 404, 413, 415, 429, 503, 507) },
 });
 registry.registerPath({
   method: 'patch',
@@ -172,7 +172,7 @@ registry.registerPath({
     ...params,
     body: { required: true, content: { 'multipart/form-data': { schema: PatchForm }, 'application/json': { schema: LabelBody } } },
   },
-  responses: { 200: jsonResponse(DumpOut, 'Updated'), ...errorResponses(400, 401, 403, 404, 413, 415, 503) },
+  responses: { 200: jsonResponse(DumpOut, 'Updated'), ...errorResponses(400, 401, 403, 404, 413, 415, 429, 503, 507) },
 });
 registry.registerPath({
   method: 'delete',

@@ -11,6 +11,7 @@ import { UploadFields } from './schema.ts';
 import { asUploader, requestedProject } from './uploader.ts';
 import type { IngestRoute } from '../../ingest/runner.ts';
 import { sendJson } from '../../http/send.ts';
+import type { DiskGuard, Quotas } from '../../../domain/quotas/index.ts';
 
 export interface UploadDeps {
   ds: DataSource;
@@ -19,7 +20,13 @@ export interface UploadDeps {
   sink: WorkSink;
   stores: DumpStores;
   maxBytes: number;
+  /** Uploads refused (507) before a byte is written while the dumps volume is nearly full. */
+  disk?: { guard: DiskGuard; dir: string };
+  /** dump_bytes per day: checked before the file is stored, charged once it is. */
+  quotas?: Quotas;
 }
+
+const keyOf = (caller: Caller): number | null => (caller.kind === 'api_key' || caller.kind === 'machine' ? caller.keyId : null);
 
 /**
  * Reads a dump form: the file part streams into storage (staged, not yet recorded)
@@ -30,7 +37,7 @@ export interface UploadDeps {
  */
 export async function receiveDumpForm(
   req: IncomingMessage,
-  deps: Pick<UploadDeps, 'stores' | 'maxBytes'>,
+  deps: Pick<UploadDeps, 'stores' | 'maxBytes' | 'disk'>,
   beforeFile?: (fields: ReadonlyMap<string, string>) => Promise<void>,
 ): Promise<Form<StagedDump>> {
   const aborted = new AbortController();
@@ -47,6 +54,7 @@ export async function receiveDumpForm(
       signal: aborted.signal,
       onFile: async (part, fieldsBefore) => {
         await beforeFile?.(fieldsBefore);
+        if (deps.disk) await deps.disk.guard.assertRoom(deps.disk.dir);
         return stageDump(deps.stores, part.stream, { maxBytes: deps.maxBytes });
       },
       discard: (staged) => staged.discard(),
@@ -75,8 +83,12 @@ export function dumpUploadRoute(deps: UploadDeps): IngestRoute<Caller> {
     headers: async (req) => {
       const caller = await deps.access.uploader(req);
       formDecoder(req, 'file', uploadWireLimit(deps.maxBytes))?.destroy();
+      if (deps.disk) await deps.disk.guard.assertRoom(deps.disk.dir);
       const requested = requestedProject(req.url, new Map());
-      if (requested !== undefined) await deps.access.uploadTarget(caller, requested);
+      if (requested !== undefined) {
+        const projectId = await deps.access.uploadTarget(caller, requested);
+        await deps.quotas?.assertAvailable({ projectId, keyId: keyOf(caller) }, 'dump_bytes', Number(req.headers['content-length']) || 1);
+      }
       // No project could take it, whatever the form names: the same 401 the upload would get.
       else if (caller.kind === 'anonymous' && !(await deps.access.anonymousUploadsPossible())) await deps.access.uploadTarget(caller, undefined);
       // Otherwise the project may still come as a form field before the file.
@@ -86,7 +98,10 @@ export function dumpUploadRoute(deps: UploadDeps): IngestRoute<Caller> {
       const form = await receiveDumpForm(req, deps, async (fieldsBefore) => {
         // Users may name the project after the file; everyone else is checked before a byte is stored.
         const requested = requestedProject(req.url, fieldsBefore);
-        if (caller.kind !== 'user' || requested !== undefined) await deps.access.uploadTarget(caller, requested);
+        if (caller.kind !== 'user' || requested !== undefined) {
+          const projectId = await deps.access.uploadTarget(caller, requested);
+          await deps.quotas?.assertAvailable({ projectId, keyId: keyOf(caller) }, 'dump_bytes', Number(req.headers['content-length']) || 1);
+        }
       });
       const staged = form.file;
       if (!staged) throw badRequest('No file: send the dump as a multipart part named "file"', { file: ['required'] }, 'file_required');
@@ -105,6 +120,7 @@ export function dumpUploadRoute(deps: UploadDeps): IngestRoute<Caller> {
         await staged.discard();
         throw err;
       }
+      await deps.quotas?.charge({ projectId: row.project_id, keyId: keyOf(caller) }, 'dump_bytes', staged.size);
       sendJson(res, 201, serializeDump(row), { Location: `/api/dumps/${row.id}/` });
       await deps.sink.processDump(row);
     },

@@ -71,7 +71,7 @@ registry.registerPath({
   },
   responses: {
     202: jsonResponse(z.union([Accepted, z.array(Accepted)]), 'Queued; `event_id` is the client\'s or one assigned by the server'),
-    ...errorResponses(400, 401, 403, 413, 415, 503),
+    ...errorResponses(400, 401, 403, 413, 415, 429, 503),
   },
 });
 

@@ -13,6 +13,7 @@ import { validateItems, type IngestLimits } from '../../../domain/ingest/items.t
 import type { LlmLogRecord } from '../../../domain/logs/llmRecord.ts';
 import type { LlmLogProducer } from '../../../queues/llmLogProducer.ts';
 import type { EventProducer } from '../../../queues/producer.ts';
+import type { Quotas } from '../../../domain/quotas/index.ts';
 import { jsonItems } from '../../ingest/json.ts';
 import type { IngestRoute } from '../../ingest/runner.ts';
 
@@ -25,6 +26,7 @@ export interface DataideaDeps {
   /** LLM logs: larger items (prompt + response), and each text's own limit. */
   llmLimits: IngestLimits;
   maxTextBytes: number;
+  quotas: Quotas;
 }
 
 /** The key in the headers, checked before the body is read; null when the items carry their own. */
@@ -68,6 +70,7 @@ export function dataideaEventLogRoute(deps: DataideaDeps): IngestRoute<HeaderKey
     headers: async (req) => {
       const key = await headerKey(deps.access)(req);
       deps.producer.assertCapacity();
+      if (key) await deps.quotas.assertAvailable({ projectId: key.projectId, keyId: key.id }, 'log');
       return key;
     },
     body: jsonItems<HeaderKey, EventRecord>({
@@ -77,6 +80,8 @@ export function dataideaEventLogRoute(deps: DataideaDeps): IngestRoute<HeaderKey
         const projects = await projectsOf(deps.access, items, header);
         return validateItems(DataideaEventLogSchema, items, batch, 'log').map((e, i) => dataideaToRecord(e, projects[i], receivedAt));
       },
+      // Items with their own api_key are charged to their project (the header's key, if any, to its own limit too).
+      quota: (records, header) => deps.quotas.takeRecords(records, 'log', header?.id ?? null),
       enqueue: (records, bytes) => deps.producer.enqueue(records, bytes),
       kind: 'log',
       answer,
@@ -94,6 +99,7 @@ export function dataideaLlmLogRoute(deps: DataideaDeps): IngestRoute<HeaderKey> 
     headers: async (req) => {
       const key = await headerKey(deps.access)(req);
       deps.llm.assertCapacity();
+      if (key) await deps.quotas.assertAvailable({ projectId: key.projectId, keyId: key.id }, 'llm');
       return key;
     },
     body: jsonItems<HeaderKey, LlmLogRecord>({
@@ -105,6 +111,7 @@ export function dataideaLlmLogRoute(deps: DataideaDeps): IngestRoute<HeaderKey> 
         logs.forEach((item, i) => checkLlmTextSizes(item, i, batch, deps.maxTextBytes));
         return logs.map((e, i) => dataideaLlmToRecord(e, projects[i], receivedAt));
       },
+      quota: (records, header) => deps.quotas.takeRecords(records, 'llm', header?.id ?? null),
       enqueue: (records, bytes) => deps.llm.enqueue(records, bytes),
       kind: 'llm',
       answer,

@@ -3,6 +3,7 @@ import { userLogToRecord, UserLogSchema } from '../../../domain/ingest/formats/l
 import { validateItems, type IngestLimits } from '../../../domain/ingest/items.ts';
 import type { User } from '../../../entities/User.ts';
 import type { EventProducer } from '../../../queues/producer.ts';
+import type { Quotas } from '../../../domain/quotas/index.ts';
 import { jsonItems } from '../../ingest/json.ts';
 import type { IngestRoute } from '../../ingest/runner.ts';
 
@@ -10,6 +11,7 @@ export interface LogsIngestDeps {
   access: Access;
   producer: EventProducer;
   limits: IngestLimits;
+  quotas: Quotas;
 }
 
 /**
@@ -40,6 +42,8 @@ export function logsRoute(deps: LogsIngestDeps): IngestRoute<User> {
         for (const id of new Set(projects)) await deps.access.authorize(user, id, 'edit_data');
         return logs.map((l, i) => userLogToRecord(l, projects[i], receivedAt));
       },
+      // A user's batch may go to several projects: each is charged its own logs, all or none.
+      quota: (records) => deps.quotas.takeRecords(records, 'log'),
       enqueue: (records, bytes) => deps.producer.enqueue(records, bytes),
       kind: 'log',
       // Seed 2's answer: the log as it will be stored (severity upper case), with its id.

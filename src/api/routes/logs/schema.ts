@@ -167,7 +167,7 @@ registry.registerPath({
   description: 'The key goes in `api_key` (or Authorization: Bearer). 202 only once durably queued. Limits as for /api/events/.',
   security: [{}, { [apiKeyAuth.name]: [] }],
   request: { body: batchOf(DataideaEventLogSchema) },
-  responses: { 202: jsonResponse(z.union([SeedThreeAccepted, z.array(SeedThreeAccepted)]), 'Queued'), ...errorResponses(400, 401, 403, 413, 415, 503) },
+  responses: { 202: jsonResponse(z.union([SeedThreeAccepted, z.array(SeedThreeAccepted)]), 'Queued'), ...errorResponses(400, 401, 403, 413, 415, 429, 503) },
 });
 registry.registerPath({
   method: 'post',
@@ -177,7 +177,7 @@ registry.registerPath({
   description: 'query and response may be up to 1 MB each (LLM_LOG_MAX_TEXT_BYTES). 202 only once durably queued.',
   security: [{}, { [apiKeyAuth.name]: [] }],
   request: { body: batchOf(DataideaLlmLogSchema) },
-  responses: { 202: jsonResponse(z.union([SeedThreeAccepted, z.array(SeedThreeAccepted)]), 'Queued'), ...errorResponses(400, 401, 403, 413, 415, 503) },
+  responses: { 202: jsonResponse(z.union([SeedThreeAccepted, z.array(SeedThreeAccepted)]), 'Queued'), ...errorResponses(400, 401, 403, 413, 415, 429, 503) },
 });
 
 for (const base of ['/api/logs', '/v1/api/logs']) {
@@ -200,7 +200,7 @@ for (const base of ['/api/logs', '/v1/api/logs']) {
     description: '202 only once durably queued. Without `project`, the log goes to your personal project.',
     security: user,
     request: { body: batchOf(UserLogSchema) },
-    responses: { 202: jsonResponse(z.union([LogAccepted, z.array(LogAccepted)]), 'Queued'), ...errorResponses(400, 401, 403, 404, 413, 503) },
+    responses: { 202: jsonResponse(z.union([LogAccepted, z.array(LogAccepted)]), 'Queued'), ...errorResponses(400, 401, 403, 404, 413, 429, 503) },
   });
   const params = { params: LogIdParam };
   registry.registerPath({

@@ -7,6 +7,8 @@ import { registry } from '../../../metrics.ts';
 import type { QueueName } from '../../../queues/contract.ts';
 import { queueStats, type QueueStats } from '../../../queues/health.ts';
 import { withTimeout } from '../../../queues/producer.ts';
+import { config } from '../../../config.ts';
+import { registerStorageMetrics } from '../../../domain/quotas/index.ts';
 import './schema.ts'; // OpenAPI registration
 
 async function check(fn: () => Promise<unknown>): Promise<string> {
@@ -59,9 +61,13 @@ function registerQueueMetrics(queues: Record<QueueName, Queue>): void {
   });
 }
 
+/** The data folders whose volumes /metrics and the dashboard report. */
+export const dataVolumes = () => ({ dumps: config.dumpsDir, artifacts: config.artifacts.dir, data: config.dataDir });
+
 export function opsRoutes(deps: { ds: DataSource; redis: RedisClient; queues: Record<QueueName, Queue> }): Router {
   const r = Router();
   registerQueueMetrics(deps.queues);
+  registerStorageMetrics(deps.ds, dataVolumes());
 
   /** Liveness: the process answers. */
   r.get('/healthz', (_req, res) => {

@@ -16,6 +16,7 @@ import { ingestedItems } from '../../../metrics.ts';
 import { tracesToRecords } from '../../../domain/ingest/formats/otlp/traces.ts';
 import type { LlmLogProducer, SpanProducer } from '../../../queues/llmLogProducer.ts';
 import type { EventProducer } from '../../../queues/producer.ts';
+import type { Quotas, QuotaCategory } from '../../../domain/quotas/index.ts';
 import { TraceProducer } from '../../../queues/traceProducer.ts';
 import { bodyDecoder, readBody } from '../../http/body.ts';
 import { toAppError } from '../../http/send.ts';
@@ -33,6 +34,7 @@ export interface OtlpDeps {
   llm: LlmLogProducer;
   spans: SpanProducer;
   limits: OtlpLimitsConfig;
+  quotas: Quotas;
 }
 
 /** Where each signal is received: the spec's paths, and the same under /api/otlp/ (and, for traces, where Langfuse's SDKs export). */
@@ -89,10 +91,12 @@ interface Authorized {
 }
 
 /** The header phase both signals share: the body's encoding, the key (Bearer, X-Faultline-Key, or Basic for Langfuse), capacity, declared size. */
-const authorized = (deps: OtlpDeps, assertCapacity: () => void) => async (req: IncomingMessage): Promise<Authorized> => {
+const authorized = (deps: OtlpDeps, assertCapacity: () => void, category: QuotaCategory) => async (req: IncomingMessage): Promise<Authorized> => {
   const encoding = encodingOf(req.headers['content-type']);
   const key = await deps.access.apiKey(req, { scope: 'ingest' });
   assertCapacity();
+  // Over quota: 429 + Retry-After, which the OTLP/HTTP spec makes retryable (after that delay).
+  await deps.quotas.assertAvailable({ projectId: key.projectId, keyId: key.id }, category);
   bodyDecoder(req, deps.limits.maxRequestBytes)?.destroy();
   return { key, encoding };
 };
@@ -108,11 +112,12 @@ export function otlpLogsRoute(deps: OtlpDeps): IngestRoute<Authorized> {
     ...OTLP,
     name: '/v1/logs',
     path: PATHS.logs,
-    headers: authorized(deps, () => deps.producer.assertCapacity()),
+    headers: authorized(deps, () => deps.producer.assertCapacity(), 'log'),
     body: async (req, res, { key, encoding }) => {
       const body = await readBody(req, deps.limits.maxRequestBytes);
       const mapped = logsToRecords(decodeRequest('logs', body, encoding), key.projectId, new Date().toISOString(), deps.limits);
       assertSomethingAccepted(mapped, mapped.items.length, 'log record');
+      await deps.quotas.takeRecords(mapped.items, 'log', key.id);
       if (mapped.items.length) await deps.producer.enqueue(mapped.items, body.length);
       for (const r of mapped.items) ingestedItems.inc({ kind: r.kind });
       send(res, 200, encodeResponse('logs', encoding, partialOf(mapped)), encoding);
@@ -132,11 +137,13 @@ export function otlpTracesRoute(deps: OtlpDeps): IngestRoute<Authorized> {
     ...OTLP,
     name: '/v1/traces',
     path: PATHS.traces,
-    headers: authorized(deps, () => producer.assertCapacity()),
+    headers: authorized(deps, () => producer.assertCapacity(), 'span'),
     body: async (req, res, { key, encoding }) => {
       const body = await readBody(req, deps.limits.maxRequestBytes);
       const mapped = tracesToRecords(decodeRequest('traces', body, encoding), key.projectId, new Date().toISOString(), deps.limits);
       assertSomethingAccepted(mapped, mapped.spans.length, 'span');
+      // Spans count; the error events and LLM logs made from them are part of their trace.
+      await deps.quotas.takeRecords(mapped.spans, 'span', key.id);
       await producer.enqueue(mapped, body.length);
       ingestedItems.inc({ kind: 'span' }, mapped.spans.length);
       if (mapped.events.length) ingestedItems.inc({ kind: 'error' }, mapped.events.length);

@@ -27,6 +27,7 @@ import { recordOutcome } from '../../../domain/outcomes/recorder.ts';
 import { itemCategory, itemTypeName, type Category } from '../../../domain/outcomes/categories.ts';
 import { clientReportOutcomes } from '../../../domain/outcomes/clientReports.ts';
 import type { InboundFilterCache } from '../../../domain/outcomes/inboundFilters.ts';
+import { rateLimited, sentryRateLimits, type DiskGuard, type QuotaCategory, type Quotas, type Refusal } from '../../../domain/quotas/index.ts';
 import './schema.ts'; // OpenAPI registration
 
 /** Sentry's own limits: 1 MB per event item, 20 MB compressed / 100 MB decompressed per envelope. */
@@ -54,6 +55,39 @@ export interface SentryDeps {
   clientIp?: (req: IncomingMessage) => string | undefined;
   /** The project's inbound filters (src/domain/outcomes): filtered events are counted, not stored. */
   filters?: Pick<InboundFilterCache, 'apply'>;
+  quotas: Quotas;
+  /** Minidumps and attachments are refused (507) before they are written while their volume is nearly full. */
+  disk: DiskGuard;
+  dirs: { dumps: string; artifacts: string };
+}
+
+/**
+ * Quotas for an envelope, per category of its items (Sentry's own model): each category
+ * is taken all or none, a refused one is dropped and named in X-Sentry-Rate-Limits, the
+ * rest is kept. Returns the refusals; the envelope's parts are trimmed in place.
+ */
+async function envelopeQuotas(quotas: Quotas, scope: { projectId: number; keyId: number }, parsed: EnvelopeRecords): Promise<Refusal[]> {
+  const bytes = parsed.minidumps.reduce((n, i) => n + i.payload.length, 0) + parsed.attachments.reduce((n, a) => n + a.payload.length, 0);
+  const wanted: Array<[QuotaCategory, number]> = [
+    ['error', parsed.records.filter((r) => r.kind === 'error').length],
+    ['log', parsed.records.filter((r) => r.kind === 'log').length],
+    ['span', parsed.trace.spans.length],
+    ['dump_bytes', bytes],
+  ];
+  const refusals: Refusal[] = [];
+  for (const [category, n] of wanted) {
+    if (!n) continue;
+    const refused = await quotas.take(scope, category, n);
+    if (!refused) continue;
+    refusals.push(refused);
+    if (category === 'error' || category === 'log') parsed.records = parsed.records.filter((r) => r.kind !== category);
+    if (category === 'span') parsed.trace = { spans: [], events: [], llmLogs: [] };
+    if (category === 'dump_bytes') {
+      parsed.minidumps = [];
+      parsed.attachments = [];
+    }
+  }
+  return refusals;
 }
 
 /**
@@ -267,6 +301,7 @@ function storeRoute(deps: SentryDeps): IngestRoute<ResolvedKey> {
     headers: async (req, params) => {
       const key = await sentryKey(deps.access, req, projectOf(params));
       deps.producer.assertCapacity();
+      await deps.quotas.assertAvailable({ projectId: key.projectId, keyId: key.id }, 'error');
       bodyDecoder(req, SENTRY_LIMITS.storeBytes)?.destroy();
       return key;
     },
@@ -277,6 +312,7 @@ function storeRoute(deps: SentryDeps): IngestRoute<ResolvedKey> {
       // A filtered event is answered like a stored one (as Sentry does): the SDK has nothing to retry.
       const kept = deps.filters ? await deps.filters.apply(projectId, [record], key.id) : [record];
       if (kept.length) {
+        await deps.quotas.takeRecords(kept, record.kind === 'log' ? 'log' : 'error', key.id);
         await deps.producer.enqueue(kept, body.length);
         ingestedItems.inc({ kind: record.kind });
         countAccepted(projectId, key.id, kept, new Map());
@@ -311,14 +347,27 @@ function envelopeRoute(deps: SentryDeps): IngestRoute<ResolvedKey | null> {
       refuseOtlpAsEnvelope(req.headers['content-type'], body);
       const envelope = parseEnvelope(body);
       const parsed = recordsOf(envelope, projectId, receivedAt, { clientIp: deps.clientIp?.(req) }, key.id);
-      let eventId = parsed.eventId;
+      // Inbound filters first (as Sentry's): a filtered event costs no quota.
       const kept = deps.filters ? await deps.filters.apply(projectId, parsed.records, key.id) : parsed.records;
-      if (eventId && !kept.some((r) => r.event_id === eventId)) {
+      if (parsed.eventId && !kept.some((r) => r.event_id === parsed.eventId)) {
         // The envelope's event was filtered: what came with it goes too, counted.
         dropWithFilteredEvent(projectId, key.id, parsed);
       }
+      parsed.records = kept;
+      const hadItems = parsed.records.length + parsed.trace.spans.length + parsed.minidumps.length + parsed.attachments.length > 0;
+      const refusals = await envelopeQuotas(deps.quotas, { projectId, keyId: key.id }, parsed);
+      const limits = sentryRateLimits(refusals);
+      const left = parsed.records.length + parsed.trace.spans.length + parsed.minidumps.length + parsed.attachments.length;
+      // Everything it carried was over quota: 429 (Sentry does the same); otherwise the rest is kept, and the 200 names what was not.
+      if (hadItems && !left && refusals.length) {
+        const first = rateLimited(refusals[0]);
+        throw new AppError(429, first.code, first.message, first.details, { ...first.headers, 'X-Sentry-Rate-Limits': limits });
+      }
+      if (parsed.minidumps.length) await deps.disk.assertRoom(deps.dirs.dumps);
+      if (parsed.attachments.length) await deps.disk.assertRoom(deps.dirs.artifacts);
+      let eventId = parsed.eventId;
       // Attachments are on disk before anything is queued: a 200 means they are kept.
-      const records = deps.attachments ? await deps.attachments.keep(projectId, kept, eventId, envelope.header.event_id, parsed.attachments) : kept;
+      const records = deps.attachments ? await deps.attachments.keep(projectId, parsed.records, eventId, envelope.header.event_id, parsed.attachments) : parsed.records;
       if (parsed.minidumps.length) {
         const dumps = await withMinidumps(deps, parsed.minidumps, records, eventId, envelope.header, projectId, receivedAt);
         eventId = dumps.eventId;
@@ -331,7 +380,7 @@ function envelopeRoute(deps: SentryDeps): IngestRoute<ResolvedKey | null> {
       if (parsed.trace.spans.length && deps.traces) await deps.traces.enqueue(parsed.trace, body.length);
       for (const r of records) ingestedItems.inc({ kind: r.kind });
       countAccepted(projectId, key.id, records, parsed.accepted);
-      sendJson(res, 200, eventId ? { id: eventId } : {}, corsHeaders(req));
+      sendJson(res, 200, eventId ? { id: eventId } : {}, limits ? { ...corsHeaders(req), 'X-Sentry-Rate-Limits': limits } : corsHeaders(req));
     },
   };
 }
@@ -348,10 +397,14 @@ function minidumpRoute(deps: SentryDeps): IngestRoute<ResolvedKey> {
     headers: async (req, params) => {
       const key = await sentryKey(deps.access, req, projectOf(params));
       deps.producer.assertCapacity();
+      const scope = { projectId: key.projectId, keyId: key.id };
+      await deps.quotas.assertAvailable(scope, 'error');
+      await deps.quotas.assertAvailable(scope, 'dump_bytes', Number(req.headers['content-length']) || 1);
+      await deps.disk.assertRoom(deps.dirs.dumps);
       minidumpHeaders(req, deps.dumps);
       return key;
     },
-    body: (req, res, key, params) => minidumpBody(req, res, deps.dumps, key, projectOf(params)),
+    body: (req, res, key, params) => minidumpBody(req, res, { ...deps.dumps, quotas: deps.quotas }, key, projectOf(params)),
   };
 }
 

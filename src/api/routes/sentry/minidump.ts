@@ -6,9 +6,12 @@ import { ingestedItems } from '../../../metrics.ts';
 import { bodyDecoder, bodyStream } from '../../http/body.ts';
 import { formDecoder, isMultipart, readForm, stopReading, uploadWireLimit } from '../dumps/multipart.ts';
 import { corsHeaders } from './respond.ts';
+import type { Quotas } from '../../../domain/quotas/index.ts';
 
 export interface MinidumpRouteDeps extends MinidumpDeps {
   maxBytes: number;
+  /** Charged once stored: the event and the dump's bytes (checked, not charged, on the headers). */
+  quotas?: Quotas;
 }
 
 /** The dump part of a Crashpad form (`upload_file_minidump`) or a raw body, staged into storage; fields collected. */
@@ -64,7 +67,10 @@ export async function minidumpBody(req: IncomingMessage, res: ServerResponse, de
     assertMinidump(staged);
     const record = await minidumpEvent(deps.stores, staged, eventFromForm(got.fields), projectId, new Date().toISOString());
     await storeWithDumps(deps, [record], [{ staged, originalName: got.name, eventId: record.event_id }], projectId, key.id);
+    const size = staged.size;
     staged = null; // recorded: no longer ours to discard
+    await deps.quotas?.charge({ projectId, keyId: key.id }, 'error', 1);
+    await deps.quotas?.charge({ projectId, keyId: key.id }, 'dump_bytes', size);
     ingestedItems.inc({ kind: 'error' });
     const body = dashedUuid(record.event_id);
     res.writeHead(200, { ...corsHeaders(req), 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });

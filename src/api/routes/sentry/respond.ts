@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppError } from '../../../domain/errors.ts';
+import { sentryRateLimits, type Refusal } from '../../../domain/quotas/index.ts';
 import { sendJson, toAppError } from '../../http/send.ts';
 
 /**
@@ -35,6 +36,11 @@ export function sendSentryError(req: IncomingMessage, res: ServerResponse, err: 
     const retry = e.headers['Retry-After'] ?? '5';
     e = new AppError(429, e.code, e.message, e.details, e.headers);
     headers['X-Sentry-Rate-Limits'] = `${retry}::organization:over_capacity`;
+  }
+  if (e.code === 'rate_limited' && !headers['X-Sentry-Rate-Limits']) {
+    const d = e.details as { retry_after: number; category: Refusal['category']; scope: Refusal['scope']; reason: Refusal['reason'] };
+    const limits = sentryRateLimits([{ retryAfterSeconds: d.retry_after, category: d.category, scope: d.scope, reason: d.reason }]);
+    if (limits) headers['X-Sentry-Rate-Limits'] = limits;
   }
   if (res.headersSent) res.destroy();
   else sendJson(res, e.status, e.toJSON(), headers);

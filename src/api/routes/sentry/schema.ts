@@ -33,7 +33,7 @@ registry.registerPath({
   },
   responses: {
     200: jsonResponse(z.union([Id, z.object({})]), '`{"id"}` of the event in the envelope, or `{}` when it held none'),
-    ...errorResponses(400, 401, 403, 413, 415, 429, 503),
+    ...errorResponses(400, 401, 403, 413, 415, 429, 503, 507),
   },
 });
 registry.registerPath({
@@ -66,6 +66,6 @@ registry.registerPath({
   },
   responses: {
     200: { description: 'The event id', content: { 'text/plain': { schema: z.string().meta({ example: '9ec79c33-ec99-42ab-8353-589fcb2e04dc' }) } } },
-    ...errorResponses(400, 401, 403, 413, 415, 429, 503),
+    ...errorResponses(400, 401, 403, 413, 415, 429, 503, 507),
   },
 });
