@@ -1,19 +1,22 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { Counter } from 'prom-client';
 import { parseDsn, type Access, type ResolvedKey } from '../../../domain/access/index.ts';
 import { AppError, badRequest, payloadTooLarge } from '../../../domain/errors.ts';
 import type { EventRecord } from '../../../domain/events/record.ts';
-import { ENVELOPE_HEADER_MAX_BYTES, itemJson, parseEnvelope, parseEnvelopeHeader, type Envelope, type EnvelopeHeader, type EnvelopeItem } from '../../../domain/sentry/envelope.ts';
+import { ENVELOPE_HEADER_MAX_BYTES, itemJson, parseEnvelope, parseEnvelopeHeader, type Envelope, type EnvelopeItem } from '../../../domain/sentry/envelope.ts';
 import { assertMinidump, linkDump, minidumpEvent, storeWithDumps, type StagedMinidump } from '../../../domain/sentry/minidump.ts';
 import { stageDump } from '../../../domain/dumps/ingest.ts';
 import { minidumpBody, minidumpHeaders, type MinidumpRouteDeps } from './minidump.ts';
 import type { IngestRoute } from '../../ingest/runner.ts';
 import { Readable } from 'node:stream';
-import { sentryEventToRecord, sentryFeedbackToRecord, sentryLogsToRecords, type SentryEventOptions } from '../../../domain/sentry/normalize.ts';
+import { sentryFeedbackToRecord, sentryLogsToRecords, type SentryEventOptions } from '../../../domain/sentry/normalize.ts';
+import { sentryEventItem, type SentryItemResult } from '../../../domain/sentry/items.ts';
+import { securityRoute } from './security.ts';
 import { sentryTraceItem } from '../../../domain/sentry/spans.ts';
+import { sentryEventId as sentryEventIdOf } from '../../../domain/sentry/normalize.ts';
 import { refuseOtlpAsEnvelope } from '../../../domain/ingest/formats/otlp/decode.ts';
 import type { TraceBundle, TraceProducer } from '../../../queues/traceProducer.ts';
-import { ingestedItems, ingestRejected, observeHttp, registry } from '../../../metrics.ts';
+import { ingestedItems, registry } from '../../../metrics.ts';
 import type { EventProducer } from '../../../queues/producer.ts';
 import type { SessionProducer } from '../../../queues/sessionProducer.ts';
 import type { EnvelopeAttachments, AttachmentItem } from '../../../domain/attachments/attachments.ts';
@@ -28,7 +31,7 @@ import './schema.ts'; // OpenAPI registration
 /** Sentry's own limits: 1 MB per event item, 20 MB compressed / 100 MB decompressed per envelope. */
 export const SENTRY_LIMITS = { eventBytes: 1 << 20, envelopeBytes: 100 << 20, envelopeCompressedBytes: 20 << 20, storeBytes: 1 << 20 };
 
-const sentryItems = new Counter({
+export const sentryItems = new Counter({
   name: 'faultline_sentry_items_total',
   help: 'Sentry envelope items received, by type and what happened to them',
   labelNames: ['type', 'outcome'] as const,
@@ -89,6 +92,41 @@ interface EnvelopeRecords {
   attachments: AttachmentItem[];
 }
 
+/**
+ * What one event body became, counted: stored records go to `records`, spans to `trace`.
+ * Every drop is counted on faultline_sentry_items_total with its reason.
+ */
+function placeEventItem(result: SentryItemResult, type: string, records: EventRecord[], trace: TraceBundle): string | null {
+  switch (result.kind) {
+    case 'error':
+      records.push(result.record);
+      sentryItems.inc({ type, outcome: 'accepted' });
+      // outcome: error/invalid_field — the event is kept, the fields of a wrong type are dropped (listed in data.errors).
+      if (result.errors.length) sentryItems.inc({ type, outcome: 'invalid_field' }, result.errors.length);
+      return result.record.event_id;
+    case 'trace':
+      trace.spans.push(...result.spans.spans);
+      trace.llmLogs.push(...result.spans.llmLogs);
+      sentryItems.inc({ type: 'transaction', outcome: 'accepted' }, result.spans.spans.length);
+      // outcome: span/invalid — spans with bad ids or times, too many attributes.
+      if (result.spans.rejected) sentryItems.inc({ type: 'transaction', outcome: 'rejected' }, result.spans.rejected);
+      return result.eventId;
+    case 'feedback':
+      if (result.record) records.push(result.record);
+      // outcome: feedback/invalid — a feedback event without a message.
+      sentryItems.inc({ type: 'feedback', outcome: result.record ? 'accepted' : 'skipped' });
+      return null;
+    case 'filtered':
+      // outcome: security/filtered(<reason>) — browser-extension, about:/data:/blob: and other CSP noise.
+      sentryItems.inc({ type: 'security', outcome: `filtered_${result.reason}` });
+      return result.eventId;
+    case 'skipped':
+      // outcome: error/invalid(unsupported event type) — a `type` that is neither an error nor stored, never an issue.
+      sentryItems.inc({ type: 'event', outcome: 'unsupported_type' });
+      return result.eventId;
+  }
+}
+
 function recordsOf(envelope: Envelope, projectId: number, receivedAt: string, opts: SentryEventOptions = {}): EnvelopeRecords {
   const records: EventRecord[] = [];
   const trace: TraceBundle = { spans: [], events: [], llmLogs: [] };
@@ -97,35 +135,52 @@ function recordsOf(envelope: Envelope, projectId: number, receivedAt: string, op
   const minidumps: EnvelopeItem[] = [];
   const checkIns: CheckInRecord[] = [];
   let eventId: string | null = null;
+  // An envelope mixing good and bad items keeps the good ones; only one with nothing usable is refused.
+  let usable = 0;
+  const refused: AppError[] = [];
   for (const item of envelope.items) {
     const type = item.header.type;
     if (type === 'attachment' && item.header.attachment_type === 'event.minidump') {
       minidumps.push(item);
+      usable++;
       sentryItems.inc({ type: 'minidump', outcome: 'accepted' });
       continue;
     }
     if (type === 'attachment') {
       attachments.push({ filename: item.header.filename, contentType: item.header.content_type, attachmentType: item.header.attachment_type, payload: item.payload });
+      usable++;
       sentryItems.inc({ type, outcome: 'accepted' });
       continue;
     }
     let json: unknown;
     if (type === 'event' || type === 'log' || type === 'feedback' || type === 'user_report' || type === 'transaction' || type === 'span') {
-      if (type === 'event' && item.payload.length > SENTRY_LIMITS.eventBytes) {
-        throw payloadTooLarge(`Event item is ${item.payload.length} bytes; the limit is ${SENTRY_LIMITS.eventBytes}`);
+      if ((type === 'event' || type === 'transaction') && item.payload.length > SENTRY_LIMITS.eventBytes) {
+        // outcome: error/too_large — one event item past Sentry's 1 MB.
+        sentryItems.inc({ type, outcome: 'too_large' });
+        refused.push(payloadTooLarge(`Event item is ${item.payload.length} bytes; the limit is ${SENTRY_LIMITS.eventBytes}`));
+        continue;
       }
       try {
         json = itemJson(item);
       } catch (err) {
-        if (err instanceof AppError) throw err; // too deep
-        throw badRequest(`Invalid envelope: the ${type} item is not JSON`, null, 'invalid_envelope');
+        // outcome: <type>/invalid(not JSON, or nested too deep) — this item only.
+        sentryItems.inc({ type, outcome: 'invalid' });
+        refused.push(err instanceof AppError ? err : badRequest(`Invalid envelope: the ${type} item is not JSON`, { item: type }, 'invalid_envelope'));
+        continue;
+      }
+      if ((type === 'event' || type === 'transaction') && !isObject(json)) {
+        // outcome: error/invalid(not an object)
+        sentryItems.inc({ type, outcome: 'invalid' });
+        refused.push(badRequest(`Invalid envelope: the ${type} item is not a JSON object`, { item: type, expected: 'a JSON object' }, 'invalid_envelope'));
+        continue;
       }
     }
-    if (type === 'event') {
-      const { record } = sentryEventToRecord(json, projectId, receivedAt, envelope.header.event_id, opts);
-      eventId ??= record.event_id;
-      records.push(record);
-      sentryItems.inc({ type, outcome: 'accepted' });
+    usable++;
+    if (type === 'event' || type === 'transaction') {
+      // A transaction is never an error event, whichever item type it came in.
+      const payload = type === 'transaction' ? { ...(json as Record<string, unknown>), type: 'transaction' } : json;
+      const id = placeEventItem(sentryEventItem(payload, projectId, receivedAt, envelope.header.event_id, opts, envelope.header.trace), type, records, trace);
+      if (type === 'event') eventId ??= id;
     } else if (type === 'log') {
       const logs = sentryLogsToRecords(json, projectId, receivedAt);
       records.push(...logs);
@@ -134,7 +189,7 @@ function recordsOf(envelope: Envelope, projectId: number, receivedAt: string, op
       const record = sentryFeedbackToRecord(type, json, projectId, receivedAt);
       if (record) records.push(record);
       sentryItems.inc({ type, outcome: record ? 'accepted' : 'skipped' });
-    } else if (type === 'transaction' || type === 'span') {
+    } else if (type === 'span') {
       const traced = sentryTraceItem(type, json, projectId, receivedAt, envelope.header.trace);
       trace.spans.push(...traced.spans);
       trace.llmLogs.push(...traced.llmLogs);
@@ -156,8 +211,11 @@ function recordsOf(envelope: Envelope, projectId: number, receivedAt: string, op
       sentryItems.inc({ type: KNOWN_SKIPPED.has(type) ? type : 'unknown', outcome: 'skipped' });
     }
   }
+  if (refused.length && !usable) throw refused[0];
   return { records, eventId, minidumps, checkIns, trace, sessions, attachments };
 }
+
+const isObject = (v: unknown): v is Record<string, unknown> => Boolean(v) && typeof v === 'object' && !Array.isArray(v);
 
 const safeJson = (item: EnvelopeItem): unknown => {
   try {
@@ -220,10 +278,16 @@ function storeRoute(deps: SentryDeps): IngestRoute<ResolvedKey> {
     },
     body: async (req, res, _key, params) => {
       const body = await readBody(req, SENTRY_LIMITS.storeBytes);
-      const { record } = sentryEventToRecord(parseJson(body), projectOf(params), new Date().toISOString(), undefined, { clientIp: deps.clientIp?.(req) });
-      await deps.producer.enqueue([record], body.length);
-      ingestedItems.inc({ kind: record.kind });
-      sendJson(res, 200, { id: record.event_id }, corsHeaders(req));
+      const json = parseJson(body);
+      if (!isObject(json)) throw badRequest('A Sentry event must be a JSON object', { field: '(body)', expected: 'a JSON object' }, 'invalid_event');
+      const records: EventRecord[] = [];
+      const trace: TraceBundle = { spans: [], events: [], llmLogs: [] };
+      const result = sentryEventItem(json, projectOf(params), new Date().toISOString(), undefined, { clientIp: deps.clientIp?.(req) });
+      const eventId = placeEventItem(result, 'event', records, trace) ?? sentryEventIdOf(json.event_id);
+      if (records.length) await deps.producer.enqueue(records, body.length);
+      if (trace.spans.length && deps.traces) await deps.traces.enqueue(trace, body.length);
+      for (const r of records) ingestedItems.inc({ kind: r.kind });
+      sendJson(res, 200, { id: eventId }, corsHeaders(req));
     },
   };
 }
@@ -292,4 +356,5 @@ function minidumpRoute(deps: SentryDeps): IngestRoute<ResolvedKey> {
 }
 
 /** Sentry's ingest endpoints, for official SDKs with a DSN `http://<api_key>@<host>/<project_id>`. */
-export const sentryRoutes = (deps: SentryDeps): IngestRoute[] => [envelopeRoute(deps), storeRoute(deps), minidumpRoute(deps)] as IngestRoute[];
+export const sentryRoutes = (deps: SentryDeps): IngestRoute[] =>
+  [envelopeRoute(deps), storeRoute(deps), minidumpRoute(deps), securityRoute(deps, sentryItems)] as IngestRoute[];
