@@ -24,11 +24,19 @@ export type SentryItemResult =
   /** A type that is neither an error nor anything we store: `type` as sent. */
   | { kind: 'skipped'; eventId: string; type: string };
 
-export function sentryEventItem(payload: unknown, projectId: number, receivedAt: string, headerEventId?: unknown, opts: SentryEventOptions = {}, envelopeTrace?: unknown): SentryItemResult {
+export function sentryEventItem(
+  payload: unknown,
+  projectId: number,
+  receivedAt: string,
+  headerEventId?: unknown,
+  opts: SentryEventOptions = {},
+  envelopeTrace?: unknown,
+): SentryItemResult {
   if (!isObj(payload)) return { kind: 'error', ...sentryEventToRecord(payload, projectId, receivedAt, headerEventId, opts) }; // throws the 400
   const eventId = () => sentryEventId(payload.event_id ?? headerEventId);
   const cls = classifyEvent(modernizeEvent(payload).event);
-  if (cls === 'transaction') return { kind: 'trace', eventId: eventId(), spans: sentryTraceItem('transaction', payload, projectId, receivedAt, envelopeTrace) };
+  if (cls === 'transaction')
+    return { kind: 'trace', eventId: eventId(), spans: sentryTraceItem('transaction', payload, projectId, receivedAt, envelopeTrace) };
   if (cls === 'feedback') return { kind: 'feedback', record: sentryFeedbackToRecord('feedback', payload, projectId, receivedAt) };
   if (cls === 'other') return { kind: 'skipped', eventId: eventId(), type: String(payload.type).slice(0, 64) };
   const { record, errors } = sentryEventToRecord(payload, projectId, receivedAt, headerEventId, opts);

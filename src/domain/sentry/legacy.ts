@@ -24,6 +24,8 @@
  * A field of the wrong type is dropped and listed in `errors` (Sentry's event
  * processing errors: `{type: "invalid_data", name, value}`), never fatal to the event.
  */
+import { inflateSync } from 'node:zlib';
+import { payloadTooLarge } from '../errors.ts';
 import { clip } from '../events/record.ts';
 import { isObj } from '../events/structured.ts';
 
@@ -59,7 +61,8 @@ const NUMERIC_LEVELS: Record<number, string> = { 0: 'debug', 10: 'debug', 20: 'i
 
 const shown = (v: unknown): string => clip(typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v)), 200) ?? '';
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined);
+const str = (v: unknown): string | undefined =>
+  typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
 
 /** `[[k, v], …]` or `{k: v}` → `{k: "v"}` (repeated keys joined as HTTP does); undefined when neither. */
 function pairsToObject(v: unknown): Record<string, string> | undefined {
@@ -117,7 +120,8 @@ function requestOf(v: Obj, problems: ProcessingError[]): Obj {
     if (hash >= 0 && out.fragment === undefined) out.fragment = url.slice(hash + 1);
     const q = noFragment.indexOf('?');
     out.url = q < 0 ? noFragment : noFragment.slice(0, q);
-    if (q >= 0 && (out.query_string === undefined || out.query_string === null || out.query_string === '')) out.query_string = noFragment.slice(q + 1);
+    if (q >= 0 && (out.query_string === undefined || out.query_string === null || out.query_string === ''))
+      out.query_string = noFragment.slice(q + 1);
   } else if (v.url !== undefined) {
     problems.push({ type: 'invalid_data', name: 'request.url', value: shown(v.url) });
     delete out.url;
@@ -229,7 +233,15 @@ export function modernizeEvent(input: Obj): ModernEvent {
       } else if (values.length === 0) {
         const entry = isObj(e.logentry) ? e.logentry : {};
         const text = str(entry.formatted) ?? str(entry.message) ?? str(e.message);
-        e.exception = { values: [{ ...(text !== undefined ? { value: text } : {}), stacktrace: e.stacktrace, mechanism: { type: 'stacktrace', synthetic: true } }] };
+        e.exception = {
+          values: [
+            {
+              ...(text !== undefined ? { value: text } : {}),
+              stacktrace: e.stacktrace,
+              mechanism: { type: 'stacktrace', synthetic: true },
+            },
+          ],
+        };
         delete e.stacktrace;
       }
     }
@@ -246,7 +258,9 @@ export function modernizeEvent(input: Obj): ModernEvent {
   }
 
   for (const k of ['user', 'contexts', 'extra', 'sdk', 'template', 'debug_meta', 'modules'] as const) {
-    if (e[k] !== undefined && e[k] !== null && !isObj(e[k])) invalid(k);
+    // PHP encodes an empty array as `[]` (raven-php's `extra: []`, `user: []`): that is "none", not an error.
+    if (Array.isArray(e[k]) && (e[k] as unknown[]).length === 0) delete e[k];
+    else if (e[k] !== undefined && e[k] !== null && !isObj(e[k])) invalid(k);
   }
 
   if (e.tags !== undefined && e.tags !== null) {
@@ -310,4 +324,25 @@ export function classifyEvent(e: Obj): EventClass {
     return !e.exception && [...SECURITY_EVENT_TYPES].some((k) => isObj(e[k])) ? 'security' : 'error';
   }
   return 'other';
+}
+
+/**
+ * raven-node and raven-python post /store/ bodies as base64 of zlib-deflated JSON, with
+ * no Content-Encoding (Sentry's store endpoint decodes them so): such a body → its JSON.
+ * A body that is JSON already, or not that encoding, is returned as it is.
+ */
+export function decodeStoreBody(buf: Buffer, maxBytes: number): Buffer {
+  let i = 0;
+  while (i < buf.length && (buf[i] === 0x20 || buf[i] === 0x0a || buf[i] === 0x0d || buf[i] === 0x09)) i++;
+  if (i >= buf.length || buf[i] === 0x7b || buf[i] === 0x5b) return buf; // { or [
+  const text = buf.toString('latin1').trim();
+  if (!/^[A-Za-z0-9+/=_-]+$/.test(text)) return buf;
+  const packed = Buffer.from(text, 'base64');
+  try {
+    return inflateSync(packed, { maxOutputLength: maxBytes });
+  } catch (err) {
+    if (err instanceof RangeError || (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
+      throw payloadTooLarge(`The event is over ${maxBytes} bytes once inflated`);
+    return buf;
+  }
 }

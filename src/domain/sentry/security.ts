@@ -18,7 +18,8 @@ import { isObj } from '../events/structured.ts';
 
 type Obj = Record<string, unknown>;
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
-const int = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? Math.trunc(v) : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined);
+const int = (v: unknown): number | undefined =>
+  typeof v === 'number' && Number.isFinite(v) ? Math.trunc(v) : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined;
 
 export type SecurityKind = 'csp' | 'hpkp' | 'expectct' | 'expectstaple';
 
@@ -42,18 +43,27 @@ export interface ParsedReports {
 
 /** CSP report fields, as `report-uri` (kebab-case) and the Reporting API (camelCase) name them → Relay's names. */
 const CSP_FIELDS: Record<string, string> = {
-  'document-uri': 'document_uri', documentURL: 'document_uri',
+  'document-uri': 'document_uri',
+  documentURL: 'document_uri',
   referrer: 'referrer',
   'violated-directive': 'violated_directive',
-  'effective-directive': 'effective_directive', effectiveDirective: 'effective_directive',
-  'original-policy': 'original_policy', originalPolicy: 'original_policy',
+  'effective-directive': 'effective_directive',
+  effectiveDirective: 'effective_directive',
+  'original-policy': 'original_policy',
+  originalPolicy: 'original_policy',
   disposition: 'disposition',
-  'blocked-uri': 'blocked_uri', blockedURL: 'blocked_uri',
-  'line-number': 'line_number', lineNumber: 'line_number',
-  'column-number': 'column_number', columnNumber: 'column_number',
-  'source-file': 'source_file', sourceFile: 'source_file',
-  'status-code': 'status_code', statusCode: 'status_code',
-  'script-sample': 'script_sample', sample: 'script_sample',
+  'blocked-uri': 'blocked_uri',
+  blockedURL: 'blocked_uri',
+  'line-number': 'line_number',
+  lineNumber: 'line_number',
+  'column-number': 'column_number',
+  columnNumber: 'column_number',
+  'source-file': 'source_file',
+  sourceFile: 'source_file',
+  'status-code': 'status_code',
+  statusCode: 'status_code',
+  'script-sample': 'script_sample',
+  sample: 'script_sample',
 };
 
 /** Kebab-case HPKP / Expect-CT / Expect-Staple fields → snake_case, as Relay keeps them. */
@@ -66,7 +76,8 @@ export function cspOf(raw: Obj): Obj {
     if (v !== undefined && v !== null && out[name] === undefined) out[name] = v;
   }
   // Older browsers (Firefox < 69, Safari) send only violated-directive: its first word is the directive.
-  if (!str(out.effective_directive) && str(out.violated_directive)) out.effective_directive = str(out.violated_directive)!.trim().split(/\s+/)[0];
+  if (!str(out.effective_directive) && str(out.violated_directive))
+    out.effective_directive = str(out.violated_directive)!.trim().split(/\s+/)[0];
   return out;
 }
 
@@ -127,7 +138,13 @@ function reportingItem(report: unknown, ctx: ReportContext, out: ParsedReports):
   // deprecation, intervention, crash, network-error (NEL), permissions-policy-violation, …: logs.
   const type = clip(report.type, 64)!;
   const b = report.body;
-  const text = str(b.message) ?? (type === 'crash' ? `Browser crash${str(b.reason) ? `: ${str(b.reason)}` : ''}` : type === 'network-error' ? `Network error ${str(b.type) ?? ''} (${str(b.method) ?? 'GET'} ${url ?? ''})`.trim() : type);
+  const text =
+    str(b.message) ??
+    (type === 'crash'
+      ? `Browser crash${str(b.reason) ? `: ${str(b.reason)}` : ''}`
+      : type === 'network-error'
+        ? `Network error ${str(b.type) ?? ''} (${str(b.method) ?? 'GET'} ${url ?? ''})`.trim()
+        : type);
   const where = str(b.sourceFile) ? ` at ${str(b.sourceFile)}:${int(b.lineNumber) ?? '?'}` : '';
   const tags: Obj = { report_type: type };
   if (str(b.id)) tags.report_id = str(b.id);
@@ -160,7 +177,8 @@ const LOCAL = "'self'";
 export function normalizedUri(v: unknown): string {
   const s = (str(v) ?? '').trim();
   if (s === '' || s === 'self' || s === LOCAL) return LOCAL;
-  if (s === 'inline' || s === 'eval' || s === 'wasm-eval' || s === 'trusted-types-sink') return `'unsafe-${s === 'inline' ? 'inline' : s === 'eval' ? 'eval' : s}'`;
+  if (s === 'inline' || s === 'eval' || s === 'wasm-eval' || s === 'trusted-types-sink')
+    return `'unsafe-${s === 'inline' ? 'inline' : s === 'eval' ? 'eval' : s}'`;
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(s)?.[1]?.toLowerCase();
   if (scheme === 'data' || scheme === 'blob' || scheme === 'about' || scheme === 'filesystem') return `${scheme}:`;
   try {
@@ -173,11 +191,25 @@ export function normalizedUri(v: unknown): string {
 
 /** What Sentry's messages call each directive's resources. */
 const NOUNS: Record<string, string> = {
-  'child-src': 'child', 'connect-src': 'connect', 'font-src': 'font', 'form-action': 'form',
-  'frame-src': 'frame', 'img-src': 'image', 'manifest-src': 'manifest', 'media-src': 'media',
-  'object-src': 'object', 'script-src': 'script', 'script-src-elem': 'script', 'script-src-attr': 'script',
-  'style-src': 'style', 'style-src-elem': 'style', 'style-src-attr': 'style', 'worker-src': 'worker',
-  'prefetch-src': 'prefetch', 'base-uri': 'base-uri', 'default-src': 'default',
+  'child-src': 'child',
+  'connect-src': 'connect',
+  'font-src': 'font',
+  'form-action': 'form',
+  'frame-src': 'frame',
+  'img-src': 'image',
+  'manifest-src': 'manifest',
+  'media-src': 'media',
+  'object-src': 'object',
+  'script-src': 'script',
+  'script-src-elem': 'script',
+  'script-src-attr': 'script',
+  'style-src': 'style',
+  'style-src-elem': 'style',
+  'style-src-attr': 'style',
+  'worker-src': 'worker',
+  'prefetch-src': 'prefetch',
+  'base-uri': 'base-uri',
+  'default-src': 'default',
 };
 
 export interface SecurityFields {
@@ -197,25 +229,51 @@ export function securityFields(kind: SecurityKind, report: Obj): SecurityFields 
     const uri = normalizedUri(report.blocked_uri);
     const noun = NOUNS[directive] ?? directive;
     const message =
-      uri === "'unsafe-inline'" ? (noun === 'script' ? "Blocked unsafe inline 'script'" : `Blocked inline '${noun}'`)
-      : uri === "'unsafe-eval'" ? "Blocked unsafe eval() 'script'"
-      : directive === 'form-action' ? `Blocked 'form' action to '${uri}'`
-      : `Blocked '${noun}' from '${uri}'`;
+      uri === "'unsafe-inline'"
+        ? noun === 'script'
+          ? "Blocked unsafe inline 'script'"
+          : `Blocked inline '${noun}'`
+        : uri === "'unsafe-eval'"
+          ? "Blocked unsafe eval() 'script'"
+          : directive === 'form-action'
+            ? `Blocked 'form' action to '${uri}'`
+            : `Blocked '${noun}' from '${uri}'`;
     const tags: Record<string, string> = { 'effective-directive': directive, 'blocked-uri': clip(str(report.blocked_uri) ?? '', 200)! };
     tags['csp.blocked_host'] = clip(uri, 200)!;
     const doc = str(report.document_uri);
     if (doc) tags.url = clip(doc, 200)!;
-    return { event_type: 'csp', exception_type: 'CSP', message, culprit: `${directive} ${uri}`, fingerprint: ['csp', directive, uri], tags };
+    return {
+      event_type: 'csp',
+      exception_type: 'CSP',
+      message,
+      culprit: `${directive} ${uri}`,
+      fingerprint: ['csp', directive, uri],
+      tags,
+    };
   }
   const host = str(report.hostname) ?? 'unknown';
   const port = int(report.port);
   const hostTags: Record<string, string> = { hostname: clip(host, 200)! };
   if (port !== undefined) hostTags.port = String(port);
   if (kind === 'hpkp') {
-    return { event_type: kind, exception_type: 'HPKP', message: `Public key pinning validation failed for '${host}'`, culprit: host, fingerprint: ['hpkp', host], tags: hostTags };
+    return {
+      event_type: kind,
+      exception_type: 'HPKP',
+      message: `Public key pinning validation failed for '${host}'`,
+      culprit: host,
+      fingerprint: ['hpkp', host],
+      tags: hostTags,
+    };
   }
   const label = kind === 'expectct' ? 'Expect-CT' : 'Expect-Staple';
-  return { event_type: kind, exception_type: label.replace('-', ''), message: `${label} failed for '${host}'`, culprit: host, fingerprint: [kind, host], tags: hostTags };
+  return {
+    event_type: kind,
+    exception_type: label.replace('-', ''),
+    message: `${label} failed for '${host}'`,
+    culprit: host,
+    fingerprint: [kind, host],
+    tags: hostTags,
+  };
 }
 
 /**
@@ -224,20 +282,64 @@ export function securityFields(kind: SecurityKind, report: Obj): SecurityFields 
  * browser-extension, injected-adware and local noise, not the site's own problem.
  */
 export const DISALLOWED_CSP_SOURCES = [
-  'about', 'ms-browser-extension', 'chrome://*', 'chrome-extension://*', 'chromeinvokeimmediate://*', 'chromenull://*',
-  'data:text/html,chromewebdata', 'safari-extension://*', 'safari-web-extension://*', 'mxaddon-pkg://*', 'jar://*',
-  'webviewprogressproxy://*', 'ms-browser-extension://*', 'tmtbff://*', 'mbinit://*', 'symres://*', 'resource://*',
-  'moz-extension://*', '*.metrext.com', 'static.image2play.com', '*.tlscdn.com', '73a5b0806e464be8bd4e694c744624f0.com',
-  '020dfefc4ac745dab7594f2f771c1ded.com', '*.superfish.com', 'addons.mozilla.org', 'v.zilionfast.in', 'widgets.amung.us',
-  'xls.searchfun.in', 'istatic.datafastguru.info', 'localhost', 'resultshub-a.akamaihd.net', 'pulseadnetwork.com',
-  'gateway.zscalertwo.net', 'www.passpack.com', 'middlerush-a.akamaihd.net', 'www.websmartcenter.com', 'a.linkluster.com',
-  'saveyoutime.ru', 'cdncache-a.akamaihd.net', 'x.rafomedia.com', 'savingsslider-a.akamaihd.net', 'injections.adguard.com',
-  'icontent.us', 'amiok.org', 'connectionstrenth.com', 'siteheart.net', 'netanalitics.space', 'printapplink.com',
-  'godlinkapp.com', 'devappstor.com', 'hoholikik.club', 'smartlink.cool', 'promfflinkdev.com',
+  'about',
+  'ms-browser-extension',
+  'chrome://*',
+  'chrome-extension://*',
+  'chromeinvokeimmediate://*',
+  'chromenull://*',
+  'data:text/html,chromewebdata',
+  'safari-extension://*',
+  'safari-web-extension://*',
+  'mxaddon-pkg://*',
+  'jar://*',
+  'webviewprogressproxy://*',
+  'ms-browser-extension://*',
+  'tmtbff://*',
+  'mbinit://*',
+  'symres://*',
+  'resource://*',
+  'moz-extension://*',
+  '*.metrext.com',
+  'static.image2play.com',
+  '*.tlscdn.com',
+  '73a5b0806e464be8bd4e694c744624f0.com',
+  '020dfefc4ac745dab7594f2f771c1ded.com',
+  '*.superfish.com',
+  'addons.mozilla.org',
+  'v.zilionfast.in',
+  'widgets.amung.us',
+  'xls.searchfun.in',
+  'istatic.datafastguru.info',
+  'localhost',
+  'resultshub-a.akamaihd.net',
+  'pulseadnetwork.com',
+  'gateway.zscalertwo.net',
+  'www.passpack.com',
+  'middlerush-a.akamaihd.net',
+  'www.websmartcenter.com',
+  'a.linkluster.com',
+  'saveyoutime.ru',
+  'cdncache-a.akamaihd.net',
+  'x.rafomedia.com',
+  'savingsslider-a.akamaihd.net',
+  'injections.adguard.com',
+  'icontent.us',
+  'amiok.org',
+  'connectionstrenth.com',
+  'siteheart.net',
+  'netanalitics.space',
+  'printapplink.com',
+  'godlinkapp.com',
+  'devappstor.com',
+  'hoholikik.club',
+  'smartlink.cool',
+  'promfflinkdev.com',
 ];
 
 /** Code that ran from these is never the site's own: extensions, about: pages, data: and blob: documents. */
-const FOREIGN_SOURCE_SCHEMES = /^(about|data|blob|chrome|chrome-extension|moz-extension|safari-extension|safari-web-extension|ms-browser-extension|resource|webkit-masked-url):/i;
+const FOREIGN_SOURCE_SCHEMES =
+  /^(about|data|blob|chrome|chrome-extension|moz-extension|safari-extension|safari-web-extension|ms-browser-extension|resource|webkit-masked-url):/i;
 
 /** `pattern` (an entry of the list above) matches `value` (a URI or a bare word) as Sentry's is_valid_origin does. */
 export function matchesSource(value: string, pattern: string): boolean {

@@ -12,6 +12,7 @@ import { Readable } from 'node:stream';
 import { sentryFeedbackToRecord, sentryLogsToRecords, type SentryEventOptions } from '../../../domain/sentry/normalize.ts';
 import { sentryEventItem, type SentryItemResult } from '../../../domain/sentry/items.ts';
 import { securityRoute } from './security.ts';
+import { decodeStoreBody } from '../../../domain/sentry/legacy.ts';
 import { sentryTraceItem } from '../../../domain/sentry/spans.ts';
 import { sentryEventId as sentryEventIdOf } from '../../../domain/sentry/normalize.ts';
 import { refuseOtlpAsEnvelope } from '../../../domain/ingest/formats/otlp/decode.ts';
@@ -277,7 +278,7 @@ function storeRoute(deps: SentryDeps): IngestRoute<ResolvedKey> {
       return key;
     },
     body: async (req, res, _key, params) => {
-      const body = await readBody(req, SENTRY_LIMITS.storeBytes);
+      const body = decodeStoreBody(await readBody(req, SENTRY_LIMITS.storeBytes), SENTRY_LIMITS.storeBytes);
       const json = parseJson(body);
       if (!isObject(json)) throw badRequest('A Sentry event must be a JSON object', { field: '(body)', expected: 'a JSON object' }, 'invalid_event');
       const records: EventRecord[] = [];
