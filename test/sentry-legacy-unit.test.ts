@@ -10,6 +10,8 @@ import { sentryEventToRecord } from '../src/domain/sentry/normalize.ts';
 import { sentryEventItem } from '../src/domain/sentry/items.ts';
 import { matchesSource, normalizedUri, parseSecurityBody, securityFilter } from '../src/domain/sentry/security.ts';
 
+/** Stored JSON, read untyped. */
+type Json = ReturnType<typeof JSON.parse>;
 const RECEIVED = '2026-01-01T00:00:00.000Z';
 const rec = (p: unknown) => sentryEventToRecord(p, 1, RECEIVED);
 const frames = [
@@ -67,7 +69,7 @@ describe('raven-python (sentry.interfaces.* names)', () => {
     });
     expect(record.tags).toMatchObject({ site: 'eu', logger: 'django.request', server_name: 'web-1' });
     expect(record.stacktrace).toContain('File "shop/views.py", line 12, in checkout');
-    const data = record.data as Record<string, any>;
+    const data = record.data as Json;
     expect(data.exceptions[0].frames[0]).toMatchObject({ function: 'checkout', module: 'shop.views', vars: { count: 0 } });
     expect(data.request).toMatchObject({
       url: 'https://shop.example/checkout',
@@ -99,7 +101,7 @@ describe('raven-python (sentry.interfaces.* names)', () => {
       level: 'warning',
       timestamp: '2017-05-02T17:41:36.250Z',
     });
-    const data = record.data as Record<string, any>;
+    const data = record.data as Json;
     expect(data.logentry).toEqual({ message: 'Payment failed for order %s', params: ['17'] });
     expect(data.exceptions).toHaveLength(1);
     expect(data.exceptions[0]).toMatchObject({ value: 'Payment failed for order 17', mechanism: { synthetic: true } });
@@ -112,7 +114,7 @@ describe('raven-python (sentry.interfaces.* names)', () => {
       'sentry.interfaces.Stacktrace': { frames },
     });
     expect(record).toMatchObject({ exception_type: 'ValueError', message: 'bad input' });
-    expect((record.data as any).exceptions[0].frames).toHaveLength(1);
+    expect((record.data as Json).exceptions[0].frames).toHaveLength(1);
   });
 });
 
@@ -157,7 +159,7 @@ describe('raven-java, raven-php, raven-ruby', () => {
       message: '/ by zero',
       tags: expect.objectContaining({ os: 'Linux', jvm: '17' }),
     });
-    expect((record.data as any).request).toMatchObject({
+    expect((record.data as Json).request).toMatchObject({
       query_string: 'a=1&b=2&b=3',
       headers: { Host: 'shop.example', Accept: 'text/html, application/json' },
     });
@@ -207,7 +209,7 @@ describe('raven-java, raven-php, raven-ruby', () => {
       message: 'Call to undefined function foo()',
       timestamp: '2017-05-02T17:41:36.123Z',
     });
-    expect((record.data as any).exceptions[0].frames[0]).toMatchObject({ filename: 'index.php', lineno: 3, context_line: 'foo();' });
+    expect((record.data as Json).exceptions[0].frames[0]).toMatchObject({ filename: 'index.php', lineno: 3, context_line: 'foo();' });
   });
 
   it('raven-ruby 2: the modern names with a legacy culprit', () => {
@@ -242,7 +244,7 @@ describe('raven-java, raven-php, raven-ruby', () => {
       release: 'abc123',
       environment: 'production',
     });
-    expect((record.data as any).culprit).toBe('app/models/order.rb in total at line 12');
+    expect((record.data as Json).culprit).toBe('app/models/order.rb in total at line 12');
   });
 });
 
@@ -270,7 +272,7 @@ describe('shapes and bad fields', () => {
     expect(record.message).toBe('still here');
     expect(record.timestamp).toBe(RECEIVED);
     expect(errors.map((e) => e.name).sort()).toEqual(['breadcrumbs', 'event_id', 'exception', 'request.url', 'timestamp', 'user']);
-    expect((record.data as any).errors).toContainEqual({ type: 'invalid_data', name: 'exception', value: 'boom' });
+    expect((record.data as Json).errors).toContainEqual({ type: 'invalid_data', name: 'exception', value: 'boom' });
   });
 
   it('a body that is not an object is a 400 naming it', () => {
@@ -339,12 +341,12 @@ describe('security reports', () => {
       'csp.blocked_host': 'evil.example',
       url: 'https://shop.example/cart',
     });
-    expect((r.record.data as any).request).toMatchObject({ url: 'https://shop.example/cart', headers: { 'User-Agent': 'Chrome' } });
+    expect((r.record.data as Json).request).toMatchObject({ url: 'https://shop.example/cart', headers: { 'User-Agent': 'Chrome' } });
   });
 
   it('inline, eval and older browsers’ violated-directive only', () => {
     const msg = (over: Record<string, unknown>) =>
-      (sentryEventItem(parseSecurityBody(csp(over), {}).events[0], 1, RECEIVED) as any).record.message;
+      (sentryEventItem(parseSecurityBody(csp(over), {}).events[0], 1, RECEIVED) as Json).record.message;
     expect(msg({ 'blocked-uri': 'inline' })).toBe("Blocked unsafe inline 'script'");
     expect(msg({ 'blocked-uri': 'eval' })).toBe("Blocked unsafe eval() 'script'");
     expect(
@@ -407,12 +409,12 @@ describe('security reports', () => {
     );
     expect(parsed.invalid).toBe(1);
     expect(parsed.events).toHaveLength(1);
-    expect((sentryEventItem(parsed.events[0], 1, RECEIVED) as any).record.message).toBe("Blocked 'script' from 'evil.example'");
+    expect((sentryEventItem(parsed.events[0], 1, RECEIVED) as Json).record.message).toBe("Blocked 'script' from 'evil.example'");
     expect(parsed.logs.map((l) => [l.event_type, l.level, l.message])).toEqual([
       ['deprecation', 'warning', 'Unload event listeners are deprecated at https://shop.example/app.js:4'],
       ['crash', 'error', 'Browser crash: oom'],
     ]);
-    const msg = (body: unknown) => (sentryEventItem(parseSecurityBody(body, {}).events[0], 1, RECEIVED) as any).record;
+    const msg = (body: unknown) => (sentryEventItem(parseSecurityBody(body, {}).events[0], 1, RECEIVED) as Json).record;
     expect(
       msg({
         'date-time': '2017-05-02T17:41:36Z',
