@@ -58,7 +58,7 @@ export function securityRoute(deps: SentryDeps, sentryItems: Counter<'type' | 'o
         // outcome: security/invalid(not a report)
         sentryItems.inc({ type: 'security', outcome: 'invalid' });
         throw badRequest(
-          'Not a browser security report: expected {"csp-report": …}, {"expect-ct-report": …}, {"expect-staple-report": …}, an HPKP report or a Reporting API list',
+          'Not a browser security report: expected {"csp-report": {...}}, {"expect-ct-report": {...}}, {"expect-staple-report": {...}}, an HPKP report or a Reporting API list',
           { field: '(body)' },
           'invalid_report',
         );
