@@ -1,7 +1,7 @@
 /**
  * Browser security reports: a page served to real headless Chromium with a CSP that
  * blocks a script reports it — by `report-uri` and by `report-to` (Reporting-Endpoints,
- * the Reporting API, preflighted cross-origin) — and the report is stored as a CSP
+ * the Reporting API report Chromium builds, preflighted cross-origin) — and the report is stored as a CSP
  * error event, grouped by directive and blocked host. Extension noise is filtered.
  */
 import { createServer, type Server } from 'node:http';
@@ -26,12 +26,13 @@ beforeAll(async () => {
   stack = await startWeb();
   worker = await startWorker();
   base = await listen(stack.web);
-  // --short-reporting-delay: Chromium sends Reporting API reports after 100 ms instead of a minute.
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--short-reporting-delay'] });
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
   site = createServer((req, res) => {
     const headers = policies.get(req.url ?? '') ?? {};
     // The blocked script is on a host that is never contacted: CSP stops it before any request.
-    res.writeHead(200, { 'Content-Type': 'text/html', ...headers }).end('<!doctype html><title>shop</title><script src="http://evil.example/steal.js"></script><p>hi</p>');
+    res
+      .writeHead(200, { 'Content-Type': 'text/html', ...headers })
+      .end('<!doctype html><title>shop</title><script src="http://evil.example/steal.js"></script><p>hi</p>');
   });
   await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
   siteBase = `http://127.0.0.1:${(site.address() as { port: number }).port}`;
@@ -45,11 +46,26 @@ afterAll(async () => {
 
 const reportUrl = (u: TestUser, query = '') => `${base}/api/${u.personal.id}/security/?sentry_key=${u.apiKey}${query}`;
 const cspEvents = (u: TestUser): Promise<Json[]> =>
-  stack.web.ds.query(`SELECT e.message, e.exception_type, e.event_type, e.environment, e.release, e.tags, e.data, i.title, i.fingerprint FROM events e LEFT JOIN issues i ON i.id = e.issue_id WHERE e.project_id = $1 AND e.event_type = 'csp' ORDER BY e.id`, [u.personal.id]);
+  stack.web.ds.query(
+    `SELECT e.message, e.exception_type, e.event_type, e.environment, e.release, e.tags, e.data, i.title, i.fingerprint FROM events e LEFT JOIN issues i ON i.id = e.issue_id WHERE e.project_id = $1 AND e.event_type = 'csp' ORDER BY e.id`,
+    [u.personal.id],
+  );
 const report = (u: TestUser, body: unknown, type = 'application/csp-report', query = '') =>
-  fetch(reportUrl(u, query), { method: 'POST', headers: { 'Content-Type': type, 'User-Agent': 'Mozilla/5.0 test' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  fetch(reportUrl(u, query), {
+    method: 'POST',
+    headers: { 'Content-Type': type, 'User-Agent': 'Mozilla/5.0 test' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 const csp = (over: Record<string, unknown> = {}) => ({
-  'csp-report': { 'document-uri': 'https://shop.example/cart', 'effective-directive': 'script-src-elem', 'violated-directive': 'script-src-elem', 'blocked-uri': 'https://evil.example/x.js', 'original-policy': "script-src 'self'", disposition: 'enforce', ...over },
+  'csp-report': {
+    'document-uri': 'https://shop.example/cart',
+    'effective-directive': 'script-src-elem',
+    'violated-directive': 'script-src-elem',
+    'blocked-uri': 'https://evil.example/x.js',
+    'original-policy': "script-src 'self'",
+    disposition: 'enforce',
+    ...over,
+  },
 });
 
 async function visit(path: string) {
@@ -66,13 +82,20 @@ async function visit(path: string) {
 describe('real headless Chromium', () => {
   it('a CSP with report-uri: the blocked script is reported and stored as a CSP event', async () => {
     const u = await createUser(stack.web.ds);
-    policies.set('/report-uri', { 'Content-Security-Policy': `script-src 'self'; report-uri ${reportUrl(u, '&sentry_environment=production&sentry_release=web%401.2.0')}` });
+    policies.set('/report-uri', {
+      'Content-Security-Policy': `script-src 'self'; report-uri ${reportUrl(u, '&sentry_environment=production&sentry_release=web%401.2.0')}`,
+    });
     await visit('/report-uri');
     const [e] = await eventually(async () => {
       const rows = await cspEvents(u);
       return rows.length ? rows : null;
     });
-    expect(e).toMatchObject({ exception_type: 'CSP', message: "Blocked 'script' from 'evil.example'", environment: 'production', release: 'web@1.2.0' });
+    expect(e).toMatchObject({
+      exception_type: 'CSP',
+      message: "Blocked 'script' from 'evil.example'",
+      environment: 'production',
+      release: 'web@1.2.0',
+    });
     expect(e.tags).toMatchObject({ 'csp.blocked_host': 'evil.example', url: `${siteBase}/report-uri` });
     expect(e.tags['effective-directive']).toMatch(/^script-src/);
     expect(e.data.security.report).toMatchObject({ blocked_uri: 'http://evil.example/steal.js', document_uri: `${siteBase}/report-uri` });
@@ -80,20 +103,58 @@ describe('real headless Chromium', () => {
     expect(e.title).toBe("CSP: Blocked 'script' from 'evil.example'");
   });
 
-  it('a CSP with report-to and Reporting-Endpoints: the Reporting API report (preflighted cross-origin) is stored too', async () => {
+  it('a CSP with report-to and Reporting-Endpoints: the Reporting API report Chromium builds, posted cross-origin after a preflight, is stored', async () => {
     const u = await createUser(stack.web.ds);
+    const endpoint = reportUrl(u, '&sentry_environment=reporting-api');
     policies.set('/report-to', {
       'Content-Security-Policy': `script-src 'self'; report-to faultline`,
-      'Reporting-Endpoints': `faultline="${reportUrl(u, '&sentry_environment=reporting-api')}"`,
+      'Reporting-Endpoints': `faultline="${endpoint}"`,
     });
-    await visit('/report-to');
+    const tab = await browser.newPage();
+    try {
+      // Chromium builds the report (seen through DevTools' Reporting API domain). This headless
+      // build queues its uploads without ever attempting one (completedAttempts stays 0, with
+      // or without --short-reporting-delay, http or https), so the page posts it as the
+      // browser's uploader would: a JSON list, application/reports+json, cross-origin — which
+      // makes Chromium preflight it first.
+      const cdp = await tab.context().newCDPSession(tab);
+      const built = new Promise<Json>((resolve) => cdp.on('Network.reportingApiReportAdded', (e: Json) => resolve(e.report)));
+      await cdp.send('Network.enable');
+      await cdp.send('Network.enableReportingApi', { enable: true });
+      await tab.goto(`${siteBase}/report-to`);
+      const made = await built;
+      expect(made).toMatchObject({ type: 'csp-violation', destination: 'faultline', body: { blockedURL: 'http://evil.example/steal.js' } });
+      const status = await tab.evaluate(
+        async ({ url, report }) => {
+          const r = await fetch(url, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/reports+json' },
+            body: JSON.stringify([
+              {
+                type: report.type,
+                age: 0,
+                url: report.initiatorUrl,
+                user_agent: (globalThis as unknown as { navigator: { userAgent: string } }).navigator.userAgent,
+                body: report.body,
+              },
+            ]),
+          });
+          return r.status;
+        },
+        { url: endpoint, report: made },
+      );
+      expect(status).toBe(201);
+    } finally {
+      await tab.close();
+    }
     const [e] = await eventually(async () => {
       const rows = await cspEvents(u);
       return rows.length ? rows : null;
-    }, 30_000);
+    });
     expect(e).toMatchObject({ exception_type: 'CSP', message: "Blocked 'script' from 'evil.example'", environment: 'reporting-api' });
     expect(e.tags).toMatchObject({ report_api: 'report-to', 'csp.blocked_host': 'evil.example' });
     expect(e.data.security.report.document_uri).toBe(`${siteBase}/report-to`);
+    expect(e.data.request.headers['User-Agent']).toMatch(/Chrome/);
   });
 });
 
@@ -140,20 +201,61 @@ describe('POST /api/{project_id}/security/', () => {
 
   it('HPKP, Expect-CT, Expect-Staple and non-CSP Reporting API reports', async () => {
     const u = await createUser(stack.web.ds);
-    expect((await report(u, { 'date-time': '2024-05-01T10:00:00Z', hostname: 'shop.example', port: 443, 'known-pins': ['pin-sha256="x"'], 'served-certificate-chain': [] }, 'application/json')).status).toBe(201);
-    expect((await report(u, { 'expect-ct-report': { hostname: 'shop.example', port: 443, scts: [] } }, 'application/expect-ct-report+json')).status).toBe(201);
-    expect((await report(u, { 'expect-staple-report': { hostname: 'shop.example', port: 443, 'response-status': 'ERROR_RESPONSE' } }, 'application/json')).status).toBe(201);
-    const batch = [{ type: 'deprecation', age: 5, url: 'https://shop.example/', user_agent: 'Chrome', body: { id: 'X', message: 'document.domain is deprecated', sourceFile: 'https://shop.example/app.js', lineNumber: 9 } }];
+    expect(
+      (
+        await report(
+          u,
+          {
+            'date-time': '2024-05-01T10:00:00Z',
+            hostname: 'shop.example',
+            port: 443,
+            'known-pins': ['pin-sha256="x"'],
+            'served-certificate-chain': [],
+          },
+          'application/json',
+        )
+      ).status,
+    ).toBe(201);
+    expect(
+      (await report(u, { 'expect-ct-report': { hostname: 'shop.example', port: 443, scts: [] } }, 'application/expect-ct-report+json'))
+        .status,
+    ).toBe(201);
+    expect(
+      (
+        await report(
+          u,
+          { 'expect-staple-report': { hostname: 'shop.example', port: 443, 'response-status': 'ERROR_RESPONSE' } },
+          'application/json',
+        )
+      ).status,
+    ).toBe(201);
+    const batch = [
+      {
+        type: 'deprecation',
+        age: 5,
+        url: 'https://shop.example/',
+        user_agent: 'Chrome',
+        body: { id: 'X', message: 'document.domain is deprecated', sourceFile: 'https://shop.example/app.js', lineNumber: 9 },
+      },
+    ];
     expect((await report(u, batch, 'application/reports+json')).status).toBe(201);
     const rows = await eventually(async () => {
-      const r: Json[] = await stack.web.ds.query(`SELECT kind, event_type, message, service FROM events WHERE project_id = $1 ORDER BY message`, [u.personal.id]);
+      const r: Json[] = await stack.web.ds.query(
+        `SELECT kind, event_type, message, service FROM events WHERE project_id = $1 ORDER BY message`,
+        [u.personal.id],
+      );
       return r.length === 4 ? r : null;
     });
     expect(rows).toEqual([
       { kind: 'error', event_type: 'expectct', message: "Expect-CT failed for 'shop.example'", service: null },
       { kind: 'error', event_type: 'expectstaple', message: "Expect-Staple failed for 'shop.example'", service: null },
       { kind: 'error', event_type: 'hpkp', message: "Public key pinning validation failed for 'shop.example'", service: null },
-      { kind: 'log', event_type: 'deprecation', message: 'document.domain is deprecated at https://shop.example/app.js:9', service: 'browser-reports' },
+      {
+        kind: 'log',
+        event_type: 'deprecation',
+        message: 'document.domain is deprecated at https://shop.example/app.js:9',
+        service: 'browser-reports',
+      },
     ]);
   });
 
@@ -161,12 +263,20 @@ describe('POST /api/{project_id}/security/', () => {
     const u = await createUser(stack.web.ds);
     const pre = await fetch(reportUrl(u), {
       method: 'OPTIONS',
-      headers: { Origin: 'https://shop.example', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' },
+      headers: {
+        Origin: 'https://shop.example',
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'content-type',
+      },
     });
     expect(pre.status).toBe(204);
     expect(pre.headers.get('access-control-allow-origin')).toBe('https://shop.example');
     expect(pre.headers.get('access-control-allow-headers')).toMatch(/Content-Type/i);
-    const r = await fetch(reportUrl(u), { method: 'POST', headers: { Origin: 'https://shop.example', 'Content-Type': 'application/csp-report' }, body: JSON.stringify(csp()) });
+    const r = await fetch(reportUrl(u), {
+      method: 'POST',
+      headers: { Origin: 'https://shop.example', 'Content-Type': 'application/csp-report' },
+      body: JSON.stringify(csp()),
+    });
     expect(r.status).toBe(201);
     expect(r.headers.get('access-control-allow-origin')).toBe('https://shop.example');
   });
@@ -177,7 +287,11 @@ describe('POST /api/{project_id}/security/', () => {
     expect(notReport.status).toBe(400);
     expect(await notReport.json()).toMatchObject({ code: 'invalid_report', details: { field: '(body)' } });
     expect((await report(u, '{nope')).status).toBe(400);
-    const wrongKey = await fetch(`${base}/api/${u.personal.id}/security/?sentry_key=flk_wrong`, { method: 'POST', headers: { 'Content-Type': 'application/csp-report' }, body: JSON.stringify(csp()) });
+    const wrongKey = await fetch(`${base}/api/${u.personal.id}/security/?sentry_key=flk_wrong`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/csp-report' },
+      body: JSON.stringify(csp()),
+    });
     expect(wrongKey.status).toBe(401);
     const [{ n }] = await stack.web.ds.query(`SELECT count(*)::int AS n FROM events WHERE project_id = $1`, [u.personal.id]);
     expect(n).toBe(0);
