@@ -40,7 +40,12 @@ registry.registerPath({
   ...common,
   method: 'post',
   path: '/api/{project_id}/store/',
-  summary: 'Sentry legacy store endpoint: one JSON event',
+  summary: 'Sentry legacy store endpoint: one JSON event, of any SDK generation',
+  description:
+    common.description +
+    ' Legacy shapes (`sentry.interfaces.*`, exception as a list, message as an object, top-level stacktrace, base64+zlib bodies of raven-node/raven-python) are normalized; ' +
+    'a `type: "transaction"` becomes spans, never an error event; another non-error type is counted and dropped. Fields of the wrong type are dropped and listed in the event\'s `data.errors`; ' +
+    'a body that is not a JSON object is 400 `invalid_event`.',
   request: { params: ProjectParam, query: SentryQuery, headers: SentryAuth, body: { required: true, content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } } },
   responses: { 200: jsonResponse(Id, 'Queued'), ...errorResponses(400, 401, 403, 413, 415, 429, 503) },
 });
