@@ -884,6 +884,16 @@ const ROWS: Array<[string, (ctx: Ctx) => Promise<Call> | Call, Expect]> = [
     { machine: 401, apiKey: 200 },
   ],
   [
+    'POST /api/{project_id}/security/',
+    (c) => ({
+      method: 'post',
+      path: `/api/${c.projectId}/security/`,
+      auth: 'sentry',
+      raw: { type: 'application/csp-report', data: JSON.stringify({ 'csp-report': { 'document-uri': 'https://shop.example/', 'effective-directive': 'script-src', 'blocked-uri': 'https://evil.example/x.js' } }) },
+    }),
+    { machine: 401, apiKey: 201 },
+  ],
+  [
     'POST /api/{project_id}/minidump/',
     (c) => ({ method: 'post', path: `/api/${c.projectId}/minidump/`, auth: 'sentry', file: Buffer.from('MDMP\x93\xa7') }),
     { machine: 401, apiKey: 200 },

@@ -96,6 +96,14 @@ export interface EventData {
   modules?: Record<string, unknown>;
   /** False when any exception's mechanism says unhandled: a crash, not a caught error. */
   handled?: boolean;
+  /** The SDK's own culprit (legacy SDKs send one; ours is computed when grouping). */
+  culprit?: string;
+  /** Where a template error is (raven-python's Django integration: `sentry.interfaces.Template`). */
+  template?: Record<string, unknown>;
+  /** A browser security report (src/domain/sentry/security.ts): which kind, and the report. */
+  security?: { kind: string; report: Record<string, unknown> };
+  /** Fields dropped for their type, as Sentry lists them (src/domain/sentry/legacy.ts). */
+  errors?: Array<{ type: string; name: string; value?: string }>;
 }
 
 type Obj = Record<string, unknown>;

@@ -9,6 +9,8 @@ import { cleanJson, clip, cleanText, newEventId, TimestampSchema, type EventReco
 import { traceIdsOf } from './spans.ts';
 import { contextTags, eventDataOf, exceptionsOf, isObj, logentryOf, type ExceptionData, type StructureOptions } from '../events/structured.ts';
 import { normalizeLevel } from '../levels.ts';
+import { classifyEvent, modernizeEvent, type ProcessingError } from './legacy.ts';
+import { securityFields, type SecurityKind } from './security.ts';
 
 type Obj = Record<string, unknown>;
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
@@ -64,40 +66,66 @@ function timestampOf(v: unknown, fallback: string): string {
 
 export interface SentryEventResult {
   record: EventRecord;
+  /** Fields dropped for their type (also kept in `data.errors`). */
+  errors: ProcessingError[];
 }
 
 export type SentryEventOptions = StructureOptions;
 
+const boundedObj = (v: unknown, max: number): Obj | undefined => {
+  if (!isObj(v)) return undefined;
+  const text = JSON.stringify(cleanJson(v));
+  return text.length <= max ? (JSON.parse(text) as Obj) : { too_large: true, size: text.length };
+};
+
+/**
+ * One Sentry event, of any SDK generation (legacy shapes are made modern first:
+ * legacy.ts), as an error event record. Security reports (a csp/hpkp/expectct/
+ * expectstaple interface) get their own title, kind and grouping (security.ts). Which
+ * payloads may become error events at all is the caller's question (items.ts).
+ */
 export function sentryEventToRecord(payload: unknown, projectId: number, receivedAt: string, headerEventId?: unknown, opts: SentryEventOptions = {}): SentryEventResult {
-  if (!isObj(payload)) throw badRequest('A Sentry event must be a JSON object', null, 'invalid_event');
-  const e = payload;
+  if (!isObj(payload)) throw badRequest('A Sentry event must be a JSON object', { field: '(body)', expected: 'a JSON object' }, 'invalid_event');
+  const { event: e, errors } = modernizeEvent(payload);
   const all = exceptionsOf(e);
   // An exception without a type is the SDK's synthetic stack for captureMessage: a message, not an exception.
   const excs = all.filter((x) => x.type);
   const synthetic = all.find((x) => !x.type);
   const main = excs.at(-1);
   const entry = logentryOf(e);
-  const message = main?.value ?? entry.text ?? synthetic?.value ?? '';
+  const kind = classifyEvent(e) === 'security' ? (['csp', 'hpkp', 'expectct', 'expectstaple'] as const).find((k) => isObj(e[k])) : undefined;
+  const security = kind ? securityFields(kind as SecurityKind, e[kind] as Obj) : undefined;
+  const message = security?.message ?? main?.value ?? entry.text ?? synthetic?.value ?? '';
   const data = eventDataOf(e, excs.length ? excs : synthetic ? [synthetic] : [], opts);
+  const culprit = clip(str(e.culprit) ?? security?.culprit ?? null, 200);
+  if (culprit) data.culprit = culprit;
+  const template = boundedObj(e.template, 16 * 1024);
+  if (template) data.template = template;
+  if (kind) data.security = { kind, report: boundedObj(e[kind], 32 * 1024)! };
+  if (errors.length) data.errors = errors.slice(0, 50);
   const extra: Obj = isObj(e.extra) ? { ...e.extra } : {};
   if (main && entry.text && entry.text !== message) extra.message = entry.text;
-  const fingerprint = Array.isArray(e.fingerprint) ? e.fingerprint.map(str).filter((p): p is string => Boolean(p)) : [];
+  const sent = Array.isArray(e.fingerprint) ? e.fingerprint.map(str).filter((p): p is string => Boolean(p)) : [];
+  const fingerprint = sent.length ? sent : (security?.fingerprint ?? []);
+  const tags = tagsOf(e, data.contexts);
+  if (security) for (const [k, v] of Object.entries(security.tags)) if (!(k in tags)) tags[k] = v;
   return {
+    errors,
     record: {
       project_id: projectId,
       event_id: sentryEventId(e.event_id ?? headerEventId),
       kind: 'error',
-      event_type: main ? 'exception' : 'message',
+      event_type: security?.event_type ?? (main ? 'exception' : 'message'),
       timestamp: timestampOf(e.timestamp, receivedAt),
       received_at: receivedAt,
       level: normalizeLevel(str(e.level) ?? '') ?? 'error',
       message: cleanText(message),
-      exception_type: clip(main ? (main.type ?? 'Error') : null, 255),
+      exception_type: clip(security?.exception_type ?? (main ? (main.type ?? 'Error') : null), 255),
       stacktrace: stacktraceText(excs),
       environment: clip(str(e.environment) ?? null, 100),
       service: null,
       user_ref: userRef(data.user),
-      tags: cleanJson(tagsOf(e, data.contexts)) as Obj,
+      tags: cleanJson(tags) as Obj,
       extra: cleanJson(extra) as Obj,
       origin: 'sentry',
       ...traceIdsOf(e.contexts),

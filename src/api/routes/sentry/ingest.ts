@@ -9,8 +9,12 @@ import { stageDump } from '../../../domain/dumps/ingest.ts';
 import { minidumpBody, minidumpHeaders, type MinidumpRouteDeps } from './minidump.ts';
 import type { IngestRoute } from '../../ingest/runner.ts';
 import { Readable } from 'node:stream';
-import { sentryEventToRecord, sentryFeedbackToRecord, sentryLogsToRecords, type SentryEventOptions } from '../../../domain/sentry/normalize.ts';
+import { sentryFeedbackToRecord, sentryLogsToRecords, type SentryEventOptions } from '../../../domain/sentry/normalize.ts';
+import { sentryEventItem, type SentryItemResult } from '../../../domain/sentry/items.ts';
+import { securityRoute } from './security.ts';
+import { decodeStoreBody } from '../../../domain/sentry/legacy.ts';
 import { sentryTraceItem } from '../../../domain/sentry/spans.ts';
+import { sentryEventId as sentryEventIdOf } from '../../../domain/sentry/normalize.ts';
 import { refuseOtlpAsEnvelope } from '../../../domain/ingest/formats/otlp/decode.ts';
 import type { TraceBundle, TraceProducer } from '../../../queues/traceProducer.ts';
 import { ingestedItems, registry } from '../../../metrics.ts';
@@ -28,12 +32,13 @@ import { itemCategory, itemTypeName, type Category } from '../../../domain/outco
 import { clientReportOutcomes } from '../../../domain/outcomes/clientReports.ts';
 import type { InboundFilterCache } from '../../../domain/outcomes/inboundFilters.ts';
 import { rateLimited, sentryRateLimits, type DiskGuard, type QuotaCategory, type Quotas, type Refusal } from '../../../domain/quotas/index.ts';
+import { markCounted } from '../../ingest/outcomes.ts';
 import './schema.ts'; // OpenAPI registration
 
 /** Sentry's own limits: 1 MB per event item, 20 MB compressed / 100 MB decompressed per envelope. */
 export const SENTRY_LIMITS = { eventBytes: 1 << 20, envelopeBytes: 100 << 20, envelopeCompressedBytes: 20 << 20, storeBytes: 1 << 20 };
 
-const sentryItems = new Counter({
+export const sentryItems = new Counter({
   name: 'faultline_sentry_items_total',
   help: 'Sentry envelope items received, by type and what happened to them',
   labelNames: ['type', 'outcome'] as const,
@@ -131,6 +136,58 @@ interface EnvelopeRecords {
   accepted: Map<Category, number>;
 }
 
+/**
+ * What one event body became, counted: stored records go to `records`, spans to `trace`.
+ * Every drop is counted on faultline_sentry_items_total with its reason.
+ */
+function placeEventItem(result: SentryItemResult, type: string, records: EventRecord[], trace: TraceBundle, note: Note): string | null {
+  switch (result.kind) {
+    case 'error':
+      records.push(result.record);
+      sentryItems.inc({ type, outcome: 'accepted' });
+      // outcome: error/invalid_field — the event is kept, the fields of a wrong type are dropped (listed in data.errors).
+      if (result.errors.length) sentryItems.inc({ type, outcome: 'invalid_field' }, result.errors.length);
+      return result.record.event_id;
+    case 'trace':
+      trace.spans.push(...result.spans.spans);
+      trace.llmLogs.push(...result.spans.llmLogs);
+      sentryItems.inc({ type: 'transaction', outcome: 'accepted' }, result.spans.spans.length);
+      // outcome: span/invalid — spans with bad ids or times, too many attributes.
+      if (result.spans.rejected) sentryItems.inc({ type: 'transaction', outcome: 'rejected' }, result.spans.rejected);
+      note.accept('transaction', result.spans.spans.length ? 1 : 0);
+      if (result.spans.rejected) note.drop('span', 'invalid', 'invalid_span', result.spans.rejected);
+      return result.eventId;
+    case 'feedback':
+      if (result.record) records.push(result.record);
+      // outcome: feedback/invalid — a feedback event without a message.
+      sentryItems.inc({ type: 'feedback', outcome: result.record ? 'accepted' : 'skipped' });
+      if (!result.record) note.drop('feedback', 'invalid', 'invalid_payload');
+      return null;
+    case 'filtered':
+      // outcome: security/filtered(<reason>) — browser-extension, about:/data:/blob: and other CSP noise.
+      sentryItems.inc({ type: 'security', outcome: `filtered_${result.reason}` });
+      note.drop('security', 'filtered', result.reason);
+      return result.eventId;
+    case 'skipped':
+      // outcome: error/invalid(unsupported event type) — a `type` that is neither an error nor stored, never an issue.
+      sentryItems.inc({ type: 'event', outcome: 'unsupported_type' });
+      note.drop('error', 'invalid', 'unsupported_type');
+      return result.eventId;
+  }
+}
+
+/** Where placeEventItem reports what it kept and dropped (outcomes). */
+interface Note {
+  accept(category: Category, n?: number): void;
+  drop(category: Category, outcome: 'invalid' | 'filtered', reason: string, n?: number): void;
+}
+
+/** A Note that records drops at once and keeps nothing to accept (the store route counts its records itself). */
+const noteFor = (projectId: number, keyId?: number): Note => ({
+  accept: () => undefined,
+  drop: (category, outcome, reason, n = 1) => recordOutcome({ projectId, keyId, category, outcome, reason, quantity: n }),
+});
+
 function recordsOf(envelope: Envelope, projectId: number, receivedAt: string, opts: SentryEventOptions = {}, keyId?: number): EnvelopeRecords {
   const records: EventRecord[] = [];
   const trace: TraceBundle = { spans: [], events: [], llmLogs: [] };
@@ -145,37 +202,58 @@ function recordsOf(envelope: Envelope, projectId: number, receivedAt: string, op
   };
   // An item read but not kept is an outcome with a reason: nothing is dropped silently.
   const drop = (type: string, reason: string, n = 1) => recordOutcome({ projectId, keyId, category: itemCategory(type), outcome: 'invalid', reason, quantity: n });
+  // An envelope mixing good and bad items keeps the good ones; only one with nothing usable is refused.
+  let usable = 0;
+  const refused: AppError[] = [];
+  const note: Note = { accept, drop: (category, outcome, reason, n = 1) => recordOutcome({ projectId, keyId, category, outcome, reason, quantity: n }) };
   for (const item of envelope.items) {
     const type = item.header.type;
     if (type === 'attachment' && item.header.attachment_type === 'event.minidump') {
       minidumps.push(item);
       accept('attachment');
+      usable++;
       sentryItems.inc({ type: 'minidump', outcome: 'accepted' });
       continue;
     }
     if (type === 'attachment') {
       attachments.push({ filename: item.header.filename, contentType: item.header.content_type, attachmentType: item.header.attachment_type, payload: item.payload });
       accept('attachment');
+      usable++;
       sentryItems.inc({ type, outcome: 'accepted' });
       continue;
     }
     let json: unknown;
     if (type === 'event' || type === 'log' || type === 'feedback' || type === 'user_report' || type === 'transaction' || type === 'span') {
-      if (type === 'event' && item.payload.length > SENTRY_LIMITS.eventBytes) {
-        throw payloadTooLarge(`Event item is ${item.payload.length} bytes; the limit is ${SENTRY_LIMITS.eventBytes}`);
+      if ((type === 'event' || type === 'transaction') && item.payload.length > SENTRY_LIMITS.eventBytes) {
+        // outcome: error/too_large — one event item past Sentry's 1 MB.
+        sentryItems.inc({ type, outcome: 'too_large' });
+        drop(type, 'too_large');
+        refused.push(payloadTooLarge(`Event item is ${item.payload.length} bytes; the limit is ${SENTRY_LIMITS.eventBytes}`));
+        continue;
       }
       try {
         json = itemJson(item);
       } catch (err) {
-        if (err instanceof AppError) throw err; // too deep
-        throw badRequest(`Invalid envelope: the ${type} item is not JSON`, null, 'invalid_envelope');
+        // outcome: <type>/invalid(not JSON, or nested too deep) — this item only.
+        sentryItems.inc({ type, outcome: 'invalid' });
+        drop(type, 'invalid_payload');
+        refused.push(err instanceof AppError ? err : badRequest(`Invalid envelope: the ${type} item is not JSON`, { item: type }, 'invalid_envelope'));
+        continue;
+      }
+      if ((type === 'event' || type === 'transaction') && !isObject(json)) {
+        // outcome: error/invalid(not an object)
+        sentryItems.inc({ type, outcome: 'invalid' });
+        drop(type, 'invalid_payload');
+        refused.push(badRequest(`Invalid envelope: the ${type} item is not a JSON object`, { item: type, expected: 'a JSON object' }, 'invalid_envelope'));
+        continue;
       }
     }
-    if (type === 'event') {
-      const { record } = sentryEventToRecord(json, projectId, receivedAt, envelope.header.event_id, opts);
-      eventId ??= record.event_id;
-      records.push(record);
-      sentryItems.inc({ type, outcome: 'accepted' });
+    usable++;
+    if (type === 'event' || type === 'transaction') {
+      // A transaction is never an error event, whichever item type it came in.
+      const payload = type === 'transaction' ? { ...(json as Record<string, unknown>), type: 'transaction' } : json;
+      const id = placeEventItem(sentryEventItem(payload, projectId, receivedAt, envelope.header.event_id, opts, envelope.header.trace), type, records, trace, note);
+      if (type === 'event') eventId ??= id;
     } else if (type === 'log') {
       const logs = sentryLogsToRecords(json, projectId, receivedAt);
       records.push(...logs);
@@ -185,13 +263,12 @@ function recordsOf(envelope: Envelope, projectId: number, receivedAt: string, op
       if (record) records.push(record);
       else drop(type, 'invalid_payload');
       sentryItems.inc({ type, outcome: record ? 'accepted' : 'skipped' });
-    } else if (type === 'transaction' || type === 'span') {
+    } else if (type === 'span') {
       const traced = sentryTraceItem(type, json, projectId, receivedAt, envelope.header.trace);
       trace.spans.push(...traced.spans);
       trace.llmLogs.push(...traced.llmLogs);
       sentryItems.inc({ type, outcome: 'accepted' }, traced.spans.length);
-      if (type === 'transaction') accept('transaction', traced.spans.length ? 1 : 0);
-      else accept('span', traced.spans.length);
+      accept('span', traced.spans.length);
       if (traced.rejected) {
         sentryItems.inc({ type, outcome: 'rejected' }, traced.rejected);
         drop('span', 'invalid_span', traced.rejected);
@@ -222,8 +299,12 @@ function recordsOf(envelope: Envelope, projectId: number, receivedAt: string, op
       sentryItems.inc({ type: KNOWN_SKIPPED.has(type) ? type : 'unknown', outcome: 'skipped' });
     }
   }
+  // Its items are counted above, one by one: the refusal itself is not counted again.
+  if (refused.length && !usable) throw markCounted(refused[0]);
   return { records, eventId, minidumps, checkIns, trace, sessions, attachments, accepted };
 }
+
+const isObject = (v: unknown): v is Record<string, unknown> => Boolean(v) && typeof v === 'object' && !Array.isArray(v);
 
 const safeJson = (item: EnvelopeItem): unknown => {
   try {
@@ -306,18 +387,27 @@ function storeRoute(deps: SentryDeps): IngestRoute<ResolvedKey> {
       return key;
     },
     body: async (req, res, key, params) => {
-      const body = await readBody(req, SENTRY_LIMITS.storeBytes);
+      const body = decodeStoreBody(await readBody(req, SENTRY_LIMITS.storeBytes), SENTRY_LIMITS.storeBytes);
+      const json = parseJson(body);
+      if (!isObject(json)) throw badRequest('A Sentry event must be a JSON object', { field: '(body)', expected: 'a JSON object' }, 'invalid_event');
       const projectId = projectOf(params);
-      const { record } = sentryEventToRecord(parseJson(body), projectId, new Date().toISOString(), undefined, { clientIp: deps.clientIp?.(req) });
+      const records: EventRecord[] = [];
+      const trace: TraceBundle = { spans: [], events: [], llmLogs: [] };
+      const result = sentryEventItem(json, projectId, new Date().toISOString(), undefined, { clientIp: deps.clientIp?.(req) });
+      const eventId = placeEventItem(result, 'event', records, trace, noteFor(projectId, key.id)) ?? sentryEventIdOf(json.event_id);
       // A filtered event is answered like a stored one (as Sentry does): the SDK has nothing to retry.
-      const kept = deps.filters ? await deps.filters.apply(projectId, [record], key.id) : [record];
+      const kept = deps.filters && records.length ? await deps.filters.apply(projectId, records, key.id) : records;
       if (kept.length) {
-        await deps.quotas.takeRecords(kept, record.kind === 'log' ? 'log' : 'error', key.id);
+        await deps.quotas.takeRecords(kept, kept[0].kind === 'log' ? 'log' : 'error', key.id);
         await deps.producer.enqueue(kept, body.length);
-        ingestedItems.inc({ kind: record.kind });
-        countAccepted(projectId, key.id, kept, new Map());
       }
-      sendJson(res, 200, { id: record.event_id }, corsHeaders(req));
+      if (trace.spans.length && deps.traces) {
+        await deps.quotas.takeRecords(trace.spans, 'span', key.id);
+        await deps.traces.enqueue(trace, body.length);
+      }
+      for (const r of kept) ingestedItems.inc({ kind: r.kind });
+      countAccepted(projectId, key.id, kept, new Map(trace.spans.length ? [['transaction', 1]] : []));
+      sendJson(res, 200, { id: eventId }, corsHeaders(req));
     },
   };
 }
@@ -409,4 +499,5 @@ function minidumpRoute(deps: SentryDeps): IngestRoute<ResolvedKey> {
 }
 
 /** Sentry's ingest endpoints, for official SDKs with a DSN `http://<api_key>@<host>/<project_id>`. */
-export const sentryRoutes = (deps: SentryDeps): IngestRoute[] => [envelopeRoute(deps), storeRoute(deps), minidumpRoute(deps)] as IngestRoute[];
+export const sentryRoutes = (deps: SentryDeps): IngestRoute[] =>
+  [envelopeRoute(deps), storeRoute(deps), minidumpRoute(deps), securityRoute(deps, sentryItems)] as IngestRoute[];

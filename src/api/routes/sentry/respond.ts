@@ -25,13 +25,16 @@ export function preflight(req: IncomingMessage, res: ServerResponse): void {
   res.end();
 }
 
+/** A header value carries printable ASCII only: anything else in a message (…, —, a user's text) would make writeHead throw. */
+const headerSafe = (s: string) => s.replace(/[^\x20-\x7e]/g, '?').slice(0, 1024);
+
 /**
  * Errors in our shape plus what SDKs read: X-Sentry-Error, and when we shed load a 429
  * with Retry-After and X-Sentry-Rate-Limits so they back off instead of retrying at once.
  */
 export function sendSentryError(req: IncomingMessage, res: ServerResponse, err: unknown): AppError {
   let e = toAppError(err);
-  const headers: Record<string, string> = { ...corsHeaders(req), ...e.headers, 'X-Sentry-Error': e.message };
+  const headers: Record<string, string> = { ...corsHeaders(req), ...e.headers, 'X-Sentry-Error': headerSafe(e.message) };
   if (e.code === 'over_capacity') {
     const retry = e.headers['Retry-After'] ?? '5';
     e = new AppError(429, e.code, e.message, e.details, e.headers);

@@ -40,7 +40,12 @@ registry.registerPath({
   ...common,
   method: 'post',
   path: '/api/{project_id}/store/',
-  summary: 'Sentry legacy store endpoint: one JSON event',
+  summary: 'Sentry legacy store endpoint: one JSON event, of any SDK generation',
+  description:
+    common.description +
+    ' Legacy shapes (`sentry.interfaces.*`, exception as a list, message as an object, top-level stacktrace, base64+zlib bodies of raven-node/raven-python) are normalized; ' +
+    'a `type: "transaction"` becomes spans, never an error event; another non-error type is counted and dropped. Fields of the wrong type are dropped and listed in the event\'s `data.errors`; ' +
+    'a body that is not a JSON object is 400 `invalid_event`.',
   request: { params: ProjectParam, query: SentryQuery, headers: SentryAuth, body: { required: true, content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } } },
   responses: { 200: jsonResponse(Id, 'Queued'), ...errorResponses(400, 401, 403, 413, 415, 429, 503) },
 });
@@ -68,4 +73,29 @@ registry.registerPath({
     200: { description: 'The event id', content: { 'text/plain': { schema: z.string().meta({ example: '9ec79c33-ec99-42ab-8353-589fcb2e04dc' }) } } },
     ...errorResponses(400, 401, 403, 413, 415, 429, 503, 507),
   },
+});
+registry.registerPath({
+  ...common,
+  method: 'post',
+  path: '/api/{project_id}/security/',
+  summary: 'Browser security reports: CSP (report-uri and report-to), HPKP, Expect-CT, Expect-Staple',
+  description:
+    'What browsers post by themselves to the report URL of a policy header: `Content-Security-Policy: …; report-uri https://<host>/api/<project_id>/security/?sentry_key=<api_key>` ' +
+    '(and `report-to` with `Reporting-Endpoints`). The key is in the query; `sentry_environment` and `sentry_release` set the environment and release. ' +
+    'CSP violations become error events of type `csp` (exception type `CSP`, grouped by directive and blocked host); browser-extension and other known noise is filtered (counted, not stored). ' +
+    'Other Reporting API reports (deprecation, intervention, crash, network-error, …) become logs from source `browser-reports`. CORS is open to any origin, preflight included.',
+  request: {
+    params: ProjectParam,
+    query: SentryQuery.extend({ sentry_environment: z.string().optional(), sentry_release: z.string().optional() }),
+    body: {
+      required: true,
+      content: {
+        'application/csp-report': { schema: z.object({ 'csp-report': z.record(z.string(), z.unknown()) }) },
+        'application/reports+json': { schema: z.array(z.object({ type: z.string(), url: z.string().optional(), age: z.number().optional(), user_agent: z.string().optional(), body: z.record(z.string(), z.unknown()) })) },
+        'application/expect-ct-report+json': { schema: z.object({ 'expect-ct-report': z.record(z.string(), z.unknown()) }) },
+        'application/json': { schema: z.record(z.string(), z.unknown()).meta({ description: 'HPKP or Expect-Staple report, or any of the above' }) },
+      },
+    },
+  },
+  responses: { 201: { description: 'Taken (stored, or filtered as noise)' }, ...errorResponses(400, 401, 403, 413, 415, 429, 503) },
 });
