@@ -237,6 +237,23 @@ export const AUDITED: AuditedRoute[] = [
     row: { table: 'project_invitations', id: param('id'), fields: ['email', 'role', 'status', 'accepted_at', 'declined_at'] },
   })),
 
+  {
+    method: 'put',
+    path: '/api/projects/:id/inbound-filters',
+    action: 'inbound_filters.update',
+    target: 'project',
+    row: { table: 'project_inbound_filters', key: 'project_id', id: param('id') },
+    project: projectParam,
+  },
+  {
+    method: 'put',
+    path: '/api/projects/:id/quotas',
+    action: 'quotas.update',
+    target: 'project',
+    targetId: param('id'),
+    changes: bodyChanges,
+    project: projectParam,
+  },
   ...crud('/api/projects/:id/alert-rules', 'alert_rule', 'alert_rules', 'ruleId'),
   ...crud('/api/projects/:id/alert-channels', 'alert_channel', 'alert_channels', 'channelId'),
   {

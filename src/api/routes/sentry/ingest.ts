@@ -32,7 +32,6 @@ import { itemCategory, itemTypeName, type Category } from '../../../domain/outco
 import { clientReportOutcomes } from '../../../domain/outcomes/clientReports.ts';
 import type { InboundFilterCache } from '../../../domain/outcomes/inboundFilters.ts';
 import { rateLimited, sentryRateLimits, type DiskGuard, type QuotaCategory, type Quotas, type Refusal } from '../../../domain/quotas/index.ts';
-import { markCounted } from '../../ingest/outcomes.ts';
 import './schema.ts'; // OpenAPI registration
 
 /** Sentry's own limits: 1 MB per event item, 20 MB compressed / 100 MB decompressed per envelope. */
@@ -205,6 +204,7 @@ function recordsOf(envelope: Envelope, projectId: number, receivedAt: string, op
   // An envelope mixing good and bad items keeps the good ones; only one with nothing usable is refused.
   let usable = 0;
   const refused: AppError[] = [];
+  const badItems: Array<[string, string]> = [];
   const note: Note = { accept, drop: (category, outcome, reason, n = 1) => recordOutcome({ projectId, keyId, category, outcome, reason, quantity: n }) };
   for (const item of envelope.items) {
     const type = item.header.type;
@@ -227,7 +227,7 @@ function recordsOf(envelope: Envelope, projectId: number, receivedAt: string, op
       if ((type === 'event' || type === 'transaction') && item.payload.length > SENTRY_LIMITS.eventBytes) {
         // outcome: error/too_large — one event item past Sentry's 1 MB.
         sentryItems.inc({ type, outcome: 'too_large' });
-        drop(type, 'too_large');
+        badItems.push([type, 'too_large']);
         refused.push(payloadTooLarge(`Event item is ${item.payload.length} bytes; the limit is ${SENTRY_LIMITS.eventBytes}`));
         continue;
       }
@@ -236,14 +236,14 @@ function recordsOf(envelope: Envelope, projectId: number, receivedAt: string, op
       } catch (err) {
         // outcome: <type>/invalid(not JSON, or nested too deep) — this item only.
         sentryItems.inc({ type, outcome: 'invalid' });
-        drop(type, 'invalid_payload');
+        badItems.push([type, 'invalid_payload']);
         refused.push(err instanceof AppError ? err : badRequest(`Invalid envelope: the ${type} item is not JSON`, { item: type }, 'invalid_envelope'));
         continue;
       }
       if ((type === 'event' || type === 'transaction') && !isObject(json)) {
         // outcome: error/invalid(not an object)
         sentryItems.inc({ type, outcome: 'invalid' });
-        drop(type, 'invalid_payload');
+        badItems.push([type, 'invalid_payload']);
         refused.push(badRequest(`Invalid envelope: the ${type} item is not a JSON object`, { item: type, expected: 'a JSON object' }, 'invalid_envelope'));
         continue;
       }
@@ -299,8 +299,9 @@ function recordsOf(envelope: Envelope, projectId: number, receivedAt: string, op
       sentryItems.inc({ type: KNOWN_SKIPPED.has(type) ? type : 'unknown', outcome: 'skipped' });
     }
   }
-  // Its items are counted above, one by one: the refusal itself is not counted again.
-  if (refused.length && !usable) throw markCounted(refused[0]);
+  // Nothing usable: the envelope is refused (and that refusal counted, once); else each bad item is an outcome.
+  if (refused.length && !usable) throw refused[0];
+  for (const [type, reason] of badItems) drop(type, reason);
   return { records, eventId, minidumps, checkIns, trace, sessions, attachments, accepted };
 }
 
