@@ -134,6 +134,7 @@ const EnvSchema = z.object({
   OTLP_MAX_REQUEST_BYTES: bytes('16mb'),
   OTLP_MAX_ITEMS: int(10000, 1),
   OTLP_MAX_ATTRIBUTES: int(256, 1),
+  OTLP_CORS_ORIGINS: z.string().default('*'),
 
   LIST_TEXT_MAX_CHARS: int(4096, 64),
   LIST_JSON_MAX_BYTES: bytes('8kb'),
@@ -371,6 +372,12 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
      * limit on the wire), log records or spans per request, attributes per record.
      */
     otlp: { maxRequestBytes: e.OTLP_MAX_REQUEST_BYTES, maxItems: e.OTLP_MAX_ITEMS, maxAttributes: e.OTLP_MAX_ATTRIBUTES },
+    /**
+     * Browsers that may post OTLP (and Langfuse batches) cross-origin: `*` (the key in the
+     * request is the credential, so any page holding one may send), or a comma-separated
+     * list of origins answered by name.
+     */
+    otlpCorsOrigins: e.OTLP_CORS_ORIGINS.trim() === '*' ? ('*' as const) : e.OTLP_CORS_ORIGINS.split(',').map((o) => o.trim().replace(/\/+$/, '')).filter(Boolean),
     /** Seed 3's LLM logs: prompts and responses may be large; each may be up to this many bytes. */
     llmLogs: { maxTextBytes: e.LLM_LOG_MAX_TEXT_BYTES, pricesCacheTtlMs: e.LLM_PRICES_CACHE_TTL_MS },
     /**

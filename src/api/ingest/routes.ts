@@ -17,6 +17,7 @@ import { logsRoute } from '../routes/logs/ingest.ts';
 import { sentryRoutes } from '../routes/sentry/ingest.ts';
 import { otlpRoutes } from '../routes/otlp/otlp.ts';
 import { monitorPingRoute } from '../routes/monitors/monitors.ts';
+import { langfuseHealthRoute, langfuseIngestionRoute, langfuseUnsupportedRoute } from '../routes/langfuse/ingestion.ts';
 import type { IngestRoute } from './runner.ts';
 
 export interface IngestDeps {
@@ -40,6 +41,9 @@ export interface IngestDeps {
  * routes from it, Express mounts the `via: 'express'` ones, and the Expect: 100-continue
  * check runs their header phase. Order matters only where paths overlap (none do).
  */
+/** Langfuse's own body limit (its SDKs send batches of up to 3.5 MB). */
+const LANGFUSE_MAX_BATCH_BYTES = 4.5 * 1024 * 1024;
+
 export function ingestRoutes(deps: IngestDeps): IngestRoute[] {
   const limits: IngestLimits = config.ingest;
   // An LLM log holds a prompt and a response of up to maxTextBytes each, plus its metadata.
@@ -48,6 +52,7 @@ export function ingestRoutes(deps: IngestDeps): IngestRoute[] {
   const dumps = { ds: deps.ds, access: deps.access, sink: deps.sink, stores: deps.stores, maxBytes: config.dumps.maxBytes };
   const { access, producer } = deps;
   const dataidea = { access, producer, llm: deps.llmProducer, limits, llmLimits, maxTextBytes: config.llmLogs.maxTextBytes };
+  const traces = new TraceProducer(producer, deps.llmProducer, deps.spanProducer);
   return [
     pantiesRoute({ access, producer, limits }),
     dataideaEventLogRoute(dataidea),
@@ -57,7 +62,7 @@ export function ingestRoutes(deps: IngestDeps): IngestRoute[] {
       access,
       producer,
       dumps,
-      traces: new TraceProducer(producer, deps.llmProducer, deps.spanProducer),
+      traces,
       sessions: deps.sessions,
       attachments: deps.attachments,
       clientIp: deps.clientIp,
@@ -69,6 +74,15 @@ export function ingestRoutes(deps: IngestDeps): IngestRoute[] {
       spans: deps.spanProducer,
       limits: { ...config.otlp, maxEventBytes: config.ingest.maxEventBytes, maxTextBytes: config.llmLogs.maxTextBytes },
     }),
+    // Langfuse's classic SDKs (after the OTLP routes: /api/public/otel/v1/traces is theirs).
+    langfuseIngestionRoute({
+      access,
+      traces,
+      maxRequestBytes: Math.max(LANGFUSE_MAX_BATCH_BYTES, llmLimits.maxRequestBytes),
+      maxTextBytes: config.llmLogs.maxTextBytes,
+    }),
+    langfuseHealthRoute('faultline'),
+    langfuseUnsupportedRoute(),
     dumpUploadRoute(dumps),
     dumpReplaceRoute(dumps),
     monitorPingRoute({ ds: deps.ds, access, sink: deps.sink, producer }),
