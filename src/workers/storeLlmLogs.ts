@@ -4,7 +4,7 @@ import { config } from '../config.ts';
 import type { AlertTaps } from '../domain/alerts/taps.ts';
 import { PriceBook } from '../domain/llm/prices.ts';
 import type { LlmLogRecord } from '../domain/logs/llmRecord.ts';
-import { insertLlmLogs, mergeLlmLogs, setLlmCosts } from '../domain/logs/llmStore.ts';
+import { insertLlmLogs, mergeLlmLogs } from '../domain/logs/llmStore.ts';
 import type { Logger } from '../logger.ts';
 import type { JobPayload } from '../queues/contract.ts';
 import { storeBatch, type Stored } from './storagePolicy.ts';
@@ -39,11 +39,6 @@ export function storeLlmLogsProcessor(ds: DataSource, log: Logger, alerts?: Aler
   };
 }
 
-/** Merges, then prices the merged rows; answers how many were new. */
-async function mergeAndPrice(ds: DataSource, prices: PriceBook, batch: LlmLogRecord[], fresh: Set<string>): Promise<number> {
-  const rows = await mergeLlmLogs(ds, batch, fresh);
-  const costs = [];
-  for (const r of rows) costs.push({ id: r.id, cost: r.provided_cost ?? (await prices.cost(r.project_id, r.model, r)) });
-  await setLlmCosts(ds, costs);
-  return rows.filter((r) => r.inserted).length;
-}
+/** Merges, pricing each merged call: a cost the client sent wins over the price table. */
+const mergeAndPrice = (ds: DataSource, prices: PriceBook, batch: LlmLogRecord[], fresh: Set<string>): Promise<number> =>
+  mergeLlmLogs(ds, batch, async (r) => r.provided_cost ?? (await prices.cost(r.project_id, r.model, r)), fresh);

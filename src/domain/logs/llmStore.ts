@@ -110,36 +110,49 @@ export interface MergedLlmLog {
 /**
  * Merges events about calls into their rows (inserting the first one): each column takes
  * the newer event's value where it has one, metadata merges key by key. Idempotent: a
- * re-delivered event merges into the same values. Answers the merged rows (for pricing:
- * the model and the tokens may each have come in a different event) and adds
- * "project:event_id" of those that were new to `fresh`.
+ * re-delivered event merges into the same values. The merged rows are then priced by
+ * `costOf` (the model and the tokens may each have come in a different event), in the
+ * same transaction, so no reader sees a merged call without its cost. Adds
+ * "project:event_id" of the rows that were new to `fresh`; answers how many were.
  */
-export async function mergeLlmLogs(ds: DataSource, records: LlmLogRecord[], fresh?: Set<string>): Promise<MergedLlmLog[]> {
-  const out: MergedLlmLog[] = [];
+export async function mergeLlmLogs(
+  ds: DataSource,
+  records: LlmLogRecord[],
+  costOf: (row: MergedLlmLog) => Promise<number | null>,
+  fresh?: Set<string>,
+): Promise<number> {
+  let inserted = 0;
   const runner = ds.createQueryRunner();
   try {
+    await runner.startTransaction();
     for (const round of uniqueRounds(records, (r) => `${r.project_id}:${r.event_id}`)) {
       for (let i = 0; i < round.length; i += ROWS_PER_STATEMENT) {
         const chunk = round.slice(i, i + ROWS_PER_STATEMENT);
         const rows = (await runner.query(mergeSql(chunk.length), params(chunk))) as MergedLlmLog[];
+        const ids: string[] = [];
+        const costs: Array<number | null> = [];
         for (const row of rows) {
-          out.push({ ...row, provided_cost: typeof row.provided_cost === 'number' ? row.provided_cost : null });
-          if (row.inserted) fresh?.add(`${row.project_id}:${row.event_id}`);
+          const cost = await costOf({ ...row, provided_cost: typeof row.provided_cost === 'number' ? row.provided_cost : null });
+          ids.push(row.id);
+          costs.push(cost);
+          if (row.inserted) {
+            inserted++;
+            fresh?.add(`${row.project_id}:${row.event_id}`);
+          }
         }
+        await runner.query(
+          `UPDATE llm_logs l SET cost = c.cost FROM unnest($1::bigint[], $2::double precision[]) AS c(id, cost)
+            WHERE l.id = c.id AND l.cost IS DISTINCT FROM c.cost`,
+          [ids, costs],
+        );
       }
     }
+    await runner.commitTransaction();
+  } catch (err) {
+    if (runner.isTransactionActive) await runner.rollbackTransaction();
+    throw err;
   } finally {
     await runner.release();
   }
-  return out;
-}
-
-/** Sets the cost of merged rows whose price changed with the merge. */
-export async function setLlmCosts(ds: DataSource, costs: Array<{ id: string; cost: number | null }>): Promise<void> {
-  if (!costs.length) return;
-  await ds.query(
-    `UPDATE llm_logs l SET cost = c.cost FROM unnest($1::bigint[], $2::double precision[]) AS c(id, cost)
-      WHERE l.id = c.id AND l.cost IS DISTINCT FROM c.cost`,
-    [costs.map((c) => c.id), costs.map((c) => c.cost)],
-  );
+  return inserted;
 }

@@ -124,7 +124,7 @@ function traceSpan(ctx: Ctx, eventId: string, eventAt: string, body: TraceBody):
 
 type ObservationType = 'span' | 'generation' | 'event';
 
-function observationSpan(ctx: Ctx, type: ObservationType, id: string, eventAt: string, body: ObservationBody): SpanRecord {
+function observationSpan(ctx: Ctx, type: ObservationType, id: string, eventAt: string, body: ObservationBody, isUpdate: boolean): SpanRecord {
   const langfuseTrace = body.traceId ?? id;
   const traceId = traceIdOf(langfuseTrace);
   const start = iso(body.startTime);
@@ -132,7 +132,12 @@ function observationSpan(ctx: Ctx, type: ObservationType, id: string, eventAt: s
   const span = baseSpan(ctx, traceId, spanIdOf(id), eventAt, start, end);
   span.name = clip(body.name, 1000) ?? '';
   span.environment = clip(body.environment, 100);
-  span.parent_span_id = body.parentObservationId ? spanIdOf(body.parentObservationId) : body.traceId ? rootSpanIdOf(body.traceId) : null;
+  // Without a parent, a create hangs under its trace; an update leaves the parent as its create said (the SDKs send none).
+  span.parent_span_id = body.parentObservationId
+    ? spanIdOf(body.parentObservationId)
+    : body.traceId && !isUpdate
+      ? rootSpanIdOf(body.traceId)
+      : null;
   if (body.level === 'ERROR') {
     span.status_code = 'error';
     span.status_message = body.statusMessage ?? null;
@@ -286,7 +291,7 @@ export function mapIngestionBatch(batch: unknown[], projectId: number, receivedA
         const type = isLegacy ? (event.body as { type: string }).type.toLowerCase() as ObservationType : OBSERVATION_TYPES[event.type];
         // Langfuse assigns an id to a legacy create without one; ours is the event's, so a retry lands on itself.
         const id = event.body.id ?? event.id;
-        const span = observationSpan(ctx, type, id, eventAt, event.body);
+        const span = observationSpan(ctx, type, id, eventAt, event.body, event.type.endsWith('-update'));
         out.spans.push(span);
         if (type === 'generation') out.llmLogs.push(generationLog(ctx, id, eventAt, event.body, span));
       }
