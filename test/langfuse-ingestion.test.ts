@@ -192,6 +192,21 @@ describe("Langfuse's classic SDK", () => {
       return rows.length === 1 && rows[0].attributes['langfuse.score.helpfulness'] !== undefined && rows[0].name === 'scored' ? rows : null;
     });
     expect(root.attributes['langfuse.score.helpfulness']).toBe(0.9);
+    expect(root.attributes['langfuse.score_only']).toBeUndefined();
+
+    // A later score (and a new value of the same name) changes the attributes only: not the name, nor the times.
+    const later = new Date(Date.now() + 60_000).toISOString();
+    const rescore = await ingest(u.apiKey, [
+      { id: 'e5', type: 'score-create', timestamp: later, body: { id: 's3', traceId, name: 'helpfulness', value: 0.4, comment: 'meh' } },
+    ]);
+    expect(rescore.body.errors).toEqual([]);
+    const [after] = await eventually(async () => {
+      const rows = await spanRows(u, traceId.replaceAll('-', ''));
+      return rows[0]?.attributes['langfuse.score.helpfulness'] === 0.4 ? rows : null;
+    });
+    expect(after).toMatchObject({ name: 'scored', duration_ms: 0 });
+    expect(after.attributes['langfuse.score.helpfulness.comment']).toBe('meh');
+    expect(new Date(after.start_time).toISOString()).toBe(ts);
   });
 });
 

@@ -62,9 +62,16 @@ export async function insertSpans(sql: Sql, records: SpanRecord[]): Promise<numb
 const NEWER = `COALESCE(EXCLUDED.attributes->>'langfuse.event_at', '') >= COALESCE(spans.attributes->>'langfuse.event_at', '')`;
 const pick = (c: string, empty = 'NULL') =>
   `CASE WHEN ${NEWER} THEN COALESCE(NULLIF(EXCLUDED.${c}, ${empty}), spans.${c}) ELSE COALESCE(NULLIF(spans.${c}, ${empty}), EXCLUDED.${c}) END`;
-const ATTRS = `CASE WHEN ${NEWER} THEN spans.attributes || EXCLUDED.attributes ELSE EXCLUDED.attributes || spans.attributes END`;
-const START = `COALESCE((${ATTRS}->>'langfuse.start_time')::timestamptz, LEAST(spans.start_time, EXCLUDED.start_time))`;
-const END = `GREATEST(COALESCE((${ATTRS}->>'langfuse.end_time')::timestamptz, GREATEST(spans.end_time, EXCLUDED.end_time)), ${START})`;
+// A score only adds its attributes (the latest value of a name wins); its time says nothing about the span's.
+const SCORE = `'langfuse.score_only'`;
+const NEW_SCORE = `(EXCLUDED.attributes ? ${SCORE})`;
+const OLD_SCORE = `(spans.attributes ? ${SCORE})`;
+const MERGED = `CASE WHEN ${NEW_SCORE} OR ${NEWER} THEN spans.attributes || EXCLUDED.attributes ELSE EXCLUDED.attributes || spans.attributes END`;
+const ATTRS = `(CASE WHEN ${NEW_SCORE} AND ${OLD_SCORE} THEN ${MERGED} ELSE (${MERGED}) - ${SCORE} END)`;
+const either = (fn: 'LEAST' | 'GREATEST', c: string) =>
+  `CASE WHEN ${NEW_SCORE} THEN spans.${c} WHEN ${OLD_SCORE} THEN EXCLUDED.${c} ELSE ${fn}(spans.${c}, EXCLUDED.${c}) END`;
+const START = `COALESCE((${ATTRS}->>'langfuse.start_time')::timestamptz, ${either('LEAST', 'start_time')})`;
+const END = `GREATEST(COALESCE((${ATTRS}->>'langfuse.end_time')::timestamptz, ${either('GREATEST', 'end_time')}), ${START})`;
 
 function mergeSql(rows: number): string {
   const tuples: string[] = [];

@@ -243,8 +243,8 @@ function scoreSpan(ctx: Ctx, eventAt: string, body: ScoreBody): SpanRecord | nul
   const traceId = traceIdOf(body.traceId);
   const spanId = body.observationId ? spanIdOf(body.observationId) : rootSpanIdOf(body.traceId);
   const span = baseSpan(ctx, traceId, spanId, eventAt, null, null);
-  // An older event_at: a score never overrides the scored span's own fields, only adds its attribute.
-  span.attributes = { 'langfuse.event_at': '', [`langfuse.score.${body.name}`]: body.value };
+  // Flagged: a score never changes the scored span's own fields or times, it only adds its attributes (mergeSpans).
+  span.attributes = { 'langfuse.score_only': true, [`langfuse.score.${body.name}`]: body.value };
   if (body.comment) span.attributes[`langfuse.score.${body.name}.comment`] = body.comment;
   span.name = '';
   return span;
