@@ -146,6 +146,7 @@ const EnvSchema = z.object({
   OTLP_MAX_REQUEST_BYTES: bytes('16mb'),
   OTLP_MAX_ITEMS: int(10000, 1),
   OTLP_MAX_ATTRIBUTES: int(256, 1),
+  OTLP_CORS_ORIGINS: z.string().default('*'),
 
   // Quotas (src/domain/quotas): per project per minute (per day for bytes); 0 = no limit.
   QUOTA_EVENTS_PER_MINUTE: int(0, 0),
@@ -459,6 +460,12 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
     },
     /** Dump uploads and Sentry attachments are refused (507) while their volume is this full. */
     diskGuard: { minFreeBytes: e.DISK_MIN_FREE_BYTES, minFreePercent: e.DISK_MIN_FREE_PERCENT, retryAfterSeconds: e.DISK_RETRY_AFTER_SECONDS },
+    /**
+     * Browsers that may post OTLP (and Langfuse batches) cross-origin: `*` (the key in the
+     * request is the credential, so any page holding one may send), or a comma-separated
+     * list of origins answered by name.
+     */
+    otlpCorsOrigins: e.OTLP_CORS_ORIGINS.trim() === '*' ? ('*' as const) : e.OTLP_CORS_ORIGINS.split(',').map((o) => o.trim().replace(/\/+$/, '')).filter(Boolean),
     /** Seed 3's LLM logs: prompts and responses may be large; each may be up to this many bytes. */
     llmLogs: { maxTextBytes: e.LLM_LOG_MAX_TEXT_BYTES, pricesCacheTtlMs: e.LLM_PRICES_CACHE_TTL_MS },
     /**

@@ -60,8 +60,10 @@ interface Call {
   filename?: string;
   /** OTLP answers errors as its own Status message ({code, message, details}). */
   otlp?: boolean;
-  /** How the caller's credential goes: `Authorization: Bearer` (default), or as a Sentry SDK sends it. */
-  auth?: 'bearer' | 'sentry';
+  /** Langfuse's API answers errors as {error: <ErrorName>, message} (with our code and details beside). */
+  langfuse?: boolean;
+  /** How the caller's credential goes: `Authorization: Bearer` (default), as a Sentry SDK sends it, or as Langfuse's SDKs do (Basic public:secret). */
+  auth?: 'bearer' | 'sentry' | 'basic';
 }
 type Expect = Partial<Record<Caller | 'users' | 'roles', number>>;
 
@@ -914,6 +916,23 @@ const ROWS: Array<[string, (ctx: Ctx) => Promise<Call> | Call, Expect]> = [
     // Metrics are not a signal Faultline takes: the same 404 for everyone, before any credential is looked at (it reveals nothing).
     Object.fromEntries(CALLERS.map((c) => [c, 404])) as Expect,
   ],
+  [
+    'POST /api/public/ingestion',
+    () => ({ method: 'post', path: '/api/public/ingestion', langfuse: true, auth: 'basic', body: { batch: [] } }),
+    // Basic auth carries an API key as the secret: a user's or machine's JWT there is no key (401).
+    { users: 401, machine: 401, apiKey: 207 },
+  ],
+  [
+    'GET /api/public/{path}',
+    () => ({ method: 'get', path: '/api/public/v2/prompts/greeting', langfuse: true, auth: 'basic' }),
+    // Langfuse's prompt and read API is not served: the same 501 for everyone (it reveals nothing).
+    Object.fromEntries(CALLERS.map((c) => [c, 501])) as Expect,
+  ],
+  [
+    'POST /api/public/{path}',
+    () => ({ method: 'post', path: '/api/public/scores', langfuse: true, auth: 'basic', body: {} }),
+    Object.fromEntries(CALLERS.map((c) => [c, 501])) as Expect,
+  ],
 ];
 
 let stack: Awaited<ReturnType<typeof startWeb>>;
@@ -1012,7 +1031,9 @@ describe.each(ROWS)('%s', (_name, build, expectation) => {
       req =
         call.auth === 'sentry'
           ? req.set('X-Sentry-Auth', `Sentry sentry_version=7, sentry_key=${token}`)
-          : req.set('Authorization', `Bearer ${token}`);
+          : call.auth === 'basic'
+            ? req.set('Authorization', `Basic ${Buffer.from(`pk-lf-matrix:${token}`).toString('base64')}`)
+            : req.set('Authorization', `Bearer ${token}`);
     const res = call.file
       ? await req.attach(
           call.method === 'post' && call.path.includes('/minidump/') ? 'upload_file_minidump' : 'file',
@@ -1026,7 +1047,9 @@ describe.each(ROWS)('%s', (_name, build, expectation) => {
           : await req.send(call.body as object);
     expect({ status: res.status, body: res.status === status ? 'ok' : res.body }).toEqual({ status, body: 'ok' });
     if (status >= 400)
-      expect(Object.keys(res.body).sort()).toEqual(call.otlp ? ['code', 'details', 'message'] : ['code', 'details', 'error']);
+      expect(Object.keys(res.body).sort()).toEqual(
+        call.otlp ? ['code', 'details', 'message'] : call.langfuse ? ['code', 'details', 'error', 'message'] : ['code', 'details', 'error'],
+      );
   });
 });
 
@@ -1035,6 +1058,7 @@ const PUBLIC = new Set([
   'get /healthz',
   'get /readyz',
   'get /metrics',
+  'get /api/public/health',
   'get /api/openapi.json',
   'get /api/docs',
   'get /api/docs/faultline-init.js',

@@ -67,7 +67,7 @@ describe('the Langfuse SDK', () => {
     const traceId = request.otelSpan.spanContext().traceId;
 
     const logs = await eventually(async () => {
-      const rows = await stack.web.ds.query(`SELECT * FROM llm_logs WHERE project_id = $1 ORDER BY "timestamp"`, [u.personal.id]);
+      const rows = await stack.web.ds.query(`SELECT * FROM llm_logs WHERE project_id = $1 ORDER BY "timestamp", model`, [u.personal.id]);
       return rows.length === 2 ? rows : null;
     });
     const [ok, err] = logs;

@@ -1,19 +1,25 @@
 import type { Job } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import { sqlOf } from '../db/sql.ts';
-import { insertSpans } from '../domain/spans/store.ts';
+import { insertSpans, mergeSpans } from '../domain/spans/store.ts';
 import type { Logger } from '../logger.ts';
 import type { JobPayload } from '../queues/contract.ts';
 import { storeBatch, type Stored } from './storagePolicy.ts';
 
 /**
  * `store-spans`: one job = one group of spans = multi-row inserts, idempotent on
- * (project_id, trace_id, span_id). Failures follow the storage policy (storagePolicy.ts).
+ * (project_id, trace_id, span_id); spans flagged `merge` (Langfuse's create/update events)
+ * merge into the stored span instead. Failures follow the storage policy (storagePolicy.ts).
  */
 export function storeSpansProcessor(ds: DataSource, log: Logger) {
   const sql = sqlOf(ds);
   return async (job: Job): Promise<Stored> => {
     const { items } = job.data as JobPayload<'store-spans'>;
-    return storeBatch(ds, items, (batch) => insertSpans(sql, batch), { job, log, what: 'spans', idOf: (s) => s.span_id });
+    const store = async (batch: typeof items) => {
+      const merging = batch.filter((s) => s.merge);
+      const plain = merging.length ? batch.filter((s) => !s.merge) : batch;
+      return (plain.length ? await insertSpans(sql, plain) : 0) + (merging.length ? await mergeSpans(sql, merging) : 0);
+    };
+    return storeBatch(ds, items, store, { job, log, what: 'spans', idOf: (s) => s.span_id });
   };
 }

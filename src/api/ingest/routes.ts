@@ -17,6 +17,7 @@ import { logsRoute } from '../routes/logs/ingest.ts';
 import { sentryRoutes } from '../routes/sentry/ingest.ts';
 import { otlpRoutes } from '../routes/otlp/otlp.ts';
 import { monitorPingRoute } from '../routes/monitors/monitors.ts';
+import { langfuseHealthRoute, langfuseIngestionRoute, langfuseUnsupportedRoute } from '../routes/langfuse/ingestion.ts';
 import type { IngestRoute } from './runner.ts';
 import type { InboundFilterCache } from '../../domain/outcomes/inboundFilters.ts';
 import { countRefusals } from './outcomes.ts';
@@ -49,6 +50,9 @@ export interface IngestDeps {
  * routes from it, Express mounts the `via: 'express'` ones, and the Expect: 100-continue
  * check runs their header phase. Order matters only where paths overlap (none do).
  */
+/** Langfuse's own body limit (its SDKs send batches of up to 3.5 MB). */
+const LANGFUSE_MAX_BATCH_BYTES = 4.5 * 1024 * 1024;
+
 export function ingestRoutes(deps: IngestDeps): IngestRoute[] {
   const limits: IngestLimits = config.ingest;
   // An LLM log holds a prompt and a response of up to maxTextBytes each, plus its metadata.
@@ -58,6 +62,7 @@ export function ingestRoutes(deps: IngestDeps): IngestRoute[] {
   const dumps = { ds: deps.ds, access, sink: deps.sink, stores: deps.stores, maxBytes: config.dumps.maxBytes };
   const uploads = { ...dumps, quotas, disk: { guard: deps.disk, dir: config.dumpsDir } };
   const dataidea = { access, producer, llm: deps.llmProducer, limits, llmLimits, maxTextBytes: config.llmLogs.maxTextBytes, quotas };
+  const traces = new TraceProducer(producer, deps.llmProducer, deps.spanProducer);
   const routes = [
     pantiesRoute({ access, producer, limits, quotas }),
     dataideaEventLogRoute(dataidea),
@@ -67,7 +72,7 @@ export function ingestRoutes(deps: IngestDeps): IngestRoute[] {
       access,
       producer,
       dumps,
-      traces: new TraceProducer(producer, deps.llmProducer, deps.spanProducer),
+      traces,
       sessions: deps.sessions,
       attachments: deps.attachments,
       clientIp: deps.clientIp,
@@ -84,6 +89,15 @@ export function ingestRoutes(deps: IngestDeps): IngestRoute[] {
       limits: { ...config.otlp, maxEventBytes: config.ingest.maxEventBytes, maxTextBytes: config.llmLogs.maxTextBytes },
       quotas,
     }),
+    // Langfuse's classic SDKs (after the OTLP routes: /api/public/otel/v1/traces is theirs).
+    langfuseIngestionRoute({
+      access,
+      traces,
+      maxRequestBytes: Math.max(LANGFUSE_MAX_BATCH_BYTES, llmLimits.maxRequestBytes),
+      maxTextBytes: config.llmLogs.maxTextBytes,
+    }),
+    langfuseHealthRoute('faultline'),
+    langfuseUnsupportedRoute(),
     dumpUploadRoute(uploads),
     dumpReplaceRoute(dumps),
     monitorPingRoute({ ds: deps.ds, access, sink: deps.sink, producer }),

@@ -31,5 +31,12 @@ export const LlmLogRecordSchema = z.object({
   origin: z.string().max(16).nullish(),
   /** US dollars: set by the worker from the price table when it stores the call, never by the API. */
   cost: z.number().min(0).nullish(),
+  /**
+   * Not a column: the record is one event about a call that others complete (Langfuse's
+   * generation-create, then generation-update with output and usage, in any order, in
+   * separate batches). Stored by merging into the row with the same event_id instead of
+   * inserting-or-nothing (llmStore.ts mergeLlmLogs); newer events (metadata.event_at) win.
+   */
+  merge: z.boolean().optional(),
 });
 export type LlmLogRecord = z.infer<typeof LlmLogRecordSchema>;

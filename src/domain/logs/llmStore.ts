@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { uniqueRounds } from '../../db/rounds.ts';
 import type { LlmLogRecord } from './llmRecord.ts';
 
 const COLUMNS = [
@@ -55,6 +56,101 @@ export async function insertLlmLogs(ds: DataSource, records: LlmLogRecord[], fre
       inserted += result.affected ?? 0;
       for (const r of result.records ?? []) fresh?.add(`${r.project_id}:${r.event_id}`);
     }
+  } finally {
+    await runner.release();
+  }
+  return inserted;
+}
+
+// --- merging (Langfuse's create/update events) ----------------------------------------
+
+/** Whether the incoming row is the newer event (ISO strings in metadata.event_at compare as times). */
+const NEWER = `COALESCE(EXCLUDED.metadata->>'event_at', '') >= COALESCE(llm_logs.metadata->>'event_at', '')`;
+/** The newer event's value where it has one, else the other's. */
+const pick = (c: string, empty = 'NULL') =>
+  `CASE WHEN ${NEWER} THEN COALESCE(NULLIF(EXCLUDED.${c}, ${empty}), llm_logs.${c}) ELSE COALESCE(NULLIF(llm_logs.${c}, ${empty}), EXCLUDED.${c}) END`;
+const MERGED_METADATA = `CASE WHEN ${NEWER} THEN llm_logs.metadata || EXCLUDED.metadata ELSE EXCLUDED.metadata || llm_logs.metadata END`;
+const at = (field: string) => `((${MERGED_METADATA})->>'${field}')::timestamptz`;
+
+function mergeSql(rows: number): string {
+  const tuples: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    const base = r * COLUMNS.length;
+    tuples.push(`(${COLUMNS.map((c, i) => `$${base + i + 1}${c === 'metadata' ? '::jsonb' : ''}`).join(', ')})`);
+  }
+  // Start and end may come in different events: the call's time and latency are taken from the merged pair.
+  return `INSERT INTO llm_logs (${COLUMN_LIST}) VALUES ${tuples.join(', ')}
+    ON CONFLICT (project_id, event_id) DO UPDATE SET
+      "timestamp" = COALESCE(${at('start_time')}, LEAST(llm_logs."timestamp", EXCLUDED."timestamp")),
+      user_ref = ${pick('user_ref')}, source = ${pick('source')}, model = ${pick('model')},
+      query = ${pick('query', "''")}, response = ${pick('response', "''")},
+      prompt_tokens = ${pick('prompt_tokens')}, completion_tokens = ${pick('completion_tokens')},
+      total_tokens = ${pick('total_tokens')}, cached_tokens = ${pick('cached_tokens')},
+      latency_ms = COALESCE(GREATEST(0, EXTRACT(EPOCH FROM (${at('end_time')} - ${at('start_time')})) * 1000), ${pick('latency_ms')}),
+      trace_id = ${pick('trace_id')}, span_id = ${pick('span_id')}, error = ${pick('error')},
+      metadata = ${MERGED_METADATA}
+    RETURNING id, project_id, event_id, model, prompt_tokens, completion_tokens, cached_tokens, cost,
+      metadata->'provided_cost' AS provided_cost, (xmax = 0) AS inserted`;
+}
+
+export interface MergedLlmLog {
+  id: string;
+  project_id: number;
+  event_id: string;
+  model: string | null;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  cached_tokens: number | null;
+  cost: number | null;
+  /** What the client said the call cost (Langfuse's usage.totalCost / costDetails), when it did. */
+  provided_cost: number | null;
+  inserted: boolean;
+}
+
+/**
+ * Merges events about calls into their rows (inserting the first one): each column takes
+ * the newer event's value where it has one, metadata merges key by key. Idempotent: a
+ * re-delivered event merges into the same values. The merged rows are then priced by
+ * `costOf` (the model and the tokens may each have come in a different event), in the
+ * same transaction, so no reader sees a merged call without its cost. Adds
+ * "project:event_id" of the rows that were new to `fresh`; answers how many were.
+ */
+export async function mergeLlmLogs(
+  ds: DataSource,
+  records: LlmLogRecord[],
+  costOf: (row: MergedLlmLog) => Promise<number | null>,
+  fresh?: Set<string>,
+): Promise<number> {
+  let inserted = 0;
+  const runner = ds.createQueryRunner();
+  try {
+    await runner.startTransaction();
+    for (const round of uniqueRounds(records, (r) => `${r.project_id}:${r.event_id}`)) {
+      for (let i = 0; i < round.length; i += ROWS_PER_STATEMENT) {
+        const chunk = round.slice(i, i + ROWS_PER_STATEMENT);
+        const rows = (await runner.query(mergeSql(chunk.length), params(chunk))) as MergedLlmLog[];
+        const ids: string[] = [];
+        const costs: Array<number | null> = [];
+        for (const row of rows) {
+          const cost = await costOf({ ...row, provided_cost: typeof row.provided_cost === 'number' ? row.provided_cost : null });
+          ids.push(row.id);
+          costs.push(cost);
+          if (row.inserted) {
+            inserted++;
+            fresh?.add(`${row.project_id}:${row.event_id}`);
+          }
+        }
+        await runner.query(
+          `UPDATE llm_logs l SET cost = c.cost FROM unnest($1::bigint[], $2::double precision[]) AS c(id, cost)
+            WHERE l.id = c.id AND l.cost IS DISTINCT FROM c.cost`,
+          [ids, costs],
+        );
+      }
+    }
+    await runner.commitTransaction();
+  } catch (err) {
+    if (runner.isTransactionActive) await runner.rollbackTransaction();
+    throw err;
   } finally {
     await runner.release();
   }

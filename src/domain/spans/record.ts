@@ -36,5 +36,11 @@ export const SpanRecordSchema = z.object({
   links: z.array(z.object({ trace_id: TraceIdSchema, span_id: SpanIdSchema, attributes: Json })),
   origin: z.string().max(16),
   received_at: z.iso.datetime(),
+  /**
+   * Not a column: one event about a span others complete (Langfuse's span-create, then
+   * span-update with its end). Merged into the stored span (store.ts mergeSpans); newer
+   * events (attributes['langfuse.event_at']) win.
+   */
+  merge: z.boolean().optional(),
 });
 export type SpanRecord = z.infer<typeof SpanRecordSchema>;

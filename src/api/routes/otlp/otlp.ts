@@ -19,6 +19,7 @@ import type { EventProducer } from '../../../queues/producer.ts';
 import type { Quotas, QuotaCategory } from '../../../domain/quotas/index.ts';
 import { TraceProducer } from '../../../queues/traceProducer.ts';
 import { bodyDecoder, readBody } from '../../http/body.ts';
+import { ingestCorsHeaders, ingestPreflight } from '../../http/ingestCors.ts';
 import { toAppError } from '../../http/send.ts';
 import type { IngestRoute } from '../../ingest/runner.ts';
 import './schema.ts'; // OpenAPI registration
@@ -44,8 +45,9 @@ const PATHS: Record<Signal | 'metrics', RegExp> = {
   metrics: /^(?:\/api\/otlp)?\/v1\/metrics$/,
 };
 
+/** Every answer carries CORS headers: browser exporters read it cross-origin (ingestCors.ts). */
 function send(res: ServerResponse, status: number, body: Buffer, encoding: OtlpEncoding, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'Content-Type': CONTENT_TYPES[encoding], 'Content-Length': body.length, ...headers });
+  res.writeHead(status, { 'Content-Type': CONTENT_TYPES[encoding], 'Content-Length': body.length, ...ingestCorsHeaders(res.req), ...headers });
   res.end(body);
 }
 
@@ -101,7 +103,7 @@ const authorized = (deps: OtlpDeps, assertCapacity: () => void, category: QuotaC
   return { key, encoding };
 };
 
-const OTLP = { kind: 'otlp', methods: ['POST'], refuse: sendOtlpError } as const;
+const OTLP = { kind: 'otlp', methods: ['POST'], refuse: sendOtlpError, preflight: ingestPreflight } as const;
 
 /**
  * POST /v1/logs — OTLP/HTTP logs, protobuf or JSON: read (gzip, limits while inflating)
