@@ -18,15 +18,16 @@ import { ProjectInvitation } from './ProjectInvitation.ts';
 import { ProjectMember } from './ProjectMember.ts';
 import { RefreshToken } from './RefreshToken.ts';
 import { Release } from './Release.ts';
+import { ScrubbingRule } from './ScrubbingRule.ts';
 import { Span } from './Span.ts';
 import { User } from './User.ts';
 import { UserFilterPreference } from './UserFilterPreference.ts';
 
 export {
   AlertChannel, AlertDelivery, AlertFiring, AlertNotification, AlertRule, ApiKey, AuthToken, Monitor, MonitorCheckIn, CrashDump, Event, Issue, IssueActivity,
-  LlmLog, LlmPrice, UserFilterPreference, Project, ProjectInvitation, ProjectMember, RefreshToken, Release, Span, User,
+  LlmLog, LlmPrice, UserFilterPreference, Project, ProjectInvitation, ProjectMember, RefreshToken, Release, ScrubbingRule, Span, User,
 };
 export const entities = [
   User, Project, ProjectMember, ApiKey, Event, RefreshToken, LlmLog, UserFilterPreference, Issue, CrashDump, ProjectInvitation, AlertChannel, AlertRule,
-  AlertFiring, AlertNotification, AlertDelivery, Monitor, MonitorCheckIn, Span, LlmPrice, Release, IssueActivity, AuthToken,
+  AlertFiring, AlertNotification, AlertDelivery, Monitor, MonitorCheckIn, Span, LlmPrice, Release, IssueActivity, AuthToken, ScrubbingRule,
 ];

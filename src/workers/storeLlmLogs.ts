@@ -7,6 +7,8 @@ import type { LlmLogRecord } from '../domain/logs/llmRecord.ts';
 import { insertLlmLogs } from '../domain/logs/llmStore.ts';
 import type { Logger } from '../logger.ts';
 import type { JobPayload } from '../queues/contract.ts';
+import { defaultRuleBook } from '../domain/scrubbing/book.ts';
+import { scrubLlmLog, type RuleBook } from '../domain/scrubbing/records.ts';
 import { storeBatch, type Stored } from './storagePolicy.ts';
 
 /**
@@ -17,10 +19,22 @@ import { storeBatch, type Stored } from './storagePolicy.ts';
  * follow the storage policy (storagePolicy.ts). With `alerts`, llm.threshold rules count
  * the calls that were new.
  */
-export function storeLlmLogsProcessor(ds: DataSource, log: Logger, alerts?: AlertTaps, prices = new PriceBook(ds, config.llmLogs.pricesCacheTtlMs)) {
+export function storeLlmLogsProcessor(
+  ds: DataSource,
+  log: Logger,
+  alerts?: AlertTaps,
+  prices = new PriceBook(ds, config.llmLogs.pricesCacheTtlMs),
+  scrubbing: RuleBook | null = defaultRuleBook(ds),
+) {
   return async (job: Job): Promise<Stored> => {
     const items: LlmLogRecord[] = [];
-    for (const item of (job.data as JobPayload<'store-llm-logs'>).items) items.push({ ...item, cost: await prices.cost(item.project_id, item.model, item) });
+    const given = (job.data as JobPayload<'store-llm-logs'>).items;
+    // Prompts and responses are scrubbed before the row is made (src/domain/scrubbing).
+    const scrubbers = scrubbing ? await scrubbing.scrubbers(given.map((i) => i.project_id)) : null;
+    for (const raw of given) {
+      const item = scrubbers ? scrubLlmLog(scrubbers.get(raw.project_id)!, raw) : raw;
+      items.push({ ...item, cost: await prices.cost(item.project_id, item.model, item) });
+    }
     const fresh = new Set<string>();
     const stored = await storeBatch(ds, items, (batch) => insertLlmLogs(ds, batch, fresh), { job, log, what: 'LLM logs' });
     if (alerts) await alerts.llmStored(items, fresh);

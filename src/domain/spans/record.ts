@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MarkSchema } from '../scrubbing/rules.ts';
 import { SpanIdSchema, TraceIdSchema } from '../events/record.ts';
 
 export const SPAN_KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'] as const;
@@ -36,5 +37,7 @@ export const SpanRecordSchema = z.object({
   links: z.array(z.object({ trace_id: TraceIdSchema, span_id: SpanIdSchema, attributes: Json })),
   origin: z.string().max(16),
   received_at: z.iso.datetime(),
+  /** What scrubbing took out (src/domain/scrubbing), set by the worker: kept in a job re-run after a failure. */
+  scrubbed: z.array(MarkSchema).nullish(),
 });
 export type SpanRecord = z.infer<typeof SpanRecordSchema>;
