@@ -33,6 +33,8 @@ export interface LlmLogRow {
   cached_tokens: number | null;
   error: string | null;
   trace_id: string | null;
+  /** What scrubbing took out before storage (src/domain/scrubbing). */
+  scrubbed: Array<{ path: string; rule: string }> | null;
 }
 
 /** The prompt's first characters carry a trigram index; search looks there (prompts can be megabytes). */
@@ -65,7 +67,7 @@ export interface LlmLogListRow extends Omit<LlmLogRow, 'metadata'> {
 }
 
 const COLUMNS = `id, project_id, event_id, "timestamp", user_ref, source, model, query, response,
-                 prompt_tokens, completion_tokens, total_tokens, latency_ms, metadata, cost, cached_tokens, error, trace_id`;
+                 prompt_tokens, completion_tokens, total_tokens, latency_ms, metadata, cost, cached_tokens, error, trace_id, scrubbed`;
 const ORDER = `"timestamp" DESC, id DESC`;
 
 /** Newest first; page mode counts, cursor mode walks (timestamp, id). Limits default to config.lists. */
@@ -131,5 +133,6 @@ export function serializeLlmLog(r: LlmLogRow | LlmLogListRow) {
     cached_tokens: r.cached_tokens,
     error: r.error,
     trace_id: r.trace_id,
+    scrubbed: r.scrubbed ?? [],
   };
 }
