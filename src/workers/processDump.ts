@@ -1,4 +1,4 @@
-import type { Job, Queue } from 'bullmq';
+import type { Job } from 'bullmq';
 import { dumpReceived } from '../domain/alerts/dumps.ts';
 import type { DataSource } from 'typeorm';
 import { processDump } from '../domain/dumps/process.ts';
