@@ -11,12 +11,17 @@
  *
  * Target: --url / BENCH_URL; else a running `npm start` (.data/stack.json); else a
  * throwaway stack (`npm start` in a temp DATA_DIR on free ports), stopped at the end.
+ *
+ * Then scrubbing's cost (bench/scrubbing.ts): realistic Sentry events (headers, cookies,
+ * breadcrumbs) stored by two more throwaway stacks, default rules on vs SCRUBBING_ENABLED=false,
+ * side by side (target on ÷ off ≥ 0.9). `--scrub-events 0` leaves it out.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { cleanup, onCleanup, root, say, startThrowawayStack, stopping } from './stack.ts';
+import { compareScrubbing, scrubbingReport, type ScrubbingFigures } from './scrubbing.ts';
 import {
   createBenchProject,
   EVENT_BYTES,
@@ -36,8 +41,8 @@ const TARGET_RATIO = 0.35;
 // ---------------------------------------------------------------------------------
 // Options: flags win over BENCH_* environment variables.
 
-const USAGE = `npm run bench -- [--events N=100000] [--concurrency C=50] [--batch B=1] [--warmup W=2000] [--url URL]
-  (or BENCH_EVENTS, BENCH_CONCURRENCY, BENCH_BATCH, BENCH_WARMUP, BENCH_URL)`;
+const USAGE = `npm run bench -- [--events N=100000] [--concurrency C=50] [--batch B=1] [--warmup W=2000] [--url URL] [--scrub-events S=20000]
+  (or BENCH_EVENTS, BENCH_CONCURRENCY, BENCH_BATCH, BENCH_WARMUP, BENCH_URL, BENCH_SCRUB_EVENTS)`;
 
 function readOptions() {
   const { values: flags } = parseArgs({
@@ -47,11 +52,12 @@ function readOptions() {
       batch: { type: 'string' },
       warmup: { type: 'string' },
       url: { type: 'string' },
+      'scrub-events': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
-  const count = (name: 'events' | 'concurrency' | 'batch' | 'warmup', def: number, min: number): number => {
-    const raw = flags[name] ?? process.env[`BENCH_${name.toUpperCase()}`];
+  const count = (name: 'events' | 'concurrency' | 'batch' | 'warmup' | 'scrub-events', def: number, min: number): number => {
+    const raw = flags[name] ?? process.env[`BENCH_${name.toUpperCase().replace('-', '_')}`];
     if (raw === undefined || raw === '') return def;
     const n = Number(raw);
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got "${raw}"\n${USAGE}`);
@@ -71,6 +77,7 @@ function readOptions() {
     events: requests * batch,
     warmupRequests: warmupEvents ? Math.max(concurrency, Math.ceil(warmupEvents / batch)) : 0,
     url: (flags.url ?? process.env.BENCH_URL)?.replace(/\/+$/, ''),
+    scrubEvents: count('scrub-events', 20_000, 0),
   };
 }
 
@@ -102,7 +109,7 @@ async function startThrowaway(): Promise<Target> {
 // The run
 
 async function main(): Promise<void> {
-  const { help, batch, concurrency, requests, events, warmupRequests, url } = readOptions();
+  const { help, batch, concurrency, requests, events, warmupRequests, url, scrubEvents } = readOptions();
   if (help) return void process.stdout.write(`${USAGE}\n`);
   const warmup = warmupRequests > 0;
   const body = requestBody(batch);
@@ -176,6 +183,14 @@ async function main(): Promise<void> {
     process.stdout.write(`\nthe stack logged ${problems.length} warning/error line(s); first ones:\n  ${problems.slice(0, 5).map((l) => l.slice(0, 300)).join('\n  ')}\n`);
   }
 
+  // 5. Scrubbing on vs off, side by side (two more throwaway stacks).
+  let scrubbing: ScrubbingFigures | null = null;
+  if (scrubEvents > 0) {
+    say('scrubbing: default rules on vs SCRUBBING_ENABLED=false…');
+    scrubbing = await compareScrubbing(Math.max(scrubEvents, concurrency), concurrency);
+    process.stdout.write(`\n${scrubbingReport(scrubbing)}\n`);
+  }
+
   const resultsDir = path.join(root, 'bench/results');
   mkdirSync(resultsDir, { recursive: true });
   const file = path.join(resultsDir, `ingest-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
@@ -189,6 +204,7 @@ async function main(): Promise<void> {
     faultline: { ...strip(fl), eventsPerS: fl.acceptedPerS * batch, stored: wait.stored, complete, storedSeconds: storedS, endToEndEventsPerS: e2eEventsPerS },
     ratio: { endToEnd: ratio, accepted: fl.acceptedPerS / base.acceptedPerS, target: TARGET_RATIO, pass },
     stackProblems: problems.slice(0, 50),
+    scrubbing,
   };
   writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
   process.stdout.write(`\nresults: ${path.relative(root, file)}\n`);
