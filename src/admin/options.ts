@@ -14,6 +14,7 @@ import { issuesResource } from './resources/issues.ts';
 import { releasesResource } from './resources/releases.ts';
 import { llmLogsResource } from './resources/llmLogs.ts';
 import { llmPricesResource } from './resources/llmPrices.ts';
+import { scrubbingRulesResource } from './resources/scrubbingRules.ts';
 import { membersResource } from './resources/members.ts';
 import { projectsResource } from './resources/projects.ts';
 import { usersResource } from './resources/users.ts';
@@ -40,6 +41,7 @@ export function adminOptions(deps: AdminDeps): AdminJSOptions {
       releasesResource(ds),
       llmLogsResource(),
       llmPricesResource(ds, access),
+      scrubbingRulesResource(access),
       crashDumpsResource(deps),
       projectsResource(ds, access),
       membersResource(ds, access),
