@@ -93,6 +93,8 @@ const hasDigits = (n: number) => (s: string) => {
 
 const SECRET_WORDS = 'password|passwd|pwd|passphrase|secret|token|api[_-]?key|apikey|authorization|auth|cookie|session(?:id)?|sid|csrf(?:token)?|xsrf|private[_-]?key|access[_-]?key|credentials?';
 
+const SECRET_WORD = new RegExp(SECRET_WORDS, 'i');
+
 /** The rules on for every project. */
 const DEFAULT_TEXT_RULES: TextRule[] = [
   regexRule(DEFAULT_RULES.pem, /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----/g, (s) => s.includes('PRIVATE KEY-----')),
@@ -103,7 +105,8 @@ const DEFAULT_TEXT_RULES: TextRule[] = [
   regexRule(
     DEFAULT_RULES.keyValue,
     new RegExp(`([A-Za-z0-9_.-]*(?:${SECRET_WORDS})[A-Za-z0-9_.-]*["']?\\s*[=:]\\s*)(?:"([^"]*)"|'([^']*)'|([^\\s&;,"'<>]+))`, 'gi'),
-    (s) => s.includes('=') || s.includes(':'),
+    // The full pattern backtracks over every run of word characters: only strings naming a secret get it.
+    (s) => (s.includes('=') || s.includes(':')) && SECRET_WORD.test(s),
     'mask',
     undefined,
     (m) => (m[2] !== undefined ? [m[1] + '"', m[2], '"'] : m[3] !== undefined ? [m[1] + "'", m[3], "'"] : [m[1], m[4], '']),
@@ -347,15 +350,23 @@ export class Scrubber {
 
   /** A secret key's value: every string and number under it becomes [Filtered], the shape stays. */
   private filterAll(v: unknown, path: string, marks: Marks, rule: string): unknown {
+    let changed = false;
     const go = (x: unknown): unknown => {
-      if (typeof x === 'string') return x === '' || x === FILTERED ? x : FILTERED;
-      if (typeof x === 'number') return FILTERED;
+      if (typeof x === 'string') {
+        if (x === '' || x === FILTERED) return x;
+        changed = true;
+        return FILTERED;
+      }
+      if (typeof x === 'number') {
+        changed = true;
+        return FILTERED;
+      }
       if (Array.isArray(x)) return x.map(go);
       if (x && typeof x === 'object') return Object.fromEntries(Object.entries(x).map(([k, y]) => [k, go(y)]));
       return x;
     };
     const out = go(v);
-    if (JSON.stringify(out) !== JSON.stringify(v)) marks.add(path, rule);
+    if (changed) marks.add(path, rule);
     return out;
   }
 
