@@ -278,3 +278,21 @@ describe('rules: the API, try it', () => {
     expect(row.enabled).toBe(true);
   });
 });
+
+describe('jobs keep no raw data', () => {
+  it('an events job that fails for good stays in the failed set scrubbed', async () => {
+    const u = await createUser(stack.web.ds);
+    // A payload the contract refuses (no level, no event id) fails unrecoverably at once: it stays visible, scrubbed.
+    const job = await stack.web.queues.events.add('store-events', {
+      items: [{ project_id: u.personal.id, message: 'login password=raw-secret-1 card 4111 1111 1111 1111', extra: { api_key: 'raw-key-2', region: 'eu' } }],
+    });
+    const kept = await eventually(async () => {
+      const j = await stack.web.queues.events.getJob(job.id!);
+      return j && (await j.getState()) === 'failed' && !JSON.stringify(j.data).includes('raw-secret-1') ? j : null;
+    });
+    const data = JSON.stringify(kept.data);
+    for (const secret of ['raw-secret-1', '4111 1111 1111 1111', 'raw-key-2']) expect(data).not.toContain(secret);
+    expect(data).toContain('eu');
+    expect(data).toContain('login password=[Filtered]');
+  });
+});

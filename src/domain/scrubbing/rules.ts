@@ -35,3 +35,8 @@ export const DEFAULT_RULES = {
 /** What a masked whole value becomes (as Sentry writes it), and a masked part of a text. */
 export const FILTERED = '[Filtered]';
 export const MASK = '****';
+
+/** `scrubbed` as the API shows it (OpenAPI): what was taken out before storage. */
+export const ScrubbedOut = z
+  .array(MarkSchema)
+  .meta({ description: 'What scrubbing took out before storage: each field path and the rule (default:… or <kind>#<rule id>); README "Data scrubbing"' });

@@ -59,8 +59,12 @@ interface TextRule {
 
 const HASHED = /^\[hash:[0-9a-f]{16}\]$/;
 
-/** Splits a match into what stays before, the secret, and what stays after (default: all of it is the secret). */
-type Split = (m: RegExpExecArray) => [string, string, string];
+/**
+ * Splits a match into what stays before, the secret, and what stays after (default: all of
+ * it is the secret) — or answers how far into the match to look again, for a match that
+ * holds no secret itself but whose tail may (`url: https://x/?token=…`).
+ */
+type Split = (m: RegExpExecArray) => [string, string, string] | number;
 
 function regexRule(name: string, re: RegExp, maybe: (s: string) => boolean, action: RuleAction = 'mask', accept?: (m: string) => boolean, split?: Split): TextRule {
   return {
@@ -72,7 +76,12 @@ function regexRule(name: string, re: RegExp, maybe: (s: string) => boolean, acti
       let out: string | null = null;
       let last = 0;
       for (let m = re.exec(s); m; m = re.exec(s)) {
-        const [before, secret, after] = split ? split(m) : ['', m[0], ''];
+        const parts = split ? split(m) : (['', m[0], ''] as [string, string, string]);
+        if (typeof parts === 'number') {
+          re.lastIndex = m.index + Math.max(1, parts);
+          continue;
+        }
+        const [before, secret, after] = parts;
         if (!secret || secret === FILTERED || secret === MASK || HASHED.test(secret) || (accept && !accept(secret))) continue;
         out = (out ?? '') + s.slice(last, m.index) + before + replace(secret) + after;
         last = m.index + m[0].length;
@@ -94,6 +103,8 @@ const hasDigits = (n: number) => (s: string) => {
 const SECRET_WORDS = 'password|passwd|pwd|passphrase|secret|token|api[_-]?key|apikey|authorization|auth|cookie|session(?:id)?|sid|csrf(?:token)?|xsrf|private[_-]?key|access[_-]?key|credentials?';
 
 const SECRET_WORD = new RegExp(SECRET_WORDS, 'i');
+// Every card number format has a group of four digits or more.
+const FOUR_DIGITS = /\d{4}/;
 
 /** The rules on for every project. */
 const DEFAULT_TEXT_RULES: TextRule[] = [
@@ -102,16 +113,21 @@ const DEFAULT_TEXT_RULES: TextRule[] = [
   regexRule(DEFAULT_RULES.bearer, /\b(Bearer|Basic|Token)(\s+)([A-Za-z0-9\-._~+/]{8,}=*)/gi, (s) => /bearer|basic|token/i.test(s), 'mask', undefined, (m) => [m[1] + m[2], m[3], '']),
   regexRule(DEFAULT_RULES.aws, /\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16}\b/g, (s) => s.includes('A')),
   // key=value text, query strings, headers in text, JSON in text: the value goes, the key (and quotes) stay.
+  // Keys are whole tokens judged like object keys (isSecretKey: `db_password`, `userToken`; not `inside`), so
+  // the pattern has no word alternation to backtrack over and starts only where a token starts: linear.
   regexRule(
     DEFAULT_RULES.keyValue,
-    new RegExp(`([A-Za-z0-9_.-]*(?:${SECRET_WORDS})[A-Za-z0-9_.-]*["']?\\s*[=:]\\s*)(?:"([^"]*)"|'([^']*)'|([^\\s&;,"'<>]+))`, 'gi'),
-    // The full pattern backtracks over every run of word characters: only strings naming a secret get it.
+    /(?<![A-Za-z0-9_.-])([A-Za-z0-9_.-]{2,64})(["']?\s*[=:]\s*)(?:"([^"]*)"|'([^']*)'|([^\s&;,"'<>]+))/g,
     (s) => (s.includes('=') || s.includes(':')) && SECRET_WORD.test(s),
     'mask',
     undefined,
-    (m) => (m[2] !== undefined ? [m[1] + '"', m[2], '"'] : m[3] !== undefined ? [m[1] + "'", m[3], "'"] : [m[1], m[4], '']),
+    (m) => {
+      if (!isSecretKey(m[1])) return m[1].length + m[2].length;
+      const before = m[1] + m[2];
+      return m[3] !== undefined ? [before + '"', m[3], '"'] : m[4] !== undefined ? [before + "'", m[4], "'"] : [before, m[5], ''];
+    },
   ),
-  regexRule(DEFAULT_RULES.card, /\b\d(?:[ -]?\d){12,18}\b/g, hasDigits(13), 'mask', (m) => {
+  regexRule(DEFAULT_RULES.card, /\b\d(?:[ -]?\d){12,18}\b/g, (s) => FOUR_DIGITS.test(s), 'mask', (m) => {
     const digits = m.replace(/[ -]/g, '');
     return cardValidator.number(digits).isValid;
   }),
