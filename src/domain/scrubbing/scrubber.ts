@@ -133,6 +133,9 @@ const DEFAULT_TEXT_RULES: TextRule[] = [
   }),
 ];
 
+/** Anything a default text rule could match starts with one of these (a loose, cheap superset). */
+const ANY_DEFAULT = new RegExp(`PRIVATE KEY-----|eyJ|bearer|basic|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|\\d{4}|${SECRET_WORDS}`, 'i');
+
 function optionalTextRule(rule: ProjectRule): TextRule | null {
   const name = `${rule.kind}#${rule.id}`;
   const action = rule.action ?? 'mask';
@@ -248,14 +251,19 @@ class PathSet {
 
 // --- the pass -----------------------------------------------------------------------
 
-/** The marks of one stored item: deduplicated, bounded. */
+/**
+ * The marks of one stored item: deduplicated, bounded. Array positions are written `*`
+ * (`data.exceptions.0.frames.*.vars.password`): one mark per field and rule, however many
+ * frames or breadcrumbs had it, so a row's marks stay small.
+ */
 export class Marks {
   readonly list: Mark[] = [];
   private readonly seen = new Set<string>();
   constructor(initial?: readonly Mark[] | null) {
     for (const m of initial ?? []) this.add(m.path, m.rule);
   }
-  add(path: string, rule: string): void {
+  add(given: string, rule: string): void {
+    const path = ARRAY_STEP.test(given) ? given.replace(ARRAY_STEPS, '.*') : given;
     const key = `${path}\u0000${rule}`;
     if (this.seen.has(key) || this.list.length >= MAX_MARKS) return;
     this.seen.add(key);
@@ -268,6 +276,9 @@ export class Marks {
 }
 
 const REMOVED = Symbol('removed');
+// Array items are paths' numeric steps; the first exception of a chain keeps its number (exceptions.0), frames and crumbs do not.
+const ARRAY_STEP = /\.(?:frames|breadcrumbs|values|events|links|spans)\.\d+(?=\.|$)/;
+const ARRAY_STEPS = /(?<=\.(?:frames|breadcrumbs|values|events|links|spans))\.\d+(?=\.|$)/g;
 const join = (path: string, key: string | number) => (path ? `${path}.${key}` : String(key));
 
 export class Scrubber {
@@ -303,7 +314,10 @@ export class Scrubber {
 
   private scrubText(s: string, path: string, marks: Marks): string {
     let out = s;
-    for (const rule of this.textRules) {
+    // One scan decides whether any default rule can match: most strings go by with just that.
+    const first = ANY_DEFAULT.test(s) ? 0 : DEFAULT_TEXT_RULES.length;
+    for (let i = first; i < this.textRules.length; i++) {
+      const rule = this.textRules[i];
       if (!rule.maybe(out)) continue;
       const next = rule.apply(out, (m) => (rule.action === 'hash' ? this.hash(m) : rule.action === 'remove' ? '' : rule.name.startsWith('default:') ? FILTERED : MASK));
       if (next !== out) {
