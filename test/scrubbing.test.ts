@@ -251,6 +251,19 @@ describe('rules: the API, try it', () => {
     expect(list.body.count).toBe(2);
   });
 
+  it('what only looks like a secret is left alone: exception text, code lines, words that contain a secret word', async () => {
+    const u = await createUser(stack.web.ds);
+    const payload = {
+      message: 'AuthError: login failed for bob',
+      post_context: ['  if (!user) throw new AuthError()', '}'],
+      note: 'inside = 5, author: ann, prompt_tokens: 12',
+      usage: { prompt_tokens: 12, total_tokens: 20 },
+    };
+    const res = await stack.http.post(`/api/projects/${u.personal.id}/scrubbing-rules/test/`).set(as(u)).send({ payload });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ payload, scrubbed: [] });
+  });
+
   it('a regex RE2 cannot compile, or a rule without its action, is a 400 and nothing is saved', async () => {
     const u = await createUser(stack.web.ds);
     const bad = await stack.http.post(`/api/projects/${u.personal.id}/scrubbing-rules/`).set(as(u)).send({ kind: 'regex', pattern: '(a)\\1', action: 'mask' });

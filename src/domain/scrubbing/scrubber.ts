@@ -103,6 +103,7 @@ const hasDigits = (n: number) => (s: string) => {
 const SECRET_WORDS = 'password|passwd|pwd|passphrase|secret|token|api[_-]?key|apikey|authorization|auth|cookie|session(?:id)?|sid|csrf(?:token)?|xsrf|private[_-]?key|access[_-]?key|credentials?';
 
 const SECRET_WORD = new RegExp(SECRET_WORDS, 'i');
+const NOT_A_KEY = /(?:error|exception|warning|failed|failure)$/i;
 // Every card number format has a group of four digits or more.
 const FOUR_DIGITS = /\d{4}/;
 
@@ -122,7 +123,8 @@ const DEFAULT_TEXT_RULES: TextRule[] = [
     'mask',
     undefined,
     (m) => {
-      if (!isSecretKey(m[1])) return m[1].length + m[2].length;
+      // `AuthError: login failed` is an exception's text, not a credential.
+      if (!isSecretKey(m[1]) || NOT_A_KEY.test(m[1])) return m[1].length + m[2].length;
       const before = m[1] + m[2];
       return m[3] !== undefined ? [before + '"', m[3], '"'] : m[4] !== undefined ? [before + "'", m[4], "'"] : [before, m[5], ''];
     },
@@ -262,8 +264,7 @@ export class Marks {
   constructor(initial?: readonly Mark[] | null) {
     for (const m of initial ?? []) this.add(m.path, m.rule);
   }
-  add(given: string, rule: string): void {
-    const path = ARRAY_STEP.test(given) ? given.replace(ARRAY_STEPS, '.*') : given;
+  add(path: string, rule: string): void {
     const key = `${path}\u0000${rule}`;
     if (this.seen.has(key) || this.list.length >= MAX_MARKS) return;
     this.seen.add(key);
@@ -276,9 +277,10 @@ export class Marks {
 }
 
 const REMOVED = Symbol('removed');
-// Array items are paths' numeric steps; the first exception of a chain keeps its number (exceptions.0), frames and crumbs do not.
-const ARRAY_STEP = /\.(?:frames|breadcrumbs|values|events|links|spans)\.\d+(?=\.|$)/;
-const ARRAY_STEPS = /(?<=\.(?:frames|breadcrumbs|values|events|links|spans))\.\d+(?=\.|$)/g;
+// Items of these lists are `*` in paths (marks and globs alike); other arrays keep their indexes (exceptions.0).
+/** The first of a [name, value] pair is a header, cookie or parameter name, not a line of code. */
+const PAIR_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+const STAR_LISTS = new Set(['frames', 'breadcrumbs', 'values', 'events', 'links', 'spans']);
 const join = (path: string, key: string | number) => (path ? `${path}.${key}` : String(key));
 
 export class Scrubber {
@@ -348,15 +350,16 @@ export class Scrubber {
     if (typeof v !== 'object') return v;
     if (Array.isArray(v)) {
       // [name, value] pairs (headers, cookies, query as Sentry may send them): the name says whether the value is secret.
-      if (v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string' && isSecretKey(v[0])) {
+      if (v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string' && PAIR_NAME.test(v[0]) && isSecretKey(v[0])) {
         if (v[1] === FILTERED) return v;
         marks.add(join(path, v[0]), DEFAULT_RULES.secretKey);
         return [v[0], FILTERED];
       }
       let out: unknown[] | null = null;
+      const star = key !== null && STAR_LISTS.has(key) ? join(path, '*') : null;
       for (let i = 0; i < v.length; i++) {
         const item = v[i];
-        const next = this.walk(item, join(path, i), null, marks);
+        const next = this.walk(item, star ?? join(path, i), null, marks);
         if (next !== item && !out) out = v.slice(0, i);
         if (out) out.push(next === REMOVED ? null : next);
       }
