@@ -90,7 +90,7 @@ export async function listEvents(
   const bytes = limits.jsonBytes ?? config.lists.jsonBytes;
   const excerpts =
     `id, event_id, event_type, exception_type, ${textExcerpt('message', chars)}, ${textExcerpt('stacktrace', chars)}, level, environment, service, ` +
-    `"timestamp", received_at, ${jsonExcerpt('tags', bytes)}, ${jsonExcerpt('extra', bytes)}, issue_id, trace_id, span_id`;
+    `"timestamp", received_at, ${jsonExcerpt('tags', bytes)}, ${jsonExcerpt('extra', bytes)}, issue_id, trace_id, span_id, scrubbed`;
   const limited = `SELECT ${EVENT_COLUMNS} FROM events WHERE ${q.clauses.join(' AND ')} ORDER BY ${ORDER} ${q.limit}`;
   // Started and awaited together, so a failing page query never leaves the count unhandled.
   const [count, rows] = await Promise.all([

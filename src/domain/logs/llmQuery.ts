@@ -86,7 +86,7 @@ export async function listLlmLogs(
   const excerpts =
     `id, project_id, event_id, "timestamp", user_ref, source, model, ${textExcerpt('query', chars)}, ${textExcerpt('response', chars)}, ` +
     `prompt_tokens, completion_tokens, total_tokens, latency_ms, ${jsonExcerpt('metadata', limits.jsonBytes ?? config.lists.jsonBytes)}, ` +
-    `cost, cached_tokens, error, trace_id`;
+    `cost, cached_tokens, error, trace_id, scrubbed`;
   const limited = `SELECT ${COLUMNS} FROM llm_logs WHERE ${q.clauses.join(' AND ')} ORDER BY ${ORDER} ${q.limit}`;
   // Started and awaited together, so a failing page query never leaves the count unhandled.
   const [count, rows] = await Promise.all([
