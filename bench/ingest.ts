@@ -10,7 +10,7 @@
  * Absolute numbers depend on the machine; quote the ratios, from one run.
  *
  *   npm run bench -- [--mode development|production|both] [--events N] [--concurrency C]
- *                    [--batch B] [--warmup W] [--url URL]
+ *                    [--batch B] [--warmup W] [--url URL] [--scrub-events S]
  *
  * Modes (throwaway stacks): `development` runs `npm start` as a developer does (TypeScript
  * compiled into .build/ by SWC); `production` runs `npm run build` first and then the
@@ -23,6 +23,10 @@
  * Target: --url / BENCH_URL (measured as it runs; no mode); else a running `npm start`
  * (.data/stack.json); else throwaway stacks (`npm start` in a temp DATA_DIR on free ports),
  * stopped at the end.
+ *
+ * Then scrubbing's cost (bench/scrubbing.ts): realistic Sentry events (headers, cookies,
+ * breadcrumbs) stored by two more throwaway stacks, default rules on vs SCRUBBING_ENABLED=false,
+ * side by side (target on ÷ off ≥ 0.9). `--scrub-events 0` leaves it out.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -33,6 +37,7 @@ import { parseArgs } from 'node:util';
 import { cleanup, onCleanup, root, say, startThrowawayStack, stopping } from './stack.ts';
 import { cpuByStage, cpuDelta, type CpuSnapshot, type Stage } from './cpu.ts';
 import { rawInsert, type RawInsertResult } from './rawInsert.ts';
+import { compareScrubbing, scrubbingReport, type ScrubbingFigures } from './scrubbing.ts';
 import {
   createBenchProject,
   EVENT_BYTES,
@@ -55,8 +60,8 @@ const TARGET_BATCH_RATIO = 0.5;
 // Options: flags win over BENCH_* environment variables.
 
 type Mode = 'development' | 'production';
-const USAGE = `npm run bench -- [--mode development|production|both] [--events N=100000] [--concurrency C=50] [--batch B=1] [--warmup W=2000] [--url URL]
-  (or BENCH_MODE, BENCH_EVENTS, BENCH_CONCURRENCY, BENCH_BATCH, BENCH_WARMUP, BENCH_URL)`;
+const USAGE = `npm run bench -- [--mode development|production|both] [--events N=100000] [--concurrency C=50] [--batch B=1] [--warmup W=2000] [--url URL] [--scrub-events S=20000]
+  (or BENCH_MODE, BENCH_EVENTS, BENCH_CONCURRENCY, BENCH_BATCH, BENCH_WARMUP, BENCH_URL, BENCH_SCRUB_EVENTS)`;
 
 function readOptions() {
   const { values: flags } = parseArgs({
@@ -67,11 +72,12 @@ function readOptions() {
       batch: { type: 'string' },
       warmup: { type: 'string' },
       url: { type: 'string' },
+      'scrub-events': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
-  const count = (name: 'events' | 'concurrency' | 'batch' | 'warmup', def: number, min: number): number => {
-    const raw = flags[name] ?? process.env[`BENCH_${name.toUpperCase()}`];
+  const count = (name: 'events' | 'concurrency' | 'batch' | 'warmup' | 'scrub-events', def: number, min: number): number => {
+    const raw = flags[name] ?? process.env[`BENCH_${name.toUpperCase().replace('-', '_')}`];
     if (raw === undefined || raw === '') return def;
     const n = Number(raw);
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got "${raw}"\n${USAGE}`);
@@ -94,6 +100,7 @@ function readOptions() {
     events: requests * batch,
     warmupRequests: warmupEvents ? Math.max(concurrency, Math.ceil(warmupEvents / batch)) : 0,
     url: (flags.url ?? process.env.BENCH_URL)?.replace(/\/+$/, ''),
+    scrubEvents: count('scrub-events', 20_000, 0),
   };
 }
 
@@ -299,6 +306,14 @@ async function main(): Promise<void> {
     }
   }
 
+  // 5. Scrubbing on vs off, side by side (two more throwaway stacks).
+  let scrubbing: ScrubbingFigures | null = null;
+  if (o.scrubEvents > 0) {
+    say('scrubbing: default rules on vs SCRUBBING_ENABLED=false…');
+    scrubbing = await compareScrubbing(Math.max(o.scrubEvents, concurrency), concurrency);
+    process.stdout.write(`\n${scrubbingReport(scrubbing)}\n`);
+  }
+
   const resultsDir = path.join(root, 'bench/results');
   mkdirSync(resultsDir, { recursive: true });
   const file = path.join(resultsDir, `ingest-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
@@ -328,6 +343,7 @@ async function main(): Promise<void> {
       stackProblems: m.problems.slice(0, 50),
     })),
     targets: { endToEnd: TARGET_RATIO, storedOverRawInsert: TARGET_BATCH_RATIO },
+    scrubbing,
   };
   writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
   process.stdout.write(`\nresults: ${path.relative(root, file)}\n`);

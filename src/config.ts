@@ -5,7 +5,7 @@
  * A bad value stops the process with a message naming the variable.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ipaddr from 'ipaddr.js';
@@ -130,6 +130,10 @@ const EnvSchema = z.object({
   INGEST_MAX_BATCH_EVENTS: int(1000, 1),
   LLM_LOG_MAX_TEXT_BYTES: bytes('1mb'),
   LLM_PRICES_CACHE_TTL_MS: int(30000, 0),
+  // Data scrubbing in the workers (src/domain/scrubbing): off only to measure it (npm run bench) or to debug.
+  SCRUBBING_ENABLED: bool(true),
+  SCRUBBING_HASH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  SCRUBBING_RULES_CACHE_MS: int(5000, 0),
   INGEST_GROUP_WINDOW_MS: z.coerce.number().min(0).max(1000).default(5),
   INGEST_GROUP_MAX_IN_FLIGHT: int(2, 1),
   INGEST_GROUP_MAX_EVENTS: int(500, 1),
@@ -467,6 +471,12 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
      */
     otlpCorsOrigins: e.OTLP_CORS_ORIGINS.trim() === '*' ? ('*' as const) : e.OTLP_CORS_ORIGINS.split(',').map((o) => o.trim().replace(/\/+$/, '')).filter(Boolean),
     /** Seed 3's LLM logs: prompts and responses may be large; each may be up to this many bytes. */
+    scrubbing: {
+      enabled: e.SCRUBBING_ENABLED,
+      // The key of the `hash` action; derived from JWT_SECRET when not set (changing either changes every hash).
+      hashSecret: e.SCRUBBING_HASH_SECRET ?? createHmac('sha256', jwtSecret).update('faultline:scrubbing-hash').digest('base64url'),
+      rulesCacheMs: e.SCRUBBING_RULES_CACHE_MS,
+    },
     llmLogs: { maxTextBytes: e.LLM_LOG_MAX_TEXT_BYTES, pricesCacheTtlMs: e.LLM_PRICES_CACHE_TTL_MS },
     /**
      * Read API lists: big text fields are cut to textChars characters and big JSON fields

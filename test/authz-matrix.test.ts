@@ -160,6 +160,15 @@ async function preferenceOf(c: Ctx, who: 'owner'): Promise<number> {
   if (res.status !== 201) throw new Error(`preference: ${res.status} ${res.text}`);
   return res.body.id;
 }
+/** A scrubbing rule in the project, made by its owner. */
+async function scrubbingRule(c: Ctx): Promise<number> {
+  const res = await c.http
+    .post(`/api/projects/${c.projectId}/scrubbing-rules/`)
+    .set('Authorization', `Bearer ${c.users.owner.access}`)
+    .send({ kind: 'email', action: 'mask' });
+  if (res.status !== 201) throw new Error(`scrubbing rule: ${res.status} ${res.text}`);
+  return res.body.id;
+}
 async function projectPrice(c: Ctx): Promise<number> {
   const res = await c.http
     .post('/api/llm-prices/')
@@ -705,6 +714,37 @@ const ROWS: Array<[string, (ctx: Ctx) => Promise<Call> | Call, Expect]> = [
     'POST /api/issues/{id}/comments/',
     async (c) => ({ method: 'post', path: `/api/issues/${(await issueIn(c)).issueId}/comments/`, body: { text: 'looking' } }),
     inProject({ viewer: 403, member: 201, admin: 201, owner: 201, staff: 201 }),
+  ],
+  // Scrubbing rules: read by anyone who sees the project, changed by its admins and owner.
+  [
+    'GET /api/projects/{id}/scrubbing-rules/',
+    (c) => ({ method: 'get', path: `/api/projects/${c.projectId}/scrubbing-rules/` }),
+    inProject({ roles: 200, staff: 200 }),
+  ],
+  [
+    'POST /api/projects/{id}/scrubbing-rules/',
+    (c) => ({ method: 'post', path: `/api/projects/${c.projectId}/scrubbing-rules/`, body: { kind: 'ip', action: 'hash' } }),
+    inProject({ viewer: 403, member: 403, admin: 201, owner: 201, staff: 201 }),
+  ],
+  [
+    'POST /api/projects/{id}/scrubbing-rules/test/',
+    (c) => ({ method: 'post', path: `/api/projects/${c.projectId}/scrubbing-rules/test/`, body: { payload: { password: 'x' } } }),
+    inProject({ roles: 200, staff: 200 }),
+  ],
+  [
+    'GET /api/projects/{id}/scrubbing-rules/{rule_id}/',
+    async (c) => ({ method: 'get', path: `/api/projects/${c.projectId}/scrubbing-rules/${await scrubbingRule(c)}/` }),
+    inProject({ roles: 200, staff: 200 }),
+  ],
+  [
+    'PATCH /api/projects/{id}/scrubbing-rules/{rule_id}/',
+    async (c) => ({ method: 'patch', path: `/api/projects/${c.projectId}/scrubbing-rules/${await scrubbingRule(c)}/`, body: { action: 'hash' } }),
+    inProject({ viewer: 403, member: 403, admin: 200, owner: 200, staff: 200 }),
+  ],
+  [
+    'DELETE /api/projects/{id}/scrubbing-rules/{rule_id}/',
+    async (c) => ({ method: 'delete', path: `/api/projects/${c.projectId}/scrubbing-rules/${await scrubbingRule(c)}/` }),
+    inProject({ viewer: 403, member: 403, admin: 204, owner: 204, staff: 204 }),
   ],
   [
     'GET /api/projects/{id}/stats/outcomes/',

@@ -45,7 +45,7 @@ describe('POST /api/event-log/ (seed 3)', () => {
 
     await eventually(async () => (await countLogs(stack.web.ds, alice.personal.id)) === 1);
     const [row] = await stack.web.ds.query(`SELECT kind, origin, level, message, user_ref, extra FROM events WHERE event_id = $1`, [res.body.event_id]);
-    expect(row).toEqual({ kind: 'log', origin: 'dataidea', level: 'info', message: 'User successfully logged in', user_ref: 'user123', extra: payload.metadata });
+    expect(row).toEqual({ kind: 'log', origin: 'dataidea', level: 'info', message: 'User successfully logged in', user_ref: 'user123', extra: { ...payload.metadata, session_id: '[Filtered]' } });
 
     const list = await stack.http.get('/api/event-logs/').set('Authorization', `Bearer ${alice.access}`);
     expect(list.status).toBe(200);
@@ -54,7 +54,7 @@ describe('POST /api/event-log/ (seed 3)', () => {
       user_id: 'user123',
       message: 'User successfully logged in',
       level: 'info',
-      metadata: payload.metadata,
+      metadata: { ...payload.metadata, session_id: '[Filtered]' },
       timestamp: expect.any(String),
       project: alice.personal.id,
     });
@@ -122,7 +122,8 @@ describe('POST /api/llm-log/ (seed 3)', () => {
       source: 'gpt-4',
       query: payload.query,
       response: payload.response,
-      metadata: payload.metadata,
+      // session_id is secret-looking: the worker filtered it (README "Data scrubbing") and says so.
+      metadata: { ...payload.metadata, session_id: '[Filtered]' },
       timestamp: expect.any(String),
       model: 'gpt-4-0613',
       prompt_tokens: null,
@@ -134,6 +135,7 @@ describe('POST /api/llm-log/ (seed 3)', () => {
       cost: null,
       cached_tokens: null,
       error: null,
+      scrubbed: [{ path: 'metadata.session_id', rule: 'default:secret-key' }],
       trace_id: null,
     });
   });

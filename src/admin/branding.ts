@@ -40,6 +40,7 @@ export const translations: Partial<LocaleTranslations> = {
     Log: 'Logs',
     LlmLog: 'LLM logs',
     LlmPrice: 'LLM prices',
+    ScrubbingRule: 'Scrubbing rules',
     CrashDump: 'Crash dumps',
     Issue: 'Issues',
     Project: 'Projects',

@@ -15,6 +15,7 @@ import { releasesResource } from './resources/releases.ts';
 import { llmLogsResource } from './resources/llmLogs.ts';
 import { llmPricesResource } from './resources/llmPrices.ts';
 import { quotaOverridesResource } from './resources/quotas.ts';
+import { scrubbingRulesResource } from './resources/scrubbingRules.ts';
 import { membersResource } from './resources/members.ts';
 import { projectsResource } from './resources/projects.ts';
 import { usersResource } from './resources/users.ts';
@@ -45,6 +46,7 @@ export function adminOptions(deps: AdminDeps): AdminJSOptions {
       releasesResource(ds),
       llmLogsResource(),
       llmPricesResource(ds, access),
+      scrubbingRulesResource(access),
       crashDumpsResource(deps),
       projectsResource(ds, access),
       membersResource(ds, access),

@@ -33,6 +33,7 @@ import { issueRoutes } from './routes/issues/issues.ts';
 import { alertRoutes } from './routes/alerts/alerts.ts';
 import { monitorRoutes } from './routes/monitors/monitors.ts';
 import { llmRoutes } from './routes/llm/llm.ts';
+import { scrubbingRoutes } from './routes/scrubbing/scrubbing.ts';
 import { traceRoutes } from './routes/traces/traces.ts';
 import { releaseRoutes } from './routes/releases/releases.ts';
 import { triageRoutes } from './routes/triage/triage.ts';
@@ -127,6 +128,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api/projects', monitorRoutes(ds, access));
   // Triage: releases and event attachments per project.
   app.use('/api/projects', releaseRoutes(ds, access));
+  app.use('/api/projects', scrubbingRoutes(access));
   app.use('/api/projects', attachmentRoutes(ds, access, artifactStore()));
   // What was dropped and why: outcomes and inbound filters per project.
   app.use('/api/projects', outcomeRoutes(ds, access));

@@ -254,6 +254,7 @@ export const AUDITED: AuditedRoute[] = [
     changes: bodyChanges,
     project: projectParam,
   },
+  ...crud('/api/projects/:id/scrubbing-rules', 'scrubbing_rule', 'scrubbing_rules', 'rule_id'),
   ...crud('/api/projects/:id/alert-rules', 'alert_rule', 'alert_rules', 'ruleId'),
   ...crud('/api/projects/:id/alert-channels', 'alert_channel', 'alert_channels', 'channelId'),
   {
@@ -407,6 +408,7 @@ export const NOT_AUDITED: Record<string, string> = {
   'post /api/auth/client-token': 'trades a key for a short-lived upload token; nothing is stored',
   'post /auth/client-token': 'the same, seed 5 path',
   'post /v1/api/logs': "log ingestion (seed 5's path of the ingest table's /api/logs/ row)",
+  'post /api/projects/{}/scrubbing-rules/test': 'the try-it endpoint: shows what a sample becomes, saves nothing',
   'post /api/0/organizations/{}/chunk-upload': 'content-addressed chunks; the assemble that makes them a bundle is recorded',
 };
 

@@ -73,4 +73,8 @@ export class CrashDump extends BaseEntity {
   /** What the dumps worker learned: checksum verification, minidump facts or a parse error. */
   @Column({ type: 'jsonb', default: {} })
   info: Record<string, unknown>;
+
+  /** What scrubbing took out before storage ([{path, rule}]; null: nothing) — src/domain/scrubbing. */
+  @Column({ type: 'jsonb', nullable: true })
+  scrubbed: Array<{ path: string; rule: string }> | null;
 }

@@ -94,4 +94,8 @@ export class Event extends BaseEntity {
   /** Which door it came in by: panties, dataidea, logs, sentry, … */
   @Column({ type: 'varchar', length: 16 })
   origin: string;
+
+  /** What scrubbing took out before storage ([{path, rule}]; null: nothing) — src/domain/scrubbing. */
+  @Column({ type: 'jsonb', nullable: true })
+  scrubbed: Array<{ path: string; rule: string }> | null;
 }

@@ -80,4 +80,8 @@ export class LlmLog extends BaseEntity {
   /** US dollars, from the price table when the call was stored; null for a model without a price. */
   @Column({ type: 'double precision', nullable: true })
   cost: number | null;
+
+  /** What scrubbing took out before storage ([{path, rule}]; null: nothing) — src/domain/scrubbing. */
+  @Column({ type: 'jsonb', nullable: true })
+  scrubbed: Array<{ path: string; rule: string }> | null;
 }

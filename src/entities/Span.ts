@@ -75,4 +75,8 @@ export class Span extends BaseEntity {
 
   @Column({ name: 'received_at', type: 'timestamptz' })
   receivedAt: Date;
+
+  /** What scrubbing took out before storage ([{path, rule}]; null: nothing) — src/domain/scrubbing. */
+  @Column({ type: 'jsonb', nullable: true })
+  scrubbed: Array<{ path: string; rule: string }> | null;
 }

@@ -22,11 +22,12 @@ import { ProjectInvitation } from './ProjectInvitation.ts';
 import { ProjectMember } from './ProjectMember.ts';
 import { RefreshToken } from './RefreshToken.ts';
 import { Release } from './Release.ts';
+import { ScrubbingRule } from './ScrubbingRule.ts';
 import { Span } from './Span.ts';
 import { User } from './User.ts';
 import { UserFilterPreference } from './UserFilterPreference.ts';
 
-export { AlertChannel, AlertDelivery, AlertFiring, AlertNotification, AlertRule, ApiKey, AuditEntry, AuthToken, CrashDump, Event, InboundFilter, Issue, IssueActivity, LlmLog, LlmPrice, Monitor, MonitorCheckIn, Outcome, Project, ProjectInvitation, ProjectMember, QuotaOverride, RefreshToken, Release, Span, User, UserFilterPreference };
+export { AlertChannel, AlertDelivery, AlertFiring, AlertNotification, AlertRule, ApiKey, AuditEntry, AuthToken, CrashDump, Event, InboundFilter, Issue, IssueActivity, LlmLog, LlmPrice, Monitor, MonitorCheckIn, Outcome, Project, ProjectInvitation, ProjectMember, QuotaOverride, RefreshToken, Release, ScrubbingRule, Span, User, UserFilterPreference };
 
 /** Every entity, for the DataSource; one per line, so branches adding one do not collide. */
 export const entities = [
@@ -54,6 +55,7 @@ export const entities = [
   ProjectMember,
   RefreshToken,
   Release,
+  ScrubbingRule,
   Span,
   User,
   UserFilterPreference,

@@ -16,10 +16,10 @@ import { TelemetryColumns1765200000000 } from './1765200000000-TelemetryColumns.
 import { Spans1765200001000 } from './1765200001000-Spans.ts';
 import { LlmPrices1765200002000 } from './1765200002000-LlmPrices.ts';
 import { AlertRetention1765300000000 } from './1765300000000-AlertRetention.ts';
+import { Scrubbing1766000000000 } from './1766000000000-Scrubbing.ts';
 import { AuditLog1766100000000 } from './1766100000000-AuditLog.ts';
 import { Outcomes1766300000000 } from './1766300000000-Outcomes.ts';
 import { QuotaOverrides1766400000000 } from './1766400000000-QuotaOverrides.ts';
-
 /** Listed explicitly (not globbed) so the same list works from TypeScript and from dist/; in timestamp order. */
 export const migrations = [
   Initial1763900000000,
@@ -40,6 +40,7 @@ export const migrations = [
   Spans1765200001000,
   LlmPrices1765200002000,
   AlertRetention1765300000000,
+  Scrubbing1766000000000,
   AuditLog1766100000000,
   Outcomes1766300000000,
   QuotaOverrides1766400000000,

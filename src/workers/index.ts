@@ -29,6 +29,8 @@ import { scheduleHousekeeping } from './housekeepingSchedules.ts';
 import { pruneTriageProcessor } from './pruneTriage.ts';
 import { pruneAlertsProcessor } from './pruneAlerts.ts';
 import { pruneAuditLogProcessor } from './pruneAuditLog.ts';
+import { defaultRuleBook } from '../domain/scrubbing/book.ts';
+import { scrubFailedJob } from './scrubFailedJob.ts';
 
 type Processor = (job: Job) => Promise<unknown>;
 
@@ -126,9 +128,13 @@ export function startWorkers(connection: RedisClient, ds: DataSource, log: Logge
         ...(queue === 'notifications' ? { settings: { backoffStrategy: notificationBackoff(config.alerts.deliveryBackoffMs) } } : {}),
       },
     );
-    worker.on('failed', (job, err) =>
-      log.warn({ queue, jobId: job?.id, job: job?.name, attempts: job?.attemptsMade, err: err.message }, 'job failed'),
-    );
+    const scrubbing = defaultRuleBook(ds);
+    worker.on('failed', (job, err) => {
+      log.warn({ queue, jobId: job?.id, job: job?.name, attempts: job?.attemptsMade, err: err.message }, 'job failed');
+      // What stays in the failed set is scrubbed (src/workers/scrubFailedJob.ts).
+      if (job && queue === 'events')
+        scrubFailedJob(job, err, scrubbing).catch((e: Error) => log.error({ queue, jobId: job.id, err: e.message }, 'could not scrub a failed job'));
+    });
     worker.on('error', (err) => log.error({ queue, err: err.message }, 'worker error'));
     return worker;
   });

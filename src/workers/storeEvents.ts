@@ -12,6 +12,8 @@ import type { Logger } from '../logger.ts';
 import type { JobPayload } from '../queues/contract.ts';
 import { GroupCommit } from '../queues/groupCommit.ts';
 import type { AlertTaps } from '../domain/alerts/taps.ts';
+import { scrubEvent, scrubLink, type RuleBook } from '../domain/scrubbing/records.ts';
+import { defaultRuleBook } from '../domain/scrubbing/book.ts';
 import { storeBatch, type Stored } from './storagePolicy.ts';
 
 const keyOf = (r: { project_id: number; event_id: string }) => `${r.project_id}:${r.event_id}`;
@@ -34,7 +36,7 @@ interface StoredGroup {
  * were new are announced to the live tail once stored; with `alerts`, new and reopened
  * issues and the new events' counts go to the alerts (src/domain/alerts/taps.ts).
  */
-export function storeEventsProcessor(ds: DataSource, log: Logger, live?: Publisher, alerts?: AlertTaps) {
+export function storeEventsProcessor(ds: DataSource, log: Logger, live?: Publisher, alerts?: AlertTaps, scrubbing: RuleBook | null = defaultRuleBook(ds)) {
   const sql = sqlOf(ds);
   const issues = new IssueIdCache();
   const releases = new ReleaseCache();
@@ -44,11 +46,21 @@ export function storeEventsProcessor(ds: DataSource, log: Logger, live?: Publish
     const items = given.some((r) => Symbolicator.wants(r.data)) ? await Promise.all(given.map((r) => symbolicator.symbolicateRecord(r))) : given;
     // Releases first: the statement that stores events compares against them (regressions).
     await prepareReleases(sql, items, releases);
-    const batch = await insertEvents(sql, items, await prepareIssues(sql, items, issues));
+    const links = await prepareIssues(sql, items, issues);
+    // Scrubbing after grouping: the fingerprint is already taken, so scrubbing cannot move an event to
+    // another issue; only the stored text (and the issue's title) lose their secrets (src/domain/scrubbing).
+    let rows = items;
+    let safeLinks = links;
+    if (scrubbing) {
+      const scrubbers = await scrubbing.scrubbers(items.map((r) => r.project_id));
+      rows = items.map((r) => scrubEvent(scrubbers.get(r.project_id)!, r));
+      safeLinks = links.map((l, i) => scrubLink(scrubbers.get(items[i].project_id)!, l));
+    }
+    const batch = await insertEvents(sql, rows, safeLinks);
     // One error, one issue: Sentry error logs that came before their event leave the issue they opened.
-    if (await unlinkDuplicateLogs(sql, items)) issues.clear();
-    if (live) await publishStoredLogs(live, items, batch.events, log);
-    return { items, batch, tapped: false };
+    if (await unlinkDuplicateLogs(sql, rows)) issues.clear();
+    if (live) await publishStoredLogs(live, rows, batch.events, log);
+    return { items: rows, batch, tapped: false };
   };
   // The alerts hear of a stored group once, from whichever of its jobs resumes first, after
   // the shared statement's slot is free again (a Redis round trip must not hold it).

@@ -7,6 +7,8 @@ import type { LlmLogRecord } from '../domain/logs/llmRecord.ts';
 import { insertLlmLogs, mergeLlmLogs } from '../domain/logs/llmStore.ts';
 import type { Logger } from '../logger.ts';
 import type { JobPayload } from '../queues/contract.ts';
+import { defaultRuleBook } from '../domain/scrubbing/book.ts';
+import { scrubLlmLog, type RuleBook } from '../domain/scrubbing/records.ts';
 import { storeBatch, type Stored } from './storagePolicy.ts';
 
 /**
@@ -19,11 +21,21 @@ import { storeBatch, type Stored } from './storagePolicy.ts';
  * into their row instead, and are priced once merged: the model and the usage may each
  * have come in a different event; a cost the client sent wins over the price table.
  */
-export function storeLlmLogsProcessor(ds: DataSource, log: Logger, alerts?: AlertTaps, prices = new PriceBook(ds, config.llmLogs.pricesCacheTtlMs)) {
+export function storeLlmLogsProcessor(
+  ds: DataSource,
+  log: Logger,
+  alerts?: AlertTaps,
+  prices = new PriceBook(ds, config.llmLogs.pricesCacheTtlMs),
+  scrubbing: RuleBook | null = defaultRuleBook(ds),
+) {
   return async (job: Job): Promise<Stored> => {
     const items: LlmLogRecord[] = [];
     const merging: LlmLogRecord[] = [];
-    for (const item of (job.data as JobPayload<'store-llm-logs'>).items) {
+    const given = (job.data as JobPayload<'store-llm-logs'>).items;
+    // Prompts and responses are scrubbed before the row is made (src/domain/scrubbing).
+    const scrubbers = scrubbing ? await scrubbing.scrubbers(given.map((i) => i.project_id)) : null;
+    for (const raw of given) {
+      const item = scrubbers ? scrubLlmLog(scrubbers.get(raw.project_id)!, raw) : raw;
       if (item.merge) merging.push(item);
       else items.push({ ...item, cost: await prices.cost(item.project_id, item.model, item) });
     }

@@ -4,6 +4,8 @@ import { sqlOf } from '../db/sql.ts';
 import { insertSpans, mergeSpans } from '../domain/spans/store.ts';
 import type { Logger } from '../logger.ts';
 import type { JobPayload } from '../queues/contract.ts';
+import { defaultRuleBook } from '../domain/scrubbing/book.ts';
+import { scrubAll, scrubSpan, type RuleBook } from '../domain/scrubbing/records.ts';
 import { storeBatch, type Stored } from './storagePolicy.ts';
 
 /**
@@ -11,10 +13,12 @@ import { storeBatch, type Stored } from './storagePolicy.ts';
  * (project_id, trace_id, span_id); spans flagged `merge` (Langfuse's create/update events)
  * merge into the stored span instead. Failures follow the storage policy (storagePolicy.ts).
  */
-export function storeSpansProcessor(ds: DataSource, log: Logger) {
+export function storeSpansProcessor(ds: DataSource, log: Logger, scrubbing: RuleBook | null = defaultRuleBook(ds)) {
   const sql = sqlOf(ds);
   return async (job: Job): Promise<Stored> => {
-    const { items } = job.data as JobPayload<'store-spans'>;
+    const given = (job.data as JobPayload<'store-spans'>).items;
+    // Attributes (headers, db statements, URLs with tokens) are scrubbed before the row is made.
+    const items = scrubbing ? await scrubAll(scrubbing, given, scrubSpan) : given;
     const store = async (batch: typeof items) => {
       const merging = batch.filter((s) => s.merge);
       const plain = merging.length ? batch.filter((s) => !s.merge) : batch;

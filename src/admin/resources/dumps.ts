@@ -68,7 +68,7 @@ export function crashDumpsResource({ ds, access }: AdminDeps): ResourceWithOptio
       filterProperties: ['projectId', 'label', 'archived', 'uploaderKind', 'sha256', 'time'],
       showProperties: [
         'id', 'originalName', 'label', 'projectId', 'size', 'sha256', 'contentType', 'time', 'updatedAt', 'archived', 'archivedAt',
-        'uploaderKind', 'uploaderUserId', 'uploaderKeyId', 'info',
+        'uploaderKind', 'uploaderUserId', 'uploaderKeyId', 'info', 'scrubbed',
       ],
       editProperties: ['label'],
       properties: {
@@ -76,6 +76,7 @@ export function crashDumpsResource({ ds, access }: AdminDeps): ResourceWithOptio
         size: { type: 'number', description: 'Bytes as stored' },
         uploaderKind: { availableValues: UPLOADER_KINDS.map((k) => ({ value: k, label: k })) },
         info: { ...showOnly, components: { show: Components.DumpFacts }, description: 'What the dumps worker read from the file' },
+        scrubbed: { ...showOnly, components: { show: Components.JsonBlock }, description: 'What scrubbing took out before storage: each field path and the rule (default:… or a project rule kind#id)' },
         sha256: readOnly,
         contentType: readOnly,
         archivedAt: readOnly,

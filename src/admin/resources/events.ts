@@ -53,7 +53,7 @@ function eventResource(ds: DataSource, kind: 'all' | 'log'): ResourceWithOptions
       filterProperties: ['projectId', ...(kind === 'log' ? [] : ['kind']), 'level', 'environment', 'service', 'message', 'exceptionType', 'timestamp', 'archived', 'origin', 'userRef', 'eventId', 'traceId'],
       showProperties: [
         'id', 'eventId', 'projectId', 'kind', 'level', 'timestamp', 'receivedAt', 'exceptionType', 'message', 'stacktrace',
-        'environment', 'service', 'userRef', 'eventType', 'origin', 'release', 'traceId', 'spanId', 'archived', 'tags', 'extra', 'data',
+        'environment', 'service', 'userRef', 'eventType', 'origin', 'release', 'traceId', 'spanId', 'archived', 'scrubbed', 'tags', 'extra', 'data',
       ],
       editProperties: ['level', 'message', 'environment', 'service', 'archived'],
       properties: {
@@ -65,6 +65,7 @@ function eventResource(ds: DataSource, kind: 'all' | 'log'): ResourceWithOptions
         extra: { ...showOnly, components: { show: Components.JsonBlock } },
         // The structured event (exception chain, frames, breadcrumbs, contexts); issues render it on their page.
         data: { ...showOnly, components: { show: Components.JsonBlock } },
+        scrubbed: { ...showOnly, components: { show: Components.JsonBlock }, description: 'What scrubbing took out before storage: each field path and the rule (default:… or a project rule kind#id)' },
         release: readOnly,
         service: { description: kind === 'log' ? 'Source' : 'Service' },
         eventId: readOnly,

@@ -27,7 +27,7 @@ export function llmLogsResource(): ResourceWithOptions {
       filterProperties: ['projectId', 'model', 'source', 'userRef', 'query', 'traceId', 'origin', 'timestamp'],
       showProperties: [
         'id', 'projectId', 'timestamp', 'model', 'source', 'userRef', 'promptTokens', 'completionTokens', 'cachedTokens', 'totalTokens', 'cost', 'latencyMs',
-        'error', 'traceId', 'spanId', 'query', 'response', 'metadata', 'origin', 'eventId', 'receivedAt',
+        'error', 'traceId', 'spanId', 'scrubbed', 'query', 'response', 'metadata', 'origin', 'eventId', 'receivedAt',
       ],
       properties: {
         query: { isTitle: true, components: { list: Components.Excerpt, show: Components.CodeBlock }, description: 'Prompt' },
@@ -39,6 +39,7 @@ export function llmLogsResource(): ResourceWithOptions {
         latencyMs: { type: 'number' },
         cachedTokens: { type: 'number' },
         cost: { type: 'number', description: 'US dollars, from the LLM price table when the call was stored' },
+        scrubbed: { ...showOnly, components: { show: Components.JsonBlock }, description: 'What scrubbing took out before storage: each field path and the rule (default:… or a project rule kind#id)' },
         error: readOnly,
         traceId: { ...readOnly, description: 'The trace this call belongs to: opens the trace page', components: { show: Components.TraceLink, list: Components.TraceLink } },
         spanId: readOnly,

@@ -20,10 +20,12 @@ export interface DumpRow {
   uploader_user_id: number | null;
   uploader_key_id: number | null;
   info: Record<string, unknown>;
+  /** What scrubbing took out before storage (src/domain/scrubbing). */
+  scrubbed: Array<{ path: string; rule: string }> | null;
 }
 
 export const DUMP_COLUMNS = `id, project_id, original_name, label, size, sha256, content_type, "time", updated_at, archived, archived_at,
-  uploader_kind, uploader_user_id, uploader_key_id, info`;
+  uploader_kind, uploader_user_id, uploader_key_id, info, scrubbed`;
 
 export interface DumpFilters {
   label?: string;
@@ -51,6 +53,7 @@ export function serializeDump(r: DumpRow) {
     uploader: { kind: r.uploader_kind, user: r.uploader_user_id, api_key: r.uploader_key_id },
     updated_at: r.updated_at.toISOString(),
     info: r.info,
+    scrubbed: r.scrubbed ?? [],
   };
 }
 export type DumpOut = ReturnType<typeof serializeDump>;

@@ -31,6 +31,8 @@ export interface EventRow {
   issue_id: string | null;
   trace_id: string | null;
   span_id: string | null;
+  /** What scrubbing took out before storage (src/domain/scrubbing). */
+  scrubbed: Array<{ path: string; rule: string }> | null;
 }
 
 function where(f: EventFilters) {
@@ -61,7 +63,7 @@ function where(f: EventFilters) {
 }
 
 export const EVENT_COLUMNS = `id, event_id, event_type, exception_type, message, stacktrace, level, environment, service,
-                 "timestamp", received_at, tags, extra, issue_id, trace_id, span_id`;
+                 "timestamp", received_at, tags, extra, issue_id, trace_id, span_id, scrubbed`;
 const ORDER = `"timestamp" DESC, id DESC`;
 
 /** An event as lists carry it: message and stack trace cut (flagged), tags and extra left out (null) when big. */
@@ -88,7 +90,7 @@ export async function listEvents(
   const bytes = limits.jsonBytes ?? config.lists.jsonBytes;
   const excerpts =
     `id, event_id, event_type, exception_type, ${textExcerpt('message', chars)}, ${textExcerpt('stacktrace', chars)}, level, environment, service, ` +
-    `"timestamp", received_at, ${jsonExcerpt('tags', bytes)}, ${jsonExcerpt('extra', bytes)}, issue_id, trace_id, span_id`;
+    `"timestamp", received_at, ${jsonExcerpt('tags', bytes)}, ${jsonExcerpt('extra', bytes)}, issue_id, trace_id, span_id, scrubbed`;
   const limited = `SELECT ${EVENT_COLUMNS} FROM events WHERE ${q.clauses.join(' AND ')} ORDER BY ${ORDER} ${q.limit}`;
   // Started and awaited together, so a failing page query never leaves the count unhandled.
   const [count, rows] = await Promise.all([
@@ -123,5 +125,7 @@ export function serializeEvent(r: EventRow | EventListRow) {
     // The trace it happened in (Sentry's contexts.trace, OTLP): GET /api/traces/{trace_id}/.
     trace_id: r.trace_id,
     span_id: r.span_id,
+    // What scrubbing took out before storage, field path and rule: people see that data is missing, and why.
+    scrubbed: r.scrubbed ?? [],
   };
 }

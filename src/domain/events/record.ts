@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { EVENT_KINDS, type EventKind } from '../../entities/values.ts';
+import { MarkSchema } from '../scrubbing/rules.ts';
 import { LEVEL_NAMES, LEVELS, normalizeLevel } from '../levels.ts';
 
 export { EVENT_KINDS, type EventKind };
@@ -42,6 +43,8 @@ export const EventRecordSchema = z.object({
    * and bounded by the normalizer that made it; stored as jsonb.
    */
   data: z.record(z.string(), z.unknown()).nullish(),
+  /** What scrubbing took out (src/domain/scrubbing), set by the worker: kept in a job re-run after a failure. */
+  scrubbed: z.array(MarkSchema).nullish(),
   /** Hints for grouping into issues (src/domain/issues): a client fingerprint, structured frames. */
   grouping: z
     .object({

@@ -23,11 +23,12 @@ const COLUMNS = [
   'span_id',
   'release',
   'data',
+  'scrubbed',
 ] as const satisfies ReadonlyArray<keyof EventRecord>;
 // Plus issue_id, which comes from grouping, not from the record.
 const WIDTH = COLUMNS.length + 1;
 
-// 21 columns × 1000 rows stays well under PostgreSQL's 65535 bind parameters.
+// 22 columns × 1000 rows stays well under PostgreSQL's 65535 bind parameters.
 const ROWS_PER_STATEMENT = 1000;
 const COLUMN_LIST = [...COLUMNS, 'issue_id'].map((c) => `"${c}"`).join(', ');
 
@@ -165,7 +166,7 @@ function params(records: EventRecord[], links: ReadonlyArray<IssueLink | null> |
     for (const c of COLUMNS) {
       const v = r[c];
       // jsonb columns: pass JSON text (node-postgres would turn a top-level array into a PG array).
-      out.push(c === 'tags' || c === 'extra' ? JSON.stringify(v) : c === 'data' ? (v ? JSON.stringify(v) : null) : (v ?? null));
+      out.push(c === 'tags' || c === 'extra' ? JSON.stringify(v) : c === 'data' || c === 'scrubbed' ? (v ? JSON.stringify(v) : null) : (v ?? null));
     }
     const link = links?.[offset + i] ?? null;
     out.push(link?.issueId ?? null);

@@ -33,6 +33,8 @@ export interface LlmLogRow {
   cached_tokens: number | null;
   error: string | null;
   trace_id: string | null;
+  /** What scrubbing took out before storage (src/domain/scrubbing). */
+  scrubbed: Array<{ path: string; rule: string }> | null;
 }
 
 /** The prompt's first characters carry a trigram index; search looks there (prompts can be megabytes). */
@@ -65,7 +67,7 @@ export interface LlmLogListRow extends Omit<LlmLogRow, 'metadata'> {
 }
 
 const COLUMNS = `id, project_id, event_id, "timestamp", user_ref, source, model, query, response,
-                 prompt_tokens, completion_tokens, total_tokens, latency_ms, metadata, cost, cached_tokens, error, trace_id`;
+                 prompt_tokens, completion_tokens, total_tokens, latency_ms, metadata, cost, cached_tokens, error, trace_id, scrubbed`;
 const ORDER = `"timestamp" DESC, id DESC`;
 
 /** Newest first; page mode counts, cursor mode walks (timestamp, id). Limits default to config.lists. */
@@ -84,7 +86,7 @@ export async function listLlmLogs(
   const excerpts =
     `id, project_id, event_id, "timestamp", user_ref, source, model, ${textExcerpt('query', chars)}, ${textExcerpt('response', chars)}, ` +
     `prompt_tokens, completion_tokens, total_tokens, latency_ms, ${jsonExcerpt('metadata', limits.jsonBytes ?? config.lists.jsonBytes)}, ` +
-    `cost, cached_tokens, error, trace_id`;
+    `cost, cached_tokens, error, trace_id, scrubbed`;
   const limited = `SELECT ${COLUMNS} FROM llm_logs WHERE ${q.clauses.join(' AND ')} ORDER BY ${ORDER} ${q.limit}`;
   // Started and awaited together, so a failing page query never leaves the count unhandled.
   const [count, rows] = await Promise.all([
@@ -131,5 +133,6 @@ export function serializeLlmLog(r: LlmLogRow | LlmLogListRow) {
     cached_tokens: r.cached_tokens,
     error: r.error,
     trace_id: r.trace_id,
+    scrubbed: r.scrubbed ?? [],
   };
 }

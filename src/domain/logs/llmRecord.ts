@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MarkSchema } from '../scrubbing/rules.ts';
 import { SpanIdSchema, TraceIdSchema } from '../events/record.ts';
 
 /**
@@ -29,6 +30,8 @@ export const LlmLogRecordSchema = z.object({
   error: z.string().max(1000).nullish(),
   /** Which door it came in by: dataidea (seed 3), otlp, langfuse, sentry. */
   origin: z.string().max(16).nullish(),
+  /** What scrubbing took out (src/domain/scrubbing), set by the worker: kept in a job re-run after a failure. */
+  scrubbed: z.array(MarkSchema).nullish(),
   /** US dollars: set by the worker from the price table when it stores the call, never by the API. */
   cost: z.number().min(0).nullish(),
   /**

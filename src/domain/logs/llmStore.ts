@@ -23,6 +23,7 @@ const COLUMNS = [
   'error',
   'origin',
   'cost',
+  'scrubbed',
 ] as const satisfies ReadonlyArray<keyof LlmLogRecord>;
 
 // Rows can be megabytes each (prompts and responses): keep statements to a modest size.
@@ -41,7 +42,7 @@ function insertSql(rows: number): string {
 
 function params(records: LlmLogRecord[]): unknown[] {
   const out: unknown[] = [];
-  for (const r of records) for (const c of COLUMNS) out.push(c === 'metadata' ? JSON.stringify(r[c]) : (r[c] ?? null));
+  for (const r of records) for (const c of COLUMNS) out.push(c === 'metadata' ? JSON.stringify(r[c]) : c === 'scrubbed' ? (r[c] ? JSON.stringify(r[c]) : null) : (r[c] ?? null));
   return out;
 }
 

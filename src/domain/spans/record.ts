@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MarkSchema } from '../scrubbing/rules.ts';
 import { SpanIdSchema, TraceIdSchema } from '../events/record.ts';
 
 export const SPAN_KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'] as const;
@@ -42,5 +43,7 @@ export const SpanRecordSchema = z.object({
    * events (attributes['langfuse.event_at']) win.
    */
   merge: z.boolean().optional(),
+  /** What scrubbing took out (src/domain/scrubbing), set by the worker: kept in a job re-run after a failure. */
+  scrubbed: z.array(MarkSchema).nullish(),
 });
 export type SpanRecord = z.infer<typeof SpanRecordSchema>;

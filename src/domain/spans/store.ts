@@ -23,10 +23,11 @@ const COLUMNS = [
   'links',
   'origin',
   'received_at',
+  'scrubbed',
 ] as const satisfies ReadonlyArray<keyof SpanRecord>;
 const JSON_COLUMNS = new Set<string>(['attributes', 'resource', 'scope', 'events', 'links']);
 
-// 20 columns × 500 rows: well under PostgreSQL's 65535 bind parameters.
+// 21 columns × 500 rows: well under PostgreSQL's 65535 bind parameters.
 const ROWS_PER_STATEMENT = 500;
 const COLUMN_LIST = COLUMNS.map((c) => `"${c}"`).join(', ');
 
@@ -42,7 +43,7 @@ function insertSql(rows: number): string {
 
 function params(records: SpanRecord[]): unknown[] {
   const out: unknown[] = [];
-  for (const r of records) for (const c of COLUMNS) out.push(JSON_COLUMNS.has(c) ? JSON.stringify(r[c]) : r[c]);
+  for (const r of records) for (const c of COLUMNS) out.push(JSON_COLUMNS.has(c) ? JSON.stringify(r[c]) : c === 'scrubbed' ? (r[c] ? JSON.stringify(r[c]) : null) : r[c]);
   return out;
 }
 

@@ -1,3 +1,4 @@
+import { ScrubbedOut } from '../../../domain/scrubbing/rules.ts';
 import { z } from 'zod';
 import { config } from '../../../config.ts';
 import { apiKeyAuth, bearerAuth, errorResponses, jsonResponse, paginated, registry } from '../../openapi.ts';
@@ -58,6 +59,7 @@ export const DumpOut = z
         'minidump {os, os_version, os_build, cpu_arch, cpu_count, thread_count, crashed_thread, exception_code, exception_name, ' +
         'crash_reason, crash_address, module_count, main_module, timestamp, version, streams}, minidump_error, uploaded_gzip',
     }),
+    scrubbed: ScrubbedOut,
   })
   .meta({
     id: 'CrashDump',

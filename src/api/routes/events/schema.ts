@@ -1,3 +1,4 @@
+import { ScrubbedOut } from '../../../domain/scrubbing/rules.ts';
 import { z } from 'zod';
 import { PantiesEventSchema } from '../../../domain/ingest/formats/panties.ts';
 import { apiKeyAuth, bearerAuth, errorResponses, jsonResponse, paginated, registry } from '../../openapi.ts';
@@ -40,6 +41,7 @@ export const EventOut = z
     issue: z.number().int().nullable().meta({ description: 'The issue this event is grouped into' }),
     trace_id: z.string().nullable().meta({ description: 'The trace it happened in (GET /api/traces/{trace_id}/)' }),
     span_id: z.string().nullable(),
+    scrubbed: ScrubbedOut,
   })
   .meta({ id: 'Event' });
 

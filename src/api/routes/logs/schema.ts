@@ -1,3 +1,4 @@
+import { ScrubbedOut } from '../../../domain/scrubbing/rules.ts';
 import { z } from 'zod';
 import { LevelSchema, TimestampSchema } from '../../../domain/events/record.ts';
 import { DataideaLlmLogSchema } from '../../../domain/ingest/formats/dataidea.ts';
@@ -148,6 +149,7 @@ export const LlmLogOut = z
     cached_tokens: z.number().int().nullable().meta({ description: 'Prompt tokens read from the provider cache (a part of prompt_tokens)' }),
     error: z.string().nullable().meta({ description: 'Why the call failed; null when it did not' }),
     trace_id: z.string().nullable().meta({ description: 'The trace of the call: GET /api/traces/{trace_id}/' }),
+    scrubbed: ScrubbedOut,
   })
   .meta({ id: 'LlmLog' });
 
