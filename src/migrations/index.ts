@@ -15,6 +15,7 @@ import { IssueHourly1765100005000 } from './1765100005000-IssueHourly.ts';
 import { TelemetryColumns1765200000000 } from './1765200000000-TelemetryColumns.ts';
 import { Spans1765200001000 } from './1765200001000-Spans.ts';
 import { LlmPrices1765200002000 } from './1765200002000-LlmPrices.ts';
+import { PartitionedTelemetry1766500000000 } from './1766500000000-PartitionedTelemetry.ts';
 
 /** Listed explicitly (not globbed) so the same list works from TypeScript and from dist/; in timestamp order. */
 export const migrations = [
@@ -35,4 +36,5 @@ export const migrations = [
   TelemetryColumns1765200000000,
   Spans1765200001000,
   LlmPrices1765200002000,
+  PartitionedTelemetry1766500000000,
 ];

@@ -46,7 +46,7 @@ function insertSql(rows: number): string {
   }
   return `WITH fresh AS (
       INSERT INTO events (${COLUMN_LIST}) VALUES ${tuples.join(', ')}
-      ON CONFLICT (project_id, event_id) DO NOTHING
+      ON CONFLICT (project_id, event_id, "timestamp") DO NOTHING
       RETURNING id, project_id, event_id, updated_at, issue_id, "timestamp", received_at, level, release, user_ref
     ), titles AS (
       SELECT * FROM unnest($${rows * WIDTH + 1}::int[], $${rows * WIDTH + 2}::text[], $${rows * WIDTH + 3}::text[], $${rows * WIDTH + 4}::text[])

@@ -35,7 +35,7 @@ function insertSql(rows: number): string {
     tuples.push(`(${COLUMNS.map((_, c) => `$${base + c + 1}`).join(', ')})`);
   }
   // The unique key makes every write idempotent: re-delivered jobs and client retries insert nothing.
-  return `INSERT INTO llm_logs (${COLUMN_LIST}) VALUES ${tuples.join(', ')} ON CONFLICT (project_id, event_id) DO NOTHING RETURNING project_id, event_id`;
+  return `INSERT INTO llm_logs (${COLUMN_LIST}) VALUES ${tuples.join(', ')} ON CONFLICT (project_id, event_id, "timestamp") DO NOTHING RETURNING project_id, event_id`;
 }
 
 function params(records: LlmLogRecord[]): unknown[] {

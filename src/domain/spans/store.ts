@@ -36,7 +36,7 @@ function insertSql(rows: number): string {
     tuples.push(`(${COLUMNS.map((_, c) => `$${base + c + 1}`).join(', ')})`);
   }
   // Idempotent on (project, trace, span): an exporter's retry or a re-delivered job inserts nothing.
-  return `INSERT INTO spans (${COLUMN_LIST}) VALUES ${tuples.join(', ')} ON CONFLICT (project_id, trace_id, span_id) DO NOTHING`;
+  return `INSERT INTO spans (${COLUMN_LIST}) VALUES ${tuples.join(', ')} ON CONFLICT (project_id, trace_id, span_id, start_time) DO NOTHING`;
 }
 
 function params(records: SpanRecord[]): unknown[] {
