@@ -94,7 +94,9 @@ export async function partitionTable(q: QueryRunner, s: Spec, now = Date.now()):
   // The parent: same columns, defaults and CHECKs; a plain sequence (portable across PG versions, unlike identity on partitioned tables).
   await q.query(`CREATE SEQUENCE ${q1(`${t}_id_seq`)} AS bigint`);
   if (last.n) await q.query(`SELECT setval($1, $2::bigint)`, [`${t}_id_seq`, last.n]);
-  await q.query(`CREATE TABLE ${q1(t)} (LIKE ${q1(old)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMPRESSION) PARTITION BY RANGE (${col})`);
+  await q.query(
+    `CREATE TABLE ${q1(t)} (LIKE ${q1(old)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMPRESSION) PARTITION BY RANGE (${col})`,
+  );
   await q.query(`ALTER TABLE ${q1(t)} ALTER COLUMN id SET DEFAULT nextval('${t}_id_seq'::regclass)`);
   await q.query(`ALTER SEQUENCE ${q1(`${t}_id_seq`)} OWNED BY ${q1(t)}.id`);
 
@@ -113,7 +115,10 @@ export async function partitionTable(q: QueryRunner, s: Spec, now = Date.now()):
   // The rows, in id-range batches: each statement bounded, routed to its partition by PostgreSQL.
   if (range.min_id !== null && range.max_id !== null) {
     for (let from = BigInt(range.min_id); from <= BigInt(range.max_id); from += BigInt(BATCH)) {
-      await q.query(`INSERT INTO ${q1(t)} SELECT * FROM ${q1(old)} WHERE id >= $1::bigint AND id < $2::bigint`, [String(from), String(from + BigInt(BATCH))]);
+      await q.query(`INSERT INTO ${q1(t)} SELECT * FROM ${q1(old)} WHERE id >= $1::bigint AND id < $2::bigint`, [
+        String(from),
+        String(from + BigInt(BATCH)),
+      ]);
     }
   }
 
@@ -151,34 +156,53 @@ export async function unpartitionTable(q: QueryRunner, s: Spec): Promise<void> {
       WHERE conrelid = $1::regclass AND contype IN ('p', 'u', 'f') AND conparentid = 0 ORDER BY contype = 'f', conname`,
     [t],
   );
-  const last = await one<{ n: string | null }>(q, `SELECT GREATEST((SELECT max(id) FROM ${q1(t)}), (SELECT CASE WHEN is_called THEN last_value END FROM ${q1(`${t}_id_seq`)}))::text AS n`);
-  const ids = await one<{ min_id: string | null; max_id: string | null }>(q, `SELECT min(id)::text AS min_id, max(id)::text AS max_id FROM ${q1(t)}`);
+  const last = await one<{ n: string | null }>(
+    q,
+    `SELECT GREATEST((SELECT max(id) FROM ${q1(t)}), (SELECT CASE WHEN is_called THEN last_value END FROM ${q1(`${t}_id_seq`)}))::text AS n`,
+  );
+  const ids = await one<{ min_id: string | null; max_id: string | null }>(
+    q,
+    `SELECT min(id)::text AS min_id, max(id)::text AS max_id FROM ${q1(t)}`,
+  );
 
   await q.query(`ALTER TABLE ${q1(t)} RENAME TO ${q1(part)}`);
   for (const i of indexes) await q.query(`ALTER INDEX ${q1(i.name)} RENAME TO ${q1(oldName(i.name))}`);
-  await q.query(`CREATE TABLE ${q1(t)} (LIKE ${q1(part)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMPRESSION)`);
+  await q.query(
+    `CREATE TABLE ${q1(t)} (LIKE ${q1(part)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMPRESSION)`,
+  );
   await q.query(`ALTER TABLE ${q1(t)} ALTER COLUMN id DROP DEFAULT`);
   if (ids.min_id !== null && ids.max_id !== null) {
     for (let from = BigInt(ids.min_id); from <= BigInt(ids.max_id); from += BigInt(BATCH)) {
-      await q.query(`INSERT INTO ${q1(t)} SELECT * FROM ${q1(part)} WHERE id >= $1::bigint AND id < $2::bigint`, [String(from), String(from + BigInt(BATCH))]);
+      await q.query(`INSERT INTO ${q1(t)} SELECT * FROM ${q1(part)} WHERE id >= $1::bigint AND id < $2::bigint`, [
+        String(from),
+        String(from + BigInt(BATCH)),
+      ]);
     }
   }
   for (const c of constraints.filter((x) => x.type !== 'f')) {
     const m = /^(PRIMARY KEY|UNIQUE) \((.+)\)$/.exec(c.def);
     if (!m) throw new Error(`${t}: cannot read constraint ${c.name} (${c.def})`);
-    const cols = m[2].split(',').map((x) => x.trim()).filter((x) => x !== col && x !== s.column);
+    const cols = m[2]
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x !== col && x !== s.column);
     if (m[1] === 'UNIQUE') {
       const key = cols.join(', ');
-      await q.query(`DELETE FROM ${q1(t)} a USING ${q1(t)} b WHERE (${cols.map((c2) => `a.${c2} = b.${c2}`).join(' AND ')}) AND a.id > b.id`);
+      await q.query(
+        `DELETE FROM ${q1(t)} a USING ${q1(t)} b WHERE (${cols.map((c2) => `a.${c2} = b.${c2}`).join(' AND ')}) AND a.id > b.id`,
+      );
       await q.query(`ALTER TABLE ${q1(t)} ADD CONSTRAINT ${q1(c.name)} UNIQUE (${key})`);
     } else {
       await q.query(`ALTER TABLE ${q1(t)} ADD CONSTRAINT ${q1(c.name)} PRIMARY KEY (${cols.join(', ')})`);
     }
   }
-  for (const i of indexes.filter((x) => !x.is_constraint)) await q.query(i.def.replace(/^CREATE INDEX (\S+) ON ONLY /, 'CREATE INDEX $1 ON '));
+  for (const i of indexes.filter((x) => !x.is_constraint))
+    await q.query(i.def.replace(/^CREATE INDEX (\S+) ON ONLY /, 'CREATE INDEX $1 ON '));
   for (const c of constraints.filter((x) => x.type === 'f')) await q.query(`ALTER TABLE ${q1(t)} ADD CONSTRAINT ${q1(c.name)} ${c.def}`);
   await q.query(`DROP TABLE ${q1(part)}`); // its partitions and its sequence with it
-  await q.query(`ALTER TABLE ${q1(t)} ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (START WITH ${last.n ? BigInt(last.n) + 1n : 1n})`);
+  await q.query(
+    `ALTER TABLE ${q1(t)} ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (START WITH ${last.n ? BigInt(last.n) + 1n : 1n})`,
+  );
   await q.query(`ANALYZE ${q1(t)}`);
 }
 

@@ -10,7 +10,7 @@ import { QUEUE_JOB_DEFAULTS } from '../queues/contract.ts';
  */
 export async function scheduleHousekeeping(
   connection: Redis,
-  schedules: { refreshTokenPruneSchedule: string; spansRetentionSchedule: string; triagePruneSchedule: string } = config.housekeeping,
+  schedules: { refreshTokenPruneSchedule: string; spansRetentionSchedule: string; triagePruneSchedule: string; partitionsSchedule: string } = config.housekeeping,
 ): Promise<void> {
   const queue = new Queue('housekeeping', { connection, prefix: config.queuePrefix });
   try {
@@ -28,6 +28,11 @@ export async function scheduleHousekeeping(
       'prune-triage',
       { pattern: schedules.triagePruneSchedule },
       { name: 'prune-triage', data: {}, opts: QUEUE_JOB_DEFAULTS.housekeeping },
+    );
+    await queue.upsertJobScheduler(
+      'maintain-partitions',
+      { pattern: schedules.partitionsSchedule },
+      { name: 'maintain-partitions', data: {}, opts: QUEUE_JOB_DEFAULTS.housekeeping },
     );
   } finally {
     await queue.close();

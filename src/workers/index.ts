@@ -27,6 +27,7 @@ import { scheduleAlerts } from './alertSchedules.ts';
 import { scheduleDumpMaintenance } from './dumpSchedules.ts';
 import { scheduleHousekeeping } from './housekeepingSchedules.ts';
 import { pruneTriageProcessor } from './pruneTriage.ts';
+import { ensurePartitionsAtStartup, maintainPartitionsProcessor } from './maintainPartitions.ts';
 
 type Processor = (job: Job) => Promise<unknown>;
 
@@ -54,6 +55,7 @@ export function handlers(ds: DataSource, log: Logger, live: Publisher | undefine
     'expire-spans': expireSpansProcessor(ds, log),
     'store-sessions': storeSessionsProcessor(ds, log),
     'prune-triage': pruneTriageProcessor(ds, artifactStore(), log),
+    'maintain-partitions': maintainPartitionsProcessor(ds, log),
   };
 }
 
@@ -132,6 +134,8 @@ export function startWorkers(connection: Redis, ds: DataSource, log: Logger, opt
 
 /** The worker side of a process: every consumer, and every repeatable job registered (each run happens once, whatever the number of workers). */
 export async function startConsumers(connection: Redis, ds: DataSource, log: Logger, opts: WorkerOptions = {}): Promise<Worker[]> {
+  // Before consuming a backlog after downtime, today's partitions exist (else rows would pile into DEFAULT).
+  await ensurePartitionsAtStartup(ds, log);
   const workers = startWorkers(connection, ds, log, opts);
   await scheduleDumpMaintenance(connection);
   await scheduleHousekeeping(connection);
