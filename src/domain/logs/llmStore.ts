@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { LlmLogRecord } from './llmRecord.ts';
+import { valuesWithoutDuplicates } from '../partitions/dedupe.ts';
 
 const COLUMNS = [
   'project_id',
@@ -24,18 +25,45 @@ const COLUMNS = [
   'cost',
 ] as const satisfies ReadonlyArray<keyof LlmLogRecord>;
 
+const TYPES: Record<string, string> = {
+  project_id: 'int',
+  event_id: 'varchar',
+  timestamp: 'timestamptz',
+  received_at: 'timestamptz',
+  user_ref: 'varchar',
+  source: 'varchar',
+  model: 'varchar',
+  query: 'text',
+  response: 'text',
+  prompt_tokens: 'int',
+  completion_tokens: 'int',
+  total_tokens: 'int',
+  latency_ms: 'float8',
+  metadata: 'jsonb',
+  trace_id: 'varchar',
+  span_id: 'varchar',
+  cached_tokens: 'int',
+  error: 'varchar',
+  origin: 'varchar',
+  cost: 'float8',
+};
+
 // Rows can be megabytes each (prompts and responses): keep statements to a modest size.
 const ROWS_PER_STATEMENT = 100;
 const COLUMN_LIST = COLUMNS.map((c) => `"${c}"`).join(', ');
 
 function insertSql(rows: number): string {
-  const tuples: string[] = [];
-  for (let r = 0; r < rows; r++) {
-    const base = r * COLUMNS.length;
-    tuples.push(`(${COLUMNS.map((_, c) => `$${base + c + 1}`).join(', ')})`);
-  }
-  // The unique key makes every write idempotent: re-delivered jobs and client retries insert nothing.
-  return `INSERT INTO llm_logs (${COLUMN_LIST}) VALUES ${tuples.join(', ')} ON CONFLICT (project_id, event_id, "timestamp") DO NOTHING RETURNING project_id, event_id`;
+  // The unique key makes every write idempotent: re-delivered jobs and client retries insert nothing
+  // (a retry stamped with another time too, within a day: src/domain/partitions/dedupe.ts).
+  const source = valuesWithoutDuplicates({
+    table: 'llm_logs',
+    columns: COLUMNS,
+    types: TYPES,
+    rows,
+    keys: ['project_id', 'event_id'],
+    time: 'timestamp',
+  });
+  return `INSERT INTO llm_logs (${COLUMN_LIST}) ${source} ON CONFLICT (project_id, event_id, "timestamp") DO NOTHING RETURNING project_id, event_id`;
 }
 
 function params(records: LlmLogRecord[]): unknown[] {
@@ -51,7 +79,10 @@ export async function insertLlmLogs(ds: DataSource, records: LlmLogRecord[], fre
   try {
     for (let i = 0; i < records.length; i += ROWS_PER_STATEMENT) {
       const chunk = records.slice(i, i + ROWS_PER_STATEMENT);
-      const result = (await runner.query(insertSql(chunk.length), params(chunk), true)) as { affected?: number; records?: Array<{ project_id: number; event_id: string }> };
+      const result = (await runner.query(insertSql(chunk.length), params(chunk), true)) as {
+        affected?: number;
+        records?: Array<{ project_id: number; event_id: string }>;
+      };
       inserted += result.affected ?? 0;
       for (const r of result.records ?? []) fresh?.add(`${r.project_id}:${r.event_id}`);
     }

@@ -1,5 +1,6 @@
 import type { Sql } from '../../db/sql.ts';
 import type { SpanRecord } from './record.ts';
+import { valuesWithoutDuplicates } from '../partitions/dedupe.ts';
 
 const COLUMNS = [
   'project_id',
@@ -24,19 +25,45 @@ const COLUMNS = [
   'received_at',
 ] as const satisfies ReadonlyArray<keyof SpanRecord>;
 const JSON_COLUMNS = new Set<string>(['attributes', 'resource', 'scope', 'events', 'links']);
+const TYPES: Record<string, string> = {
+  project_id: 'int',
+  trace_id: 'varchar',
+  span_id: 'varchar',
+  parent_span_id: 'varchar',
+  name: 'varchar',
+  kind: 'varchar',
+  start_time: 'timestamptz',
+  end_time: 'timestamptz',
+  duration_ms: 'float8',
+  status_code: 'varchar',
+  status_message: 'text',
+  service: 'varchar',
+  environment: 'varchar',
+  attributes: 'jsonb',
+  resource: 'jsonb',
+  scope: 'jsonb',
+  events: 'jsonb',
+  links: 'jsonb',
+  origin: 'varchar',
+  received_at: 'timestamptz',
+};
 
 // 20 columns × 500 rows: well under PostgreSQL's 65535 bind parameters.
 const ROWS_PER_STATEMENT = 500;
 const COLUMN_LIST = COLUMNS.map((c) => `"${c}"`).join(', ');
 
 function insertSql(rows: number): string {
-  const tuples: string[] = [];
-  for (let r = 0; r < rows; r++) {
-    const base = r * COLUMNS.length;
-    tuples.push(`(${COLUMNS.map((_, c) => `$${base + c + 1}`).join(', ')})`);
-  }
-  // Idempotent on (project, trace, span): an exporter's retry or a re-delivered job inserts nothing.
-  return `INSERT INTO spans (${COLUMN_LIST}) VALUES ${tuples.join(', ')} ON CONFLICT (project_id, trace_id, span_id, start_time) DO NOTHING`;
+  // Idempotent on (project, trace, span): an exporter's retry or a re-delivered job inserts nothing
+  // (within a day of the first's start time: src/domain/partitions/dedupe.ts).
+  const source = valuesWithoutDuplicates({
+    table: 'spans',
+    columns: COLUMNS,
+    types: TYPES,
+    rows,
+    keys: ['project_id', 'trace_id', 'span_id'],
+    time: 'start_time',
+  });
+  return `INSERT INTO spans (${COLUMN_LIST}) ${source} ON CONFLICT (project_id, trace_id, span_id, start_time) DO NOTHING`;
 }
 
 function params(records: SpanRecord[]): unknown[] {
