@@ -64,9 +64,12 @@ export async function ingestPhase(
     connections: 10,
     requests,
   });
-  let stored = 0;
   const deadline = Date.now() + 300_000;
-  while ((stored = await count(db, p.projectId)) < target && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  let stored = await count(db, p.projectId);
+  while (stored < target && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    stored = await count(db, p.projectId);
+  }
   const seconds = (performance.now() - t0) / 1000;
   await side;
   const { rows } = await db.query<{ p99: number }>(
