@@ -17,7 +17,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fmt, table } from './lib.ts';
-import { cleanup, root, startThrowawayStack } from './stack.ts';
+import { cleanup, onCleanup, root, startThrowawayStack } from './stack.ts';
+import { dbClient, ingestPhase, partitionsForDemo, retentionRun, type IngestFigure } from './scale.ts';
 
 const say = (msg: string) => process.stdout.write(`[bench:logs] ${msg}\n`);
 const PASSWORD = 'bench-demo-password';
@@ -27,6 +28,8 @@ const { values: flags } = parseArgs({
     logs: { type: 'string', default: '1000000' },
     repeat: { type: 'string', default: '40' },
     reuse: { type: 'boolean', default: false },
+    // Batches of 100 logs per ingest phase (empty table, N rows, during retention).
+    'ingest-requests': { type: 'string', default: '300' },
     url: { type: 'string' },
     'database-url': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -38,7 +41,8 @@ if (flags.help) {
 }
 const logs = Number(flags.logs);
 const repeat = Number(flags.repeat);
-if (!Number.isInteger(logs) || logs < 1000 || !Number.isInteger(repeat) || repeat < 5) throw new Error('--logs ≥ 1000 and --repeat ≥ 5, integers');
+if (!Number.isInteger(logs) || logs < 1000 || !Number.isInteger(repeat) || repeat < 5)
+  throw new Error('--logs ≥ 1000 and --repeat ≥ 5, integers');
 
 interface Target {
   url: string;
@@ -89,7 +93,11 @@ async function seed(t: Target): Promise<number> {
 }
 
 async function login(base: string): Promise<string> {
-  const res = await fetch(`${base}/api/auth/login/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@logsdashboard.com', password: PASSWORD }) });
+  const res = await fetch(`${base}/api/auth/login/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'admin@logsdashboard.com', password: PASSWORD }),
+  });
   if (!res.ok) throw new Error(`login failed (${res.status}); with --reuse, the demo users must have been written by this bench`);
   return ((await res.json()) as { access: string }).access;
 }
@@ -145,13 +153,41 @@ async function timeExport(base: string, token: string, projectId: number) {
   sampling = false;
   await sampler;
   const rows = newlines - 1; // the header; demo messages hold no newlines
-  return { rows, bytes, seconds, rowsPerS: rows / seconds, rssBeforeMb: before / 2 ** 20, rssPeakMb: peak / 2 ** 20, rssGrowthMb: (peak - before) / 2 ** 20 };
+  return {
+    rows,
+    bytes,
+    seconds,
+    rowsPerS: rows / seconds,
+    rssBeforeMb: before / 2 ** 20,
+    rssPeakMb: peak / 2 ** 20,
+    rssGrowthMb: (peak - before) / 2 ** 20,
+  };
 }
 
 async function main(): Promise<void> {
   const target = await resolveTarget();
   say(`Faultline: ${target.url} (${target.kind}); ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}`);
+  const ingestRequests = Number(flags['ingest-requests']);
+  const db = await dbClient(target.databaseUrl);
+  onCleanup(() => db.end());
+  await partitionsForDemo(target.databaseUrl);
+  const [{ n: before }] = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM events`)).rows;
+  const ingest: IngestFigure[] = [];
+  if (before === 0) {
+    say(`ingest into the empty events table: ${fmt.int(ingestRequests * 100)} logs…`);
+    ingest.push(await ingestPhase(target.url, db, 'empty table', ingestRequests));
+  } else say(`events table not empty (${fmt.int(before)} rows): no empty-table figure this run`);
   const projectId = await seed(target);
+  const [{ n: full }] = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM events`)).rows;
+  say(`ingest with ${fmt.int(full)} rows in the events table…`);
+  ingest.push(await ingestPhase(target.url, db, `${fmt.int(full)} rows`, ingestRequests));
+  say('ingest during a retention run (oldest day dropped, then batched deletes)…');
+  let retention: Awaited<ReturnType<typeof retentionRun>> | undefined;
+  ingest.push(
+    await ingestPhase(target.url, db, 'during retention', ingestRequests, async () => {
+      retention = await retentionRun(target.databaseUrl, projectId);
+    }),
+  );
   const token = await login(target.url);
   const dayAgo = new Date(Date.now() - 86_400_000).toISOString();
   const p = `project=${projectId}`;
@@ -192,9 +228,41 @@ async function main(): Promise<void> {
       `Targets: filtered first page p95 ≤ 50 ms → worst ${fmt.ms(worstFilteredP95)} ms ${worstFilteredP95 <= 50 ? 'PASS' : 'MISS'}; ` +
       `export ≥ 50k rows/s ${exp.rowsPerS >= 50_000 ? 'PASS' : 'MISS'}, RSS growth < 100 MB ${exp.rssGrowthMb < 100 ? 'PASS' : 'MISS'}\n`,
   );
+  const empty = ingest.find((f) => f.phase === 'empty table');
+  const withRows = ingest.find((f) => f.phase.endsWith(' rows'))!;
+  const during = ingest.find((f) => f.phase === 'during retention')!;
+  const ratio = empty ? withRows.storedPerS / empty.storedPerS : NaN;
+  process.stdout.write(
+    `\n${table([
+      ['ingest (batches of 100 logs)', 'logs', 'stored/s', 'HTTP p99 ms', 'store lag p99 ms'],
+      ...ingest.map((f) => [f.phase, fmt.int(f.logs), fmt.int(f.storedPerS), fmt.ms(f.httpP99Ms), fmt.ms(f.storeP99Ms)]),
+    ])}\n` +
+      `Retention run: dropped ${retention?.dropped.join(', ') || 'nothing'} (${fmt.int(retention?.droppedRows ?? 0)} rows) in ${fmt.ms((retention?.dropSeconds ?? NaN) * 1000)} ms; ` +
+      `${fmt.int(retention?.deleted ?? 0)} rows deleted in batches\n` +
+      `Targets: stored/s with rows ≥ 0.9 × empty → ${empty ? ratio.toFixed(2) : 'n/a'} ${empty ? (ratio >= 0.9 ? 'PASS' : 'MISS') : ''}; ` +
+      `drop one day < 1 s ${(retention?.dropSeconds ?? Infinity) < 1 ? 'PASS' : 'MISS'}; ` +
+      `HTTP p99 during retention ≤ 2 × without → ${(during.httpP99Ms / withRows.httpP99Ms).toFixed(2)} ${during.httpP99Ms <= 2 * withRows.httpP99Ms ? 'PASS' : 'MISS'}; ` +
+      `store lag p99 ratio ${(during.storeP99Ms / withRows.storeP99Ms).toFixed(2)}\n`,
+  );
   mkdirSync(path.join(root, 'bench/results'), { recursive: true });
   const file = path.join(root, 'bench/results', `logs-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ logs, repeat, target: target.kind, machine: { cpus: os.cpus().length, node: process.version }, queries: rows, export: exp }, null, 2) + '\n');
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        logs,
+        repeat,
+        target: target.kind,
+        machine: { cpus: os.cpus().length, node: process.version },
+        queries: rows,
+        export: exp,
+        ingest,
+        retention,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   say(`results: ${path.relative(root, file)}`);
 }
 

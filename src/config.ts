@@ -118,6 +118,10 @@ const EnvSchema = z.object({
   ALERT_PRUNE_SCHEDULE: cron('50 3 * * *'),
   AUDIT_LOG_RETENTION_DAYS: int(365, 0),
   AUDIT_LOG_PRUNE_SCHEDULE: cron('20 4 * * *'),
+  PARTITIONS_SCHEDULE: cron('20 * * * *'),
+  PARTITIONS_AHEAD_DAYS: int(7, 1).refine((v) => v <= 366, 'must be at most 366'),
+  PARTITIONS_LOCK_TIMEOUT_MS: int(2000, 1).refine((v) => v <= 60_000, 'must be at most 60000'),
+  RETENTION_DELETE_BATCH: int(5000, 1).refine((v) => v <= 100_000, 'must be at most 100000'),
   ARTIFACTS_DIR: z.string().optional(),
   SOURCEMAPS_MAX_BUNDLE_BYTES: bytes('100mb'),
   SOURCEMAPS_CACHE_BYTES: bytes('64mb'),
@@ -408,6 +412,14 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       /** Audit log entries older than auditLogRetentionDays are deleted on this schedule (0 days: kept forever). */
       auditLogPruneSchedule: e.AUDIT_LOG_PRUNE_SCHEDULE.trim(),
       auditLogRetentionDays: e.AUDIT_LOG_RETENTION_DAYS,
+      /** Partitions created ahead, expired partitions dropped, shorter per-project retention deleted in batches (src/domain/partitions). */
+      partitionsSchedule: e.PARTITIONS_SCHEDULE.trim(),
+    },
+    /** Time-partitioned tables (events, llm_logs, spans): see README "Partitioning and retention". */
+    partitions: {
+      aheadDays: e.PARTITIONS_AHEAD_DAYS,
+      lockTimeoutMs: e.PARTITIONS_LOCK_TIMEOUT_MS,
+      deleteBatch: e.RETENTION_DELETE_BATCH,
     },
     ingest: {
       maxEventBytes: e.INGEST_MAX_EVENT_BYTES,

@@ -100,6 +100,7 @@ describe('prune-refresh-tokens', () => {
       const schedulers = await queue.getJobSchedulers();
       expect(schedulers.map((s) => [s.key, s.pattern]).sort()).toEqual([
         ['expire-spans', config.housekeeping.spansRetentionSchedule],
+        ['maintain-partitions', config.housekeeping.partitionsSchedule],
         ['prune-alerts', config.housekeeping.alertPruneSchedule],
         ['prune-audit-log', config.housekeeping.auditLogPruneSchedule],
         ['prune-refresh-tokens', config.housekeeping.refreshTokenPruneSchedule],

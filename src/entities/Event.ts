@@ -6,7 +6,9 @@ import type { EventKind, Level } from './values.ts';
 /**
  * One table for error events and application logs: every seed's payload is normalized
  * onto it (one module per protocol in src/domain/ingest/formats/). Written by workers only, with
- * `ON CONFLICT (project_id, event_id) DO NOTHING` so re-delivery never duplicates.
+ * `ON CONFLICT (project_id, event_id, timestamp) DO NOTHING` so re-delivery never duplicates.
+ * Partitioned by day on `timestamp` (src/domain/partitions): the keys include it, so the
+ * primary key is (id, timestamp); a retried job carries the same timestamp (fixed at the edge).
  */
 @Entity({ name: 'events' })
 export class Event extends BaseEntity {

@@ -3,7 +3,8 @@ import { Project } from './Project.ts';
 
 /**
  * One LLM call (seed 3's llm-log). Written by workers only, with
- * `ON CONFLICT (project_id, event_id) DO NOTHING`. Model, token counts and latency are
+ * `ON CONFLICT (project_id, event_id, timestamp) DO NOTHING` (partitioned by week on
+ * `timestamp`, src/domain/partitions). Model, token counts and latency are
  * lifted out of the client's free-form metadata so usage can be summed and grouped.
  */
 @Entity({ name: 'llm_logs' })

@@ -4,7 +4,8 @@ import { Project } from './Project.ts';
 
 /**
  * One span of a trace (OTLP traces, Sentry transactions and span items). Written by
- * workers only, with `ON CONFLICT (project_id, trace_id, span_id) DO NOTHING`.
+ * workers only, with `ON CONFLICT (project_id, trace_id, span_id, start_time) DO NOTHING`
+ * (partitioned by day on `start_time`, src/domain/partitions).
  */
 @Entity({ name: 'spans' })
 export class Span extends BaseEntity {

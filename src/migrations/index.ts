@@ -20,6 +20,7 @@ import { Scrubbing1766000000000 } from './1766000000000-Scrubbing.ts';
 import { AuditLog1766100000000 } from './1766100000000-AuditLog.ts';
 import { Outcomes1766300000000 } from './1766300000000-Outcomes.ts';
 import { QuotaOverrides1766400000000 } from './1766400000000-QuotaOverrides.ts';
+import { PartitionedTelemetry1766500000000 } from './1766500000000-PartitionedTelemetry.ts';
 /** Listed explicitly (not globbed) so the same list works from TypeScript and from dist/; in timestamp order. */
 export const migrations = [
   Initial1763900000000,
@@ -44,4 +45,5 @@ export const migrations = [
   AuditLog1766100000000,
   Outcomes1766300000000,
   QuotaOverrides1766400000000,
+  PartitionedTelemetry1766500000000,
 ];

@@ -86,6 +86,17 @@ export const JOBS = {
     queue: 'housekeeping',
     payload: z.object({ batch_size: z.number().int().min(1).max(100_000).optional() }),
   },
+  // Housekeeping (repeatable, PARTITIONS_SCHEDULE): partitions of events, llm_logs and spans created
+  // PARTITIONS_AHEAD_DAYS ahead, rows of DEFAULT moved out, retention (drop whole partitions past the
+  // instance max, batched deletes for shorter project retention). `now` runs it as of another time.
+  'maintain-partitions': {
+    queue: 'housekeeping',
+    payload: z.object({
+      now: z.iso.datetime().optional(),
+      ahead_days: z.number().int().min(1).max(366).optional(),
+      batch_size: z.number().int().min(1).max(100_000).optional(),
+    }),
+  },
   // Housekeeping (repeatable, TRIAGE_PRUNE_SCHEDULE): session marks, hourly issue counters, unassembled chunks.
   'prune-triage': {
     queue: 'housekeeping',

@@ -10,7 +10,7 @@ import { QUEUE_JOB_DEFAULTS, type JobName } from '../queues/contract.ts';
  */
 export async function scheduleHousekeeping(
   connection: RedisClient,
-  schedules: { refreshTokenPruneSchedule: string; spansRetentionSchedule: string; triagePruneSchedule: string; alertPruneSchedule: string; auditLogPruneSchedule: string } = config.housekeeping,
+  schedules: { refreshTokenPruneSchedule: string; spansRetentionSchedule: string; triagePruneSchedule: string; alertPruneSchedule: string; auditLogPruneSchedule: string; partitionsSchedule: string } = config.housekeeping,
 ): Promise<void> {
   const queue = new Queue('housekeeping', { connection, prefix: config.queuePrefix });
   try {
@@ -20,6 +20,7 @@ export async function scheduleHousekeeping(
       ['prune-triage', schedules.triagePruneSchedule],
       ['prune-alerts', schedules.alertPruneSchedule],
       ['prune-audit-log', schedules.auditLogPruneSchedule],
+      ['maintain-partitions', schedules.partitionsSchedule],
     ];
     for (const [name, pattern] of jobs) {
       await queue.upsertJobScheduler(name, { pattern }, { name, data: {}, opts: QUEUE_JOB_DEFAULTS.housekeeping });

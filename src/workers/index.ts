@@ -31,6 +31,7 @@ import { pruneAlertsProcessor } from './pruneAlerts.ts';
 import { pruneAuditLogProcessor } from './pruneAuditLog.ts';
 import { defaultRuleBook } from '../domain/scrubbing/book.ts';
 import { scrubFailedJob } from './scrubFailedJob.ts';
+import { ensurePartitionsAtStartup, maintainPartitionsProcessor } from './maintainPartitions.ts';
 
 type Processor = (job: Job) => Promise<unknown>;
 
@@ -60,6 +61,7 @@ export function handlers(ds: DataSource, log: Logger, live: Publisher | undefine
     'prune-triage': pruneTriageProcessor(ds, artifactStore(), log),
     'prune-alerts': pruneAlertsProcessor(ds, log),
     'prune-audit-log': pruneAuditLogProcessor(ds, log),
+    'maintain-partitions': maintainPartitionsProcessor(ds, log),
   };
 }
 
@@ -142,6 +144,8 @@ export function startWorkers(connection: RedisClient, ds: DataSource, log: Logge
 
 /** The worker side of a process: every consumer, and every repeatable job registered (each run happens once, whatever the number of workers). */
 export async function startConsumers(connection: RedisClient, ds: DataSource, log: Logger, opts: WorkerOptions = {}): Promise<Worker[]> {
+  // Before consuming a backlog after downtime, today's partitions exist (else rows would pile into DEFAULT).
+  await ensurePartitionsAtStartup(ds, log);
   const workers = startWorkers(connection, ds, log, opts);
   await scheduleDumpMaintenance(connection);
   await scheduleHousekeeping(connection);

@@ -22,7 +22,7 @@ export function storeSpansProcessor(ds: DataSource, log: Logger, scrubbing: Rule
     const store = async (batch: typeof items) => {
       const merging = batch.filter((s) => s.merge);
       const plain = merging.length ? batch.filter((s) => !s.merge) : batch;
-      return (plain.length ? await insertSpans(sql, plain) : 0) + (merging.length ? await mergeSpans(sql, merging) : 0);
+      return (plain.length ? await insertSpans(sql, plain) : 0) + (merging.length ? await mergeSpans(ds, merging) : 0);
     };
     return storeBatch(ds, items, store, { job, log, what: 'spans', idOf: (s) => s.span_id });
   };

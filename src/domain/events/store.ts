@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { Sql } from '../../db/sql.ts';
 import type { EventRecord } from './record.ts';
+import { valuesWithoutDuplicates } from '../partitions/dedupe.ts';
 
 const COLUMNS = [
   'project_id',
@@ -28,6 +29,31 @@ const COLUMNS = [
 // Plus issue_id, which comes from grouping, not from the record.
 const WIDTH = COLUMNS.length + 1;
 
+const TYPES: Record<string, string> = {
+  project_id: 'int',
+  event_id: 'varchar',
+  kind: 'varchar',
+  event_type: 'varchar',
+  timestamp: 'timestamptz',
+  received_at: 'timestamptz',
+  level: 'varchar',
+  message: 'text',
+  exception_type: 'varchar',
+  stacktrace: 'text',
+  environment: 'varchar',
+  service: 'varchar',
+  user_ref: 'varchar',
+  tags: 'jsonb',
+  extra: 'jsonb',
+  origin: 'varchar',
+  trace_id: 'varchar',
+  span_id: 'varchar',
+  release: 'varchar',
+  data: 'jsonb',
+  scrubbed: 'jsonb',
+  issue_id: 'bigint',
+};
+
 // 22 columns × 1000 rows stays well under PostgreSQL's 65535 bind parameters.
 const ROWS_PER_STATEMENT = 1000;
 const COLUMN_LIST = [...COLUMNS, 'issue_id'].map((c) => `"${c}"`).join(', ');
@@ -40,14 +66,19 @@ const COLUMN_LIST = [...COLUMNS, 'issue_id'].map((c) => `"${c}"`).join(', ');
  * first, so concurrent workers queue up instead of deadlocking.
  */
 function insertSql(rows: number): string {
-  const tuples: string[] = [];
-  for (let r = 0; r < rows; r++) {
-    const base = r * WIDTH;
-    tuples.push(`(${Array.from({ length: WIDTH }, (_, c) => `$${base + c + 1}`).join(', ')})`);
-  }
+  // A client's retry stamped with another time is one event too, within a day (src/domain/partitions/dedupe.ts).
+  const source = valuesWithoutDuplicates({
+    table: 'events',
+    columns: [...COLUMNS, 'issue_id'],
+    types: TYPES,
+    rows,
+    keys: ['project_id', 'event_id'],
+    time: 'timestamp',
+    width: WIDTH,
+  });
   return `WITH fresh AS (
-      INSERT INTO events (${COLUMN_LIST}) VALUES ${tuples.join(', ')}
-      ON CONFLICT (project_id, event_id) DO NOTHING
+      INSERT INTO events (${COLUMN_LIST}) ${source}
+      ON CONFLICT (project_id, event_id, "timestamp") DO NOTHING
       RETURNING id, project_id, event_id, updated_at, issue_id, "timestamp", received_at, level, release, user_ref
     ), titles AS (
       SELECT * FROM unnest($${rows * WIDTH + 1}::int[], $${rows * WIDTH + 2}::text[], $${rows * WIDTH + 3}::text[], $${rows * WIDTH + 4}::text[])
@@ -205,10 +236,21 @@ export async function insertEvents(sql: Sql, records: EventRecord[], links?: Rea
   for (let i = 0; i < records.length; i += ROWS_PER_STATEMENT) {
     const chunk = records.slice(i, i + ROWS_PER_STATEMENT);
     // Named: each connection parses and plans this statement once per batch size, not per job.
-    const { rows } = await sql.query<InsertedEvent & { signal_id: string | null }>({ name: `faultline_store_events_${chunk.length}`, text: sqlFor(chunk.length), values: params(chunk, links, i) });
+    const { rows } = await sql.query<InsertedEvent & { signal_id: string | null }>({
+      name: `faultline_store_events_${chunk.length}`,
+      text: sqlFor(chunk.length),
+      values: params(chunk, links, i),
+    });
     for (const row of rows) {
       if (row.signal_id !== null) out.signalIds.push(row.signal_id);
-      else out.events.push({ id: row.id, project_id: row.project_id, event_id: row.event_id, updated_at: row.updated_at, issue_id: row.issue_id });
+      else
+        out.events.push({
+          id: row.id,
+          project_id: row.project_id,
+          event_id: row.event_id,
+          updated_at: row.updated_at,
+          issue_id: row.issue_id,
+        });
     }
   }
   return out;

@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { uniqueRounds } from '../../db/rounds.ts';
 import type { LlmLogRecord } from './llmRecord.ts';
+import { valuesWithoutDuplicates } from '../partitions/dedupe.ts';
 
 const COLUMNS = [
   'project_id',
@@ -26,18 +27,46 @@ const COLUMNS = [
   'scrubbed',
 ] as const satisfies ReadonlyArray<keyof LlmLogRecord>;
 
+const TYPES: Record<string, string> = {
+  project_id: 'int',
+  event_id: 'varchar',
+  timestamp: 'timestamptz',
+  received_at: 'timestamptz',
+  user_ref: 'varchar',
+  source: 'varchar',
+  model: 'varchar',
+  query: 'text',
+  response: 'text',
+  prompt_tokens: 'int',
+  completion_tokens: 'int',
+  total_tokens: 'int',
+  latency_ms: 'float8',
+  metadata: 'jsonb',
+  trace_id: 'varchar',
+  span_id: 'varchar',
+  cached_tokens: 'int',
+  error: 'varchar',
+  origin: 'varchar',
+  cost: 'float8',
+  scrubbed: 'jsonb',
+};
+
 // Rows can be megabytes each (prompts and responses): keep statements to a modest size.
 const ROWS_PER_STATEMENT = 100;
 const COLUMN_LIST = COLUMNS.map((c) => `"${c}"`).join(', ');
 
 function insertSql(rows: number): string {
-  const tuples: string[] = [];
-  for (let r = 0; r < rows; r++) {
-    const base = r * COLUMNS.length;
-    tuples.push(`(${COLUMNS.map((_, c) => `$${base + c + 1}`).join(', ')})`);
-  }
-  // The unique key makes every write idempotent: re-delivered jobs and client retries insert nothing.
-  return `INSERT INTO llm_logs (${COLUMN_LIST}) VALUES ${tuples.join(', ')} ON CONFLICT (project_id, event_id) DO NOTHING RETURNING project_id, event_id`;
+  // The unique key makes every write idempotent: re-delivered jobs and client retries insert nothing
+  // (a retry stamped with another time too, within a day: src/domain/partitions/dedupe.ts).
+  const source = valuesWithoutDuplicates({
+    table: 'llm_logs',
+    columns: COLUMNS,
+    types: TYPES,
+    rows,
+    keys: ['project_id', 'event_id'],
+    time: 'timestamp',
+  });
+  return `INSERT INTO llm_logs (${COLUMN_LIST}) ${source} ON CONFLICT (project_id, event_id, "timestamp") DO NOTHING RETURNING project_id, event_id`;
 }
 
 function params(records: LlmLogRecord[]): unknown[] {
@@ -53,7 +82,10 @@ export async function insertLlmLogs(ds: DataSource, records: LlmLogRecord[], fre
   try {
     for (let i = 0; i < records.length; i += ROWS_PER_STATEMENT) {
       const chunk = records.slice(i, i + ROWS_PER_STATEMENT);
-      const result = (await runner.query(insertSql(chunk.length), params(chunk), true)) as { affected?: number; records?: Array<{ project_id: number; event_id: string }> };
+      const result = (await runner.query(insertSql(chunk.length), params(chunk), true)) as {
+        affected?: number;
+        records?: Array<{ project_id: number; event_id: string }>;
+      };
       inserted += result.affected ?? 0;
       for (const r of result.records ?? []) fresh?.add(`${r.project_id}:${r.event_id}`);
     }
@@ -73,15 +105,18 @@ const pick = (c: string, empty = 'NULL') =>
 const MERGED_METADATA = `CASE WHEN ${NEWER} THEN llm_logs.metadata || EXCLUDED.metadata ELSE EXCLUDED.metadata || llm_logs.metadata END`;
 const at = (field: string) => `((${MERGED_METADATA})->>'${field}')::timestamptz`;
 
-function mergeSql(rows: number): string {
-  const tuples: string[] = [];
-  for (let r = 0; r < rows; r++) {
-    const base = r * COLUMNS.length;
-    tuples.push(`(${COLUMNS.map((c, i) => `$${base + i + 1}${c === 'metadata' ? '::jsonb' : ''}`).join(', ')})`);
-  }
-  // Start and end may come in different events: the call's time and latency are taken from the merged pair.
-  return `INSERT INTO llm_logs (${COLUMN_LIST}) VALUES ${tuples.join(', ')}
-    ON CONFLICT (project_id, event_id) DO UPDATE SET
+/** One incoming row as `excluded`, every value cast (a VALUES list in FROM gives them no type). */
+const EXCLUDED_ROW = `(VALUES (${COLUMNS.map((c, i) => `$${i + 1}::${TYPES[c]}`).join(', ')})) AS excluded(${COLUMN_LIST})`;
+const RETURNED = `id, project_id, event_id, model, prompt_tokens, completion_tokens, cached_tokens, cost, metadata->'provided_cost' AS provided_cost`;
+
+/**
+ * The merge as update-or-insert under a lock on the call's ids: the unique key of the
+ * partitioned table holds the time, which a later event may move, so ON CONFLICT on
+ * (project_id, event_id) alone is not available.
+ */
+const MERGE_LOCK = `SELECT pg_advisory_xact_lock(hashtextextended('llm_logs:' || $1::text || ':' || $2::text, 0))`;
+// Start and end may come in different events: the call's time and latency are taken from the merged pair.
+const MERGE_UPDATE = `UPDATE llm_logs SET
       "timestamp" = COALESCE(${at('start_time')}, LEAST(llm_logs."timestamp", EXCLUDED."timestamp")),
       user_ref = ${pick('user_ref')}, source = ${pick('source')}, model = ${pick('model')},
       query = ${pick('query', "''")}, response = ${pick('response', "''")},
@@ -90,9 +125,10 @@ function mergeSql(rows: number): string {
       latency_ms = COALESCE(GREATEST(0, EXTRACT(EPOCH FROM (${at('end_time')} - ${at('start_time')})) * 1000), ${pick('latency_ms')}),
       trace_id = ${pick('trace_id')}, span_id = ${pick('span_id')}, error = ${pick('error')},
       metadata = ${MERGED_METADATA}
-    RETURNING id, project_id, event_id, model, prompt_tokens, completion_tokens, cached_tokens, cost,
-      metadata->'provided_cost' AS provided_cost, (xmax = 0) AS inserted`;
-}
+    FROM ${EXCLUDED_ROW}
+    WHERE llm_logs.project_id = excluded.project_id AND llm_logs.event_id = excluded.event_id
+    RETURNING ${RETURNED.split(', ').map((c) => (c.startsWith('metadata') ? `llm_logs.${c}` : `llm_logs.${c}`)).join(', ')}, false AS inserted`;
+const MERGE_INSERT = `INSERT INTO llm_logs (${COLUMN_LIST}) SELECT * FROM ${EXCLUDED_ROW} RETURNING ${RETURNED}, true AS inserted`;
 
 export interface MergedLlmLog {
   id: string;
@@ -129,7 +165,14 @@ export async function mergeLlmLogs(
     for (const round of uniqueRounds(records, (r) => `${r.project_id}:${r.event_id}`)) {
       for (let i = 0; i < round.length; i += ROWS_PER_STATEMENT) {
         const chunk = round.slice(i, i + ROWS_PER_STATEMENT);
-        const rows = (await runner.query(mergeSql(chunk.length), params(chunk))) as MergedLlmLog[];
+        const rows: MergedLlmLog[] = [];
+        for (const record of chunk) {
+          const values = params([record]);
+          await runner.query(MERGE_LOCK, [record.project_id, record.event_id]);
+          const updated = (await runner.query(MERGE_UPDATE, values)) as [MergedLlmLog[], number] | MergedLlmLog[];
+          const got = Array.isArray(updated[0]) ? (updated[0] as MergedLlmLog[]) : (updated as MergedLlmLog[]);
+          rows.push(...(got.length ? got : ((await runner.query(MERGE_INSERT, values)) as MergedLlmLog[])));
+        }
         const ids: string[] = [];
         const costs: Array<number | null> = [];
         for (const row of rows) {
