@@ -150,6 +150,7 @@ const EnvSchema = z.object({
   API_KEY_CACHE_TTL_MS: int(5000, 0),
   OUTCOMES_FLUSH_INTERVAL_MS: int(10000, 100),
   OUTCOMES_MAX_PENDING_KEYS: int(20000, 100),
+  OUTCOMES_RETENTION_DAYS: int(90, 1),
   INBOUND_FILTERS_CACHE_TTL_MS: int(10000, 0),
   OTLP_MAX_REQUEST_BYTES: bytes('16mb'),
   OTLP_MAX_ITEMS: int(10000, 1),
@@ -446,6 +447,8 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       flushIntervalMs: e.OUTCOMES_FLUSH_INTERVAL_MS,
       /** Distinct (project, category, outcome, reason, hour) counters held between flushes; past it, new ones are only in /metrics. */
       maxPendingKeys: e.OUTCOMES_MAX_PENDING_KEYS,
+      /** Outcome rows older than this are deleted by the housekeeping worker. */
+      retentionDays: e.OUTCOMES_RETENTION_DAYS,
       /** How long a web process caches a project's inbound filters; a change made elsewhere applies within this. */
       inboundFiltersCacheTtlMs: e.INBOUND_FILTERS_CACHE_TTL_MS,
     },

@@ -11,6 +11,7 @@ import { eventually, listen, startWeb } from './helpers/stack.ts';
 import { createUser, type TestUser } from './helpers/factories.ts';
 import { OutcomeRecorder, outcomes } from '../src/domain/outcomes/recorder.ts';
 import { createDataSource } from '../src/db/data-source.ts';
+import { pruneOutcomes } from '../src/domain/outcomes/retention.ts';
 
 let stack: Awaited<ReturnType<typeof startWeb>>;
 let base: string;
@@ -327,5 +328,28 @@ describe('counts survive', () => {
     await outcomes.flush();
     const [{ n }] = await stack.web.ds.query(`SELECT count(*)::int AS n FROM outcomes WHERE reason = 'nowhere'`);
     expect(n).toBe(0);
+  });
+});
+
+describe('retention', () => {
+  it('deletes outcome rows past the retention, in batches, and keeps the rest', async () => {
+    const u = await createUser(stack.web.ds);
+    const day = 86_400_000;
+    for (const [age, reason] of [
+      [100, 'old-1'],
+      [95, 'old-2'],
+      [91, 'old-3'],
+      [10, 'recent'],
+    ] as const) {
+      outcomes.record({ projectId: u.personal.id, category: 'error', outcome: 'invalid', reason, at: Date.now() - age * day });
+    }
+    await outcomes.flush();
+    const reasons = async () =>
+      (await stack.web.ds.query(`SELECT reason FROM outcomes WHERE project_id = $1 ORDER BY reason`, [u.personal.id])).map(
+        (r: { reason: string }) => r.reason,
+      );
+    expect(await reasons()).toEqual(['old-1', 'old-2', 'old-3', 'recent']);
+    expect(await pruneOutcomes(stack.web.ds, 90, 2)).toBeGreaterThanOrEqual(3);
+    expect(await reasons()).toEqual(['recent']);
   });
 });

@@ -113,7 +113,8 @@ export function inboundFiltersResource(ds: DataSource): ResourceWithOptions {
         projectId: { isTitle: true, description: 'A project without filters here has every filter off' },
         legacyBrowsers: {
           type: 'boolean',
-          description: 'Internet Explorer ≤ 11, Edge < 79, Opera < 15, Opera Mini < 8, Android browser < 4, Safari < 6',
+          description:
+            'Internet Explorer ≤ 11, Edge < 79, Opera < 15, Opera Mini < 8, the stock Android browser before Android 4, Safari < 6',
         },
         webCrawlers: { type: 'boolean', description: 'User agents of known bots and crawlers' },
         browserExtensions: { type: 'boolean', description: "Errors from browser extensions and injected scripts (Sentry's list)" },

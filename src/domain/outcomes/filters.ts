@@ -53,7 +53,6 @@ const LEGACY_BROWSERS = {
   'microsoft edge': '<79',
   opera: '<15',
   'opera mini': '<8',
-  'android browser': '<4',
   safari: '<6',
 };
 
@@ -135,7 +134,11 @@ function isLegacyBrowser(record: EventRecord): boolean {
   const ua = userAgent(record);
   if (!ua) return false;
   try {
-    return Boolean(Bowser.getParser(ua).satisfies(LEGACY_BROWSERS));
+    const parser = Bowser.getParser(ua);
+    if (parser.satisfies(LEGACY_BROWSERS)) return true;
+    // The stock Android browser reports WebKit's "Version/4.0" whatever Android it runs on: its age is the OS's.
+    if (parser.getBrowserName(true) === 'android browser') return Number.parseInt(parser.getOSVersion() ?? '', 10) < 4;
+    return false;
   } catch {
     return false;
   }
