@@ -59,6 +59,21 @@ describe('on a Redis Cluster', () => {
     expect((web.web.redis as Cluster).nodes('master')).toHaveLength(3);
   });
 
+  it('readiness and load shedding read the cluster: /readyz answers ok, INFO memory comes from the fullest master', async () => {
+    const ready = await web.http.get('/readyz');
+    expect([ready.status, ready.body.checks.redis]).toEqual([200, 'ok']);
+    const { infoOfKeyspace } = await import('../src/queues/connection.ts');
+    const info = await infoOfKeyspace(web.web.redis, 'memory');
+    const used = Number(/^used_memory:(\d+)/m.exec(info)?.[1]);
+    const perMaster = await Promise.all(
+      (web.web.redis as Cluster).nodes('master').map(async (n) => Number(/^used_memory:(\d+)/m.exec(await n.info('memory'))?.[1])),
+    );
+    expect(used).toBeGreaterThan(0);
+    // The one the queues fill (all keys are in one slot): never a smaller figure than any master's.
+    expect(used).toBeGreaterThanOrEqual(Math.min(...perMaster));
+    expect(perMaster.length).toBe(3);
+  });
+
   it('events ingested through the API are queued, taken by the worker and stored once', async () => {
     const u = await factories.createUser(web.web.ds);
     const events = Array.from({ length: 60 }, (_, i) =>

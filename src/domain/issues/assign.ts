@@ -44,6 +44,29 @@ export function groupingOf(r: EventRecord): Grouping {
   });
 }
 
+/**
+ * groupingOf for every wanted record of a batch, computed once per distinct input: a
+ * batch usually holds many events of the same error (same type, message and traceback —
+ * with packed jobs even the same `data` object, src/queues/pack.ts), and parsing frames
+ * and hashing them twice (versions 2 and 1) is the worker's largest per-event cost.
+ * Grouping is a pure function of these fields, so sharing its result changes nothing.
+ */
+function groupingsOf(records: EventRecord[], wanted: (r: EventRecord, i: number) => boolean): Array<Grouping | null> {
+  const memo = new Map<string, Array<{ r: EventRecord; g: Grouping }>>();
+  return records.map((r, i) => {
+    if (!wanted(r, i)) return null;
+    const key = `${r.exception_type ?? ''}\u0000${r.message}\u0000${r.stacktrace ?? ''}`;
+    const seen = memo.get(key);
+    const same = seen?.find((c) => (c.r.data ?? null) === (r.data ?? null) && (c.r.grouping ?? null) === (r.grouping ?? null));
+    if (same) return same.g;
+    const g = groupingOf(r);
+    if (seen) {
+      if (seen.length < 8) seen.push({ r, g });
+    } else memo.set(key, [{ r, g }]);
+    return g;
+  });
+}
+
 interface Wanted {
   projectId: number;
   g: Grouping;
@@ -60,7 +83,7 @@ interface Wanted {
 export async function prepareIssues(sql: Sql, records: EventRecord[], cache: IssueIdCache): Promise<Array<IssueLink | null>> {
   // A Sentry error log about an exception that was also captured as an event opens no issue of its own.
   const duplicates = await duplicateOf(sql, records);
-  const groupings = records.map((r, i) => (isGroupable(r) && !duplicates[i] ? groupingOf(r) : null));
+  const groupings = groupingsOf(records, (r, i) => isGroupable(r) && !duplicates[i]);
   const wanted = new Map<string, Wanted>();
   records.forEach((r, i) => {
     const g = groupings[i];
