@@ -593,7 +593,8 @@ const ROWS: Array<[string, (ctx: Ctx) => Promise<Call> | Call, Expect]> = [
     async (c) => ({ method: 'delete', path: `/api/logs/${await eventIn(c, 'log')}/` }),
     inProject({ viewer: 403, member: 204, admin: 204, owner: 204, staff: 204 }),
   ],
-  ['GET /api/logs/export/', () => ({ method: 'get', path: '/api/logs/export/' }), { users: 200 }],
+  // Every log the caller can see (for staff: the instance's, by then large): the date keeps the answer small, not the check.
+  ['GET /api/logs/export/', () => ({ method: 'get', path: '/api/logs/export/?date_from=2100-01-01' }), { users: 200 }],
   [
     'GET /api/logs/export/?project={id}',
     (c) => ({ method: 'get', path: `/api/logs/export/?project=${c.projectId}` }),

@@ -48,8 +48,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** ~1 MB: 50 events of 20 KB, ids tagged so they can be found in the queue. */
-const batch = (tag: string) => Array.from({ length: 50 }, (_, i) => pantiesEvent({ event_id: `${tag}-${i}`, message: 'x'.repeat(20_000) }));
+/** ~1 MB: 50 events of 20 KB, ids tagged so they can be found in the queue; every message differs (a job carries a field shared by all its records once: src/queues/pack.ts). */
+const batch = (tag: string) => Array.from({ length: 50 }, (_, i) => pantiesEvent({ event_id: `${tag}-${i}`, message: `${tag}-${i} ${'x'.repeat(20_000)}` }));
 const post = (tag: string) => stack.http.post('/api/events/').set('Authorization', `Bearer ${apiKey}`).send(batch(tag));
 
 /** Which of these batches were stored (by their first event). */
