@@ -12,7 +12,7 @@ import { startThrowawayStack } from './stack.ts';
 import { say } from './stack.ts';
 import { scrubEvent } from '../src/domain/scrubbing/records.ts';
 import { Scrubber } from '../src/domain/scrubbing/scrubber.ts';
-import { sentryEventToRecord } from '../src/domain/sentry/normalize.ts';
+import { sentryEventToRecord } from '../src/domain/ingest/formats/sentry/normalize.ts';
 import { createBenchProject, fmt, runLoad, storedCount, waitForStored } from './lib.ts';
 
 export const SCRUB_TARGET_RATIO = 0.9;

@@ -354,7 +354,7 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       refreshTtlSeconds: e.JWT_REFRESH_TOKEN_LIFETIME_DAYS * 86400,
       machineTtlSeconds: e.MACHINE_TOKEN_LIFETIME_MINUTES * 60,
     },
-    /** Seed 4's global machine secret: when both are set, it trades for an upload-only token to that project. */
+    /** The crash store's global machine secret: when both are set, it trades for an upload-only token to that project. */
     /**
      * The AdminJS back-office at /admin. Its components are bundled by `npm run build` into
      * bundleDir (production) or on first use (development), under a path without a dot
@@ -379,7 +379,7 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
     invitationTtlSeconds: e.INVITATION_TTL_DAYS * 86400,
     dumpsDir: path.resolve(e.DUMPS_DIR ?? path.join(dataDir, 'dumps')),
     /**
-     * Crash dumps (seed 4). The archive defaults to a folder inside DUMPS_DIR so that a
+     * Crash dumps (the crash store). The archive defaults to a folder inside DUMPS_DIR so that a
      * deployment with one volume for dumps keeps archived ones too. archiveAfterDays 0: never.
      */
     dumps: {
@@ -485,7 +485,7 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
      * list of origins answered by name.
      */
     otlpCorsOrigins: e.OTLP_CORS_ORIGINS.trim() === '*' ? ('*' as const) : e.OTLP_CORS_ORIGINS.split(',').map((o) => o.trim().replace(/\/+$/, '')).filter(Boolean),
-    /** Seed 3's LLM logs: prompts and responses may be large; each may be up to this many bytes. */
+    /** DataIdea's LLM logs: prompts and responses may be large; each may be up to this many bytes. */
     scrubbing: {
       enabled: e.SCRUBBING_ENABLED,
       // The key of the `hash` action; derived from JWT_SECRET when not set (changing either changes every hash).

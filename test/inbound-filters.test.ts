@@ -10,7 +10,7 @@ import { eventually, listen, startWeb, startWorker, type TestWorker } from './he
 import { createUser, type TestUser } from './helpers/factories.ts';
 import { createDataSource } from '../src/db/data-source.ts';
 import { InboundFilterCache } from '../src/domain/outcomes/inboundFilters.ts';
-import { sentryEventToRecord } from '../src/domain/sentry/normalize.ts';
+import { sentryEventToRecord } from '../src/domain/ingest/formats/sentry/normalize.ts';
 
 let stack: Awaited<ReturnType<typeof startWeb>>;
 let worker: TestWorker;

@@ -5,10 +5,10 @@
  */
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from '@jest/globals';
-import { classifyEvent, decodeStoreBody, modernizeEvent } from '../src/domain/sentry/legacy.ts';
-import { sentryEventToRecord } from '../src/domain/sentry/normalize.ts';
-import { sentryEventItem } from '../src/domain/sentry/items.ts';
-import { matchesSource, normalizedUri, parseSecurityBody, securityFilter } from '../src/domain/sentry/security.ts';
+import { classifyEvent, decodeStoreBody, modernizeEvent } from '../src/domain/ingest/formats/sentry/legacy.ts';
+import { sentryEventToRecord } from '../src/domain/ingest/formats/sentry/normalize.ts';
+import { sentryEventItem } from '../src/domain/ingest/formats/sentry/items.ts';
+import { matchesSource, normalizedUri, parseSecurityBody, securityFilter } from '../src/domain/ingest/formats/sentry/security.ts';
 
 /** Stored JSON, read untyped. */
 type Json = ReturnType<typeof JSON.parse>;

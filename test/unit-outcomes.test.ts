@@ -4,7 +4,7 @@ import { filterEvent, FILTERS_OFF, type InboundFilterSettings } from '../src/dom
 import { clientReportOutcomes } from '../src/domain/outcomes/clientReports.ts';
 import { bucketsOf } from '../src/domain/outcomes/stats.ts';
 import { itemCategory, itemTypeName } from '../src/domain/outcomes/categories.ts';
-import { sentryEventToRecord } from '../src/domain/sentry/normalize.ts';
+import { sentryEventToRecord } from '../src/domain/ingest/formats/sentry/normalize.ts';
 
 const ALL: InboundFilterSettings = {
   legacy_browsers: true,

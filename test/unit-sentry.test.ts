@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseDsn, presentedJwt, presentedKey, sentryKeyOf } from '../src/domain/access/index.ts';
-import { parseEnvelope } from '../src/domain/sentry/envelope.ts';
-import { sentryEventToRecord, sentryLogsToRecords, stacktraceText } from '../src/domain/sentry/normalize.ts';
+import { parseEnvelope } from '../src/domain/ingest/formats/sentry/envelope.ts';
+import { sentryEventToRecord, sentryLogsToRecords, stacktraceText } from '../src/domain/ingest/formats/sentry/normalize.ts';
 import { framesFromText, groupEvent, normalizeMessage } from '../src/domain/issues/fingerprint.ts';
 
 const RECEIVED = '2026-01-01T00:00:00.000Z';

@@ -8,7 +8,7 @@ import { formatLogentry, type ExceptionData } from '../src/domain/events/structu
 import { GROUPING_VERSION, groupEvent, groupEventV1, parseTextFrames } from '../src/domain/issues/fingerprint.ts';
 import { groupingOf } from '../src/domain/issues/assign.ts';
 import { parseVersion } from '../src/domain/releases/releases.ts';
-import { sentryEventToRecord } from '../src/domain/sentry/normalize.ts';
+import { sentryEventToRecord } from '../src/domain/ingest/formats/sentry/normalize.ts';
 
 const RECEIVED = '2026-01-01T00:00:00.000Z';
 

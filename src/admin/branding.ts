@@ -8,7 +8,7 @@ export const LOGO_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 22
 <text x="54" y="32" font-family="system-ui,-apple-system,Segoe UI,Roboto,sans-serif" font-size="24" font-weight="700" fill="#4a1030">Faultline</text>
 </svg>`;
 
-/** Seed 1's pink: a Bulma-like pink with a deeper rose for contrast on white. */
+/** Panties' pink: a Bulma-like pink with a deeper rose for contrast on white. */
 export const branding: BrandingOptions = {
   companyName: 'Faultline',
   logo: '/admin/faultline-logo.svg',

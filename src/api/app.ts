@@ -89,7 +89,7 @@ export function createApp(deps: AppDeps): Express {
   );
 
   app.use(helmet({ contentSecurityPolicy: { directives: { 'upgrade-insecure-requests': null } }, strictTransportSecurity: config.isProduction }));
-  // Seed 3's CORS_ALLOWED_ORIGINS: browsers from these origins may call the API with credentials.
+  // DataIdea's CORS_ALLOWED_ORIGINS: browsers from these origins may call the API with credentials.
   app.use(cors({ origin: config.corsOrigins, credentials: true, maxAge: 600 }));
 
   app.use(refuseNulInUrl);
@@ -97,12 +97,12 @@ export function createApp(deps: AppDeps): Express {
   if (deps.admin) app.use('/admin', deps.admin);
   app.use(opsRoutes(deps));
   app.use(docsRoutes(config.http.publicUrl));
-  // Seed 2/5 log ingestion reads its own body (the ingest runner), with the app's CORS: before the JSON parser too.
+  // Log ingestion (the logs dashboard's and central de erros' paths) reads its own body (the ingest runner), with the app's CORS: before the JSON parser too.
   app.post(['/api/logs', '/v1/api/logs'], expressHandler(routeNamed(deps.routes, '/api/logs/')));
   // The audit log's HTTP edge (src/api/audit.ts): every write route of its table, recorded before the answer goes out
   // (after log ingestion, which is data, not a change, and keeps its lean path).
   app.use(auditTrail(deps.ds, deps.access));
-  // Seed 4's crash dumps: multipart uploads streamed to disk, so before any body parser.
+  // Crash dumps (the crash store): multipart uploads streamed to disk, so before any body parser.
   app.use(
     '/api/dumps',
     dumpRoutes({ ds: deps.ds, access: deps.access, sink: deps.sink, upload: routeNamed(deps.routes, '/api/dumps/'), disk: { guard: deps.disk, dir: config.dumpsDir } }),
@@ -116,7 +116,7 @@ export function createApp(deps: AppDeps): Express {
   const { ds, access } = deps;
   const auth = authRoutes({ ds, access, limiter });
   app.use('/api/auth', auth);
-  app.use('/auth', auth); // seed 5's paths
+  app.use('/auth', auth); // central de erros' paths
   app.use('/api/user', profileRoutes(ds, access, limiter));
   app.use('/api/users', userRoutes(ds, access));
   app.use('/api/apikeys', apiKeyRoutes(access));
@@ -135,11 +135,11 @@ export function createApp(deps: AppDeps): Express {
   // Quotas and rate limits per project and key.
   app.use('/api/projects', quotaRoutes(ds, access, deps.quotas));
 
-  // Logs: seed 2 (/api/logs), seed 5 (/v1/api/logs), seed 3's lists, seed 2's saved filters.
+  // Logs: the logs dashboard (/api/logs), central de erros (/v1/api/logs), DataIdea's lists, the logs dashboard's saved filters.
   const logs = logRoutes({ ds, access });
   app.use('/api/logs', logs);
   app.use('/v1/api/logs', logs);
-  // Before seed 3's reads: /api/llm-logs/stats/ is not an LLM log.
+  // Before DataIdea's reads: /api/llm-logs/stats/ is not an LLM log.
   app.use(llmRoutes(ds, access));
   app.use(dataideaReadRoutes(ds, access));
   app.use('/api/user-filter-preferences', filterPreferenceRoutes(ds, access));

@@ -402,12 +402,12 @@ export const AUDITED: AuditedRoute[] = [
 /** Write routes deliberately not in the log, and why (the route test requires a reason for every write route). */
 export const NOT_AUDITED: Record<string, string> = {
   'post /api/auth/refresh': 'session bookkeeping: token rotation, not a change by the user (sign-ins are recorded)',
-  'post /auth/refresh': 'the same, seed 5 path',
+  'post /auth/refresh': 'the same, central de erros path',
   'post /api/auth/logout': 'session bookkeeping (ends one refresh token)',
-  'post /auth/logout': 'the same, seed 5 path',
+  'post /auth/logout': 'the same, central de erros path',
   'post /api/auth/client-token': 'trades a key for a short-lived upload token; nothing is stored',
-  'post /auth/client-token': 'the same, seed 5 path',
-  'post /v1/api/logs': "log ingestion (seed 5's path of the ingest table's /api/logs/ row)",
+  'post /auth/client-token': 'the same, central de erros path',
+  'post /v1/api/logs': "log ingestion (central de erros' path of the ingest table's /api/logs/ row)",
   'post /api/projects/{}/scrubbing-rules/test': 'the try-it endpoint: shows what a sample becomes, saves nothing',
   'post /api/0/organizations/{}/chunk-upload': 'content-addressed chunks; the assemble that makes them a bundle is recorded',
 };

@@ -6,8 +6,8 @@ import { generateDemoData } from '../domain/logs/demo.ts';
 import { localStackUrls } from './localStack.ts';
 
 /**
- * `npm run demo-data -- [--logs 500] [--users 3] [--clear] [--password P] [--seed 42]`:
- * seed 2's demo data. Without DATABASE_URL it uses the database `npm start` runs,
+ * `npm run demo-data -- [--logs 500] [--users 3] [--clear] [--password P] [--the crash store and the logs dashboard]`:
+ * the logs dashboard's demo data. Without DATABASE_URL it uses the database `npm start` runs,
  * which must be up. Refuses to run in production.
  */
 const USAGE = 'usage: npm run demo-data -- [--logs N=500] [--users 1..5 (default 3)] [--clear] [--password P] [--seed N]';

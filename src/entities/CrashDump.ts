@@ -7,7 +7,7 @@ export const UPLOADER_KINDS = ['user', 'api_key', 'machine', 'anonymous'] as con
 export type UploaderKind = (typeof UPLOADER_KINDS)[number];
 
 /**
- * One crash dump (seed 4). `id` is seed 4's `stored_name`: the uuid the bytes are stored
+ * One crash dump (the crash store). `id` is the crash store's `stored_name`: the uuid the bytes are stored
  * under, at <DUMPS_DIR>/<id[0]>/<id[1]>/<id> — or, once archived, gzip'd under ARCHIVE_DIR.
  * `original_name` is the client's file name, kept for display and downloads only: it
  * never becomes part of a path.
@@ -40,7 +40,7 @@ export class CrashDump extends BaseEntity {
   @Column({ name: 'content_type', type: 'varchar', length: 255, default: 'application/octet-stream' })
   contentType: string;
 
-  /** Seed 4's upload timestamp; archiving and retention count from it. */
+  /** The crash store's upload timestamp; archiving and retention count from it. */
   @Column({ type: 'timestamptz', default: () => 'now()' })
   time: Date;
 

@@ -29,7 +29,7 @@ export class Event extends BaseEntity {
   @Column({ type: 'varchar', length: 8 })
   kind: EventKind;
 
-  /** Seed 1's free-form `event_type` (e.g. "exception", "message"). */
+  /** Panties' free-form `event_type` (e.g. "exception", "message"). */
   @Column({ name: 'event_type', type: 'varchar', length: 64, nullable: true })
   eventType: string | null;
 
@@ -57,11 +57,11 @@ export class Event extends BaseEntity {
   @Column({ type: 'varchar', length: 100, nullable: true })
   environment: string | null;
 
-  /** Seed 1's service_name, seed 2's source. */
+  /** Panties' service_name, the logs dashboard's source. */
   @Column({ type: 'varchar', length: 200, nullable: true })
   service: string | null;
 
-  /** The client's own user id (seed 3's user_id). */
+  /** The client's own user id (DataIdea's user_id). */
   @Column({ name: 'user_ref', type: 'varchar', length: 200, nullable: true })
   userRef: string | null;
 

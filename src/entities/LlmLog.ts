@@ -2,7 +2,7 @@ import { BaseEntity, Column, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColu
 import { Project } from './Project.ts';
 
 /**
- * One LLM call (seed 3's llm-log). Written by workers only, with
+ * One LLM call (DataIdea's llm-log). Written by workers only, with
  * `ON CONFLICT (project_id, event_id, timestamp) DO NOTHING` (partitioned by week on
  * `timestamp`, src/domain/partitions). Model, token counts and latency are
  * lifted out of the client's free-form metadata so usage can be summed and grouped.
@@ -28,7 +28,7 @@ export class LlmLog extends BaseEntity {
   @Column({ name: 'received_at', type: 'timestamptz' })
   receivedAt: Date;
 
-  /** The client's own user id (seed 3's user_id). */
+  /** The client's own user id (DataIdea's user_id). */
   @Column({ name: 'user_ref', type: 'varchar', length: 200, nullable: true })
   userRef: string | null;
 

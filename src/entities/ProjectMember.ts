@@ -2,7 +2,7 @@ import { BaseEntity, Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, Pr
 import { Project } from './Project.ts';
 import { User } from './User.ts';
 
-/** Seed 1's roles. The owner is Project.owner, never a member row. */
+/** Panties' roles. The owner is Project.owner, never a member row. */
 export const MEMBER_ROLES = ['admin', 'member', 'viewer'] as const;
 export type MemberRole = (typeof MEMBER_ROLES)[number];
 

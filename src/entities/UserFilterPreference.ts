@@ -1,7 +1,7 @@
 import { BaseEntity, Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn, type Relation } from 'typeorm';
 import { User } from './User.ts';
 
-/** A saved set of log filters (seed 2). Private to its owner; at most one default per user. */
+/** A saved set of log filters (the logs dashboard). Private to its owner; at most one default per user. */
 @Entity({ name: 'user_filter_preferences' })
 export class UserFilterPreference extends BaseEntity {
   @PrimaryGeneratedColumn({ type: 'integer' })

@@ -19,7 +19,7 @@ export const liveLogsChannel = (prefix = config.queuePrefix): string => `${prefi
  */
 export const liveAccessChannel = (prefix = config.queuePrefix): string => `${prefix}:live:access`;
 
-/** What goes over the channel: seed 2 shaped logs (each carries its project id). */
+/** What goes over the channel: the logs dashboard shaped logs (each carries its project id). */
 export interface LiveLogBatch {
   logs: LogOut[];
 }

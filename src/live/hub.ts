@@ -73,7 +73,7 @@ function parseFilters(url: URL): Filters {
 }
 
 /**
- * The live tail, `/ws/logs/` (seed 2): authenticated, project-scoped WebSockets on the
+ * The live tail, `/ws/logs/` (the logs dashboard): authenticated, project-scoped WebSockets on the
  * web process's HTTP server. One Redis subscription per web process receives what
  * workers committed and fans each log out, serialized once, to the clients that may
  * see its project and asked for its severity.

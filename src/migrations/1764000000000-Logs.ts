@@ -1,8 +1,8 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Logs (seeds 2, 3, 5) live on `events` with kind = 'log'; this adds the indexes their
- * filters need, the LLM call log table (seed 3) and saved filters (seed 2).
+ * Logs (the logs dashboard, DataIdea and central de erros) live on `events` with kind = 'log'; this adds the indexes their
+ * filters need, the LLM call log table (DataIdea) and saved filters (the logs dashboard).
  *
  * The new events indexes are partial (kind = 'log'), so error ingestion pays nothing
  * for them, and each matches one list query shape (measured at 1M logs, bench/logs.ts):

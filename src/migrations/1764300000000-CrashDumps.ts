@@ -1,6 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** Crash dumps (seed 4): metadata here, bytes on disk (src/storage). */
+/** Crash dumps (the crash store): metadata here, bytes on disk (src/storage). */
 export class CrashDumps1764300000000 implements MigrationInterface {
   name = 'CrashDumps1764300000000';
 

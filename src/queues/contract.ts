@@ -22,7 +22,7 @@ export const JOBS = {
     queue: 'events',
     payload: z.preprocess(unpack, z.object({ items: z.array(EventRecordSchema).min(1) })),
   },
-  // LLM calls (seed 3) share the events queue: same ingest path, same load shedding.
+  // LLM calls (DataIdea) share the events queue: same ingest path, same load shedding.
   'store-llm-logs': {
     queue: 'events',
     payload: z.preprocess(unpack, z.object({ items: z.array(LlmLogRecordSchema).min(1) })),

@@ -55,7 +55,7 @@ export class ItemProducer<N extends ItemJob> {
   }
 }
 
-/** LLM calls (seed 3, GenAI spans): `store-llm-logs` jobs. */
+/** LLM calls (DataIdea, GenAI spans): `store-llm-logs` jobs. */
 export class LlmLogProducer extends ItemProducer<'store-llm-logs'> {
   constructor(events: EventProducer, queues: Record<QueueName, Queue>, opts: ProducerOptions) {
     super(events, queues, opts, 'store-llm-logs');

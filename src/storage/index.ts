@@ -4,7 +4,7 @@ import { LocalDiskStore } from './localDisk.ts';
 
 export type { BlobStore } from './blobStore.ts';
 
-/** Live dumps (seed 4's DUMPS_DIR layout) and their gzip'd archive copies. */
+/** Live dumps (the crash store's DUMPS_DIR layout) and their gzip'd archive copies. */
 export interface DumpStores {
   live: BlobStore;
   archive: BlobStore;

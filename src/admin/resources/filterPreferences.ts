@@ -7,7 +7,7 @@ import { ScopedResource, type Condition } from '../resource.ts';
 import type { AdminUser } from '../session.ts';
 import { domainCall, NAV, readOnly, showOnly } from './common.ts';
 
-/** Saved log filters (seed 2) are private: one's own, or every one for staff. */
+/** Saved log filters (the logs dashboard) are private: one's own, or every one for staff. */
 const ownScope = (admin: AdminUser | undefined): Condition =>
   !admin ? { sql: 'false' } : admin.isStaff ? null : { sql: 'r.userId = :owner', params: { owner: admin.id } };
 const ownerOrStaff = ({ currentAdmin, record }: { currentAdmin?: unknown; record?: { param(k: string): unknown } }) => {

@@ -6,7 +6,7 @@ import { ScopedResource, projectScope } from '../resource.ts';
 import type { AdminUser } from '../session.ts';
 import { hidden, inProject, NAV, readOnly, showOnly } from './common.ts';
 
-/** Seed 3's LLM calls: read, filter by model / source / user, delete (members and up). */
+/** DataIdea's LLM calls: read, filter by model / source / user, delete (members and up). */
 export function llmLogsResource(): ResourceWithOptions {
   const mayEdit = inProject('edit_data');
   const resource = new ScopedResource(LlmLog, {

@@ -15,7 +15,7 @@ function role(value: unknown): MemberRole {
 }
 
 /**
- * Seed 1's members, roles admin / member / viewer. "New" invites an email address: the
+ * Panties' members, roles admin / member / viewer. "New" invites an email address: the
  * person joins when they accept the invitation (GET /api/invitations/, then accept), never
  * before — the same invitation, and the same answer for any address, as the API's.
  */

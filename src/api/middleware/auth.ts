@@ -23,7 +23,7 @@ export function requireUser(access: Access) {
   };
 }
 
-/** Seed 4's admin-only endpoints: staff users. */
+/** The crash store's admin-only endpoints: staff users. */
 export function requireStaff(access: Access) {
   return async (req: Request, _res: Response, next: NextFunction) => {
     const user = await access.user(req);

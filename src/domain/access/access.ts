@@ -88,7 +88,7 @@ export class Access {
 
   /**
    * The API key a request presents in any accepted style (see credentials.ts), or
-   * `fallback` (a key sent in the body, as seed 3 does; or a Sentry envelope's DSN):
+   * `fallback` (a key sent in the body, as DataIdea does; or a Sentry envelope's DSN):
    * 401 without one or for an unknown/revoked key; 403 when it belongs to another
    * project than `projectId` or lacks `scope`.
    */
@@ -140,7 +140,7 @@ export class Access {
   }
 
   /**
-   * Seed 4's machine clients trade a secret for a short-lived, upload-only token bound to
+   * The crash store's machine clients trade a secret for a short-lived, upload-only token bound to
    * one project: an API key with `dumps:upload`, or MACHINE_CLIENT_SECRET (for MACHINE_PROJECT).
    */
   async machineToken(secret: string): Promise<string> {

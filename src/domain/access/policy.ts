@@ -1,10 +1,10 @@
 import type { MemberRole } from '../../entities/ProjectMember.ts';
 
-/** Seed 1's roles, plus staff (sees and manages everything, like the owner). */
+/** Panties' roles, plus staff (sees and manages everything, like the owner). */
 export type ProjectRole = 'owner' | MemberRole | 'staff';
 
 /**
- * What each role may do, as seed 1 defines it:
+ * What each role may do, as Panties defines it:
  * owner — all, including delete and transfer; admin — edit the project, manage members
  * (except the owner), keys and alerts; member — view, edit/archive/delete data and triage issues; viewer — read.
  * Every permission question in the code base is one of these actions.

@@ -6,7 +6,7 @@ import { unauthorized } from '../errors.ts';
 /**
  * Three kinds of JWT, all HS256 with JWT_SECRET, told apart by the `typ` claim so one
  * can never stand in for another: user access tokens, user refresh tokens (tracked in
- * refresh_tokens for rotation), and seed 4's short-lived machine tokens (upload only).
+ * refresh_tokens for rotation), and the crash store's short-lived machine tokens (upload only).
  */
 export type TokenType = 'access' | 'refresh' | 'machine';
 

@@ -12,7 +12,7 @@ import { DUMP_COLUMNS, type DumpRow } from './query.ts';
 import { DumpMeter, isGzip, peek } from './streams.ts';
 
 /**
- * The upload pipeline, free of HTTP: any route that receives a dump (seed 4's
+ * The upload pipeline, free of HTTP: any route that receives a dump (the crash store's
  * multipart form, later Sentry/Crashpad's minidump endpoint) streams the file part
  * through stageDump() and then records it with recordDump() once it knows the rest of
  * the form (label, project) and has authorized the caller. Between the two, the bytes

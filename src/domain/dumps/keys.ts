@@ -3,7 +3,7 @@ export const DUMP_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 
 export const isDumpId = (id: string): boolean => DUMP_ID.test(id);
 
-/** Seed 4's layout: <DUMPS_DIR>/<first char>/<second char>/<uuid>. */
+/** The crash store's layout: <DUMPS_DIR>/<first char>/<second char>/<uuid>. */
 export const liveKey = (id: string): string => `${id[0]}/${id[1]}/${id}`;
 
 /** The archive copy: the same layout under ARCHIVE_DIR, gzip'd. */

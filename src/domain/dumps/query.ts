@@ -36,7 +36,7 @@ export interface DumpFilters {
   dateToExclusive?: boolean;
 }
 
-/** Seed 4's fields first (id, original_name, stored_name, time, label, archived), then ours. */
+/** The crash store's fields first (id, original_name, stored_name, time, label, archived), then ours. */
 export function serializeDump(r: DumpRow) {
   return {
     id: r.id,

@@ -100,7 +100,7 @@ export async function listEvents(
   return pageResult(count, rows, page, q.offset);
 }
 
-/** Seed 1's field names, plus id and received_at; list copies flag what they cut. */
+/** Panties' field names, plus id and received_at; list copies flag what they cut. */
 export function serializeEvent(r: EventRow | EventListRow) {
   const cut = 'message_truncated' in r ? r : null;
   return {

@@ -100,9 +100,9 @@ export interface EventData {
   culprit?: string;
   /** Where a template error is (raven-python's Django integration: `sentry.interfaces.Template`). */
   template?: Record<string, unknown>;
-  /** A browser security report (src/domain/sentry/security.ts): which kind, and the report. */
+  /** A browser security report (src/domain/ingest/formats/sentry/security.ts): which kind, and the report. */
   security?: { kind: string; report: Record<string, unknown> };
-  /** Fields dropped for their type, as Sentry lists them (src/domain/sentry/legacy.ts). */
+  /** Fields dropped for their type, as Sentry lists them (src/domain/ingest/formats/sentry/legacy.ts). */
   errors?: Array<{ type: string; name: string; value?: string }>;
 }
 

@@ -19,7 +19,7 @@
  *     else the text — with the parts that vary (numbers, hex ids, UUIDs, timestamps)
  *     stripped.
  * Version 1 (the first round) is kept, unchanged, for matching older issues.
- * Every ingest path goes through here, so seed 1, seed 3 and Sentry events group alike.
+ * Every ingest path goes through here, so Panties, DataIdea and Sentry events group alike.
  */
 import { createHash } from 'node:crypto';
 import type { ExceptionData, StackFrame } from '../events/structured.ts';

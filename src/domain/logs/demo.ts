@@ -9,7 +9,7 @@ import { createProject } from '../projects/projects.ts';
 import { demoIds, demoLlmCall, demoLog, prng } from './demoRows.ts';
 
 /**
- * `npm run demo-data`: seed 2's demo users, a shared project they belong to, and as
+ * `npm run demo-data`: the logs dashboard's demo users, a shared project they belong to, and as
  * many realistic logs as asked for — plus some error events and LLM calls. Rows go in
  * with COPY (one stream, backpressure end to end), so a million take a minute or two,
  * not an hour: the data set for the query benchmarks too.

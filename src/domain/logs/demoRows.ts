@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Level } from '../levels.ts';
 
 /**
- * Realistic demo rows, as seed 2's generate_demo_data.py describes them: its severity
+ * Realistic demo rows, as the logs dashboard's generate_demo_data.py describes them: its severity
  * mix, 20 sources, severity-appropriate messages, 30% with extra context, and times
  * weighted toward the last 7 days. A seeded generator, so a benchmark's data set is
  * the same from run to run.

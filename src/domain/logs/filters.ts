@@ -4,13 +4,13 @@ import { likePattern } from '../pagination.ts';
 import { scopeClause, type Scope } from '../access/index.ts';
 
 /**
- * The log filters of seeds 2, 3 and 5, parsed from query strings into SQL. Every
+ * The log filters of the logs dashboard, DataIdea and central de erros, parsed from query strings into SQL. Every
  * clause keeps `kind = 'log'` as a literal so the planner can use the partial log
  * indexes (migration 1764000000000-Logs).
  */
 export interface LogFilters {
   search?: string;
-  /** Seed 5: restrict `search` to one field. */
+  /** Central de erros: restrict `search` to one field. */
   field?: string;
   levels?: Level[];
   source?: string;
@@ -92,7 +92,7 @@ export function logWhere(scope: Scope, f: LogFilters, params: unknown[]): string
   if (f.levels?.length === 1) add((p) => `level = ${p}`, f.levels[0]);
   else if (f.levels?.length) add((p) => `level = ANY(${p}::text[])`, f.levels);
   if (f.source) add((p) => `service = ${p}`, f.source);
-  // Case-insensitive, like seed 5's env__iexact (its clients send PRODUCTION, HOMOLOGATION, DEV).
+  // Case-insensitive, like central de erros' env__iexact (its clients send PRODUCTION, HOMOLOGATION, DEV).
   if (f.environment) add((p) => `lower(environment) = lower(${p})`, f.environment);
   if (f.dateFrom) add((p) => `"timestamp" >= ${p}`, f.dateFrom);
   if (f.dateTo) add((p) => (f.dateToExclusive ? `"timestamp" < ${p}` : `"timestamp" <= ${p}`), f.dateTo);

@@ -106,8 +106,8 @@ export async function findLlmLog(ds: DataSource, scope: Scope, id: string): Prom
 }
 
 /**
- * Seed 3's LLM log shape, plus what was lifted out of metadata, the project, and (added
- * fields only, so seed 3's clients read it as before) cost in US dollars, cached tokens,
+ * DataIdea's LLM log shape, plus what was lifted out of metadata, the project, and (added
+ * fields only, so DataIdea's clients read it as before) cost in US dollars, cached tokens,
  * the error of a failed call and the trace it belongs to; list copies flag what they cut.
  */
 export function serializeLlmLog(r: LlmLogRow | LlmLogListRow) {

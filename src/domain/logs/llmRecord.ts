@@ -28,7 +28,7 @@ export const LlmLogRecordSchema = z.object({
   cached_tokens: z.number().int().min(0).max(2 ** 31 - 1).nullish(),
   /** What went wrong, when the call failed (the span's error status or error.type). */
   error: z.string().max(1000).nullish(),
-  /** Which door it came in by: dataidea (seed 3), otlp, langfuse, sentry. */
+  /** Which door it came in by: dataidea (DataIdea), otlp, langfuse, sentry. */
   origin: z.string().max(16).nullish(),
   /** What scrubbing took out (src/domain/scrubbing), set by the worker: kept in a job re-run after a failure. */
   scrubbed: z.array(MarkSchema).nullish(),

@@ -3,7 +3,7 @@ import { UserFilterPreference } from '../../entities/UserFilterPreference.ts';
 import { conflict, notFound } from '../errors.ts';
 
 /**
- * Seed 2's saved log filters. Private: every call is scoped to the owner, so another
+ * The logs dashboard's saved log filters. Private: every call is scoped to the owner, so another
  * user's id is simply not found (404), never forbidden (which would confirm it exists).
  */
 export interface PreferenceInput {

@@ -29,7 +29,7 @@ export interface LogListRow extends Omit<LogRow, 'extra'> {
 }
 
 const COLUMNS = `id, project_id, event_id, "timestamp", received_at, updated_at, level, message, service, environment, archived, user_ref`;
-/** Seed 3's shape also needs metadata (extra); seed 2's does not, so its lists skip the jsonb. */
+/** DataIdea's shape also needs metadata (extra); the logs dashboard's does not, so its lists skip the jsonb. */
 const COLUMNS_WITH_EXTRA = `${COLUMNS}, extra`;
 
 export interface ListOptions {
@@ -124,7 +124,7 @@ export async function deleteLog(ds: DataSource, id: string): Promise<void> {
   await ds.query(`DELETE FROM events WHERE id = $1 AND kind = 'log'`, [id]);
 }
 
-/** Seed 2's log shape (severity UPPERCASE, source), plus environment, project and archived. */
+/** The logs dashboard's log shape (severity UPPERCASE, source), plus environment, project and archived. */
 export function serializeLog(
   r: Pick<LogRow, 'id' | 'project_id' | 'timestamp' | 'received_at' | 'updated_at' | 'level' | 'message' | 'service' | 'environment' | 'archived'> & { message_truncated?: boolean },
 ) {
@@ -145,7 +145,7 @@ export function serializeLog(
 export type LogOut = ReturnType<typeof serializeLog>;
 
 /**
- * Seed 3's event log shape: level lowercase, metadata = extra, user_id = the client's own
+ * DataIdea's event log shape: level lowercase, metadata = extra, user_id = the client's own
  * user id. From a list, a cut message or left-out metadata is flagged `…_truncated`.
  */
 export function serializeEventLog(r: Pick<LogRow, 'id' | 'user_ref' | 'message' | 'level' | 'timestamp' | 'project_id'> & { message_truncated?: boolean; extra?: Record<string, unknown> | null }) {

@@ -3,9 +3,9 @@ import { LEVELS } from '../levels.ts';
 import { scopeClause, type Scope } from '../access/index.ts';
 
 /**
- * Log and LLM usage figures for `GET /api/user/stats/` (seed 3), over the projects in
+ * Log and LLM usage figures for `GET /api/user/stats/` (DataIdea), over the projects in
  * `scope` and the last `days` days. Exported for the stats endpoint to merge into its
- * answer; severity names are seed 2's (UPPERCASE).
+ * answer; severity names are the logs dashboard's (UPPERCASE).
  */
 export interface LogStats {
   since: string;

@@ -7,7 +7,7 @@ import { conflict, notFound } from '../errors.ts';
 import { memberRow, serializeMember } from './members.ts';
 
 /**
- * Seed 1's "invite members by email", with the invitee's consent: an invitation names an
+ * Panties' "invite members by email", with the invitee's consent: an invitation names an
  * address and a role, and grants nothing until the person signed in with that address
  * accepts it. Inviting answers the same whether or not the address is registered, so it
  * tells the inviter nothing about who has an account.

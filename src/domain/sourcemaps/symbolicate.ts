@@ -21,7 +21,7 @@ import type { DataSource } from 'typeorm';
 import type { BlobStore } from '../../storage/blobStore.ts';
 import type { EventRecord } from '../events/record.ts';
 import type { EventData, ExceptionData, StackFrame } from '../events/structured.ts';
-import { stacktraceText } from '../sentry/normalize.ts';
+import { stacktraceText } from '../ingest/formats/sentry/normalize.ts';
 import { config } from '../../config.ts';
 import { artifactStore } from '../../storage/index.ts';
 import { readBlob } from './artifacts.ts';

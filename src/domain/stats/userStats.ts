@@ -17,7 +17,7 @@ function emptyLevels(): Record<Level, number> {
 }
 
 /**
- * Seed 3's /api/user/stats/: what landed in the caller's projects (owned or joined)
+ * DataIdea's /api/user/stats/: what landed in the caller's projects (owned or joined)
  * over the last 30 days — error events and logs by level and by day (one grouped query
  * over the (project_id, kind, timestamp) index), logs by severity and source, and LLM
  * calls, tokens and latency by model.
@@ -62,7 +62,7 @@ export async function userStats(ds: DataSource, access: Access, actor: Actor) {
 }
 
 /**
- * The keys seed 3's own /api/user/stats/ answered, which its dashboard reads: all-time
+ * The keys DataIdea's own /api/user/stats/ answered, which its dashboard reads: all-time
  * totals of event logs and LLM logs, event logs by level, and the keys still active
  * (those the caller manages, as GET /api/apikeys/ lists them). Index-only counts over
  * (project_id, level) and (project_id, model).

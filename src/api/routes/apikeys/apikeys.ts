@@ -5,7 +5,7 @@ import { createKey, keyFor, listKeys, revokeKey, serializeKey, updateKey } from 
 import { currentUser, requireUser } from '../../middleware/auth.ts';
 import { CreateKeyBody, KeyIdParam, KeyListQuery, UpdateKeyBody } from './schema.ts';
 
-/** Seed 3's /api/apikeys/, on projects. */
+/** DataIdea's /api/apikeys/, on projects. */
 export function apiKeyRoutes(access: Access): Router {
   const r = Router();
   r.use(requireUser(access));
@@ -29,7 +29,7 @@ export function apiKeyRoutes(access: Access): Router {
     res.json(serializeKey(await keyFor(access, currentUser(req), id)));
   });
 
-  // Seed 3's ModelViewSet: PUT and PATCH both change what is sent (name, scopes, is_active).
+  // DataIdea's ModelViewSet: PUT and PATCH both change what is sent (name, scopes, is_active).
   const update = async (req: Request, res: Response) => {
     const { id } = KeyIdParam.parse(req.params);
     const key = await keyFor(access, currentUser(req), id);

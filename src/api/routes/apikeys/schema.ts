@@ -63,7 +63,7 @@ registry.registerPath({
   request: { body: jsonBody(CreateKeyBody) },
   responses: { 201: jsonResponse(CreatedKeyOut, 'Created'), ...errorResponses(400, 401, 403, 404) },
 });
-const changeKey = 'Rename a key, change its scopes, or revoke it with {"is_active": false} (PUT and PATCH alike, seed 3)';
+const changeKey = 'Rename a key, change its scopes, or revoke it with {"is_active": false} (PUT and PATCH alike, DataIdea)';
 for (const method of ['get', 'put', 'patch', 'delete'] as const) {
   const changes = method === 'put' || method === 'patch';
   registry.registerPath({

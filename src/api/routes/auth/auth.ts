@@ -13,7 +13,7 @@ export interface AuthDeps {
   limiter: AuthRateLimiter;
 }
 
-/** Mounted at /api/auth and, for seed 5's clients, at /auth. */
+/** Mounted at /api/auth and, for central de erros' clients, at /auth. */
 export function authRoutes({ ds, access, limiter }: AuthDeps): Router {
   const r = Router();
 
@@ -55,7 +55,7 @@ export function authRoutes({ ds, access, limiter }: AuthDeps): Router {
     res.json(serializeUser(currentUser(req)));
   });
 
-  // Seed 4's machine clients (the C++ uploader).
+  // The crash store's machine clients (the C++ uploader).
   r.post('/client-token', async (req, res) => {
     await limiter.hitIp(req.ip ?? 'unknown');
     const { client_secret } = ClientTokenBody.parse(req.body);

@@ -12,7 +12,7 @@ export const RegisterBody = z
   .meta({ id: 'RegisterRequest', example: { email: 'user@example.com', password: 'SecurePass123!' } });
 
 /**
- * `email`, or `username` as django-rest-framework-jwt and SimpleJWT clients (seeds 2, 5)
+ * `email`, or `username` as django-rest-framework-jwt and SimpleJWT clients (the logs dashboard and central de erros)
  * post it — Faultline's usernames are email addresses.
  */
 export const LoginBody = z
@@ -49,14 +49,14 @@ const LoginOut = z
   .object({
     access: z.string(),
     refresh: z.string(),
-    token: z.string().meta({ description: 'The same JWT as `access`, for django-rest-framework-jwt clients (seed 5), which read `token`' }),
+    token: z.string().meta({ description: 'The same JWT as `access`, for django-rest-framework-jwt clients (central de erros), which read `token`' }),
     user: UserOut,
   })
   .meta({ id: 'LoginResponse' });
 const TokenPair = z.object({ access: z.string(), refresh: z.string() }).meta({ id: 'TokenPair' });
 
 for (const prefix of ['/api/auth', '/auth']) {
-  const seed5 = prefix === '/auth' ? ' (seed 5 path)' : '';
+  const seed5 = prefix === '/auth' ? ' (central de erros path)' : '';
   registry.registerPath({
     method: 'post',
     path: `${prefix}/register/`,
@@ -107,7 +107,7 @@ for (const prefix of ['/api/auth', '/auth']) {
     method: 'post',
     path: `${prefix}/client-token/`,
     tags: ['auth'],
-    summary: `Machine clients (seed 4): trade a client secret for a short-lived upload-only token${seed5}`,
+    summary: `Machine clients (the crash store): trade a client secret for a short-lived upload-only token${seed5}`,
     description:
       'The secret is an API key with the `dumps:upload` scope, or the server-wide MACHINE_CLIENT_SECRET. ' +
       'The token (default 5 minutes) can only upload dumps to that key\'s project.',

@@ -23,7 +23,7 @@ export type DumpRouteDeps = Pick<UploadDeps, 'ds' | 'access' | 'sink'> &
   };
 
 /**
- * Seed 4's /api/dumps/. Mounted before the JSON body parser: uploads are multipart
+ * The crash store's /api/dumps/. Mounted before the JSON body parser: uploads are multipart
  * streams this router reads itself. Upload takes machine tokens, API keys, user
  * tokens (or nothing, where a project allows it); everything else is for signed-in
  * users — machine tokens get 403 there, strangers 404, viewers 403 on changes.

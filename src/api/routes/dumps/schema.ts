@@ -42,7 +42,7 @@ export const DumpOut = z
   .object({
     id: z.uuid(),
     original_name: z.string().meta({ description: 'The file name as uploaded; display only' }),
-    stored_name: z.uuid().meta({ description: 'Seed 4: the uuid the bytes are stored under (same as id)' }),
+    stored_name: z.uuid().meta({ description: 'The crash store: the uuid the bytes are stored under (same as id)' }),
     time: z.string().meta({ description: 'Upload time' }),
     label: z.string().nullable(),
     archived: z.boolean(),
@@ -97,7 +97,7 @@ registry.registerPath({
   method: 'post',
   path: '/api/dumps/',
   tags: ['dumps'],
-  summary: 'Upload a crash dump (seed 4)',
+  summary: 'Upload a crash dump (the crash store)',
   description:
     'multipart/form-data with a `file` part and an optional `label`. Authenticate with a machine token from ' +
     '/api/auth/client-token/, an API key with the `dumps:upload` scope, or a user token (member role or above in the ' +
@@ -122,7 +122,7 @@ registry.registerPath({
   method: 'get',
   path: '/api/dumps/by-label/{label}/',
   tags: ['dumps'],
-  summary: 'Dumps with exactly this label (seed 4), newest first',
+  summary: 'Dumps with exactly this label (the crash store), newest first',
   security: user,
   request: { params: LabelParam, query: DumpByLabelQuery },
   responses: { 200: jsonResponse(paginated(DumpOut, 'CrashDumpList'), 'Dumps'), ...errorResponses(400, 401, 403, 404) },

@@ -68,7 +68,7 @@ export async function receiveDumpForm(
 }
 
 /**
- * POST /api/dumps/ — crash dump uploads (seed 4). 201 only once the bytes are durable
+ * POST /api/dumps/ — crash dump uploads (the crash store). 201 only once the bytes are durable
  * and the row committed. Credentials come from the headers, so a bad one is refused
  * before the body is read (and, with Expect: 100-continue, before it is sent).
  */

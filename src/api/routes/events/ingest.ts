@@ -14,7 +14,7 @@ export interface PantiesDeps {
 }
 
 /**
- * POST /api/events/ — Panties clients (seed 1), with the project's API key as a Bearer
+ * POST /api/events/ — Panties clients, with the project's API key as a Bearer
  * token. 202 `{"event_id"}` (or an array of them) once durably queued.
  */
 export function pantiesRoute(deps: PantiesDeps): IngestRoute<{ projectId: number; keyId: number }> {

@@ -58,7 +58,7 @@ registry.registerPath({
   method: 'post',
   path: '/api/events/',
   tags: ['ingest'],
-  summary: 'Ingest one error event, or an array of them (seed 1, Panties clients)',
+  summary: 'Ingest one error event, or an array of them (Panties clients)',
   description:
     'Answers 202 only once the events are durably queued; 503 with Retry-After while load is shed (details.reason). ' +
     'Bodies may be gzip, deflate (zlib or raw), br or zstd encoded (Content-Encoding). ' +

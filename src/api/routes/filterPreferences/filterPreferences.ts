@@ -13,7 +13,7 @@ import { currentUser, requireUser } from '../../middleware/auth.ts';
 import { pageLinks, pageRequest, PageQuery } from '../../pagination.ts';
 import { PreferenceBody, PreferenceIdParam, PreferencePatchBody } from './schema.ts';
 
-/** `/api/user-filter-preferences/` (seed 2): each user's own saved filters; anyone else's id is 404. */
+/** `/api/user-filter-preferences/` (the logs dashboard): each user's own saved filters; anyone else's id is 404. */
 export function filterPreferenceRoutes(ds: DataSource, access: Access): Router {
   const r = Router();
   r.use(requireUser(access));

@@ -38,7 +38,7 @@ registry.registerPath({
   method: 'get',
   path: `${base}/`,
   tags: ['filters'],
-  summary: 'Your saved log filters (seed 2); the default first',
+  summary: 'Your saved log filters (the logs dashboard); the default first',
   security,
   responses: { 200: jsonResponse(paginated(PreferenceOut, 'UserFilterPreferenceList'), 'Saved filters'), ...errorResponses(401) },
 });

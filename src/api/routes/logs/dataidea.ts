@@ -36,7 +36,7 @@ const headerKey = (access: Access) => async (req: IncomingMessage): Promise<Head
   access.presentsKey(req) ? access.apiKey(req, { scope: 'ingest' }) : null;
 
 /**
- * Seed 3 sends its key as `api_key` in each body (an item's own key wins over the
+ * DataIdea sends its key as `api_key` in each body (an item's own key wins over the
  * header's). Every item needs a valid key with the ingest scope, or nothing is queued.
  */
 async function projectsOf(access: Access, items: unknown[], header: HeaderKey): Promise<number[]> {
@@ -54,13 +54,13 @@ async function projectsOf(access: Access, items: unknown[], header: HeaderKey): 
   );
 }
 
-// Seed 3's own server answered {"status": "success"} beside the id; its clients may read that.
+// DataIdea's own server answered {"status": "success"} beside the id; its clients may read that.
 const answer = (records: Array<{ event_id: string }>, batch: boolean) => {
   const ids = records.map((r) => ({ status: 'success', event_id: r.event_id }));
   return { status: 202, body: batch ? ids : ids[0] };
 };
 
-/** POST /api/event-log/ — seed 3 event logs → events of kind 'log', origin 'dataidea'. */
+/** POST /api/event-log/ — DataIdea event logs → events of kind 'log', origin 'dataidea'. */
 export function dataideaEventLogRoute(deps: DataideaDeps): IngestRoute<HeaderKey> {
   return {
     name: '/api/event-log/',
@@ -89,7 +89,7 @@ export function dataideaEventLogRoute(deps: DataideaDeps): IngestRoute<HeaderKey
   };
 }
 
-/** POST /api/llm-log/ — seed 3 LLM calls → llm_logs, through `store-llm-logs` jobs. */
+/** POST /api/llm-log/ — DataIdea LLM calls → llm_logs, through `store-llm-logs` jobs. */
 export function dataideaLlmLogRoute(deps: DataideaDeps): IngestRoute<HeaderKey> {
   return {
     name: '/api/llm-log/',

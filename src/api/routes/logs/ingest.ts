@@ -15,7 +15,7 @@ export interface LogsIngestDeps {
 }
 
 /**
- * POST /api/logs/ (seed 2) and /v1/api/logs/ (seed 5), with a user token. Each log goes
+ * POST /api/logs/ (the logs dashboard) and /v1/api/logs/ (central de erros), with a user token. Each log goes
  * to its `project` or the caller's personal project, where they need the member role.
  * Served through Express (`via: 'express'` in the table): browsers post here, so the
  * app's CORS and security headers apply.
@@ -46,7 +46,7 @@ export function logsRoute(deps: LogsIngestDeps): IngestRoute<User> {
       quota: (records) => deps.quotas.takeRecords(records, 'log'),
       enqueue: (records, bytes) => deps.producer.enqueue(records, bytes),
       kind: 'log',
-      // Seed 2's answer: the log as it will be stored (severity upper case), with its id.
+      // The logs dashboard's answer: the log as it will be stored (severity upper case), with its id.
       answer: (records, batch) => {
         const out = records.map((rec) => ({
           event_id: rec.event_id,

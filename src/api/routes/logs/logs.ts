@@ -31,7 +31,7 @@ export function logFilters(q: ReturnType<typeof LogFilterQuery.parse>): LogFilte
 }
 
 /**
- * Seed 2's `/api/logs/` and seed 5's `/v1/api/logs/` (mounted at both): list,
+ * The logs dashboard's `/api/logs/` and central de erros' `/v1/api/logs/` (mounted at both): list,
  * CSV export, and one log's get/put/patch/delete (creating is an ingest route: src/api/routes/logs/ingest.ts). Reads see every project the caller
  * can see; writes need the member role; another project's log is 404.
  */
@@ -78,7 +78,7 @@ export function logRoutes(deps: LogRoutesDeps): Router {
   const update = (schema: typeof LogPutBody | typeof LogPatchBody) => async (req: Request, res: Response) => {
     const row = await visibleLog(req, 'edit_data');
     const body = schema.parse(req.body ?? {});
-    // Seed 5's "PATCH v1/api/logs/:id" archives the log: its clients send no body.
+    // Central de erros' "PATCH v1/api/logs/:id" archives the log: its clients send no body.
     if (schema === LogPatchBody && req.baseUrl.startsWith('/v1/') && Object.keys(body).length === 0) body.archived = true;
     const changes: LogChanges = {
       message: body.message,

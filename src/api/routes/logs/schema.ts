@@ -13,14 +13,14 @@ const projectParam = z.coerce.number().int().positive().max(2 ** 31 - 1).optiona
 const dateParam = (what: string) => z.string().max(64).optional().meta({ description: `${what}: ISO 8601 date-time, or a date (YYYY-MM-DD)` });
 const boolParam = z.enum(['true', 'false', 'True', 'False', '1', '0']).transform((v) => v === 'true' || v === 'True' || v === '1');
 
-/** Seed 2 and seed 5 filters (`env` is seed 5's name for environment). */
+/** The logs dashboard and central de erros filters (`env` is central de erros' name for environment). */
 export const LogFilterQuery = z.object({
   search: z.string().max(500).optional().meta({ description: 'Terms that must each appear (case-insensitive) in the message or source; "quotes" keep a phrase' }),
-  field: z.string().max(32).optional().meta({ description: `Seed 5: search only this field (${SEARCH_FIELD_NAMES.join(', ')})` }),
+  field: z.string().max(32).optional().meta({ description: `Central de erros: search only this field (${SEARCH_FIELD_NAMES.join(', ')})` }),
   severity: z.string().max(200).optional().meta({ description: 'One severity or a comma list: DEBUG, INFO, WARNING, ERROR, CRITICAL (any case)' }),
   source: z.string().max(200).optional(),
   environment: z.string().max(100).optional().meta({ description: 'Exactly this environment, in any case' }),
-  env: z.string().max(100).optional().meta({ description: 'Same as environment (seed 5): PRODUCTION matches production' }),
+  env: z.string().max(100).optional().meta({ description: 'Same as environment (central de erros): PRODUCTION matches production' }),
   date_from: dateParam('From (inclusive)'),
   date_to: dateParam('To (inclusive; a plain date covers that whole day)'),
   archived: boolParam.optional(),
@@ -87,7 +87,7 @@ const LogAccepted = z
   })
   .meta({ id: 'LogAccepted', description: 'Queued. The log gets its numeric id once stored (it then shows in lists and the live tail).' });
 
-// --- Seed 3 lists -------------------------------------------------------------------
+// --- DataIdea lists -------------------------------------------------------------------
 
 export const EventLogListQuery = PageQuery.extend({
   project: projectParam,
@@ -157,7 +157,7 @@ export const LlmLogOut = z
 
 const user = [{ [bearerAuth.name]: [] }];
 const SeedThreeAccepted = z
-  .object({ status: z.literal('success').meta({ description: "As seed 3's own server answered" }), event_id: z.string() })
+  .object({ status: z.literal('success').meta({ description: "As DataIdea's own server answered" }), event_id: z.string() })
   .meta({ id: 'DataideaAccepted' });
 const batchOf = (s: z.ZodType) => ({ required: true, content: { 'application/json': { schema: z.union([s, z.array(s)]) } } });
 
@@ -165,7 +165,7 @@ registry.registerPath({
   method: 'post',
   path: '/api/event-log/',
   tags: ['ingest'],
-  summary: 'Ingest an event log, or an array of them (seed 3, DataIdea clients)',
+  summary: 'Ingest an event log, or an array of them (DataIdea, DataIdea clients)',
   description: 'The key goes in `api_key` (or Authorization: Bearer). 202 only once durably queued. Limits as for /api/events/.',
   security: [{}, { [apiKeyAuth.name]: [] }],
   request: { body: batchOf(DataideaEventLogSchema) },
@@ -175,7 +175,7 @@ registry.registerPath({
   method: 'post',
   path: '/api/llm-log/',
   tags: ['ingest'],
-  summary: 'Ingest an LLM call log, or an array of them (seed 3, DataIdea clients)',
+  summary: 'Ingest an LLM call log, or an array of them (DataIdea, DataIdea clients)',
   description: 'query and response may be up to 1 MB each (LLM_LOG_MAX_TEXT_BYTES). 202 only once durably queued.',
   security: [{}, { [apiKeyAuth.name]: [] }],
   request: { body: batchOf(DataideaLlmLogSchema) },
@@ -183,7 +183,7 @@ registry.registerPath({
 });
 
 for (const base of ['/api/logs', '/v1/api/logs']) {
-  const seed = base === '/api/logs' ? 'seed 2' : 'seed 5';
+  const seed = base === '/api/logs' ? 'the logs dashboard' : 'central de erros';
   registry.registerPath({
     method: 'get',
     path: `${base}/`,
@@ -228,7 +228,7 @@ for (const base of ['/api/logs', '/v1/api/logs']) {
     path: `${base}/{id}/`,
     tags: ['logs'],
     summary: `Change some fields; {"archived": true} archives (${seed}); member role or above`,
-    description: base === '/v1/api/logs' ? 'Seed 5: a PATCH with no body (or `{}`) archives the log.' : undefined,
+    description: base === '/v1/api/logs' ? 'Central de erros: a PATCH with no body (or `{}`) archives the log.' : undefined,
     security: user,
     request: { ...params, body: { ...jsonBody(LogPatchBody), required: base === '/api/logs' } },
     responses: { 200: jsonResponse(LogOut, 'Updated'), ...errorResponses(400, 401, 403, 404) },
@@ -248,7 +248,7 @@ for (const base of ['/api/logs', '/v1/api/logs']) {
     method: 'get',
     path: `${base}/export/`,
     tags: ['logs'],
-    summary: 'Every log matching the filters, as CSV (seed 2), streamed from a database cursor',
+    summary: 'Every log matching the filters, as CSV (the logs dashboard), streamed from a database cursor',
     description:
       'Messages are whole. Memory stays flat whatever the row sizes (batches read by bytes, backpressure to the client). ' +
       "A cell that starts with =, +, -, @, tab or carriage return is prefixed with ' (and quoted) so spreadsheets do not run it as a formula.",
@@ -264,7 +264,7 @@ registry.registerPath({
   method: 'get',
   path: '/api/event-logs/',
   tags: ['logs'],
-  summary: 'Event logs in seed 3\'s shape, newest first',
+  summary: 'Event logs in the DataIdea shape, newest first',
   description: LIST_BOUNDS,
   security: user,
   request: { query: EventLogListQuery },
@@ -283,7 +283,7 @@ registry.registerPath({
   method: 'get',
   path: '/api/llm-logs/',
   tags: ['logs'],
-  summary: 'LLM call logs (seed 3), newest first, with model, tokens and latency lifted from metadata',
+  summary: 'LLM call logs (DataIdea), newest first, with model, tokens and latency lifted from metadata',
   description: LIST_BOUNDS,
   security: user,
   request: { query: LlmLogListQuery },
@@ -303,7 +303,7 @@ registry.registerPath({
   method: 'get',
   path: '/ws/logs/',
   tags: ['logs'],
-  summary: 'Live tail (seed 2): a WebSocket pushing {"type":"log_created","log":{…Log}} for each new log you can see',
+  summary: 'Live tail (the logs dashboard): a WebSocket pushing {"type":"log_created","log":{…Log}} for each new log you can see',
   description:
     'Upgrade to WebSocket. Authenticate with `?token=<access token>`, or send `{"token": "<access token>"}` as the first ' +
     'message (within 10 s). Optional `project` and `severity` (comma lists) narrow the stream. The server first sends ' +

@@ -9,7 +9,7 @@ import { currentUser, requireUser } from '../../middleware/auth.ts';
 import { pageRequest, sendPage } from '../../pagination.ts';
 import { EventLogListQuery, LlmLogIdParam, LlmLogListQuery, LogIdParam } from './schema.ts';
 
-/** Seed 3's read side: `GET /api/event-logs/` and `GET /api/llm-logs/` (and one of each by id), over every project the caller can see. */
+/** DataIdea's read side: `GET /api/event-logs/` and `GET /api/llm-logs/` (and one of each by id), over every project the caller can see. */
 export function dataideaReadRoutes(ds: DataSource, access: Access): Router {
   const r = Router();
 

@@ -7,7 +7,7 @@ import type { Access } from '../../../domain/access/index.ts';
 import { currentUser, requireUser } from '../../middleware/auth.ts';
 import { ProfilePatch } from './schema.ts';
 
-/** Seed 3's /api/user/…, mounted at /api/user. */
+/** DataIdea's /api/user/…, mounted at /api/user. */
 export function profileRoutes(ds: DataSource, access: Access, limiter: AuthRateLimiter): Router {
   const r = Router();
   r.use(requireUser(access));
@@ -16,7 +16,7 @@ export function profileRoutes(ds: DataSource, access: Access, limiter: AuthRateL
     res.json(serializeUserDetail(currentUser(req)));
   });
 
-  // Seed 3's UpdateAPIView: PUT and PATCH both change the fields sent.
+  // DataIdea's UpdateAPIView: PUT and PATCH both change the fields sent.
   const update = async (req: Request, res: Response) => {
     const me = currentUser(req);
     const body = ProfilePatch.parse(req.body ?? {});

@@ -41,10 +41,10 @@ const LlmUsage = z.object({
 });
 const StatsOut = z
   .object({
-    total_event_logs: z.number().int().meta({ description: 'Seed 3: all-time count of logs in your projects' }),
-    total_llm_logs: z.number().int().meta({ description: 'Seed 3: all-time count of LLM logs in your projects' }),
-    logs_by_level: z.record(z.string(), z.number().int()).meta({ description: 'Seed 3: all-time logs by level' }),
-    api_keys_count: z.number().int().meta({ description: 'Seed 3: active API keys you manage' }),
+    total_event_logs: z.number().int().meta({ description: 'DataIdea: all-time count of logs in your projects' }),
+    total_llm_logs: z.number().int().meta({ description: 'DataIdea: all-time count of LLM logs in your projects' }),
+    logs_by_level: z.record(z.string(), z.number().int()).meta({ description: 'DataIdea: all-time logs by level' }),
+    api_keys_count: z.number().int().meta({ description: 'DataIdea: active API keys you manage' }),
     period_days: z.number().int(),
     projects: z.number().int(),
     events: Counts,
@@ -55,7 +55,7 @@ const StatsOut = z
     llm: LlmUsage,
   })
   .loose()
-  .meta({ id: 'UserStats', description: "Seed 3's all-time totals, then what landed in your projects over the last 30 days." });
+  .meta({ id: 'UserStats', description: "DataIdea's all-time totals, then what landed in your projects over the last 30 days." });
 
 const security = [{ [bearerAuth.name]: [] }];
 registry.registerPath({

@@ -89,7 +89,7 @@ export function projectRoutes(ds: DataSource, access: Access): Router {
     res.status(204).end();
   });
 
-  // Members: seed 1's invitations by email, with roles — granted only once the invitee accepts.
+  // Members: Panties' invitations by email, with roles — granted only once the invitee accepts.
   r.get('/:id/members', async (req, res) => {
     const { id } = ProjectIdParam.parse(req.params);
     await access.authorize(currentUser(req), id, 'view');

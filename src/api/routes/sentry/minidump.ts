@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { stageDump, type StagedDump } from '../../../domain/dumps/ingest.ts';
 import { AppError, badRequest } from '../../../domain/errors.ts';
-import { assertMinidump, dashedUuid, eventFromForm, minidumpEvent, storeWithDumps, type MinidumpDeps } from '../../../domain/sentry/minidump.ts';
+import { assertMinidump, dashedUuid, eventFromForm, minidumpEvent, storeWithDumps, type MinidumpDeps } from '../../../domain/ingest/formats/sentry/minidump.ts';
 import { ingestedItems } from '../../../metrics.ts';
 import { bodyDecoder, bodyStream } from '../../http/body.ts';
 import { formDecoder, isMultipart, readForm, stopReading, uploadWireLimit } from '../dumps/multipart.ts';

@@ -3,8 +3,8 @@ import type { Counter } from 'prom-client';
 import { type ResolvedKey } from '../../../domain/access/index.ts';
 import { badRequest } from '../../../domain/errors.ts';
 import type { EventRecord } from '../../../domain/events/record.ts';
-import { sentryEventItem } from '../../../domain/sentry/items.ts';
-import { parseSecurityBody, type ReportContext } from '../../../domain/sentry/security.ts';
+import { sentryEventItem } from '../../../domain/ingest/formats/sentry/items.ts';
+import { parseSecurityBody, type ReportContext } from '../../../domain/ingest/formats/sentry/security.ts';
 import { ingestedItems } from '../../../metrics.ts';
 import { splitUrl } from '../../http/path.ts';
 import { bodyDecoder, parseJson, readBody } from '../../http/body.ts';
@@ -31,7 +31,7 @@ function contextOf(req: IncomingMessage): ReportContext {
 /**
  * POST /api/{project_id}/security/?sentry_key=… — what browsers post by themselves: CSP
  * `report-uri` and `report-to` reports, HPKP, Expect-CT, Expect-Staple (see
- * src/domain/sentry/security.ts). The key is in the query, as in the report URL Sentry
+ * src/domain/ingest/formats/sentry/security.ts). The key is in the query, as in the report URL Sentry
  * gives; browsers post cross-origin with a type that is not CORS-safelisted, so the
  * preflight is answered too. 201 with no body, as Sentry answers.
  */

@@ -18,7 +18,7 @@ const fields = {
   is_staff: z.boolean(),
 };
 
-/** Seed 4's admin user API: email, password (write-only), is_active, is_staff. */
+/** The crash store's admin user API: email, password (write-only), is_active, is_staff. */
 export const CreateUserBody = z
   .object({ ...fields, first_name: fields.first_name.optional(), last_name: fields.last_name.optional(), is_active: fields.is_active.default(true), is_staff: fields.is_staff.default(false) })
   .strict()

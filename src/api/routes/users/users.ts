@@ -9,7 +9,7 @@ import { currentUser, requireStaff } from '../../middleware/auth.ts';
 import { pageLinks } from '../../pagination.ts';
 import { CreateUserBody, PatchUserBody, PutUserBody, UserIdParam, UserListQuery } from './schema.ts';
 
-/** Seed 4's /api/users/: user management for staff. */
+/** The crash store's /api/users/: user management for staff. */
 export function userRoutes(ds: DataSource, access: Access): Router {
   const r = Router();
   r.use(requireStaff(access));

@@ -4,16 +4,16 @@ import { cleanText, clip, EventIdSchema, extraOf, LevelSchema, logRecord, newEve
 import type { LlmLogRecord } from '../../logs/llmRecord.ts';
 
 /**
- * DataIdea's loggers (seed 3): `POST /api/event-log/` (application logs → events of kind
+ * DataIdea's loggers (DataIdea): `POST /api/event-log/` (application logs → events of kind
  * 'log', origin 'dataidea') and `POST /api/llm-log/` (LLM calls → llm_logs). The key may
  * come in each body as `api_key`. Field names are the seed's own, kept on purpose.
  */
 
-/** Seed 3 sends user_id as whatever its app uses: a string or a number. */
+/** DataIdea sends user_id as whatever its app uses: a string or a number. */
 const UserIdSchema = z.union([z.string(), z.number()]).transform((v) => String(v));
 const JsonObject = z.record(z.string(), z.unknown());
 
-/** Seed 3 (DataIdea) `POST /api/event-log/`. The key may be in the body or in Authorization. */
+/** DataIdea (DataIdea) `POST /api/event-log/`. The key may be in the body or in Authorization. */
 export const DataideaEventLogSchema = z
   .object({
     api_key: z.string().max(200).optional().meta({ description: 'The project API key (or send Authorization: Bearer <api_key>)' }),
@@ -27,7 +27,7 @@ export const DataideaEventLogSchema = z
   .catchall(z.unknown())
   .meta({
     id: 'DataideaEventLog',
-    description: 'Seed 3 event log. Send one object or an array of them.',
+    description: 'DataIdea event log. Send one object or an array of them.',
     example: {
       api_key: 'flk_…',
       user_id: 'user123',
@@ -53,7 +53,7 @@ export function dataideaToRecord(e: DataideaEventLog, projectId: number, receive
   });
 }
 
-/** Seed 3 (DataIdea) `POST /api/llm-log/`. */
+/** DataIdea (DataIdea) `POST /api/llm-log/`. */
 export const DataideaLlmLogSchema = z
   .object({
     api_key: z.string().max(200).optional().meta({ description: 'The project API key (or send Authorization: Bearer <api_key>)' }),
@@ -69,7 +69,7 @@ export const DataideaLlmLogSchema = z
   .meta({
     id: 'DataideaLlmLog',
     description:
-      'Seed 3 LLM call log. model, prompt/completion/total tokens and latency_ms are read from metadata when present ' +
+      'DataIdea LLM call log. model, prompt/completion/total tokens and latency_ms are read from metadata when present ' +
       '(model or model_version; tokens, prompt_tokens, completion_tokens, total_tokens, or an OpenAI-style usage object; latency_ms).',
     example: {
       api_key: 'flk_…',
@@ -103,7 +103,7 @@ export interface LlmUsage {
   latency_ms: number | null;
 }
 
-/** Pulls model, token counts and latency out of seed 3's metadata (and OpenAI-style `usage`). */
+/** Pulls model, token counts and latency out of DataIdea's metadata (and OpenAI-style `usage`). */
 export function usageFrom(metadata: Record<string, unknown>): LlmUsage {
   const usage = metadata.usage && typeof metadata.usage === 'object' ? (metadata.usage as Record<string, unknown>) : {};
   const prompt = count(metadata.prompt_tokens) ?? count(usage.prompt_tokens);
@@ -113,7 +113,7 @@ export function usageFrom(metadata: Record<string, unknown>): LlmUsage {
     model: text(metadata.model) ?? text(metadata.model_version),
     prompt_tokens: prompt,
     completion_tokens: completion,
-    // Seed 3's own example sends only `tokens`: the total.
+    // DataIdea's own example sends only `tokens`: the total.
     total_tokens: count(metadata.total_tokens) ?? count(usage.total_tokens) ?? count(metadata.tokens) ?? summed,
     latency_ms: millis(metadata.latency_ms),
   };

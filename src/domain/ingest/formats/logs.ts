@@ -2,10 +2,10 @@ import { z } from 'zod';
 import { clip, EventIdSchema, extraOf, LevelSchema, logRecord, newEventId, TimestampSchema, type EventRecord } from '../../events/record.ts';
 
 /**
- * The logs API of the logs dashboard (seed 2, `POST /api/logs/`) and central de erros
- * (seed 5, `POST /v1/api/logs/`), posted with a user token. Field names are the seeds'.
+ * The logs API of the logs dashboard (the logs dashboard, `POST /api/logs/`) and central de erros
+ * (central de erros, `POST /v1/api/logs/`), posted with a user token. Field names are the seeds'.
  */
-/** Seed 2 (logs dashboard) and seed 5 (central de erros) `POST /api/logs/`, with a user JWT. */
+/** The logs dashboard (logs dashboard) and central de erros (central de erros) `POST /api/logs/`, with a user JWT. */
 export const UserLogSchema = z
   .object({
     event_id: EventIdSchema.optional(),
@@ -19,7 +19,7 @@ export const UserLogSchema = z
   .catchall(z.unknown())
   .meta({
     id: 'UserLog',
-    description: 'Seed 2/5 log. Send one object or an array of them.',
+    description: 'The logs dashboard / central de erros log. Send one object or an array of them.',
     example: { message: 'User login successful', severity: 'INFO', source: 'auth_service', timestamp: '2024-01-01T12:00:00Z', environment: 'production' },
   });
 export type UserLog = z.output<typeof UserLogSchema>;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { cleanJson, cleanText, clip, EventIdSchema, extraOf, LevelSchema, newEventId, TimestampSchema, type EventRecord } from '../../events/record.ts';
 
 /**
- * Seed 1 (Panties) event body, as its Python/JS/PowerShell clients send it to
+ * Panties (Panties) event body, as its Python/JS/PowerShell clients send it to
  * POST /api/events/. Unknown top-level fields are kept in `extra`, not dropped.
  */
 export const PantiesEventSchema = z
@@ -25,7 +25,7 @@ export const PantiesEventSchema = z
   })
   .meta({
     id: 'PantiesEvent',
-    description: 'Seed 1 (Panties) error event. Send one object or an array of them.',
+    description: 'Panties (Panties) error event. Send one object or an array of them.',
     example: {
       event_id: 'unique-event-id',
       event_type: 'exception',

@@ -4,11 +4,11 @@
  * than failing the event; only a payload that is not a JSON object is refused.
  */
 import { createHash } from 'node:crypto';
-import { badRequest } from '../errors.ts';
-import { cleanJson, clip, cleanText, newEventId, TimestampSchema, type EventRecord } from '../events/record.ts';
+import { badRequest } from '../../../errors.ts';
+import { cleanJson, clip, cleanText, newEventId, TimestampSchema, type EventRecord } from '../../../events/record.ts';
 import { traceIdsOf } from './spans.ts';
-import { contextTags, eventDataOf, exceptionsOf, isObj, logentryOf, type ExceptionData, type StructureOptions } from '../events/structured.ts';
-import { normalizeLevel } from '../levels.ts';
+import { contextTags, eventDataOf, exceptionsOf, isObj, logentryOf, type ExceptionData, type StructureOptions } from '../../../events/structured.ts';
+import { normalizeLevel } from '../../../levels.ts';
 import { classifyEvent, modernizeEvent, type ProcessingError } from './legacy.ts';
 import { securityFields, type SecurityKind } from './security.ts';
 

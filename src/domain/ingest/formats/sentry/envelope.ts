@@ -9,8 +9,8 @@
  * Tolerant where SDKs differ: no trailing newline, CRLF line ends, blank lines between
  * items, empty payloads. Payloads stay Buffers (attachments are binary).
  */
-import { badRequest } from '../errors.ts';
-import { assertStorable } from '../text.ts';
+import { badRequest } from '../../../errors.ts';
+import { assertStorable } from '../../../text.ts';
 
 export interface EnvelopeHeader {
   event_id?: string;

@@ -6,8 +6,8 @@
  * any other type (an unknown or internal one that sneaks in) is counted and dropped,
  * never stored as an error. Security reports that are noise (security.ts) are filtered.
  */
-import type { EventRecord } from '../events/record.ts';
-import { isObj } from '../events/structured.ts';
+import type { EventRecord } from '../../../events/record.ts';
+import { isObj } from '../../../events/structured.ts';
 import { classifyEvent, modernizeEvent, type ProcessingError } from './legacy.ts';
 import { sentryEventId, sentryEventToRecord, sentryFeedbackToRecord, type SentryEventOptions } from './normalize.ts';
 import { securityFilter, type SecurityKind } from './security.ts';

@@ -6,13 +6,13 @@
  * — Sentry's AI monitoring integrations) also become LLM logs, through the same mapping
  * as OTLP's (../ingest/formats/otlp/genai.ts).
  */
-import { config } from '../../config.ts';
-import { clip } from '../events/record.ts';
-import { genaiToLlmLog } from '../ingest/formats/otlp/genai.ts';
-import { MAX_FUTURE_MS } from '../ingest/formats/otlp/values.ts';
-import type { LlmLogRecord } from '../logs/llmRecord.ts';
-import type { SpanKind, SpanRecord, SpanStatus } from '../spans/record.ts';
-import { cleanJson, cleanText } from '../events/record.ts';
+import { config } from '../../../../config.ts';
+import { clip } from '../../../events/record.ts';
+import { genaiToLlmLog } from '../otlp/genai.ts';
+import { MAX_FUTURE_MS } from '../otlp/values.ts';
+import type { LlmLogRecord } from '../../../logs/llmRecord.ts';
+import type { SpanKind, SpanRecord, SpanStatus } from '../../../spans/record.ts';
+import { cleanJson, cleanText } from '../../../events/record.ts';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => Boolean(v) && typeof v === 'object' && !Array.isArray(v);

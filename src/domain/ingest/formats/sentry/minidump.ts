@@ -5,14 +5,14 @@
  * up — and groups into issues — like any other error.
  */
 import type { DataSource } from 'typeorm';
-import type { DumpStores } from '../../storage/index.ts';
-import { pagedReader } from '../dumps/bytes.ts';
-import { recordDump, type StagedDump } from '../dumps/ingest.ts';
-import { deleteDump } from '../dumps/manage.ts';
-import { MinidumpError, parseMinidump, type MinidumpFacts } from '../dumps/minidump.ts';
-import { badRequest } from '../errors.ts';
-import type { EventRecord } from '../events/record.ts';
-import type { WorkSink } from '../sinks.ts';
+import type { DumpStores } from '../../../../storage/index.ts';
+import { pagedReader } from '../../../dumps/bytes.ts';
+import { recordDump, type StagedDump } from '../../../dumps/ingest.ts';
+import { deleteDump } from '../../../dumps/manage.ts';
+import { MinidumpError, parseMinidump, type MinidumpFacts } from '../../../dumps/minidump.ts';
+import { badRequest } from '../../../errors.ts';
+import type { EventRecord } from '../../../events/record.ts';
+import type { WorkSink } from '../../../sinks.ts';
 import { sentryEventToRecord } from './normalize.ts';
 
 type Obj = Record<string, unknown>;

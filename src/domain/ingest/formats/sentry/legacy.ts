@@ -25,9 +25,9 @@
  * processing errors: `{type: "invalid_data", name, value}`), never fatal to the event.
  */
 import { inflateSync } from 'node:zlib';
-import { payloadTooLarge } from '../errors.ts';
-import { clip } from '../events/record.ts';
-import { isObj } from '../events/structured.ts';
+import { payloadTooLarge } from '../../../errors.ts';
+import { clip } from '../../../events/record.ts';
+import { isObj } from '../../../events/structured.ts';
 
 type Obj = Record<string, unknown>;
 

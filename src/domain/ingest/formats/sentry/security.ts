@@ -13,8 +13,8 @@
  * Messages, culprits and the noise filter follow Sentry's security interfaces.
  */
 import { createHash } from 'node:crypto';
-import { cleanJson, cleanText, clip, type EventRecord } from '../events/record.ts';
-import { isObj } from '../events/structured.ts';
+import { cleanJson, cleanText, clip, type EventRecord } from '../../../events/record.ts';
+import { isObj } from '../../../events/structured.ts';
 
 type Obj = Record<string, unknown>;
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);

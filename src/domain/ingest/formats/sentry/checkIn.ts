@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { clip } from '../events/record.ts';
-import { MonitorConfigSchema } from '../alerts/schedule.ts';
-import { slugify, type CheckInRecord } from '../alerts/checkInRecord.ts';
+import { clip } from '../../../events/record.ts';
+import { MonitorConfigSchema } from '../../../alerts/schedule.ts';
+import { slugify, type CheckInRecord } from '../../../alerts/checkInRecord.ts';
 
 /**
  * A Sentry `check_in` envelope item (`Sentry.captureCheckIn`, `withMonitor`) as a
