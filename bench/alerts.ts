@@ -15,17 +15,44 @@
  */
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
-import { call, createBenchProject, fmt, requestBody, runLoad, stackProblems, storedCount, table, waitForStored, type BenchProject } from './lib.ts';
+import {
+  call,
+  createBenchProject,
+  fmt,
+  requestBody,
+  runLoad,
+  stackProblems,
+  storedCount,
+  table,
+  waitForStored,
+  type BenchProject,
+} from './lib.ts';
 import { cleanup, onCleanup, say, startThrowawayStack, stopping } from './stack.ts';
 
 const RATIO_TARGET = 0.9;
 const P99_TARGET_MS = 5000;
 
 function options() {
-  const { values } = parseArgs({ options: { events: { type: 'string' }, concurrency: { type: 'string' }, batch: { type: 'string' }, rules: { type: 'string' }, projects: { type: 'string' }, probes: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: {
+      events: { type: 'string' },
+      concurrency: { type: 'string' },
+      batch: { type: 'string' },
+      rules: { type: 'string' },
+      projects: { type: 'string' },
+      probes: { type: 'string' },
+    },
+  });
   const n = (k: keyof typeof values, def: number) => (values[k] === undefined ? def : Math.max(1, Number(values[k])));
   const batch = n('batch', 10);
-  return { batch, requests: Math.ceil(n('events', 100_000) / batch), concurrency: n('concurrency', 50), rules: n('rules', 100), projects: n('projects', 20), probesPerS: n('probes', 5) };
+  return {
+    batch,
+    requests: Math.ceil(n('events', 100_000) / batch),
+    concurrency: n('concurrency', 50),
+    rules: n('rules', 100),
+    projects: n('projects', 20),
+    probesPerS: n('probes', 5),
+  };
 }
 
 /** The bench's webhook receiver: when each probe's message arrived. */
@@ -57,15 +84,29 @@ async function rulesFor(base: string, p: BenchProject, hook: string, count: numb
     { trigger: 'issue.new' },
     { trigger: 'issue.regressed' },
     { trigger: 'issue.frequency', params: { threshold: 1_000_000_000, window_minutes: 5 } },
-    { trigger: 'events.threshold', params: { kind: 'error', threshold: 1_000_000_000, window_minutes: 10 }, filters: { environments: ['production'], min_level: 'error' } },
-    { trigger: 'events.threshold', params: { kind: 'any', threshold: 1_000_000_000, window_minutes: 60 }, filters: { search: 'KeyError', tags: ['severity=high'] } },
+    {
+      trigger: 'events.threshold',
+      params: { kind: 'error', threshold: 1_000_000_000, window_minutes: 10 },
+      filters: { environments: ['production'], min_level: 'error' },
+    },
+    {
+      trigger: 'events.threshold',
+      params: { kind: 'any', threshold: 1_000_000_000, window_minutes: 60 },
+      filters: { search: 'KeyError', tags: ['severity=high'] },
+    },
   ];
   for (let i = 0; i < count; i++) await api('/alert-rules/', { name: `bench ${i}`, channels: [channel], ...kinds[i % kinds.length] });
 }
 
 async function load(base: string, p: BenchProject, o: ReturnType<typeof options>, body: string) {
   const before = await storedCount(base, p);
-  const run = await runLoad({ url: `${base}/api/events/`, body, connections: o.concurrency, requests: o.requests, headers: { authorization: `Bearer ${p.apiKey}` } });
+  const run = await runLoad({
+    url: `${base}/api/events/`,
+    body,
+    connections: o.concurrency,
+    requests: o.requests,
+    headers: { authorization: `Bearer ${p.apiKey}` },
+  });
   const wait = await waitForStored(async () => (await storedCount(base, p)) - before, run.accepted * o.batch, 100, 60_000);
   const seconds = (wait.at - run.startedAt) / 1000;
   return { run, stored: wait.stored, complete: wait.complete, seconds, eventsPerS: wait.stored / seconds };
@@ -83,7 +124,8 @@ async function main() {
 
   say(`creating ${o.rules} rules over ${o.projects} projects…`);
   const projects = [loaded, ...(await Promise.all(Array.from({ length: o.projects - 1 }, () => createBenchProject(stack.url))))];
-  for (const [i, p] of projects.entries()) await rulesFor(stack.url, p, hook.url, Math.floor(o.rules / o.projects) + (i < o.rules % o.projects ? 1 : 0));
+  for (const [i, p] of projects.entries())
+    await rulesFor(stack.url, p, hook.url, Math.floor(o.rules / o.projects) + (i < o.rules % o.projects ? 1 : 0));
   await new Promise((r) => setTimeout(r, 1500)); // the workers' rule cache (ALERT_RULE_CACHE_MS)
 
   say('run with rules, and new-issue probes…');
@@ -114,19 +156,30 @@ async function main() {
   const pct = (q: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)] : NaN);
   const ratio = withRules.eventsPerS / without.eventsPerS;
 
-  process.stdout.write(`\n${table([
-    ['', 'no rules', `${o.rules} rules`],
-    ['events/s accepted', fmt.int(without.run.acceptedPerS * o.batch), fmt.int(withRules.run.acceptedPerS * o.batch)],
-    ['end-to-end events/s', fmt.int(without.eventsPerS), fmt.int(withRules.eventsPerS)],
-    ['events stored', `${fmt.int(without.stored)}${without.complete ? '' : ' (incomplete)'}`, `${fmt.int(withRules.stored)}${withRules.complete ? '' : ' (incomplete)'}`],
-    ['new issue → webhook p50 (ms)', '–', fmt.ms(pct(0.5))],
-    ['new issue → webhook p99 (ms)', '–', fmt.ms(pct(0.99))],
-    ['probes delivered', '–', `${latencies.length} / ${sent.size}`],
-  ])}\n\n`);
-  process.stdout.write(`throughput with rules ÷ without: ${ratio.toFixed(2)} (target ≥ ${RATIO_TARGET}) ${ratio >= RATIO_TARGET ? 'PASS' : 'BELOW'}\n`);
-  process.stdout.write(`probe p99: ${fmt.ms(pct(0.99))} ms (target ≤ ${P99_TARGET_MS}) ${pct(0.99) <= P99_TARGET_MS && latencies.length === sent.size ? 'PASS' : 'BELOW'}\n`);
+  process.stdout.write(
+    `\n${table([
+      ['', 'no rules', `${o.rules} rules`],
+      ['events/s accepted', fmt.int(without.run.acceptedPerS * o.batch), fmt.int(withRules.run.acceptedPerS * o.batch)],
+      ['end-to-end events/s', fmt.int(without.eventsPerS), fmt.int(withRules.eventsPerS)],
+      [
+        'events stored',
+        `${fmt.int(without.stored)}${without.complete ? '' : ' (incomplete)'}`,
+        `${fmt.int(withRules.stored)}${withRules.complete ? '' : ' (incomplete)'}`,
+      ],
+      ['new issue → webhook p50 (ms)', '–', fmt.ms(pct(0.5))],
+      ['new issue → webhook p99 (ms)', '–', fmt.ms(pct(0.99))],
+      ['probes delivered', '–', `${latencies.length} / ${sent.size}`],
+    ])}\n\n`,
+  );
+  process.stdout.write(
+    `throughput with rules ÷ without: ${ratio.toFixed(2)} (target ≥ ${RATIO_TARGET}) ${ratio >= RATIO_TARGET ? 'PASS' : 'BELOW'}\n`,
+  );
+  process.stdout.write(
+    `probe p99: ${fmt.ms(pct(0.99))} ms (target ≤ ${P99_TARGET_MS}) ${pct(0.99) <= P99_TARGET_MS && latencies.length === sent.size ? 'PASS' : 'BELOW'}\n`,
+  );
   const problems = stackProblems(stack.logFile);
-  if (problems.length) process.stdout.write(`\nthe stack logged ${problems.length} warning/error line(s); first: ${problems[0].slice(0, 300)}\n`);
+  if (problems.length)
+    process.stdout.write(`\nthe stack logged ${problems.length} warning/error line(s); first: ${problems[0].slice(0, 300)}\n`);
 }
 
 try {

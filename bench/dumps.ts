@@ -52,7 +52,8 @@ if (flags.help) {
 const sizeBytes = Number(flags['size-mb']) * MiB;
 const concurrent = Number(flags.concurrent);
 const eachBytes = Number(flags['each-mb']) * MiB;
-if (![sizeBytes, concurrent, eachBytes].every((n) => Number.isInteger(n) && n > 0)) throw new Error('--size-mb, --concurrent and --each-mb: positive integers');
+if (![sizeBytes, concurrent, eachBytes].every((n) => Number.isInteger(n) && n > 0))
+  throw new Error('--size-mb, --concurrent and --each-mb: positive integers');
 
 interface Target {
   url: string;
@@ -98,7 +99,7 @@ async function sequentialWrite(dir: string, bytes: number): Promise<number> {
   const t0 = performance.now();
   const h = await open(file, 'w');
   try {
-    for (let written = 0; written < bytes; ) {
+    for (let written = 0; written < bytes;) {
       const { bytesWritten } = await h.write(chunk, 0, Math.min(chunk.length, bytes - written));
       written += bytesWritten;
     }
@@ -132,7 +133,11 @@ function upload(base: string, token: string, bytes: number, name: string): Promi
     const req = request(`${base}/api/dumps/`, {
       method: 'POST',
       agent: false,
-      headers: { authorization: `Bearer ${token}`, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': head.length + bytes + tail.length },
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+        'content-length': head.length + bytes + tail.length,
+      },
     });
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
@@ -188,7 +193,8 @@ async function main(): Promise<void> {
   const project = await createBenchProject(target.url);
   const created: string[] = [];
   onCleanup(async () => {
-    for (const id of created) await fetch(`${target.url}/api/dumps/${id}/`, { method: 'DELETE', headers: { authorization: `Bearer ${project.access}` } });
+    for (const id of created)
+      await fetch(`${target.url}/api/dumps/${id}/`, { method: 'DELETE', headers: { authorization: `Bearer ${project.access}` } });
   });
 
   say(`warm-up and checks (8 MiB)…`);
@@ -203,7 +209,8 @@ async function main(): Promise<void> {
   say(`one ${sizeMb} MiB upload…`);
   const big = await withRss(target.url, () => upload(target.url, project.access, sizeBytes, 'big.dmp'));
   if (big.result.id) created.push(big.result.id);
-  if (big.result.status !== 201) throw new Error(`upload → ${big.result.status} ${big.result.error ?? ''} (is DUMPS_MAX_BYTES at least ${sizeMb} MiB?)`);
+  if (big.result.status !== 201)
+    throw new Error(`upload → ${big.result.status} ${big.result.error ?? ''} (is DUMPS_MAX_BYTES at least ${sizeMb} MiB?)`);
   if (big.result.sha256 !== wantSha) throw new Error(`the server's sha256 (${big.result.sha256}) is not the client's (${wantSha})`);
   say('dd-style write again…');
   const ddAfter = await sequentialWrite(target.dumpsDir, sizeBytes);
@@ -214,7 +221,9 @@ async function main(): Promise<void> {
   say(`${concurrent} concurrent uploads of ${eachBytes / MiB} MiB…`);
   const wantEach = expectedSha256(eachBytes);
   const t0 = performance.now();
-  const many = await withRss(target.url, () => Promise.all(Array.from({ length: concurrent }, (_, i) => upload(target.url, project.access, eachBytes, `c${i}.dmp`))));
+  const many = await withRss(target.url, () =>
+    Promise.all(Array.from({ length: concurrent }, (_, i) => upload(target.url, project.access, eachBytes, `c${i}.dmp`))),
+  );
   const wall = (performance.now() - t0) / 1000;
   for (const r of many.result) if (r.id) created.push(r.id);
   const ok = many.result.filter((r) => r.status === 201 && r.sha256 === wantEach).length;
@@ -237,13 +246,20 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${table(rows)}\n\n`);
   const rssOk = big.peakMb - big.beforeMb < TARGET_RSS_MB;
   const pass = ratio >= TARGET_RATIO && rssOk && ok === concurrent;
-  process.stdout.write(`throughput ${ratio >= TARGET_RATIO ? 'PASS' : 'BELOW'}, RSS growth ${rssOk ? 'PASS' : 'ABOVE'}, concurrent ${ok === concurrent ? 'PASS' : 'FAIL'}\n`);
+  process.stdout.write(
+    `throughput ${ratio >= TARGET_RATIO ? 'PASS' : 'BELOW'}, RSS growth ${rssOk ? 'PASS' : 'ABOVE'}, concurrent ${ok === concurrent ? 'PASS' : 'FAIL'}\n`,
+  );
   process.stdout.write(`dd runs before/after: ${fmt.int(sizeMb / ddBefore)} / ${fmt.int(sizeMb / ddAfter)} MB/s (the faster is the bar)\n`);
 
   const resultsDir = path.join(root, 'bench/results');
   mkdirSync(resultsDir, { recursive: true });
   const file = path.join(resultsDir, `dumps-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '?', node: process.version, platform: `${os.platform()} ${os.release()}` };
+  const machine = {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? '?',
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+  };
   writeFileSync(
     file,
     JSON.stringify(
@@ -254,7 +270,14 @@ async function main(): Promise<void> {
         params: { sizeBytes, concurrent, eachBytes },
         sequentialWrite: { runsSeconds: [ddBefore, ddAfter], mbPerS: ddMbS },
         upload: { seconds: big.result.seconds, mbPerS: upMbS, ratio, rssBeforeMb: big.beforeMb, rssPeakMb: big.peakMb },
-        concurrent: { wallSeconds: wall, ok, latenciesSeconds: lat, rssBeforeMb: many.beforeMb, rssPeakMb: many.peakMb, errors: many.result.filter((r) => r.status !== 201).map((r) => `${r.status} ${r.error ?? ''}`) },
+        concurrent: {
+          wallSeconds: wall,
+          ok,
+          latenciesSeconds: lat,
+          rssBeforeMb: many.beforeMb,
+          rssPeakMb: many.peakMb,
+          errors: many.result.filter((r) => r.status !== 201).map((r) => `${r.status} ${r.error ?? ''}`),
+        },
         pass,
       },
       null,

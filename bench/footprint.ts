@@ -42,7 +42,10 @@ function readKb(pid: number, field: 'Rss' | 'Pss'): number {
 /** A process and all its descendants (threads excluded), with what each runs. */
 function tree(rootPid: number): Array<{ pid: number; args: string }> {
   const ps = spawnSync('ps', ['-e', '-o', 'pid=,ppid=,args='], { encoding: 'utf8' }).stdout;
-  const rows = ps.split('\n').map((l) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l)).filter((m): m is RegExpExecArray => m !== null);
+  const rows = ps
+    .split('\n')
+    .map((l) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l))
+    .filter((m): m is RegExpExecArray => m !== null);
   const children = new Map<number, Array<{ pid: number; args: string }>>();
   for (const [, pid, ppid, args] of rows) {
     const list = children.get(Number(ppid)) ?? [];
@@ -65,8 +68,18 @@ function label(args: string): string {
   return args.split(' ')[0];
 }
 
-function measure(rootPid: number): { procs: Proc[]; byName: Record<string, { rssMb: number; pssMb: number }>; totalPssMb: number; totalRssMb: number } {
-  const procs = tree(rootPid).map((p) => ({ pid: p.pid, name: label(p.args), rssMb: readKb(p.pid, 'Rss') / 1024, pssMb: readKb(p.pid, 'Pss') / 1024 }));
+function measure(rootPid: number): {
+  procs: Proc[];
+  byName: Record<string, { rssMb: number; pssMb: number }>;
+  totalPssMb: number;
+  totalRssMb: number;
+} {
+  const procs = tree(rootPid).map((p) => ({
+    pid: p.pid,
+    name: label(p.args),
+    rssMb: readKb(p.pid, 'Rss') / 1024,
+    pssMb: readKb(p.pid, 'Pss') / 1024,
+  }));
   const byName: Record<string, { rssMb: number; pssMb: number }> = {};
   for (const p of procs) {
     const e = (byName[p.name] ??= { rssMb: 0, pssMb: 0 });
@@ -87,7 +100,10 @@ async function until(url: string, child: ChildProcess, started: number, timeoutM
   for (;;) {
     if (child.exitCode !== null) throw new Error(`npm start exited (${child.exitCode}) before ${url} answered`);
     if (performance.now() - started > timeoutMs) throw new Error(`${url} did not answer within ${timeoutMs / 1000} s`);
-    const ok = await fetch(url, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+    const ok = await fetch(url, { signal: AbortSignal.timeout(1000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return (performance.now() - started) / 1000;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -99,7 +115,18 @@ async function npmStart(dir: string, ports: number[], logFile: string): Promise<
   const t0 = performance.now();
   const child = spawn('npm', ['start'], {
     cwd: root,
-    env: { ...process.env, DATA_DIR: dir, HOST: '127.0.0.1', PORT: String(port), LOCAL_PG_PORT: String(pgPort), LOCAL_REDIS_PORT: String(redisPort), LOG_LEVEL: 'warn', DATABASE_URL: '', REDIS_URL: '', NODE_ENV: 'development' },
+    env: {
+      ...process.env,
+      DATA_DIR: dir,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOCAL_PG_PORT: String(pgPort),
+      LOCAL_REDIS_PORT: String(redisPort),
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: '',
+      REDIS_URL: '',
+      NODE_ENV: 'development',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -124,17 +151,34 @@ async function load(base: string): Promise<void> {
   const p = await createBenchProject(base);
   const events = requestBody(100);
   for (let i = 0; i < 100; i++) {
-    const r = await fetch(`${base}/api/events/`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${p.apiKey}` }, body: events });
+    const r = await fetch(`${base}/api/events/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${p.apiKey}` },
+      body: events,
+    });
     if (r.status !== 202) throw new Error(`events: ${r.status} ${await r.text()}`);
   }
-  const logs = JSON.stringify(Array.from({ length: 1000 }, (_, i) => ({ message: `cache miss for key user:${i} on shard ${i % 16}`, level: i % 10 ? 'info' : 'warning', metadata: { shard: i % 16 } })));
+  const logs = JSON.stringify(
+    Array.from({ length: 1000 }, (_, i) => ({
+      message: `cache miss for key user:${i} on shard ${i % 16}`,
+      level: i % 10 ? 'info' : 'warning',
+      metadata: { shard: i % 16 },
+    })),
+  );
   for (let i = 0; i < 100; i++) {
-    const r = await fetch(`${base}/api/event-log/`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${p.apiKey}` }, body: logs });
+    const r = await fetch(`${base}/api/event-log/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${p.apiKey}` },
+      body: logs,
+    });
     if (r.status !== 202) throw new Error(`logs: ${r.status} ${await r.text()}`);
   }
   // Until the worker has stored them all (seed 3's stats count every log, exactly).
   for (let i = 0; i < 600; i++) {
-    const stats = (await (await fetch(`${base}/api/user/stats/`, { headers: { authorization: `Bearer ${p.access}` } })).json()) as { total_event_logs: number; events: { total: number } };
+    const stats = (await (await fetch(`${base}/api/user/stats/`, { headers: { authorization: `Bearer ${p.access}` } })).json()) as {
+      total_event_logs: number;
+      events: { total: number };
+    };
     if (stats.total_event_logs >= 100_000 && stats.events.total >= 10_000) return;
     await new Promise((r) => setTimeout(r, 500));
   }
@@ -146,13 +190,27 @@ async function productionWeb(dir: string): Promise<{ rssMb: number; pssMb: numbe
   say('building for production (npm run build)…');
   const build = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
   if (build.status !== 0) return { skipped: `npm run build failed: ${(build.stderr || build.stdout).slice(-500)}` };
-  const { databaseUrl, redisUrl } = JSON.parse(readFileSync(path.join(dir, 'stack.json'), 'utf8')) as { databaseUrl: string; redisUrl: string };
+  const { databaseUrl, redisUrl } = JSON.parse(readFileSync(path.join(dir, 'stack.json'), 'utf8')) as {
+    databaseUrl: string;
+    redisUrl: string;
+  };
   const secrets = JSON.parse(readFileSync(path.join(dir, 'secrets.json'), 'utf8')) as { jwtSecret: string; sessionSecret: string };
   const [port] = await distinctPorts(1);
   const t0 = performance.now();
   const child = spawn(process.execPath, [path.join(root, 'bin/run.mjs'), 'web'], {
     cwd: root,
-    env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, JWT_SECRET: secrets.jwtSecret, SESSION_SECRET: secrets.sessionSecret, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', DATA_DIR: dir },
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redisUrl,
+      JWT_SECRET: secrets.jwtSecret,
+      SESSION_SECRET: secrets.sessionSecret,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      DATA_DIR: dir,
+    },
     stdio: 'ignore',
   });
   onCleanup(async () => void (child.exitCode === null && child.kill('SIGKILL')));
@@ -215,11 +273,23 @@ async function main(): Promise<void> {
   const checks: Array<[string, string, boolean]> = [
     [`whole system idle ≤ ${TARGETS.idleMb} MB (PSS total)`, `${fmt.int(idle.totalPssMb)} MB`, idle.totalPssMb <= TARGETS.idleMb],
     [`after 10k events + 100k logs ≤ ${TARGETS.loadedMb} MB`, `${fmt.int(loaded.totalPssMb)} MB`, loaded.totalPssMb <= TARGETS.loadedMb],
-    [`first start → /readyz ≤ ${TARGETS.firstReadyS} s`, `${fmt.s(first.readyzS)} s (/healthz ${fmt.s(first.healthzS)} s)`, first.readyzS <= TARGETS.firstReadyS],
-    [`warm start → /readyz ≤ ${TARGETS.warmReadyS} s`, `${fmt.s(warm.readyzS)} s (/healthz ${fmt.s(warm.healthzS)} s)`, warm.readyzS <= TARGETS.warmReadyS],
+    [
+      `first start → /readyz ≤ ${TARGETS.firstReadyS} s`,
+      `${fmt.s(first.readyzS)} s (/healthz ${fmt.s(first.healthzS)} s)`,
+      first.readyzS <= TARGETS.firstReadyS,
+    ],
+    [
+      `warm start → /readyz ≤ ${TARGETS.warmReadyS} s`,
+      `${fmt.s(warm.readyzS)} s (/healthz ${fmt.s(warm.healthzS)} s)`,
+      warm.readyzS <= TARGETS.warmReadyS,
+    ],
   ];
   if ('rssMb' in prod) {
-    checks.push([`production web, admin loaded, idle ≤ ${TARGETS.prodWebMb} MB (RSS)`, `${fmt.int(prod.rssMb)} MB (ready in ${fmt.s(prod.readyS)} s)`, prod.rssMb <= TARGETS.prodWebMb]);
+    checks.push([
+      `production web, admin loaded, idle ≤ ${TARGETS.prodWebMb} MB (RSS)`,
+      `${fmt.int(prod.rssMb)} MB (ready in ${fmt.s(prod.readyS)} s)`,
+      prod.rssMb <= TARGETS.prodWebMb,
+    ]);
   }
   process.stdout.write(table([['target', 'measured', ''], ...checks.map(([t, m, ok]) => [t, m, verdict(ok)])]) + '\n');
   if ('skipped' in prod) process.stdout.write(`production web: skipped (${prod.skipped})\n`);
@@ -229,7 +299,14 @@ async function main(): Promise<void> {
   const resultsDir = path.join(root, 'bench/results');
   mkdirSync(resultsDir, { recursive: true });
   const file = path.join(resultsDir, `footprint-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), targets: TARGETS, first, warm, firstIdle, idle, loaded, production: prod, loadavg: os.loadavg() }, null, 2));
+  writeFileSync(
+    file,
+    JSON.stringify(
+      { at: new Date().toISOString(), targets: TARGETS, first, warm, firstIdle, idle, loaded, production: prod, loadavg: os.loadavg() },
+      null,
+      2,
+    ),
+  );
   process.stdout.write(`results: ${path.relative(root, file)}\n`);
 }
 

@@ -84,7 +84,8 @@ function readOptions() {
     return n;
   };
   const mode = flags.mode ?? process.env.BENCH_MODE ?? 'both';
-  if (!['development', 'production', 'both'].includes(mode)) throw new Error(`--mode must be development, production or both, got "${mode}"\n${USAGE}`);
+  if (!['development', 'production', 'both'].includes(mode))
+    throw new Error(`--mode must be development, production or both, got "${mode}"\n${USAGE}`);
   const batch = count('batch', 1, 1);
   const concurrency = count('concurrency', 50, 1);
   // Whole requests only: N is rounded up to a multiple of the batch size.
@@ -123,7 +124,15 @@ async function externalTarget(explicitUrl: string | undefined): Promise<Target |
   // Imported only here: it loads the project config (and .env), which --url runs do not need.
   const { localStackUrls } = await import('../src/cli/localStack.ts');
   const local = localStackUrls();
-  if (local) return { kind: 'local', label: 'Faultline (npm start)', url: local.webUrl, pid: local.pid, databaseUrl: local.databaseUrl, stop: async () => undefined };
+  if (local)
+    return {
+      kind: 'local',
+      label: 'Faultline (npm start)',
+      url: local.webUrl,
+      pid: local.pid,
+      databaseUrl: local.databaseUrl,
+      stop: async () => undefined,
+    };
   return null;
 }
 
@@ -131,10 +140,22 @@ async function externalTarget(explicitUrl: string | undefined): Promise<Target |
 async function throwaway(mode: Mode): Promise<Target> {
   const env: Record<string, string> = { START_MODE: 'separate' };
   if (mode === 'production') {
-    Object.assign(env, { NODE_ENV: 'production', JWT_SECRET: randomBytes(32).toString('hex'), SESSION_SECRET: randomBytes(32).toString('hex') });
+    Object.assign(env, {
+      NODE_ENV: 'production',
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      SESSION_SECRET: randomBytes(32).toString('hex'),
+    });
   }
   const stack = await startThrowawayStack(`ingest-${mode}`, env);
-  return { kind: 'throwaway', label: mode, url: stack.url, logFile: stack.logFile, pid: stack.pid, databaseUrl: stack.databaseUrl, stop: stack.stop };
+  return {
+    kind: 'throwaway',
+    label: mode,
+    url: stack.url,
+    logFile: stack.logFile,
+    pid: stack.pid,
+    databaseUrl: stack.databaseUrl,
+    stop: stack.stop,
+  };
 }
 
 function build(): void {
@@ -166,12 +187,18 @@ async function measure(target: Target, o: ReturnType<typeof readOptions>, body: 
   const { batch, concurrency, requests, warmupRequests } = o;
   say(`${target.label}: ${target.url} (${target.kind})`);
   const project = await createBenchProject(target.url);
-  const ingest = { url: `${target.url}/api/events/`, body, connections: concurrency, headers: { authorization: `Bearer ${project.apiKey}` } };
+  const ingest = {
+    url: `${target.url}/api/events/`,
+    body,
+    connections: concurrency,
+    headers: { authorization: `Bearer ${project.apiKey}` },
+  };
   const stored = () => storedCount(target.url, project);
   if (warmupRequests) {
     const w = await runLoad({ ...ingest, requests: warmupRequests });
     const settled = await waitForStored(stored, w.accepted * batch, 100, 60_000);
-    if (w.accepted < warmupRequests || !settled.complete) say(`warmup: ${w.accepted}/${warmupRequests} accepted, ${settled.stored} stored — carrying on`);
+    if (w.accepted < warmupRequests || !settled.complete)
+      say(`warmup: ${w.accepted}/${warmupRequests} accepted, ${settled.stored} stored — carrying on`);
   }
   const before = await stored();
   say(`${target.label}: ${fmt.int(requests * batch)} events…`);
@@ -219,9 +246,16 @@ async function main(): Promise<void> {
   if (o.help) return void process.stdout.write(`${USAGE}\n`);
   const { batch, concurrency, requests, events, warmupRequests } = o;
   const body = requestBody(batch);
-  const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '?', node: process.version, platform: `${os.platform()} ${os.release()}` };
+  const machine = {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? '?',
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+  };
   say(`${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}`);
-  say(`${fmt.int(events)} events of ${EVENT_BYTES} B, ${batch} per request (${fmt.int(requests)} requests of ${fmt.int(body.length)} B), concurrency ${concurrency}, warmup ${warmupRequests ? fmt.int(warmupRequests * batch) : 0} events`);
+  say(
+    `${fmt.int(events)} events of ${EVENT_BYTES} B, ${batch} per request (${fmt.int(requests)} requests of ${fmt.int(body.length)} B), concurrency ${concurrency}, warmup ${warmupRequests ? fmt.int(warmupRequests * batch) : 0} events`,
+  );
 
   const external = await externalTarget(o.url);
   if (!external && o.modes.includes('production')) build();
@@ -280,9 +314,11 @@ async function main(): Promise<void> {
   // Per-stage CPU: what each process spent per stored event over the timed run.
   const withCpu = runs.filter((m) => Object.keys(m.cpu).length);
   if (withCpu.length) {
-    const us = (seconds: number | undefined, m: Measured) => (seconds === undefined ? '–' : fmt.int((seconds * 1e6) / Math.max(1, m.stored)));
+    const us = (seconds: number | undefined, m: Measured) =>
+      seconds === undefined ? '–' : fmt.int((seconds * 1e6) / Math.max(1, m.stored));
     const cpuRows = [['CPU µs per stored event', ...withCpu.map((m) => m.target.label)]];
-    for (const [stage, name] of STAGES) if (withCpu.some((m) => m.cpu[stage] !== undefined)) cpuRows.push([name, ...withCpu.map((m) => us(m.cpu[stage], m))]);
+    for (const [stage, name] of STAGES)
+      if (withCpu.some((m) => m.cpu[stage] !== undefined)) cpuRows.push([name, ...withCpu.map((m) => us(m.cpu[stage], m))]);
     cpuRows.push(['load generator (bench)', ...withCpu.map((m) => us(m.clientCpuS, m))]);
     cpuRows.push(['total', ...withCpu.map((m) => us(Object.values(m.cpu).reduce((a, b) => a + (b ?? 0), 0) + m.clientCpuS, m))]);
     process.stdout.write(`${table(cpuRows)}\n\n`);
@@ -290,19 +326,38 @@ async function main(): Promise<void> {
 
   for (const m of runs) {
     const ratio = m.e2eEventsPerS / baseEventsPerS;
-    if (batch === 1) process.stdout.write(`${m.target.label}: end-to-end ÷ bare rate ${ratio.toFixed(2)}  (target ≥ ${TARGET_RATIO})  ${m.complete && ratio >= TARGET_RATIO ? 'PASS' : 'BELOW'}\n`);
+    if (batch === 1)
+      process.stdout.write(
+        `${m.target.label}: end-to-end ÷ bare rate ${ratio.toFixed(2)}  (target ≥ ${TARGET_RATIO})  ${m.complete && ratio >= TARGET_RATIO ? 'PASS' : 'BELOW'}\n`,
+      );
     if (m.raw) {
       const r = m.e2eEventsPerS / m.raw.rowsPerS;
-      process.stdout.write(`${m.target.label}: stored ÷ raw INSERT ${r.toFixed(2)}  (target ≥ ${TARGET_BATCH_RATIO})  ${m.complete && r >= TARGET_BATCH_RATIO ? 'PASS' : 'BELOW'}\n`);
+      process.stdout.write(
+        `${m.target.label}: stored ÷ raw INSERT ${r.toFixed(2)}  (target ≥ ${TARGET_BATCH_RATIO})  ${m.complete && r >= TARGET_BATCH_RATIO ? 'PASS' : 'BELOW'}\n`,
+      );
     }
   }
-  process.stdout.write(`bare runs before/after: ${fmt.int(bareBefore.acceptedPerS)} / ${fmt.int(bareAfter.acceptedPerS)} req/s (the faster is the bar)\n`);
-  if (bareSpread > 0.15) process.stdout.write(`note: the two bare runs differ by ${Math.round(bareSpread * 100)}%: the machine was not quiet, so the ratios are noisy\n`);
-  const codes = (s: LoadStats) => Object.entries(s.statusCodes).map(([c, n]) => `${c}×${n}`).join(' ');
+  process.stdout.write(
+    `bare runs before/after: ${fmt.int(bareBefore.acceptedPerS)} / ${fmt.int(bareAfter.acceptedPerS)} req/s (the faster is the bar)\n`,
+  );
+  if (bareSpread > 0.15)
+    process.stdout.write(
+      `note: the two bare runs differ by ${Math.round(bareSpread * 100)}%: the machine was not quiet, so the ratios are noisy\n`,
+    );
+  const codes = (s: LoadStats) =>
+    Object.entries(s.statusCodes)
+      .map(([c, n]) => `${c}×${n}`)
+      .join(' ');
   for (const m of runs) {
-    if (m.fl.non2xx || m.fl.errors) process.stdout.write(`${m.target.label} answers: ${codes(m.fl)}; connection errors/timeouts: ${m.fl.errors}\n`);
+    if (m.fl.non2xx || m.fl.errors)
+      process.stdout.write(`${m.target.label} answers: ${codes(m.fl)}; connection errors/timeouts: ${m.fl.errors}\n`);
     if (m.problems.length) {
-      process.stdout.write(`\n${m.target.label}: the stack logged ${m.problems.length} warning/error line(s); first ones:\n  ${m.problems.slice(0, 5).map((l) => l.slice(0, 300)).join('\n  ')}\n`);
+      process.stdout.write(
+        `\n${m.target.label}: the stack logged ${m.problems.length} warning/error line(s); first ones:\n  ${m.problems
+          .slice(0, 5)
+          .map((l) => l.slice(0, 300))
+          .join('\n  ')}\n`,
+      );
     }
   }
 
@@ -321,7 +376,15 @@ async function main(): Promise<void> {
   const result = {
     at: new Date().toISOString(),
     machine,
-    params: { events, concurrency, batch, warmupEvents: warmupRequests * batch, eventBytes: EVENT_BYTES, requestBytes: body.length, requests },
+    params: {
+      events,
+      concurrency,
+      batch,
+      warmupEvents: warmupRequests * batch,
+      eventBytes: EVENT_BYTES,
+      requestBytes: body.length,
+      requests,
+    },
     baseline: { ...strip(base), eventsPerS: baseEventsPerS, runs: [bareBefore, bareAfter].map(strip) },
     faultline: runs.map((m) => ({
       mode: m.target.label,

@@ -44,7 +44,8 @@ export function seedEvent(): Record<string, unknown> {
   };
   const size = () => Buffer.byteLength(JSON.stringify(event));
   // Escapes (\n, \") make JSON longer than the text: cut, measure, repeat.
-  while (size() > EVENT_BYTES) event.stacktrace = event.stacktrace.slice(0, event.stacktrace.length - Math.max(1, Math.floor((size() - EVENT_BYTES) / 2)));
+  while (size() > EVENT_BYTES)
+    event.stacktrace = event.stacktrace.slice(0, event.stacktrace.length - Math.max(1, Math.floor((size() - EVENT_BYTES) / 2)));
   event.stacktrace += ' '.repeat(EVENT_BYTES - size());
   return event;
 }
@@ -105,7 +106,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadStats> {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...o.headers },
         body: o.body,
-        ...(o.bodies ? { requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, body: o.bodies![next++ % o.bodies!.length] }) }] } : {}),
+        ...(o.bodies
+          ? { requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, body: o.bodies![next++ % o.bodies!.length] }) }] }
+          : {}),
         connections: o.connections,
         amount: o.requests,
         timeout: 30,
@@ -150,7 +153,9 @@ export interface Baseline {
 
 export async function startBaseline(): Promise<Baseline> {
   // fork() reuses our execArgv, so the child runs TypeScript through the same SWC hook.
-  const child = fork(fileURLToPath(new URL('./baseline-server.ts', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(new URL('./baseline-server.ts', import.meta.url)), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (m) => resolve((m as { port: number }).port));
@@ -202,7 +207,12 @@ export async function createBenchProject(base: string): Promise<BenchProject> {
  * above 10,000 rows, so it cannot tell.
  */
 export async function storedCount(base: string, p: BenchProject): Promise<number> {
-  const page = await call<{ results: Array<{ times_seen: number }> }>('GET', `${base}/api/issues/?project=${p.projectId}&page_size=1000`, undefined, p.access);
+  const page = await call<{ results: Array<{ times_seen: number }> }>(
+    'GET',
+    `${base}/api/issues/?project=${p.projectId}&page_size=1000`,
+    undefined,
+    p.access,
+  );
   return page.results.reduce((n, i) => n + i.times_seen, 0);
 }
 

@@ -47,7 +47,9 @@ export function sentryEvent(): string {
     release: 'shop@1.0.0',
     environment: 'production',
     server_name: 'web-1',
-    exception: { values: [{ type: 'AuthError', value: 'login failed for bob', mechanism: { type: 'generic', handled: true }, stacktrace: { frames } }] },
+    exception: {
+      values: [{ type: 'AuthError', value: 'login failed for bob', mechanism: { type: 'generic', handled: true }, stacktrace: { frames } }],
+    },
     request: {
       method: 'POST',
       url: 'https://shop.test/login?next=%2Fcart&token=tok_q7Zr9pLmX2wV',
@@ -67,7 +69,11 @@ export function sentryEvent(): string {
       data: 'username=bob&password=Hunter2-Secret!&remember=1',
     },
     user: { id: 'u-42', email: 'bob@example.com', ip_address: '203.0.113.9' },
-    contexts: { os: { name: 'Linux', version: '6.1' }, runtime: { name: 'node', version: 'v20.11.0' }, trace: { trace_id: randomBytes(16).toString('hex'), span_id: randomBytes(8).toString('hex') } },
+    contexts: {
+      os: { name: 'Linux', version: '6.1' },
+      runtime: { name: 'node', version: 'v20.11.0' },
+      trace: { trace_id: randomBytes(16).toString('hex'), span_id: randomBytes(8).toString('hex') },
+    },
     tags: { route: '/login', region: 'eu-west-1' },
     extra: { attempt: 3, payment: { last4: '4242' } },
     breadcrumbs: { values: breadcrumbs },
@@ -96,7 +102,10 @@ export interface ScrubbingFigures {
 
 /** Starts both stacks, then alternates runs of `events` events each. */
 export async function compareScrubbing(events: number, concurrency: number): Promise<ScrubbingFigures> {
-  const [offStack, onStack] = [await startThrowawayStack('scrub-off', { SCRUBBING_ENABLED: 'false' }), await startThrowawayStack('scrub-on', { SCRUBBING_ENABLED: 'true' })];
+  const [offStack, onStack] = [
+    await startThrowawayStack('scrub-off', { SCRUBBING_ENABLED: 'false' }),
+    await startThrowawayStack('scrub-on', { SCRUBBING_ENABLED: 'true' }),
+  ];
   const bodies = Array.from({ length: 64 }, sentryEvent);
   const prepare = async (url: string) => {
     const project = await createBenchProject(url);
@@ -107,7 +116,14 @@ export async function compareScrubbing(events: number, concurrency: number): Pro
     const t = targets[which];
     const stored = () => storedCount(t.url, t.project);
     const before = await stored();
-    const load = await runLoad({ url: `${t.url}/api/${t.project.projectId}/store/`, body: bodies[0], bodies, connections: concurrency, requests: n, headers: t.headers });
+    const load = await runLoad({
+      url: `${t.url}/api/${t.project.projectId}/store/`,
+      body: bodies[0],
+      bodies,
+      connections: concurrency,
+      requests: n,
+      headers: t.headers,
+    });
     const wait = await waitForStored(async () => (await stored()) - before, load.accepted, 100, 60_000);
     return wait.stored / ((wait.at - load.startedAt) / 1000);
   };

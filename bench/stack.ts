@@ -32,7 +32,10 @@ export function cleanup(): Promise<void> {
   return cleaning;
 }
 
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
   process.on(signal, () => {
     say(cleaning ? 'still stopping…' : `${signal}: stopping what the bench started…`);
     void cleanup().then(() => process.exit(code));
@@ -118,7 +121,10 @@ export async function startThrowawayStack(tag: string, extraEnv: Record<string, 
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the stack exited during startup:\n${logTail(logFile, 20)}`);
     if (Date.now() > deadline) throw new Error(`the stack was not ready after 120 s:\n${logTail(logFile, 20)}`);
     // Ready once the web answers and the launcher has written stack.json (it does so right after).
-    const ok = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
     const stackFile = path.join(dir, 'stack.json');
     if (ok && existsSync(stackFile)) {
       const { databaseUrl } = JSON.parse(readFileSync(stackFile, 'utf8')) as { databaseUrl: string };

@@ -25,7 +25,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import { call, createBenchProject, fmt, requestBody, runLoad, stackProblems, storedCount, table, waitForStored, type BenchProject } from './lib.ts';
+import {
+  call,
+  createBenchProject,
+  fmt,
+  requestBody,
+  runLoad,
+  stackProblems,
+  storedCount,
+  table,
+  waitForStored,
+  type BenchProject,
+} from './lib.ts';
 import { cleanup, root, say, startThrowawayStack, stopping } from './stack.ts';
 
 const RATIO_TARGET = 0.9;
@@ -36,10 +47,20 @@ const BIN = (name: string) => path.join(root, 'node_modules/.bin', name);
 
 function options() {
   const { values } = parseArgs({
-    options: { events: { type: 'string' }, concurrency: { type: 'string' }, 'issue-events': { type: 'string' }, 'page-requests': { type: 'string' } },
+    options: {
+      events: { type: 'string' },
+      concurrency: { type: 'string' },
+      'issue-events': { type: 'string' },
+      'page-requests': { type: 'string' },
+    },
   });
   const n = (k: keyof typeof values, def: number) => (values[k] === undefined ? def : Math.max(1, Number(values[k])));
-  return { events: n('events', 20_000), concurrency: n('concurrency', 50), issueEvents: n('issue-events', 100_000), pageRequests: n('page-requests', 200) };
+  return {
+    events: n('events', 20_000),
+    concurrency: n('concurrency', 50),
+    issueEvents: n('issue-events', 100_000),
+    pageRequests: n('page-requests', 200),
+  };
 }
 
 /** A bundle whose map is about 1 MB: many small modules, minified by esbuild; the last one throws. */
@@ -71,7 +92,11 @@ export function checkout(items, currency) {
 }
 `,
   );
-  await run(BIN('esbuild'), ['src/main.js', '--bundle', '--minify', '--sourcemap', '--format=esm', '--platform=node', '--outfile=dist/bundle.mjs'], { cwd: dir });
+  await run(
+    BIN('esbuild'),
+    ['src/main.js', '--bundle', '--minify', '--sourcemap', '--format=esm', '--platform=node', '--outfile=dist/bundle.mjs'],
+    { cwd: dir },
+  );
   return path.join(dir, 'dist');
 }
 
@@ -132,9 +157,20 @@ async function issuePage(base: string, o: ReturnType<typeof options>) {
   const batch = 100;
   const requests = Math.ceil(o.issueEvents / batch);
   say(`one issue with ${fmt.int(requests * batch)} events…`);
-  const r = await runLoad({ url: `${base}/api/events/`, body: requestBody(batch), connections: Math.min(o.concurrency, requests), requests, headers: { authorization: `Bearer ${p.apiKey}` } });
+  const r = await runLoad({
+    url: `${base}/api/events/`,
+    body: requestBody(batch),
+    connections: Math.min(o.concurrency, requests),
+    requests,
+    headers: { authorization: `Bearer ${p.apiKey}` },
+  });
   const wait = await waitForStored(() => storedCount(base, p), r.accepted * batch, 500, 120_000);
-  const page = await call<{ results: Array<{ id: number; times_seen: number }> }>('GET', `${base}/api/issues/?project=${p.projectId}`, undefined, p.access);
+  const page = await call<{ results: Array<{ id: number; times_seen: number }> }>(
+    'GET',
+    `${base}/api/issues/?project=${p.projectId}`,
+    undefined,
+    p.access,
+  );
   const issue = page.results[0];
   const times: number[] = [];
   for (let i = 0; i < o.pageRequests; i++) {
@@ -155,7 +191,12 @@ async function main() {
   const p = await createBenchProject(stack.url);
   const projects = await call<{ results: Array<{ id: number; slug: string }> }>('GET', `${stack.url}/api/projects/`, undefined, p.access);
   const slug = projects.results.find((x) => x.id === p.projectId)!.slug;
-  const { token } = await call<{ token: string }>('POST', `${stack.url}/api/auth-tokens/`, { name: 'bench', projects: [p.projectId] }, p.access);
+  const { token } = await call<{ token: string }>(
+    'POST',
+    `${stack.url}/api/auth-tokens/`,
+    { name: 'bench', projects: [p.projectId] },
+    p.access,
+  );
 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'faultline-bench-bundle-'));
   const dist = await buildBundle(dir);
@@ -165,7 +206,14 @@ async function main() {
     run(BIN('sentry-cli'), args, {
       cwd: dir,
       timeout: 120_000,
-      env: { ...process.env, SENTRY_URL: stack.url, SENTRY_AUTH_TOKEN: token, SENTRY_ORG: 'faultline', SENTRY_PROJECT: slug, SENTRY_LOG_LEVEL: 'warn' },
+      env: {
+        ...process.env,
+        SENTRY_URL: stack.url,
+        SENTRY_AUTH_TOKEN: token,
+        SENTRY_ORG: 'faultline',
+        SENTRY_PROJECT: slug,
+        SENTRY_LOG_LEVEL: 'warn',
+      },
     });
   say(`bundle built (map ${fmt.int(mapBytes)} bytes); sentry-cli inject + upload…`);
   await cli(['sourcemaps', 'inject', 'dist']);
@@ -181,14 +229,19 @@ async function main() {
   const mappedEnvelope = lines.join('\n');
   const event = JSON.parse(lines[2]);
   delete event.debug_meta;
-  for (const ex of event.exception?.values ?? []) for (const f of ex.stacktrace?.frames ?? []) if (f.filename) f.filename = f.abs_path = String(f.filename).replace('bundle.mjs', 'plain.mjs');
+  for (const ex of event.exception?.values ?? [])
+    for (const f of ex.stacktrace?.frames ?? [])
+      if (f.filename) f.filename = f.abs_path = String(f.filename).replace('bundle.mjs', 'plain.mjs');
   const plainEvent = JSON.stringify(event);
   const plain = [lines[0], JSON.stringify({ ...JSON.parse(lines[1]), length: Buffer.byteLength(plainEvent) }), plainEvent, ''].join('\n');
   writeFileSync(path.join(dir, 'mapped.envelope'), mapped);
 
   const every = Math.round(1 / MAPPED_SHARE);
-  const bodiesOf = (share: boolean) => Array.from({ length: o.events }, (_, i) => withFreshId(share && i % every === 0 ? mappedEnvelope : plain, eventId));
-  say(`warmup, then ${fmt.int(o.events)} events without maps, with ${MAPPED_SHARE * 100}% mapped, and without again (concurrency ${o.concurrency})…`);
+  const bodiesOf = (share: boolean) =>
+    Array.from({ length: o.events }, (_, i) => withFreshId(share && i % every === 0 ? mappedEnvelope : plain, eventId));
+  say(
+    `warmup, then ${fmt.int(o.events)} events without maps, with ${MAPPED_SHARE * 100}% mapped, and without again (concurrency ${o.concurrency})…`,
+  );
   await load(stack.url, p, bodiesOf(true).slice(0, Math.max(o.concurrency, 1000)), o.concurrency);
   // Without, with, without again: the machine drifts; "without" is the mean of the runs around "with".
   const before = await load(stack.url, p, bodiesOf(false), o.concurrency);
@@ -202,24 +255,40 @@ async function main() {
   };
 
   // The mapped events really were mapped: their issue's culprit names the original file.
-  const issues = await call<{ results: Array<{ culprit: string; times_seen: number }> }>('GET', `${stack.url}/api/issues/?project=${p.projectId}&page_size=100`, undefined, p.access);
+  const issues = await call<{ results: Array<{ culprit: string; times_seen: number }> }>(
+    'GET',
+    `${stack.url}/api/issues/?project=${p.projectId}&page_size=100`,
+    undefined,
+    p.access,
+  );
   const mappedIssue = issues.results.find((i) => /src\/m\d+\.js/.test(i.culprit ?? ''));
   const page = await issuePage(stack.url, o);
   const ratio = withMaps.eventsPerS / without.eventsPerS;
 
-  process.stdout.write(`\n${table([
-    ['', 'no maps', `${MAPPED_SHARE * 100}% mapped`],
-    ['events/s accepted', fmt.int(without.run.acceptedPerS), fmt.int(withMaps.run.acceptedPerS)],
-    ['end-to-end events/s', fmt.int(without.eventsPerS), fmt.int(withMaps.eventsPerS)],
-    ['events stored', `${fmt.int(without.stored)}${without.complete ? '' : ' (incomplete)'}`, `${fmt.int(withMaps.stored)}${withMaps.complete ? '' : ' (incomplete)'}`],
-  ])}\n\n`);
-  process.stdout.write(`mapped issue: ${mappedIssue ? `${mappedIssue.culprit} (${fmt.int(mappedIssue.times_seen)} events)` : 'NONE — the frames were not mapped'}\n`);
-  process.stdout.write(`throughput with maps ÷ without: ${ratio.toFixed(2)} (target ≥ ${RATIO_TARGET}) ${ratio >= RATIO_TARGET && mappedIssue ? 'PASS' : 'BELOW'}\n`);
+  process.stdout.write(
+    `\n${table([
+      ['', 'no maps', `${MAPPED_SHARE * 100}% mapped`],
+      ['events/s accepted', fmt.int(without.run.acceptedPerS), fmt.int(withMaps.run.acceptedPerS)],
+      ['end-to-end events/s', fmt.int(without.eventsPerS), fmt.int(withMaps.eventsPerS)],
+      [
+        'events stored',
+        `${fmt.int(without.stored)}${without.complete ? '' : ' (incomplete)'}`,
+        `${fmt.int(withMaps.stored)}${withMaps.complete ? '' : ' (incomplete)'}`,
+      ],
+    ])}\n\n`,
+  );
+  process.stdout.write(
+    `mapped issue: ${mappedIssue ? `${mappedIssue.culprit} (${fmt.int(mappedIssue.times_seen)} events)` : 'NONE — the frames were not mapped'}\n`,
+  );
+  process.stdout.write(
+    `throughput with maps ÷ without: ${ratio.toFixed(2)} (target ≥ ${RATIO_TARGET}) ${ratio >= RATIO_TARGET && mappedIssue ? 'PASS' : 'BELOW'}\n`,
+  );
   process.stdout.write(
     `issue page, ${fmt.int(page.events)} events${page.complete ? '' : ' (incomplete)'}: p50 ${fmt.ms(page.p50)} ms, p95 ${fmt.ms(page.p95)} ms (target ≤ ${PAGE_P95_TARGET_MS}) ${page.p95 <= PAGE_P95_TARGET_MS ? 'PASS' : 'BELOW'}\n`,
   );
   const problems = stackProblems(stack.logFile);
-  if (problems.length) process.stdout.write(`\nthe stack logged ${problems.length} warning/error line(s); first: ${problems[0].slice(0, 300)}\n`);
+  if (problems.length)
+    process.stdout.write(`\nthe stack logged ${problems.length} warning/error line(s); first: ${problems[0].slice(0, 300)}\n`);
 }
 
 try {

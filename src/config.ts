@@ -82,12 +82,19 @@ const EnvSchema = z.object({
   /** Cluster nodes, host:port comma list; REDIS_URL then only brings the scheme and credentials. */
   REDIS_CLUSTER_NODES: z.string().optional(),
   // Default faultline, or {faultline} on a Redis Cluster (its keys must share a hash tag).
-  QUEUE_PREFIX: z.string().regex(/^[\w{}:-]+$/, 'letters, digits, _ - : { } only').optional(),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[\w{}:-]+$/, 'letters, digits, _ - : { } only')
+    .optional(),
 
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   ADMIN_ENABLED: bool(true),
-  ADMIN_SESSION_IDLE_HOURS: z.coerce.number().positive().max(24 * 90).default(12),
+  ADMIN_SESSION_IDLE_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 90)
+    .default(12),
   ADMIN_JS_TMP_DIR: z.string().optional(),
   JWT_ACCESS_TOKEN_LIFETIME_MINUTES: int(60, 1),
   JWT_REFRESH_TOKEN_LIFETIME_DAYS: int(7, 1),
@@ -99,7 +106,12 @@ const EnvSchema = z.object({
   CORS_ALLOWED_ORIGINS: z
     .string()
     .default('')
-    .transform((v) => v.split(',').map((o) => o.trim().replace(/\/$/, '')).filter(Boolean)),
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim().replace(/\/$/, ''))
+        .filter(Boolean),
+    ),
   AUTH_RATE_LIMIT_WINDOW_SECONDS: int(900, 1),
   AUTH_RATE_LIMIT_PER_IP: int(100, 1),
   AUTH_RATE_LIMIT_PER_ACCOUNT: int(10, 1),
@@ -194,10 +206,16 @@ const EnvSchema = z.object({
     .transform((v, ctx) => {
       const t = v.trim().toLowerCase();
       if (t === 'true' || t === 'false') return t === 'true';
-      const cidrs = v.split(',').map((c) => c.trim()).filter(Boolean);
+      const cidrs = v
+        .split(',')
+        .map((c) => c.trim())
+        .filter(Boolean);
       const bad = cidrs.find((c) => !isCidr(c));
       if (bad !== undefined || !cidrs.length) {
-        ctx.addIssue({ code: 'custom', message: `expected true, false, or a comma list of CIDR ranges (10.0.0.0/8, fd00::/8), got "${bad ?? v}"` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected true, false, or a comma list of CIDR ranges (10.0.0.0/8, fd00::/8), got "${bad ?? v}"`,
+        });
         return z.NEVER;
       }
       return cidrs;
@@ -216,7 +234,10 @@ const EnvSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(15000, 100),
   LOCAL_PG_PORT: int(54329, 1),
   LOCAL_REDIS_PORT: int(63799, 1),
-  LOCAL_PG_SHARED_BUFFERS: z.string().regex(/^\d+(kB|MB|GB)$/, 'a PostgreSQL size such as 64MB').default('64MB'),
+  LOCAL_PG_SHARED_BUFFERS: z
+    .string()
+    .regex(/^\d+(kB|MB|GB)$/, 'a PostgreSQL size such as 64MB')
+    .default('64MB'),
   LOCAL_PG_MAX_CONNECTIONS: int(50, 10),
   LOCAL_PG_ENGINE: z.enum(['embedded', 'system']).default('embedded'),
   LOCAL_REDIS_MAXMEMORY: bytes('512mb'),
@@ -241,7 +262,10 @@ export class ConfigError extends Error {}
 function redisUrlOf(url: string | undefined, nodes: string | undefined): string | undefined {
   if (nodes === undefined) return url;
   const m = url ? /^(rediss?:\/\/)(?:([^@/]*)@)?/.exec(url) : null;
-  const list = nodes.split(',').map((n) => n.trim()).filter(Boolean);
+  const list = nodes
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
   return `${m?.[1] ?? 'redis://'}${m?.[2] ? `${m[2]}@` : ''}${list.join(',')}${list.length === 1 ? '?cluster=true' : ''}`;
 }
 
@@ -288,16 +312,20 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
 
   let jwtSecret = e.JWT_SECRET;
   if (!jwtSecret) {
-    if (e.NODE_ENV === 'production') throw new ConfigError('Invalid configuration:\n  JWT_SECRET: required when NODE_ENV=production (at least 32 characters)');
+    if (e.NODE_ENV === 'production')
+      throw new ConfigError('Invalid configuration:\n  JWT_SECRET: required when NODE_ENV=production (at least 32 characters)');
     jwtSecret = loadDevSecrets(dataDir).jwtSecret;
   }
   let sessionSecret = e.SESSION_SECRET;
   if (!sessionSecret) {
-    if (e.NODE_ENV === 'production') throw new ConfigError('Invalid configuration:\n  SESSION_SECRET: required when NODE_ENV=production (at least 32 characters)');
+    if (e.NODE_ENV === 'production')
+      throw new ConfigError('Invalid configuration:\n  SESSION_SECRET: required when NODE_ENV=production (at least 32 characters)');
     sessionSecret = loadDevSecrets(dataDir).sessionSecret;
   }
   if (Boolean(e.MACHINE_CLIENT_SECRET) !== Boolean(e.MACHINE_PROJECT)) {
-    throw new ConfigError('Invalid configuration:\n  MACHINE_CLIENT_SECRET: set together with MACHINE_PROJECT (the project its uploads go to), or neither');
+    throw new ConfigError(
+      'Invalid configuration:\n  MACHINE_CLIENT_SECRET: set together with MACHINE_PROJECT (the project its uploads go to), or neither',
+    );
   }
   if (e.SUPERVISOR_RESTART_DELAY_MS > e.SUPERVISOR_RESTART_DELAY_MAX_MS) {
     throw new ConfigError('Invalid configuration:\n  SUPERVISOR_RESTART_DELAY_MS: must not exceed SUPERVISOR_RESTART_DELAY_MAX_MS');
@@ -305,14 +333,18 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
   if (e.LIST_PAGE_MAX_BYTES < 16 * 1024) throw new ConfigError('Invalid configuration:\n  LIST_PAGE_MAX_BYTES: must be at least 16kb');
   if (e.EXPORT_BATCH_BYTES < 64 * 1024) throw new ConfigError('Invalid configuration:\n  EXPORT_BATCH_BYTES: must be at least 64kb');
   if (e.SMTP_FROM !== undefined && !EMAIL.test(e.SMTP_FROM.trim())) {
-    throw new ConfigError('Invalid configuration:\n  SMTP_FROM: expected an address, e.g. alerts@example.com or "Faultline <alerts@example.com>"');
+    throw new ConfigError(
+      'Invalid configuration:\n  SMTP_FROM: expected an address, e.g. alerts@example.com or "Faultline <alerts@example.com>"',
+    );
   }
   let redisCluster = false;
   if (e.REDIS_URL !== undefined || e.REDIS_CLUSTER_NODES !== undefined) {
     try {
       redisCluster = parseRedisTarget(e.REDIS_URL, e.REDIS_CLUSTER_NODES).cluster;
     } catch (err) {
-      throw new ConfigError(`Invalid configuration:\n  ${e.REDIS_CLUSTER_NODES !== undefined ? 'REDIS_CLUSTER_NODES' : 'REDIS_URL'}: ${(err as Error).message}`);
+      throw new ConfigError(
+        `Invalid configuration:\n  ${e.REDIS_CLUSTER_NODES !== undefined ? 'REDIS_CLUSTER_NODES' : 'REDIS_URL'}: ${(err as Error).message}`,
+      );
     }
   }
   const queuePrefix = e.QUEUE_PREFIX ?? (redisCluster ? '{faultline}' : 'faultline');
@@ -364,7 +396,9 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       enabled: e.ADMIN_ENABLED,
       sessionSecret,
       sessionIdleSeconds: Math.round(e.ADMIN_SESSION_IDLE_HOURS * 3600),
-      bundleDir: path.resolve(e.ADMIN_JS_TMP_DIR ?? (e.NODE_ENV === 'production' ? path.join(PACKAGE_ROOT, 'dist', 'adminjs') : path.join(dataDir, 'adminjs'))),
+      bundleDir: path.resolve(
+        e.ADMIN_JS_TMP_DIR ?? (e.NODE_ENV === 'production' ? path.join(PACKAGE_ROOT, 'dist', 'adminjs') : path.join(dataDir, 'adminjs')),
+      ),
     },
     machineClient: e.MACHINE_CLIENT_SECRET && e.MACHINE_PROJECT ? { secret: e.MACHINE_CLIENT_SECRET, projectId: e.MACHINE_PROJECT } : null,
     corsOrigins: e.CORS_ALLOWED_ORIGINS,
@@ -478,13 +512,22 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       redisTimeoutMs: e.QUOTA_REDIS_TIMEOUT_MS,
     },
     /** Dump uploads and Sentry attachments are refused (507) while their volume is this full. */
-    diskGuard: { minFreeBytes: e.DISK_MIN_FREE_BYTES, minFreePercent: e.DISK_MIN_FREE_PERCENT, retryAfterSeconds: e.DISK_RETRY_AFTER_SECONDS },
+    diskGuard: {
+      minFreeBytes: e.DISK_MIN_FREE_BYTES,
+      minFreePercent: e.DISK_MIN_FREE_PERCENT,
+      retryAfterSeconds: e.DISK_RETRY_AFTER_SECONDS,
+    },
     /**
      * Browsers that may post OTLP (and Langfuse batches) cross-origin: `*` (the key in the
      * request is the credential, so any page holding one may send), or a comma-separated
      * list of origins answered by name.
      */
-    otlpCorsOrigins: e.OTLP_CORS_ORIGINS.trim() === '*' ? ('*' as const) : e.OTLP_CORS_ORIGINS.split(',').map((o) => o.trim().replace(/\/+$/, '')).filter(Boolean),
+    otlpCorsOrigins:
+      e.OTLP_CORS_ORIGINS.trim() === '*'
+        ? ('*' as const)
+        : e.OTLP_CORS_ORIGINS.split(',')
+            .map((o) => o.trim().replace(/\/+$/, ''))
+            .filter(Boolean),
     /** DataIdea's LLM logs: prompts and responses may be large; each may be up to this many bytes. */
     scrubbing: {
       enabled: e.SCRUBBING_ENABLED,
@@ -533,7 +576,11 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
     /** `npm start` only. redisMaxmemory 0: no limit (Redis's own default). */
     local: {
       pgSettings: { shared_buffers: e.LOCAL_PG_SHARED_BUFFERS, max_connections: e.LOCAL_PG_MAX_CONNECTIONS },
-      pgPort: e.LOCAL_PG_PORT, redisPort: e.LOCAL_REDIS_PORT, pgEngine: e.LOCAL_PG_ENGINE, redisMaxmemory: e.LOCAL_REDIS_MAXMEMORY },
+      pgPort: e.LOCAL_PG_PORT,
+      redisPort: e.LOCAL_REDIS_PORT,
+      pgEngine: e.LOCAL_PG_ENGINE,
+      redisMaxmemory: e.LOCAL_REDIS_MAXMEMORY,
+    },
     /** npm start: web and workers in one process (single) or as `npm run web` + `npm run worker` (separate). */
     startMode: e.START_MODE,
     /** `npm start` restarting a crashed web or worker process (src/devstack/restartPolicy.ts). */

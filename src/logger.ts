@@ -9,4 +9,3 @@ export const logger = pino({
 });
 
 export type Logger = typeof logger;
-

@@ -16,7 +16,9 @@ guardProcess();
  */
 const urls = { databaseUrl: requireUrl('DATABASE_URL', config.databaseUrl), redisUrl: requireUrl('REDIS_URL', config.redisUrl) };
 const web = await buildWeb(urls, { admin: config.admin.enabled ? 'lazy' : false });
-web.server.listen(config.http.port, config.http.host, () => logger.info({ host: config.http.host, port: config.http.port }, 'web listening'));
+web.server.listen(config.http.port, config.http.host, () =>
+  logger.info({ host: config.http.host, port: config.http.port }, 'web listening'),
+);
 
 const ds = createDataSource({ url: urls.databaseUrl, poolSize: config.databasePoolSize, applicationName: 'faultline-worker' });
 await ds.initialize();

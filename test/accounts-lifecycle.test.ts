@@ -53,7 +53,11 @@ describe('password change and deactivation', () => {
     const missing = await stack.http.patch('/api/user/profile/').set('Authorization', auth).send({ password: 'brand new passphrase' });
     expect(missing.status).toBe(400);
     expect(missing.body.code).toBe('invalid_current_password');
-    await stack.http.patch('/api/user/profile/').set('Authorization', auth).send({ password: 'brand new passphrase', current_password: PASSWORD }).expect(200);
+    await stack.http
+      .patch('/api/user/profile/')
+      .set('Authorization', auth)
+      .send({ password: 'brand new passphrase', current_password: PASSWORD })
+      .expect(200);
     expect((await refresh(u.refresh)).status).toBe(401);
     expect((await login(u.user.email)).status).toBe(401);
     expect((await login(u.user.email, 'brand new passphrase')).status).toBe(200);
@@ -63,7 +67,11 @@ describe('password change and deactivation', () => {
     const staff = await createUser(stack.web.ds, { isStaff: true });
     const u = await createUser(stack.web.ds);
     await me(u.access).expect(200);
-    await stack.http.patch(`/api/users/${u.user.id}/`).set('Authorization', `Bearer ${staff.access}`).send({ is_active: false }).expect(200);
+    await stack.http
+      .patch(`/api/users/${u.user.id}/`)
+      .set('Authorization', `Bearer ${staff.access}`)
+      .send({ is_active: false })
+      .expect(200);
     expect((await me(u.access)).status).toBe(401);
     expect((await refresh(u.refresh)).status).toBe(401);
     expect((await login(u.user.email)).status).toBe(401);
@@ -101,7 +109,13 @@ describe('API keys', () => {
     const auth = `Bearer ${u.access}`;
     const created = await stack.http.post('/api/apikeys/').set('Authorization', auth).send({ name: 'backend' });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ project: u.personal.id, name: 'backend', scopes: ['ingest', 'dumps:upload'], revoked_at: null, is_active: true });
+    expect(created.body).toMatchObject({
+      project: u.personal.id,
+      name: 'backend',
+      scopes: ['ingest', 'dumps:upload'],
+      revoked_at: null,
+      is_active: true,
+    });
     expect(created.body.key).toMatch(/^flk_\w{32}$/);
     expect(created.body.key.startsWith(created.body.prefix)).toBe(true);
     const listed = await stack.http.get('/api/apikeys/').set('Authorization', auth);
@@ -113,7 +127,10 @@ describe('API keys', () => {
 
   it('a key without the ingest scope cannot ingest (403)', async () => {
     const u = await createUser(stack.web.ds);
-    const k = await stack.http.post('/api/apikeys/').set('Authorization', `Bearer ${u.access}`).send({ scopes: ['dumps:upload'] });
+    const k = await stack.http
+      .post('/api/apikeys/')
+      .set('Authorization', `Bearer ${u.access}`)
+      .send({ scopes: ['dumps:upload'] });
     const res = await stack.http.post('/api/events/').set('Authorization', `Bearer ${k.body.key}`).send(pantiesEvent());
     expect(res.status).toBe(403);
     expect(res.body.code).toBe('scope_missing');
@@ -123,8 +140,12 @@ describe('API keys', () => {
     const other = await startWeb(); // a second API instance with its own key cache
     try {
       const u = await createUser(stack.web.ds);
-      const k = await stack.http.post('/api/apikeys/').set('Authorization', `Bearer ${u.access}`).send({ scopes: ['ingest'] });
-      const ingest = (http: typeof stack.http) => http.post('/api/events/').set('Authorization', `Bearer ${k.body.key}`).send(pantiesEvent());
+      const k = await stack.http
+        .post('/api/apikeys/')
+        .set('Authorization', `Bearer ${u.access}`)
+        .send({ scopes: ['ingest'] });
+      const ingest = (http: typeof stack.http) =>
+        http.post('/api/events/').set('Authorization', `Bearer ${k.body.key}`).send(pantiesEvent());
       expect((await ingest(stack.http)).status).toBe(202);
       expect((await ingest(other.http)).status).toBe(202); // now cached over there
       await stack.http.delete(`/api/apikeys/${k.body.id}/`).set('Authorization', `Bearer ${u.access}`).expect(204);
@@ -142,11 +163,18 @@ describe('API keys: update (seed 3, a DRF ModelViewSet)', () => {
   it('PUT and PATCH rename; {"is_active": false} revokes; a revoked key cannot be reactivated', async () => {
     const u = await createUser(stack.web.ds);
     const auth = `Bearer ${u.access}`;
-    const k = await stack.http.post('/api/apikeys/').set('Authorization', auth).send({ name: 'old', scopes: ['ingest'] });
+    const k = await stack.http
+      .post('/api/apikeys/')
+      .set('Authorization', auth)
+      .send({ name: 'old', scopes: ['ingest'] });
     const put = await stack.http.put(`/api/apikeys/${k.body.id}`).set('Authorization', auth).send({ name: 'renamed' });
     expect(put.status).toBe(200);
     expect(put.body).toMatchObject({ id: k.body.id, name: 'renamed', scopes: ['ingest'], is_active: true });
-    expectError(await stack.http.put(`/api/apikeys/${k.body.id}/`).set('Authorization', auth).send({ key: 'flk_x' }), 400, 'validation_error');
+    expectError(
+      await stack.http.put(`/api/apikeys/${k.body.id}/`).set('Authorization', auth).send({ key: 'flk_x' }),
+      400,
+      'validation_error',
+    );
     const ingest = () => stack.http.post('/api/events/').set('Authorization', `Bearer ${k.body.key}`).send(pantiesEvent());
     expect((await ingest()).status).toBe(202);
 
@@ -159,14 +187,19 @@ describe('API keys: update (seed 3, a DRF ModelViewSet)', () => {
     expect(on.body.code).toBe('key_revoked');
     // a stranger's PUT is 404, like any key of a project they cannot see
     const stranger = await createUser(stack.web.ds);
-    expect((await stack.http.put(`/api/apikeys/${k.body.id}/`).set('Authorization', `Bearer ${stranger.access}`).send({ name: 'x' })).status).toBe(404);
+    expect(
+      (await stack.http.put(`/api/apikeys/${k.body.id}/`).set('Authorization', `Bearer ${stranger.access}`).send({ name: 'x' })).status,
+    ).toBe(404);
   });
 });
 
 describe('machine clients (seed 4)', () => {
   it('client-token trades a dumps:upload key for a short-lived token that is not a user token', async () => {
     const u = await createUser(stack.web.ds);
-    const k = await stack.http.post('/api/apikeys/').set('Authorization', `Bearer ${u.access}`).send({ scopes: ['dumps:upload'] });
+    const k = await stack.http
+      .post('/api/apikeys/')
+      .set('Authorization', `Bearer ${u.access}`)
+      .send({ scopes: ['dumps:upload'] });
     const res = await stack.http.post('/api/auth/client-token/').send({ client_secret: k.body.key });
     expect(res.status).toBe(200);
     expect(Object.keys(res.body)).toEqual(['access']);
@@ -194,20 +227,31 @@ describe('projects and members (seed 1 roles)', () => {
     const path = `/api/projects/${owner.personal.id}/members/`;
     const invited = await stack.http.post(path).set('Authorization', auth).send({ email: friend.user.email.toUpperCase(), role: 'viewer' });
     expect(invited.status).toBe(201);
-    expect(invited.body).toMatchObject({ email: friend.user.email, role: 'viewer', status: 'pending', project: { id: owner.personal.id }, invited_by: { id: owner.user.id } });
+    expect(invited.body).toMatchObject({
+      email: friend.user.email,
+      role: 'viewer',
+      status: 'pending',
+      project: { id: owner.personal.id },
+      invited_by: { id: owner.user.id },
+    });
     expect((await stack.http.get(`/api/projects/${owner.personal.id}/`).set('Authorization', `Bearer ${friend.access}`)).status).toBe(404);
     expect((await stack.http.post(path).set('Authorization', auth).send({ email: owner.user.email, role: 'admin' })).status).toBe(409);
 
     const accepted = await stack.http.post(`/api/invitations/${invited.body.id}/accept/`).set('Authorization', `Bearer ${friend.access}`);
     expect(accepted.status).toBe(200);
-    expect(accepted.body).toMatchObject({ status: 'accepted', member: { role: 'viewer', user: { id: friend.user.id, email: friend.user.email }, invited_by: owner.user.id } });
+    expect(accepted.body).toMatchObject({
+      status: 'accepted',
+      member: { role: 'viewer', user: { id: friend.user.id, email: friend.user.email }, invited_by: owner.user.id },
+    });
     const memberId = accepted.body.member.id;
     expect((await stack.http.post(path).set('Authorization', auth).send({ email: friend.user.email, role: 'admin' })).status).toBe(409);
 
     const list = await stack.http.get(path).set('Authorization', `Bearer ${friend.access}`);
     expect(list.body.results.map((m: { role: string }) => m.role)).toEqual(['owner', 'viewer']);
     await stack.http.patch(`${path}${memberId}/`).set('Authorization', auth).send({ role: 'member' }).expect(200);
-    expect((await stack.http.get(`/api/projects/${owner.personal.id}/`).set('Authorization', `Bearer ${friend.access}`)).body.role).toBe('member');
+    expect((await stack.http.get(`/api/projects/${owner.personal.id}/`).set('Authorization', `Bearer ${friend.access}`)).body.role).toBe(
+      'member',
+    );
     await stack.http.delete(`${path}${memberId}/`).set('Authorization', auth).expect(204);
     expect((await stack.http.get(`/api/projects/${owner.personal.id}/`).set('Authorization', `Bearer ${friend.access}`)).status).toBe(404);
   });
@@ -242,13 +286,19 @@ describe('users (seed 4, staff only)', () => {
     const staff = await createUser(stack.web.ds, { isStaff: true });
     const auth = `Bearer ${staff.access}`;
     const email = uniqueEmail();
-    const created = await stack.http.post('/api/users/').set('Authorization', auth).send({ email, password: 'Pass123!xyz', is_active: true, is_staff: false });
+    const created = await stack.http
+      .post('/api/users/')
+      .set('Authorization', auth)
+      .send({ email, password: 'Pass123!xyz', is_active: true, is_staff: false });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ email, is_active: true, is_staff: false });
     expect(JSON.stringify(created.body)).not.toMatch(/password|Pass123/);
     const id = created.body.id;
     const updatedEmail = uniqueEmail();
-    const put = await stack.http.put(`/api/users/${id}/`).set('Authorization', auth).send({ email: updatedEmail, password: 'NewPass456!', is_active: true, is_staff: true });
+    const put = await stack.http
+      .put(`/api/users/${id}/`)
+      .set('Authorization', auth)
+      .send({ email: updatedEmail, password: 'NewPass456!', is_active: true, is_staff: true });
     expect(put.body).toMatchObject({ email: updatedEmail, is_staff: true });
     await stack.http.patch(`/api/users/${id}/`).set('Authorization', auth).send({ password: 'AnotherPass789!' }).expect(200);
     expect((await login(updatedEmail, 'AnotherPass789!')).status).toBe(200);
@@ -272,11 +322,27 @@ describe('profile and stats (seed 3)', () => {
     const other = await createUser(stack.web.ds);
     const auth = `Bearer ${u.access}`;
     const got = await stack.http.get('/api/user/profile/').set('Authorization', auth);
-    expect(got.body).toMatchObject({ id: u.user.id, email: u.user.email, is_staff: false, is_active: true, date_joined: expect.any(String) });
-    const patched = await stack.http.patch('/api/user/profile/').set('Authorization', auth).send({ first_name: 'Ada', last_name: 'Lovelace' });
+    expect(got.body).toMatchObject({
+      id: u.user.id,
+      email: u.user.email,
+      is_staff: false,
+      is_active: true,
+      date_joined: expect.any(String),
+    });
+    const patched = await stack.http
+      .patch('/api/user/profile/')
+      .set('Authorization', auth)
+      .send({ first_name: 'Ada', last_name: 'Lovelace' });
     expect(patched.body).toMatchObject({ first_name: 'Ada', last_name: 'Lovelace' });
     // a new email needs the current password (test/hardening-accounts.test.ts); a taken one is then 409
-    expect((await stack.http.patch('/api/user/profile/').set('Authorization', auth).send({ email: other.user.email, current_password: PASSWORD })).status).toBe(409);
+    expect(
+      (
+        await stack.http
+          .patch('/api/user/profile/')
+          .set('Authorization', auth)
+          .send({ email: other.user.email, current_password: PASSWORD })
+      ).status,
+    ).toBe(409);
     expectError(await stack.http.patch('/api/user/profile/').set('Authorization', auth).send({ is_staff: true }), 400, 'validation_error');
     // seed 3's UpdateAPIView takes PUT as well, with or without the trailing slash
     const put = await stack.http.put('/api/user/profile').set('Authorization', auth).send({ first_name: 'Grace', last_name: 'Hopper' });
@@ -297,7 +363,11 @@ describe('profile and stats (seed 3)', () => {
     expect(stats.body.events.total).toBe(2);
     expect(stats.body.events.by_level).toMatchObject({ error: 1, critical: 1, info: 0 });
     expect(stats.body.events.by_day).toEqual([{ date: new Date(now * 1000).toISOString().slice(0, 10), count: 2 }]);
-    expect(stats.body.logs).toMatchObject({ total: 1, by_level: expect.objectContaining({ info: 1 }), by_severity: expect.objectContaining({ INFO: 1 }) });
+    expect(stats.body.logs).toMatchObject({
+      total: 1,
+      by_level: expect.objectContaining({ info: 1 }),
+      by_severity: expect.objectContaining({ INFO: 1 }),
+    });
     expect(stats.body.llm).toMatchObject({ calls: 0, by_model: [] });
   });
 

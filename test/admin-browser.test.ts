@@ -26,7 +26,10 @@ let failedJobId: string;
 async function failedJob(): Promise<string> {
   const queue = web.queues.events;
   const connection = workerConnection(env().redisUrl);
-  const worker = new Worker(queue.name, async () => Promise.reject(new Error('boom: the database said no')), { connection, prefix: queue.opts.prefix });
+  const worker = new Worker(queue.name, async () => Promise.reject(new Error('boom: the database said no')), {
+    connection,
+    prefix: queue.opts.prefix,
+  });
   const job = await queue.add('store-events', { items: [] }, { attempts: 1 });
   await eventually(async () => (await job.getState()) === 'failed');
   await worker.close();
@@ -72,8 +75,22 @@ describe('the admin in a browser', () => {
   });
 
   it('staff open every resource list and a record', async () => {
-    for (const id of ['Event', 'Log', 'Issue', 'LlmLog', 'CrashDump', 'Project', 'ProjectMember', 'ApiKey', 'User', 'UserFilterPreference']) {
-      const [res] = await Promise.all([page.waitForResponse((r) => r.url().includes(`/admin/api/resources/${id}/actions/list`)), page.goto(`${base}/admin/resources/${id}`)]);
+    for (const id of [
+      'Event',
+      'Log',
+      'Issue',
+      'LlmLog',
+      'CrashDump',
+      'Project',
+      'ProjectMember',
+      'ApiKey',
+      'User',
+      'UserFilterPreference',
+    ]) {
+      const [res] = await Promise.all([
+        page.waitForResponse((r) => r.url().includes(`/admin/api/resources/${id}/actions/list`)),
+        page.goto(`${base}/admin/resources/${id}`),
+      ]);
       const body = (await res.json()) as { notice?: { type: string }; records: unknown[] };
       expect([id, body.notice?.type]).toEqual([id, undefined]);
     }
@@ -118,7 +135,10 @@ describe('the admin in a browser', () => {
     const secret = (await page.textContent('[data-secret]'))!;
     expect(secret).toMatch(/^flk_\w+$/);
     await shot(page, 'key-created');
-    const [row] = await web.ds.query(`SELECT k.name, k.key_hash, p.name AS project FROM api_keys k JOIN projects p ON p.id = k.project_id WHERE k.prefix = $1`, [secret.slice(0, 12)]);
+    const [row] = await web.ds.query(
+      `SELECT k.name, k.key_hash, p.name AS project FROM api_keys k JOIN projects p ON p.id = k.project_id WHERE k.prefix = $1`,
+      [secret.slice(0, 12)],
+    );
     expect(row).toMatchObject({ name: 'from the admin', project: 'Browser made' });
     expect(row.key_hash).not.toContain(secret);
     await page.reload();
@@ -132,11 +152,14 @@ describe('the admin in a browser', () => {
     await page.waitForSelector('text=boom: the database said no');
     await shot(page, 'queues-failed');
     await page.click('button:has-text("Retry all")');
-    await page.getByRole('button', { name: /^(confirm|yes|retry)/i }).last().click();
+    await page
+      .getByRole('button', { name: /^(confirm|yes|retry)/i })
+      .last()
+      .click();
     await eventually(async () => (await web.queues.events.getJob(failedJobId))?.getState().then((s) => s !== 'failed'));
   });
 
-  it('a viewer cannot open another project\'s record and gets no edit actions', async () => {
+  it("a viewer cannot open another project's record and gets no edit actions", async () => {
     await browser.context.clearCookies();
     await login(page, base, viewer.user.email);
     const foreign = await firstId(`SELECT id FROM events WHERE project_id = $1 AND kind = 'error' LIMIT 1`, [theirs]);

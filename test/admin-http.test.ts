@@ -19,7 +19,8 @@ let mine: number;
 let theirs: number;
 const idIn = async (projectId: number, kind = 'error') =>
   String((await web.ds.query(`SELECT id FROM events WHERE project_id = $1 AND kind = $2 ORDER BY id LIMIT 1`, [projectId, kind]))[0].id);
-const refused = (body: { notice?: { type: string }; record?: { params: object } }) => body.notice?.type === 'error' && JSON.stringify(body.record?.params ?? {}) === '{}';
+const refused = (body: { notice?: { type: string }; record?: { params: object } }) =>
+  body.notice?.type === 'error' && JSON.stringify(body.record?.params ?? {}) === '{}';
 
 beforeAll(async () => {
   ({ web } = await startWeb());
@@ -45,7 +46,11 @@ describe('admin sign-in', () => {
     const wrong = await agent.post('/admin/login').set('Origin', base).type('form').send({ email: staff.user.email, password: 'nope' });
     expect(wrong.status).toBe(200); // the login page again, with the error
     expect(wrong.text).toContain('"errorMessage":"invalidCredentials"');
-    const csrf = await agent.post('/admin/login').set('Origin', 'https://evil.example').type('form').send({ email: staff.user.email, password: PASSWORD });
+    const csrf = await agent
+      .post('/admin/login')
+      .set('Origin', 'https://evil.example')
+      .type('form')
+      .send({ email: staff.user.email, password: PASSWORD });
     expect(csrf.status).toBe(403);
     expect((await agent.get('/admin/api/resources/Project/actions/list')).status).toBe(302); // still signed out
   });
@@ -72,7 +77,8 @@ describe('admin sign-in', () => {
   it('uses the same per-account rate limit as the API', async () => {
     const victim = await createUser(web.ds);
     const { agent, base } = await adminAgent(web);
-    for (let i = 0; i < 10; i++) await agent.post('/admin/login').set('Origin', base).type('form').send({ email: victim.user.email, password: 'wrong' });
+    for (let i = 0; i < 10; i++)
+      await agent.post('/admin/login').set('Origin', base).type('form').send({ email: victim.user.email, password: 'wrong' });
     const res = await agent.post('/admin/login').set('Origin', base).type('form').send({ email: victim.user.email, password: PASSWORD });
     expect(res.text).toContain('Too many attempts');
   });
@@ -104,7 +110,9 @@ describe('admin tenancy and roles', () => {
   });
 
   it("lists only the projects' data one belongs to; staff see everything", async () => {
-    const lists = await Promise.all(['Event', 'Log', 'Issue', 'LlmLog', 'Project'].map((r) => api(viewerAgent, `/resources/${r}/actions/list?perPage=100`)));
+    const lists = await Promise.all(
+      ['Event', 'Log', 'Issue', 'LlmLog', 'Project'].map((r) => api(viewerAgent, `/resources/${r}/actions/list?perPage=100`)),
+    );
     for (const res of lists) {
       expect(res.status).toBe(200);
       expect(JSON.stringify(res.body)).not.toContain('theirs');
@@ -163,7 +171,11 @@ describe('admin tenancy and roles', () => {
     // A member (not admin) of "Shared" sees no key of it; only those of their own personal project.
     const keys = await api(memberAgent, '/resources/ApiKey/actions/list');
     expect(keys.body.records.map((r: { params: { projectId: number } }) => r.params.projectId)).toEqual([member.personal.id]);
-    const create = await memberAgent.post('/admin/api/resources/ApiKey/actions/new').set('Origin', base).field('projectId', String(mine)).field('name', 'sneaky');
+    const create = await memberAgent
+      .post('/admin/api/resources/ApiKey/actions/new')
+      .set('Origin', base)
+      .field('projectId', String(mine))
+      .field('name', 'sneaky');
     expect(create.body.notice?.type).toBe('error');
     expect(Number((await web.ds.query(`SELECT count(*) FROM api_keys WHERE name = 'sneaky'`))[0].count)).toBe(0);
   });

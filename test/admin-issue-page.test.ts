@@ -39,7 +39,12 @@ beforeAll(async () => {
   await addMember(stack.web.ds, owner.personal.id, member.user.id, 'member');
   await addMember(stack.web.ds, owner.personal.id, viewer.user.id, 'viewer');
 
-  const token = (await stack.http.post('/api/auth-tokens/').set('Authorization', `Bearer ${owner.access}`).send({ projects: [owner.personal.id] })).body.token;
+  const token = (
+    await stack.http
+      .post('/api/auth-tokens/')
+      .set('Authorization', `Bearer ${owner.access}`)
+      .send({ projects: [owner.personal.id] })
+  ).body.token;
   const root = await buildBundle(dir, 'app');
   await sentryCli(base, owner, token, ['sourcemaps', 'inject', 'dist'], root);
   await sentryCli(base, owner, token, ['sourcemaps', 'upload', '--release', 'shop@7.0.0', 'dist'], root);
@@ -103,10 +108,16 @@ describe('the issue page', () => {
     // Older / newer.
     const latest = await page.getAttribute('[data-event-id]', 'data-event-id');
     await page.click('[data-nav="older"]');
-    await page.waitForFunction((id) => (globalThis as any).document.querySelector('[data-event-id]')?.getAttribute('data-event-id') !== id, latest);
+    await page.waitForFunction(
+      (id) => (globalThis as any).document.querySelector('[data-event-id]')?.getAttribute('data-event-id') !== id,
+      latest,
+    );
     expect(await page.locator('[data-kv="user"]').textContent()).toContain('ada');
     await page.click('[data-nav="newer"]');
-    await page.waitForFunction((id) => (globalThis as any).document.querySelector('[data-event-id]')?.getAttribute('data-event-id') === id, latest);
+    await page.waitForFunction(
+      (id) => (globalThis as any).document.querySelector('[data-event-id]')?.getAttribute('data-event-id') === id,
+      latest,
+    );
 
     // Assign to the owner, then resolve; both logged.
     await page.selectOption('[data-input="assignee"]', String(owner.user.id));
@@ -115,7 +126,10 @@ describe('the issue page', () => {
     await page.waitForSelector('[data-issue-status="resolved"]');
     const after = (await get(owner, `/api/issues/${issueId}/`)).body;
     expect(after).toMatchObject({ status: 'resolved', assignee: owner.user.id });
-    const kinds = (await get(owner, `/api/issues/${issueId}/activity/`)).body.results.map((a: { kind: string; user: { id: number } }) => [a.kind, a.user.id]);
+    const kinds = (await get(owner, `/api/issues/${issueId}/activity/`)).body.results.map((a: { kind: string; user: { id: number } }) => [
+      a.kind,
+      a.user.id,
+    ]);
     expect(kinds as unknown).toEqual([
       ['resolved', member.user.id],
       ['assigned', member.user.id],
@@ -132,7 +146,11 @@ describe('the issue page', () => {
     expect(await page.locator('[data-action]').count()).toBe(0);
     expect(await page.isDisabled('[data-input="assignee"]')).toBe(true);
     const status = await page.evaluate(async (id) => {
-      const r = await fetch(`/admin/api/resources/Issue/records/${id}/triage`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ status: 'ignored' }) });
+      const r = await fetch(`/admin/api/resources/Issue/records/${id}/triage`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ status: 'ignored' }),
+      });
       return ((await r.json()) as { notice?: { type: string } }).notice?.type ?? r.status;
     }, issueId);
     expect(status).toBe('error');
@@ -147,8 +165,17 @@ describe('the issue page', () => {
       const r = (await get(owner, `/api/projects/${owner.personal.id}/releases/shop@7.0.0/`)).body;
       return r.health?.sessions === 2 ? r : null;
     });
-    expect(release.health).toMatchObject({ sessions: 2, sessions_errored: 2, sessions_crashed: 0, crash_free_sessions: 100, users: 2, crash_free_users: 100 });
-    const [{ id }] = await stack.web.ds.query(`SELECT id FROM releases WHERE project_id = $1 AND version = 'shop@7.0.0'`, [owner.personal.id]);
+    expect(release.health).toMatchObject({
+      sessions: 2,
+      sessions_errored: 2,
+      sessions_crashed: 0,
+      crash_free_sessions: 100,
+      users: 2,
+      crash_free_users: 100,
+    });
+    const [{ id }] = await stack.web.ds.query(`SELECT id FROM releases WHERE project_id = $1 AND version = 'shop@7.0.0'`, [
+      owner.personal.id,
+    ]);
     const page = await browser.context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (err) => errors.push(err.message));

@@ -36,7 +36,10 @@ beforeAll(async () => {
   project = (await createProjectWithKey(web.ds, owner.user, 'Alerting')).project.id;
   await addMember(web.ds, project, viewer.user.id, 'viewer');
   const stranger = await createUser(web.ds);
-  const res = await http.post(`/api/projects/${stranger.personal.id}/alert-channels/`).set('Authorization', `Bearer ${stranger.access}`).send({ name: 'foreign-hook', type: 'webhook', url: `${receiver.url}/foreign` });
+  const res = await http
+    .post(`/api/projects/${stranger.personal.id}/alert-channels/`)
+    .set('Authorization', `Bearer ${stranger.access}`)
+    .send({ name: 'foreign-hook', type: 'webhook', url: `${receiver.url}/foreign` });
   foreignChannel = res.body.id;
   await http
     .post(`/api/projects/${project}/monitors/`)
@@ -82,7 +85,9 @@ describe('alerts in the admin', () => {
     await eventually(async () => receiver.requests.some((r) => r.url.startsWith('/admin-hook')));
     expect((receiver.requests.find((r) => r.url.startsWith('/admin-hook'))!.json as { type: string }).type).toBe('alert.test');
 
-    await eventually(async () => (await web.ds.query(`SELECT 1 FROM alert_deliveries WHERE channel_id = $1 AND outcome = 'sent'`, [row.id])).length === 1);
+    await eventually(
+      async () => (await web.ds.query(`SELECT 1 FROM alert_deliveries WHERE channel_id = $1 AND outcome = 'sent'`, [row.id])).length === 1,
+    );
     await page.goto(`${base}/admin/resources/AlertDelivery?filters.channelId=${row.id}`);
     await page.waitForSelector('table tbody tr');
     expect(await page.locator('table tbody tr').count()).toBe(1);
@@ -103,7 +108,9 @@ describe('alerts in the admin', () => {
 
     await page.fill('textarea[name="paramsJson"]', '{"threshold": 5, "window_minutes": 10}');
     await page.click('button[type="submit"]');
-    await eventually(async () => (await web.ds.query(`SELECT params FROM alert_rules WHERE project_id = $1 AND name = 'too eager'`, [project]))[0]);
+    await eventually(
+      async () => (await web.ds.query(`SELECT params FROM alert_rules WHERE project_id = $1 AND name = 'too eager'`, [project]))[0],
+    );
     const [rule] = await web.ds.query(`SELECT trigger, params FROM alert_rules WHERE project_id = $1`, [project]);
     expect(rule).toEqual({ trigger: 'issue.frequency', params: { threshold: 5, window_minutes: 10 } });
   }, 120_000);
@@ -122,14 +129,18 @@ describe('alerts in the admin', () => {
     await browser.context.clearCookies();
     await login(page, base, viewer.user.email);
     for (const id of ['AlertRule', 'AlertChannel', 'AlertFiring', 'AlertDelivery', 'Monitor', 'MonitorCheckIn']) {
-      const [res] = await Promise.all([page.waitForResponse((r) => r.url().includes(`/admin/api/resources/${id}/actions/list`)), page.goto(`${base}/admin/resources/${id}`)]);
+      const [res] = await Promise.all([
+        page.waitForResponse((r) => r.url().includes(`/admin/api/resources/${id}/actions/list`)),
+        page.goto(`${base}/admin/resources/${id}`),
+      ]);
       const body = (await res.json()) as { notice?: { type: string; message: string }; records?: Array<{ params: { projectId: number } }> };
       expect([id, body.notice, body.records?.every((r) => r.params.projectId === project)]).toEqual([id, undefined, true]);
     }
     const [ch] = await web.ds.query(`SELECT id FROM alert_channels WHERE project_id = $1`, [project]);
     await page.goto(`${base}/admin/resources/AlertChannel/records/${ch.id}/show`);
     await page.waitForSelector('text=ops hook');
-    for (const name of ['edit', 'delete', 'sendTest']) expect(await page.locator(`[data-css="AlertChannel-${name}-button"]`).count()).toBe(0);
+    for (const name of ['edit', 'delete', 'sendTest'])
+      expect(await page.locator(`[data-css="AlertChannel-${name}-button"]`).count()).toBe(0);
     const [res] = await Promise.all([
       page.waitForResponse((r) => r.url().includes(`/admin/api/resources/AlertChannel/records/${foreignChannel}/show`)),
       page.goto(`${base}/admin/resources/AlertChannel/records/${foreignChannel}/show`),

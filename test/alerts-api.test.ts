@@ -30,7 +30,8 @@ const as = (u: TestUser) => ({
 });
 const rulesUrl = () => `/api/projects/${project}/alert-rules/`;
 const channelsUrl = () => `/api/projects/${project}/alert-channels/`;
-const count = async (table: string) => (await stack.web.ds.query(`SELECT count(*)::int AS n FROM ${table} WHERE project_id = $1`, [project]))[0].n as number;
+const count = async (table: string) =>
+  (await stack.web.ds.query(`SELECT count(*)::int AS n FROM ${table} WHERE project_id = $1`, [project]))[0].n as number;
 
 async function webhook(name = 'hook') {
   const res = await as(owner).post(channelsUrl(), { name, type: 'webhook', url: 'http://127.0.0.1:9/hooks/faultline?token=abcdef123456' });
@@ -49,7 +50,9 @@ describe('alert channels', () => {
     expect(shown.body).not.toHaveProperty('secret');
     const listed = await as(owner).get(channelsUrl());
     expect(JSON.stringify(listed.body)).not.toContain(created.secret);
-    const [row] = await stack.web.ds.query(`SELECT sealed, config::text AS config, target_hint FROM alert_channels WHERE id = $1`, [created.id]);
+    const [row] = await stack.web.ds.query(`SELECT sealed, config::text AS config, target_hint FROM alert_channels WHERE id = $1`, [
+      created.id,
+    ]);
     expect(row.sealed).toMatch(/^v1\./);
     expect(`${row.sealed}${row.config}${row.target_hint}`).not.toContain('abcdef123456');
     expect(`${row.sealed}${row.config}`).not.toContain(created.secret);
@@ -80,7 +83,12 @@ describe('alert channels', () => {
   });
 
   it('email channels send to addresses and to members by role', async () => {
-    const res = await as(owner).post(channelsUrl(), { name: 'ops mail', type: 'email', addresses: ['Ops@Example.com'], roles: ['owner', 'admin'] });
+    const res = await as(owner).post(channelsUrl(), {
+      name: 'ops mail',
+      type: 'email',
+      addresses: ['Ops@Example.com'],
+      roles: ['owner', 'admin'],
+    });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ type: 'email', addresses: ['ops@example.com'], roles: ['owner', 'admin'], secret: null });
   });
@@ -119,7 +127,9 @@ describe('alert rules', () => {
     // A new trigger needs its own params: checked like a new rule.
     const bad = await as(owner).patch(url, { trigger: 'issue.frequency' });
     expectError(bad, 400, 'validation_error');
-    expect(bad.body.details.map((d: { path: string }) => d.path)).toEqual(expect.arrayContaining(['params.threshold', 'params.window_minutes']));
+    expect(bad.body.details.map((d: { path: string }) => d.path)).toEqual(
+      expect.arrayContaining(['params.threshold', 'params.window_minutes']),
+    );
     const changed = await as(owner).patch(url, { trigger: 'issue.frequency', params: { threshold: 10, window_minutes: 60 }, filters: {} });
     expect(changed.status).toBe(200);
     expect(changed.body).toMatchObject({ trigger: 'issue.frequency', params: { threshold: 10, window_minutes: 60 }, filters: {} });
@@ -131,14 +141,26 @@ describe('alert rules', () => {
 
   it.each([
     ['an unknown trigger', { name: 'x', trigger: 'issue.exploded' }, 'trigger'],
-    ['an unknown params field', { name: 'x', trigger: 'issue.frequency', params: { threshold: 5, window_minutes: 5, windw: 3 } }, 'params.windw'],
-    ['a negative window', { name: 'x', trigger: 'events.threshold', params: { threshold: 5, window_minutes: -5 } }, 'params.window_minutes'],
+    [
+      'an unknown params field',
+      { name: 'x', trigger: 'issue.frequency', params: { threshold: 5, window_minutes: 5, windw: 3 } },
+      'params.windw',
+    ],
+    [
+      'a negative window',
+      { name: 'x', trigger: 'events.threshold', params: { threshold: 5, window_minutes: -5 } },
+      'params.window_minutes',
+    ],
     ['a zero threshold', { name: 'x', trigger: 'issue.frequency', params: { threshold: 0, window_minutes: 5 } }, 'params.threshold'],
     ['an unknown filter field', { name: 'x', trigger: 'issue.new', filters: { enviroments: ['prod'] } }, 'filters.enviroments'],
     ['a filter the trigger does not take', { name: 'x', trigger: 'issue.new', filters: { search: 'timeout' } }, 'filters.search'],
     ['an unknown level', { name: 'x', trigger: 'issue.new', filters: { min_level: 'apocalyptic' } }, 'filters.min_level'],
     ['a tag that is not key=value', { name: 'x', trigger: 'issue.new', filters: { tags: ['team'] } }, 'filters.tags.0'],
-    ['an error rate above 1', { name: 'x', trigger: 'llm.threshold', params: { metric: 'error_rate', threshold: 20, window_minutes: 5 } }, 'params.threshold'],
+    [
+      'an error rate above 1',
+      { name: 'x', trigger: 'llm.threshold', params: { metric: 'error_rate', threshold: 20, window_minutes: 5 } },
+      'params.threshold',
+    ],
     ['a negative cooldown', { name: 'x', trigger: 'issue.new', cooldown_minutes: -1 }, 'cooldown_minutes'],
     ['a channel of no one', { name: 'x', trigger: 'issue.new', channels: [2 ** 31 - 2] }, 'channels.0'],
     ['an unknown top-level field', { name: 'x', trigger: 'issue.new', severity: 'high' }, 'severity'],
@@ -153,7 +175,11 @@ describe('alert rules', () => {
 
   it("another project's channel cannot be named, and its rules are 404", async () => {
     const other = await createUser(stack.web.ds);
-    const theirs = await as(other).post(`/api/projects/${other.personal.id}/alert-channels/`, { name: 'theirs', type: 'webhook', url: 'http://127.0.0.1:9/x' });
+    const theirs = await as(other).post(`/api/projects/${other.personal.id}/alert-channels/`, {
+      name: 'theirs',
+      type: 'webhook',
+      url: 'http://127.0.0.1:9/x',
+    });
     expect(theirs.status).toBe(201);
     const res = await as(owner).post(rulesUrl(), { name: 'x', trigger: 'issue.new', channels: [theirs.body.id] });
     expectError(res, 400, 'validation_error');
@@ -182,15 +208,32 @@ describe('cron monitors', () => {
   });
 
   it('a crontab monitor expects its next run at once; an interval one after its first check-in', async () => {
-    const cron = await as(owner).post(`/api/projects/${project}/monitors/`, { slug: 'nightly', schedule: { type: 'crontab', value: '0 2 * * *' }, timezone: 'Europe/Berlin' });
+    const cron = await as(owner).post(`/api/projects/${project}/monitors/`, {
+      slug: 'nightly',
+      schedule: { type: 'crontab', value: '0 2 * * *' },
+      timezone: 'Europe/Berlin',
+    });
     expect(cron.status).toBe(201);
-    expect(cron.body).toMatchObject({ slug: 'nightly', name: 'nightly', status: 'new', timezone: 'Europe/Berlin', checkin_margin: 1, max_runtime: 30 });
+    expect(cron.body).toMatchObject({
+      slug: 'nightly',
+      name: 'nightly',
+      status: 'new',
+      timezone: 'Europe/Berlin',
+      checkin_margin: 1,
+      max_runtime: 30,
+    });
     // 02:00 in Berlin is 00:00 or 01:00 UTC.
     expect(new Date(cron.body.next_expected_at).getUTCMinutes()).toBe(0);
     expect([0, 1]).toContain(new Date(cron.body.next_expected_at).getUTCHours());
-    const every = await as(owner).post(`/api/projects/${project}/monitors/`, { slug: 'sync', schedule: { type: 'interval', value: 10, unit: 'minute' } });
+    const every = await as(owner).post(`/api/projects/${project}/monitors/`, {
+      slug: 'sync',
+      schedule: { type: 'interval', value: 10, unit: 'minute' },
+    });
     expect(every.body).toMatchObject({ schedule: { type: 'interval', value: 10, unit: 'minute' }, next_expected_at: null });
-    const dup = await as(owner).post(`/api/projects/${project}/monitors/`, { slug: 'sync', schedule: { type: 'interval', value: 10, unit: 'minute' } });
+    const dup = await as(owner).post(`/api/projects/${project}/monitors/`, {
+      slug: 'sync',
+      schedule: { type: 'interval', value: 10, unit: 'minute' },
+    });
     expect(dup.status).toBe(409);
     const listed = await as(owner).get(`/api/projects/${project}/monitors/`);
     expect(listed.body.results.map((m: { slug: string }) => m.slug)).toEqual(expect.arrayContaining(['nightly', 'sync']));

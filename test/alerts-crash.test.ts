@@ -37,7 +37,11 @@ afterAll(async () => {
 
 const api = (u: TestUser) => ({ post: (p: string, b?: object) => stack.http.post(p).set('Authorization', `Bearer ${u.access}`).send(b) });
 async function issueNewRule(u: TestUser, path: string) {
-  const ch = await api(u).post(`/api/projects/${u.personal.id}/alert-channels/`, { name: path, type: 'webhook', url: `${receiver.url}${path}` });
+  const ch = await api(u).post(`/api/projects/${u.personal.id}/alert-channels/`, {
+    name: path,
+    type: 'webhook',
+    url: `${receiver.url}${path}`,
+  });
   const r = await api(u).post(`/api/projects/${u.personal.id}/alert-rules/`, { name: 'new', trigger: 'issue.new', channels: [ch.body.id] });
   expect(r.status).toBe(201);
   return { channelId: ch.body.id as number, ruleId: r.body.id as number };
@@ -59,7 +63,14 @@ describe('a worker killed mid-delivery', () => {
     });
     const exited = new Promise((r) => child.once('exit', r));
     try {
-      expect((await stack.http.post('/api/events/').set('Authorization', `Bearer ${u.apiKey}`).send(pantiesEvent({ exception_type: 'CrashError' }))).status).toBe(202);
+      expect(
+        (
+          await stack.http
+            .post('/api/events/')
+            .set('Authorization', `Bearer ${u.apiKey}`)
+            .send(pantiesEvent({ exception_type: 'CrashError' }))
+        ).status,
+      ).toBe(202);
       await eventually(async () => at('/crash').length === 1, 30_000);
     } finally {
       child.kill('SIGKILL');
@@ -68,19 +79,27 @@ describe('a worker killed mid-delivery', () => {
     // Recorded before it was sent: the firing and its notification exist; no attempt has an outcome yet.
     const firing = await one<{ id: string; status: string }>(`SELECT id, status FROM alert_firings WHERE rule_id = $1`, [ruleId]);
     expect(firing.status).toBe('notified');
-    const n = await one<{ id: string; status: string; idempotency_key: string }>(`SELECT id, status, idempotency_key FROM alert_notifications WHERE firing_id = $1`, [firing.id]);
+    const n = await one<{ id: string; status: string; idempotency_key: string }>(
+      `SELECT id, status, idempotency_key FROM alert_notifications WHERE firing_id = $1`,
+      [firing.id],
+    );
     expect(n.status).toBe('pending');
     expect((await one<{ n: number }>(`SELECT count(*)::int AS n FROM alert_deliveries WHERE notification_id = $1`, [n.id])).n).toBe(0);
     held.forEach((h) => h());
 
     worker = await startWorker({ stalledIntervalMs: 500, lockDurationMs: 1500 });
-    await eventually(async () => (await one<{ status: string }>(`SELECT status FROM alert_notifications WHERE id = $1`, [n.id])).status === 'sent', 30_000);
+    await eventually(
+      async () => (await one<{ status: string }>(`SELECT status FROM alert_notifications WHERE id = $1`, [n.id])).status === 'sent',
+      30_000,
+    );
     const got = at('/crash');
     expect(got).toHaveLength(2);
     expect(got.map((r) => r.headers['idempotency-key'])).toEqual([n.idempotency_key, n.idempotency_key]);
     expect(got.map((r) => (r.json as { id: string }).id)).toEqual([n.idempotency_key, n.idempotency_key]);
     expect((await one<{ n: number }>(`SELECT count(*)::int AS n FROM alert_firings WHERE rule_id = $1`, [ruleId])).n).toBe(1);
-    expect(await stack.web.ds.query(`SELECT outcome, status_code FROM alert_deliveries WHERE notification_id = $1`, [n.id])).toEqual([{ outcome: 'sent', status_code: 200 }]);
+    expect(await stack.web.ds.query(`SELECT outcome, status_code FROM alert_deliveries WHERE notification_id = $1`, [n.id])).toEqual([
+      { outcome: 'sent', status_code: 200 },
+    ]);
   });
 });
 
@@ -94,7 +113,9 @@ describe('the sweep', () => {
     await issueNewRule(u, '/late-signal');
     // The store statement alone, as a worker that died before queueing process-alert-signals left it.
     const sql = sqlOf(stack.web.ds);
-    const items = [pantiesToRecord(PantiesEventSchema.parse(pantiesEvent({ exception_type: 'OrphanError' })), u.personal.id, new Date().toISOString())];
+    const items = [
+      pantiesToRecord(PantiesEventSchema.parse(pantiesEvent({ exception_type: 'OrphanError' })), u.personal.id, new Date().toISOString()),
+    ];
     const batch = await insertEvents(sql, items, await prepareIssues(sql, items, new IssueIdCache()));
     expect(batch.signalIds).toHaveLength(1);
     // Older than the sweep's grace period.
@@ -113,10 +134,19 @@ describe('the sweep', () => {
     const { ruleId } = await issueNewRule(u, '/late-notification');
     const [rule] = await stack.web.ds.query(`SELECT ${RULE_COLUMNS} FROM alert_rules WHERE id = $1`, [ruleId]);
     const recorded = await inTransaction(stack.web.ds, (q) =>
-      recordFiring(q, { projectId: u.personal.id, rule, trigger: 'issue.new', triggerKey: 'issue.new:manual', kind: 'firing', payload: { title: 'Recorded, never queued', text: '', url: '' } }),
+      recordFiring(q, {
+        projectId: u.personal.id,
+        rule,
+        trigger: 'issue.new',
+        triggerKey: 'issue.new:manual',
+        kind: 'firing',
+        payload: { title: 'Recorded, never queued', text: '', url: '' },
+      }),
     );
     expect(recorded.outgoing).toHaveLength(1);
-    await stack.web.ds.query(`UPDATE alert_notifications SET created_at = now() - interval '5 minutes' WHERE id = $1`, [recorded.outgoing[0].notificationId]);
+    await stack.web.ds.query(`UPDATE alert_notifications SET created_at = now() - interval '5 minutes' WHERE id = $1`, [
+      recorded.outgoing[0].notificationId,
+    ]);
     expect((await runJob(stack.web.queues, 'evaluate-alerts', {})).state).toBe('completed');
     await eventually(async () => at('/late-notification').length === 1);
     expect((await runJob(stack.web.queues, 'evaluate-alerts', {})).state).toBe('completed');

@@ -31,7 +31,8 @@ beforeAll(async () => {
     authOptional: false,
     disabledCommands: ['STARTTLS'],
     allowInsecureAuth: true,
-    onAuth: (auth, _session, cb) => (auth.username === 'alerts' && auth.password === 'secret-pass' ? cb(null, { user: auth.username }) : cb(new Error('bad credentials'))),
+    onAuth: (auth, _session, cb) =>
+      auth.username === 'alerts' && auth.password === 'secret-pass' ? cb(null, { user: auth.username }) : cb(new Error('bad credentials')),
     onData: (stream, session, cb) => {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
@@ -76,7 +77,9 @@ async function ingest(u: TestUser, events: Array<Record<string, unknown>>) {
   expect(res.status).toBe(202);
 }
 const forPath = (path: string) => receiver.requests.filter((r) => r.url === path);
-const issueOf = async (u: TestUser) => (await stack.web.ds.query(`SELECT id, times_seen::int AS n FROM issues WHERE project_id = $1`, [u.personal.id]))[0] as { id: string; n: number } | undefined;
+const issueOf = async (u: TestUser) =>
+  (await stack.web.ds.query(`SELECT id, times_seen::int AS n FROM issues WHERE project_id = $1`, [u.personal.id]))[0] as
+    { id: string; n: number } | undefined;
 const firingsOf = async (u: TestUser) => (await api(u).get(`/api/projects/${u.personal.id}/alert-firings/`)).body;
 
 describe('issue.new', () => {
@@ -86,7 +89,14 @@ describe('issue.new', () => {
     const r = await rule(u, { name: 'New issues', trigger: 'issue.new', channels: [hook.id] });
     // Ten concurrent requests of 100 events: many batches, several workers' statements.
     await Promise.all(
-      Array.from({ length: 10 }, (_, b) => ingest(u, Array.from({ length: 100 }, (_, i) => pantiesEvent({ event_id: `storm-${b}-${i}`, message: `boom ${b * 100 + i}`, exception_type: 'StormError' })))),
+      Array.from({ length: 10 }, (_, b) =>
+        ingest(
+          u,
+          Array.from({ length: 100 }, (_, i) =>
+            pantiesEvent({ event_id: `storm-${b}-${i}`, message: `boom ${b * 100 + i}`, exception_type: 'StormError' }),
+          ),
+        ),
+      ),
     );
     await eventually(async () => (await issueOf(u))?.n === 1000, 30_000);
     await eventually(async () => forPath('/new-issue').length >= 1);
@@ -102,7 +112,13 @@ describe('issue.new', () => {
       project: { id: u.personal.id },
       rule: { id: r.id, name: 'New issues', trigger: 'issue.new' },
       url: `http://faultline.test/admin/resources/Issue/records/${issue!.id}/show`,
-      firing: { trigger: 'issue.new', trigger_key: `issue.new:${issue!.id}`, kind: 'firing', issue: { id: issue!.id }, event: { url: expect.stringMatching(/^http:\/\/faultline\.test\/admin\/resources\/Event\/records\/\d+\/show$/) } },
+      firing: {
+        trigger: 'issue.new',
+        trigger_key: `issue.new:${issue!.id}`,
+        kind: 'firing',
+        issue: { id: issue!.id },
+        event: { url: expect.stringMatching(/^http:\/\/faultline\.test\/admin\/resources\/Event\/records\/\d+\/show$/) },
+      },
     });
     expect(body.title).toMatch(/^New issue: StormError/);
     // The receiver's checks: the idempotency key, and HMAC-SHA256 over "<timestamp>.<body>" under the channel's secret.
@@ -114,7 +130,19 @@ describe('issue.new', () => {
 
     const firings = await firingsOf(u);
     expect(firings.count).toBe(1);
-    expect(firings.results[0]).toMatchObject({ rule: r.id, status: 'notified', notifications: [{ channel: hook.id, status: 'sent', attempts: 1, idempotency_key: body.id, deliveries: [{ attempt: 1, status_code: 200, outcome: 'sent' }] }] });
+    expect(firings.results[0]).toMatchObject({
+      rule: r.id,
+      status: 'notified',
+      notifications: [
+        {
+          channel: hook.id,
+          status: 'sent',
+          attempts: 1,
+          idempotency_key: body.id,
+          deliveries: [{ attempt: 1, status_code: 200, outcome: 'sent' }],
+        },
+      ],
+    });
   });
 
   it('filters decide: an event outside the environment filter fires nothing', async () => {
@@ -126,7 +154,10 @@ describe('issue.new', () => {
     await eventually(async () => forPath('/filtered').length >= 1);
     await drained(stack.web.queues, ['events', 'alerts', 'notifications']);
     expect(forPath('/filtered').map((r) => (r.json as { title: string }).title)).toEqual([expect.stringMatching(/^New issue: ProdError/)]);
-    const signals = await stack.web.ds.query(`SELECT count(*)::int AS n FROM alert_signals WHERE project_id = $1 AND processed_at IS NOT NULL`, [u.personal.id]);
+    const signals = await stack.web.ds.query(
+      `SELECT count(*)::int AS n FROM alert_signals WHERE project_id = $1 AND processed_at IS NOT NULL`,
+      [u.personal.id],
+    );
     expect(signals[0].n).toBe(2); // both issues were considered
   });
 });
@@ -147,7 +178,11 @@ describe('issue.regressed', () => {
     await drained(stack.web.queues, ['events', 'alerts', 'notifications']);
     const got = forPath('/regressed');
     expect(got).toHaveLength(1);
-    expect(got[0].json).toMatchObject({ type: 'alert.firing', title: expect.stringMatching(/^Regression: FlakyError/), firing: { trigger: 'issue.regressed', issue: { id: issue.id, status: 'unresolved' } } });
+    expect(got[0].json).toMatchObject({
+      type: 'alert.firing',
+      title: expect.stringMatching(/^Regression: FlakyError/),
+      firing: { trigger: 'issue.regressed', issue: { id: issue.id, status: 'unresolved' } },
+    });
   });
 });
 
@@ -158,8 +193,10 @@ describe('delivery', () => {
     expect(res.body).toMatchObject({ kind: 'test', status: 'notified', notifications: [{ channel: channelId, status: 'pending' }] });
     return res.body as { id: string; notifications: Array<{ id: string; idempotency_key: string }> };
   }
-  const notification = async (id: string) => (await stack.web.ds.query(`SELECT status, attempts, last_error FROM alert_notifications WHERE id = $1`, [id]))[0];
-  const deliveries = async (u: TestUser, channelId: number) => (await api(u).get(`/api/projects/${u.personal.id}/alert-channels/${channelId}/deliveries/`)).body;
+  const notification = async (id: string) =>
+    (await stack.web.ds.query(`SELECT status, attempts, last_error FROM alert_notifications WHERE id = $1`, [id]))[0];
+  const deliveries = async (u: TestUser, channelId: number) =>
+    (await api(u).get(`/api/projects/${u.personal.id}/alert-channels/${channelId}/deliveries/`)).body;
 
   it('a receiver that answers 500, then 200, gets it twice with the same idempotency key and it counts as delivered once', async () => {
     const u = await createUser(stack.web.ds);
@@ -172,7 +209,9 @@ describe('delivery', () => {
     expect(got.map((r) => r.headers['idempotency-key'])).toEqual([f.notifications[0].idempotency_key, f.notifications[0].idempotency_key]);
     expect((got[0].json as { type: string }).type).toBe('alert.test');
     const log = await deliveries(u, hook.id);
-    expect(log.results.map((d: { attempt: number; status_code: number; outcome: string }) => [d.attempt, d.status_code, d.outcome])).toEqual([
+    expect(
+      log.results.map((d: { attempt: number; status_code: number; outcome: string }) => [d.attempt, d.status_code, d.outcome]),
+    ).toEqual([
       [2, 200, 'sent'],
       [1, 500, 'retry'],
     ]);
@@ -190,7 +229,11 @@ describe('delivery', () => {
       return j && (await j.getState()) === 'failed' ? j : null;
     });
     expect(job.attemptsMade).toBe(1);
-    expect(await notification(f.notifications[0].id)).toMatchObject({ status: 'failed', attempts: 1, last_error: expect.stringContaining('HTTP 400') });
+    expect(await notification(f.notifications[0].id)).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      last_error: expect.stringContaining('HTTP 400'),
+    });
     expect(forPath('/gone')).toHaveLength(1);
     expect((await deliveries(u, hook.id)).results).toEqual([expect.objectContaining({ attempt: 1, status_code: 400, outcome: 'failed' })]);
   });

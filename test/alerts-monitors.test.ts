@@ -35,19 +35,25 @@ const api = (u: TestUser) => ({
   post: (p: string, b?: object) => stack.http.post(p).set('Authorization', `Bearer ${u.access}`).send(b),
 });
 async function alertTo(u: TestUser, path: string, trigger: string, extra: Record<string, unknown> = {}) {
-  const ch = await api(u).post(`/api/projects/${u.personal.id}/alert-channels/`, { name: path, type: 'webhook', url: `${receiver.url}${path}` });
+  const ch = await api(u).post(`/api/projects/${u.personal.id}/alert-channels/`, {
+    name: path,
+    type: 'webhook',
+    url: `${receiver.url}${path}`,
+  });
   expect(ch.status).toBe(201);
   const r = await api(u).post(`/api/projects/${u.personal.id}/alert-rules/`, { name: trigger, trigger, channels: [ch.body.id], ...extra });
   expect(r.status).toBe(201);
   return r.body.id as number;
 }
-const got = (path: string) => receiver.requests.filter((r) => r.url === path).map((r) => r.json as { type: string; title: string; firing: Record<string, any> });
+const got = (path: string) =>
+  receiver.requests.filter((r) => r.url === path).map((r) => r.json as { type: string; title: string; firing: Record<string, any> });
 async function evaluate(now: Date) {
   await drained(stack.web.queues, ['alerts']);
   expect((await runJob(stack.web.queues, 'evaluate-alerts', { now: now.toISOString() })).state).toBe('completed');
   await drained(stack.web.queues, ['alerts', 'notifications']);
 }
-const monitors = async (u: TestUser) => (await api(u).get(`/api/projects/${u.personal.id}/monitors/`)).body.results as Array<Record<string, any>>;
+const monitors = async (u: TestUser) =>
+  (await api(u).get(`/api/projects/${u.personal.id}/monitors/`)).body.results as Array<Record<string, any>>;
 
 async function withSdk(u: TestUser, fn: () => Promise<void>) {
   const dsn = `http://${u.apiKey}@127.0.0.1:${new URL(base).port}/${u.personal.id}`;
@@ -72,8 +78,23 @@ describe('@sentry/node withMonitor', () => {
       const ms = await monitors(u);
       return ms[0]?.status === 'ok' ? ms : null;
     });
-    expect(m).toMatchObject({ slug: 'nightly-report', schedule: { type: 'crontab', value: '*/5 * * * *' }, timezone: 'UTC', checkin_margin: 2, max_runtime: 10, status: 'ok' });
-    expect(m.last_checkins).toEqual([expect.objectContaining({ status: 'ok', source: 'sentry', environment: 'production', release: 'jobs@1.0.0', duration_ms: expect.any(Number) })]);
+    expect(m).toMatchObject({
+      slug: 'nightly-report',
+      schedule: { type: 'crontab', value: '*/5 * * * *' },
+      timezone: 'UTC',
+      checkin_margin: 2,
+      max_runtime: 10,
+      status: 'ok',
+    });
+    expect(m.last_checkins).toEqual([
+      expect.objectContaining({
+        status: 'ok',
+        source: 'sentry',
+        environment: 'production',
+        release: 'jobs@1.0.0',
+        duration_ms: expect.any(Number),
+      }),
+    ]);
     expect(m.last_checkins[0].duration_ms).toBeGreaterThanOrEqual(15);
     const expected = new Date(m.next_expected_at);
     expect(expected.getUTCMinutes() % 5).toBe(0);
@@ -85,7 +106,16 @@ describe('@sentry/node withMonitor', () => {
     const late = new Date(expected.getTime() + 2 * 60_000 + 1000);
     await evaluate(late);
     await evaluate(late);
-    expect(got('/missed')).toEqual([expect.objectContaining({ type: 'alert.firing', title: 'Cron monitor "nightly-report" missed a run', firing: expect.objectContaining({ trigger: 'monitor.missed', monitor: expect.objectContaining({ slug: 'nightly-report', expected_at: expected.toISOString() }) }) })]);
+    expect(got('/missed')).toEqual([
+      expect.objectContaining({
+        type: 'alert.firing',
+        title: 'Cron monitor "nightly-report" missed a run',
+        firing: expect.objectContaining({
+          trigger: 'monitor.missed',
+          monitor: expect.objectContaining({ slug: 'nightly-report', expected_at: expected.toISOString() }),
+        }),
+      }),
+    ]);
     const [after] = await monitors(u);
     expect(after.status).toBe('missed');
     expect(after.last_checkins[0]).toMatchObject({ status: 'missed', source: 'schedule', expected_at: expected.toISOString() });
@@ -103,7 +133,9 @@ describe('@sentry/node withMonitor', () => {
     const u = await createUser(stack.web.ds);
     await alertTo(u, '/failed-sdk', 'monitor.failed');
     await withSdk(u, async () => {
-      await expect(Sentry.withMonitor('import-job', async () => Promise.reject(new Error('disk full')), config)).rejects.toThrow('disk full');
+      await expect(Sentry.withMonitor('import-job', async () => Promise.reject(new Error('disk full')), config)).rejects.toThrow(
+        'disk full',
+      );
     });
     await eventually(async () => got('/failed-sdk').length === 1);
     expect(got('/failed-sdk')[0]).toMatchObject({ type: 'alert.firing', title: 'Cron monitor "import-job" failed' });
@@ -115,7 +147,11 @@ describe('@sentry/node withMonitor', () => {
 
 describe('the HTTP ping', () => {
   const ping = (key: string, slug: string, body?: object) =>
-    fetch(`${base}/api/monitors/${slug}/check-ins/`, { method: 'POST', headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+    fetch(`${base}/api/monitors/${slug}/check-ins/`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+      body: body ? JSON.stringify(body) : undefined,
+    });
 
   it('a cron script checks in with curl-like requests; a run longer than max_runtime is a failure', async () => {
     const u = await createUser(stack.web.ds);
@@ -127,11 +163,16 @@ describe('the HTTP ping', () => {
     // Bad input is a 400 naming the field.
     const bad = await ping(u.apiKey, 'backup', { status: 'done', monitor_config: { schedule: { type: 'crontab', value: 'every day' } } });
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { details: Array<{ path: string }> }).details.map((d: { path: string }) => d.path)).toEqual(expect.arrayContaining(['status', 'monitor_config.schedule.value']));
+    expect(((await bad.json()) as { details: Array<{ path: string }> }).details.map((d: { path: string }) => d.path)).toEqual(
+      expect.arrayContaining(['status', 'monitor_config.schedule.value']),
+    );
     // A user token is not a project key.
     expect((await ping(u.access, 'backup')).status).toBe(401);
 
-    const start = await ping(u.apiKey, 'backup', { status: 'in_progress', monitor_config: { schedule: { type: 'interval', value: 1, unit: 'hour' }, max_runtime: 5 } });
+    const start = await ping(u.apiKey, 'backup', {
+      status: 'in_progress',
+      monitor_config: { schedule: { type: 'interval', value: 1, unit: 'hour' }, max_runtime: 5 },
+    });
     expect(start.status).toBe(202);
     const { check_in_id } = (await start.json()) as { check_in_id: string };
     expect(check_in_id).toMatch(/^\w{32}$/);

@@ -29,28 +29,51 @@ async function project() {
   const u = await createUser(stack.web.ds);
   const p = u.personal.id;
   const channel = await one(`INSERT INTO alert_channels (project_id, name, type) VALUES ($1, 'hook', 'webhook') RETURNING id`, [p]);
-  const rule = await one(`INSERT INTO alert_rules (project_id, name, trigger, channel_ids) VALUES ($1, 'r', 'issue.new', ARRAY[$2::int]) RETURNING id`, [p, channel]);
-  const monitor = await one(`INSERT INTO monitors (project_id, slug, name, schedule_type, schedule) VALUES ($1, 'nightly', 'Nightly', 'crontab', '0 3 * * *') RETURNING id`, [p]);
+  const rule = await one(
+    `INSERT INTO alert_rules (project_id, name, trigger, channel_ids) VALUES ($1, 'r', 'issue.new', ARRAY[$2::int]) RETURNING id`,
+    [p, channel],
+  );
+  const monitor = await one(
+    `INSERT INTO monitors (project_id, slug, name, schedule_type, schedule) VALUES ($1, 'nightly', 'Nightly', 'crontab', '0 3 * * *') RETURNING id`,
+    [p],
+  );
   let n = 0;
   const firing = async (age: number) =>
-    one(`INSERT INTO alert_firings (project_id, rule_id, trigger, trigger_key, kind, status, created_at) VALUES ($1, $2, 'issue.new', $3, 'firing', 'notified', $4) RETURNING id`, [
-      p, rule, `k${++n}`, ago(age),
-    ]);
+    one(
+      `INSERT INTO alert_firings (project_id, rule_id, trigger, trigger_key, kind, status, created_at) VALUES ($1, $2, 'issue.new', $3, 'firing', 'notified', $4) RETURNING id`,
+      [p, rule, `k${++n}`, ago(age)],
+    );
   const notify = async (firingId: string, age: number, status: 'pending' | 'sent' | 'failed') => {
-    const id = await one(`INSERT INTO alert_notifications (project_id, channel_id, firing_id, status, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`, [p, channel, firingId, status, ago(age)]);
-    await q(`INSERT INTO alert_deliveries (project_id, channel_id, notification_id, attempt, started_at, outcome) VALUES ($1, $2, $3, 1, $4, 'sent')`, [p, channel, id, ago(age)]);
+    const id = await one(
+      `INSERT INTO alert_notifications (project_id, channel_id, firing_id, status, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+      [p, channel, firingId, status, ago(age)],
+    );
+    await q(
+      `INSERT INTO alert_deliveries (project_id, channel_id, notification_id, attempt, started_at, outcome) VALUES ($1, $2, $3, 1, $4, 'sent')`,
+      [p, channel, id, ago(age)],
+    );
     return id;
   };
   const digest = async (age: number, closed: boolean) =>
-    one(`INSERT INTO alert_digests (project_id, rule_id, period_start, due_at, closed_at) VALUES ($1, $2, $3, $3, $4) RETURNING id`, [p, rule, ago(age), closed ? ago(age) : null]);
+    one(`INSERT INTO alert_digests (project_id, rule_id, period_start, due_at, closed_at) VALUES ($1, $2, $3, $3, $4) RETURNING id`, [
+      p,
+      rule,
+      ago(age),
+      closed ? ago(age) : null,
+    ]);
   const checkIn = async (age: number) =>
-    one(`INSERT INTO monitor_checkins (project_id, monitor_id, check_in_id, status, source, started_at) VALUES ($1, $2, $3, 'ok', 'http', $4) RETURNING id`, [p, monitor, `c${++n}`, ago(age)]);
+    one(
+      `INSERT INTO monitor_checkins (project_id, monitor_id, check_in_id, status, source, started_at) VALUES ($1, $2, $3, 'ok', 'http', $4) RETURNING id`,
+      [p, monitor, `c${++n}`, ago(age)],
+    );
   return { p, rule, firing, notify, digest, checkIn };
 }
 
-const ids = async (table: string, projectId: number) => (await q<{ id: string }>(`SELECT id FROM ${table} WHERE project_id = $1 ORDER BY id`, [projectId])).map((r) => r.id);
+const ids = async (table: string, projectId: number) =>
+  (await q<{ id: string }>(`SELECT id FROM ${table} WHERE project_id = $1 ORDER BY id`, [projectId])).map((r) => r.id);
 
-const runPrune = async (data: Record<string, unknown>) => pruneAlertsProcessor(stack.web.ds, logger)(validated({ id: 'test', name: 'prune-alerts', data } as unknown as Job));
+const runPrune = async (data: Record<string, unknown>) =>
+  pruneAlertsProcessor(stack.web.ds, logger)(validated({ id: 'test', name: 'prune-alerts', data } as unknown as Job));
 
 describe('prune-alerts', () => {
   it('deletes history past the retention in batches, and keeps pending notifications, firings in use, open digests and each monitor’s latest check-in', async () => {
@@ -80,7 +103,10 @@ describe('prune-alerts', () => {
     expect(await ids('alert_firings', x.p)).toEqual([pendingFiring, stateFiring, recentFiring]);
     expect(await ids('alert_digests', x.p)).toEqual([openDigest, recentDigest]);
     expect(await ids('monitor_checkins', x.p)).toEqual([latestCheckIn]);
-    const deliveries = await q<{ notification_id: string }>(`SELECT notification_id FROM alert_deliveries WHERE project_id = $1 ORDER BY 1`, [x.p]);
+    const deliveries = await q<{ notification_id: string }>(
+      `SELECT notification_id FROM alert_deliveries WHERE project_id = $1 ORDER BY 1`,
+      [x.p],
+    );
     expect(deliveries.map((d) => d.notification_id)).toEqual([pending, recent]);
     for (const gone of oldSent) expect(await ids('alert_notifications', x.p)).not.toContain(gone);
 

@@ -100,15 +100,32 @@ describe('at send time', () => {
       return n.status === 'failed' ? n : null;
     });
     expect(row.last_error).toMatch(/alerts may not be sent to/);
-    const [d] = await stack.web.ds.query(`SELECT count(*)::int AS n, min(outcome) AS outcome FROM alert_deliveries WHERE notification_id = $1`, [notification]);
+    const [d] = await stack.web.ds.query(
+      `SELECT count(*)::int AS n, min(outcome) AS outcome FROM alert_deliveries WHERE notification_id = $1`,
+      [notification],
+    );
     expect(d).toEqual({ n: 1, outcome: 'failed' });
     expect(receiver.requests.filter((r) => r.url === '/rebound')).toHaveLength(0);
   });
 
   it('redirects are not followed: a 3xx is a final failure, and the Location is never requested', async () => {
     receiver.reply(status(302, { Location: 'http://169.254.169.254/latest/meta-data/' }));
-    const message = { id: 'k', type: 'alert.test' as const, created_at: new Date().toISOString(), project: { id: 1, name: 'p' }, rule: null, title: 't', text: 'x', url: '' };
-    const result = await send({ type: 'webhook', url: `${receiver.url}/redirect`, secret: 's' }, message, { policy: true, connectTimeoutMs: 2000, timeoutMs: 2000, maxResponseBytes: 1024 });
+    const message = {
+      id: 'k',
+      type: 'alert.test' as const,
+      created_at: new Date().toISOString(),
+      project: { id: 1, name: 'p' },
+      rule: null,
+      title: 't',
+      text: 'x',
+      url: '',
+    };
+    const result = await send({ type: 'webhook', url: `${receiver.url}/redirect`, secret: 's' }, message, {
+      policy: true,
+      connectTimeoutMs: 2000,
+      timeoutMs: 2000,
+      maxResponseBytes: 1024,
+    });
     expect(result).toMatchObject({ outcome: 'failed', statusCode: 302, error: expect.stringContaining('redirects are not followed') });
     expect(receiver.requests.filter((r) => r.url === '/redirect')).toHaveLength(1);
   });

@@ -24,7 +24,9 @@ describe('accounts (minimum for the pipeline)', () => {
     expect(reg.status).toBe(201);
     expect(reg.body).toMatchObject({ id: expect.any(Number), email, first_name: 'John', last_name: 'Doe' });
     expect(reg.body.project.api_key).toMatch(/^flk_[0-9A-Za-z]{32}$/);
-    const [{ key_hash, prefix }] = await stack.web.ds.query('SELECT key_hash, prefix FROM api_keys WHERE project_id = $1', [reg.body.project.id]);
+    const [{ key_hash, prefix }] = await stack.web.ds.query('SELECT key_hash, prefix FROM api_keys WHERE project_id = $1', [
+      reg.body.project.id,
+    ]);
     expect(key_hash).not.toContain(reg.body.project.api_key); // only the hash is stored
     expect(reg.body.project.api_key.startsWith(prefix)).toBe(true);
   });
@@ -97,7 +99,11 @@ describe('accounts (minimum for the pipeline)', () => {
       .setIssuedAt(1_000_000)
       .setExpirationTime(1_000_060)
       .sign(new TextEncoder().encode(process.env.JWT_SECRET!));
-    for (const [token, code] of [[none, 'token_invalid'], [foreign, 'token_invalid'], [expired, 'token_expired']]) {
+    for (const [token, code] of [
+      [none, 'token_invalid'],
+      [foreign, 'token_invalid'],
+      [expired, 'token_expired'],
+    ]) {
       const res = await stack.http.get('/api/auth/user/').set('Authorization', `Bearer ${token}`);
       expect(res.status).toBe(401);
       expect(res.body.code).toBe(code);
@@ -111,16 +117,15 @@ describe('accounts (minimum for the pipeline)', () => {
     expect((await stack.http.post('/api/auth/login/').send({ email, password: PASSWORD })).status).toBe(401);
   });
 
-  it.each([
-    [{ email: 'not-an-email', password: PASSWORD }],
-    [{ email: uniqueEmail(), password: 'short' }],
-    [{ password: PASSWORD }],
-  ])('registration refuses %j with 400', async (body) => {
-    const res = await stack.http.post('/api/auth/register/').send(body);
-    expect(res.status).toBe(400);
-    expect(res.body.code).toBe('validation_error');
-    expect(Array.isArray(res.body.details)).toBe(true);
-  });
+  it.each([[{ email: 'not-an-email', password: PASSWORD }], [{ email: uniqueEmail(), password: 'short' }], [{ password: PASSWORD }]])(
+    'registration refuses %j with 400',
+    async (body) => {
+      const res = await stack.http.post('/api/auth/register/').send(body);
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('validation_error');
+      expect(Array.isArray(res.body.details)).toBe(true);
+    },
+  );
 });
 
 describe('projects (minimum for the pipeline)', () => {

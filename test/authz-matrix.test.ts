@@ -739,7 +739,11 @@ const ROWS: Array<[string, (ctx: Ctx) => Promise<Call> | Call, Expect]> = [
   ],
   [
     'PATCH /api/projects/{id}/scrubbing-rules/{rule_id}/',
-    async (c) => ({ method: 'patch', path: `/api/projects/${c.projectId}/scrubbing-rules/${await scrubbingRule(c)}/`, body: { action: 'hash' } }),
+    async (c) => ({
+      method: 'patch',
+      path: `/api/projects/${c.projectId}/scrubbing-rules/${await scrubbingRule(c)}/`,
+      body: { action: 'hash' },
+    }),
     inProject({ viewer: 403, member: 403, admin: 200, owner: 200, staff: 200 }),
   ],
   [
@@ -932,7 +936,16 @@ const ROWS: Array<[string, (ctx: Ctx) => Promise<Call> | Call, Expect]> = [
       method: 'post',
       path: `/api/${c.projectId}/security/`,
       auth: 'sentry',
-      raw: { type: 'application/csp-report', data: JSON.stringify({ 'csp-report': { 'document-uri': 'https://shop.example/', 'effective-directive': 'script-src', 'blocked-uri': 'https://evil.example/x.js' } }) },
+      raw: {
+        type: 'application/csp-report',
+        data: JSON.stringify({
+          'csp-report': {
+            'document-uri': 'https://shop.example/',
+            'effective-directive': 'script-src',
+            'blocked-uri': 'https://evil.example/x.js',
+          },
+        }),
+      },
     }),
     { machine: 401, apiKey: 201 },
   ],

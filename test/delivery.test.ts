@@ -27,7 +27,10 @@ describe('idempotent storage', () => {
     const worker = await startWorker();
     try {
       for (let i = 0; i < 2; i++) {
-        const res = await stack.http.post('/api/events/').set('Authorization', `Bearer ${u.apiKey}`).send(pantiesEvent({ event_id: 'retry-me' }));
+        const res = await stack.http
+          .post('/api/events/')
+          .set('Authorization', `Bearer ${u.apiKey}`)
+          .send(pantiesEvent({ event_id: 'retry-me' }));
         expect(res.status).toBe(202);
       }
       // Completed jobs are removed at once; the workers' BullMQ metrics count them.
@@ -52,7 +55,12 @@ describe('idempotent storage', () => {
     const u = await createUser(stack.web.ds);
     const same = record(u.personal.id, { event_id: 'twice', exception_type: 'DupError', message: 'dup' });
     const run = storeEventsProcessor(stack.web.ds, logger);
-    expect(await run({ id: 'd', data: { items: [same, same, record(u.personal.id, { event_id: 'once', exception_type: 'DupError', message: 'dup' })] } } as unknown as Job)).toEqual({
+    expect(
+      await run({
+        id: 'd',
+        data: { items: [same, same, record(u.personal.id, { event_id: 'once', exception_type: 'DupError', message: 'dup' })] },
+      } as unknown as Job),
+    ).toEqual({
       inserted: 2,
       duplicates: 1,
     });
@@ -60,7 +68,7 @@ describe('idempotent storage', () => {
     expect(times_seen).toBe(2);
   });
 
-  it('jobs stored together share a statement, but one job\'s bad data never fails another', async () => {
+  it("jobs stored together share a statement, but one job's bad data never fails another", async () => {
     const u = await createUser(stack.web.ds);
     const run = storeEventsProcessor(stack.web.ds, logger);
     const good = [record(u.personal.id, { event_id: 'good-1' }), record(u.personal.id, { event_id: 'good-2' })];
@@ -72,7 +80,10 @@ describe('idempotent storage', () => {
     ]);
     expect(a).toEqual({ status: 'fulfilled', value: { inserted: 2, duplicates: 0 } });
     expect(b).toMatchObject({ status: 'rejected', reason: { name: 'UnrecoverableError', message: expect.stringContaining('nul') } });
-    const rows: Array<{ event_id: string }> = await stack.web.ds.query('SELECT event_id FROM events WHERE project_id = $1 ORDER BY event_id', [u.personal.id]);
+    const rows: Array<{ event_id: string }> = await stack.web.ds.query(
+      'SELECT event_id FROM events WHERE project_id = $1 ORDER BY event_id',
+      [u.personal.id],
+    );
     expect(rows.map((r) => r.event_id)).toEqual(['fine', 'good-1', 'good-2']);
   });
 
@@ -80,7 +91,10 @@ describe('idempotent storage', () => {
     const a = await createUser(stack.web.ds);
     const b = await createUser(stack.web.ds);
     const process = storeEventsProcessor(stack.web.ds, logger);
-    const job = { id: 'y', data: { items: [record(a.personal.id, { event_id: 'shared' }), record(b.personal.id, { event_id: 'shared' })] } } as unknown as Job;
+    const job = {
+      id: 'y',
+      data: { items: [record(a.personal.id, { event_id: 'shared' }), record(b.personal.id, { event_id: 'shared' })] },
+    } as unknown as Job;
     expect(await process(job)).toEqual({ inserted: 2, duplicates: 0 });
   });
 

@@ -50,14 +50,17 @@ const age = (projectId: number, days: number) =>
   stack.web.ds.query(`UPDATE crash_dumps SET "time" = now() - make_interval(days => $2) WHERE project_id = $1`, [projectId, days]);
 const archiveRun = (u: TestUser) => archiveDueDumps(ctx, { olderThanDays: 30, projectIds: [u.personal.id] });
 const downloaded = async (u: TestUser, id: string) =>
-  sha256((await stack.http.get(`/api/dumps/${id}/download/`).set('Authorization', `Bearer ${u.access}`).buffer(true).parse(binary)).body as Buffer);
+  sha256(
+    (await stack.http.get(`/api/dumps/${id}/download/`).set('Authorization', `Bearer ${u.access}`).buffer(true).parse(binary))
+      .body as Buffer,
+  );
 const row = async (id: string) => (await stack.web.ds.query(`SELECT archived, archived_at, info FROM crash_dumps WHERE id = $1`, [id]))[0];
 /** An archive copy, written the way the archiver writes it. */
 const writeArchiveCopy = async (id: string) =>
   stores.archive.put(archiveKey(id), pipeline(await stores.live.get(liveKey(id)), new BlockGzipWriter(), noop));
 
 describe('archiving', () => {
-  it('moves old dumps to the archive gzip\'d; downloads give the same bytes; a second run does nothing', async () => {
+  it("moves old dumps to the archive gzip'd; downloads give the same bytes; a second run does nothing", async () => {
     const u = await createUser(stack.web.ds);
     const [old1, old2] = await uploadMany(u, 2, 300_000, 1);
     await age(u.personal.id, 40);
@@ -134,7 +137,8 @@ describe('archiving', () => {
     };
     const total = (await stores.archive.stat(key))!.size;
     const chunks: Buffer[] = [];
-    for await (const c of await openArchived(counting, key, { start: 4 * BLOCK_BYTES + 5, end: 4 * BLOCK_BYTES + 9 })) chunks.push(c as Buffer);
+    for await (const c of await openArchived(counting, key, { start: 4 * BLOCK_BYTES + 5, end: 4 * BLOCK_BYTES + 9 }))
+      chunks.push(c as Buffer);
     expect(Buffer.concat(chunks).equals(data.subarray(4 * BLOCK_BYTES + 5, 4 * BLOCK_BYTES + 10))).toBe(true);
     expect(read).toBeLessThan(total / 2);
     await stores.archive.delete(key);
@@ -223,7 +227,8 @@ describe('the maintenance jobs', () => {
     const dumps = await uploadMany(u, N, 1_500_000, 1000);
     await age(u.personal.id, 40);
     const archivedCount = async () =>
-      (await stack.web.ds.query(`SELECT count(*)::int AS n FROM crash_dumps WHERE project_id = $1 AND archived`, [u.personal.id]))[0].n as number;
+      (await stack.web.ds.query(`SELECT count(*)::int AS n FROM crash_dumps WHERE project_id = $1 AND archived`, [u.personal.id]))[0]
+        .n as number;
 
     // A real worker process, as `npm run worker` runs it, killed as soon as it has archived something.
     const child = spawn(process.execPath, [fileURLToPath(new URL('../bin/run.mjs', import.meta.url)), 'worker'], {

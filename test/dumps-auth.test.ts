@@ -34,7 +34,13 @@ beforeAll(async () => {
   stack = await startWeb();
   ds = stack.web.ds;
   owner = await createUser(ds);
-  const [stranger, viewer, member, admin, staff] = await Promise.all([createUser(ds), createUser(ds), createUser(ds), createUser(ds), createUser(ds, { isStaff: true })]);
+  const [stranger, viewer, member, admin, staff] = await Promise.all([
+    createUser(ds),
+    createUser(ds),
+    createUser(ds),
+    createUser(ds),
+    createUser(ds, { isStaff: true }),
+  ]);
   users = { stranger, viewer, member, admin, staff };
   projectId = (await createProjectWithKey(ds, owner.user, 'Crashes')).project.id;
   for (const role of ['viewer', 'member', 'admin'] as const) await addMember(projectId, users[role].user.id, role);
@@ -51,7 +57,10 @@ describe('who may upload', () => {
     const before = liveFiles();
     expect((await post(null, [file])).status).toBe(401);
     expect((await post(null, [file], `?project=${projectId}`)).status).toBe(401); // not allowed yet
-    const patch = await stack.http.patch(`/api/projects/${projectId}/`).set('Authorization', `Bearer ${owner.access}`).send({ settings: { allowAnonymousDumps: true } });
+    const patch = await stack.http
+      .patch(`/api/projects/${projectId}/`)
+      .set('Authorization', `Bearer ${owner.access}`)
+      .send({ settings: { allowAnonymousDumps: true } });
     expect(patch.status).toBe(200);
     try {
       const viaQuery = await post(null, [file], `?project=${projectId}`);
@@ -64,7 +73,10 @@ describe('who may upload', () => {
       expect((await post(null, [file], '?project=999999')).status).toBe(401); // same answer for a project that does not exist
       expect(liveFiles().length).toBe(before.length + 2);
     } finally {
-      await stack.http.patch(`/api/projects/${projectId}/`).set('Authorization', `Bearer ${owner.access}`).send({ settings: { allowAnonymousDumps: false } });
+      await stack.http
+        .patch(`/api/projects/${projectId}/`)
+        .set('Authorization', `Bearer ${owner.access}`)
+        .send({ settings: { allowAnonymousDumps: false } });
     }
   });
 
@@ -88,7 +100,11 @@ describe('who may upload', () => {
     const res = await post(users.member.access, [file]);
     expect(res.body.project).toBe(users.member.personal.id);
     expect((await post(users.member.access, [file], `?project=${projectId}`)).body.project).toBe(projectId);
-    expectError(await post(users.member.access, [{ name: 'project', value: String(projectId) }, file], `?project=${users.member.personal.id}`), 400, 'project_conflict');
+    expectError(
+      await post(users.member.access, [{ name: 'project', value: String(projectId) }, file], `?project=${users.member.personal.id}`),
+      400,
+      'project_conflict',
+    );
   });
 
   it('machine token: uploads to its project only; revoking the key ends it at once', async () => {

@@ -50,7 +50,13 @@ describe('minidump parsing (pure)', () => {
 
   it('names Linux signals with their si_code, as Breakpad writes them', async () => {
     const facts = await parse(
-      buildMinidump({ platform: 0x8201, arch: 12, csd: 'Linux 6.1.0-13-arm64 #1 SMP', exception: { threadId: 77, code: 11, flags: 1, address: 0x10n }, modules: ['/usr/bin/crashy', '/lib/libc.so.6'] }),
+      buildMinidump({
+        platform: 0x8201,
+        arch: 12,
+        csd: 'Linux 6.1.0-13-arm64 #1 SMP',
+        exception: { threadId: 77, code: 11, flags: 1, address: 0x10n },
+        modules: ['/usr/bin/crashy', '/lib/libc.so.6'],
+      }),
     );
     expect(facts).toMatchObject({
       os: 'Linux',
@@ -65,7 +71,14 @@ describe('minidump parsing (pure)', () => {
   });
 
   it('names Mach exceptions on macOS', async () => {
-    const facts = await parse(buildMinidump({ platform: 0x8101, arch: 12, exception: { threadId: 1, code: 1, flags: 2, address: 0x8n }, modules: ['/Applications/Acme.app/Contents/MacOS/Acme'] }));
+    const facts = await parse(
+      buildMinidump({
+        platform: 0x8101,
+        arch: 12,
+        exception: { threadId: 1, code: 1, flags: 2, address: 0x8n },
+        modules: ['/Applications/Acme.app/Contents/MacOS/Acme'],
+      }),
+    );
     expect(facts).toMatchObject({ os: 'macOS', crash_reason: 'EXC_BAD_ACCESS / KERN_PROTECTION_FAILURE', main_module: 'Acme' });
   });
 
@@ -127,7 +140,13 @@ describe('the dumps worker', () => {
       format: 'minidump',
       status: 'processed',
       checksum: 'verified',
-      minidump: { os: 'Windows', cpu_arch: 'amd64', crash_reason: 'EXCEPTION_ACCESS_VIOLATION_WRITE', module_count: 3, main_module: 'acme.exe' },
+      minidump: {
+        os: 'Windows',
+        cpu_arch: 'amd64',
+        crash_reason: 'EXCEPTION_ACCESS_VIOLATION_WRITE',
+        module_count: 3,
+        main_module: 'acme.exe',
+      },
     });
   });
 
@@ -136,9 +155,17 @@ describe('the dumps worker', () => {
     const broken = Buffer.from(buildMinidump(windowsAv));
     broken.writeUInt32LE(0x7fff_0000, 12); // directory far past the end
     const bad = await upload(u.access, broken, 'broken.dmp');
-    const good = await upload(u.access, gzipSync(buildMinidump({ platform: 0x8201, exception: { threadId: 1, code: 6, address: 0n } })), 'ok.dmp.gz');
+    const good = await upload(
+      u.access,
+      gzipSync(buildMinidump({ platform: 0x8201, exception: { threadId: 1, code: 6, address: 0n } })),
+      'ok.dmp.gz',
+    );
     const badDone = await processed(bad.id, u.access);
-    expect(badDone.info).toMatchObject({ status: 'error', checksum: 'verified', minidump_error: expect.stringContaining('stream directory') });
+    expect(badDone.info).toMatchObject({
+      status: 'error',
+      checksum: 'verified',
+      minidump_error: expect.stringContaining('stream directory'),
+    });
     const goodDone = await processed(good.id, u.access);
     expect(goodDone.info).toMatchObject({ status: 'processed', uploaded_gzip: true, minidump: { os: 'Linux', crash_reason: 'SIGABRT' } });
     const failed = await stack.web.queues.dumps.getJobCounts('failed');

@@ -30,7 +30,11 @@ afterAll(async () => {
 });
 
 const get = (headers: Record<string, string> = {}) =>
-  stack.http.get(`/api/dumps/${id}/download/`).set({ Authorization: `Bearer ${user.access}`, ...headers }).buffer(true).parse(binary);
+  stack.http
+    .get(`/api/dumps/${id}/download/`)
+    .set({ Authorization: `Bearer ${user.access}`, ...headers })
+    .buffer(true)
+    .parse(binary);
 
 const RANGES: Array<[string, string, number, number]> = [
   ['the first bytes', 'bytes=0-9', 0, 9],
@@ -46,7 +50,10 @@ describe.each(['live', 'archived'] as const)('Range requests on a %s dump', (sta
   beforeAll(async () => {
     if (state !== 'archived') return;
     await stack.web.ds.query(`UPDATE crash_dumps SET "time" = now() - interval '40 days' WHERE id = $1`, [id]);
-    const run = await archiveDueDumps({ ds: stack.web.ds, stores: dumpStores(), log: logger }, { olderThanDays: 30, projectIds: [user.personal.id] });
+    const run = await archiveDueDumps(
+      { ds: stack.web.ds, stores: dumpStores(), log: logger },
+      { olderThanDays: 30, projectIds: [user.personal.id] },
+    );
     expect(run.archived).toBeGreaterThanOrEqual(1);
     // The original is gone; the archive is a gzip file any tool can read.
     expect(existsSync(path.join(DUMPS_DIR, id[0], id[1], id))).toBe(false);
@@ -75,7 +82,11 @@ describe.each(['live', 'archived'] as const)('Range requests on a %s dump', (sta
   });
 
   it('several disjoint ranges, a malformed header or a stale If-Range get the whole file', async () => {
-    const cases: Array<Record<string, string>> = [{ Range: 'bytes=0-1,100-101' }, { Range: 'lines=1-2' }, { Range: 'bytes=0-9', 'If-Range': '"stale"' }];
+    const cases: Array<Record<string, string>> = [
+      { Range: 'bytes=0-1,100-101' },
+      { Range: 'lines=1-2' },
+      { Range: 'bytes=0-9', 'If-Range': '"stale"' },
+    ];
     for (const headers of cases) {
       const res = await get(headers);
       expect(res.status).toBe(200);

@@ -45,8 +45,18 @@ describe('upload round trip', () => {
     const res = await upload(u.access, data, filename, { label: 'nightly' });
     expect(res.status).toBe(201);
     const d = res.body;
-    expect(Object.keys(d)).toEqual(expect.arrayContaining(['id', 'original_name', 'stored_name', 'time', 'label', 'archived', 'size', 'sha256', 'project', 'info']));
-    expect(d).toMatchObject({ original_name: filename, stored_name: d.id, label: 'nightly', archived: false, size, sha256: sha256(data), project: u.personal.id });
+    expect(Object.keys(d)).toEqual(
+      expect.arrayContaining(['id', 'original_name', 'stored_name', 'time', 'label', 'archived', 'size', 'sha256', 'project', 'info']),
+    );
+    expect(d).toMatchObject({
+      original_name: filename,
+      stored_name: d.id,
+      label: 'nightly',
+      archived: false,
+      size,
+      sha256: sha256(data),
+      project: u.personal.id,
+    });
     expect(res.headers.location).toBe(`/api/dumps/${d.id}/`);
     // original_name never became a path: the bytes are exactly where the uuid says.
     expect(sha256(readFileSync(livePath(d.id)))).toBe(sha256(data));
@@ -85,7 +95,10 @@ describe('upload round trip', () => {
   it('a gzip-compressed request body (Content-Encoding: gzip) is accepted', async () => {
     const u = await createUser(stack.web.ds);
     const data = dumpBytes(200_000, 4);
-    const form = multipart([{ name: 'label', value: 'gz-body' }, { name: 'file', filename: 'body.dmp', data }]);
+    const form = multipart([
+      { name: 'label', value: 'gz-body' },
+      { name: 'file', filename: 'body.dmp', data },
+    ]);
     const res = await stack.http
       .post('/api/dumps/')
       .set('Authorization', `Bearer ${u.access}`)
@@ -109,7 +122,11 @@ describe('upload round trip', () => {
     const auth = { Authorization: `Bearer ${u.access}` };
     expect((await stack.http.post('/api/dumps/').set(auth).field('label', 'x')).body.code).toBe('file_required');
     expect((await stack.http.post('/api/dumps/').set(auth).send({ file: 'x' })).status).toBe(415);
-    const two = await stack.http.post('/api/dumps/').set(auth).attach('file', Buffer.from('a'), 'a.dmp').attach('file', Buffer.from('b'), 'b.dmp');
+    const two = await stack.http
+      .post('/api/dumps/')
+      .set(auth)
+      .attach('file', Buffer.from('a'), 'a.dmp')
+      .attach('file', Buffer.from('b'), 'b.dmp');
     expect(two.body.code).toBe('too_many_files');
     const other = await stack.http.post('/api/dumps/').set(auth).attach('dump', Buffer.from('a'), 'a.dmp');
     expect(other.body.code).toBe('unexpected_file');
@@ -166,7 +183,11 @@ describe('limits and failures', () => {
     const status = await new Promise<number>((resolve, reject) => {
       const req = httpRequest(`${base}/api/dumps/`, {
         method: 'POST',
-        headers: { Authorization: `Bearer ${u.access}`, 'Content-Type': 'multipart/form-data; boundary=x', 'Content-Length': String(MAX_BYTES * 4) },
+        headers: {
+          Authorization: `Bearer ${u.access}`,
+          'Content-Type': 'multipart/form-data; boundary=x',
+          'Content-Length': String(MAX_BYTES * 4),
+        },
       });
       req.on('response', (res) => {
         res.resume();
@@ -182,12 +203,23 @@ describe('limits and failures', () => {
   const newFiles = (before: string[]) => filesUnder(DUMPS_DIR).filter((f) => !before.includes(f));
   it.each([
     // Cut 4 MiB before the end: the server is mid-way through writing its temp file.
-    ['mid-file', (form: ReturnType<typeof multipart>) => form.body.length - 4 * 1024 * 1024, (f: string[]) => f.some((x) => x.startsWith('.tmp'))],
+    [
+      'mid-file',
+      (form: ReturnType<typeof multipart>) => form.body.length - 4 * 1024 * 1024,
+      (f: string[]) => f.some((x) => x.startsWith('.tmp')),
+    ],
     // Cut inside the closing boundary: the file is already renamed into place, the form is not complete.
-    ['after the file, before the form ends', (form: ReturnType<typeof multipart>) => form.body.length - 30, (f: string[]) => f.some((x) => !x.startsWith('.tmp'))],
+    [
+      'after the file, before the form ends',
+      (form: ReturnType<typeof multipart>) => form.body.length - 30,
+      (f: string[]) => f.some((x) => !x.startsWith('.tmp')),
+    ],
   ])('a client that aborts %s leaves no file and no row', async (_when, cut, streaming) => {
     const u = await createUser(stack.web.ds);
-    const form = multipart([{ name: 'file', filename: 'aborted.dmp', data: dumpBytes(8 * 1024 * 1024, 9) }, { name: 'label', value: 'late' }]);
+    const form = multipart([
+      { name: 'file', filename: 'aborted.dmp', data: dumpBytes(8 * 1024 * 1024, 9) },
+      { name: 'label', value: 'late' },
+    ]);
     const before = filesUnder(DUMPS_DIR);
     let sawPartial = false;
     await new Promise<void>((resolve) => {
@@ -238,7 +270,11 @@ describe("seed 4's flow", () => {
     const first = dumpBytes(50_000, 11);
 
     // The C++ uploader: machine token, multipart file + label.
-    const up = await stack.http.post('/api/dumps/').set('Authorization', `Bearer ${machine}`).field('label', 'v1.2.3').attach('file', first, 'app.dmp');
+    const up = await stack.http
+      .post('/api/dumps/')
+      .set('Authorization', `Bearer ${machine}`)
+      .field('label', 'v1.2.3')
+      .attach('file', first, 'app.dmp');
     expect(up.status).toBe(201);
     const id = up.body.id;
     expect(up.body.uploader).toMatchObject({ kind: 'machine' });
@@ -258,7 +294,14 @@ describe("seed 4's flow", () => {
     const second = dumpBytes(70_000, 12);
     const refile = await stack.http.patch(`/api/dumps/${id}/`).set(auth).attach('file', second, 'app-2.dmp');
     expect(refile.status).toBe(200);
-    expect(refile.body).toMatchObject({ id, stored_name: id, label: 'triaged', original_name: 'app-2.dmp', size: second.length, sha256: sha256(second) });
+    expect(refile.body).toMatchObject({
+      id,
+      stored_name: id,
+      label: 'triaged',
+      original_name: 'app-2.dmp',
+      size: second.length,
+      sha256: sha256(second),
+    });
     expect(sha256((await download(owner.access, id)).body as Buffer)).toBe(sha256(second));
 
     // PUT replaces file and label.
@@ -267,7 +310,11 @@ describe("seed 4's flow", () => {
     expect(put.body).toMatchObject({ id, label: 'final', size: third.length });
     expect((await stack.http.put(`/api/dumps/${id}/`).set(auth).send({ label: 'x' })).body.code).toBe('file_required');
     // Replaced versions leave nothing behind but the current file.
-    expect(filesUnder(DUMPS_DIR).filter((f) => !f.startsWith('.tmp')).filter((f) => f.endsWith(id))).toEqual([path.join(id[0], id[1], id)]);
+    expect(
+      filesUnder(DUMPS_DIR)
+        .filter((f) => !f.startsWith('.tmp'))
+        .filter((f) => f.endsWith(id)),
+    ).toEqual([path.join(id[0], id[1], id)]);
 
     const del = await stack.http.delete(`/api/dumps/${id}/`).set(auth);
     expect(del.status).toBe(204);
@@ -279,8 +326,11 @@ describe("seed 4's flow", () => {
   it('list filters: project, label, archived, date range; pages and cursors', async () => {
     const u = await createUser(stack.web.ds);
     const auth = { Authorization: `Bearer ${u.access}` };
-    for (let i = 0; i < 5; i++) expect((await upload(u.access, Buffer.from(`d${i}`), `d${i}.dmp`, { label: i % 2 ? 'odd' : 'even' })).status).toBe(201);
-    await stack.web.ds.query(`UPDATE crash_dumps SET "time" = '2024-03-01T10:00:00Z' WHERE project_id = $1 AND original_name = 'd0.dmp'`, [u.personal.id]);
+    for (let i = 0; i < 5; i++)
+      expect((await upload(u.access, Buffer.from(`d${i}`), `d${i}.dmp`, { label: i % 2 ? 'odd' : 'even' })).status).toBe(201);
+    await stack.web.ds.query(`UPDATE crash_dumps SET "time" = '2024-03-01T10:00:00Z' WHERE project_id = $1 AND original_name = 'd0.dmp'`, [
+      u.personal.id,
+    ]);
     const q = (qs: string) => stack.http.get(`/api/dumps/?project=${u.personal.id}&${qs}`).set(auth);
     expect((await q('')).body.count).toBe(5);
     expect((await q('label=odd')).body.count).toBe(2);

@@ -74,7 +74,13 @@ const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 const sentryAuth = (key: string) => ({ 'X-Sentry-Auth': `Sentry sentry_version=7, sentry_client=test/1.0, sentry_key=${key}` });
 const dumpForm = (data: Buffer, fields: Record<string, string> = {}) =>
   multipart([...Object.entries(fields).map(([name, value]) => ({ name, value })), { name: 'file', filename: 'crash.dmp', data }]);
-const crash = () => buildMinidump({ platform: 2, arch: 9, exception: { threadId: 1, code: 0xc0000005, address: 0xdeadbeefn }, modules: ['C:\\app\\app.exe'] });
+const crash = () =>
+  buildMinidump({
+    platform: 2,
+    arch: 9,
+    exception: { threadId: 1, code: 0xc0000005, address: 0xdeadbeefn },
+    modules: ['C:\\app\\app.exe'],
+  });
 const dumpCount = async (projectId: number) => (await dumpRows(ds, projectId)).length;
 
 function expectRefused(a: Answer, status: number, code: string) {
@@ -92,7 +98,12 @@ describe('POST /api/dumps/ with Expect: 100-continue', () => {
     send(`/api/dumps/${query}`, { 'Content-Type': form.contentType, ...headers }, form.body, declared);
 
   it.each([
-    ['no credentials, naming a project that takes no anonymous dumps', () => post({}, `?project=${u.personal.id}`), 401, 'authentication_required'],
+    [
+      'no credentials, naming a project that takes no anonymous dumps',
+      () => post({}, `?project=${u.personal.id}`),
+      401,
+      'authentication_required',
+    ],
     ['an unknown API key', () => post(bearer('flk_' + 'x'.repeat(32))), 401, 'invalid_api_key'],
     ['a malformed Authorization header', () => post({ Authorization: 'Basic dXNlcjpwdw==' }), 401, 'authentication_required'],
     ['an invalid JWT', () => post(bearer('not.a.jwt')), 401, 'token_invalid'],
@@ -179,9 +190,18 @@ describe('Sentry endpoints with Expect: 100-continue', () => {
   it('minidump refused for a key of another project (403) and a declared length past the limit (413)', async () => {
     const other = await createUser(ds);
     const f = minidumpForm();
-    expectRefused(await send(`/api/${u.personal.id}/minidump/`, { 'Content-Type': f.contentType, ...sentryAuth(other.apiKey) }, f.body), 403, 'wrong_project');
+    expectRefused(
+      await send(`/api/${u.personal.id}/minidump/`, { 'Content-Type': f.contentType, ...sentryAuth(other.apiKey) }, f.body),
+      403,
+      'wrong_project',
+    );
     const raw = crash();
-    const big = await send(`/api/${u.personal.id}/minidump/?sentry_key=${u.apiKey}`, { 'Content-Type': 'application/octet-stream' }, raw, 4 * MAX_BYTES);
+    const big = await send(
+      `/api/${u.personal.id}/minidump/?sentry_key=${u.apiKey}`,
+      { 'Content-Type': 'application/octet-stream' },
+      raw,
+      4 * MAX_BYTES,
+    );
     expectRefused(big, 413, 'payload_too_large');
   });
 
@@ -198,22 +218,33 @@ describe('Sentry endpoints with Expect: 100-continue', () => {
     const dump = crash();
     return Buffer.concat([
       Buffer.from(JSON.stringify({ event_id: eventId, ...header }) + '\n'),
-      Buffer.from(JSON.stringify({ type: 'event' }) + '\n' + JSON.stringify({ event_id: eventId, level: 'fatal', message: 'native crash', platform: 'native' }) + '\n'),
-      Buffer.from(JSON.stringify({ type: 'attachment', length: dump.length, attachment_type: 'event.minidump', filename: 'upload.dmp' }) + '\n'),
+      Buffer.from(
+        JSON.stringify({ type: 'event' }) +
+          '\n' +
+          JSON.stringify({ event_id: eventId, level: 'fatal', message: 'native crash', platform: 'native' }) +
+          '\n',
+      ),
+      Buffer.from(
+        JSON.stringify({ type: 'attachment', length: dump.length, attachment_type: 'event.minidump', filename: 'upload.dmp' }) + '\n',
+      ),
       dump,
       Buffer.from('\n'),
     ]);
   };
 
-  it('envelope refused for a bad key in the headers (401) or a declared length past Sentry\'s limit (413)', async () => {
+  it("envelope refused for a bad key in the headers (401) or a declared length past Sentry's limit (413)", async () => {
     const body = envelopeWithDump('cd'.repeat(16));
     expectRefused(await send(`/api/${u.personal.id}/envelope/`, sentryAuth('flk_' + 'z'.repeat(32)), body), 401, 'invalid_api_key');
-    expectRefused(await send(`/api/${u.personal.id}/envelope/`, { ...sentryAuth(u.apiKey), 'Content-Encoding': 'gzip' }, body, 21 << 20), 413, 'payload_too_large');
+    expectRefused(
+      await send(`/api/${u.personal.id}/envelope/`, { ...sentryAuth(u.apiKey), 'Content-Encoding': 'gzip' }, body, 21 << 20),
+      413,
+      'payload_too_large',
+    );
   });
 
   it.each([
     ['in X-Sentry-Auth', 'ef', true],
-    ['only in the envelope header\'s DSN', '12', false],
+    ["only in the envelope header's DSN", '12', false],
   ])('envelope accepted with the key %s: 100 Continue, then 200 and the attached dump is stored', async (_what, hex, inHeader) => {
     const eventId = hex.repeat(16);
     const body = envelopeWithDump(eventId, inHeader ? {} : { dsn: `http://${u.apiKey}@localhost/${u.personal.id}` });
@@ -227,14 +258,26 @@ describe('Sentry endpoints with Expect: 100-continue', () => {
 
 describe('other routes with Expect: 100-continue', () => {
   it('the lean ingest path: 100 Continue, then its usual 202', async () => {
-    const a = await send('/api/events/', { 'Content-Type': 'application/json', ...bearer(u.apiKey) }, Buffer.from(JSON.stringify(pantiesEvent())));
+    const a = await send(
+      '/api/events/',
+      { 'Content-Type': 'application/json', ...bearer(u.apiKey) },
+      Buffer.from(JSON.stringify(pantiesEvent())),
+    );
     expect({ status: a.status, continued: a.continued }).toEqual({ status: 202, continued: true });
   });
 
   it('an Express route: 100 Continue, then its usual answer, refusals included', async () => {
-    const login = await send('/api/auth/login/', { 'Content-Type': 'application/json' }, Buffer.from(JSON.stringify({ email: u.user.email, password: PASSWORD })));
+    const login = await send(
+      '/api/auth/login/',
+      { 'Content-Type': 'application/json' },
+      Buffer.from(JSON.stringify({ email: u.user.email, password: PASSWORD })),
+    );
     expect({ status: login.status, continued: login.continued }).toEqual({ status: 200, continued: true });
-    const bad = await send('/api/auth/login/', { 'Content-Type': 'application/json' }, Buffer.from(JSON.stringify({ email: u.user.email, password: 'wrong' })));
+    const bad = await send(
+      '/api/auth/login/',
+      { 'Content-Type': 'application/json' },
+      Buffer.from(JSON.stringify({ email: u.user.email, password: 'wrong' })),
+    );
     expect({ status: bad.status, continued: bad.continued }).toEqual({ status: 401, continued: true });
   });
 });

@@ -128,7 +128,8 @@ const logsOf = (c: Received) => c.messages.filter((m) => m.type === 'log_created
 /** Waits for `p`, failing after `ms`: the socket would otherwise be closed only by the (10 minute) sweep. */
 const within = <T>(p: Promise<T>, ms = 10_000) =>
   Promise.race([p, new Promise<never>((_r, reject) => setTimeout(() => reject(new Error(`not within ${ms} ms`)), ms).unref())]);
-const postLog = (u: TestUser, body: Record<string, unknown>) => stack.http.post('/api/logs/').set('Authorization', bearer(u)).send(seed2Log(body)).expect(202);
+const postLog = (u: TestUser, body: Record<string, unknown>) =>
+  stack.http.post('/api/logs/').set('Authorization', bearer(u)).send(seed2Log(body)).expect(202);
 
 describe('open live-tail sockets hear of access changes at once', () => {
   it('a password change closes the socket with 4001; its token is refused at the next handshake', async () => {
@@ -160,10 +161,10 @@ describe('open live-tail sockets hear of access changes at once', () => {
     const owner = await createUser(stack.web.ds);
     const member = await createUser(stack.web.ds);
     const { project } = await createProjectWithKey(stack.web.ds, owner.user, 'Live shared');
-    const [membership] = await stack.web.ds.query(`INSERT INTO project_members (project_id, user_id, role) VALUES ($1, $2, 'viewer') RETURNING id`, [
-      project.id,
-      member.user.id,
-    ]);
+    const [membership] = await stack.web.ds.query(
+      `INSERT INTO project_members (project_id, user_id, role) VALUES ($1, $2, 'viewer') RETURNING id`,
+      [project.id, member.user.id],
+    );
     const ownerSocket = connect(`${wsBase}/ws/logs/?token=${owner.access}&project=${project.id}`);
     const everything = connect(`${wsBase}/ws/logs/?token=${member.access}`);
     const justThat = connect(`${wsBase}/ws/logs/?token=${member.access}&project=${project.id}`);
@@ -187,7 +188,14 @@ function postFrom(localAddress: string, path: string, body: string, headers: Rec
   const url = new URL(path, base);
   return new Promise<{ status: number; headers: Record<string, unknown>; text: string }>((resolve, reject) => {
     const req = request(
-      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', localAddress, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        localAddress,
+        headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -201,7 +209,10 @@ function postFrom(localAddress: string, path: string, body: string, headers: Rec
 const apiLogin = (from: string, email: string, password: string) =>
   postFrom(from, '/api/auth/login/', JSON.stringify({ email, password }), { 'content-type': 'application/json' });
 const adminLogin = (from: string, email: string, password: string) =>
-  postFrom(from, '/admin/login', new URLSearchParams({ email, password }).toString(), { 'content-type': 'application/x-www-form-urlencoded', origin: base });
+  postFrom(from, '/admin/login', new URLSearchParams({ email, password }).toString(), {
+    'content-type': 'application/x-www-form-urlencoded',
+    origin: base,
+  });
 
 describe('failed logins lock the client, never the account', () => {
   it("ten wrong passwords from one address do not stop the owner's right password from another", async () => {
@@ -226,14 +237,21 @@ describe('failed logins lock the client, never the account', () => {
 
   it("a stolen access token cannot guess the current password: the profile's check has the login's limits", async () => {
     const u = await createUser(stack.web.ds);
-    for (let i = 0; i < 10; i++) expectError(await profile(u.access, { password: NEW_PASSWORD, current_password: `guess ${i}` }), 400, 'invalid_current_password');
+    for (let i = 0; i < 10; i++)
+      expectError(await profile(u.access, { password: NEW_PASSWORD, current_password: `guess ${i}` }), 400, 'invalid_current_password');
     const blocked = await profile(u.access, { password: NEW_PASSWORD, current_password: PASSWORD });
     expect(blocked.status).toBe(429);
     expect((await apiLogin('127.0.0.2', u.user.email, PASSWORD)).status).toBe(200); // nothing changed; the owner elsewhere is not locked out
   });
 
   it('per account, failures from many addresses only slow attempts down (a growing, capped delay)', async () => {
-    const limiter = new AuthRateLimiter(stack.web.redis, { windowSeconds: 60, perIp: 1000, perAccount: 2, maxDelayMs: 1000, keyPrefix: `${process.env.QUEUE_PREFIX}-slow` });
+    const limiter = new AuthRateLimiter(stack.web.redis, {
+      windowSeconds: 60,
+      perIp: 1000,
+      perAccount: 2,
+      maxDelayMs: 1000,
+      keyPrefix: `${process.env.QUEUE_PREFIX}-slow`,
+    });
     const account = 'victim@example.com';
     const wrong = () => Promise.reject(unauthorized('Invalid email or password', 'invalid_credentials'));
     const fail = (ip: string) => expect(limiter.guard(account, ip, wrong)).rejects.toMatchObject({ status: 401 });

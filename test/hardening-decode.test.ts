@@ -46,12 +46,19 @@ async function decodedBytes(encoding: string): Promise<number> {
 /** Everything a request could have changed: jobs added, dump rows, files under DUMPS_DIR (its .tmp included). */
 async function traces() {
   const [{ n }] = await stack.web.ds.query('SELECT count(*)::int AS n FROM crash_dumps WHERE project_id = $1', [u.personal.id]);
-  return { eventJobs: await jobsAdded(stack.web, 'events'), dumpJobs: await jobsAdded(stack.web, 'dumps'), dumpRows: n as number, files: filesUnder(DUMPS_DIR) };
+  return {
+    eventJobs: await jobsAdded(stack.web, 'events'),
+    dumpJobs: await jobsAdded(stack.web, 'dumps'),
+    dumpRows: n as number,
+    files: filesUnder(DUMPS_DIR),
+  };
 }
 
 const BOUNDARY = 'faultline-bomb';
 const formAround = (field: string) => ({
-  prefix: Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="${field}"; filename="crash.dmp"\r\nContent-Type: application/octet-stream\r\n\r\n`),
+  prefix: Buffer.from(
+    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${field}"; filename="crash.dmp"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+  ),
   suffix: Buffer.from(`\r\n--${BOUNDARY}--\r\n`),
   contentType: `multipart/form-data; boundary=${BOUNDARY}`,
 });
@@ -70,12 +77,37 @@ interface Target {
 const llmLimit = Math.max(config.ingest.maxRequestBytes, 2 * config.llmLogs.maxTextBytes + config.ingest.maxEventBytes);
 const dumpLimit = uploadWireLimit(MAX_BYTES);
 const TARGETS: Target[] = [
-  { name: 'POST /api/events/', limit: config.ingest.maxRequestBytes, url: () => `${base}/api/events/`, headers: () => ({ Authorization: `Bearer ${u.apiKey}`, 'Content-Type': 'application/json' }) },
+  {
+    name: 'POST /api/events/',
+    limit: config.ingest.maxRequestBytes,
+    url: () => `${base}/api/events/`,
+    headers: () => ({ Authorization: `Bearer ${u.apiKey}`, 'Content-Type': 'application/json' }),
+  },
   // Seed 3 carries the key in the body: these bodies are read before anything is known about the caller.
-  { name: 'POST /api/event-log/', limit: config.ingest.maxRequestBytes, url: () => `${base}/api/event-log/`, headers: () => ({ 'Content-Type': 'application/json' }) },
-  { name: 'POST /api/llm-log/', limit: llmLimit, url: () => `${base}/api/llm-log/`, headers: () => ({ 'Content-Type': 'application/json' }) },
-  { name: 'POST /api/{id}/envelope/', limit: SENTRY_LIMITS.envelopeBytes, url: () => `${base}/api/${u.personal.id}/envelope/?sentry_key=${u.apiKey}`, headers: () => ({}) },
-  { name: 'POST /api/{id}/minidump/ (raw body)', limit: dumpLimit, url: () => `${base}/api/${u.personal.id}/minidump/?sentry_key=${u.apiKey}`, headers: () => ({}) },
+  {
+    name: 'POST /api/event-log/',
+    limit: config.ingest.maxRequestBytes,
+    url: () => `${base}/api/event-log/`,
+    headers: () => ({ 'Content-Type': 'application/json' }),
+  },
+  {
+    name: 'POST /api/llm-log/',
+    limit: llmLimit,
+    url: () => `${base}/api/llm-log/`,
+    headers: () => ({ 'Content-Type': 'application/json' }),
+  },
+  {
+    name: 'POST /api/{id}/envelope/',
+    limit: SENTRY_LIMITS.envelopeBytes,
+    url: () => `${base}/api/${u.personal.id}/envelope/?sentry_key=${u.apiKey}`,
+    headers: () => ({}),
+  },
+  {
+    name: 'POST /api/{id}/minidump/ (raw body)',
+    limit: dumpLimit,
+    url: () => `${base}/api/${u.personal.id}/minidump/?sentry_key=${u.apiKey}`,
+    headers: () => ({}),
+  },
   {
     name: 'POST /api/{id}/minidump/ (multipart)',
     limit: dumpLimit,
@@ -103,39 +135,55 @@ async function send(t: Target, body: Buffer, encoding?: string): Promise<{ statu
 }
 
 describe('decompression bombs', () => {
-  it.each(TARGETS)('$name: a 1 GiB bomb in any encoding (and as a gzip file, for dumps) answers 413 having decoded no more than the limit; nothing moves', async (t) => {
-    const before = await traces();
-    for (const enc of ENCODINGS) {
-      const body = await bomb(enc, BOMB_MIB, t.form?.prefix, t.form?.suffix);
-      const decoded = await decodedBytes(contentEncoding(enc));
-      const got = await send(t, body, contentEncoding(enc));
-      expect({ enc, status: got.status, code: got.code }).toEqual({ enc, status: 413, code: 'payload_too_large' });
-      const work = (await decodedBytes(contentEncoding(enc))) - decoded;
-      expect({ enc, decodedSome: work > 0, withinLimit: work <= t.limit + SLACK }).toEqual({ enc, decodedSome: true, withinLimit: true });
-      expect({ enc, rssGrowth: got.rssGrowth < RSS_BOUND }).toEqual({ enc, rssGrowth: true });
-    }
-    if (t.gzipFile) {
-      // Was bounded before decoders had limits (zlib waits for the dump's meter); kept as a guard.
-      const got = await send(t, Buffer.concat([t.form!.prefix, await bomb('gzip', BOMB_MIB), t.form!.suffix]));
-      expect({ status: got.status, code: got.code, bounded: got.rssGrowth < RSS_BOUND }).toEqual({ status: 413, code: 'payload_too_large', bounded: true });
-    }
-    expect(await traces()).toEqual({ ...before, files: [] });
-  });
+  it.each(TARGETS)(
+    '$name: a 1 GiB bomb in any encoding (and as a gzip file, for dumps) answers 413 having decoded no more than the limit; nothing moves',
+    async (t) => {
+      const before = await traces();
+      for (const enc of ENCODINGS) {
+        const body = await bomb(enc, BOMB_MIB, t.form?.prefix, t.form?.suffix);
+        const decoded = await decodedBytes(contentEncoding(enc));
+        const got = await send(t, body, contentEncoding(enc));
+        expect({ enc, status: got.status, code: got.code }).toEqual({ enc, status: 413, code: 'payload_too_large' });
+        const work = (await decodedBytes(contentEncoding(enc))) - decoded;
+        expect({ enc, decodedSome: work > 0, withinLimit: work <= t.limit + SLACK }).toEqual({ enc, decodedSome: true, withinLimit: true });
+        expect({ enc, rssGrowth: got.rssGrowth < RSS_BOUND }).toEqual({ enc, rssGrowth: true });
+      }
+      if (t.gzipFile) {
+        // Was bounded before decoders had limits (zlib waits for the dump's meter); kept as a guard.
+        const got = await send(t, Buffer.concat([t.form!.prefix, await bomb('gzip', BOMB_MIB), t.form!.suffix]));
+        expect({ status: got.status, code: got.code, bounded: got.rssGrowth < RSS_BOUND }).toEqual({
+          status: 413,
+          code: 'payload_too_large',
+          bounded: true,
+        });
+      }
+      expect(await traces()).toEqual({ ...before, files: [] });
+    },
+  );
 });
 
 describe('an envelope is authenticated before its body is read', () => {
   const envelopeHead = () =>
-    Buffer.from(`${JSON.stringify({ event_id: 'b'.repeat(32), sent_at: new Date().toISOString() })}\n${JSON.stringify({ type: 'attachment', length: 99 * MiB })}\n`);
+    Buffer.from(
+      `${JSON.stringify({ event_id: 'b'.repeat(32), sent_at: new Date().toISOString() })}\n${JSON.stringify({ type: 'attachment', length: 99 * MiB })}\n`,
+    );
 
-  it.each(['gzip', 'zstd'] as BombEncoding[])('%s: no key in the headers, the query or the envelope header: 401 having decoded only the first line', async (enc) => {
-    const before = await decodedBytes(enc);
-    const res = await fetch(`${base}/api/${u.personal.id}/envelope/`, { method: 'POST', headers: { 'Content-Encoding': enc }, body: await bomb(enc, 99, envelopeHead()) });
-    expect(res.status).toBe(401);
-    expect(((await res.json()) as { code: string }).code).toBe('authentication_required');
-    const work = (await decodedBytes(enc)) - before;
-    expect(work).toBeGreaterThan(0); // the first line was decoded…
-    expect(work).toBeLessThan(MiB); // …and little more of the ~100 MB
-  });
+  it.each(['gzip', 'zstd'] as BombEncoding[])(
+    '%s: no key in the headers, the query or the envelope header: 401 having decoded only the first line',
+    async (enc) => {
+      const before = await decodedBytes(enc);
+      const res = await fetch(`${base}/api/${u.personal.id}/envelope/`, {
+        method: 'POST',
+        headers: { 'Content-Encoding': enc },
+        body: await bomb(enc, 99, envelopeHead()),
+      });
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as { code: string }).code).toBe('authentication_required');
+      const work = (await decodedBytes(enc)) - before;
+      expect(work).toBeGreaterThan(0); // the first line was decoded…
+      expect(work).toBeLessThan(MiB); // …and little more of the ~100 MB
+    },
+  );
 
   it('the rest of a refused envelope is never decoded: corrupt data after its first line still answers 401', async () => {
     const body = await bomb('gzip', 99, envelopeHead());
@@ -146,7 +194,9 @@ describe('an envelope is authenticated before its body is read', () => {
 
   it('a DSN of another project in the envelope header: 403 before the rest is read', async () => {
     const other = await createUser(stack.web.ds);
-    const head = Buffer.from(`${JSON.stringify({ dsn: `http://${other.apiKey}@faultline.test/${other.personal.id}` })}\n${JSON.stringify({ type: 'event', length: 10 })}\n`);
+    const head = Buffer.from(
+      `${JSON.stringify({ dsn: `http://${other.apiKey}@faultline.test/${other.personal.id}` })}\n${JSON.stringify({ type: 'event', length: 10 })}\n`,
+    );
     const body = await bomb('gzip', 50, head);
     body.fill(0xff, 64 * 1024);
     const res = await fetch(`${base}/api/${u.personal.id}/envelope/`, { method: 'POST', headers: { 'Content-Encoding': 'gzip' }, body });

@@ -42,7 +42,10 @@ describe('a NUL byte in a filter or a path', () => {
     // The web process exactly as `npm run web` runs it: today's crash was the process exiting.
     const port = await pickPort();
     const runner = fileURLToPath(new URL('../bin/run.mjs', import.meta.url));
-    const child = spawn(process.execPath, [runner, 'web'], { env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ADMIN_ENABLED: 'false' }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [runner, 'web'], {
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ADMIN_ENABLED: 'false' },
+      stdio: 'ignore',
+    });
     const exited = new Promise<number | null>((r) => child.once('exit', r));
     const url = `http://127.0.0.1:${port}`;
     try {
@@ -111,7 +114,10 @@ describe('a NUL byte in a JSON body', () => {
 
   it('is kept as data when it is being ingested: a log line with NUL is accepted, NUL stored as U+FFFD', async () => {
     const u = await createUser(stack.web.ds);
-    const r = await stack.http.post('/api/logs/').set('Authorization', `Bearer ${u.access}`).send({ message: 'before\u0000after', severity: 'INFO' });
+    const r = await stack.http
+      .post('/api/logs/')
+      .set('Authorization', `Bearer ${u.access}`)
+      .send({ message: 'before\u0000after', severity: 'INFO' });
     expect(r.status).toBe(202);
     // No worker runs in this file: the queued record shows what will be stored.
     const jobs = await stack.web.queues.events.getWaiting();
@@ -121,7 +127,10 @@ describe('a NUL byte in a JSON body', () => {
 
   it('a dump label with NUL is refused', async () => {
     const u = await createUser(stack.web.ds);
-    const r = await stack.http.patch('/api/dumps/00000000-0000-4000-8000-000000000000/').set('Authorization', `Bearer ${u.access}`).send({ label: 'x\u0000' });
+    const r = await stack.http
+      .patch('/api/dumps/00000000-0000-4000-8000-000000000000/')
+      .set('Authorization', `Bearer ${u.access}`)
+      .send({ label: 'x\u0000' });
     expect([r.status, r.body.code]).toEqual([400, 'invalid_text']);
   });
 });
@@ -134,21 +143,37 @@ describe('JSON nested past the documented depth', () => {
       ['post', '/api/user-filter-preferences/'],
       ['post', '/api/logs/'],
     ] as const) {
-      const r = await stack.http[method](path).set('Authorization', `Bearer ${u.access}`).set('Content-Type', 'application/json').send(deep(10_000));
+      const r = await stack.http[method](path)
+        .set('Authorization', `Bearer ${u.access}`)
+        .set('Content-Type', 'application/json')
+        .send(deep(10_000));
       expect([path, r.status, r.body.code]).toEqual([path, 400, 'too_deep']);
     }
     // The lean ingest path and Sentry envelopes too (depth is checked before any recursive code runs).
     const jobsBefore = await jobsAdded(stack.web, 'events');
-    const events = await stack.http.post('/api/events/').set('Authorization', `Bearer ${u.apiKey}`).set('Content-Type', 'application/json').send(`{"message":"deep","extra":${deep(10_000)}}`);
+    const events = await stack.http
+      .post('/api/events/')
+      .set('Authorization', `Bearer ${u.apiKey}`)
+      .set('Content-Type', 'application/json')
+      .send(`{"message":"deep","extra":${deep(10_000)}}`);
     expect([events.status, events.body.code]).toEqual([400, 'too_deep']);
-    const eventLog = await stack.http.post('/api/event-log/').set('Content-Type', 'application/json').send(`{"api_key":"${u.apiKey}","message":"m","metadata":${deep(10_000)}}`);
+    const eventLog = await stack.http
+      .post('/api/event-log/')
+      .set('Content-Type', 'application/json')
+      .send(`{"api_key":"${u.apiKey}","message":"m","metadata":${deep(10_000)}}`);
     expect([eventLog.status, eventLog.body.code]).toEqual([400, 'too_deep']);
     const envelope = `{"event_id":"9ec79c33ec9942ab8353589fcb2e04dc"}\n{"type":"event"}\n{"message":"deep","extra":${deep(10_000)}}\n`;
-    const sentry = await stack.http.post(`/api/${u.personal.id}/envelope/?sentry_key=${u.apiKey}`).set('Content-Type', 'application/x-sentry-envelope').send(envelope);
+    const sentry = await stack.http
+      .post(`/api/${u.personal.id}/envelope/?sentry_key=${u.apiKey}`)
+      .set('Content-Type', 'application/x-sentry-envelope')
+      .send(envelope);
     expect([sentry.status, sentry.body.code]).toEqual([400, 'too_deep']);
     expect(await jobsAdded(stack.web, 'events')).toBe(jobsBefore);
     // Reasonable nesting is fine.
-    const ok = await stack.http.post('/api/user-filter-preferences/').set('Authorization', `Bearer ${u.access}`).send({ name: 'nested', filters: JSON.parse(deep(50)) });
+    const ok = await stack.http
+      .post('/api/user-filter-preferences/')
+      .set('Authorization', `Bearer ${u.access}`)
+      .send({ name: 'nested', filters: JSON.parse(deep(50)) });
     expect(ok.status).toBe(201);
   });
 });
@@ -235,7 +260,7 @@ describe('connections per client address', () => {
 });
 
 describe('the admin', () => {
-  it('escapes a user\'s own </script> in the page state, and answers 404 to a bulk action on ids out of scope', async () => {
+  it("escapes a user's own </script> in the page state, and answers 404 to a bulk action on ids out of scope", async () => {
     const u = await createUser(stack.web.ds);
     const other = await createUser(stack.web.ds);
     const { project } = await createProjectWithKey(stack.web.ds, other.user, 'Not yours');
@@ -246,7 +271,10 @@ describe('the admin', () => {
     const state = page.text.split('\n').find((l) => l.includes('window.REDUX_STATE = '))!;
     expect(state).not.toContain('</script>');
     expect(state).toContain('\\u003c/script>');
-    const json = state.trim().replace(/^window\.REDUX_STATE = /, '').replace(/;$/, '');
+    const json = state
+      .trim()
+      .replace(/^window\.REDUX_STATE = /, '')
+      .replace(/;$/, '');
     expect(JSON.stringify(JSON.parse(json))).toContain('</script><script>window.pwned=1</script>'); // the same text once parsed
 
     const bulk = await agent.post(`/admin/api/resources/Project/bulk/bulkDelete?recordIds=${project.id}`).set('Origin', adminBase);

@@ -100,7 +100,10 @@ beforeAll(async () => {
     `INSERT INTO events (project_id, event_id, kind, "timestamp", level, message, origin) VALUES ($1, 's-log', 'log', now(), 'info', 'secret log', 'test'), ($1, 's-err', 'error', now(), 'error', 'secret error', 'panties')`,
     [strangerProject],
   );
-  await ds.query(`INSERT INTO llm_logs (project_id, event_id, "timestamp", query, response) VALUES ($1, 's-llm', now(), 'secret prompt', 'secret answer')`, [strangerProject]);
+  await ds.query(
+    `INSERT INTO llm_logs (project_id, event_id, "timestamp", query, response) VALUES ($1, 's-llm', now(), 'secret prompt', 'secret answer')`,
+    [strangerProject],
+  );
 }, 180_000);
 afterAll(async () => {
   await stack.web.close();
@@ -229,9 +232,13 @@ describe('GET /api/logs/export/ with 1 MB rows', () => {
 
     // A reader that goes away mid-export ends it, and its connection goes back to the pool.
     await new Promise<void>((resolve) => {
-      const req = http.get(`${base}/api/logs/export/?project=${logsProject}`, { headers: { authorization: `Bearer ${owner.access}` } }, (res) => {
-        res.once('data', () => req.destroy());
-      });
+      const req = http.get(
+        `${base}/api/logs/export/?project=${logsProject}`,
+        { headers: { authorization: `Bearer ${owner.access}` } },
+        (res) => {
+          res.once('data', () => req.destroy());
+        },
+      );
       req.on('error', () => undefined);
       req.on('close', () => resolve());
     });
@@ -258,7 +265,19 @@ describe('GET /api/logs/ over 1 MB messages', () => {
     }
     // Seed 2's shape is kept: fields are only added.
     expect(Object.keys(big[0]).sort()).toEqual(
-      ['archived', 'created_at', 'environment', 'id', 'message', 'message_truncated', 'project', 'severity', 'source', 'timestamp', 'updated_at'].sort(),
+      [
+        'archived',
+        'created_at',
+        'environment',
+        'id',
+        'message',
+        'message_truncated',
+        'project',
+        'severity',
+        'source',
+        'timestamp',
+        'updated_at',
+      ].sort(),
     );
     const small = res.body.results.find((r: { message: string }) => r.message.startsWith('small'));
     expect(small).toBeDefined();
@@ -325,8 +344,10 @@ describe('GET /api/event-logs/ and /api/event-logs/{id}/', () => {
     expect(Object.keys(whole.body).sort()).toEqual(['id', 'level', 'message', 'metadata', 'project', 'timestamp', 'user_id']);
   });
 
-  it('one event log by id goes through the list\'s tenancy: another project\'s is 404, an error event is not a log', async () => {
-    const [{ id: theirs }] = await stack.web.ds.query(`SELECT id FROM events WHERE project_id = $1 AND event_id = 's-log'`, [strangerProject]);
+  it("one event log by id goes through the list's tenancy: another project's is 404, an error event is not a log", async () => {
+    const [{ id: theirs }] = await stack.web.ds.query(`SELECT id FROM events WHERE project_id = $1 AND event_id = 's-log'`, [
+      strangerProject,
+    ]);
     const [{ id: err }] = await stack.web.ds.query(`SELECT id FROM events WHERE project_id = $1 AND event_id = 's-err'`, [strangerProject]);
     expect((await get(`/api/event-logs/${theirs}/`, stranger)).body.message).toBe('secret log');
     const denied = await get(`/api/event-logs/${theirs}/`, owner);
@@ -339,8 +360,14 @@ describe('GET /api/event-logs/ and /api/event-logs/{id}/', () => {
 
 describe('GET /api/llm-logs/ and /api/llm-logs/{id}/', () => {
   it('cuts query and response, leaves big metadata out, stays bounded in bytes and RSS; next visits every call once', async () => {
-    const { value: pages, rss, heap } = await memoryGrowth(() =>
-      walk<Record<string, unknown> & { id: number; query: string; response: string }>(`/api/llm-logs/?project=${dataProject}&page_size=100`),
+    const {
+      value: pages,
+      rss,
+      heap,
+    } = await memoryGrowth(() =>
+      walk<Record<string, unknown> & { id: number; query: string; response: string }>(
+        `/api/llm-logs/?project=${dataProject}&page_size=100`,
+      ),
     );
     // Uncut: 40 × 2 MB of text in one answer.
     expect(rss).toBeLessThan(50);
@@ -383,7 +410,13 @@ describe('error events: /api/projects/{id}/events/, /api/issues/{id}/events/ and
       expect(items.length).toBe(70);
       expect(new Set(items.map((i) => i.id)).size).toBe(70);
       for (const i of items) {
-        expect(i).toMatchObject({ message_truncated: true, stacktrace_truncated: true, extra_truncated: true, extra: {}, exception_type: 'ValueError' });
+        expect(i).toMatchObject({
+          message_truncated: true,
+          stacktrace_truncated: true,
+          extra_truncated: true,
+          extra: {},
+          exception_type: 'ValueError',
+        });
         expect(i.message.length).toBe(TEXT_CHARS);
         expect(i.stacktrace.length).toBe(TEXT_CHARS);
       }
@@ -404,14 +437,17 @@ describe('error events: /api/projects/{id}/events/, /api/issues/{id}/events/ and
     expect(res.body).not.toHaveProperty('message_truncated');
     // Not a member: 404. A project you can see, with another project's event id: 404 too.
     expect((await get(`/api/projects/${dataProject}/events/${id}/`, stranger)).status).toBe(404);
-    const [{ id: theirs }] = await stack.web.ds.query(`SELECT id FROM events WHERE project_id = $1 AND event_id = 's-err'`, [strangerProject]);
+    const [{ id: theirs }] = await stack.web.ds.query(`SELECT id FROM events WHERE project_id = $1 AND event_id = 's-err'`, [
+      strangerProject,
+    ]);
     expect((await get(`/api/projects/${dataProject}/events/${theirs}/`, owner)).status).toBe(404);
     expect((await get(`/api/projects/${strangerProject}/events/${theirs}/`, stranger)).body.message).toBe('secret error');
   });
 
   it('the detail routes are in the OpenAPI document', async () => {
     const doc = (await stack.http.get('/api/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
-    for (const path of ['/api/projects/{id}/events/{event_id}/', '/api/event-logs/{id}/', '/api/llm-logs/{id}/']) expect(Object.keys(doc.paths[path] ?? {})).toContain('get');
+    for (const path of ['/api/projects/{id}/events/{event_id}/', '/api/event-logs/{id}/', '/api/llm-logs/{id}/'])
+      expect(Object.keys(doc.paths[path] ?? {})).toContain('get');
   });
 });
 
@@ -426,11 +462,13 @@ describe('CSV formula injection', () => {
          FROM unnest($2::text[]) WITH ORDINALITY AS t(m, i)`,
       [project.id, cells],
     );
-    const res = await get(`/api/logs/export/?project=${project.id}&ordering=timestamp`).buffer(true).parse((r, cb) => {
-      let text = '';
-      r.on('data', (c: Buffer) => (text += c.toString()));
-      r.on('end', () => cb(null, text));
-    });
+    const res = await get(`/api/logs/export/?project=${project.id}&ordering=timestamp`)
+      .buffer(true)
+      .parse((r, cb) => {
+        let text = '';
+        r.on('data', (c: Buffer) => (text += c.toString()));
+        r.on('end', () => cb(null, text));
+      });
     expect(res.status).toBe(200);
     const rows = parseSync(res.body as string, { columns: true }) as Array<Record<string, string>>;
     expect(rows.map((r) => r.message)).toEqual([
@@ -464,7 +502,9 @@ describe('a failing page query never leaves the count promise unhandled', () => 
       // PostgreSQL refuses a NUL byte in a text parameter: the count and the page both fail.
       const nul = 'a\u0000b';
       await expect(listLogs(ds, { all: true }, { search: nul }, { order: parseOrdering(undefined), page })).rejects.toThrow(/0x00/);
-      await expect(listLogs(ds, { all: true }, { search: nul }, { order: parseOrdering('-severity'), page, withExtra: true })).rejects.toThrow(/0x00/);
+      await expect(
+        listLogs(ds, { all: true }, { search: nul }, { order: parseOrdering('-severity'), page, withExtra: true }),
+      ).rejects.toThrow(/0x00/);
       await expect(listLlmLogs(ds, { all: true }, { search: nul }, page)).rejects.toThrow(/0x00/);
       await expect(listEvents(ds, { projectId: dataProject, search: nul }, page)).rejects.toThrow(/0x00/);
       await expect(listDumps(ds, { all: true }, { label: nul }, { mode: 'page', page: 1, pageSize: 10 })).rejects.toThrow(/0x00/);
@@ -482,7 +522,10 @@ describe('a failing page query never leaves the count promise unhandled', () => 
 describe('configuration', () => {
   it('reads the list and export limits, and refuses limits too small to make progress', () => {
     const base = { NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(40), SESSION_SECRET: 'y'.repeat(40) };
-    expect(loadConfig(base)).toMatchObject({ lists: { textChars: 4096, jsonBytes: 8192, pageBytes: 4 * MB }, exports: { batchBytes: 4 * MB } });
+    expect(loadConfig(base)).toMatchObject({
+      lists: { textChars: 4096, jsonBytes: 8192, pageBytes: 4 * MB },
+      exports: { batchBytes: 4 * MB },
+    });
     expect(loadConfig({ ...base, LIST_TEXT_MAX_CHARS: '2048', LIST_PAGE_MAX_BYTES: '8mb', EXPORT_BATCH_BYTES: '1mb' })).toMatchObject({
       lists: { textChars: 2048, pageBytes: 8 * MB },
       exports: { batchBytes: MB },

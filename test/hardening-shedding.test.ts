@@ -49,15 +49,16 @@ afterAll(async () => {
 });
 
 /** ~1 MB: 50 events of 20 KB, ids tagged so they can be found in the queue; every message differs (a job carries a field shared by all its records once: src/queues/pack.ts). */
-const batch = (tag: string) => Array.from({ length: 50 }, (_, i) => pantiesEvent({ event_id: `${tag}-${i}`, message: `${tag}-${i} ${'x'.repeat(20_000)}` }));
+const batch = (tag: string) =>
+  Array.from({ length: 50 }, (_, i) => pantiesEvent({ event_id: `${tag}-${i}`, message: `${tag}-${i} ${'x'.repeat(20_000)}` }));
 const post = (tag: string) => stack.http.post('/api/events/').set('Authorization', `Bearer ${apiKey}`).send(batch(tag));
 
 /** Which of these batches were stored (by their first event). */
 async function storedBatches(tags: string[]): Promise<string[]> {
-  const rows: Array<{ event_id: string }> = await stack.web.ds.query('SELECT event_id FROM events WHERE project_id = $1 AND event_id = ANY($2)', [
-    projectId,
-    tags.map((t) => `${t}-0`),
-  ]);
+  const rows: Array<{ event_id: string }> = await stack.web.ds.query(
+    'SELECT event_id FROM events WHERE project_id = $1 AND event_id = ANY($2)',
+    [projectId, tags.map((t) => `${t}-0`)],
+  );
   return rows.map((r) => r.event_id.replace(/-0$/, '')).sort();
 }
 

@@ -51,7 +51,11 @@ describe('POST /api/events/ (seed 1)', () => {
 
   it('assigns an event_id when absent and answers an array for a batch, in order', async () => {
     const bob = await createUser(stack.web.ds);
-    const batch = [pantiesEvent({ message: 'one' }), pantiesEvent({ message: 'two', event_id: 'client-id-2' }), pantiesEvent({ message: 'three' })];
+    const batch = [
+      pantiesEvent({ message: 'one' }),
+      pantiesEvent({ message: 'two', event_id: 'client-id-2' }),
+      pantiesEvent({ message: 'three' }),
+    ];
     const res = await stack.http.post('/api/events').set('Authorization', `Bearer ${bob.apiKey}`).send(batch);
     expect(res.status).toBe(202);
     expect(res.body).toHaveLength(3);
@@ -65,7 +69,11 @@ describe('POST /api/events/ (seed 1)', () => {
       [bob.personal.id],
     );
     expect(rows.map((r) => [r.message, r.event_id]).sort()).toEqual(
-      [['one', res.body[0].event_id], ['three', res.body[2].event_id], ['two', 'client-id-2']].sort(),
+      [
+        ['one', res.body[0].event_id],
+        ['three', res.body[2].event_id],
+        ['two', 'client-id-2'],
+      ].sort(),
     );
   });
 
@@ -125,7 +133,9 @@ describe('bad input changes nothing', () => {
     const res = await post([pantiesEvent(), pantiesEvent({ level: 'loud' }), pantiesEvent()], u.apiKey);
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('validation_error');
-    expect(res.body.details).toEqual([expect.objectContaining({ path: '1.level', message: expect.stringContaining('unknown level "loud"') })]);
+    expect(res.body.details).toEqual([
+      expect.objectContaining({ path: '1.level', message: expect.stringContaining('unknown level "loud"') }),
+    ]);
     expect(await totalJobs()).toBe(before);
     expect(await countEvents(stack.web.ds, u.personal.id)).toBe(0);
   });

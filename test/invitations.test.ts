@@ -21,8 +21,10 @@ const invite = (by: TestUser, projectId: number, email: string, role = 'member')
 const mine = (u: TestUser) => stack.http.get('/api/invitations/').set('Authorization', bearer(u));
 const accept = (u: TestUser, id: number) => stack.http.post(`/api/invitations/${id}/accept/`).set('Authorization', bearer(u));
 const decline = (u: TestUser, id: number) => stack.http.post(`/api/invitations/${id}/decline/`).set('Authorization', bearer(u));
-const canSee = async (u: TestUser, projectId: number) => (await stack.http.get(`/api/projects/${projectId}/`).set('Authorization', bearer(u))).status === 200;
-const memberRows = async (projectId: number) => (await stack.web.ds.query(`SELECT user_id FROM project_members WHERE project_id = $1`, [projectId])).length;
+const canSee = async (u: TestUser, projectId: number) =>
+  (await stack.http.get(`/api/projects/${projectId}/`).set('Authorization', bearer(u))).status === 200;
+const memberRows = async (projectId: number) =>
+  (await stack.web.ds.query(`SELECT user_id FROM project_members WHERE project_id = $1`, [projectId])).length;
 
 describe('inviting by email', () => {
   it('answers the same for a registered and an unknown address, and grants nothing', async () => {
@@ -34,7 +36,13 @@ describe('inviting by email', () => {
     expect([a.status, b.status]).toEqual([201, 201]);
     const shape = (body: Record<string, unknown>) => ({ ...body, id: 0, email: '', created_at: '', expires_at: '' });
     expect(shape(a.body)).toEqual(shape(b.body));
-    expect(a.body).toMatchObject({ email: known.user.email, role: 'member', status: 'pending', accepted_at: null, project: { id: project.id, name: 'Invites' } });
+    expect(a.body).toMatchObject({
+      email: known.user.email,
+      role: 'member',
+      status: 'pending',
+      accepted_at: null,
+      project: { id: project.id, name: 'Invites' },
+    });
     expect(new Date(a.body.expires_at).getTime()).toBeGreaterThan(Date.now());
     expect(await canSee(known, project.id)).toBe(false);
     expect((await stack.http.get(`/api/logs/?project=${project.id}`).set('Authorization', bearer(known))).status).toBe(404);

@@ -35,7 +35,10 @@ async function ingest(secret: string, batch: unknown[]) {
     headers: { 'Content-Type': 'application/json', Authorization: basic(secret) },
     body: JSON.stringify({ batch, metadata: { sdk_name: 'test' } }),
   });
-  return { status: r.status, body: (await r.json()) as Record<string, unknown> & { successes: unknown[]; errors: Array<Record<string, unknown>> } };
+  return {
+    status: r.status,
+    body: (await r.json()) as Record<string, unknown> & { successes: unknown[]; errors: Array<Record<string, unknown>> },
+  };
 }
 
 async function get(u: TestUser, path: string) {
@@ -132,7 +135,15 @@ describe("Langfuse's classic SDK", () => {
       id: randomUUID(),
       type: 'generation-update',
       timestamp: at(2000),
-      body: { id: genId, traceId, endTime: at(2000), output: 'pong', usage: { promptTokens: 10, completionTokens: 2, totalTokens: 12 }, level: 'ERROR', statusMessage: 'cut short' },
+      body: {
+        id: genId,
+        traceId,
+        endTime: at(2000),
+        output: 'pong',
+        usage: { promptTokens: 10, completionTokens: 2, totalTokens: 12 },
+        level: 'ERROR',
+        statusMessage: 'cut short',
+      },
     };
     const create = {
       id: randomUUID(),
@@ -230,7 +241,9 @@ describe('bad batches', () => {
     expect(r.body.errors.map((e) => e.id)).toEqual(['no-such-type', 'unknown', 'wrong-types', 'no-body-id', 'bad-time', 'unknown']);
     for (const e of r.body.errors) expect(e).toMatchObject({ status: 400, message: 'Invalid request data', error: expect.any(String) });
     await eventually(async () => (await llmRows(u)).length === 1);
-    const spans = await stack.web.ds.query(`SELECT name, attributes->>'langfuse.observation.id' AS id FROM spans WHERE project_id = $1`, [u.personal.id]);
+    const spans = await stack.web.ds.query(`SELECT name, attributes->>'langfuse.observation.id' AS id FROM spans WHERE project_id = $1`, [
+      u.personal.id,
+    ]);
     expect(spans.map((s: { id: string }) => s.id)).toEqual(['g-ok']);
     expect((await llmRows(u)).map((l: { event_id: string }) => l.event_id)).toEqual(['lf:g-ok']);
   });
@@ -238,15 +251,23 @@ describe('bad batches', () => {
   it('a body that is no batch is 400 as Langfuse answers it; so is malformed JSON', async () => {
     const u = await createUser(stack.web.ds);
     for (const body of ['{"events":[]}', '{"batch":{}}', '{"batch":']) {
-      const r = await fetch(`${base}/api/public/ingestion`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: basic(u.apiKey) }, body });
+      const r = await fetch(`${base}/api/public/ingestion`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: basic(u.apiKey) },
+        body,
+      });
       expect(r.status).toBe(400);
       expect(await r.json()).toMatchObject({ error: 'InvalidRequestError', message: expect.any(String) });
     }
   });
 
-  it('no key, a secret that is no Faultline key, and a revoked key are 401 in Langfuse\'s shape', async () => {
+  it("no key, a secret that is no Faultline key, and a revoked key are 401 in Langfuse's shape", async () => {
     const u = await createUser(stack.web.ds);
-    const none = await fetch(`${base}/api/public/ingestion`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"batch":[]}' });
+    const none = await fetch(`${base}/api/public/ingestion`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"batch":[]}',
+    });
     expect(none.status).toBe(401);
     expect(await none.json()).toMatchObject({ error: 'UnauthorizedError', message: expect.any(String) });
     const wrong = await ingest('sk-lf-not-a-key', []);

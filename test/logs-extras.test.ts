@@ -94,7 +94,12 @@ describe('GET /api/event-logs/ (seed 3) filters', () => {
     const get = (q: string) => as(u).get(`/api/event-logs/?${q}`);
     expect((await get('level=error')).body.results.map((r: { message: string }) => r.message)).toEqual(['Payment failed']);
     expect((await get('user_id=user123')).body.count).toBe(1);
-    expect((await get('search=button')).body.results[0]).toMatchObject({ message: 'Button clicked', level: 'info', user_id: null, metadata: {} });
+    expect((await get('search=button')).body.results[0]).toMatchObject({
+      message: 'Button clicked',
+      level: 'info',
+      user_id: null,
+      metadata: {},
+    });
     expect((await get('date_from=2025-02-02')).body.count).toBe(1);
     expectError(await get('level=nope'), 400, 'invalid_request');
   });
@@ -131,16 +136,22 @@ describe('demo data', () => {
     expect(list.body.count).toBe(2000);
 
     const again = await generateDemoData(stack.web.ds, { logs: 10, users: 1, clear: true, password: 'demo-password-1' });
-    const [{ n }] = await stack.web.ds.query(`SELECT count(*)::int AS n FROM events WHERE project_id = $1 AND kind = 'log'`, [again.projectId]);
+    const [{ n }] = await stack.web.ds.query(`SELECT count(*)::int AS n FROM events WHERE project_id = $1 AND kind = 'log'`, [
+      again.projectId,
+    ]);
     expect(n).toBe(10);
   });
 
   it('refuses to run with NODE_ENV=production', () => {
     // The source entry, as `npm run demo-data` runs it in development; production would run dist/.
-    const run = spawnSync(process.execPath, ['--import', '@swc-node/register/esm-register', fileURLToPath(new URL('../src/cli/demoData.ts', import.meta.url)), '--logs', '1'], {
-      env: { ...process.env, NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), SESSION_SECRET: 'y'.repeat(40) },
-      encoding: 'utf8',
-    });
+    const run = spawnSync(
+      process.execPath,
+      ['--import', '@swc-node/register/esm-register', fileURLToPath(new URL('../src/cli/demoData.ts', import.meta.url)), '--logs', '1'],
+      {
+        env: { ...process.env, NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), SESSION_SECRET: 'y'.repeat(40) },
+        encoding: 'utf8',
+      },
+    );
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('disabled in production');
   });

@@ -44,8 +44,17 @@ describe('POST /api/event-log/ (seed 3)', () => {
     expect(res.body).toEqual({ status: 'success', event_id: expect.stringMatching(/^[0-9a-f]{32}$/) }); // seed 3's "status" kept
 
     await eventually(async () => (await countLogs(stack.web.ds, alice.personal.id)) === 1);
-    const [row] = await stack.web.ds.query(`SELECT kind, origin, level, message, user_ref, extra FROM events WHERE event_id = $1`, [res.body.event_id]);
-    expect(row).toEqual({ kind: 'log', origin: 'dataidea', level: 'info', message: 'User successfully logged in', user_ref: 'user123', extra: { ...payload.metadata, session_id: '[Filtered]' } });
+    const [row] = await stack.web.ds.query(`SELECT kind, origin, level, message, user_ref, extra FROM events WHERE event_id = $1`, [
+      res.body.event_id,
+    ]);
+    expect(row).toEqual({
+      kind: 'log',
+      origin: 'dataidea',
+      level: 'info',
+      message: 'User successfully logged in',
+      user_ref: 'user123',
+      extra: { ...payload.metadata, session_id: '[Filtered]' },
+    });
 
     const list = await stack.http.get('/api/event-logs/').set('Authorization', `Bearer ${alice.access}`);
     expect(list.status).toBe(200);
@@ -71,7 +80,9 @@ describe('POST /api/event-log/ (seed 3)', () => {
     expect(res.body).toHaveLength(2);
     expect(res.body[1]).toEqual({ status: 'success', event_id: 'client-2' });
     await eventually(async () => (await countLogs(stack.web.ds, u.personal.id)) === 2);
-    const rows = await stack.web.ds.query(`SELECT message, level, user_ref, extra FROM events WHERE project_id = $1 ORDER BY message`, [u.personal.id]);
+    const rows = await stack.web.ds.query(`SELECT message, level, user_ref, extra FROM events WHERE project_id = $1 ORDER BY message`, [
+      u.personal.id,
+    ]);
     expect(rows).toEqual([
       { message: 'one', level: 'warning', user_ref: '7', extra: {} },
       { message: 'two', level: 'debug', user_ref: null, extra: { extra_field: 'kept' } },
@@ -79,7 +90,9 @@ describe('POST /api/event-log/ (seed 3)', () => {
     const keyed = await stack.http.post('/api/event-log/').send({ api_key: u.apiKey, message: 'x' });
     expect(keyed.status).toBe(202);
     await eventually(async () => (await countLogs(stack.web.ds, u.personal.id)) === 3);
-    const [{ n }] = await stack.web.ds.query(`SELECT count(*)::int AS n FROM events WHERE project_id = $1 AND extra ? 'api_key'`, [u.personal.id]);
+    const [{ n }] = await stack.web.ds.query(`SELECT count(*)::int AS n FROM events WHERE project_id = $1 AND extra ? 'api_key'`, [
+      u.personal.id,
+    ]);
     expect(n).toBe(0);
   });
 
@@ -91,7 +104,10 @@ describe('POST /api/event-log/ (seed 3)', () => {
     const missing = await stack.http.post('/api/event-log/').send({ message: 'x' });
     expect(missing.status).toBe(401);
     expect(missing.body.code).toBe('authentication_required');
-    const invalid = await stack.http.post('/api/event-log/').send([{ api_key: alice.apiKey, message: 'ok' }, { api_key: alice.apiKey, message: 'x', level: 'loud' }]);
+    const invalid = await stack.http.post('/api/event-log/').send([
+      { api_key: alice.apiKey, message: 'ok' },
+      { api_key: alice.apiKey, message: 'x', level: 'loud' },
+    ]);
     expect(invalid.status).toBe(400);
     expect(invalid.body).toMatchObject({ code: 'validation_error', details: [expect.objectContaining({ path: '1.level' })] });
     const noMessage = await stack.http.post('/api/event-log/').send({ api_key: alice.apiKey, level: 'info' });
@@ -143,20 +159,27 @@ describe('POST /api/llm-log/ (seed 3)', () => {
   it('accepts a prompt near 1 MB and refuses one over it with 413, naming the field', async () => {
     const u = await createUser(stack.web.ds);
     const big = 'q'.repeat(1024 * 1024 - 10);
-    const ok = await stack.http.post('/api/llm-log/').send({ api_key: u.apiKey, query: big, response: big, metadata: { model: 'm', prompt_tokens: 3, completion_tokens: 4 } });
+    const ok = await stack.http
+      .post('/api/llm-log/')
+      .send({ api_key: u.apiKey, query: big, response: big, metadata: { model: 'm', prompt_tokens: 3, completion_tokens: 4 } });
     expect(ok.status).toBe(202);
     const tooBig = await stack.http.post('/api/llm-log/').send({ api_key: u.apiKey, query: 'x', response: 'r'.repeat(1024 * 1024 + 1) });
     expect(tooBig.status).toBe(413);
     expect(tooBig.body.details).toMatchObject({ path: 'response' });
     await eventually(async () => (await countLlmLogs(stack.web.ds, u.personal.id)) === 1);
-    const [row] = await stack.web.ds.query(`SELECT length(query) AS q, model, prompt_tokens, completion_tokens, total_tokens FROM llm_logs WHERE project_id = $1`, [u.personal.id]);
+    const [row] = await stack.web.ds.query(
+      `SELECT length(query) AS q, model, prompt_tokens, completion_tokens, total_tokens FROM llm_logs WHERE project_id = $1`,
+      [u.personal.id],
+    );
     expect(row).toEqual({ q: big.length, model: 'm', prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 });
   });
 
   it('store-llm-logs is idempotent: a re-delivered job inserts nothing the second time', async () => {
     const u = await createUser(stack.web.ds);
     const received = new Date().toISOString();
-    const items = ['a', 'b'].map((q) => dataideaLlmToRecord(DataideaLlmLogSchema.parse({ query: q, response: 'r' }), u.personal.id, received));
+    const items = ['a', 'b'].map((q) =>
+      dataideaLlmToRecord(DataideaLlmLogSchema.parse({ query: q, response: 'r' }), u.personal.id, received),
+    );
     const run = storeLlmLogsProcessor(stack.web.ds, logger);
     const job = { id: 'llm', data: { items } } as unknown as Job;
     expect(await run(job)).toEqual({ inserted: 2, duplicates: 0 });
@@ -172,7 +195,10 @@ describe('POST /api/llm-log/ (seed 3)', () => {
 describe('POST /api/logs/ (seed 2) and /v1/api/logs/ (seed 5), with a user JWT', () => {
   it('stores a log in the personal project by default and echoes it in seed 2 terms', async () => {
     const u = await createUser(stack.web.ds);
-    const res = await stack.http.post('/api/logs/').set('Authorization', `Bearer ${u.access}`).send(seed2Log({ environment: 'production' }));
+    const res = await stack.http
+      .post('/api/logs/')
+      .set('Authorization', `Bearer ${u.access}`)
+      .send(seed2Log({ environment: 'production' }));
     expect(res.status).toBe(202);
     expect(res.body).toEqual({
       event_id: expect.any(String),
@@ -222,11 +248,20 @@ describe('POST /api/logs/ (seed 2) and /v1/api/logs/ (seed 5), with a user JWT',
     const { project } = await createProjectWithKey(stack.web.ds, owner.user, 'Guarded');
     await addMember(stack.web.ds, project.id, viewer.user.id, 'viewer');
     const before = await totalJobs();
-    const asViewer = await stack.http.post('/api/logs/').set('Authorization', `Bearer ${viewer.access}`).send(seed2Log({ project: project.id }));
+    const asViewer = await stack.http
+      .post('/api/logs/')
+      .set('Authorization', `Bearer ${viewer.access}`)
+      .send(seed2Log({ project: project.id }));
     expect(asViewer.status).toBe(403);
-    const asStranger = await stack.http.post('/api/logs/').set('Authorization', `Bearer ${stranger.access}`).send(seed2Log({ project: project.id }));
+    const asStranger = await stack.http
+      .post('/api/logs/')
+      .set('Authorization', `Bearer ${stranger.access}`)
+      .send(seed2Log({ project: project.id }));
     expect(asStranger.status).toBe(404);
-    const invalid = await stack.http.post('/api/logs/').set('Authorization', `Bearer ${owner.access}`).send(seed2Log({ severity: 'LOUD' }));
+    const invalid = await stack.http
+      .post('/api/logs/')
+      .set('Authorization', `Bearer ${owner.access}`)
+      .send(seed2Log({ severity: 'LOUD' }));
     expectError(invalid, 400, 'validation_error');
     expect(invalid.body.details[0].path).toBe('severity');
     const anonymous = await stack.http.post('/api/logs/').send(seed2Log());

@@ -42,7 +42,9 @@ function connect(url: string): Received {
   const messages: Received['messages'] = [];
   ws.on('message', (data) => messages.push(JSON.parse(data.toString())));
   ws.on('error', () => undefined);
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
   return { ws, messages, closed };
 }
 
@@ -91,7 +93,9 @@ describe('WebSocket /ws/logs/', () => {
     const c = connect(`${base}/ws/logs`);
     c.ws.on('open', () => c.ws.send(JSON.stringify({ token: u.access })));
     await established(c);
-    expect((await stack.http.post('/api/event-log/').send({ api_key: u.apiKey, message: 'from dataidea', level: 'error' })).status).toBe(202);
+    expect((await stack.http.post('/api/event-log/').send({ api_key: u.apiKey, message: 'from dataidea', level: 'error' })).status).toBe(
+      202,
+    );
     const logs = await eventually(async () => (logsOf(c).length ? logsOf(c) : null));
     expect(logs[0]).toMatchObject({ message: 'from dataidea', severity: 'ERROR', source: null });
   });
@@ -158,7 +162,18 @@ describe('slow clients', () => {
       expect(hub.size).toBe(1);
       (c.ws as unknown as { _socket: { pause(): void } })._socket.pause(); // stops reading, as a stuck browser tab would
 
-      const log = { id: 1, timestamp: new Date().toISOString(), message: 'x'.repeat(20_000), severity: 'INFO', source: 's', created_at: '', updated_at: '', environment: null, project: u.personal.id, archived: false };
+      const log = {
+        id: 1,
+        timestamp: new Date().toISOString(),
+        message: 'x'.repeat(20_000),
+        severity: 'INFO',
+        source: 's',
+        created_at: '',
+        updated_at: '',
+        environment: null,
+        project: u.personal.id,
+        archived: false,
+      };
       const batch = JSON.stringify({ logs: Array.from({ length: 10 }, () => log) });
       // Far more than loopback socket buffers hold (~200 KB per batch, up to 60 MB in all).
       for (let i = 0; i < 300 && hub.size > 0; i++) {

@@ -29,11 +29,46 @@ beforeAll(async () => {
   await addMember(ds, projectId, viewer.user.id, 'viewer');
   await addMember(ds, projectId, member.user.id, 'member');
   await storeLogs(ds, projectId, [
-    ...Array.from({ length: 20 }, (_, i) => ({ event_id: `info-${i}`, message: `request ${i} served`, severity: 'INFO', source: 'webapp', environment: 'production', timestamp: day(1, i) })),
-    { event_id: 'w1', message: 'High memory usage detected - Memory: 485MB', severity: 'WARNING', source: 'api_gateway', environment: 'staging', timestamp: day(2) },
-    { event_id: 'e1', message: 'Database connection failed', severity: 'ERROR', source: 'database_service', environment: 'production', timestamp: day(3) },
-    { event_id: 'c1', message: 'System out of memory', severity: 'CRITICAL', source: 'database_service', environment: 'production', timestamp: day(4) },
-    { event_id: 'd1', message: 'Cache lookup 50% slower', severity: 'DEBUG', source: 'cache_service', environment: 'development', timestamp: day(5) },
+    ...Array.from({ length: 20 }, (_, i) => ({
+      event_id: `info-${i}`,
+      message: `request ${i} served`,
+      severity: 'INFO',
+      source: 'webapp',
+      environment: 'production',
+      timestamp: day(1, i),
+    })),
+    {
+      event_id: 'w1',
+      message: 'High memory usage detected - Memory: 485MB',
+      severity: 'WARNING',
+      source: 'api_gateway',
+      environment: 'staging',
+      timestamp: day(2),
+    },
+    {
+      event_id: 'e1',
+      message: 'Database connection failed',
+      severity: 'ERROR',
+      source: 'database_service',
+      environment: 'production',
+      timestamp: day(3),
+    },
+    {
+      event_id: 'c1',
+      message: 'System out of memory',
+      severity: 'CRITICAL',
+      source: 'database_service',
+      environment: 'production',
+      timestamp: day(4),
+    },
+    {
+      event_id: 'd1',
+      message: 'Cache lookup 50% slower',
+      severity: 'DEBUG',
+      source: 'cache_service',
+      environment: 'development',
+      timestamp: day(5),
+    },
   ]);
   await storeLogs(ds, otherId, [{ event_id: 'o1', message: 'other project', severity: 'ERROR', source: 'webapp', timestamp: day(6) }]);
   // An error event is not a log: it must never show up here.
@@ -56,7 +91,13 @@ describe('GET /api/logs/ filters (seed 2) and /v1/api/logs/ (seed 5)', () => {
     const res = await list('page_size=2');
     expect(res.body.count).toBe(24);
     expect(messages(res)).toEqual(['Cache lookup 50% slower', 'System out of memory']);
-    expect(res.body.results[0]).toMatchObject({ severity: 'DEBUG', source: 'cache_service', environment: 'development', project: projectId, archived: false });
+    expect(res.body.results[0]).toMatchObject({
+      severity: 'DEBUG',
+      source: 'cache_service',
+      environment: 'development',
+      project: projectId,
+      archived: false,
+    });
     expect((await get('/api/logs/?page_size=1')).body.count).toBe(25); // both of owner's projects
     expect((await get('/api/logs/?page_size=1', viewer)).body.count).toBe(24); // viewer: one project
     expect((await get('/api/logs/', stranger)).body).toEqual({ count: 0, next: null, previous: null, results: [] });
@@ -128,8 +169,12 @@ describe('GET /api/logs/ filters (seed 2) and /v1/api/logs/ (seed 5)', () => {
   });
 
   it("answers seed 2's README example query", async () => {
-    await storeLogs(stack.web.ds, otherId, [{ event_id: 'readme', message: 'Webapp error: timeout', severity: 'ERROR', source: 'webapp', timestamp: '2024-06-01T00:00:00Z' }]);
-    const res = await get('/api/logs/?search=error&severity=ERROR&source=webapp&date_from=2024-01-01T00:00:00Z&date_to=2024-12-31T23:59:59Z');
+    await storeLogs(stack.web.ds, otherId, [
+      { event_id: 'readme', message: 'Webapp error: timeout', severity: 'ERROR', source: 'webapp', timestamp: '2024-06-01T00:00:00Z' },
+    ]);
+    const res = await get(
+      '/api/logs/?search=error&severity=ERROR&source=webapp&date_from=2024-01-01T00:00:00Z&date_to=2024-12-31T23:59:59Z',
+    );
     expect(res.status).toBe(200);
     expect(messages(res)).toEqual(['Webapp error: timeout']);
   });
@@ -159,7 +204,9 @@ describe('one log: GET/PUT/PATCH/DELETE /api/logs/{id}/', () => {
     const denied = await stack.http.patch(`/v1/api/logs/${id}/`).set('Authorization', `Bearer ${viewer.access}`).send({ archived: true });
     expect(denied.status).toBe(403);
     expect((await stack.http.delete(`/api/logs/${id}/`).set('Authorization', `Bearer ${viewer.access}`)).status).toBe(403);
-    expect((await stack.http.patch(`/api/logs/${id}/`).set('Authorization', `Bearer ${stranger.access}`).send({ archived: true })).status).toBe(404);
+    expect(
+      (await stack.http.patch(`/api/logs/${id}/`).set('Authorization', `Bearer ${stranger.access}`).send({ archived: true })).status,
+    ).toBe(404);
 
     const res = await stack.http.patch(`/v1/api/logs/${id}/`).set('Authorization', `JWT ${member.access}`).send({ archived: true });
     expect(res.status).toBe(200);
@@ -187,31 +234,65 @@ describe('one log: GET/PUT/PATCH/DELETE /api/logs/{id}/', () => {
     const put = (body: object) => stack.http.put(`/api/logs/${id}/`).set('Authorization', `Bearer ${member.access}`).send(body);
     expectError(await put({ message: 'only message' }), 400, 'validation_error');
     expect((await put({ message: 'x', severity: 'INFO', project: otherId })).status).toBe(400);
-    const res = await put({ message: 'Cache lookup fixed', severity: 'info', source: 'cache', environment: 'staging', timestamp: '2025-01-05T13:00:00Z' });
+    const res = await put({
+      message: 'Cache lookup fixed',
+      severity: 'info',
+      source: 'cache',
+      environment: 'staging',
+      timestamp: '2025-01-05T13:00:00Z',
+    });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ message: 'Cache lookup fixed', severity: 'INFO', source: 'cache', environment: 'staging', timestamp: '2025-01-05T13:00:00.000Z' });
+    expect(res.body).toMatchObject({
+      message: 'Cache lookup fixed',
+      severity: 'INFO',
+      source: 'cache',
+      environment: 'staging',
+      timestamp: '2025-01-05T13:00:00.000Z',
+    });
   });
 
   it('DELETE is 204 for a member, then 404', async () => {
     const id = await idOf('info-0');
     expect((await stack.http.delete(`/api/logs/${id}/`).set('Authorization', `Bearer ${member.access}`)).status).toBe(204);
     expect((await get(`/api/logs/${id}/`)).status).toBe(404);
-    await storeLogs(stack.web.ds, projectId, [{ event_id: 'info-0-again', message: 'request 0 served', severity: 'INFO', source: 'webapp', environment: 'production', timestamp: day(1, 0) }]);
+    await storeLogs(stack.web.ds, projectId, [
+      {
+        event_id: 'info-0-again',
+        message: 'request 0 served',
+        severity: 'INFO',
+        source: 'webapp',
+        environment: 'production',
+        timestamp: day(1, 0),
+      },
+    ]);
   });
 });
 
 describe('GET /api/logs/export/ (CSV)', () => {
   it('streams a header and one row per matching log, with the list filters', async () => {
-    const res = await get(`/api/logs/export/?project=${projectId}&source=database_service`).buffer(true).parse((r, cb) => {
-      let text = '';
-      r.on('data', (c: Buffer) => (text += c.toString()));
-      r.on('end', () => cb(null, text));
-    });
+    const res = await get(`/api/logs/export/?project=${projectId}&source=database_service`)
+      .buffer(true)
+      .parse((r, cb) => {
+        let text = '';
+        r.on('data', (c: Buffer) => (text += c.toString()));
+        r.on('end', () => cb(null, text));
+      });
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/csv/);
     expect(res.headers['content-disposition']).toMatch(/^attachment; filename="logs-.*\.csv"$/);
     const rows = parse(res.body as string, { columns: true }) as Array<Record<string, string>>;
-    expect(Object.keys(rows[0])).toEqual(['id', 'timestamp', 'severity', 'source', 'message', 'environment', 'project', 'archived', 'created_at', 'updated_at']);
+    expect(Object.keys(rows[0])).toEqual([
+      'id',
+      'timestamp',
+      'severity',
+      'source',
+      'message',
+      'environment',
+      'project',
+      'archived',
+      'created_at',
+      'updated_at',
+    ]);
     expect(rows.map((r) => [r.severity, r.message, r.archived])).toEqual([
       ['CRITICAL', 'System out of memory', 'false'],
       ['ERROR', 'Database connection failed', 'true'],
@@ -221,11 +302,13 @@ describe('GET /api/logs/export/ (CSV)', () => {
 
   it('quotes commas, quotes and newlines; a stranger exporting a project gets 404, no CSV', async () => {
     await storeLogs(stack.web.ds, otherId, [{ event_id: 'tricky', message: 'a, "quoted"\nsecond line', severity: 'INFO', source: 'x' }]);
-    const res = await get(`/api/logs/export/?project=${otherId}&source=x`).buffer(true).parse((r, cb) => {
-      let text = '';
-      r.on('data', (c: Buffer) => (text += c.toString()));
-      r.on('end', () => cb(null, text));
-    });
+    const res = await get(`/api/logs/export/?project=${otherId}&source=x`)
+      .buffer(true)
+      .parse((r, cb) => {
+        let text = '';
+        r.on('data', (c: Buffer) => (text += c.toString()));
+        r.on('end', () => cb(null, text));
+      });
     expect((parse(res.body as string, { columns: true }) as Array<{ message: string }>)[0].message).toBe('a, "quoted"\nsecond line');
     const denied = await get(`/api/logs/export/?project=${otherId}`, stranger);
     expect(denied.status).toBe(404);

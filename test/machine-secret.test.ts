@@ -15,8 +15,13 @@ beforeAll(async () => {
   const db = new pg.Client({ connectionString: process.env.DATABASE_URL });
   await db.connect();
   const tag = randomBytes(4).toString('hex');
-  const u = await db.query(`INSERT INTO users (email, password_hash) VALUES ($1, 'unusable') RETURNING id`, [`machine-owner-${tag}@example.com`]);
-  const p = await db.query(`INSERT INTO projects (name, slug, owner_id) VALUES ('Crashes', $1, $2) RETURNING id`, [`crashes-${tag}`, u.rows[0].id]);
+  const u = await db.query(`INSERT INTO users (email, password_hash) VALUES ($1, 'unusable') RETURNING id`, [
+    `machine-owner-${tag}@example.com`,
+  ]);
+  const p = await db.query(`INSERT INTO projects (name, slug, owner_id) VALUES ('Crashes', $1, $2) RETURNING id`, [
+    `crashes-${tag}`,
+    u.rows[0].id,
+  ]);
   await db.end();
   projectId = p.rows[0].id;
   process.env.MACHINE_CLIENT_SECRET = SECRET;

@@ -62,7 +62,13 @@ async function account(base: string) {
   const email = uniqueEmail('multi');
   const reg = await json(await post(base, '/api/auth/register/', { email, password: PASSWORD }));
   const login = await json(await post(base, '/api/auth/login/', { email, password: PASSWORD }));
-  return { email, projectId: reg.project.id as number, apiKey: reg.project.api_key as string, access: login.access as string, refresh: login.refresh as string };
+  return {
+    email,
+    projectId: reg.project.id as number,
+    apiKey: reg.project.api_key as string,
+    access: login.access as string,
+    refresh: login.refresh as string,
+  };
 }
 
 describe('two web and two worker processes', () => {
@@ -82,19 +88,28 @@ describe('two web and two worker processes', () => {
     );
     expect(sent.every((s) => s === 202)).toBe(true);
     // Resent batches (a client retry, to the other web) change nothing.
-    const retry = await post(webs[1], '/api/events/', [pantiesEvent({ event_id: 'multi-0-0', message: 'one issue for all' })], { authorization: `Bearer ${a.apiKey}` });
+    const retry = await post(webs[1], '/api/events/', [pantiesEvent({ event_id: 'multi-0-0', message: 'one issue for all' })], {
+      authorization: `Bearer ${a.apiKey}`,
+    });
     expect(retry.status).toBe(202);
-    await eventually(async () => {
-      const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM events WHERE project_id = $1`, [a.projectId]);
-      return n === batches * perBatch;
-    }, 120_000, 200);
+    await eventually(
+      async () => {
+        const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM events WHERE project_id = $1`, [a.projectId]);
+        return n === batches * perBatch;
+      },
+      120_000,
+      200,
+    );
     // The one issue counted each event once, whichever worker stored it.
     const [{ times_seen }] = await ds.query(`SELECT times_seen::int FROM issues WHERE project_id = $1`, [a.projectId]);
     expect(times_seen).toBe(batches * perBatch);
     const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM events WHERE project_id = $1 AND event_id = 'multi-0-0'`, [a.projectId]);
     expect(n).toBe(1);
     // Nothing doubled: as many distinct event ids as rows, and every id sent is there.
-    const [{ rows, ids }] = await ds.query(`SELECT count(*)::int AS rows, count(DISTINCT event_id)::int AS ids FROM events WHERE project_id = $1`, [a.projectId]);
+    const [{ rows, ids }] = await ds.query(
+      `SELECT count(*)::int AS rows, count(DISTINCT event_id)::int AS ids FROM events WHERE project_id = $1`,
+      [a.projectId],
+    );
     expect([rows, ids]).toEqual([batches * perBatch, batches * perBatch]);
   });
 
@@ -107,7 +122,9 @@ describe('two web and two worker processes', () => {
       await eventually(async () => received.every((r) => r.some((m) => m.type === 'connection_established')));
       const messages = Array.from({ length: 20 }, (_, i) => `through web ${i % 2}, log ${i}`);
       const statuses = await Promise.all(
-        messages.map((m, i) => post(webs[i % 2], '/api/logs/', { message: m, severity: 'INFO' }, { authorization: `Bearer ${a.access}` }).then((r) => r.status)),
+        messages.map((m, i) =>
+          post(webs[i % 2], '/api/logs/', { message: m, severity: 'INFO' }, { authorization: `Bearer ${a.access}` }).then((r) => r.status),
+        ),
       );
       expect(statuses.every((s) => s === 202)).toBe(true);
       await eventually(async () => received.every((r) => messages.every((m) => r.some((x) => x.log?.message === m))), 60_000);
@@ -141,7 +158,10 @@ describe('two web and two worker processes', () => {
     expect([login.status, login.headers.get('location')]).toEqual([302, '/admin']);
     const cookie = login.headers.get('set-cookie')!.split(';')[0];
     for (const base of [webs[1], webs[0]]) {
-      const list = await fetch(`${base}/admin/api/resources/Project/actions/list`, { headers: { cookie, accept: 'application/json' }, redirect: 'manual' });
+      const list = await fetch(`${base}/admin/api/resources/Project/actions/list`, {
+        headers: { cookie, accept: 'application/json' },
+        redirect: 'manual',
+      });
       expect(list.status).toBe(200);
       const body = (await list.json()) as { records: Array<{ params: { id: number } }> };
       expect(body.records.map((r) => r.params.id)).toContain(a.projectId);
@@ -149,7 +169,10 @@ describe('two web and two worker processes', () => {
     // Signed out on the other web: the session is gone for both.
     const logout = await fetch(`${webs[1]}/admin/logout`, { headers: { cookie }, redirect: 'manual' });
     expect(logout.status).toBeLessThan(400);
-    const after = await fetch(`${webs[0]}/admin/api/resources/Project/actions/list`, { headers: { cookie, accept: 'application/json' }, redirect: 'manual' });
+    const after = await fetch(`${webs[0]}/admin/api/resources/Project/actions/list`, {
+      headers: { cookie, accept: 'application/json' },
+      redirect: 'manual',
+    });
     expect(after.status).not.toBe(200);
   });
 

@@ -82,14 +82,21 @@ describe('browser OTLP', () => {
         const spanId = randomBytes(8).toString('hex');
         const answer = await tab.evaluate(
           async ({ url, key, body }) => {
-            const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', 'x-faultline-key': key }, body: JSON.stringify(body) });
+            const r = await fetch(url, {
+              method: 'POST',
+              headers: { 'Content-Type': 'application/json', 'x-faultline-key': key },
+              body: JSON.stringify(body),
+            });
             return { status: r.status, text: await r.text() };
           },
           { url: `${base}${path}`, key: u.apiKey, body: otlpBody(traceId, spanId) },
         );
         expect(answer).toEqual({ status: 200, text: '{}' });
         const span = await eventually(async () => {
-          const rows = await stack.web.ds.query(`SELECT name, service FROM spans WHERE project_id = $1 AND trace_id = $2`, [u.personal.id, traceId]);
+          const rows = await stack.web.ds.query(`SELECT name, service FROM spans WHERE project_id = $1 AND trace_id = $2`, [
+            u.personal.id,
+            traceId,
+          ]);
           return rows[0];
         });
         expect(span).toEqual({ name: 'GET /api/cart', service: 'web-shop' });
@@ -106,7 +113,11 @@ describe('browser OTLP', () => {
     const tab = await browser.context.newPage();
     await tab.goto(pageOrigin);
     const answer = await tab.evaluate(async (url) => {
-      const r = await fetch(`${url}/v1/logs`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'x-faultline-key': 'nope' }, body: '{"resourceLogs":[]}' });
+      const r = await fetch(`${url}/v1/logs`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'x-faultline-key': 'nope' },
+        body: '{"resourceLogs":[]}',
+      });
       return { status: r.status, body: await r.json() };
     }, base);
     expect(answer.status).toBe(401);
@@ -132,7 +143,10 @@ describe('browser OTLP', () => {
       { url: `${base}/api/${u.personal.id}/envelope/?sentry_key=${u.apiKey}&sentry_version=7`, body: envelope },
     );
     expect(answer.status).toBe(200);
-    await eventually(async () => (await stack.web.ds.query(`SELECT 1 FROM events WHERE project_id = $1 AND event_id = $2`, [u.personal.id, eventId])).length === 1);
+    await eventually(
+      async () =>
+        (await stack.web.ds.query(`SELECT 1 FROM events WHERE project_id = $1 AND event_id = $2`, [u.personal.id, eventId])).length === 1,
+    );
     await tab.close();
   });
 });
@@ -142,7 +156,10 @@ describe('OTLP_CORS_ORIGINS', () => {
   it('"*" (the default) lets any origin read; a list names the allowed origins and others get no Allow-Origin', () => {
     expect(ingestCorsHeaders(req('https://shop.example'), '*')['Access-Control-Allow-Origin']).toBe('*');
     const list = ['https://shop.example', 'https://admin.example'];
-    expect(ingestCorsHeaders(req('https://shop.example'), list)).toMatchObject({ 'Access-Control-Allow-Origin': 'https://shop.example', Vary: 'Origin' });
+    expect(ingestCorsHeaders(req('https://shop.example'), list)).toMatchObject({
+      'Access-Control-Allow-Origin': 'https://shop.example',
+      Vary: 'Origin',
+    });
     expect(ingestCorsHeaders(req('https://evil.example'), list)['Access-Control-Allow-Origin']).toBeUndefined();
     expect(ingestCorsHeaders(req(), list)['Access-Control-Allow-Origin']).toBeUndefined();
   });

@@ -146,14 +146,12 @@ describe('the OpenTelemetry logs SDK', () => {
     );
     const logs = provider(exporter, 'json-service');
     const span = trace.setSpanContext(context.active(), { traceId: TRACE_ID, spanId: SPAN_ID, traceFlags: TraceFlags.SAMPLED });
-    logs
-      .getLogger('web')
-      .emit({
-        severityNumber: SeverityNumber.FATAL,
-        body: 'out of memory',
-        attributes: { heap: 1.5, ok: false, tags: ['a', 'b'] },
-        context: span,
-      });
+    logs.getLogger('web').emit({
+      severityNumber: SeverityNumber.FATAL,
+      body: 'out of memory',
+      attributes: { heap: 1.5, ok: false, tags: ['a', 'b'] },
+      context: span,
+    });
     await logs.forceFlush();
     await logs.shutdown();
     expect(allSucceeded(results)).toBe(true);

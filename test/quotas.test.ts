@@ -148,7 +148,11 @@ describe('dump bytes per day', () => {
 describe('crash dump uploads', () => {
   it('are charged their bytes; once the day is used up the next upload is refused before it is stored', async () => {
     const u = await createUser(stack.web.ds);
-    const { secret } = await createApiKey(stack.web.ds.manager, u.personal.id, { name: 'uploader', scopes: ['dumps:upload'], createdById: null });
+    const { secret } = await createApiKey(stack.web.ds.manager, u.personal.id, {
+      name: 'uploader',
+      scopes: ['dumps:upload'],
+      createdById: null,
+    });
     const dump = buildMinidump();
     await setQuotas(u, u.personal.id, { project: { dump_bytes_per_day: dump.length } }).expect(200);
     await stack.http.post('/api/dumps/').set('Authorization', `Bearer ${secret}`).attach('file', dump, 'a.dmp').expect(201);

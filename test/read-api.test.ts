@@ -21,9 +21,29 @@ beforeAll(async () => {
   owner = await createUser(stack.web.ds);
   const base = Date.UTC(2025, 0, 1) / 1000;
   await store(owner.personal.id, [
-    ...Array.from({ length: 25 }, (_, i) => ({ event_id: `e${i}`, message: `request ${i} failed`, timestamp: base + i, level: 'error', environment: 'production' })),
-    { event_id: 'k1', exception_type: 'KeyError', message: "missing 'user'", timestamp: base + 100, level: 'warning', environment: 'staging' },
-    { event_id: 'k2', exception_type: 'TimeoutError', message: 'upstream 50% slower', timestamp: base + 101, level: 'critical', environment: 'production' },
+    ...Array.from({ length: 25 }, (_, i) => ({
+      event_id: `e${i}`,
+      message: `request ${i} failed`,
+      timestamp: base + i,
+      level: 'error',
+      environment: 'production',
+    })),
+    {
+      event_id: 'k1',
+      exception_type: 'KeyError',
+      message: "missing 'user'",
+      timestamp: base + 100,
+      level: 'warning',
+      environment: 'staging',
+    },
+    {
+      event_id: 'k2',
+      exception_type: 'TimeoutError',
+      message: 'upstream 50% slower',
+      timestamp: base + 101,
+      level: 'critical',
+      environment: 'production',
+    },
   ]);
 });
 afterAll(async () => {
@@ -96,7 +116,10 @@ describe('tenancy', () => {
 
   it('a project member sees it; staff see it', async () => {
     const member = await createUser(stack.web.ds);
-    await stack.web.ds.query(`INSERT INTO project_members (project_id, user_id, role) VALUES ($1, $2, 'viewer')`, [owner.personal.id, member.user.id]);
+    await stack.web.ds.query(`INSERT INTO project_members (project_id, user_id, role) VALUES ($1, $2, 'viewer')`, [
+      owner.personal.id,
+      member.user.id,
+    ]);
     expect((await list('?page_size=1', member.access)).body.count).toBe(27);
     const staff = await createUser(stack.web.ds, { isStaff: true });
     expect((await list('?page_size=1', staff.access)).status).toBe(200);
@@ -105,7 +128,11 @@ describe('tenancy', () => {
   it('without a token it is 401 in the seed error shape', async () => {
     const res = await stack.http.get(`/api/projects/${owner.personal.id}/events/`);
     expect(res.status).toBe(401);
-    expect(res.body).toEqual({ error: 'Authentication required', code: 'authentication_required', details: 'Valid JWT token must be provided' });
+    expect(res.body).toEqual({
+      error: 'Authentication required',
+      code: 'authentication_required',
+      details: 'Valid JWT token must be provided',
+    });
   });
 
   it('an API key is not a user token', async () => {

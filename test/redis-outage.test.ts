@@ -58,7 +58,9 @@ describe('when Redis cannot take the event', () => {
     const worker = await startWorker({}, { databaseUrl: env().databaseUrl, redisUrl: redis.url });
     try {
       await eventually(async () => (await countEvents(stack.web.ds, user.personal.id)) >= 1);
-      const rows: Array<{ event_id: string }> = await stack.web.ds.query('SELECT event_id FROM events WHERE project_id = $1', [user.personal.id]);
+      const rows: Array<{ event_id: string }> = await stack.web.ds.query('SELECT event_id FROM events WHERE project_id = $1', [
+        user.personal.id,
+      ]);
       expect(rows.map((r) => r.event_id)).not.toContain('during');
     } finally {
       await worker.close();

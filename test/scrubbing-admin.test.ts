@@ -15,7 +15,8 @@ afterAll(async () => {
   await web.close();
 });
 
-const rulesOf = (projectId: number) => web.ds.query(`SELECT kind, pattern, action FROM scrubbing_rules WHERE project_id = $1 ORDER BY id`, [projectId]);
+const rulesOf = (projectId: number) =>
+  web.ds.query(`SELECT kind, pattern, action FROM scrubbing_rules WHERE project_id = $1 ORDER BY id`, [projectId]);
 
 describe('admin: scrubbing rules', () => {
   it('the owner adds a rule; a bad regex is refused; a member can read but not add', async () => {

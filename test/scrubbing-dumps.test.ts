@@ -26,7 +26,10 @@ describe('crash dumps', () => {
       .attach('file', dumpBytes(4096), 'app.dmp');
     expect(up.status).toBeLessThan(300);
     const [row] = await eventually(async () => {
-      const rows = await stack.web.ds.query(`SELECT id, label, info, scrubbed FROM crash_dumps WHERE project_id = $1 AND scrubbed IS NOT NULL`, [u.personal.id]);
+      const rows = await stack.web.ds.query(
+        `SELECT id, label, info, scrubbed FROM crash_dumps WHERE project_id = $1 AND scrubbed IS NOT NULL`,
+        [u.personal.id],
+      );
       return rows.length ? rows : null;
     });
     expect(row.label).toBe('nightly build api_key=[Filtered]');

@@ -47,7 +47,10 @@ const rule = async (u: TestUser, body: Record<string, unknown>) => {
 };
 /** Every stored text of a project's events, as one string: what must not hold a secret. */
 const eventRows = (u: TestUser) =>
-  stack.web.ds.query(`SELECT e.*, i.title AS issue_title, i.fingerprint FROM events e LEFT JOIN issues i ON i.id = e.issue_id WHERE e.project_id = $1 ORDER BY e.id`, [u.personal.id]);
+  stack.web.ds.query(
+    `SELECT e.*, i.title AS issue_title, i.fingerprint FROM events e LEFT JOIN issues i ON i.id = e.issue_id WHERE e.project_id = $1 ORDER BY e.id`,
+    [u.personal.id],
+  );
 const dumpAll = (rows: unknown[]) => JSON.stringify(rows);
 const marksOf = (rows: Array<{ scrubbed: Array<{ path: string; rule: string }> | null }>) => rows.flatMap((r) => r.scrubbed ?? []);
 
@@ -87,7 +90,16 @@ await Sentry.flush(5000);
       return r.length === 2 ? r : null;
     });
     const stored = dumpAll(rows);
-    for (const secret of ['tok_q7Zr9pLmX2wV', 'sk_live_9fJ2kQ8vLp3mZx7R', 'sess_Y2h4bXd0', 'ak_8Hd73kLs0qP', 'Hunter2-Secret!', '4111 1111 1111 1111', '5555 5555 5555 4444', 'bob.customer@example.com'])
+    for (const secret of [
+      'tok_q7Zr9pLmX2wV',
+      'sk_live_9fJ2kQ8vLp3mZx7R',
+      'sess_Y2h4bXd0',
+      'ak_8Hd73kLs0qP',
+      'Hunter2-Secret!',
+      '4111 1111 1111 1111',
+      '5555 5555 5555 4444',
+      'bob.customer@example.com',
+    ])
       expect(stored).not.toContain(secret);
     // What is not secret stays.
     expect(stored).toContain('theme');
@@ -102,7 +114,10 @@ await Sentry.flush(5000);
     const marks = marksOf(rows);
     expect(marks).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ rule: 'default:secret-key', path: expect.stringMatching(/^data\.request\.(headers\.(Authorization|Cookie|X-Api-Key)|cookies)/) }),
+        expect.objectContaining({
+          rule: 'default:secret-key',
+          path: expect.stringMatching(/^data\.request\.(headers\.(Authorization|Cookie|X-Api-Key)|cookies)/),
+        }),
         expect.objectContaining({ rule: 'default:credit-card', path: 'extra.payment.note' }),
         expect.objectContaining({ rule: expect.stringMatching(/^email#\d+$/), path: 'data.user.email' }),
       ]),
@@ -136,10 +151,13 @@ sentry_sdk.flush()
       return r.length === 1 ? r : null;
     });
     const stored = dumpAll(rows);
-    for (const secret of ['py-s3cret-pass', 'py-api-key-123', 'py.bearer.tokenvalue123', 'AKIAIOSFODNN7EXAMPLE', 'pk_live_777']) expect(stored).not.toContain(secret);
+    for (const secret of ['py-s3cret-pass', 'py-api-key-123', 'py.bearer.tokenvalue123', 'AKIAIOSFODNN7EXAMPLE', 'pk_live_777'])
+      expect(stored).not.toContain(secret);
     expect(stored).toContain('eu-west-1');
     expect(rows[0].message).toBe('deploy used [Filtered] with private_key=[Filtered]');
-    expect(marksOf(rows).map((m) => m.rule)).toEqual(expect.arrayContaining(['default:aws-access-key', 'default:secret-key', 'default:bearer-token']));
+    expect(marksOf(rows).map((m) => m.rule)).toEqual(
+      expect.arrayContaining(['default:aws-access-key', 'default:secret-key', 'default:bearer-token']),
+    );
   });
 });
 
@@ -147,7 +165,10 @@ describe('grouping is decided before scrubbing', () => {
   it('messages that differ only in their secret stay two issues, as they would unscrubbed, and the issue titles lose the secret', async () => {
     const u = await createUser(stack.web.ds);
     const send = (message: string) =>
-      stack.http.post('/api/events/').set('Authorization', `Bearer ${u.apiKey}`).send({ message, level: 'error', exception_type: 'AuthError' });
+      stack.http
+        .post('/api/events/')
+        .set('Authorization', `Bearer ${u.apiKey}`)
+        .send({ message, level: 'error', exception_type: 'AuthError' });
     // One at a time, each stored before the next, so the rows' order is the sending order.
     const messages = ['login refused: password=aaa-first', 'login refused: password=bbb-second', 'login refused: password=aaa-first'];
     let rows: Array<{ message: string; issue_id: string }> = [];
@@ -186,7 +207,12 @@ describe('seed 3 LLM logs', () => {
     const stored = dumpAll(rows);
     for (const secret of ['jane.doe@example.org', '4242 4242 4242 4242', 'llm-sess-abcdef']) expect(stored).not.toContain(secret);
     expect(rows[0].query).toBe('My email is **** and my card is [Filtered], can you update billing?');
-    expect(marksOf(rows)).toEqual(expect.arrayContaining([{ path: 'query', rule: 'default:credit-card' }, { path: 'response', rule: expect.stringMatching(/^email#/) }]));
+    expect(marksOf(rows)).toEqual(
+      expect.arrayContaining([
+        { path: 'query', rule: 'default:credit-card' },
+        { path: 'response', rule: expect.stringMatching(/^email#/) },
+      ]),
+    );
     const api = await stack.http.get(`/api/llm-logs/${rows[0].id}/`).set(as(u));
     expect(api.status).toBe(200);
     expect(api.body.scrubbed).toEqual(rows[0].scrubbed);
@@ -197,7 +223,10 @@ describe('OTLP span attributes', () => {
   it('a token in an attribute and a JWT in a URL: not in the spans table', async () => {
     const u = await createUser(stack.web.ds);
     const { exporter, results } = recording(new OTLPTraceExporter({ url: `${base}/v1/traces`, headers: { 'x-faultline-key': u.apiKey } }));
-    const provider = new BasicTracerProvider({ resource: resourceFromAttributes({ 'service.name': 'api' }), spanProcessors: [new BatchSpanProcessor(exporter as unknown as SpanExporter)] });
+    const provider = new BasicTracerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'api' }),
+      spanProcessors: [new BatchSpanProcessor(exporter as unknown as SpanExporter)],
+    });
     const tracer = provider.getTracer('t');
     const root = tracer.startSpan('GET /account', {
       kind: SpanKind.SERVER,
@@ -208,7 +237,13 @@ describe('OTLP span attributes', () => {
         'http.route': '/account',
       },
     });
-    tracer.startSpan('SELECT users', { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'postgresql' } }, trace.setSpan(context.active(), root)).end();
+    tracer
+      .startSpan(
+        'SELECT users',
+        { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'postgresql' } },
+        trace.setSpan(context.active(), root),
+      )
+      .end();
     root.end();
     await provider.forceFlush();
     await provider.shutdown();
@@ -220,7 +255,9 @@ describe('OTLP span attributes', () => {
     const stored = dumpAll(rows);
     for (const secret of ['otel-bearer-0123456789', 'otel-token-zyx987', 'eyJzdWIiOiIxIn0']) expect(stored).not.toContain(secret);
     expect(stored).toContain('/account');
-    expect(marksOf(rows)).toEqual(expect.arrayContaining([expect.objectContaining({ path: 'attributes.app.auth_token', rule: 'default:secret-key' })]));
+    expect(marksOf(rows)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ path: 'attributes.app.auth_token', rule: 'default:secret-key' })]),
+    );
   });
 });
 
@@ -233,8 +270,14 @@ describe('rules: the API, try it', () => {
       .post(`/api/projects/${u.personal.id}/scrubbing-rules/test/`)
       .set(as(u))
       .send({
-        payload: { message: 'call me at +1 213 373 4253, ip 198.51.100.7', extra: { customer: { name: 'Ann' }, debug_token: 'keep-me', password: 'x-pass' } },
-        rules: [{ kind: 'ip', action: 'hash' }, { kind: 'phone', action: 'mask' }],
+        payload: {
+          message: 'call me at +1 213 373 4253, ip 198.51.100.7',
+          extra: { customer: { name: 'Ann' }, debug_token: 'keep-me', password: 'x-pass' },
+        },
+        rules: [
+          { kind: 'ip', action: 'hash' },
+          { kind: 'phone', action: 'mask' },
+        ],
       });
     expect(res.status).toBe(200);
     expect(res.body.payload.extra).toEqual({ customer: {}, debug_token: 'keep-me', password: '[Filtered]' });
@@ -266,7 +309,10 @@ describe('rules: the API, try it', () => {
 
   it('a regex RE2 cannot compile, or a rule without its action, is a 400 and nothing is saved', async () => {
     const u = await createUser(stack.web.ds);
-    const bad = await stack.http.post(`/api/projects/${u.personal.id}/scrubbing-rules/`).set(as(u)).send({ kind: 'regex', pattern: '(a)\\1', action: 'mask' });
+    const bad = await stack.http
+      .post(`/api/projects/${u.personal.id}/scrubbing-rules/`)
+      .set(as(u))
+      .send({ kind: 'regex', pattern: '(a)\\1', action: 'mask' });
     expect(bad.status).toBe(400);
     expect(bad.body.details).toHaveProperty('pattern');
     const noAction = await stack.http.post(`/api/projects/${u.personal.id}/scrubbing-rules/`).set(as(u)).send({ kind: 'email' });
@@ -297,7 +343,13 @@ describe('jobs keep no raw data', () => {
     const u = await createUser(stack.web.ds);
     // A payload the contract refuses (no level, no event id) fails unrecoverably at once: it stays visible, scrubbed.
     const job = await stack.web.queues.events.add('store-events', {
-      items: [{ project_id: u.personal.id, message: 'login password=raw-secret-1 card 4111 1111 1111 1111', extra: { api_key: 'raw-key-2', region: 'eu' } }],
+      items: [
+        {
+          project_id: u.personal.id,
+          message: 'login password=raw-secret-1 card 4111 1111 1111 1111',
+          extra: { api_key: 'raw-key-2', region: 'eu' },
+        },
+      ],
     });
     const kept = await eventually(async () => {
       const j = await stack.web.queues.events.getJob(job.id!);

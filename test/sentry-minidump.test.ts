@@ -40,8 +40,17 @@ function crashpadForm(dump: Buffer, fields: Record<string, string>) {
 
 async function eventOf(u: TestUser, eventId: string) {
   return eventually(async () => {
-    const rows: Array<{ event_type: string; exception_type: string; level: string; tags: Record<string, unknown>; extra: Record<string, any>; issue_id: string }> =
-      await stack.web.ds.query('SELECT event_type, exception_type, level, tags, extra, issue_id FROM events WHERE project_id = $1 AND event_id = $2', [u.personal.id, eventId]);
+    const rows: Array<{
+      event_type: string;
+      exception_type: string;
+      level: string;
+      tags: Record<string, unknown>;
+      extra: Record<string, any>;
+      issue_id: string;
+    }> = await stack.web.ds.query(
+      'SELECT event_type, exception_type, level, tags, extra, issue_id FROM events WHERE project_id = $1 AND event_id = $2',
+      [u.personal.id, eventId],
+    );
     return rows[0];
   });
 }
@@ -52,7 +61,13 @@ describe('POST /api/{project_id}/minidump/', () => {
     const dump = crash();
     const res = await fetch(`${base}/api/${u.personal.id}/minidump/?sentry_key=${u.apiKey}`, {
       method: 'POST',
-      body: crashpadForm(dump, { prod: 'Game', ver: '1.4.2', 'sentry[release]': 'game@1.4.2', 'sentry[tags][channel]': 'beta', sentry: JSON.stringify({ environment: 'production' }) }),
+      body: crashpadForm(dump, {
+        prod: 'Game',
+        ver: '1.4.2',
+        'sentry[release]': 'game@1.4.2',
+        'sentry[tags][channel]': 'beta',
+        sentry: JSON.stringify({ environment: 'production' }),
+      }),
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
@@ -63,14 +78,20 @@ describe('POST /api/{project_id}/minidump/', () => {
     const event = await eventOf(u, eventId);
     expect(event).toMatchObject({ event_type: 'minidump', exception_type: 'EXCEPTION_ACCESS_VIOLATION', level: 'critical' });
     expect(event.tags).toMatchObject({ release: 'game@1.4.2', channel: 'beta', platform: 'native' });
-    expect(event.extra).toMatchObject({ prod: 'Game', ver: '1.4.2', minidump: { dump_id: expect.any(String), main_module: expect.stringContaining('game.exe') } });
+    expect(event.extra).toMatchObject({
+      prod: 'Game',
+      ver: '1.4.2',
+      minidump: { dump_id: expect.any(String), main_module: expect.stringContaining('game.exe') },
+    });
     expect(event.issue_id).not.toBeNull();
 
     // The dump itself, through seed 4's API: labelled with the event id, same bytes.
     const byLabel = await stack.http.get(`/api/dumps/by-label/${eventId}/`).set('Authorization', `Bearer ${u.access}`);
     expect(byLabel.body.results).toHaveLength(1);
     expect(byLabel.body.results[0].id).toBe(event.extra.minidump.dump_id);
-    const download = await fetch(`${base}/api/dumps/${byLabel.body.results[0].id}/download/`, { headers: { Authorization: `Bearer ${u.access}` } });
+    const download = await fetch(`${base}/api/dumps/${byLabel.body.results[0].id}/download/`, {
+      headers: { Authorization: `Bearer ${u.access}` },
+    });
     expect(Buffer.from(await download.arrayBuffer()).equals(dump)).toBe(true);
   });
 
@@ -87,7 +108,10 @@ describe('POST /api/{project_id}/minidump/', () => {
 
   it('refuses a file that is not a minidump (400) and keeps nothing; refuses a bad key (401) before storing', async () => {
     const u = await createUser(stack.web.ds);
-    const bad = await fetch(`${base}/api/${u.personal.id}/minidump/?sentry_key=${u.apiKey}`, { method: 'POST', body: crashpadForm(Buffer.from('not a dump at all'), {}) });
+    const bad = await fetch(`${base}/api/${u.personal.id}/minidump/?sentry_key=${u.apiKey}`, {
+      method: 'POST',
+      body: crashpadForm(Buffer.from('not a dump at all'), {}),
+    });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { code: string }).code).toBe('invalid_minidump');
     const anon = await fetch(`${base}/api/${u.personal.id}/minidump/`, { method: 'POST', body: crashpadForm(crash(), {}) });
@@ -99,7 +123,10 @@ describe('POST /api/{project_id}/minidump/', () => {
   it('crashes with the same exception in the same program group into one issue', async () => {
     const u = await createUser(stack.web.ds);
     for (let i = 0; i < 2; i++) {
-      const r = await fetch(`${base}/api/${u.personal.id}/minidump/?sentry_key=${u.apiKey}`, { method: 'POST', body: crashpadForm(crash(), {}) });
+      const r = await fetch(`${base}/api/${u.personal.id}/minidump/?sentry_key=${u.apiKey}`, {
+        method: 'POST',
+        body: crashpadForm(crash(), {}),
+      });
       expect(r.status).toBe(200);
     }
     const issues = await eventually(async () => {
@@ -112,14 +139,21 @@ describe('POST /api/{project_id}/minidump/', () => {
 });
 
 describe('envelope attachments of type event.minidump', () => {
-  it('link the dump to the envelope\'s event', async () => {
+  it("link the dump to the envelope's event", async () => {
     const u = await createUser(stack.web.ds);
     const eventId = 'ab'.repeat(16);
     const dump = crash();
     const body = Buffer.concat([
       Buffer.from(JSON.stringify({ event_id: eventId }) + '\n'),
-      Buffer.from(JSON.stringify({ type: 'event' }) + '\n' + JSON.stringify({ event_id: eventId, level: 'fatal', message: 'native crash', platform: 'native' }) + '\n'),
-      Buffer.from(JSON.stringify({ type: 'attachment', length: dump.length, attachment_type: 'event.minidump', filename: 'upload.dmp' }) + '\n'),
+      Buffer.from(
+        JSON.stringify({ type: 'event' }) +
+          '\n' +
+          JSON.stringify({ event_id: eventId, level: 'fatal', message: 'native crash', platform: 'native' }) +
+          '\n',
+      ),
+      Buffer.from(
+        JSON.stringify({ type: 'attachment', length: dump.length, attachment_type: 'event.minidump', filename: 'upload.dmp' }) + '\n',
+      ),
       dump,
       Buffer.from('\n'),
     ]);

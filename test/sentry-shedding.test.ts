@@ -20,13 +20,32 @@ afterAll(async () => {
 describe('when the queue is over its limit', () => {
   it('Sentry endpoints answer 429 with Retry-After and X-Sentry-Rate-Limits; seed endpoints 503', async () => {
     const u = await createUser(stack.web.ds);
-    const item = { project_id: u.personal.id, kind: 'error' as const, event_type: null, timestamp: new Date().toISOString(), received_at: new Date().toISOString(), level: 'error' as const, message: 'x', exception_type: null, stacktrace: null, environment: null, service: null, user_ref: null, tags: {}, extra: {}, origin: 'test' };
+    const item = {
+      project_id: u.personal.id,
+      kind: 'error' as const,
+      event_type: null,
+      timestamp: new Date().toISOString(),
+      received_at: new Date().toISOString(),
+      level: 'error' as const,
+      message: 'x',
+      exception_type: null,
+      stacktrace: null,
+      environment: null,
+      service: null,
+      user_ref: null,
+      tags: {},
+      extra: {},
+      origin: 'test',
+    };
     // No worker runs in this file: these wait in the queue.
     for (let i = 0; i < 5; i++) await addJob(stack.web.queues, 'store-events', { items: [{ ...item, event_id: `fill-${i}` }] });
     await eventually(async () => stack.web.producer.queueDepth > 2);
 
     const base = await listen(stack.web);
-    const r = await fetch(`${base}/api/${u.personal.id}/store/?sentry_key=${u.apiKey}`, { method: 'POST', body: JSON.stringify({ message: 'hi' }) });
+    const r = await fetch(`${base}/api/${u.personal.id}/store/?sentry_key=${u.apiKey}`, {
+      method: 'POST',
+      body: JSON.stringify({ message: 'hi' }),
+    });
     expect(r.status).toBe(429);
     expect(r.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(r.headers.get('x-sentry-rate-limits')).toMatch(/^\d+::organization/);

@@ -28,7 +28,15 @@ const get = (u: TestUser, path: string) => stack.http.get(path).set('Authorizati
 /** A request handled under Sentry's tracing: an AI call, a caught exception and a log inside the server span. */
 async function handled(u: TestUser, opts: Partial<Parameters<typeof Sentry.init>[0]> = {}): Promise<string> {
   const dsn = `http://${u.apiKey}@127.0.0.1:${new URL(base).port}/${u.personal.id}`;
-  Sentry.init({ dsn, tracesSampleRate: 1, defaultIntegrations: false, enableRuntimeChannelInjection: false, environment: 'production', release: 'shop@4.2.0', ...opts });
+  Sentry.init({
+    dsn,
+    tracesSampleRate: 1,
+    defaultIntegrations: false,
+    enableRuntimeChannelInjection: false,
+    environment: 'production',
+    release: 'shop@4.2.0',
+    ...opts,
+  });
   let traceId = '';
   try {
     await Sentry.startSpan({ name: 'GET /recommendations', op: 'http.server' }, async (span) => {
@@ -69,10 +77,24 @@ describe('@sentry/node tracing', () => {
     const traceId = await handled(u);
     const body = await eventually(async () => {
       const r = await get(u, `/api/traces/${traceId}/`);
-      return r.status === 200 && r.body.counts.spans === 3 && r.body.counts.errors === 1 && r.body.counts.logs === 1 && r.body.counts.llm_calls === 1 ? r.body : null;
+      return r.status === 200 &&
+        r.body.counts.spans === 3 &&
+        r.body.counts.errors === 1 &&
+        r.body.counts.logs === 1 &&
+        r.body.counts.llm_calls === 1
+        ? r.body
+        : null;
     });
     const [root, ...children] = body.spans;
-    expect(root).toMatchObject({ name: 'GET /recommendations', kind: 'server', depth: 0, origin: 'sentry', environment: 'production', service: 'shop', status_code: 'ok' });
+    expect(root).toMatchObject({
+      name: 'GET /recommendations',
+      kind: 'server',
+      depth: 0,
+      origin: 'sentry',
+      environment: 'production',
+      service: 'shop',
+      status_code: 'ok',
+    });
     expect(children.map((s: { name: string; depth: number; kind: string }) => [s.name, s.depth, s.kind])).toEqual([
       ['chat claude-3-5-haiku', 1, 'client'],
       ['SELECT books', 1, 'client'],
@@ -82,28 +104,48 @@ describe('@sentry/node tracing', () => {
     const events = (await get(u, `/api/issues/${body.errors[0].issue}/events/`)).body;
     expect(events.results[0]).toMatchObject({ trace_id: traceId, span_id: root.span_id });
     expect(body.logs[0]).toMatchObject({ message: 'slow recommendations', severity: 'WARNING', span_id: root.span_id });
-    expect(body.llm_calls[0]).toMatchObject({ model: 'claude-3-5-haiku-20241022', source: 'anthropic', prompt_tokens: 2000, completion_tokens: 400, span_id: children[0].span_id });
+    expect(body.llm_calls[0]).toMatchObject({
+      model: 'claude-3-5-haiku-20241022',
+      source: 'anthropic',
+      prompt_tokens: 2000,
+      completion_tokens: 400,
+      span_id: children[0].span_id,
+    });
     expect(body.llm_calls[0].cost).toBeCloseTo((2000 * 0.8 + 400 * 4) / 1e6, 10);
     const [llm] = await stack.web.ds.query(`SELECT query, response, origin FROM llm_logs WHERE project_id = $1`, [u.personal.id]);
-    expect(llm).toEqual({ query: JSON.stringify([{ role: 'user', content: 'Suggest three books' }]), response: 'Dune, Emma, Ubik', origin: 'sentry' });
+    expect(llm).toEqual({
+      query: JSON.stringify([{ role: 'user', content: 'Suggest three books' }]),
+      response: 'Dune, Emma, Ubik',
+      origin: 'sentry',
+    });
   });
 
   it('traceLifecycle "static": the transaction is stored as its spans', async () => {
     const u = await createUser(stack.web.ds);
     const traceId = await handled(u, { traceLifecycle: 'static' } as never);
     const spans = await eventually(async () => {
-      const rows = await stack.web.ds.query(`SELECT name, parent_span_id, kind, duration_ms FROM spans WHERE project_id = $1 AND trace_id = $2 ORDER BY start_time`, [u.personal.id, traceId]);
+      const rows = await stack.web.ds.query(
+        `SELECT name, parent_span_id, kind, duration_ms FROM spans WHERE project_id = $1 AND trace_id = $2 ORDER BY start_time`,
+        [u.personal.id, traceId],
+      );
       return rows.length === 3 ? rows : null;
     });
     expect(spans.map((s: { name: string }) => s.name)).toEqual(['GET /recommendations', 'chat claude-3-5-haiku', 'SELECT books']);
     expect(spans[0]).toMatchObject({ parent_span_id: null, kind: 'server' });
-    await eventually(async () => (await stack.web.ds.query(`SELECT 1 FROM llm_logs WHERE project_id = $1 AND trace_id = $2`, [u.personal.id, traceId])).length === 1);
+    await eventually(
+      async () =>
+        (await stack.web.ds.query(`SELECT 1 FROM llm_logs WHERE project_id = $1 AND trace_id = $2`, [u.personal.id, traceId])).length === 1,
+    );
   });
 
   it('an OTLP export sent to the envelope endpoint is a 400 naming /v1/logs and /v1/traces, never a silent 200', async () => {
     const u = await createUser(stack.web.ds);
     const auth = { 'X-Sentry-Auth': `Sentry sentry_version=7, sentry_key=${u.apiKey}` };
-    const json = await fetch(`${base}/api/${u.personal.id}/envelope/`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...auth }, body: JSON.stringify({ resourceLogs: [] }) });
+    const json = await fetch(`${base}/api/${u.personal.id}/envelope/`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...auth },
+      body: JSON.stringify({ resourceLogs: [] }),
+    });
     expect(json.status).toBe(400);
     expect(await json.json()).toMatchObject({ code: 'otlp_not_envelope', details: { logs: '/v1/logs', traces: '/v1/traces' } });
     const proto = await fetch(`${base}/api/${u.personal.id}/envelope/`, {

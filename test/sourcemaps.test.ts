@@ -125,17 +125,31 @@ describe('chunk upload and assemble, by hand', () => {
     const auth = { Authorization: `Bearer ${await tokenFor(u)}` };
     const junk = Buffer.from('definitely not a zip file');
     const sha1 = createHash('sha1').update(junk).digest('hex');
-    const wrong = await stack.http.post('/api/0/organizations/x/chunk-upload/').set(auth).attach('file_gzip', gzipSync(junk), 'f'.repeat(40));
+    const wrong = await stack.http
+      .post('/api/0/organizations/x/chunk-upload/')
+      .set(auth)
+      .attach('file_gzip', gzipSync(junk), 'f'.repeat(40));
     expect(wrong.status).toBe(400);
     expect(wrong.body).toMatchObject({ code: 'invalid_chunk', details: [{ path: 'file' }] });
     const ok = await stack.http.post('/api/0/organizations/x/chunk-upload/').set(auth).attach('file_gzip', gzipSync(junk), sha1);
     expect(ok.status).toBe(200);
-    const assemble = (checksum: string) => stack.http.post('/api/0/organizations/x/artifactbundle/assemble/').set(auth).send({ checksum, chunks: [sha1], projects: [u.personal.slug] });
+    const assemble = (checksum: string) =>
+      stack.http
+        .post('/api/0/organizations/x/artifactbundle/assemble/')
+        .set(auth)
+        .send({ checksum, chunks: [sha1], projects: [u.personal.slug] });
     expect((await assemble('0'.repeat(40))).body).toMatchObject({ state: 'error', detail: 'the chunks do not add up to the checksum' });
     expect((await assemble(sha1)).body).toMatchObject({ state: 'error', detail: expect.stringMatching(/^not an artifact bundle/) });
-    expect(await stack.web.ds.query(`SELECT count(*)::int AS n FROM artifact_bundles WHERE project_id = $1`, [u.personal.id])).toEqual([{ n: 0 }]);
+    expect(await stack.web.ds.query(`SELECT count(*)::int AS n FROM artifact_bundles WHERE project_id = $1`, [u.personal.id])).toEqual([
+      { n: 0 },
+    ]);
     const options = (await stack.http.get('/api/0/organizations/x/chunk-upload/').set(auth)).body;
-    expect(options).toMatchObject({ chunkSize: 8 * 1024 * 1024, hashAlgorithm: 'sha1', compression: ['gzip'], accept: expect.arrayContaining(['artifact_bundles']) });
+    expect(options).toMatchObject({
+      chunkSize: 8 * 1024 * 1024,
+      hashAlgorithm: 'sha1',
+      compression: ['gzip'],
+      accept: expect.arrayContaining(['artifact_bundles']),
+    });
   });
 });
 
@@ -155,13 +169,19 @@ describe('auth tokens', () => {
     const body = { checksum: 'a'.repeat(40), chunks: ['a'.repeat(40)], projects: [other.project.slug] };
     // Another project of the same user: not in the token's scope → 404.
     expect((await stack.http.post('/api/0/organizations/x/artifactbundle/assemble/').set(auth).send(body)).status).toBe(404);
-    const mine = await stack.http.post('/api/0/organizations/x/artifactbundle/assemble/').set(auth).send({ ...body, projects: [u.personal.slug] });
+    const mine = await stack.http
+      .post('/api/0/organizations/x/artifactbundle/assemble/')
+      .set(auth)
+      .send({ ...body, projects: [u.personal.slug] });
     expect(mine.body).toEqual({ state: 'not_found', missingChunks: ['a'.repeat(40)], detail: null });
     // A JWT or an API key is not an auth token.
     expect((await stack.http.get('/api/0/organizations/x/chunk-upload/').set('Authorization', `Bearer ${u.access}`)).status).toBe(401);
     expect((await stack.http.get('/api/0/organizations/x/chunk-upload/').set('Authorization', `Bearer ${u.apiKey}`)).status).toBe(401);
     // A bad body is a 400 naming the field.
-    const bad = await stack.http.post('/api/0/organizations/x/artifactbundle/assemble/').set(auth).send({ ...body, checksum: 'nope' });
+    const bad = await stack.http
+      .post('/api/0/organizations/x/artifactbundle/assemble/')
+      .set(auth)
+      .send({ ...body, checksum: 'nope' });
     expectError(bad, 400, 'validation_error');
     expect(bad.body.details[0].path).toBe('checksum');
 
@@ -175,11 +195,25 @@ describe('auth tokens', () => {
     const member = await createUser(stack.web.ds);
     await addMember(stack.web.ds, owner.personal.id, viewer.user.id, 'viewer');
     await addMember(stack.web.ds, owner.personal.id, member.user.id, 'member');
-    expect((await stack.http.post('/api/auth-tokens/').set('Authorization', `Bearer ${viewer.access}`).send({ projects: [owner.personal.id] })).status).toBe(403);
-    expectError(await stack.http.post('/api/auth-tokens/').set('Authorization', `Bearer ${viewer.access}`).send({ projects: [] }), 400, 'validation_error');
+    expect(
+      (
+        await stack.http
+          .post('/api/auth-tokens/')
+          .set('Authorization', `Bearer ${viewer.access}`)
+          .send({ projects: [owner.personal.id] })
+      ).status,
+    ).toBe(403);
+    expectError(
+      await stack.http.post('/api/auth-tokens/').set('Authorization', `Bearer ${viewer.access}`).send({ projects: [] }),
+      400,
+      'validation_error',
+    );
     const token = await tokenFor(member, [owner.personal.id]);
     const assemble = () =>
-      stack.http.post('/api/0/organizations/x/artifactbundle/assemble/').set('Authorization', `Bearer ${token}`).send({ checksum: 'b'.repeat(40), chunks: [], projects: [owner.personal.slug] });
+      stack.http
+        .post('/api/0/organizations/x/artifactbundle/assemble/')
+        .set('Authorization', `Bearer ${token}`)
+        .send({ checksum: 'b'.repeat(40), chunks: [], projects: [owner.personal.slug] });
     expect((await assemble()).status).toBe(200);
     await stack.web.ds.query(`DELETE FROM project_members WHERE project_id = $1 AND user_id = $2`, [owner.personal.id, member.user.id]);
     expect((await assemble()).status).toBe(404);

@@ -47,7 +47,8 @@ async function start(ports: { web: number; pg: number; redis: number }, extraEnv
   return { child, output: () => out, base: `http://127.0.0.1:${ports.web}` };
 }
 
-const exitOf = (c: ChildProcess) => new Promise<number | null>((r) => (c.exitCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code))));
+const exitOf = (c: ChildProcess) =>
+  new Promise<number | null>((r) => (c.exitCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code))));
 
 interface StackPids {
   /** START_MODE=single (the default): web and workers in one process. */
@@ -145,10 +146,14 @@ describe('npm start', () => {
     expect(before).toEqual({ standalone: expect.any(Number), postgres: expect.any(Number), redis: expect.any(Number) });
     process.kill(before.standalone!, 'SIGKILL');
     await eventually(async () => s.output().includes('web+worker exited (SIGKILL); restarting in 1 s (crash 1 of 5 in 60 s)'), 10_000, 20);
-    await eventually(async () => {
-      const now = childrenOf(s.child.pid!).standalone;
-      return now !== undefined && now !== before.standalone && (await fetch(`${s.base}/healthz`)).ok;
-    }, 60_000, 200);
+    await eventually(
+      async () => {
+        const now = childrenOf(s.child.pid!).standalone;
+        return now !== undefined && now !== before.standalone && (await fetch(`${s.base}/healthz`)).ok;
+      },
+      60_000,
+      200,
+    );
     expect(childrenOf(s.child.pid!)).toMatchObject({ postgres: before.postgres, redis: before.redis });
     expect((await post('/api/events/', pantiesEvent({ event_id: 'after-restart' }), reg.project.api_key)).status).toBe(202);
     await eventually(async () => (await readBack()).count === 2, 60_000);
@@ -203,7 +208,12 @@ describe('npm start', () => {
       const ports = { web: await pickPort(), pg: await pickPort(), redis: await pickPort() };
       // The production shape (separate web and worker processes); a long window: on a slow
       // machine the second web crash must still count as the second.
-      const s = await start(ports, { DATA_DIR: dir, START_MODE: 'separate', SUPERVISOR_RESTART_DELAY_MS: '2000', SUPERVISOR_CRASH_WINDOW_SECONDS: '600' });
+      const s = await start(ports, {
+        DATA_DIR: dir,
+        START_MODE: 'separate',
+        SUPERVISOR_RESTART_DELAY_MS: '2000',
+        SUPERVISOR_CRASH_WINDOW_SECONDS: '600',
+      });
       started = s;
       await untilReady(s);
       const supervisor = s.child.pid!;
@@ -231,15 +241,24 @@ describe('npm start', () => {
       await eventually(async () => (await stored()) === 1, 30_000);
 
       const before = childrenOf(supervisor);
-      expect(before).toEqual({ web: expect.any(Number), worker: expect.any(Number), postgres: expect.any(Number), redis: expect.any(Number) });
+      expect(before).toEqual({
+        web: expect.any(Number),
+        worker: expect.any(Number),
+        postgres: expect.any(Number),
+        redis: expect.any(Number),
+      });
 
       // The web process dies: it is announced, restarted, and answers again; the data stores stay.
       process.kill(before.web!, 'SIGKILL');
       await eventually(async () => s.output().includes('web exited (SIGKILL); restarting in 2 s (crash 1 of 5 in 600 s)'), 10_000, 20);
-      await eventually(async () => {
-        const web = childrenOf(supervisor).web;
-        return web !== undefined && web !== before.web && (await fetch(`${s.base}/healthz`)).ok;
-      }, 60_000, 200);
+      await eventually(
+        async () => {
+          const web = childrenOf(supervisor).web;
+          return web !== undefined && web !== before.web && (await fetch(`${s.base}/healthz`)).ok;
+        },
+        60_000,
+        200,
+      );
       const afterWeb = childrenOf(supervisor);
       expect(afterWeb.postgres).toBe(before.postgres);
       expect(afterWeb.redis).toBe(before.redis);
@@ -250,10 +269,14 @@ describe('npm start', () => {
       process.kill(before.worker!, 'SIGKILL');
       expect(await ingest('while-worker-down')).toBe(202);
       await eventually(async () => s.output().includes('worker exited (SIGKILL); restarting in 2 s (crash 1 of 5 in 600 s)'), 10_000, 20);
-      const afterWorker = await eventually(async () => {
-        const now = childrenOf(supervisor);
-        return now.worker !== undefined && now.worker !== before.worker ? now : null;
-      }, 60_000, 200);
+      const afterWorker = await eventually(
+        async () => {
+          const now = childrenOf(supervisor);
+          return now.worker !== undefined && now.worker !== before.worker ? now : null;
+        },
+        60_000,
+        200,
+      );
       expect(await ingest('after-worker-restart')).toBe(202);
       await eventually(async () => (await stored()) === 3, 60_000, 200);
       expect(afterWorker.postgres).toBe(before.postgres);
@@ -294,10 +317,14 @@ describe('npm start', () => {
       });
       started = s;
       const supervisor = s.child.pid!;
-      const running = await eventually(async () => {
-        const now = childrenOf(supervisor);
-        return now.postgres && now.redis ? now : null;
-      }, 90_000, 100);
+      const running = await eventually(
+        async () => {
+          const now = childrenOf(supervisor);
+          return now.postgres && now.redis ? now : null;
+        },
+        90_000,
+        100,
+      );
       // LOCAL_REDIS_MAXMEMORY reaches the local Redis (read while it runs: the web needs seconds to fail 3 times).
       expect(await redisConfig(ports.redis, 'maxmemory')).toBe(String(64 * 1024 ** 2));
 

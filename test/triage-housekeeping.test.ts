@@ -28,9 +28,18 @@ it('prunes old session marks, old hourly counters and stale chunks; keeps the re
   const ds = stack.web.ds;
   const u = await createUser(ds);
   const p = u.personal.id;
-  await ds.query(`INSERT INTO session_marks (project_id, sid, mark, created_at) VALUES ($1, 'old', 'started', now() - interval '100 days'), ($1, 'new', 'started', now())`, [p]);
-  const [{ id: issue }] = await ds.query(`INSERT INTO issues (project_id, fingerprint, title, level, first_seen, last_seen) VALUES ($1, repeat('b', 64), 't', 'error', now(), now()) RETURNING id`, [p]);
-  await ds.query(`INSERT INTO issue_hourly (issue_id, bucket, n) VALUES ($1, now() - interval '40 days', 3), ($1, date_trunc('hour', now()), 1)`, [issue]);
+  await ds.query(
+    `INSERT INTO session_marks (project_id, sid, mark, created_at) VALUES ($1, 'old', 'started', now() - interval '100 days'), ($1, 'new', 'started', now())`,
+    [p],
+  );
+  const [{ id: issue }] = await ds.query(
+    `INSERT INTO issues (project_id, fingerprint, title, level, first_seen, last_seen) VALUES ($1, repeat('b', 64), 't', 'error', now(), now()) RETURNING id`,
+    [p],
+  );
+  await ds.query(
+    `INSERT INTO issue_hourly (issue_id, bucket, n) VALUES ($1, now() - interval '40 days', 3), ($1, date_trunc('hour', now()), 1)`,
+    [issue],
+  );
   const store = new LocalDiskStore(dir);
   await store.put('chunks/aa/' + 'a'.repeat(40), Readable.from([Buffer.from('x')]));
   await store.put('files/bb/kept', Readable.from([Buffer.from('y')]));

@@ -36,26 +36,48 @@ afterAll(async () => {
 const SENTRY_NODE = path.join(process.cwd(), 'node_modules/@sentry/node/build/esm/index.js');
 const dsnOf = (u: TestUser) => `http://${u.apiKey}@127.0.0.1:${new URL(base).port}/${u.personal.id}`;
 const get = (u: TestUser, p: string) => stack.http.get(p).set('Authorization', `Bearer ${u.access}`);
-const patch = (u: TestUser, p: string, body: unknown) => stack.http.patch(p).set('Authorization', `Bearer ${u.access}`).send(body as object);
-const issuesOf = async (u: TestUser) => (await get(u, `/api/issues/?project=${u.personal.id}&page_size=100`)).body.results as Array<Record<string, any>>;
+const patch = (u: TestUser, p: string, body: unknown) =>
+  stack.http
+    .patch(p)
+    .set('Authorization', `Bearer ${u.access}`)
+    .send(body as object);
+const issuesOf = async (u: TestUser) =>
+  (await get(u, `/api/issues/?project=${u.personal.id}&page_size=100`)).body.results as Array<Record<string, any>>;
 
 /** A Node program using the real SDK, run as its own process (uncaught errors end it, as in production). */
 async function runNode(name: string, source: string) {
   const file = path.join(dir, `${name}.mjs`);
   writeFileSync(file, `import * as Sentry from ${JSON.stringify(SENTRY_NODE)};\n${source}`);
-  return run(process.execPath, [file], { timeout: 30_000 }).catch((err: { code?: number; stderr?: string }) => ({ exitCode: err.code, stderr: err.stderr }));
+  return run(process.execPath, [file], { timeout: 30_000 }).catch((err: { code?: number; stderr?: string }) => ({
+    exitCode: err.code,
+    stderr: err.stderr,
+  }));
 }
 
 function envelope(items: Array<[Record<string, unknown>, unknown]>) {
-  return Buffer.from([JSON.stringify({}), ...items.flatMap(([h, p]) => [JSON.stringify(h), typeof p === 'string' ? p : JSON.stringify(p)])].join('\n') + '\n');
+  return Buffer.from(
+    [JSON.stringify({}), ...items.flatMap(([h, p]) => [JSON.stringify(h), typeof p === 'string' ? p : JSON.stringify(p)])].join('\n') +
+      '\n',
+  );
 }
 async function sendEvents(u: TestUser, events: Array<Record<string, unknown>>) {
-  const r = await fetch(`${base}/api/${u.personal.id}/envelope/?sentry_key=${u.apiKey}`, { method: 'POST', body: envelope(events.map((e) => [{ type: 'event' }, e])) });
+  const r = await fetch(`${base}/api/${u.personal.id}/envelope/?sentry_key=${u.apiKey}`, {
+    method: 'POST',
+    body: envelope(events.map((e) => [{ type: 'event' }, e])),
+  });
   expect(r.status).toBe(200);
 }
 const boom = (release: string | undefined, extra: Record<string, unknown> = {}) => ({
   release,
-  exception: { values: [{ type: 'PaymentError', value: 'card declined', stacktrace: { frames: [{ filename: 'shop/pay.py', module: 'shop.pay', function: 'charge', in_app: true }] } }] },
+  exception: {
+    values: [
+      {
+        type: 'PaymentError',
+        value: 'card declined',
+        stacktrace: { frames: [{ filename: 'shop/pay.py', module: 'shop.pay', function: 'charge', in_app: true }] },
+      },
+    ],
+  },
   ...extra,
 });
 const issueFor = async (u: TestUser, times: number) =>
@@ -64,7 +86,8 @@ const issueFor = async (u: TestUser, times: number) =>
 describe('@sentry/node, as a user would run it', () => {
   it('handled and unhandled errors keep their mechanism and frames; anonymous callbacks are separate issues; release health', async () => {
     const u = await createUser(stack.web.ds);
-    const init = (user: string) => `Sentry.init({ dsn: ${JSON.stringify(dsnOf(u))}, release: 'shop@1.0.0', environment: 'production' });\nSentry.setUser({ id: ${JSON.stringify(user)} });\n`;
+    const init = (user: string) =>
+      `Sentry.init({ dsn: ${JSON.stringify(dsnOf(u))}, release: 'shop@1.0.0', environment: 'production' });\nSentry.setUser({ id: ${JSON.stringify(user)} });\n`;
     // Two unrelated TypeErrors, each in an anonymous callback of the same file.
     const handled = await runNode(
       'handled',
@@ -88,15 +111,25 @@ await Sentry.close(5000);
       "TypeError: Cannot read properties of undefined (reading 'name')",
       "TypeError: Cannot read properties of undefined (reading 'total')",
     ]);
-    for (const i of issues) expect(i).toMatchObject({ first_release: 'shop@1.0.0', last_release: 'shop@1.0.0', users_seen: 1, grouping_version: 2 });
+    for (const i of issues)
+      expect(i).toMatchObject({ first_release: 'shop@1.0.0', last_release: 'shop@1.0.0', users_seen: 1, grouping_version: 2 });
 
     const crash = issues.find((i) => i.title.includes("'total'"))!;
     const event = (await get(u, `/api/issues/${crash.id}/events/latest/`)).body;
-    expect(event).toMatchObject({ level: 'critical', release: 'shop@1.0.0', data: { handled: false, platform: 'node', user: { id: 'bob' } } });
+    expect(event).toMatchObject({
+      level: 'critical',
+      release: 'shop@1.0.0',
+      data: { handled: false, platform: 'node', user: { id: 'bob' } },
+    });
     const [exc] = event.data.exceptions;
     expect(exc.mechanism).toEqual({ type: 'auto.node.onuncaughtexception', handled: false });
     const top = exc.frames.at(-1);
-    expect(top).toMatchObject({ filename: expect.stringMatching(/crash\.mjs$/), lineno: 5, in_app: true, context_line: 'setTimeout(() => { undefined.total.toFixed(); }, 10);' });
+    expect(top).toMatchObject({
+      filename: expect.stringMatching(/crash\.mjs$/),
+      lineno: 5,
+      in_app: true,
+      context_line: 'setTimeout(() => { undefined.total.toFixed(); }, 10);',
+    });
     expect(top.pre_context.length).toBeGreaterThan(0);
     expect(event.data.contexts).toMatchObject({ runtime: { name: 'node' }, os: expect.any(Object) });
 
@@ -183,7 +216,10 @@ sentry_sdk.flush()
     });
     expect(issue).toMatchObject({ title: 'payment failed for host=db-2 attempt=4', first_release: 'worker@3.0.0' });
     const events = (await get(u, `/api/issues/${issue.id}/events/`)).body.results;
-    expect(events.map((e: { message: string }) => e.message).sort()).toEqual(['payment failed for host=db-1 attempt=3', 'payment failed for host=db-2 attempt=4']);
+    expect(events.map((e: { message: string }) => e.message).sort()).toEqual([
+      'payment failed for host=db-1 attempt=3',
+      'payment failed for host=db-2 attempt=4',
+    ]);
     const full = (await get(u, `/api/projects/${u.personal.id}/events/${events[0].event_id}/`)).body;
     expect(full.data.logentry).toEqual({ message: 'payment failed for host=%s attempt=%d', params: ['db-2', 4] });
   });
@@ -202,11 +238,19 @@ describe('resolve in release, regressions', () => {
     expect(await issueFor(u, 2)).toMatchObject({ status: 'resolved', substatus: null });
     // 1.10.0 is newer (semver, not text order): regressed.
     await sendEvents(u, [boom('shop@1.10.0')]);
-    expect(await issueFor(u, 3)).toMatchObject({ status: 'unresolved', substatus: 'regressed', resolution: null, last_release: 'shop@1.10.0' });
+    expect(await issueFor(u, 3)).toMatchObject({
+      status: 'unresolved',
+      substatus: 'regressed',
+      resolution: null,
+      last_release: 'shop@1.10.0',
+    });
     const activity = (await get(u, `/api/issues/${issue.id}/activity/`)).body.results;
     expect(activity.map((a: { kind: string }) => a.kind)).toEqual(['regressed', 'resolved']);
     expect(activity[0]).toMatchObject({ user: null, data: { release: 'shop@1.10.0' } });
-    expect(activity[1]).toMatchObject({ user: { id: u.user.id, email: u.user.email }, data: { resolution: 'in_release', release: 'shop@1.2.0' } });
+    expect(activity[1]).toMatchObject({
+      user: { id: u.user.id, email: u.user.email },
+      data: { resolution: 'in_release', release: 'shop@1.2.0' },
+    });
   });
 
   it('resolved in the next release: events of the current newest release keep it resolved, a newer release regresses it', async () => {
@@ -233,10 +277,22 @@ describe('resolve in release, regressions', () => {
 
   it('releases are created by the API too, listed newest first with their new issues', async () => {
     const u = await createUser(stack.web.ds);
-    const created = await stack.http.post(`/api/projects/${u.personal.id}/releases/`).set('Authorization', `Bearer ${u.access}`).send({ version: 'api@1.0.0', date_released: '2026-01-01T00:00:00Z' });
+    const created = await stack.http
+      .post(`/api/projects/${u.personal.id}/releases/`)
+      .set('Authorization', `Bearer ${u.access}`)
+      .send({ version: 'api@1.0.0', date_released: '2026-01-01T00:00:00Z' });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ version: 'api@1.0.0', date_released: '2026-01-01T00:00:00.000Z', first_seen: null, new_issues: 0, health: { sessions: 0, crash_free_sessions: null } });
-    const again = await stack.http.post(`/api/projects/${u.personal.id}/releases/`).set('Authorization', `Bearer ${u.access}`).send({ version: 'api@1.0.0' });
+    expect(created.body).toMatchObject({
+      version: 'api@1.0.0',
+      date_released: '2026-01-01T00:00:00.000Z',
+      first_seen: null,
+      new_issues: 0,
+      health: { sessions: 0, crash_free_sessions: null },
+    });
+    const again = await stack.http
+      .post(`/api/projects/${u.personal.id}/releases/`)
+      .set('Authorization', `Bearer ${u.access}`)
+      .send({ version: 'api@1.0.0' });
     expect(again.status).toBe(200);
     await sendEvents(u, [boom('api@1.1.0')]);
     await issueFor(u, 1);
@@ -245,7 +301,10 @@ describe('resolve in release, regressions', () => {
       ['api@1.1.0', 1],
       ['api@1.0.0', 0],
     ]);
-    const bad = await stack.http.post(`/api/projects/${u.personal.id}/releases/`).set('Authorization', `Bearer ${u.access}`).send({ version: '' });
+    const bad = await stack.http
+      .post(`/api/projects/${u.personal.id}/releases/`)
+      .set('Authorization', `Bearer ${u.access}`)
+      .send({ version: '' });
     expectError(bad, 400, 'validation_error');
     expect(bad.body.details[0].path).toBe('version');
   });
@@ -291,7 +350,10 @@ describe('the issue workflow', () => {
     const notMember = await patch(owner, `/api/issues/${issue.id}/`, { assignee: stranger.user.id });
     expect(notMember.status).toBe(400);
     expect(notMember.body).toMatchObject({ code: 'invalid_request', details: [{ path: 'assignee' }] });
-    const comment = await stack.http.post(`/api/issues/${issue.id}/comments/`).set('Authorization', `Bearer ${owner.access}`).send({ text: 'thanks!' });
+    const comment = await stack.http
+      .post(`/api/issues/${issue.id}/comments/`)
+      .set('Authorization', `Bearer ${owner.access}`)
+      .send({ text: 'thanks!' });
     expect(comment.status).toBe(201);
     expect(comment.body).toMatchObject({ kind: 'note', data: { text: 'thanks!' }, user: { id: owner.user.id } });
     await patch(owner, `/api/issues/${issue.id}/`, { assignee: null }).expect(200);
@@ -341,11 +403,21 @@ describe('the issue workflow', () => {
       expect((await get(stranger, `/api/issues/${issue.id}/${p}`)).status).toBe(404);
     }
     expect((await patch(viewer, `/api/issues/${issue.id}/`, { status: 'resolved' })).status).toBe(403);
-    expect((await stack.http.post(`/api/issues/${issue.id}/comments/`).set('Authorization', `Bearer ${viewer.access}`).send({ text: 'x' })).status).toBe(403);
+    expect(
+      (await stack.http.post(`/api/issues/${issue.id}/comments/`).set('Authorization', `Bearer ${viewer.access}`).send({ text: 'x' }))
+        .status,
+    ).toBe(403);
     expect((await patch(stranger, `/api/issues/${issue.id}/`, { status: 'resolved' })).status).toBe(404);
     expect((await patch(member, `/api/issues/${issue.id}/`, { status: 'resolved' })).status).toBe(200);
     expect((await get(viewer, `/api/projects/${owner.personal.id}/releases/`)).status).toBe(200);
-    expect((await stack.http.post(`/api/projects/${owner.personal.id}/releases/`).set('Authorization', `Bearer ${viewer.access}`).send({ version: 'x' })).status).toBe(403);
+    expect(
+      (
+        await stack.http
+          .post(`/api/projects/${owner.personal.id}/releases/`)
+          .set('Authorization', `Bearer ${viewer.access}`)
+          .send({ version: 'x' })
+      ).status,
+    ).toBe(403);
     expect((await get(stranger, `/api/projects/${owner.personal.id}/releases/`)).status).toBe(404);
   });
 });
@@ -355,8 +427,19 @@ describe('what the issue page reads', () => {
     const u = await createUser(stack.web.ds);
     const now = Date.now() / 1000;
     const at = (s: number, user: string, release: string, browser: string) =>
-      boom(release, { timestamp: now - s, user: { id: user }, environment: 'production', contexts: { browser: { name: browser, version: '120' } }, tags: { tenant: 'acme' } });
-    await sendEvents(u, [at(30, 'a', '1.0.0', 'Chrome'), at(20, 'b', '1.0.0', 'Chrome'), at(10, 'a', '1.1.0', 'Firefox'), at(5, 'c', '1.1.0', 'Chrome')]);
+      boom(release, {
+        timestamp: now - s,
+        user: { id: user },
+        environment: 'production',
+        contexts: { browser: { name: browser, version: '120' } },
+        tags: { tenant: 'acme' },
+      });
+    await sendEvents(u, [
+      at(30, 'a', '1.0.0', 'Chrome'),
+      at(20, 'b', '1.0.0', 'Chrome'),
+      at(10, 'a', '1.1.0', 'Firefox'),
+      at(5, 'c', '1.1.0', 'Chrome'),
+    ]);
     const issue = await issueFor(u, 4);
     expect(issue.users_seen).toBe(3);
 
@@ -413,11 +496,13 @@ await Sentry.close(5000);
     const listed = (await get(u, `/api/projects/${u.personal.id}/events/${event.event_id}/attachments/`)).body.results;
     expect(listed).toEqual(event.attachments);
     const notes = listed.find((a: { name: string }) => a.name === 'notes.txt');
-    const dl = await get(u, `/api/projects/${u.personal.id}/events/${event.event_id}/attachments/${notes.id}/`).buffer(true).parse((res, cb) => {
-      const parts: Buffer[] = [];
-      res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () => cb(null, Buffer.concat(parts)));
-    });
+    const dl = await get(u, `/api/projects/${u.personal.id}/events/${event.event_id}/attachments/${notes.id}/`)
+      .buffer(true)
+      .parse((res, cb) => {
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.on('end', () => cb(null, Buffer.concat(parts)));
+      });
     expect(dl.status).toBe(200);
     expect(dl.headers['content-disposition']).toMatch(/^attachment; filename="?notes.txt"?/);
     expect((dl.body as Buffer).toString('utf8')).toBe('café ☕');
@@ -427,14 +512,23 @@ await Sentry.close(5000);
       [{ type: 'event' }, { event_id: event.event_id, message: 'x' }],
       [{ type: 'attachment', filename: 'notes.txt', length: Buffer.byteLength('café ☕') }, 'café ☕'],
     ]);
-    expect((await fetch(`${base}/api/${u.personal.id}/envelope/?sentry_key=${u.apiKey}`, { method: 'POST', body: again })).status).toBe(200);
+    expect((await fetch(`${base}/api/${u.personal.id}/envelope/?sentry_key=${u.apiKey}`, { method: 'POST', body: again })).status).toBe(
+      200,
+    );
     expect((await get(u, `/api/projects/${u.personal.id}/events/${event.event_id}/attachments/`)).body.results).toHaveLength(2);
 
     // Another project's reader: 404, for the list and the bytes.
     const stranger = await createUser(stack.web.ds);
     expect((await get(stranger, `/api/projects/${u.personal.id}/events/${event.event_id}/attachments/`)).status).toBe(404);
     expect((await get(stranger, `/api/projects/${u.personal.id}/events/${event.event_id}/attachments/${notes.id}/`)).status).toBe(404);
-    expect((await get(u, `/api/projects/${u.personal.id}/events/${event.event_id}/attachments/${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}/`)).status).toBe(404);
+    expect(
+      (
+        await get(
+          u,
+          `/api/projects/${u.personal.id}/events/${event.event_id}/attachments/${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}/`,
+        )
+      ).status,
+    ).toBe(404);
   });
 
   it('past the size limit or the project quota an attachment is not stored, and its event says so', async () => {

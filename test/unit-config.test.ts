@@ -36,20 +36,35 @@ describe('config', () => {
 
   it('load shedding by bytes: no absolute Redis limit unless set (then a fraction of maxmemory applies), 64 MB held per process', () => {
     expect(loadConfig(base).ingest).toMatchObject({ maxRedisMemory: null, redisMemoryFraction: 0.8, maxPendingBytes: 64 * 1024 * 1024 });
-    expect(loadConfig({ ...base, INGEST_MAX_REDIS_MEMORY: '2gb', INGEST_REDIS_MEMORY_FRACTION: '0.5' }).ingest).toMatchObject({ maxRedisMemory: 2 * 1024 ** 3, redisMemoryFraction: 0.5 });
+    expect(loadConfig({ ...base, INGEST_MAX_REDIS_MEMORY: '2gb', INGEST_REDIS_MEMORY_FRACTION: '0.5' }).ingest).toMatchObject({
+      maxRedisMemory: 2 * 1024 ** 3,
+      redisMemoryFraction: 0.5,
+    });
   });
 
   it('Redis: one server, or a cluster named by its nodes (REDIS_URL list or REDIS_CLUSTER_NODES) with a hash-tagged prefix', () => {
-    expect(loadConfig({ ...base, REDIS_URL: 'redis://h:6379/2' })).toMatchObject({ redisUrl: 'redis://h:6379/2', redisCluster: false, queuePrefix: 'faultline' });
-    expect(loadConfig({ ...base, REDIS_URL: 'redis://:pw@h1:7000,h2:7001' })).toMatchObject({ redisCluster: true, queuePrefix: '{faultline}' });
+    expect(loadConfig({ ...base, REDIS_URL: 'redis://h:6379/2' })).toMatchObject({
+      redisUrl: 'redis://h:6379/2',
+      redisCluster: false,
+      queuePrefix: 'faultline',
+    });
+    expect(loadConfig({ ...base, REDIS_URL: 'redis://:pw@h1:7000,h2:7001' })).toMatchObject({
+      redisCluster: true,
+      queuePrefix: '{faultline}',
+    });
     expect(loadConfig({ ...base, REDIS_URL: 'rediss://u:pw@x:1', REDIS_CLUSTER_NODES: 'h1:7000, h2:7001' })).toMatchObject({
       redisUrl: 'rediss://u:pw@h1:7000,h2:7001',
       redisCluster: true,
     });
     // One seed node is enough for a cluster client: marked so it is not taken for a single server.
-    expect(loadConfig({ ...base, REDIS_CLUSTER_NODES: 'h1:7000' })).toMatchObject({ redisUrl: 'redis://h1:7000?cluster=true', redisCluster: true });
+    expect(loadConfig({ ...base, REDIS_CLUSTER_NODES: 'h1:7000' })).toMatchObject({
+      redisUrl: 'redis://h1:7000?cluster=true',
+      redisCluster: true,
+    });
     expect(loadConfig({ ...base, REDIS_URL: 'redis://h1:7000,h2:7001', QUEUE_PREFIX: 'app{fl}' }).queuePrefix).toBe('app{fl}');
-    expect(() => loadConfig({ ...base, REDIS_URL: 'redis://h1:7000,h2:7001', QUEUE_PREFIX: 'faultline' })).toThrow(/QUEUE_PREFIX: .*hash tag, e.g. \{faultline\}/);
+    expect(() => loadConfig({ ...base, REDIS_URL: 'redis://h1:7000,h2:7001', QUEUE_PREFIX: 'faultline' })).toThrow(
+      /QUEUE_PREFIX: .*hash tag, e.g. \{faultline\}/,
+    );
     expect(() => loadConfig({ ...base, REDIS_URL: 'redis://h1:7000,h2:7001/3' })).toThrow(/REDIS_URL: a Redis Cluster has only database 0/);
     expect(() => loadConfig({ ...base, REDIS_CLUSTER_NODES: 'h1' })).toThrow(/REDIS_CLUSTER_NODES: "h1" is not host:port/);
   });

@@ -30,7 +30,11 @@ describe('group commit', () => {
     const { commits, commit } = recorder();
     const g = new GroupCommit(commit, { windowMs: 5, maxItems: 4, maxBytes: 1e6 });
     await Promise.all([g.add([1, 2, 3], 1), g.add([4, 5, 6], 1), g.add([7, 8, 9, 10, 11], 1)]);
-    expect(commits).toEqual([[1, 2, 3], [4, 5, 6], [7, 8, 9, 10, 11]]);
+    expect(commits).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+      [7, 8, 9, 10, 11],
+    ]);
   });
 
   it('also groups by bytes', async () => {

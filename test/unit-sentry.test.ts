@@ -25,7 +25,9 @@ describe('envelope parser (examples from the envelope spec)', () => {
   });
 
   it('items without length run to the next newline; no trailing newline needed', () => {
-    const e = parseEnvelope(env('{"event_id":"9ec79c33ec9942ab8353589fcb2e04dc"}\n{"type":"attachment"}\nhelloworld\n{"type":"event"}\n{"message":"hi"}'));
+    const e = parseEnvelope(
+      env('{"event_id":"9ec79c33ec9942ab8353589fcb2e04dc"}\n{"type":"attachment"}\nhelloworld\n{"type":"event"}\n{"message":"hi"}'),
+    );
     expect(e.items.map((i) => i.payload.toString())).toEqual(['helloworld', '{"message":"hi"}']);
   });
 
@@ -106,7 +108,14 @@ const pythonEvent = {
         stacktrace: {
           frames: [
             { filename: 'flask/app.py', function: 'dispatch', lineno: 100, in_app: false },
-            { filename: 'shop/views.py', module: 'shop.views', function: 'checkout', lineno: 12, context_line: '    basket = session["basket"]', in_app: true },
+            {
+              filename: 'shop/views.py',
+              module: 'shop.views',
+              function: 'checkout',
+              lineno: 12,
+              context_line: '    basket = session["basket"]',
+              in_app: true,
+            },
           ],
         },
       },
@@ -141,12 +150,25 @@ describe('Sentry event → record', () => {
         "KeyError: 'basket'",
       ].join('\n'),
     );
-    expect((r.data as { exceptions: Array<{ frames: Array<{ function: string }> }> }).exceptions[0].frames.map((f) => f.function)).toEqual(['dispatch', 'checkout']);
+    expect((r.data as { exceptions: Array<{ frames: Array<{ function: string }> }> }).exceptions[0].frames.map((f) => f.function)).toEqual([
+      'dispatch',
+      'checkout',
+    ]);
   });
 
   it('a message event: logentry or message, ISO timestamp, missing event_id assigned', () => {
-    const r = sentryEventToRecord({ logentry: { formatted: 'Disk almost full' }, level: 'warning', timestamp: '2024-05-01T10:00:00Z' }, 1, RECEIVED).record;
-    expect(r).toMatchObject({ event_type: 'message', message: 'Disk almost full', level: 'warning', exception_type: null, timestamp: '2024-05-01T10:00:00.000Z' });
+    const r = sentryEventToRecord(
+      { logentry: { formatted: 'Disk almost full' }, level: 'warning', timestamp: '2024-05-01T10:00:00Z' },
+      1,
+      RECEIVED,
+    ).record;
+    expect(r).toMatchObject({
+      event_type: 'message',
+      message: 'Disk almost full',
+      level: 'warning',
+      exception_type: null,
+      timestamp: '2024-05-01T10:00:00.000Z',
+    });
     expect(r.event_id).toMatch(/^[0-9a-f]{32}$/);
     expect(sentryEventToRecord({ message: 'plain' }, 1, RECEIVED).record.message).toBe('plain');
   });
@@ -168,7 +190,13 @@ describe('Sentry event → record', () => {
   it('structured logs: one record per item, levels mapped, ids stable across resends', () => {
     const payload = {
       items: [
-        { timestamp: 1704110400.5, trace_id: 'abc', level: 'warn', body: 'slow query', attributes: { 'sentry.environment': { value: 'prod', type: 'string' }, 'db.ms': { value: 812, type: 'integer' } } },
+        {
+          timestamp: 1704110400.5,
+          trace_id: 'abc',
+          level: 'warn',
+          body: 'slow query',
+          attributes: { 'sentry.environment': { value: 'prod', type: 'string' }, 'db.ms': { value: 812, type: 'integer' } },
+        },
         { timestamp: 1704110401, level: 'fatal', body: 'dead' },
       ],
     };
@@ -209,12 +237,16 @@ describe('grouping', () => {
   });
 
   it('text stack traces (seed 1) group by their frames without line numbers', () => {
-    const tb = (line: number, msg: string) => `Traceback (most recent call last):\n  File "/srv/app/views.py", line ${line}, in checkout\n    x = y\nValueError: ${msg}`;
+    const tb = (line: number, msg: string) =>
+      `Traceback (most recent call last):\n  File "/srv/app/views.py", line ${line}, in checkout\n    x = y\nValueError: ${msg}`;
     const a = groupEvent({ exception_type: 'ValueError', message: 'bad 1', stacktrace: tb(10, 'bad 1') });
     const b = groupEvent({ exception_type: 'ValueError', message: 'bad 2', stacktrace: tb(99, 'bad 2') });
     expect(a.fingerprint).toBe(b.fingerprint);
     expect(a.culprit).toBe('app/views.py in checkout');
-    expect(framesFromText('Error: x\n    at handler (/srv/api/routes.js:10:5)\n    at /srv/api/index.js:3:1')).toEqual(['api/routes.js:handler', 'api/index.js:']);
+    expect(framesFromText('Error: x\n    at handler (/srv/api/routes.js:10:5)\n    at /srv/api/index.js:3:1')).toEqual([
+      'api/routes.js:handler',
+      'api/index.js:',
+    ]);
   });
 
   it('without frames, messages group once numbers, ids and timestamps are stripped', () => {

@@ -18,12 +18,23 @@ const crash = {
   release: 'shop@2.1.0',
   dist: 'b7',
   user: { id: 'u-1', ip_address: '{{auto}}' },
-  contexts: { os: { name: 'Linux', version: '6.1' }, runtime: { name: 'node', version: 'v20.20.0' }, trace: { trace_id: 'ab'.repeat(16), span_id: 'cd'.repeat(8) } },
+  contexts: {
+    os: { name: 'Linux', version: '6.1' },
+    runtime: { name: 'node', version: 'v20.20.0' },
+    trace: { trace_id: 'ab'.repeat(16), span_id: 'cd'.repeat(8) },
+  },
   request: { url: 'https://shop.example/cart', method: 'POST', headers: { 'User-Agent': 'curl' } },
-  breadcrumbs: { values: [{ timestamp: 1767225600.5, category: 'http', message: 'GET /api/cart', level: 'info', data: { status_code: 200 } }] },
+  breadcrumbs: {
+    values: [{ timestamp: 1767225600.5, category: 'http', message: 'GET /api/cart', level: 'info', data: { status_code: 200 } }],
+  },
   exception: {
     values: [
-      { type: 'IOError', value: 'disk', mechanism: { type: 'chained', handled: true, exception_id: 1, parent_id: 0 }, stacktrace: { frames: [{ filename: 'lib/io.js', function: 'read', lineno: 3, in_app: true }] } },
+      {
+        type: 'IOError',
+        value: 'disk',
+        mechanism: { type: 'chained', handled: true, exception_id: 1, parent_id: 0 },
+        stacktrace: { frames: [{ filename: 'lib/io.js', function: 'read', lineno: 3, in_app: true }] },
+      },
       {
         type: 'TypeError',
         value: "Cannot read properties of undefined (reading 'price')",
@@ -58,7 +69,9 @@ describe('structured Sentry events', () => {
     expect(data.exceptions[1]).toMatchObject({ type: 'TypeError', mechanism: { type: 'onuncaughtexception', handled: false } });
     expect(data.exceptions[1].frames[1]).toEqual(crash.exception.values[1].stacktrace.frames[1]);
     expect(data.handled).toBe(false);
-    expect(data.breadcrumbs).toEqual([{ timestamp: '2026-01-01T00:00:00.500Z', category: 'http', message: 'GET /api/cart', level: 'info', data: { status_code: 200 } }]);
+    expect(data.breadcrumbs).toEqual([
+      { timestamp: '2026-01-01T00:00:00.500Z', category: 'http', message: 'GET /api/cart', level: 'info', data: { status_code: 200 } },
+    ]);
     expect(data).toMatchObject({ request: crash.request, contexts: crash.contexts, dist: 'b7', platform: 'node' });
     // {{auto}} is the address the event came from
     expect(data.user).toEqual({ id: 'u-1', ip_address: '203.0.113.9' });
@@ -78,9 +91,15 @@ describe('structured Sentry events', () => {
     const r = sentryEventToRecord({ logentry: { message: 'host=%s port=%d', params: ['db-1', 5432] }, level: 'error' }, 1, RECEIVED).record;
     expect(r.message).toBe('host=db-1 port=5432');
     expect(r.data).toMatchObject({ logentry: { message: 'host=%s port=%d', params: ['db-1', 5432] } });
-    const other = sentryEventToRecord({ logentry: { message: 'host=%s port=%d', params: ['db-2', 6543] }, level: 'error' }, 1, RECEIVED).record;
+    const other = sentryEventToRecord(
+      { logentry: { message: 'host=%s port=%d', params: ['db-2', 6543] }, level: 'error' },
+      1,
+      RECEIVED,
+    ).record;
     expect(groupingOf(other).fingerprint).toBe(groupingOf(r).fingerprint);
-    expect(groupingOf(sentryEventToRecord({ logentry: { message: 'disk %s full', params: ['/'] } }, 1, RECEIVED).record).fingerprint).not.toBe(groupingOf(r).fingerprint);
+    expect(
+      groupingOf(sentryEventToRecord({ logentry: { message: 'disk %s full', params: ['/'] } }, 1, RECEIVED).record).fingerprint,
+    ).not.toBe(groupingOf(r).fingerprint);
   });
 
   it('formats Python %-style templates: positional, named, %r, %%, precision; leaves what it cannot place', () => {
@@ -106,36 +125,65 @@ describe('structured Sentry events', () => {
 describe('grouping, version 2', () => {
   const ex = (frames: ExceptionData['frames'], type = 'TypeError', value = 'x is undefined'): ExceptionData[] => [{ type, value, frames }];
   const group = (exceptions: ExceptionData[], extra: Partial<Parameters<typeof groupEvent>[0]> = {}) =>
-    groupEvent({ exception_type: exceptions.at(-1)?.type ?? null, message: exceptions.at(-1)?.value ?? '', stacktrace: null, exceptions, ...extra });
+    groupEvent({
+      exception_type: exceptions.at(-1)?.type ?? null,
+      message: exceptions.at(-1)?.value ?? '',
+      stacktrace: null,
+      exceptions,
+      ...extra,
+    });
 
   it('two anonymous callbacks of one file are two issues (by their source line, else their line number)', () => {
-    const a = group(ex([{ filename: '/srv/app.js', function: '?', lineno: 10, context_line: '  items.forEach((i) => i.price.toFixed(2));', in_app: true }]));
-    const b = group(ex([{ filename: '/srv/app.js', function: '?', lineno: 30, context_line: '  users.map((u) => u.name.trim());', in_app: true }]));
+    const a = group(
+      ex([
+        { filename: '/srv/app.js', function: '?', lineno: 10, context_line: '  items.forEach((i) => i.price.toFixed(2));', in_app: true },
+      ]),
+    );
+    const b = group(
+      ex([{ filename: '/srv/app.js', function: '?', lineno: 30, context_line: '  users.map((u) => u.name.trim());', in_app: true }]),
+    );
     expect(a.fingerprint).not.toBe(b.fingerprint);
     // …but the same callback moved by an edit above it stays one issue
-    const moved = group(ex([{ filename: '/srv/app.js', function: '?', lineno: 14, context_line: '  items.forEach((i) =>   i.price.toFixed(2));', in_app: true }]));
+    const moved = group(
+      ex([
+        { filename: '/srv/app.js', function: '?', lineno: 14, context_line: '  items.forEach((i) =>   i.price.toFixed(2));', in_app: true },
+      ]),
+    );
     expect(moved.fingerprint).toBe(a.fingerprint);
     // without context lines, line numbers tell them apart
     const c = group(ex([{ filename: '/srv/app.js', function: '<anonymous>', lineno: 10, in_app: true }]));
     const d = group(ex([{ filename: '/srv/app.js', function: '<anonymous>', lineno: 30, in_app: true }]));
     expect(c.fingerprint).not.toBe(d.fingerprint);
     // version 1 put all four into one issue
-    const v1 = (e: ExceptionData[]) => groupEventV1({ exception_type: 'TypeError', message: 'x', stacktrace: null, frames: e[0].frames }).fingerprint;
-    expect(v1(ex([{ filename: '/srv/app.js', function: '?', lineno: 10, in_app: true }]))).toBe(v1(ex([{ filename: '/srv/app.js', function: '?', lineno: 30, in_app: true }])));
+    const v1 = (e: ExceptionData[]) =>
+      groupEventV1({ exception_type: 'TypeError', message: 'x', stacktrace: null, frames: e[0].frames }).fingerprint;
+    expect(v1(ex([{ filename: '/srv/app.js', function: '?', lineno: 10, in_app: true }]))).toBe(
+      v1(ex([{ filename: '/srv/app.js', function: '?', lineno: 30, in_app: true }])),
+    );
   });
 
   it("Python's <module> is not a function: module-level code in one file splits by line", () => {
-    const tb = (line: number, code: string) => `Traceback (most recent call last):\n  File "/srv/job.py", line ${line}, in <module>\n    ${code}\nKeyError: 'k'`;
+    const tb = (line: number, code: string) =>
+      `Traceback (most recent call last):\n  File "/srv/job.py", line ${line}, in <module>\n    ${code}\nKeyError: 'k'`;
     const a = groupEvent({ exception_type: 'KeyError', message: "'k'", stacktrace: tb(3, 'cfg["db"]') });
     const b = groupEvent({ exception_type: 'KeyError', message: "'k'", stacktrace: tb(9, 'env["HOME"]') });
     expect(a.fingerprint).not.toBe(b.fingerprint);
-    expect(parseTextFrames(tb(3, 'cfg["db"]'))).toEqual([{ filename: 'srv/job.py', function: '<module>', lineno: 3, context_line: 'cfg["db"]' }]);
+    expect(parseTextFrames(tb(3, 'cfg["db"]'))).toEqual([
+      { filename: 'srv/job.py', function: '<module>', lineno: 3, context_line: 'cfg["db"]' },
+    ]);
   });
 
   it('in-app frames only, when there are any; build hashes in bundle names do not split deploys', () => {
     const lib = { filename: 'node_modules/express/lib/router.js', function: 'handle', lineno: 1, in_app: false };
     const app = { filename: 'dist/main.3f9a2c1b.js', function: 'checkout', lineno: 1, in_app: true };
-    expect(group(ex([lib, app])).fingerprint).toBe(group(ex([{ ...lib, function: 'other' }, { ...app, filename: 'dist/main.77aa00ff.js' }])).fingerprint);
+    expect(group(ex([lib, app])).fingerprint).toBe(
+      group(
+        ex([
+          { ...lib, function: 'other' },
+          { ...app, filename: 'dist/main.77aa00ff.js' },
+        ]),
+      ).fingerprint,
+    );
     expect(group(ex([lib, app])).culprit).toBe('dist/main.3f9a2c1b.js in checkout');
   });
 
@@ -160,7 +208,14 @@ describe('grouping, version 2', () => {
     expect(g.legacy).toBe(groupEventV1({ exception_type: 'KeyError', message: "'basket'", stacktrace: null, frames }).fingerprint);
     // source-mapped frames: version 1 saw the minified ones
     const mapped = [{ filename: 'src/cart.ts', function: 'total', in_app: true, minified: { filename: 'bundle.js', function: 'a' } }];
-    expect(group(ex(mapped)).legacy).toBe(groupEventV1({ exception_type: 'TypeError', message: 'x', stacktrace: null, frames: [{ filename: 'bundle.js', function: 'a', in_app: true }] }).fingerprint);
+    expect(group(ex(mapped)).legacy).toBe(
+      groupEventV1({
+        exception_type: 'TypeError',
+        message: 'x',
+        stacktrace: null,
+        frames: [{ filename: 'bundle.js', function: 'a', in_app: true }],
+      }).fingerprint,
+    );
   });
 });
 

@@ -26,7 +26,11 @@ export function adminAuthenticate(access: Access, limiter: AuthRateLimiter) {
     } catch (err) {
       if (!(err instanceof AppError) || err.status !== 401) throw err;
       const known: Array<{ id: number }> = address ? await access.ds.query(`SELECT id FROM users WHERE email = $1`, [address]) : [];
-      await record(access.ds, { type: 'user', id: known[0]?.id ?? null, label: address || '(no email)', ...client(req) }, { action: 'auth.login_failed', targetType: 'session', targetId: 'admin' });
+      await record(
+        access.ds,
+        { type: 'user', id: known[0]?.id ?? null, label: address || '(no email)', ...client(req) },
+        { action: 'auth.login_failed', targetType: 'session', targetId: 'admin' },
+      );
       return null;
     }
     const loaded = await loadAdminUser(access, userId);
@@ -34,7 +38,11 @@ export function adminAuthenticate(access: Access, limiter: AuthRateLimiter) {
     // A fresh session id at login: a session id planted before login is worth nothing after it.
     await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
     req.session.tokenVersion = loaded.tokenVersion;
-    await record(access.ds, { type: 'user', id: userId, label: loaded.user.email, ...client(req) }, { action: 'auth.login', targetType: 'session', targetId: 'admin' });
+    await record(
+      access.ds,
+      { type: 'user', id: userId, label: loaded.user.email, ...client(req) },
+      { action: 'auth.login', targetType: 'session', targetId: 'admin' },
+    );
     return loaded.user;
   };
 }
@@ -45,7 +53,8 @@ export function adminAuthenticate(access: Access, limiter: AuthRateLimiter) {
  */
 
 /** May the admin do `action` in this project? */
-export const mayIn = (admin: AdminUser | undefined, projectId: unknown, action: ProjectAction): boolean => mayFrom(admin, projectId, action);
+export const mayIn = (admin: AdminUser | undefined, projectId: unknown, action: ProjectAction): boolean =>
+  mayFrom(admin, projectId, action);
 
 /** The projects where the admin may do `action` (for list queries). */
 export const scopeOf = (admin: AdminUser | undefined, action: ProjectAction = 'view'): Scope => scopeFrom(admin, action);

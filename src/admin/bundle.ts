@@ -24,4 +24,6 @@ const { componentLoader } = await import('./components.ts');
 await new AdminJS({ componentLoader, rootPath: '/admin' }).initialize();
 
 if (!existsSync(path.join(out, 'bundle.js'))) throw new Error(`AdminJS wrote no ${path.join(out, 'bundle.js')}`);
-process.stdout.write(`admin components bundled into ${path.relative(root, out)}/bundle.js in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+process.stdout.write(
+  `admin components bundled into ${path.relative(root, out)}/bundle.js in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+);

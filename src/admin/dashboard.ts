@@ -17,7 +17,13 @@ const TOP = 8;
 type Series = Array<{ t: string; values: Record<string, number> }>;
 
 /** Buckets from `since` to now, every `step`, each with a zero for every key: charts need the empty hours too. */
-function buckets(since: number, step: number, count: number, keys: readonly string[], rows: Array<{ t: Date; k: string; n: string }>): Series {
+function buckets(
+  since: number,
+  step: number,
+  count: number,
+  keys: readonly string[],
+  rows: Array<{ t: Date; k: string; n: string }>,
+): Series {
   const start = Math.floor(since / step) * step;
   const series: Series = Array.from({ length: count }, (_, i) => ({
     t: new Date(start + (i + 1) * step).toISOString(),

@@ -85,7 +85,10 @@ export function adminOptions(deps: AdminDeps): AdminJSOptions {
       queues: {
         icon: 'Layers',
         component: Components.Queues,
-        handler: async (_request, _response, context) => ({ isStaff: Boolean((context.currentAdmin as unknown as AdminUser | undefined)?.isStaff), url: '/admin/queues' }),
+        handler: async (_request, _response, context) => ({
+          isStaff: Boolean((context.currentAdmin as unknown as AdminUser | undefined)?.isStaff),
+          url: '/admin/queues',
+        }),
       },
     },
   };

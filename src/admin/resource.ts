@@ -105,7 +105,10 @@ export class ScopedResource extends Resource {
   private typed(property: BaseProperty, value: string): unknown {
     const type = property.type();
     if (type === 'boolean') return value === 'true';
-    if ((type === 'number' || type === 'reference' || property.isId()) && (property as { column?: { type: unknown } }).column?.type !== 'uuid') {
+    if (
+      (type === 'number' || type === 'reference' || property.isId()) &&
+      (property as { column?: { type: unknown } }).column?.type !== 'uuid'
+    ) {
       return INTEGER.test(value) ? value : '-1';
     }
     return value;

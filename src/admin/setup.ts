@@ -76,7 +76,10 @@ function escapeInlineState(_req: Request, res: Response, next: NextFunction): vo
   const send = res.send.bind(res);
   res.send = (body?: unknown) => {
     if (typeof body === 'string' && body.includes('window.REDUX_STATE = ')) {
-      body = body.replace(/^(\s*window\.[A-Z_]+ = )(.*);$/gm, (_m, head: string, json: string) => `${head}${json.replaceAll('<', '\\u003c')};`);
+      body = body.replace(
+        /^(\s*window\.[A-Z_]+ = )(.*);$/gm,
+        (_m, head: string, json: string) => `${head}${json.replaceAll('<', '\\u003c')};`,
+      );
     }
     return send(body);
   };
@@ -94,7 +97,9 @@ function adminErrors(err: unknown, _req: Request, res: Response, next: NextFunct
 /** Builds the back-office router for /admin (called once, by AdminMount). */
 export async function buildAdmin(deps: AdminDeps): Promise<RequestHandler> {
   if (config.isProduction && !existsSync(path.join(config.admin.bundleDir, 'bundle.js'))) {
-    throw new Error(`${path.join(config.admin.bundleDir, 'bundle.js')} is missing: run \`npm run build\` (it bundles the admin's components).`);
+    throw new Error(
+      `${path.join(config.admin.bundleDir, 'bundle.js')} is missing: run \`npm run build\` (it bundles the admin's components).`,
+    );
   }
   AdminJS.registerAdapter({ Database, Resource });
   const admin = new AdminJS(adminOptions(deps));

@@ -82,13 +82,20 @@ export function createApp(deps: AppDeps): Express {
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
       serializers: {
-        req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({ id: req.id, method: req.method, url: req.url, ip: req.remoteAddress }),
+        req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url,
+          ip: req.remoteAddress,
+        }),
         res: (res: { statusCode: number }) => ({ status: res.statusCode }),
       },
     }),
   );
 
-  app.use(helmet({ contentSecurityPolicy: { directives: { 'upgrade-insecure-requests': null } }, strictTransportSecurity: config.isProduction }));
+  app.use(
+    helmet({ contentSecurityPolicy: { directives: { 'upgrade-insecure-requests': null } }, strictTransportSecurity: config.isProduction }),
+  );
   // DataIdea's CORS_ALLOWED_ORIGINS: browsers from these origins may call the API with credentials.
   app.use(cors({ origin: config.corsOrigins, credentials: true, maxAge: 600 }));
 
@@ -105,7 +112,13 @@ export function createApp(deps: AppDeps): Express {
   // Crash dumps (the crash store): multipart uploads streamed to disk, so before any body parser.
   app.use(
     '/api/dumps',
-    dumpRoutes({ ds: deps.ds, access: deps.access, sink: deps.sink, upload: routeNamed(deps.routes, '/api/dumps/'), disk: { guard: deps.disk, dir: config.dumpsDir } }),
+    dumpRoutes({
+      ds: deps.ds,
+      access: deps.access,
+      sink: deps.sink,
+      upload: routeNamed(deps.routes, '/api/dumps/'),
+      disk: { guard: deps.disk, dir: config.dumpsDir },
+    }),
   );
 
   // gzip/deflate request bodies are inflated by express.json (inflate: true).

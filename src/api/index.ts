@@ -88,7 +88,10 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }, 
   const sessionProducer = new SessionProducer(producer, queues, producerOptions);
   const access = new Access(ds, keys);
   const sink = queueSink(producer, queues, logger);
-  const attachments = new EnvelopeAttachments(ds, artifactStore(), { maxBytes: config.artifacts.maxAttachmentBytes, quotaBytes: config.artifacts.attachmentQuotaBytes });
+  const attachments = new EnvelopeAttachments(ds, artifactStore(), {
+    maxBytes: config.artifacts.maxAttachmentBytes,
+    quotaBytes: config.artifacts.attachmentQuotaBytes,
+  });
   const quotas = new Quotas(ds, redis, { prefix: config.queuePrefix, ...config.quotas });
   const disk = new DiskGuard(config.diskGuard);
   // What quotas refuse is an outcome: rate_limited, per category, with the quota's reason (project_quota, key_quota, spike_protection).
@@ -102,8 +105,19 @@ export async function buildWeb(urls: { databaseUrl: string; redisUrl: string }, 
   outcomes.attach(ds);
   const filters = new InboundFilterCache(ds, config.outcomes.inboundFiltersCacheTtlMs);
   const routes = ingestRoutes({
-    ds, access, producer, llmProducer, spanProducer, sink, stores: dumpStores(),
-    sessions: sessionProducer, attachments, filters, clientIp: (req) => clientIp.of?.(req), quotas, disk,
+    ds,
+    access,
+    producer,
+    llmProducer,
+    spanProducer,
+    sink,
+    stores: dumpStores(),
+    sessions: sessionProducer,
+    attachments,
+    filters,
+    clientIp: (req) => clientIp.of?.(req),
+    quotas,
+    disk,
   });
   const adminLoad = opts.admin ?? defaultAdminLoad();
   const admin = adminLoad ? new AdminMount({ ds, redis, queues, access }) : null;

@@ -19,12 +19,15 @@ export const apiKeyAuth = registry.registerComponent('securitySchemes', 'apiKeyA
   description: 'A project API key (flk_…) sent as `Authorization: Bearer <api_key>`',
 });
 
-export const ErrorSchema = z
-  .object({ error: z.string(), code: z.string(), details: z.unknown() })
-  .meta({ id: 'Error', example: { error: 'Authentication required', code: 'authentication_required', details: 'Valid JWT token must be provided' } });
+export const ErrorSchema = z.object({ error: z.string(), code: z.string(), details: z.unknown() }).meta({
+  id: 'Error',
+  example: { error: 'Authentication required', code: 'authentication_required', details: 'Valid JWT token must be provided' },
+});
 
 export const errorResponses = (...codes: number[]) =>
-  Object.fromEntries(codes.map((c) => [c, { description: ERROR_TEXT[c] ?? 'Error', content: { 'application/json': { schema: ErrorSchema } } }]));
+  Object.fromEntries(
+    codes.map((c) => [c, { description: ERROR_TEXT[c] ?? 'Error', content: { 'application/json': { schema: ErrorSchema } } }]),
+  );
 
 const ERROR_TEXT: Record<number, string> = {
   400: 'Invalid input (malformed JSON, validation errors)',

@@ -61,7 +61,8 @@ export function createHttpServer(handler: Handler, opts: HttpServerOptions = {})
   const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: config.http.requestTimeoutMs }, handler);
   server.headersTimeout = 66_000;
   if (opts.onExpectContinue) server.on('checkContinue', opts.onExpectContinue);
-  if (config.http.maxConnectionsPerClient > 0) capConnections(server, config.http.maxConnectionsPerClient, opts.trustedProxy ?? (() => false));
+  if (config.http.maxConnectionsPerClient > 0)
+    capConnections(server, config.http.maxConnectionsPerClient, opts.trustedProxy ?? (() => false));
   return server;
 }
 

@@ -48,8 +48,13 @@ await ds.initialize();
 try {
   const started = Date.now();
   const result = await generateDemoData(ds, { logs, users, clear: values.clear, password, seed }, (msg) => console.log(msg));
-  console.log(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${result.logs} logs, ${result.errors} error events, ${result.llmLogs} LLM calls in project ${result.projectId} (logs-dashboard-demo).`);
-  for (const u of result.users) console.log(`  ${u.email.padEnd(28)} ${u.role.padEnd(7)} ${u.created ? `password: ${password}` : '(existing account, password unchanged)'}`);
+  console.log(
+    `Done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${result.logs} logs, ${result.errors} error events, ${result.llmLogs} LLM calls in project ${result.projectId} (logs-dashboard-demo).`,
+  );
+  for (const u of result.users)
+    console.log(
+      `  ${u.email.padEnd(28)} ${u.role.padEnd(7)} ${u.created ? `password: ${password}` : '(existing account, password unchanged)'}`,
+    );
 } finally {
   await ds.destroy();
 }

@@ -35,7 +35,10 @@ function systemBinaries(): PostgresBinaries {
     // no pg_config on PATH
   }
   const dir = dirs.find((d) => existsSync(path.join(d, 'postgres')) && existsSync(path.join(d, 'initdb')));
-  if (!dir) throw new Error('No installed PostgreSQL found (looked in /usr/lib/postgresql/*/bin and pg_config). Install one or use LOCAL_PG_ENGINE=embedded.');
+  if (!dir)
+    throw new Error(
+      'No installed PostgreSQL found (looked in /usr/lib/postgresql/*/bin and pg_config). Install one or use LOCAL_PG_ENGINE=embedded.',
+    );
   return { initdb: path.join(dir, 'initdb'), postgres: path.join(dir, 'postgres') };
 }
 
@@ -85,12 +88,25 @@ export async function startPostgres(o: LocalPostgresOptions): Promise<LocalPostg
     try {
       const init = spawnSync(
         bin.initdb,
-        ['-D', o.dataDir, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${pwfile}`, '--encoding=UTF8', '--locale=C', ...(o.ephemeral ? ['--no-sync'] : [])],
+        [
+          '-D',
+          o.dataDir,
+          '-U',
+          'postgres',
+          '--auth=scram-sha-256',
+          `--pwfile=${pwfile}`,
+          '--encoding=UTF8',
+          '--locale=C',
+          ...(o.ephemeral ? ['--no-sync'] : []),
+        ],
         { ...spawnIds, encoding: 'utf8' },
       );
       if (init.status !== 0) {
         const why = `${init.stderr ?? ''}${init.error?.message ?? ''}`.trim();
-        const hint = ids && /permission denied/i.test(why) ? `\nThe postgres OS user must be able to reach ${o.dataDir}; set DATA_DIR to a directory it can traverse, or DATABASE_URL.` : '';
+        const hint =
+          ids && /permission denied/i.test(why)
+            ? `\nThe postgres OS user must be able to reach ${o.dataDir}; set DATA_DIR to a directory it can traverse, or DATABASE_URL.`
+            : '';
         throw new Error(`initdb failed: ${why}${hint}`);
       }
     } finally {
@@ -99,7 +115,18 @@ export async function startPostgres(o: LocalPostgresOptions): Promise<LocalPostg
   }
 
   // lc_messages=C: server messages in English whatever the host's locale (we match on them in logs).
-  const flags = ['-D', o.dataDir, '-p', String(o.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'lc_messages=C'];
+  const flags = [
+    '-D',
+    o.dataDir,
+    '-p',
+    String(o.port),
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'unix_socket_directories=',
+    '-c',
+    'lc_messages=C',
+  ];
   if (o.ephemeral) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
   for (const [name, value] of Object.entries(o.settings ?? {})) flags.push('-c', `${name}=${value}`);
   const service = spawnService(bin.postgres, flags, { ...spawnIds, detached: o.detached, logFile: o.logFile });

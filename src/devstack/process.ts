@@ -57,7 +57,13 @@ export function spawnService(cmd: string, args: string[], opts: SpawnOptions & {
 }
 
 /** Polls `probe` until it resolves true, the service exits, or `timeoutMs` passes. */
-export async function waitUntil(probe: () => Promise<boolean>, service: Service | null, timeoutMs: number, what: string, logFile?: string): Promise<void> {
+export async function waitUntil(
+  probe: () => Promise<boolean>,
+  service: Service | null,
+  timeoutMs: number,
+  what: string,
+  logFile?: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exitedEarly = false;
   void service?.exited.then(() => (exitedEarly = true));

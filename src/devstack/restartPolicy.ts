@@ -16,9 +16,7 @@ export interface RestartPolicyOptions {
   maxDelayMs: number;
 }
 
-export type RestartDecision =
-  | { restart: true; delayMs: number; crashes: number }
-  | { restart: false; crashes: number };
+export type RestartDecision = { restart: true; delayMs: number; crashes: number } | { restart: false; crashes: number };
 
 export class RestartPolicy {
   private crashTimes: number[] = [];

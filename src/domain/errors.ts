@@ -20,16 +20,14 @@ export class AppError extends Error {
   }
 }
 
-export const badRequest = (message: string, details: unknown = null, code = 'invalid_request') =>
-  new AppError(400, code, message, details);
+export const badRequest = (message: string, details: unknown = null, code = 'invalid_request') => new AppError(400, code, message, details);
 export const unauthorized = (message = 'Authentication required', code = 'authentication_required', details: unknown = null) =>
   new AppError(401, code, message, details, { 'WWW-Authenticate': 'Bearer' });
 export const forbidden = (message = 'You do not have permission to do this', code = 'permission_denied') =>
   new AppError(403, code, message);
 export const notFound = (message = 'Not found', code = 'not_found') => new AppError(404, code, message);
 export const conflict = (message: string, code = 'conflict', details: unknown = null) => new AppError(409, code, message, details);
-export const payloadTooLarge = (message: string, details: unknown = null) =>
-  new AppError(413, 'payload_too_large', message, details);
+export const payloadTooLarge = (message: string, details: unknown = null) => new AppError(413, 'payload_too_large', message, details);
 export const unavailable = (message: string, retryAfterSeconds: number, code = 'service_unavailable') =>
   new AppError(503, code, message, null, { 'Retry-After': String(retryAfterSeconds) });
 
@@ -46,7 +44,11 @@ export function zodDetails(issues: ReadonlyArray<{ path: PropertyKey[]; message:
 export function fromDatabaseError(err: unknown): AppError | null {
   const code = (err as { driverError?: { code?: unknown }; code?: unknown })?.driverError?.code ?? (err as { code?: unknown })?.code;
   if (code === '22021' || code === '22P05') {
-    return badRequest('Text cannot contain NUL characters', [{ path: 'body', message: 'contains a character PostgreSQL cannot store' }], 'invalid_text');
+    return badRequest(
+      'Text cannot contain NUL characters',
+      [{ path: 'body', message: 'contains a character PostgreSQL cannot store' }],
+      'invalid_text',
+    );
   }
   return null;
 }

@@ -45,9 +45,15 @@ type Db = { query(sql: string, params?: unknown[]): Promise<any> }; // eslint-di
 
 /** `select` is the list's query without ORDER BY/LIMIT (e.g. `SELECT 1 FROM events WHERE …`). */
 export async function cappedCountOf(db: Db, select: string, params: unknown[]): Promise<number> {
-  const [{ n }]: Array<{ n: string }> = await db.query(`SELECT count(*) AS n FROM (${select} LIMIT ${EXACT_COUNT_LIMIT + 1}) capped`, params);
+  const [{ n }]: Array<{ n: string }> = await db.query(
+    `SELECT count(*) AS n FROM (${select} LIMIT ${EXACT_COUNT_LIMIT + 1}) capped`,
+    params,
+  );
   if (Number(n) <= EXACT_COUNT_LIMIT) return Number(n);
-  const [plan]: Array<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }> = await db.query(`EXPLAIN (FORMAT JSON) ${select}`, params);
+  const [plan]: Array<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }> = await db.query(
+    `EXPLAIN (FORMAT JSON) ${select}`,
+    params,
+  );
   return Math.max(EXACT_COUNT_LIMIT + 1, Math.round(plan['QUERY PLAN'][0].Plan['Plan Rows']));
 }
 

@@ -2,7 +2,6 @@ import { BaseEntity, Column, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColu
 import { Project } from './Project.ts';
 import type { EventKind, Level } from './values.ts';
 
-
 /**
  * One table for error events and application logs: every seed's payload is normalized
  * onto it (one module per protocol in src/domain/ingest/formats/). Written by workers only, with

@@ -27,7 +27,36 @@ import { Span } from './Span.ts';
 import { User } from './User.ts';
 import { UserFilterPreference } from './UserFilterPreference.ts';
 
-export { AlertChannel, AlertDelivery, AlertFiring, AlertNotification, AlertRule, ApiKey, AuditEntry, AuthToken, CrashDump, Event, InboundFilter, Issue, IssueActivity, LlmLog, LlmPrice, Monitor, MonitorCheckIn, Outcome, Project, ProjectInvitation, ProjectMember, QuotaOverride, RefreshToken, Release, ScrubbingRule, Span, User, UserFilterPreference };
+export {
+  AlertChannel,
+  AlertDelivery,
+  AlertFiring,
+  AlertNotification,
+  AlertRule,
+  ApiKey,
+  AuditEntry,
+  AuthToken,
+  CrashDump,
+  Event,
+  InboundFilter,
+  Issue,
+  IssueActivity,
+  LlmLog,
+  LlmPrice,
+  Monitor,
+  MonitorCheckIn,
+  Outcome,
+  Project,
+  ProjectInvitation,
+  ProjectMember,
+  QuotaOverride,
+  RefreshToken,
+  Release,
+  ScrubbingRule,
+  Span,
+  User,
+  UserFilterPreference,
+};
 
 /** Every entity, for the DataSource; one per line, so branches adding one do not collide. */
 export const entities = [

@@ -67,7 +67,10 @@ export async function publishStoredLogs(redis: Publisher, records: EventRecord[]
 export function redisAccessNotifier(redis: Publisher, channel = liveAccessChannel()): AccessNotifier {
   return {
     async accessChanged(change: AccessChange) {
-      await redis.publish(channel, JSON.stringify({ users: change.users ?? [], projects: change.projects ?? [] } satisfies Required<AccessChange>));
+      await redis.publish(
+        channel,
+        JSON.stringify({ users: change.users ?? [], projects: change.projects ?? [] } satisfies Required<AccessChange>),
+      );
     },
   };
 }

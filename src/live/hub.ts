@@ -64,12 +64,18 @@ const PATH = /^\/ws\/logs\/?$/;
 
 function parseFilters(url: URL): Filters {
   const raw = url.searchParams.get('project');
-  const projects = raw?.split(',').filter(Boolean).map((p) => {
-    const n = Number(p);
-    if (!Number.isSafeInteger(n) || n <= 0 || n >= 2 ** 31) throw new AppError(400, 'invalid_request', `Invalid project "${p}"`);
-    return n;
-  });
-  return { projects: projects?.length ? projects : undefined, levels: parseLevelList(url.searchParams.get('severity') ?? undefined, 'severity') };
+  const projects = raw
+    ?.split(',')
+    .filter(Boolean)
+    .map((p) => {
+      const n = Number(p);
+      if (!Number.isSafeInteger(n) || n <= 0 || n >= 2 ** 31) throw new AppError(400, 'invalid_request', `Invalid project "${p}"`);
+      return n;
+    });
+  return {
+    projects: projects?.length ? projects : undefined,
+    levels: parseLevelList(url.searchParams.get('severity') ?? undefined, 'severity'),
+  };
 }
 
 /**
@@ -101,7 +107,9 @@ export class LiveTail {
     this.accessChannel = opts.accessChannel ?? liveAccessChannel();
     this.sub = createRedis(opts.redisUrl, 'subscriber', 'faultline-live');
     this.sub.on('error', () => undefined); // reconnects (and resubscribes) on its own
-    this.sub.on('message', (channel: string, message: string) => (channel === this.accessChannel ? this.accessChanged(message) : this.fanOut(message)));
+    this.sub.on('message', (channel: string, message: string) =>
+      channel === this.accessChannel ? this.accessChanged(message) : this.fanOut(message),
+    );
     // Access changes announced while the subscription was down were missed: re-check everyone.
     this.sub.on('ready', () => {
       if (this.connectedBefore) this.recheckAll();
@@ -178,7 +186,16 @@ export class LiveTail {
     const epoch = this.epoch;
     const user = await this.access.userFromToken(token);
     const scope = await this.scopeFor(user, filters);
-    return { token, user, filters, scope, levels: filters.levels ? new Set(filters.levels) : null, expiresAt: tokenExpiry(token), alive: true, epoch };
+    return {
+      token,
+      user,
+      filters,
+      scope,
+      levels: filters.levels ? new Set(filters.levels) : null,
+      expiresAt: tokenExpiry(token),
+      alive: true,
+      epoch,
+    };
   }
 
   /** Every project asked for must be visible (404 otherwise, as in REST); none asked: all visible ones. */
@@ -215,7 +232,11 @@ export class LiveTail {
       return;
     }
     // Each log is serialized once, whatever the number of clients.
-    const frames = batch.logs.map((log: LogOut) => ({ project: log.project, level: log.severity.toLowerCase(), frame: JSON.stringify({ type: 'log_created', log }) }));
+    const frames = batch.logs.map((log: LogOut) => ({
+      project: log.project,
+      level: log.severity.toLowerCase(),
+      frame: JSON.stringify({ type: 'log_created', log }),
+    }));
     for (const c of this.clients) {
       if (c.ws.readyState !== WebSocket.OPEN) continue;
       for (const f of frames) {

@@ -21,8 +21,12 @@ export class Logs1764000000000 implements MigrationInterface {
          INCLUDE (level, service, environment, archived) WHERE kind = 'log'`,
     );
     await q.query(`CREATE INDEX ix_events_log_ts ON events ("timestamp" DESC, id DESC) WHERE kind = 'log'`);
-    await q.query(`CREATE INDEX ix_events_log_project_level_ts ON events (project_id, level, "timestamp" DESC, id DESC) WHERE kind = 'log'`);
-    await q.query(`CREATE INDEX ix_events_log_project_service_level_ts ON events (project_id, service, level, "timestamp" DESC, id DESC) WHERE kind = 'log'`);
+    await q.query(
+      `CREATE INDEX ix_events_log_project_level_ts ON events (project_id, level, "timestamp" DESC, id DESC) WHERE kind = 'log'`,
+    );
+    await q.query(
+      `CREATE INDEX ix_events_log_project_service_level_ts ON events (project_id, service, level, "timestamp" DESC, id DESC) WHERE kind = 'log'`,
+    );
     await q.query(`CREATE INDEX ix_events_log_service_trgm ON events USING gin (service gin_trgm_ops) WHERE kind = 'log'`);
 
     await q.query(`

@@ -96,7 +96,9 @@ export class Alerts1765000000000 implements MigrationInterface {
       )`);
     await q.query(`CREATE UNIQUE INDEX uq_alert_firings_rule_key ON alert_firings (rule_id, trigger_key)`);
     await q.query(`CREATE INDEX ix_alert_firings_project ON alert_firings (project_id, created_at DESC, id DESC)`);
-    await q.query(`CREATE INDEX ix_alert_firings_cooldown ON alert_firings (rule_id, subject, created_at DESC) WHERE status IN ('notified', 'digested')`);
+    await q.query(
+      `CREATE INDEX ix_alert_firings_cooldown ON alert_firings (rule_id, subject, created_at DESC) WHERE status IN ('notified', 'digested')`,
+    );
     await q.query(`CREATE INDEX ix_alert_firings_digest ON alert_firings (digest_id) WHERE digest_id IS NOT NULL`);
 
     await q.query(`
@@ -195,7 +197,18 @@ export class Alerts1765000000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const t of ['monitor_checkins', 'monitors', 'alert_rule_states', 'alert_deliveries', 'alert_notifications', 'alert_firings', 'alert_digests', 'alert_signals', 'alert_rules', 'alert_channels']) {
+    for (const t of [
+      'monitor_checkins',
+      'monitors',
+      'alert_rule_states',
+      'alert_deliveries',
+      'alert_notifications',
+      'alert_firings',
+      'alert_digests',
+      'alert_signals',
+      'alert_rules',
+      'alert_channels',
+    ]) {
       await q.query(`DROP TABLE ${t}`);
     }
   }

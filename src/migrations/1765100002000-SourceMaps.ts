@@ -52,8 +52,12 @@ export class SourceMaps1765100002000 implements MigrationInterface {
         size        bigint NOT NULL,
         created_at  timestamptz NOT NULL DEFAULT now()
       )`);
-    await q.query(`CREATE INDEX ix_artifact_files_debug_id ON artifact_files (project_id, debug_id, kind, created_at DESC) WHERE debug_id IS NOT NULL`);
-    await q.query(`CREATE INDEX ix_artifact_files_release_url ON artifact_files (project_id, release, url, created_at DESC) WHERE release IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX ix_artifact_files_debug_id ON artifact_files (project_id, debug_id, kind, created_at DESC) WHERE debug_id IS NOT NULL`,
+    );
+    await q.query(
+      `CREATE INDEX ix_artifact_files_release_url ON artifact_files (project_id, release, url, created_at DESC) WHERE release IS NOT NULL`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -19,7 +19,15 @@ export class AlertRetention1765300000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const ix of ['ix_monitor_checkins_age', 'ix_alert_digests_closed', 'ix_alert_rule_states_firing', 'ix_alert_firings_age', 'ix_alert_notifications_digest', 'ix_alert_notifications_firing', 'ix_alert_notifications_age']) {
+    for (const ix of [
+      'ix_monitor_checkins_age',
+      'ix_alert_digests_closed',
+      'ix_alert_rule_states_firing',
+      'ix_alert_firings_age',
+      'ix_alert_notifications_digest',
+      'ix_alert_notifications_firing',
+      'ix_alert_notifications_age',
+    ]) {
       await q.query(`DROP INDEX ${ix}`);
     }
   }

@@ -9,7 +9,11 @@ export function alertJobs(queues: Record<QueueName, Queue>): AlertJobs {
     async deliver(outgoing) {
       if (!outgoing.length) return;
       await notifications.addBulk(
-        outgoing.map((o) => ({ name: 'deliver-notification', data: { notification_id: o.notificationId }, opts: { jobId: `notification-${o.notificationId}`, delay: o.delayMs } })),
+        outgoing.map((o) => ({
+          name: 'deliver-notification',
+          data: { notification_id: o.notificationId },
+          opts: { jobId: `notification-${o.notificationId}`, delay: o.delayMs },
+        })),
       );
     },
     async queued(ids) {

@@ -40,17 +40,29 @@ export const JOBS = {
   // Crash dumps: one job per stored dump (verify its checksum, read minidump facts)…
   'process-dump': {
     queue: 'dumps',
-    payload: z.object({ dump_id: z.uuid(), sha256: z.string().regex(/^[0-9a-f]{64}$/).optional() }),
+    payload: z.object({
+      dump_id: z.uuid(),
+      sha256: z
+        .string()
+        .regex(/^[0-9a-f]{64}$/)
+        .optional(),
+    }),
   },
   // …and two repeatable maintenance jobs (schedules in config: DUMPS_ARCHIVE_SCHEDULE, DUMPS_RETENTION_SCHEDULE).
   'archive-dumps': {
     queue: 'dumps',
     // Both optional: a manual run may archive sooner, or only some projects.
-    payload: z.object({ older_than_days: z.number().int().min(0).optional(), project_ids: z.array(z.number().int().positive()).optional() }),
+    payload: z.object({
+      older_than_days: z.number().int().min(0).optional(),
+      project_ids: z.array(z.number().int().positive()).optional(),
+    }),
   },
   'expire-dumps': {
     queue: 'dumps',
-    payload: z.object({ orphan_grace_ms: z.number().int().min(0).optional(), project_ids: z.array(z.number().int().positive()).optional() }),
+    payload: z.object({
+      orphan_grace_ms: z.number().int().min(0).optional(),
+      project_ids: z.array(z.number().int().positive()).optional(),
+    }),
   },
   // Housekeeping (repeatable, REFRESH_TOKEN_PRUNE_SCHEDULE): delete refresh tokens long expired.
   'prune-refresh-tokens': {

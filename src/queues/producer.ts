@@ -54,7 +54,13 @@ const RETRY_AFTER_S = 5;
 
 /** Load shedding's answer (503, or 429 for Sentry SDKs): which limit, so an operator can tell from a client's log. */
 const overCapacity = (why: string, reason: string, limit: number) =>
-  new AppError(503, 'over_capacity', `Ingestion is over capacity (${why}), retry later`, { reason, limit }, { 'Retry-After': String(RETRY_AFTER_S) });
+  new AppError(
+    503,
+    'over_capacity',
+    `Ingestion is over capacity (${why}), retry later`,
+    { reason, limit },
+    { 'Retry-After': String(RETRY_AFTER_S) },
+  );
 
 export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout;
@@ -122,8 +128,10 @@ export class EventProducer {
   assertCapacity(): void {
     if (this.redis.status !== 'ready') throw unavailable('Event queue unavailable, retry later', RETRY_AFTER_S, 'queue_unavailable');
     if (this.depth > this.opts.maxQueueDepth) throw overCapacity('the queue is too deep', 'queue_depth', this.opts.maxQueueDepth);
-    if (this.usedMemory + this.queuedSinceSample > this.memoryLimit) throw overCapacity('Redis holds too many bytes', 'redis_memory', this.memoryLimit);
-    if (this.held >= this.maxPendingBytes) throw overCapacity('too many bytes are waiting for the queue', 'pending_bytes', this.maxPendingBytes);
+    if (this.usedMemory + this.queuedSinceSample > this.memoryLimit)
+      throw overCapacity('Redis holds too many bytes', 'redis_memory', this.memoryLimit);
+    if (this.held >= this.maxPendingBytes)
+      throw overCapacity('too many bytes are waiting for the queue', 'pending_bytes', this.maxPendingBytes);
   }
 
   /**

@@ -11,7 +11,9 @@ export interface DumpStores {
 }
 
 /** The stores the configuration names. Today both are local folders; S3 would plug in here. */
-export function dumpStores(dirs: { live: string; archive: string } = { live: config.dumpsDir, archive: config.dumps.archiveDir }): DumpStores {
+export function dumpStores(
+  dirs: { live: string; archive: string } = { live: config.dumpsDir, archive: config.dumps.archiveDir },
+): DumpStores {
   return { live: new LocalDiskStore(dirs.live), archive: new LocalDiskStore(dirs.archive) };
 }
 

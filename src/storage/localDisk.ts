@@ -4,7 +4,15 @@ import { mkdir, open, opendir, readdir, rename, rm, stat, unlink } from 'node:fs
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { assertKey, BlobNotFoundError, StorageUnavailableError, type BlobEntry, type BlobInfo, type BlobStore, type ByteRange } from './blobStore.ts';
+import {
+  assertKey,
+  BlobNotFoundError,
+  StorageUnavailableError,
+  type BlobEntry,
+  type BlobInfo,
+  type BlobStore,
+  type ByteRange,
+} from './blobStore.ts';
 
 /** Errors that mean "this disk cannot take or give bytes now", not "this request is wrong". */
 const UNAVAILABLE = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'EIO', 'ENOTDIR', 'EEXIST', 'EMFILE', 'ENFILE', 'EBUSY']);

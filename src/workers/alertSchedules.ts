@@ -14,7 +14,11 @@ export async function scheduleAlerts(connection: RedisClient, everyMs: number = 
     await queue.upsertJobScheduler(
       'evaluate-alerts',
       { every: everyMs },
-      { name: 'evaluate-alerts', data: {}, opts: { ...QUEUE_JOB_DEFAULTS.alerts, attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } },
+      {
+        name: 'evaluate-alerts',
+        data: {},
+        opts: { ...QUEUE_JOB_DEFAULTS.alerts, attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
+      },
     );
   } finally {
     await queue.close();

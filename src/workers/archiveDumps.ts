@@ -14,10 +14,13 @@ import type { DumpStores } from '../storage/index.ts';
 export function archiveDumpsProcessor(ds: DataSource, stores: DumpStores, log: Logger) {
   return async (job: Job): Promise<ArchiveRun> => {
     const payload = job.data as JobPayload<'archive-dumps'>;
-    const run = await archiveDueDumps({ ds, stores, log }, {
-      olderThanDays: payload.older_than_days ?? config.dumps.archiveAfterDays,
-      projectIds: payload.project_ids,
-    });
+    const run = await archiveDueDumps(
+      { ds, stores, log },
+      {
+        olderThanDays: payload.older_than_days ?? config.dumps.archiveAfterDays,
+        projectIds: payload.project_ids,
+      },
+    );
     if (run.archived || run.resumed || run.failed) log.info({ jobId: job.id, ...run }, 'dumps archived');
     return run;
   };

@@ -25,7 +25,8 @@ export function evaluateAlertsProcessor(ds: DataSource, jobs: AlertJobs, taps: A
     const requeued = await requeuePending(ds, jobs);
     await pruneSignals(ds);
     const result = { ...windows, ...monitors, lateSignals: signals.processed, requeued };
-    if (windows.fired || windows.recovered || monitors.missed || monitors.timedOut || signals.processed || requeued) log.info({ jobId: job.id, ...result }, 'alerts evaluated');
+    if (windows.fired || windows.recovered || monitors.missed || monitors.timedOut || signals.processed || requeued)
+      log.info({ jobId: job.id, ...result }, 'alerts evaluated');
     return result;
   };
 }

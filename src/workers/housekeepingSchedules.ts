@@ -10,7 +10,14 @@ import { QUEUE_JOB_DEFAULTS, type JobName } from '../queues/contract.ts';
  */
 export async function scheduleHousekeeping(
   connection: RedisClient,
-  schedules: { refreshTokenPruneSchedule: string; spansRetentionSchedule: string; triagePruneSchedule: string; alertPruneSchedule: string; auditLogPruneSchedule: string; partitionsSchedule: string } = config.housekeeping,
+  schedules: {
+    refreshTokenPruneSchedule: string;
+    spansRetentionSchedule: string;
+    triagePruneSchedule: string;
+    alertPruneSchedule: string;
+    auditLogPruneSchedule: string;
+    partitionsSchedule: string;
+  } = config.housekeeping,
 ): Promise<void> {
   const queue = new Queue('housekeeping', { connection, prefix: config.queuePrefix });
   try {

@@ -42,7 +42,13 @@ export interface Alerting {
 }
 
 /** Every job in the contract has exactly one handler here; startup fails otherwise. */
-export function handlers(ds: DataSource, log: Logger, live: Publisher | undefined, stores: DumpStores, alerting: Alerting): Record<JobName, Processor> {
+export function handlers(
+  ds: DataSource,
+  log: Logger,
+  live: Publisher | undefined,
+  stores: DumpStores,
+  alerting: Alerting,
+): Record<JobName, Processor> {
   const { jobs, taps } = alerting;
   return {
     'store-events': storeEventsProcessor(ds, log, live, taps),
@@ -135,7 +141,9 @@ export function startWorkers(connection: RedisClient, ds: DataSource, log: Logge
       log.warn({ queue, jobId: job?.id, job: job?.name, attempts: job?.attemptsMade, err: err.message }, 'job failed');
       // What stays in the failed set is scrubbed (src/workers/scrubFailedJob.ts).
       if (job && queue === 'events')
-        scrubFailedJob(job, err, scrubbing).catch((e: Error) => log.error({ queue, jobId: job.id, err: e.message }, 'could not scrub a failed job'));
+        scrubFailedJob(job, err, scrubbing).catch((e: Error) =>
+          log.error({ queue, jobId: job.id, err: e.message }, 'could not scrub a failed job'),
+        );
     });
     worker.on('error', (err) => log.error({ queue, err: err.message }, 'worker error'));
     return worker;

@@ -11,7 +11,13 @@ import { defaultRuleBook } from '../domain/scrubbing/book.ts';
 import type { RuleBook } from '../domain/scrubbing/records.ts';
 
 /** `process-dump`: verify one dump's checksum and read its minidump facts into `info`. */
-export function processDumpProcessor(ds: DataSource, stores: DumpStores, log: Logger, jobs?: AlertJobs, scrubbing: RuleBook | null = defaultRuleBook(ds)) {
+export function processDumpProcessor(
+  ds: DataSource,
+  stores: DumpStores,
+  log: Logger,
+  jobs?: AlertJobs,
+  scrubbing: RuleBook | null = defaultRuleBook(ds),
+) {
   return async (job: Job): Promise<{ outcome: string }> => {
     const payload = job.data as JobPayload<'process-dump'>;
     const outcome = await processDump({ ds, stores }, payload.dump_id, payload.sha256);

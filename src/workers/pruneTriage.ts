@@ -13,7 +13,11 @@ export function pruneTriageProcessor(ds: DataSource, artifacts: BlobStore, log: 
     const parsed = JOBS['prune-triage'].payload.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid prune-triage payload: ${parsed.error.message.slice(0, 500)}`);
     const p = parsed.data;
-    const triage = await pruneTriage(ds, artifacts, { sessionMarkMaxAgeMs: p.session_mark_max_age_ms, hourlyMaxAgeMs: p.hourly_max_age_ms, chunkMaxAgeMs: p.chunk_max_age_ms });
+    const triage = await pruneTriage(ds, artifacts, {
+      sessionMarkMaxAgeMs: p.session_mark_max_age_ms,
+      hourlyMaxAgeMs: p.hourly_max_age_ms,
+      chunkMaxAgeMs: p.chunk_max_age_ms,
+    });
     // What was dropped and why is kept OUTCOMES_RETENTION_DAYS (src/domain/outcomes).
     const result = { ...triage, outcomes: await pruneOutcomes(ds, config.outcomes.retentionDays) };
     if (result.marks || result.hourly || result.chunks || result.outcomes) log.info({ jobId: job.id, ...result }, 'triage housekeeping');

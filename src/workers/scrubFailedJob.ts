@@ -23,8 +23,17 @@ export async function scrubFailedJob(job: Job, err: Error, book: RuleBook | null
   const parsed = JOBS[name].payload.safeParse(job.data);
   let data: unknown;
   if (!parsed.success) data = new Scrubber([], config.scrubbing.hashSecret).value(job.data, '', new Marks());
-  else if (name === 'store-events') data = { ...parsed.data, items: await scrubAll(book, (parsed.data as { items: Parameters<typeof scrubEvent>[1][] }).items, scrubEvent) };
-  else if (name === 'store-llm-logs') data = { ...parsed.data, items: await scrubAll(book, (parsed.data as { items: Parameters<typeof scrubLlmLog>[1][] }).items, scrubLlmLog) };
-  else data = { ...parsed.data, items: await scrubAll(book, (parsed.data as { items: Parameters<typeof scrubSpan>[1][] }).items, scrubSpan) };
+  else if (name === 'store-events')
+    data = {
+      ...parsed.data,
+      items: await scrubAll(book, (parsed.data as { items: Parameters<typeof scrubEvent>[1][] }).items, scrubEvent),
+    };
+  else if (name === 'store-llm-logs')
+    data = {
+      ...parsed.data,
+      items: await scrubAll(book, (parsed.data as { items: Parameters<typeof scrubLlmLog>[1][] }).items, scrubLlmLog),
+    };
+  else
+    data = { ...parsed.data, items: await scrubAll(book, (parsed.data as { items: Parameters<typeof scrubSpan>[1][] }).items, scrubSpan) };
   await job.updateData(data);
 }

@@ -32,7 +32,12 @@ export interface StoreContext<T> {
   idOf?: (item: T) => string;
 }
 
-export async function storeBatch<T extends { project_id: number }>(ds: DataSource, items: T[], insert: (items: T[]) => Promise<number>, ctx: StoreContext<T>): Promise<Stored> {
+export async function storeBatch<T extends { project_id: number }>(
+  ds: DataSource,
+  items: T[],
+  insert: (items: T[]) => Promise<number>,
+  ctx: StoreContext<T>,
+): Promise<Stored> {
   try {
     const inserted = await insert(items);
     return { inserted, duplicates: items.length - inserted };

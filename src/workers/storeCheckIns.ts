@@ -25,7 +25,8 @@ export function storeCheckInsProcessor(ds: DataSource, jobs: AlertJobs, log: Log
     }
     if (unknown.length) {
       // The rest of the job is recorded; a retry records it again as a no-op.
-      if (job.attemptsMade < UNKNOWN_MONITOR_RETRIES) throw new Error(`no monitor ${unknown.join(', ')} yet (its creating check-in may still be queued)`);
+      if (job.attemptsMade < UNKNOWN_MONITOR_RETRIES)
+        throw new Error(`no monitor ${unknown.join(', ')} yet (its creating check-in may still be queued)`);
       log.info({ jobId: job.id, monitors: unknown }, 'check-ins for monitors that do not exist (and no monitor_config): dropped');
     }
     return outcomes;

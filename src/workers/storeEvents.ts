@@ -36,14 +36,22 @@ interface StoredGroup {
  * were new are announced to the live tail once stored; with `alerts`, new and reopened
  * issues and the new events' counts go to the alerts (src/domain/alerts/taps.ts).
  */
-export function storeEventsProcessor(ds: DataSource, log: Logger, live?: Publisher, alerts?: AlertTaps, scrubbing: RuleBook | null = defaultRuleBook(ds)) {
+export function storeEventsProcessor(
+  ds: DataSource,
+  log: Logger,
+  live?: Publisher,
+  alerts?: AlertTaps,
+  scrubbing: RuleBook | null = defaultRuleBook(ds),
+) {
   const sql = sqlOf(ds);
   const issues = new IssueIdCache();
   const releases = new ReleaseCache();
   const symbolicator = symbolicatorFor(ds);
   const store = async (given: EventRecord[]): Promise<StoredGroup> => {
     // Source maps first: issues group by the original files and functions.
-    const items = given.some((r) => Symbolicator.wants(r.data)) ? await Promise.all(given.map((r) => symbolicator.symbolicateRecord(r))) : given;
+    const items = given.some((r) => Symbolicator.wants(r.data))
+      ? await Promise.all(given.map((r) => symbolicator.symbolicateRecord(r)))
+      : given;
     // Releases first: the statement that stores events compares against them (regressions).
     await prepareReleases(sql, items, releases);
     const links = await prepareIssues(sql, items, issues);
@@ -92,11 +100,15 @@ export function storeEventsProcessor(ds: DataSource, log: Logger, live?: Publish
     } catch {
       // The shared statement failed: this job's events alone, so another job's problem is not
       // ours; then the storage policy (a deleted project's events go, a refused one is kept failed).
-      return storeBatch(ds, items, insert, { job, log, what: 'events', onProjectGone: () => {
-        issues.clear();
-        releases.clear();
-      },
-    });
+      return storeBatch(ds, items, insert, {
+        job,
+        log,
+        what: 'events',
+        onProjectGone: () => {
+          issues.clear();
+          releases.clear();
+        },
+      });
     }
   };
 }

@@ -40,7 +40,9 @@ export function storeLlmLogsProcessor(
       else items.push({ ...item, cost: await prices.cost(item.project_id, item.model, item) });
     }
     const fresh = new Set<string>();
-    const stored = items.length ? await storeBatch(ds, items, (batch) => insertLlmLogs(ds, batch, fresh), { job, log, what: 'LLM logs' }) : { inserted: 0, duplicates: 0 };
+    const stored = items.length
+      ? await storeBatch(ds, items, (batch) => insertLlmLogs(ds, batch, fresh), { job, log, what: 'LLM logs' })
+      : { inserted: 0, duplicates: 0 };
     if (merging.length) {
       const merged = await storeBatch(ds, merging, (batch) => mergeAndPrice(ds, prices, batch, fresh), { job, log, what: 'LLM logs' });
       stored.inserted += merged.inserted;

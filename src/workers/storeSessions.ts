@@ -18,9 +18,16 @@ export function storeSessionsProcessor(ds: DataSource, log: Logger) {
     } catch (err) {
       if (!isForeignKeyError(err)) throw err;
       // A project deleted while its sessions waited: they go with it.
-      const alive = new Set((await ds.query(`SELECT id FROM projects WHERE id = ANY($1::int[])`, [[...new Set(parsed.data.items.map((m) => m.project_id))]])).map((r: { id: number }) => r.id));
+      const alive = new Set(
+        (
+          await ds.query(`SELECT id FROM projects WHERE id = ANY($1::int[])`, [[...new Set(parsed.data.items.map((m) => m.project_id))]])
+        ).map((r: { id: number }) => r.id),
+      );
       log.warn({ jobId: job.id }, 'sessions of deleted projects dropped');
-      await storeSessionMarks(sql, parsed.data.items.filter((m) => alive.has(m.project_id)));
+      await storeSessionMarks(
+        sql,
+        parsed.data.items.filter((m) => alive.has(m.project_id)),
+      );
     }
     return { marks: parsed.data.items.length };
   };

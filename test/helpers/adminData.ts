@@ -14,13 +14,23 @@ const job = (items: unknown[]) => ({ id: 'admin-test', data: { items } }) as unk
 export async function storeErrors(ds: DataSource, projectId: number, events: Array<Record<string, unknown>>): Promise<void> {
   const now = Date.now();
   const items = events.map((e, i) =>
-    pantiesToRecord(PantiesEventSchema.parse(pantiesEvent({ timestamp: (now - i * 1800_000) / 1000, ...e })), projectId, new Date().toISOString()),
+    pantiesToRecord(
+      PantiesEventSchema.parse(pantiesEvent({ timestamp: (now - i * 1800_000) / 1000, ...e })),
+      projectId,
+      new Date().toISOString(),
+    ),
   );
   await storeEventsProcessor(ds, logger)(job(items));
 }
 
 export async function storeLlmCalls(ds: DataSource, projectId: number, calls: Array<Record<string, unknown>>): Promise<void> {
-  const items = calls.map((c) => dataideaLlmToRecord(DataideaLlmLogSchema.parse({ query: 'What is a fault line?', response: 'A fracture.', ...c }), projectId, new Date().toISOString()));
+  const items = calls.map((c) =>
+    dataideaLlmToRecord(
+      DataideaLlmLogSchema.parse({ query: 'What is a fault line?', response: 'A fracture.', ...c }),
+      projectId,
+      new Date().toISOString(),
+    ),
+  );
   await storeLlmLogsProcessor(ds, logger)(job(items));
 }
 

@@ -9,9 +9,13 @@ import { execFileSync } from 'node:child_process';
 // A free port for the file's SMTP server, known before config is read (SMTP_URL is configuration).
 const freePort = () =>
   Number(
-    execFileSync(process.execPath, ['-e', "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})"], {
-      encoding: 'utf8',
-    }),
+    execFileSync(
+      process.execPath,
+      ['-e', "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})"],
+      {
+        encoding: 'utf8',
+      },
+    ),
   );
 
 export const SMTP_PORT = freePort();

@@ -37,7 +37,11 @@ export async function buildBundle(dir: string, name: string, cart = CART): Promi
   mkdirSync(path.join(root, 'src'), { recursive: true });
   writeFileSync(path.join(root, 'src/cart.js'), cart);
   writeFileSync(path.join(root, 'src/main.js'), MAIN);
-  await run(BIN('esbuild'), ['src/main.js', '--bundle', '--minify', '--sourcemap', '--format=esm', '--platform=node', '--outfile=dist/bundle.mjs'], { cwd: root });
+  await run(
+    BIN('esbuild'),
+    ['src/main.js', '--bundle', '--minify', '--sourcemap', '--format=esm', '--platform=node', '--outfile=dist/bundle.mjs'],
+    { cwd: root },
+  );
   return root;
 }
 
@@ -45,7 +49,14 @@ export function sentryCli(base: string, u: TestUser, token: string, args: string
   return run(BIN('sentry-cli'), args, {
     cwd,
     timeout: 60_000,
-    env: { ...process.env, SENTRY_URL: base, SENTRY_AUTH_TOKEN: token, SENTRY_ORG: 'faultline', SENTRY_PROJECT: u.personal.slug, SENTRY_LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      SENTRY_URL: base,
+      SENTRY_AUTH_TOKEN: token,
+      SENTRY_ORG: 'faultline',
+      SENTRY_PROJECT: u.personal.slug,
+      SENTRY_LOG_LEVEL: 'warn',
+    },
   });
 }
 

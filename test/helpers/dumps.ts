@@ -48,7 +48,10 @@ export async function uploadCredentials(ds: DataSource, http: ReturnType<typeof 
 }
 
 /** supertest response body as a Buffer (downloads are application/octet-stream). */
-export function binary(res: { on(e: string, cb: (x?: unknown) => void): void; setEncoding(e: string): void }, cb: (err: Error | null, body: Buffer) => void) {
+export function binary(
+  res: { on(e: string, cb: (x?: unknown) => void): void; setEncoding(e: string): void },
+  cb: (err: Error | null, body: Buffer) => void,
+) {
   const chunks: Buffer[] = [];
   res.on('data', (c) => chunks.push(c as Buffer));
   res.on('end', () => cb(null, Buffer.concat(chunks)));

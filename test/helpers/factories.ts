@@ -20,7 +20,11 @@ export interface TestUser {
 
 /** A registered user with their personal project, its ingest key, and a token pair. */
 export async function createUser(ds: DataSource, opts: { email?: string; isStaff?: boolean } = {}): Promise<TestUser> {
-  const { user, project, secret } = await registerUser(ds, { email: opts.email ?? uniqueEmail(), password: PASSWORD, isStaff: opts.isStaff });
+  const { user, project, secret } = await registerUser(ds, {
+    email: opts.email ?? uniqueEmail(),
+    password: PASSWORD,
+    isStaff: opts.isStaff,
+  });
   return { user, personal: project, apiKey: secret, ...(await startSession(ds, user)) };
 }
 
@@ -50,8 +54,17 @@ type Http = ReturnType<typeof supertest>;
  * Adds `invitee` to a project the way people join: a manager invites their email
  * (POST …/members/), they accept (POST /api/invitations/{id}/accept/). Answers the membership.
  */
-export async function inviteAndAccept(http: Http, projectId: number, managerAccess: string, invitee: TestUser, role: 'admin' | 'member' | 'viewer') {
-  const invited = await http.post(`/api/projects/${projectId}/members/`).set('Authorization', `Bearer ${managerAccess}`).send({ email: invitee.user.email, role });
+export async function inviteAndAccept(
+  http: Http,
+  projectId: number,
+  managerAccess: string,
+  invitee: TestUser,
+  role: 'admin' | 'member' | 'viewer',
+) {
+  const invited = await http
+    .post(`/api/projects/${projectId}/members/`)
+    .set('Authorization', `Bearer ${managerAccess}`)
+    .send({ email: invitee.user.email, role });
   if (invited.status !== 201) throw new Error(`invite failed: ${invited.status} ${JSON.stringify(invited.body)}`);
   const accepted = await http.post(`/api/invitations/${invited.body.id}/accept/`).set('Authorization', `Bearer ${invitee.access}`);
   if (accepted.status !== 200) throw new Error(`accept failed: ${accepted.status} ${JSON.stringify(accepted.body)}`);

@@ -5,7 +5,12 @@ import type { JobName, JobPayload } from '../../src/queues/contract.ts';
 import { eventually } from './stack.ts';
 
 /** Adds a job and waits until a worker has finished it (completed or failed): proof that its work is done. */
-export async function runJob<N extends JobName>(queues: Record<QueueName, Queue>, name: N, payload: JobPayload<N>, timeoutMs = 30_000): Promise<{ state: string; job: Job }> {
+export async function runJob<N extends JobName>(
+  queues: Record<QueueName, Queue>,
+  name: N,
+  payload: JobPayload<N>,
+  timeoutMs = 30_000,
+): Promise<{ state: string; job: Job }> {
   const job = await addJob(queues, name, payload);
   return waitForJob(job, timeoutMs);
 }

@@ -46,7 +46,9 @@ export default async function globalSetup(): Promise<void> {
           ),
       process.env.TEST_REDIS_URL
         ? undefined
-        : pickPort().then((port) => startRedis({ dir: path.join(dir, 'redis'), port, persistent: false, logFile: path.join(dir, 'redis.log') })),
+        : pickPort().then((port) =>
+            startRedis({ dir: path.join(dir, 'redis'), port, persistent: false, logFile: path.join(dir, 'redis.log') }),
+          ),
     ]);
     state.pg = pg;
     state.redis = redis;

@@ -20,7 +20,9 @@ const Confirm = ({ action, record, records, resource }) => {
     return (
       <div style={{ padding: 24 }}>
         <p style={{ marginBottom: 16 }}>{record.title}</p>
-        <a data-download href={href} download style={{ ...button, textDecoration: 'none', display: 'inline-block' }}>Download</a>
+        <a data-download href={href} download style={{ ...button, textDecoration: 'none', display: 'inline-block' }}>
+          Download
+        </a>
       </div>
     );
   }
@@ -30,7 +32,13 @@ const Confirm = ({ action, record, records, resource }) => {
     try {
       const res = record
         ? await api.recordAction({ resourceId: resource.id, recordId: record.id, actionName: action.name, method: 'post', data: {} })
-        : await api.bulkAction({ resourceId: resource.id, recordIds: records.map((r) => r.id), actionName: action.name, method: 'post', data: {} });
+        : await api.bulkAction({
+            resourceId: resource.id,
+            recordIds: records.map((r) => r.id),
+            actionName: action.name,
+            method: 'post',
+            data: {},
+          });
       if (res.data.notice) addNotice(res.data.notice);
       if (res.data.redirectUrl) navigate(res.data.redirectUrl);
     } finally {
@@ -41,7 +49,9 @@ const Confirm = ({ action, record, records, resource }) => {
     <div style={{ padding: 24 }} data-confirm={action.name}>
       <p style={{ marginBottom: 8, fontSize: 15 }}>{custom.question || `${action.label}?`}</p>
       <p style={{ marginBottom: 16, color: '#8a6d7a' }}>{record ? record.title : `${count} selected`}</p>
-      <button type="button" style={button} disabled={busy} onClick={submit}>{action.label}</button>
+      <button type="button" style={button} disabled={busy} onClick={submit}>
+        {action.label}
+      </button>
     </div>
   );
 };

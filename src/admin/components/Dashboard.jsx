@@ -28,7 +28,12 @@ function QueueHealth({ queues, isStaff }) {
       <table data-chart="queue-health" style={{ width: '100%', fontSize: 13, borderCollapse: 'collapse' }}>
         <thead>
           <tr style={{ color: '#8a6d7a', textAlign: 'right' }}>
-            <th style={{ textAlign: 'left' }}>queue</th><th>waiting</th><th>active</th><th>delayed</th><th>failed</th><th>ingest lag</th>
+            <th style={{ textAlign: 'left' }}>queue</th>
+            <th>waiting</th>
+            <th>active</th>
+            <th>delayed</th>
+            <th>failed</th>
+            <th>ingest lag</th>
           </tr>
         </thead>
         <tbody>
@@ -44,7 +49,14 @@ function QueueHealth({ queues, isStaff }) {
           ))}
         </tbody>
       </table>
-      {isStaff ? <p style={{ marginTop: 10, fontSize: 13 }}><a href="/admin/queues" style={{ color: '#c2185b' }}>Open the queue monitor →</a> (failed jobs, retry, remove)</p> : null}
+      {isStaff ? (
+        <p style={{ marginTop: 10, fontSize: 13 }}>
+          <a href="/admin/queues" style={{ color: '#c2185b' }}>
+            Open the queue monitor →
+          </a>{' '}
+          (failed jobs, retry, remove)
+        </p>
+      ) : null}
     </Card>
   );
 }
@@ -57,12 +69,21 @@ function Refused({ rows }) {
       {rows.length ? (
         <table data-chart="quota-refused" style={{ width: '100%', fontSize: 13, borderCollapse: 'collapse' }}>
           <thead>
-            <tr style={{ color: '#8a6d7a', textAlign: 'left' }}><th>project</th><th>category</th><th>reason</th><th style={{ textAlign: 'right' }}>refused</th></tr>
+            <tr style={{ color: '#8a6d7a', textAlign: 'left' }}>
+              <th>project</th>
+              <th>category</th>
+              <th>reason</th>
+              <th style={{ textAlign: 'right' }}>refused</th>
+            </tr>
           </thead>
           <tbody>
             {rows.map((r) => (
               <tr key={`${r.project_id}:${r.category}:${r.reason}`} style={{ borderTop: '1px solid #fbe3ec' }}>
-                <td style={{ padding: '6px 0' }}><a href={`/admin/resources/Project/records/${r.project_id}/show`} style={{ color: '#c2185b' }}>#{r.project_id}</a></td>
+                <td style={{ padding: '6px 0' }}>
+                  <a href={`/admin/resources/Project/records/${r.project_id}/show`} style={{ color: '#c2185b' }}>
+                    #{r.project_id}
+                  </a>
+                </td>
                 <td>{r.category}</td>
                 <td>{r.reason}</td>
                 <td style={{ textAlign: 'right', fontWeight: 600 }}>{r.count.toLocaleString()}</td>
@@ -70,7 +91,9 @@ function Refused({ rows }) {
             ))}
           </tbody>
         </table>
-      ) : <p style={{ fontSize: 13, color: '#8a6d7a' }}>Nothing refused today.</p>}
+      ) : (
+        <p style={{ fontSize: 13, color: '#8a6d7a' }}>Nothing refused today.</p>
+      )}
     </Card>
   );
 }
@@ -80,11 +103,20 @@ function Storage({ storage }) {
     <Card title="Storage" name="storage">
       <table data-chart="storage" style={{ width: '100%', fontSize: 13, borderCollapse: 'collapse' }}>
         <tbody>
-          {storage.databaseBytes !== null ? <tr><td style={{ padding: '6px 0', fontWeight: 600 }}>PostgreSQL database</td><td style={{ textAlign: 'right' }}>{gb(storage.databaseBytes)}</td></tr> : null}
+          {storage.databaseBytes !== null ? (
+            <tr>
+              <td style={{ padding: '6px 0', fontWeight: 600 }}>PostgreSQL database</td>
+              <td style={{ textAlign: 'right' }}>{gb(storage.databaseBytes)}</td>
+            </tr>
+          ) : null}
           {storage.volumes.map((v) => (
             <tr key={v.volume} style={{ borderTop: '1px solid #fbe3ec' }}>
-              <td style={{ padding: '6px 0', fontWeight: 600 }}>{v.volume} volume <span style={{ color: '#8a6d7a', fontWeight: 400 }}>{v.path}</span></td>
-              <td style={{ textAlign: 'right' }}>{gb(v.freeBytes)} free of {gb(v.totalBytes)}</td>
+              <td style={{ padding: '6px 0', fontWeight: 600 }}>
+                {v.volume} volume <span style={{ color: '#8a6d7a', fontWeight: 400 }}>{v.path}</span>
+              </td>
+              <td style={{ textAlign: 'right' }}>
+                {gb(v.freeBytes)} free of {gb(v.totalBytes)}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -98,20 +130,53 @@ const Dashboard = () => {
   const [error, setError] = useState(null);
   useEffect(() => {
     let alive = true;
-    const load = () => api.getDashboard().then((r) => alive && setData(r.data), (e) => alive && setError(String(e)));
+    const load = () =>
+      api.getDashboard().then(
+        (r) => alive && setData(r.data),
+        (e) => alive && setError(String(e)),
+      );
     load();
     const timer = setInterval(load, 30000);
-    return () => { alive = false; clearInterval(timer); };
+    return () => {
+      alive = false;
+      clearInterval(timer);
+    };
   }, []);
 
   const header = (
-    <div style={{ background: 'linear-gradient(135deg, #ff6fa8 0%, #d6336c 55%, #9d0b43 100%)', color: '#fff', padding: '28px 32px', borderRadius: 14, marginBottom: 20 }}>
+    <div
+      style={{
+        background: 'linear-gradient(135deg, #ff6fa8 0%, #d6336c 55%, #9d0b43 100%)',
+        color: '#fff',
+        padding: '28px 32px',
+        borderRadius: 14,
+        marginBottom: 20,
+      }}
+    >
       <h1 style={{ fontSize: 26, fontWeight: 700 }}>Faultline</h1>
-      <p style={{ opacity: 0.9, marginTop: 4 }}>Errors, logs, LLM calls and crash dumps{data && data.projects !== null ? ` across your ${data.projects} project${data.projects === 1 ? '' : 's'}` : ' across every project'}.</p>
+      <p style={{ opacity: 0.9, marginTop: 4 }}>
+        Errors, logs, LLM calls and crash dumps
+        {data && data.projects !== null
+          ? ` across your ${data.projects} project${data.projects === 1 ? '' : 's'}`
+          : ' across every project'}
+        .
+      </p>
     </div>
   );
-  if (error) return <div style={{ padding: 24 }}>{header}<p>Could not load the dashboard: {error}</p></div>;
-  if (!data) return <div style={{ padding: 24 }}>{header}<p>Loading…</p></div>;
+  if (error)
+    return (
+      <div style={{ padding: 24 }}>
+        {header}
+        <p>Could not load the dashboard: {error}</p>
+      </div>
+    );
+  if (!data)
+    return (
+      <div style={{ padding: 24 }}>
+        {header}
+        <p>Loading…</p>
+      </div>
+    );
   const dumps = data.dumpsByDay;
   return (
     <div style={{ padding: 24 }} data-dashboard="ready">
@@ -126,7 +191,14 @@ const Dashboard = () => {
           <Legend keys={data.levels} />
         </Card>
         <Card title="LLM calls by model, last 30 days" total={data.llmByModel.reduce((a, m) => a + m.calls, 0)} name="llm">
-          <HBars name="llm-calls-by-model" rows={data.llmByModel.map((m) => ({ label: m.model, value: m.calls, hint: `${m.calls} calls, ${m.tokens.toLocaleString()} tokens` }))} />
+          <HBars
+            name="llm-calls-by-model"
+            rows={data.llmByModel.map((m) => ({
+              label: m.model,
+              value: m.calls,
+              hint: `${m.calls} calls, ${m.tokens.toLocaleString()} tokens`,
+            }))}
+          />
           <h4 style={{ fontSize: 13, color: '#8a6d7a', margin: '14px 0 4px' }}>Tokens</h4>
           <HBars name="llm-tokens-by-model" color="#ae3ec9" rows={data.llmByModel.map((m) => ({ label: m.model, value: m.tokens }))} />
         </Card>
@@ -134,7 +206,11 @@ const Dashboard = () => {
           <StackedBars name="dumps-by-day" series={dumps} keys={['dumps']} label={day} height={140} />
         </Card>
         <Card title="Busiest issues, last 24 h" name="issues">
-          <HBars name="top-issues" rows={data.topIssues.map((i) => ({ label: i.title, value: i.count, id: i.id, hint: `${i.level} · ${i.status}` }))} href={(r) => `/admin/resources/Issue/records/${r.id}/show`} />
+          <HBars
+            name="top-issues"
+            rows={data.topIssues.map((i) => ({ label: i.title, value: i.count, id: i.id, hint: `${i.level} · ${i.status}` }))}
+            href={(r) => `/admin/resources/Issue/records/${r.id}/show`}
+          />
         </Card>
         <Card title="Busiest log sources, last 24 h" name="sources">
           <HBars name="top-sources" color="#7048e8" rows={data.topSources.map((s) => ({ label: s.source, value: s.count }))} />
@@ -143,7 +219,9 @@ const Dashboard = () => {
         <Refused rows={data.refused || []} />
         {data.storage ? <Storage storage={data.storage} /> : null}
       </div>
-      <p style={{ fontSize: 12, color: '#8a6d7a', marginTop: 16 }}>Updated {new Date(data.generatedAt).toLocaleTimeString()} · refreshes every 30 s · times in UTC</p>
+      <p style={{ fontSize: 12, color: '#8a6d7a', marginTop: 16 }}>
+        Updated {new Date(data.generatedAt).toLocaleTimeString()} · refreshes every 30 s · times in UTC
+      </p>
     </div>
   );
 };

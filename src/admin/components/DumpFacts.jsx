@@ -2,10 +2,24 @@ import React from 'react';
 import { flat } from 'adminjs';
 
 const FACTS = [
-  ['status', 'Status'], ['format', 'Format'], ['crash_reason', 'Crash reason'], ['exception_name', 'Exception'], ['exception_code', 'Exception code'],
-  ['crash_address', 'Crash address'], ['crashed_thread', 'Crashed thread'], ['os', 'OS'], ['os_version', 'OS version'], ['os_build', 'OS build'],
-  ['cpu_arch', 'CPU'], ['cpu_count', 'CPUs'], ['main_module', 'Main module'], ['module_count', 'Modules'], ['thread_count', 'Threads'],
-  ['timestamp', 'Written at'], ['minidump_error', 'Parse error'], ['archive_error', 'Archive error'],
+  ['status', 'Status'],
+  ['format', 'Format'],
+  ['crash_reason', 'Crash reason'],
+  ['exception_name', 'Exception'],
+  ['exception_code', 'Exception code'],
+  ['crash_address', 'Crash address'],
+  ['crashed_thread', 'Crashed thread'],
+  ['os', 'OS'],
+  ['os_version', 'OS version'],
+  ['os_build', 'OS build'],
+  ['cpu_arch', 'CPU'],
+  ['cpu_count', 'CPUs'],
+  ['main_module', 'Main module'],
+  ['module_count', 'Modules'],
+  ['thread_count', 'Threads'],
+  ['timestamp', 'Written at'],
+  ['minidump_error', 'Parse error'],
+  ['archive_error', 'Archive error'],
 ];
 
 /** What the dumps worker learned (minidump facts, checksum check, errors), then the raw JSON. */
@@ -21,15 +35,32 @@ const DumpFacts = ({ property, record }) => {
         <table style={{ fontSize: 13, marginBottom: 10 }}>
           <tbody>
             {shown.map(([k, label]) => (
-              <tr key={k}><td style={{ color: '#8a6d7a', paddingRight: 16 }}>{label}</td><td style={{ fontFamily: 'ui-monospace, Menlo, monospace' }}>{String(facts[k])}</td></tr>
+              <tr key={k}>
+                <td style={{ color: '#8a6d7a', paddingRight: 16 }}>{label}</td>
+                <td style={{ fontFamily: 'ui-monospace, Menlo, monospace' }}>{String(facts[k])}</td>
+              </tr>
             ))}
           </tbody>
         </table>
       ) : null}
-      <pre style={{ fontFamily: 'ui-monospace, Menlo, Consolas, monospace', fontSize: 12, background: '#fff0f6', border: '1px solid #f3b6cc', padding: 12, borderRadius: 8, whiteSpace: 'pre-wrap', maxHeight: 400, overflow: 'auto' }}>
+      <pre
+        style={{
+          fontFamily: 'ui-monospace, Menlo, Consolas, monospace',
+          fontSize: 12,
+          background: '#fff0f6',
+          border: '1px solid #f3b6cc',
+          padding: 12,
+          borderRadius: 8,
+          whiteSpace: 'pre-wrap',
+          maxHeight: 400,
+          overflow: 'auto',
+        }}
+      >
         {JSON.stringify(info, null, 2)}
       </pre>
-      <a href={`/admin/dumps/${encodeURIComponent(record.id)}/download`} download style={{ color: '#c2185b' }}>Download the dump</a>
+      <a href={`/admin/dumps/${encodeURIComponent(record.id)}/download`} download style={{ color: '#c2185b' }}>
+        Download the dump
+      </a>
     </div>
   );
 };

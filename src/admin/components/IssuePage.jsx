@@ -10,12 +10,38 @@ const api = new ApiClient();
 const pink = '#c2185b';
 const muted = '#8a6d7a';
 const mono = 'ui-monospace, Menlo, Consolas, monospace';
-const card = { background: '#fff', borderRadius: 12, padding: 18, boxShadow: '0 1px 3px rgba(194,24,91,.12)', marginBottom: 18, minWidth: 0 };
+const card = {
+  background: '#fff',
+  borderRadius: 12,
+  padding: 18,
+  boxShadow: '0 1px 3px rgba(194,24,91,.12)',
+  marginBottom: 18,
+  minWidth: 0,
+};
 const h3 = { fontSize: 14, fontWeight: 600, color: '#4a1030', margin: '0 0 10px' };
-const btn = { border: `1px solid ${pink}`, background: '#fff', color: pink, borderRadius: 6, padding: '5px 10px', fontSize: 13, cursor: 'pointer', marginRight: 6, marginBottom: 6 };
+const btn = {
+  border: `1px solid ${pink}`,
+  background: '#fff',
+  color: pink,
+  borderRadius: 6,
+  padding: '5px 10px',
+  fontSize: 13,
+  cursor: 'pointer',
+  marginRight: 6,
+  marginBottom: 6,
+};
 const btnSolid = { ...btn, background: pink, color: '#fff' };
 const input = { border: '1px solid #f3b6cc', borderRadius: 6, padding: '4px 8px', fontSize: 13, marginRight: 6 };
-const pill = (bg, fg = '#fff') => ({ display: 'inline-block', background: bg, color: fg, borderRadius: 10, padding: '2px 8px', fontSize: 12, fontWeight: 600, marginRight: 6 });
+const pill = (bg, fg = '#fff') => ({
+  display: 'inline-block',
+  background: bg,
+  color: fg,
+  borderRadius: 10,
+  padding: '2px 8px',
+  fontSize: 12,
+  fontWeight: 600,
+  marginRight: 6,
+});
 const when = (t) => (t ? new Date(t).toLocaleString() : '—');
 
 function Section({ title, name, children, right }) {
@@ -39,7 +65,9 @@ function KeyValues({ data, name }) {
         {entries.map(([k, v]) => (
           <tr key={k} style={{ borderTop: '1px solid #fbe3ec' }}>
             <td style={{ color: muted, padding: '3px 12px 3px 0', verticalAlign: 'top', whiteSpace: 'nowrap' }}>{k}</td>
-            <td style={{ fontFamily: mono, padding: '3px 0', wordBreak: 'break-all' }}>{typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}</td>
+            <td style={{ fontFamily: mono, padding: '3px 0', wordBreak: 'break-all' }}>
+              {typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}
+            </td>
           </tr>
         ))}
       </tbody>
@@ -59,16 +87,33 @@ function Frequency({ frequency }) {
       right={
         <span>
           {['24h', '30d'].map((p) => (
-            <button key={p} type="button" data-period={p} style={p === period ? btnSolid : btn} onClick={() => setPeriod(p)}>{p}</button>
+            <button key={p} type="button" data-period={p} style={p === period ? btnSolid : btn} onClick={() => setPeriod(p)}>
+              {p}
+            </button>
           ))}
         </span>
       }
     >
-      <svg data-chart={`frequency-${period}`} viewBox="0 0 640 90" width="100%" role="img" aria-label={`events per ${period === '24h' ? 'hour' : 'day'}`}>
+      <svg
+        data-chart={`frequency-${period}`}
+        viewBox="0 0 640 90"
+        width="100%"
+        role="img"
+        aria-label={`events per ${period === '24h' ? 'hour' : 'day'}`}
+      >
         {buckets.map((b, i) => {
           const h = (b.count / max) * 80;
           return (
-            <rect key={b.t} data-bucket={b.t} x={i * w + 1} y={86 - h} width={Math.max(1, w - 2)} height={h} fill={pink} opacity={b.count ? 0.85 : 0.15}>
+            <rect
+              key={b.t}
+              data-bucket={b.t}
+              x={i * w + 1}
+              y={86 - h}
+              width={Math.max(1, w - 2)}
+              height={h}
+              fill={pink}
+              opacity={b.count ? 0.85 : 0.15}
+            >
               <title>{`${new Date(b.t).toLocaleString()}: ${b.count}`}</title>
             </rect>
           );
@@ -86,12 +131,24 @@ function Facets({ facets }) {
         <div key={f.key} data-facet={f.key} style={{ marginBottom: 10 }}>
           <div style={{ fontSize: 12, fontWeight: 600, color: '#4a1030' }}>{f.key}</div>
           {f.top.map((v, i) => (
-            <div key={v.value} data-facet-value={v.value} data-share={v.share} style={{ display: 'flex', alignItems: 'center', fontSize: 12, margin: '2px 0' }}>
-              <div style={{ width: 140, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap', fontFamily: mono }} title={v.value}>{v.value}</div>
+            <div
+              key={v.value}
+              data-facet-value={v.value}
+              data-share={v.share}
+              style={{ display: 'flex', alignItems: 'center', fontSize: 12, margin: '2px 0' }}
+            >
+              <div
+                style={{ width: 140, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap', fontFamily: mono }}
+                title={v.value}
+              >
+                {v.value}
+              </div>
               <div style={{ flex: 1, background: '#fdf0f5', borderRadius: 3, height: 10, margin: '0 8px' }}>
                 <div style={{ width: `${v.share}%`, background: colorFor(v.value, i), height: 10, borderRadius: 3 }} />
               </div>
-              <div style={{ width: 70, textAlign: 'right', color: muted }}>{v.share}% ({v.count})</div>
+              <div style={{ width: 70, textAlign: 'right', color: muted }}>
+                {v.share}% ({v.count})
+              </div>
             </div>
           ))}
         </div>
@@ -106,9 +163,24 @@ function Code({ frame }) {
   const lines = [...(frame.pre_context || []), frame.context_line, ...(frame.post_context || [])];
   const at = (frame.pre_context || []).length;
   return (
-    <pre data-context style={{ fontFamily: mono, fontSize: 12, margin: '6px 0 0', background: '#fff8fb', border: '1px solid #fbe3ec', borderRadius: 6, overflow: 'auto' }}>
+    <pre
+      data-context
+      style={{
+        fontFamily: mono,
+        fontSize: 12,
+        margin: '6px 0 0',
+        background: '#fff8fb',
+        border: '1px solid #fbe3ec',
+        borderRadius: 6,
+        overflow: 'auto',
+      }}
+    >
       {lines.map((l, i) => (
-        <div key={i} data-context-line={i === at ? 'current' : undefined} style={{ padding: '0 8px', background: i === at ? '#fde2ec' : undefined }}>
+        <div
+          key={i}
+          data-context-line={i === at ? 'current' : undefined}
+          style={{ padding: '0 8px', background: i === at ? '#fde2ec' : undefined }}
+        >
           <span style={{ color: muted, display: 'inline-block', width: 44, userSelect: 'none' }}>{start + i}</span>
           {l}
         </div>
@@ -122,15 +194,29 @@ function Frame({ frame }) {
   const where = `${frame.filename || frame.abs_path || frame.module || '?'}${frame.lineno ? `:${frame.lineno}` : ''}${frame.colno ? `:${frame.colno}` : ''}`;
   const m = frame.minified;
   return (
-    <div data-frame data-in-app={frame.in_app ? 'true' : 'false'} style={{ borderLeft: `3px solid ${frame.in_app ? pink : '#eee'}`, padding: '6px 10px', marginBottom: 4, background: frame.in_app ? '#fff' : '#fafafa' }}>
+    <div
+      data-frame
+      data-in-app={frame.in_app ? 'true' : 'false'}
+      style={{
+        borderLeft: `3px solid ${frame.in_app ? pink : '#eee'}`,
+        padding: '6px 10px',
+        marginBottom: 4,
+        background: frame.in_app ? '#fff' : '#fafafa',
+      }}
+    >
       <div style={{ fontSize: 13, cursor: 'pointer' }} onClick={() => setOpen(!open)}>
-        <span style={{ fontFamily: mono, fontWeight: frame.in_app ? 600 : 400 }} data-frame-location>{where}</span>
+        <span style={{ fontFamily: mono, fontWeight: frame.in_app ? 600 : 400 }} data-frame-location>
+          {where}
+        </span>
         <span style={{ color: muted }}> in </span>
-        <span style={{ fontFamily: mono }} data-frame-function>{frame.function || '?'}</span>
+        <span style={{ fontFamily: mono }} data-frame-function>
+          {frame.function || '?'}
+        </span>
         {frame.in_app ? <span style={pill('#fde2ec', pink)}>in app</span> : null}
         {m ? (
           <span data-minified style={{ color: muted, fontSize: 12, marginLeft: 8, fontFamily: mono }}>
-            (minified: {(m.filename || m.abs_path || '?').split('/').pop()}:{m.lineno}:{m.colno}{m.function ? ` in ${m.function}` : ''})
+            (minified: {(m.filename || m.abs_path || '?').split('/').pop()}:{m.lineno}:{m.colno}
+            {m.function ? ` in ${m.function}` : ''})
           </span>
         ) : null}
       </div>
@@ -158,7 +244,9 @@ function Exceptions({ data }) {
           </div>
           {x.mechanism ? (
             <div style={{ fontSize: 12, margin: '4px 0' }} data-mechanism={x.mechanism.type}>
-              <span style={pill(x.mechanism.handled === false ? '#9d0b43' : '#37b24d')}>{x.mechanism.handled === false ? 'unhandled' : 'handled'}</span>
+              <span style={pill(x.mechanism.handled === false ? '#9d0b43' : '#37b24d')}>
+                {x.mechanism.handled === false ? 'unhandled' : 'handled'}
+              </span>
               <span style={{ color: muted }}>mechanism: {x.mechanism.type || '—'}</span>
             </div>
           ) : null}
@@ -181,7 +269,9 @@ function Breadcrumbs({ crumbs }) {
       <tbody>
         {crumbs.map((b, i) => (
           <tr key={i} data-breadcrumb={b.category || b.type || 'default'} style={{ borderTop: '1px solid #fbe3ec' }}>
-            <td style={{ color: muted, padding: '3px 8px 3px 0', whiteSpace: 'nowrap' }}>{b.timestamp ? new Date(b.timestamp).toLocaleTimeString() : ''}</td>
+            <td style={{ color: muted, padding: '3px 8px 3px 0', whiteSpace: 'nowrap' }}>
+              {b.timestamp ? new Date(b.timestamp).toLocaleTimeString() : ''}
+            </td>
             <td style={{ padding: '3px 8px', whiteSpace: 'nowrap' }}>{b.category || b.type || ''}</td>
             <td style={{ padding: '3px 8px', color: LEVEL_COLORS[b.level] || '#333' }}>{b.level || ''}</td>
             <td style={{ padding: '3px 0', fontFamily: mono, wordBreak: 'break-all' }}>
@@ -201,39 +291,105 @@ function Workflow({ page, post, busy }) {
   const [until, setUntil] = useState('');
   const [comment, setComment] = useState('');
   const i = page.issue;
-  if (!page.permissions.triage) return <div style={{ color: muted, fontSize: 13 }} data-readonly>You can read this issue; members and up can triage it.</div>;
+  if (!page.permissions.triage)
+    return (
+      <div style={{ color: muted, fontSize: 13 }} data-readonly>
+        You can read this issue; members and up can triage it.
+      </div>
+    );
   return (
     <div data-workflow>
       <div>
         {i.status !== 'resolved' ? (
           <>
-            <button type="button" style={btnSolid} disabled={busy} data-action="resolve" onClick={() => post({ status: 'resolved' })}>Resolve</button>
-            <button type="button" style={btn} disabled={busy} data-action="resolve-next" onClick={() => post({ status: 'resolved', resolution: 'in_next_release' })}>Resolve in next release</button>
-            <input style={{ ...input, width: 130 }} placeholder="release" value={release} onChange={(e) => setRelease(e.target.value)} data-input="release" />
-            <button type="button" style={btn} disabled={busy || !release} data-action="resolve-in" onClick={() => post({ status: 'resolved', resolution: 'in_release', release })}>Resolve in release</button>
+            <button type="button" style={btnSolid} disabled={busy} data-action="resolve" onClick={() => post({ status: 'resolved' })}>
+              Resolve
+            </button>
+            <button
+              type="button"
+              style={btn}
+              disabled={busy}
+              data-action="resolve-next"
+              onClick={() => post({ status: 'resolved', resolution: 'in_next_release' })}
+            >
+              Resolve in next release
+            </button>
+            <input
+              style={{ ...input, width: 130 }}
+              placeholder="release"
+              value={release}
+              onChange={(e) => setRelease(e.target.value)}
+              data-input="release"
+            />
+            <button
+              type="button"
+              style={btn}
+              disabled={busy || !release}
+              data-action="resolve-in"
+              onClick={() => post({ status: 'resolved', resolution: 'in_release', release })}
+            >
+              Resolve in release
+            </button>
           </>
         ) : null}
-        {i.status !== 'unresolved' ? <button type="button" style={btnSolid} disabled={busy} data-action="reopen" onClick={() => post({ status: 'unresolved' })}>Reopen</button> : null}
+        {i.status !== 'unresolved' ? (
+          <button type="button" style={btnSolid} disabled={busy} data-action="reopen" onClick={() => post({ status: 'unresolved' })}>
+            Reopen
+          </button>
+        ) : null}
       </div>
       {i.status !== 'ignored' ? (
         <div>
-          <button type="button" style={btn} disabled={busy} data-action="ignore" onClick={() => post({ status: 'ignored' })}>Ignore</button>
+          <button type="button" style={btn} disabled={busy} data-action="ignore" onClick={() => post({ status: 'ignored' })}>
+            Ignore
+          </button>
           <input style={{ ...input, width: 70 }} value={count} onChange={(e) => setCount(e.target.value)} data-input="ignore-count" />
-          <button type="button" style={btn} disabled={busy} data-action="ignore-count" onClick={() => post({ status: 'ignored', ignore_count: count })}>Ignore for N events</button>
+          <button
+            type="button"
+            style={btn}
+            disabled={busy}
+            data-action="ignore-count"
+            onClick={() => post({ status: 'ignored', ignore_count: count })}
+          >
+            Ignore for N events
+          </button>
           <input style={input} type="datetime-local" value={until} onChange={(e) => setUntil(e.target.value)} data-input="ignore-until" />
-          <button type="button" style={btn} disabled={busy || !until} data-action="ignore-until" onClick={() => post({ status: 'ignored', ignore_until: new Date(until).toISOString() })}>Ignore until</button>
+          <button
+            type="button"
+            style={btn}
+            disabled={busy || !until}
+            data-action="ignore-until"
+            onClick={() => post({ status: 'ignored', ignore_until: new Date(until).toISOString() })}
+          >
+            Ignore until
+          </button>
         </div>
       ) : null}
       <div style={{ marginTop: 6 }}>
-        <textarea style={{ ...input, width: '70%', height: 44, verticalAlign: 'top' }} placeholder="Comment" value={comment} onChange={(e) => setComment(e.target.value)} data-input="comment" />
-        <button type="button" style={btn} disabled={busy || !comment.trim()} data-action="comment" onClick={() => post({ comment }).then(() => setComment(''))}>Comment</button>
+        <textarea
+          style={{ ...input, width: '70%', height: 44, verticalAlign: 'top' }}
+          placeholder="Comment"
+          value={comment}
+          onChange={(e) => setComment(e.target.value)}
+          data-input="comment"
+        />
+        <button
+          type="button"
+          style={btn}
+          disabled={busy || !comment.trim()}
+          data-action="comment"
+          onClick={() => post({ comment }).then(() => setComment(''))}
+        >
+          Comment
+        </button>
       </div>
     </div>
   );
 }
 
 const ACTIVITY = {
-  resolved: (d) => `resolved${d.resolution === 'in_release' ? ` in ${d.release}` : d.resolution === 'in_next_release' ? ' in the next release' : ''}`,
+  resolved: (d) =>
+    `resolved${d.resolution === 'in_release' ? ` in ${d.release}` : d.resolution === 'in_next_release' ? ' in the next release' : ''}`,
   unresolved: () => 'reopened',
   ignored: (d) => `ignored${d.count ? ` for ${d.count} events` : d.until ? ` until ${when(d.until)}` : ''}`,
   assigned: (d) => `assigned to ${d.email || d.assignee}`,
@@ -283,7 +439,12 @@ const IssuePage = ({ resource, record }) => {
       setBusy(false);
     }
   };
-  if (error) return <div style={card} data-issue-page="error">{error}</div>;
+  if (error)
+    return (
+      <div style={card} data-issue-page="error">
+        {error}
+      </div>
+    );
   if (!page) return <div style={card}>Loading…</div>;
   const i = page.issue;
   const e = page.latest_event;
@@ -291,14 +452,45 @@ const IssuePage = ({ resource, record }) => {
   return (
     <div data-issue-page="ready" style={{ padding: '0 4px' }}>
       <section style={card} data-section="header">
-        <div style={{ fontSize: 20, fontWeight: 700, color: '#4a1030', wordBreak: 'break-word' }} data-issue-title>{i.title}</div>
-        <div style={{ fontFamily: mono, color: muted, fontSize: 13, margin: '4px 0 8px' }} data-issue-culprit>{i.culprit || ''}</div>
+        <div style={{ fontSize: 20, fontWeight: 700, color: '#4a1030', wordBreak: 'break-word' }} data-issue-title>
+          {i.title}
+        </div>
+        <div style={{ fontFamily: mono, color: muted, fontSize: 13, margin: '4px 0 8px' }} data-issue-culprit>
+          {i.culprit || ''}
+        </div>
         <div style={{ marginBottom: 10 }}>
-          <span style={pill(LEVEL_COLORS[i.level] || '#999')} data-issue-level>{i.level}</span>
-          {data.handled === false ? <span style={pill('#9d0b43')} data-handled="false">unhandled</span> : data.handled === true ? <span style={pill('#37b24d')} data-handled="true">handled</span> : null}
-          <span style={pill(i.status === 'resolved' ? '#37b24d' : i.status === 'ignored' ? '#9e9aa8' : '#f2a93b')} data-issue-status={i.status}>{i.status}</span>
-          {i.substatus ? <span style={pill('#fde2ec', pink)} data-issue-substatus={i.substatus}>{i.substatus}</span> : null}
-          {i.resolution && i.status === 'resolved' ? <span style={{ color: muted, fontSize: 12 }}>{i.resolution === 'in_release' ? `in ${i.resolved_in_release}` : i.resolution === 'in_next_release' ? `in the release after ${i.resolved_in_release || '(none yet)'}` : ''}</span> : null}
+          <span style={pill(LEVEL_COLORS[i.level] || '#999')} data-issue-level>
+            {i.level}
+          </span>
+          {data.handled === false ? (
+            <span style={pill('#9d0b43')} data-handled="false">
+              unhandled
+            </span>
+          ) : data.handled === true ? (
+            <span style={pill('#37b24d')} data-handled="true">
+              handled
+            </span>
+          ) : null}
+          <span
+            style={pill(i.status === 'resolved' ? '#37b24d' : i.status === 'ignored' ? '#9e9aa8' : '#f2a93b')}
+            data-issue-status={i.status}
+          >
+            {i.status}
+          </span>
+          {i.substatus ? (
+            <span style={pill('#fde2ec', pink)} data-issue-substatus={i.substatus}>
+              {i.substatus}
+            </span>
+          ) : null}
+          {i.resolution && i.status === 'resolved' ? (
+            <span style={{ color: muted, fontSize: 12 }}>
+              {i.resolution === 'in_release'
+                ? `in ${i.resolved_in_release}`
+                : i.resolution === 'in_next_release'
+                  ? `in the release after ${i.resolved_in_release || '(none yet)'}`
+                  : ''}
+            </span>
+          ) : null}
           <span style={{ marginLeft: 12, fontSize: 13 }}>
             Assignee{' '}
             <select
@@ -310,16 +502,32 @@ const IssuePage = ({ resource, record }) => {
             >
               <option value="none">nobody</option>
               {page.members.map((m) => (
-                <option key={m.id} value={String(m.id)}>{m.name || m.email}</option>
+                <option key={m.id} value={String(m.id)}>
+                  {m.name || m.email}
+                </option>
               ))}
             </select>
           </span>
         </div>
         <div style={{ display: 'flex', gap: 28, fontSize: 13, flexWrap: 'wrap' }}>
-          <div><div style={{ color: muted }}>Events</div><b data-count="events">{i.times_seen.toLocaleString()}</b></div>
-          <div><div style={{ color: muted }}>Users</div><b data-count="users">{i.users_seen.toLocaleString()}</b></div>
-          <div><div style={{ color: muted }}>First seen</div><span data-first-seen>{when(i.first_seen)}</span>{i.first_release ? <span style={{ color: muted }}> in {i.first_release}</span> : null}</div>
-          <div><div style={{ color: muted }}>Last seen</div><span data-last-seen>{when(i.last_seen)}</span>{i.last_release ? <span style={{ color: muted }}> in {i.last_release}</span> : null}</div>
+          <div>
+            <div style={{ color: muted }}>Events</div>
+            <b data-count="events">{i.times_seen.toLocaleString()}</b>
+          </div>
+          <div>
+            <div style={{ color: muted }}>Users</div>
+            <b data-count="users">{i.users_seen.toLocaleString()}</b>
+          </div>
+          <div>
+            <div style={{ color: muted }}>First seen</div>
+            <span data-first-seen>{when(i.first_seen)}</span>
+            {i.first_release ? <span style={{ color: muted }}> in {i.first_release}</span> : null}
+          </div>
+          <div>
+            <div style={{ color: muted }}>Last seen</div>
+            <span data-last-seen>{when(i.last_seen)}</span>
+            {i.last_release ? <span style={{ color: muted }}> in {i.last_release}</span> : null}
+          </div>
         </div>
         <div style={{ marginTop: 12 }}>
           <Workflow page={page} post={post} busy={busy} />
@@ -333,15 +541,35 @@ const IssuePage = ({ resource, record }) => {
               name="event"
               right={
                 <span>
-                  <button type="button" style={btn} disabled={!e.previous_event_id} data-nav="older" onClick={() => load(e.previous_event_id)}>Older</button>
-                  <button type="button" style={btn} disabled={!e.next_event_id} data-nav="newer" onClick={() => load(e.next_event_id)}>Newer</button>
-                  <button type="button" style={btn} disabled={!e.next_event_id} data-nav="latest" onClick={() => load()}>Latest</button>
+                  <button
+                    type="button"
+                    style={btn}
+                    disabled={!e.previous_event_id}
+                    data-nav="older"
+                    onClick={() => load(e.previous_event_id)}
+                  >
+                    Older
+                  </button>
+                  <button type="button" style={btn} disabled={!e.next_event_id} data-nav="newer" onClick={() => load(e.next_event_id)}>
+                    Newer
+                  </button>
+                  <button type="button" style={btn} disabled={!e.next_event_id} data-nav="latest" onClick={() => load()}>
+                    Latest
+                  </button>
                 </span>
               }
             >
               <div data-event-id={e.event_id} />
-              {e.mapped_at_view ? <div style={{ color: muted, fontSize: 12, marginBottom: 6 }}>Source maps applied when viewed (uploaded after this event).</div> : null}
-              {data.exceptions && data.exceptions.length ? <Exceptions data={data} /> : <pre style={{ fontFamily: mono, fontSize: 12, whiteSpace: 'pre-wrap' }}>{e.stacktrace || e.message}</pre>}
+              {e.mapped_at_view ? (
+                <div style={{ color: muted, fontSize: 12, marginBottom: 6 }}>
+                  Source maps applied when viewed (uploaded after this event).
+                </div>
+              ) : null}
+              {data.exceptions && data.exceptions.length ? (
+                <Exceptions data={data} />
+              ) : (
+                <pre style={{ fontFamily: mono, fontSize: 12, whiteSpace: 'pre-wrap' }}>{e.stacktrace || e.message}</pre>
+              )}
             </Section>
           ) : null}
           <Section title="Breadcrumbs" name="breadcrumbs">
@@ -349,7 +577,9 @@ const IssuePage = ({ resource, record }) => {
           </Section>
           {data.request ? (
             <Section title="Request" name="request">
-              <div style={{ fontFamily: mono, fontSize: 13, marginBottom: 6 }}>{data.request.method || ''} {data.request.url || ''}</div>
+              <div style={{ fontFamily: mono, fontSize: 13, marginBottom: 6 }}>
+                {data.request.method || ''} {data.request.url || ''}
+              </div>
               <KeyValues data={data.request.headers} name="headers" />
             </Section>
           ) : null}
@@ -365,8 +595,17 @@ const IssuePage = ({ resource, record }) => {
             <Section title="Attachments" name="attachments">
               {e.attachments.map((a) => (
                 <div key={a.id} data-attachment={a.name} style={{ fontSize: 13 }}>
-                  <a style={{ color: pink }} href={`/admin/attachments/${encodeURIComponent(e.project)}/${encodeURIComponent(e.event_id)}/${encodeURIComponent(a.id)}`} download>{a.name}</a>
-                  <span style={{ color: muted }}> · {a.size.toLocaleString()} bytes · {a.content_type}</span>
+                  <a
+                    style={{ color: pink }}
+                    href={`/admin/attachments/${encodeURIComponent(e.project)}/${encodeURIComponent(e.event_id)}/${encodeURIComponent(a.id)}`}
+                    download
+                  >
+                    {a.name}
+                  </a>
+                  <span style={{ color: muted }}>
+                    {' '}
+                    · {a.size.toLocaleString()} bytes · {a.content_type}
+                  </span>
                 </div>
               ))}
             </Section>

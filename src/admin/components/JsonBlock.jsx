@@ -11,7 +11,20 @@ const JsonBlock = ({ property, record }) => {
       {empty ? (
         <span style={{ color: '#8a6d7a' }}>{'{}'}</span>
       ) : (
-        <pre data-json={property.path} style={{ fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace', fontSize: 12.5, background: '#fff0f6', border: '1px solid #f3b6cc', padding: 12, borderRadius: 8, whiteSpace: 'pre-wrap', maxHeight: 400, overflow: 'auto' }}>
+        <pre
+          data-json={property.path}
+          style={{
+            fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace',
+            fontSize: 12.5,
+            background: '#fff0f6',
+            border: '1px solid #f3b6cc',
+            padding: 12,
+            borderRadius: 8,
+            whiteSpace: 'pre-wrap',
+            maxHeight: 400,
+            overflow: 'auto',
+          }}
+        >
           {JSON.stringify(value, null, 2)}
         </pre>
       )}

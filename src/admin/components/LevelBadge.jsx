@@ -5,7 +5,17 @@ import { LEVEL_COLORS } from './charts';
 const LevelBadge = ({ property, record, where }) => {
   const level = String(flat.get(record.params, property.path) ?? '');
   const badge = (
-    <span data-level={level} style={{ background: LEVEL_COLORS[level] || '#9e9aa8', color: '#fff', borderRadius: 10, padding: '2px 8px', fontSize: 12, fontWeight: 600 }}>
+    <span
+      data-level={level}
+      style={{
+        background: LEVEL_COLORS[level] || '#9e9aa8',
+        color: '#fff',
+        borderRadius: 10,
+        padding: '2px 8px',
+        fontSize: 12,
+        fontWeight: 600,
+      }}
+    >
       {level}
     </span>
   );

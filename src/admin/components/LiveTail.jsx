@@ -62,26 +62,69 @@ const LiveTail = () => {
     <div style={{ padding: 24 }}>
       <div style={{ display: 'flex', alignItems: 'center', gap: 16, flexWrap: 'wrap', marginBottom: 16 }}>
         <h2 style={{ fontSize: 22, fontWeight: 700, color: '#4a1030' }}>Live tail</h2>
-        <span data-live-status style={{ color: status.startsWith('live') ? '#2b8a3e' : '#c2185b', fontSize: 13 }}>● {status}</span>
+        <span data-live-status style={{ color: status.startsWith('live') ? '#2b8a3e' : '#c2185b', fontSize: 13 }}>
+          ● {status}
+        </span>
         <span style={{ flex: 1 }} />
         {SEVERITIES.map((s) => (
           <label key={s} style={{ fontSize: 12, display: 'inline-flex', gap: 4, alignItems: 'center' }}>
             <input type="checkbox" checked={severity.includes(s)} onChange={() => toggle(s)} /> {s}
           </label>
         ))}
-        <button type="button" onClick={() => setPaused(!paused)} style={{ background: paused ? '#d6336c' : '#fff', color: paused ? '#fff' : '#d6336c', border: '1px solid #d6336c', borderRadius: 6, padding: '6px 12px', cursor: 'pointer' }}>
+        <button
+          type="button"
+          onClick={() => setPaused(!paused)}
+          style={{
+            background: paused ? '#d6336c' : '#fff',
+            color: paused ? '#fff' : '#d6336c',
+            border: '1px solid #d6336c',
+            borderRadius: 6,
+            padding: '6px 12px',
+            cursor: 'pointer',
+          }}
+        >
           {paused ? 'Resume' : 'Pause'}
         </button>
-        <button type="button" onClick={() => setLogs([])} style={{ background: '#fff', border: '1px solid #f3b6cc', borderRadius: 6, padding: '6px 12px', cursor: 'pointer' }}>Clear</button>
+        <button
+          type="button"
+          onClick={() => setLogs([])}
+          style={{ background: '#fff', border: '1px solid #f3b6cc', borderRadius: 6, padding: '6px 12px', cursor: 'pointer' }}
+        >
+          Clear
+        </button>
       </div>
-      <div data-live-tail style={{ background: '#2b1020', color: '#fde8f0', borderRadius: 10, padding: 12, fontFamily: 'ui-monospace, Menlo, Consolas, monospace', fontSize: 12.5, minHeight: 300, maxHeight: 'calc(100vh - 200px)', overflow: 'auto' }}>
-        {logs.length === 0 ? <div style={{ opacity: 0.6 }}>Waiting for logs… (the newest shows first; the last {KEEP} are kept)</div> : null}
+      <div
+        data-live-tail
+        style={{
+          background: '#2b1020',
+          color: '#fde8f0',
+          borderRadius: 10,
+          padding: 12,
+          fontFamily: 'ui-monospace, Menlo, Consolas, monospace',
+          fontSize: 12.5,
+          minHeight: 300,
+          maxHeight: 'calc(100vh - 200px)',
+          overflow: 'auto',
+        }}
+      >
+        {logs.length === 0 ? (
+          <div style={{ opacity: 0.6 }}>Waiting for logs… (the newest shows first; the last {KEEP} are kept)</div>
+        ) : null}
         {logs.map((l) => (
           <div key={l.id} data-log-row style={{ display: 'flex', gap: 10, padding: '2px 0', borderBottom: '1px solid #3d1830' }}>
             <span style={{ opacity: 0.7, whiteSpace: 'nowrap' }}>{String(l.timestamp).replace('T', ' ').slice(0, 19)}</span>
-            <span style={{ color: LEVEL_COLORS[String(l.severity).toLowerCase()] || '#fff', fontWeight: 700, width: 70 }}>{l.severity}</span>
-            <span style={{ color: '#f3b6cc', width: 140, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }}>{l.source || '—'}</span>
-            <a href={`/admin/resources/Log/records/${l.id}/show`} style={{ color: '#fde8f0', flex: 1, whiteSpace: 'pre-wrap', wordBreak: 'break-word', textDecoration: 'none' }}>{l.message}</a>
+            <span style={{ color: LEVEL_COLORS[String(l.severity).toLowerCase()] || '#fff', fontWeight: 700, width: 70 }}>
+              {l.severity}
+            </span>
+            <span style={{ color: '#f3b6cc', width: 140, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }}>
+              {l.source || '—'}
+            </span>
+            <a
+              href={`/admin/resources/Log/records/${l.id}/show`}
+              style={{ color: '#fde8f0', flex: 1, whiteSpace: 'pre-wrap', wordBreak: 'break-word', textDecoration: 'none' }}
+            >
+              {l.message}
+            </a>
           </div>
         ))}
       </div>

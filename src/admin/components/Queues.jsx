@@ -14,9 +14,16 @@ const Queues = () => {
   return (
     <div style={{ padding: 16, height: 'calc(100vh - 80px)', display: 'flex', flexDirection: 'column' }}>
       <p style={{ marginBottom: 8, fontSize: 13 }}>
-        Failed jobs keep their data and error: retry or remove them here. <a href={page.url} target="_blank" rel="noreferrer" style={{ color: '#c2185b' }}>Open full screen ↗</a>
+        Failed jobs keep their data and error: retry or remove them here.{' '}
+        <a href={page.url} target="_blank" rel="noreferrer" style={{ color: '#c2185b' }}>
+          Open full screen ↗
+        </a>
       </p>
-      <iframe title="Queue monitor" src={page.url} style={{ flex: 1, border: '1px solid #f3b6cc', borderRadius: 8, width: '100%', background: '#fff' }} />
+      <iframe
+        title="Queue monitor"
+        src={page.url}
+        style={{ flex: 1, border: '1px solid #f3b6cc', borderRadius: 8, width: '100%', background: '#fff' }}
+      />
     </div>
   );
 };

@@ -14,7 +14,9 @@ function Big({ label, value, name }) {
   return (
     <div style={{ marginRight: 36 }}>
       <div style={{ color: muted, fontSize: 12 }}>{label}</div>
-      <div style={{ fontSize: 24, fontWeight: 700, color: '#c2185b' }} data-health={name}>{value}</div>
+      <div style={{ fontSize: 24, fontWeight: 700, color: '#c2185b' }} data-health={name}>
+        {value}
+      </div>
     </div>
   );
 }
@@ -34,7 +36,9 @@ const ReleaseHealth = ({ resource, record }) => {
   return (
     <div data-release-page="ready">
       <section style={card}>
-        <div style={{ fontSize: 20, fontWeight: 700, color: '#4a1030' }} data-release-version>{s.version}</div>
+        <div style={{ fontSize: 20, fontWeight: 700, color: '#4a1030' }} data-release-version>
+          {s.version}
+        </div>
         <div style={{ color: muted, fontSize: 13, margin: '4px 0 14px' }}>
           first event {when(s.first_seen)} · latest {when(s.last_seen)} · released {when(s.date_released)}
         </div>
@@ -50,13 +54,25 @@ const ReleaseHealth = ({ resource, record }) => {
         <table style={{ fontSize: 13, borderCollapse: 'collapse', width: '100%' }} data-health-environments>
           <thead>
             <tr style={{ color: muted, textAlign: 'right' }}>
-              <th style={{ textAlign: 'left' }}>environment</th><th>sessions</th><th>crashed</th><th>errored</th><th>crash-free sessions</th><th>users</th><th>crash-free users</th>
+              <th style={{ textAlign: 'left' }}>environment</th>
+              <th>sessions</th>
+              <th>crashed</th>
+              <th>errored</th>
+              <th>crash-free sessions</th>
+              <th>users</th>
+              <th>crash-free users</th>
             </tr>
           </thead>
           <tbody>
             {Object.entries(h.environments).map(([env, e]) => (
               <tr key={env} data-environment={env} style={{ textAlign: 'right', borderTop: '1px solid #fbe3ec' }}>
-                <td style={{ textAlign: 'left' }}>{env}</td><td>{e.sessions}</td><td>{e.sessions_crashed}</td><td>{e.sessions_errored}</td><td>{pct(e.crash_free_sessions)}</td><td>{e.users}</td><td>{pct(e.crash_free_users)}</td>
+                <td style={{ textAlign: 'left' }}>{env}</td>
+                <td>{e.sessions}</td>
+                <td>{e.sessions_crashed}</td>
+                <td>{e.sessions_errored}</td>
+                <td>{pct(e.crash_free_sessions)}</td>
+                <td>{e.users}</td>
+                <td>{pct(e.crash_free_users)}</td>
               </tr>
             ))}
           </tbody>

@@ -38,8 +38,18 @@ const Trace = () => {
   const at = (iso) => Math.min(100, Math.max(0, ((Date.parse(iso) - start) / total) * 100));
   const items = data
     ? [
-        ...data.errors.map((e) => ({ ...e, type: 'error', label: `${e.exception_type || e.level}: ${e.message}`, href: `/admin/resources/Event/records/${e.id}/show` })),
-        ...data.logs.map((l) => ({ ...l, type: 'log', label: `${l.severity} ${l.message}`, href: `/admin/resources/Log/records/${l.id}/show` })),
+        ...data.errors.map((e) => ({
+          ...e,
+          type: 'error',
+          label: `${e.exception_type || e.level}: ${e.message}`,
+          href: `/admin/resources/Event/records/${e.id}/show`,
+        })),
+        ...data.logs.map((l) => ({
+          ...l,
+          type: 'log',
+          label: `${l.severity} ${l.message}`,
+          href: `/admin/resources/Log/records/${l.id}/show`,
+        })),
         ...data.llm_calls.map((c) => ({
           ...c,
           type: 'llm_call',
@@ -58,7 +68,16 @@ const Trace = () => {
       href={i.href}
       title={i.label}
       {...{ [`data-trace-${i.type === 'llm_call' ? 'llm' : i.type}`]: i.id }}
-      style={{ position: 'absolute', left: `calc(${at(i.timestamp)}% - 5px)`, top: 3, width: 10, height: 10, borderRadius: i.type === 'log' ? 2 : 5, background: MARK[i.type], border: '1px solid #fff' }}
+      style={{
+        position: 'absolute',
+        left: `calc(${at(i.timestamp)}% - 5px)`,
+        top: 3,
+        width: 10,
+        height: 10,
+        borderRadius: i.type === 'log' ? 2 : 5,
+        background: MARK[i.type],
+        border: '1px solid #fff',
+      }}
     />
   );
 
@@ -67,12 +86,27 @@ const Trace = () => {
       <div style={{ display: 'flex', alignItems: 'center', gap: 16, flexWrap: 'wrap', marginBottom: 16 }}>
         <h2 style={{ fontSize: 22, fontWeight: 700, color: '#4a1030' }}>Trace</h2>
         <form onSubmit={go} style={{ display: 'flex', gap: 8 }}>
-          <input name="trace" value={input} onChange={(e) => setInput(e.target.value)} placeholder="trace id (32 hex characters)" style={{ width: 320, padding: '6px 8px', border: '1px solid #f3b6cc', borderRadius: 6, fontFamily: mono }} />
-          <button type="submit" style={{ background: '#d6336c', color: '#fff', border: 0, borderRadius: 6, padding: '6px 12px', cursor: 'pointer' }}>Open</button>
+          <input
+            name="trace"
+            value={input}
+            onChange={(e) => setInput(e.target.value)}
+            placeholder="trace id (32 hex characters)"
+            style={{ width: 320, padding: '6px 8px', border: '1px solid #f3b6cc', borderRadius: 6, fontFamily: mono }}
+          />
+          <button
+            type="submit"
+            style={{ background: '#d6336c', color: '#fff', border: 0, borderRadius: 6, padding: '6px 12px', cursor: 'pointer' }}
+          >
+            Open
+          </button>
         </form>
       </div>
       {!id ? <p>Open a trace by its id, or follow a trace link from an event, a log or an LLM call.</p> : null}
-      {error ? <p data-trace-error-message style={{ color: '#c92a2a' }}>{error}</p> : null}
+      {error ? (
+        <p data-trace-error-message style={{ color: '#c92a2a' }}>
+          {error}
+        </p>
+      ) : null}
       {id && !data && !error ? <p>Loading…</p> : null}
       {data ? (
         <div data-trace={data.trace_id}>
@@ -91,10 +125,29 @@ const Trace = () => {
                 <div
                   data-trace-span={s.span_id}
                   onClick={() => setOpen(open === s.span_id ? null : s.span_id)}
-                  style={{ display: 'flex', alignItems: 'center', gap: 8, padding: '2px 0', cursor: 'pointer', borderBottom: '1px solid #fbe3ec' }}
+                  style={{
+                    display: 'flex',
+                    alignItems: 'center',
+                    gap: 8,
+                    padding: '2px 0',
+                    cursor: 'pointer',
+                    borderBottom: '1px solid #fbe3ec',
+                  }}
                 >
-                  <div style={{ width: 320, paddingLeft: Math.min(s.depth, 20) * 14, fontSize: 12.5, whiteSpace: 'nowrap', overflow: 'hidden', textOverflow: 'ellipsis' }} title={s.name}>
-                    <span style={{ color: s.status_code === 'error' ? '#c92a2a' : '#4a1030', fontWeight: s.depth === 0 ? 700 : 400 }}>{s.name || '(unnamed)'}</span>
+                  <div
+                    style={{
+                      width: 320,
+                      paddingLeft: Math.min(s.depth, 20) * 14,
+                      fontSize: 12.5,
+                      whiteSpace: 'nowrap',
+                      overflow: 'hidden',
+                      textOverflow: 'ellipsis',
+                    }}
+                    title={s.name}
+                  >
+                    <span style={{ color: s.status_code === 'error' ? '#c92a2a' : '#4a1030', fontWeight: s.depth === 0 ? 700 : 400 }}>
+                      {s.name || '(unnamed)'}
+                    </span>
                     <span style={{ color: '#8a5a70', marginLeft: 6 }}>{s.service || ''}</span>
                   </div>
                   <div style={{ position: 'relative', flex: 1, height: 16 }}>
@@ -114,8 +167,22 @@ const Trace = () => {
                   <div style={{ width: 80, textAlign: 'right', fontSize: 12, fontFamily: mono }}>{s.duration_ms.toFixed(2)} ms</div>
                 </div>
                 {open === s.span_id ? (
-                  <pre style={{ background: '#2b1020', color: '#fde8f0', fontSize: 11.5, padding: 8, borderRadius: 6, overflow: 'auto', maxHeight: 240 }}>
-                    {JSON.stringify({ kind: s.kind, status: s.status_code, status_message: s.status_message, attributes: s.attributes, events: s.events }, null, 2)}
+                  <pre
+                    style={{
+                      background: '#2b1020',
+                      color: '#fde8f0',
+                      fontSize: 11.5,
+                      padding: 8,
+                      borderRadius: 6,
+                      overflow: 'auto',
+                      maxHeight: 240,
+                    }}
+                  >
+                    {JSON.stringify(
+                      { kind: s.kind, status: s.status_code, status_message: s.status_message, attributes: s.attributes, events: s.events },
+                      null,
+                      2,
+                    )}
                   </pre>
                 ) : null}
               </div>
@@ -128,14 +195,29 @@ const Trace = () => {
               </div>
             ) : null}
           </div>
-          <h3 style={{ fontSize: 16, fontWeight: 700, color: '#4a1030', margin: '20px 0 8px' }}>Errors, logs and LLM calls, in time order</h3>
+          <h3 style={{ fontSize: 16, fontWeight: 700, color: '#4a1030', margin: '20px 0 8px' }}>
+            Errors, logs and LLM calls, in time order
+          </h3>
           <div data-trace-items>
             {items.length === 0 ? <p style={{ color: '#8a5a70' }}>None on this trace.</p> : null}
             {items.map((i) => (
-              <div key={`${i.type}-${i.id}`} style={{ display: 'flex', gap: 10, fontSize: 12.5, padding: '3px 0', borderBottom: '1px solid #fbe3ec' }}>
-                <span style={{ fontFamily: mono, opacity: 0.7, whiteSpace: 'nowrap' }}>{String(i.timestamp).replace('T', ' ').slice(0, 23)}</span>
+              <div
+                key={`${i.type}-${i.id}`}
+                style={{ display: 'flex', gap: 10, fontSize: 12.5, padding: '3px 0', borderBottom: '1px solid #fbe3ec' }}
+              >
+                <span style={{ fontFamily: mono, opacity: 0.7, whiteSpace: 'nowrap' }}>
+                  {String(i.timestamp).replace('T', ' ').slice(0, 23)}
+                </span>
                 <span style={{ color: MARK[i.type], fontWeight: 700, width: 70 }}>{i.type === 'llm_call' ? 'LLM' : i.type}</span>
-                <a href={i.href} style={{ color: i.type === 'error' ? LEVEL_COLORS.error : '#4a1030', flex: 1, textDecoration: 'none', wordBreak: 'break-word' }}>
+                <a
+                  href={i.href}
+                  style={{
+                    color: i.type === 'error' ? LEVEL_COLORS.error : '#4a1030',
+                    flex: 1,
+                    textDecoration: 'none',
+                    wordBreak: 'break-word',
+                  }}
+                >
                   {i.label}
                 </a>
               </div>

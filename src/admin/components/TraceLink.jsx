@@ -6,7 +6,11 @@ const TraceLink = ({ property, record, where }) => {
   const value = flat.get(record.params, property.path);
   if (!value) return where === 'show' ? <div style={{ marginBottom: 24 }}>—</div> : <span>—</span>;
   const link = (
-    <a data-trace-link href={`/admin/pages/trace?trace=${encodeURIComponent(value)}`} style={{ color: '#c2185b', fontFamily: 'ui-monospace, Menlo, Consolas, monospace' }}>
+    <a
+      data-trace-link
+      href={`/admin/pages/trace?trace=${encodeURIComponent(value)}`}
+      style={{ color: '#c2185b', fontFamily: 'ui-monospace, Menlo, Consolas, monospace' }}
+    >
       {where === 'list' ? `${String(value).slice(0, 8)}…` : value}
     </a>
   );

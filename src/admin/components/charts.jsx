@@ -29,7 +29,9 @@ export function StackedBars({ name, series, keys, label, height = 180 }) {
       {(max >= 2 ? [0, 0.5, 1] : [0, 1]).map((f) => (
         <g key={f}>
           <line x1={pad.l} x2={width - pad.r} y1={y(max * f)} y2={y(max * f)} stroke="#f3d9e4" />
-          <text x={pad.l - 4} y={y(max * f) + 4} fontSize="10" textAnchor="end" fill="#8a6d7a">{fmt(Math.round(max * f))}</text>
+          <text x={pad.l - 4} y={y(max * f) + 4} fontSize="10" textAnchor="end" fill="#8a6d7a">
+            {fmt(Math.round(max * f))}
+          </text>
         </g>
       ))}
       {series.map((s, i) => {
@@ -43,13 +45,24 @@ export function StackedBars({ name, series, keys, label, height = 180 }) {
               const h = y(acc) - top;
               acc += v;
               return (
-                <rect key={k} data-series={k} x={pad.l + i * w + 1} y={top} width={Math.max(1, w - 2)} height={Math.max(1, h)} fill={colorFor(k, ki)} rx="1.5">
+                <rect
+                  key={k}
+                  data-series={k}
+                  x={pad.l + i * w + 1}
+                  y={top}
+                  width={Math.max(1, w - 2)}
+                  height={Math.max(1, h)}
+                  fill={colorFor(k, ki)}
+                  rx="1.5"
+                >
                   <title>{`${label(s.t)} · ${k}: ${v}`}</title>
                 </rect>
               );
             })}
             {i % every === 0 ? (
-              <text x={pad.l + i * w + w / 2} y={height - 6} fontSize="10" textAnchor="middle" fill="#8a6d7a">{label(s.t)}</text>
+              <text x={pad.l + i * w + w / 2} y={height - 6} fontSize="10" textAnchor="middle" fill="#8a6d7a">
+                {label(s.t)}
+              </text>
             ) : null}
           </g>
         );
@@ -67,11 +80,23 @@ export function HBars({ name, rows, color = '#d6336c', href }) {
       {rows.map((r, i) => (
         <div key={`${r.label}-${i}`} style={{ margin: '6px 0' }} title={r.hint || `${r.label}: ${r.value}`}>
           <div style={{ display: 'flex', justifyContent: 'space-between', fontSize: 13, color: '#4a1030' }}>
-            {href ? <a href={href(r)} style={{ color: '#c2185b', overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap', maxWidth: '80%' }}>{r.label}</a> : <span>{r.label}</span>}
+            {href ? (
+              <a
+                href={href(r)}
+                style={{ color: '#c2185b', overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap', maxWidth: '80%' }}
+              >
+                {r.label}
+              </a>
+            ) : (
+              <span>{r.label}</span>
+            )}
             <strong>{fmt(r.value)}</strong>
           </div>
           <div style={{ background: '#fbe3ec', borderRadius: 4, height: 8 }}>
-            <div data-bar={r.label} style={{ width: `${(100 * r.value) / max}%`, background: r.color || color, height: 8, borderRadius: 4 }} />
+            <div
+              data-bar={r.label}
+              style={{ width: `${(100 * r.value) / max}%`, background: r.color || color, height: 8, borderRadius: 4 }}
+            />
           </div>
         </div>
       ))}

@@ -51,4 +51,3 @@ export async function asForm<T>(fn: () => Promise<T>, fields: Record<string, str
     throw new ValidationError(errors, { message: err.message });
   }
 }
-

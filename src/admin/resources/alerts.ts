@@ -1,11 +1,25 @@
-import { ValidationError, type ActionContext, type ActionRequest, type ParamsType, type RecordActionResponse, type ResourceWithOptions } from 'adminjs';
+import {
+  ValidationError,
+  type ActionContext,
+  type ActionRequest,
+  type ParamsType,
+  type RecordActionResponse,
+  type ResourceWithOptions,
+} from 'adminjs';
 import type { Queue } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import { CHANNEL_TYPES, AlertChannel } from '../../entities/AlertChannel.ts';
 import { AlertDelivery } from '../../entities/AlertDelivery.ts';
 import { AlertFiring, FIRING_STATUSES } from '../../entities/AlertFiring.ts';
 import { AlertRule } from '../../entities/AlertRule.ts';
-import { ChannelBodySchema, ChannelPatchSchema, createChannel, deleteChannel, RECIPIENT_ROLES, updateChannel } from '../../domain/alerts/channels.ts';
+import {
+  ChannelBodySchema,
+  ChannelPatchSchema,
+  createChannel,
+  deleteChannel,
+  RECIPIENT_ROLES,
+  updateChannel,
+} from '../../domain/alerts/channels.ts';
 import { RuleBodySchema, RulePatchSchema, TRIGGERS } from '../../domain/alerts/definitions.ts';
 import { sendTestNotification } from '../../domain/alerts/history.ts';
 import { createRule, updateRule } from '../../domain/alerts/rules.ts';
@@ -24,7 +38,17 @@ import type { Access } from '../../domain/access/index.ts';
  * would refuse. Lists and records are scoped to the admin's projects like every resource.
  */
 
-const RULE_FIELDS = { params: 'paramsJson', filters: 'filtersJson', channels: 'channelIds', cooldown_minutes: 'cooldownMinutes', digest_minutes: 'digestMinutes', snoozed_until: 'snoozedUntil', trigger: 'trigger', name: 'name', enabled: 'enabled' };
+const RULE_FIELDS = {
+  params: 'paramsJson',
+  filters: 'filtersJson',
+  channels: 'channelIds',
+  cooldown_minutes: 'cooldownMinutes',
+  digest_minutes: 'digestMinutes',
+  snoozed_until: 'snoozedUntil',
+  trigger: 'trigger',
+  name: 'name',
+  enabled: 'enabled',
+};
 
 class AlertRuleResource extends ScopedResource {
   constructor(
@@ -52,13 +76,19 @@ class AlertRuleResource extends ScopedResource {
   override async create(params: Record<string, unknown>, context?: ActionContext): Promise<ParamsType> {
     const projectId = Number(params.projectId);
     if (!Number.isSafeInteger(projectId) || projectId <= 0) throw new ValidationError({ projectId: { message: 'pick a project' } });
-    const rule = await asForm(() => createRule(this.access, actorOf(context), projectId, parseOr400(RuleBodySchema, this.body(params, false))), RULE_FIELDS);
+    const rule = await asForm(
+      () => createRule(this.access, actorOf(context), projectId, parseOr400(RuleBodySchema, this.body(params, false))),
+      RULE_FIELDS,
+    );
     return rule as unknown as ParamsType;
   }
 
   override async update(id: string, params: Record<string, unknown>, context?: ActionContext): Promise<ParamsType> {
     const current = await this.ds.getRepository(AlertRule).findOneByOrFail({ id: Number(id) });
-    const rule = await asForm(() => updateRule(this.access, actorOf(context), current.projectId, current.id, parseOr400(RulePatchSchema, this.body(params, true))), RULE_FIELDS);
+    const rule = await asForm(
+      () => updateRule(this.access, actorOf(context), current.projectId, current.id, parseOr400(RulePatchSchema, this.body(params, true))),
+      RULE_FIELDS,
+    );
     return rule as unknown as ParamsType;
   }
 }
@@ -67,7 +97,12 @@ class AlertRuleResource extends ScopedResource {
 const withJsonText = async (response: RecordActionResponse) => {
   const p = response.record?.params as Record<string, unknown> | undefined;
   if (p) {
-    const nested = (prefix: string) => Object.fromEntries(Object.entries(p).filter(([k]) => k.startsWith(`${prefix}.`)).map(([k, v]) => [k.slice(prefix.length + 1), v]));
+    const nested = (prefix: string) =>
+      Object.fromEntries(
+        Object.entries(p)
+          .filter(([k]) => k.startsWith(`${prefix}.`))
+          .map(([k, v]) => [k.slice(prefix.length + 1), v]),
+      );
     p.paramsJson = JSON.stringify(nested('params'));
     p.filtersJson = JSON.stringify(nested('filters'));
   }
@@ -82,8 +117,34 @@ export function alertRulesResource(ds: DataSource, access: Access): ResourceWith
       sort: { sortBy: 'id', direction: 'desc' },
       listProperties: ['id', 'name', 'trigger', 'channelIds', 'enabled', 'snoozedUntil', 'projectId'],
       filterProperties: ['projectId', 'trigger', 'enabled', 'name'],
-      showProperties: ['id', 'projectId', 'name', 'trigger', 'params', 'filters', 'channelIds', 'cooldownMinutes', 'digestMinutes', 'snoozedUntil', 'enabled', 'createdById', 'createdAt', 'updatedAt'],
-      editProperties: ['projectId', 'name', 'trigger', 'paramsJson', 'filtersJson', 'channelIds', 'cooldownMinutes', 'digestMinutes', 'snoozedUntil', 'enabled'],
+      showProperties: [
+        'id',
+        'projectId',
+        'name',
+        'trigger',
+        'params',
+        'filters',
+        'channelIds',
+        'cooldownMinutes',
+        'digestMinutes',
+        'snoozedUntil',
+        'enabled',
+        'createdById',
+        'createdAt',
+        'updatedAt',
+      ],
+      editProperties: [
+        'projectId',
+        'name',
+        'trigger',
+        'paramsJson',
+        'filtersJson',
+        'channelIds',
+        'cooldownMinutes',
+        'digestMinutes',
+        'snoozedUntil',
+        'enabled',
+      ],
       properties: {
         name: { isTitle: true },
         trigger: { availableValues: values(TRIGGERS), isRequired: true },
@@ -92,7 +153,8 @@ export function alertRulesResource(ds: DataSource, access: Access): ResourceWith
         paramsJson: {
           type: 'textarea',
           isVisible: { list: false, filter: false, show: false, edit: true },
-          description: 'JSON, by trigger: {"threshold": 50, "window_minutes": 5} (issue.frequency, events.threshold + "kind"), {"metric": "error_rate", …} (llm.threshold)',
+          description:
+            'JSON, by trigger: {"threshold": 50, "window_minutes": 5} (issue.frequency, events.threshold + "kind"), {"metric": "error_rate", …} (llm.threshold)',
         },
         filtersJson: {
           type: 'textarea',
@@ -147,7 +209,10 @@ class AlertChannelResource extends ScopedResource {
       roles: roles.length ? roles : undefined,
       enabled: params.enabled === undefined ? undefined : params.enabled === true || params.enabled === 'true',
     };
-    const { channel, secret } = await asForm(() => createChannel(this.access, actorOf(context), projectId, parseOr400(ChannelBodySchema, raw)), CHANNEL_FIELDS);
+    const { channel, secret } = await asForm(
+      () => createChannel(this.access, actorOf(context), projectId, parseOr400(ChannelBodySchema, raw)),
+      CHANNEL_FIELDS,
+    );
     return { ...channel, sealed: undefined, ...(secret ? { __secret: secret } : {}) } as unknown as ParamsType;
   }
 
@@ -164,7 +229,10 @@ class AlertChannelResource extends ScopedResource {
       enabled: params.enabled === undefined ? undefined : params.enabled === true || params.enabled === 'true',
     };
     const patch = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
-    const { channel } = await asForm(() => updateChannel(this.access, actorOf(context), current.projectId, current.id, parseOr400(ChannelPatchSchema, patch)), CHANNEL_FIELDS);
+    const { channel } = await asForm(
+      () => updateChannel(this.access, actorOf(context), current.projectId, current.id, parseOr400(ChannelPatchSchema, patch)),
+      CHANNEL_FIELDS,
+    );
     return { ...channel, sealed: undefined } as unknown as ParamsType;
   }
 
@@ -184,7 +252,19 @@ export function alertChannelsResource(ds: DataSource, access: Access, queues: Re
       sort: { sortBy: 'id', direction: 'desc' },
       listProperties: ['id', 'name', 'type', 'targetHint', 'enabled', 'projectId'],
       filterProperties: ['projectId', 'type', 'name', 'enabled'],
-      showProperties: ['secret', 'id', 'projectId', 'name', 'type', 'targetHint', 'config', 'enabled', 'createdById', 'createdAt', 'updatedAt'],
+      showProperties: [
+        'secret',
+        'id',
+        'projectId',
+        'name',
+        'type',
+        'targetHint',
+        'config',
+        'enabled',
+        'createdById',
+        'createdAt',
+        'updatedAt',
+      ],
       editProperties: ['projectId', 'name', 'type', 'url', 'addresses', 'roles', 'enabled'],
       properties: {
         name: { isTitle: true },
@@ -197,9 +277,24 @@ export function alertChannelsResource(ds: DataSource, access: Access, queues: Re
           isVisible: { list: false, filter: false, show: false, edit: true },
           description: 'webhook, Slack, Discord: where to POST (never shown again; leave blank when editing to keep it)',
         },
-        addresses: { type: 'string', isArray: true, isVisible: { list: false, filter: false, show: false, edit: true }, description: 'email: recipients' },
-        roles: { type: 'string', isArray: true, availableValues: values(RECIPIENT_ROLES), isVisible: { list: false, filter: false, show: false, edit: true }, description: 'email: also every member in these roles' },
-        secret: { ...secretProperty, components: { show: Components.SecretOnce }, description: 'The webhook signing secret, shown this once' },
+        addresses: {
+          type: 'string',
+          isArray: true,
+          isVisible: { list: false, filter: false, show: false, edit: true },
+          description: 'email: recipients',
+        },
+        roles: {
+          type: 'string',
+          isArray: true,
+          availableValues: values(RECIPIENT_ROLES),
+          isVisible: { list: false, filter: false, show: false, edit: true },
+          description: 'email: also every member in these roles',
+        },
+        secret: {
+          ...secretProperty,
+          components: { show: Components.SecretOnce },
+          description: 'The webhook signing secret, shown this once',
+        },
         createdById: readOnly,
         createdAt: readOnly,
         updatedAt: readOnly,
@@ -227,7 +322,13 @@ export function alertChannelsResource(ds: DataSource, access: Access, queues: Re
           isAccessible: may,
           handler: confirmed('record', async (context) => {
             const ch = context.record!;
-            const f = await sendTestNotification(access, alertJobs(queues), actorOf(context), Number(ch.param('projectId')), Number(ch.id()));
+            const f = await sendTestNotification(
+              access,
+              alertJobs(queues),
+              actorOf(context),
+              Number(ch.param('projectId')),
+              Number(ch.id()),
+            );
             return `Test notification queued (firing ${f.id}): see the delivery log`;
           }),
         },
@@ -247,17 +348,41 @@ export function alertChannelsResource(ds: DataSource, access: Access, queues: Re
 
 export function alertFiringsResource(ds: DataSource): ResourceWithOptions {
   return {
-    resource: new ScopedResource(AlertFiring, { scope: projectScope('r.projectId'), exact: ['trigger', 'kind', 'status', 'subject'], heavy: ['payload'] }),
+    resource: new ScopedResource(AlertFiring, {
+      scope: projectScope('r.projectId'),
+      exact: ['trigger', 'kind', 'status', 'subject'],
+      heavy: ['payload'],
+    }),
     options: {
       navigation: NAV.alerts,
       sort: { sortBy: 'createdAt', direction: 'desc' },
       listProperties: ['id', 'ruleId', 'trigger', 'kind', 'status', 'value', 'createdAt', 'projectId'],
       filterProperties: ['projectId', 'ruleId', 'trigger', 'kind', 'status', 'createdAt'],
-      showProperties: ['id', 'projectId', 'ruleId', 'trigger', 'triggerKey', 'subject', 'kind', 'status', 'windowStart', 'windowEnd', 'value', 'threshold', 'digestId', 'payload', 'createdAt'],
+      showProperties: [
+        'id',
+        'projectId',
+        'ruleId',
+        'trigger',
+        'triggerKey',
+        'subject',
+        'kind',
+        'status',
+        'windowStart',
+        'windowEnd',
+        'value',
+        'threshold',
+        'digestId',
+        'payload',
+        'createdAt',
+      ],
       properties: {
         status: { availableValues: values(FIRING_STATUSES) },
         kind: { availableValues: values(['firing', 'recovered', 'test']) },
-        payload: { ...showOnly, components: { show: Components.JsonBlock }, description: 'What the message says (title, text, link, facts)' },
+        payload: {
+          ...showOnly,
+          components: { show: Components.JsonBlock },
+          description: 'What the message says (title, text, link, facts)',
+        },
       },
       actions: {
         new: { isAccessible: false },
@@ -275,7 +400,9 @@ export function alertFiringsResource(ds: DataSource): ResourceWithOptions {
             );
             return {
               record: context.record!.toJSON(context.currentAdmin),
-              redirectUrl: n ? `/admin/resources/AlertDelivery?filters.notificationId=${n.id}` : `/admin/resources/AlertDelivery?filters.projectId=${context.record!.param('projectId')}`,
+              redirectUrl: n
+                ? `/admin/resources/AlertDelivery?filters.notificationId=${n.id}`
+                : `/admin/resources/AlertDelivery?filters.projectId=${context.record!.param('projectId')}`,
             };
           },
         },
@@ -292,7 +419,18 @@ export function alertDeliveriesResource(): ResourceWithOptions {
       sort: { sortBy: 'startedAt', direction: 'desc' },
       listProperties: ['id', 'channelId', 'notificationId', 'attempt', 'startedAt', 'statusCode', 'latencyMs', 'outcome', 'error'],
       filterProperties: ['projectId', 'channelId', 'notificationId', 'outcome', 'statusCode', 'startedAt'],
-      showProperties: ['id', 'projectId', 'channelId', 'notificationId', 'attempt', 'startedAt', 'statusCode', 'latencyMs', 'outcome', 'error'],
+      showProperties: [
+        'id',
+        'projectId',
+        'channelId',
+        'notificationId',
+        'attempt',
+        'startedAt',
+        'statusCode',
+        'latencyMs',
+        'outcome',
+        'error',
+      ],
       properties: {
         outcome: { availableValues: values(['sent', 'retry', 'failed']) },
         error: { type: 'textarea' },

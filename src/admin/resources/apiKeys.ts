@@ -34,7 +34,10 @@ class ApiKeyResource extends ScopedResource {
 
   override async update(id: string, params: Record<string, unknown>, context?: ActionContext): Promise<ParamsType> {
     const key = await domainCall(() => keyFor(this.access, actorOf(context), Number(id)));
-    const updated = await updateKey(this.access, key, { name: params.name === undefined ? undefined : String(params.name), scopes: scopes(params) });
+    const updated = await updateKey(this.access, key, {
+      name: params.name === undefined ? undefined : String(params.name),
+      scopes: scopes(params),
+    });
     return updated as unknown as ParamsType;
   }
 }

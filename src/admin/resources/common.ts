@@ -93,10 +93,15 @@ export function confirmed<C extends ActionContext>(kind: 'record' | 'bulk', chan
   return async (request: ActionRequest, _response: unknown, context: C) => {
     const resourceId = context.resource.id();
     const records = () => (context.records ?? []).map((r) => r.toJSON(context.currentAdmin));
-    if (request.method !== 'post') return kind === 'bulk' ? { records: records() } : { record: context.record!.toJSON(context.currentAdmin) };
+    if (request.method !== 'post')
+      return kind === 'bulk' ? { records: records() } : { record: context.record!.toJSON(context.currentAdmin) };
     const notice = { message: await change(context), type: 'success' as const };
     if (kind === 'bulk') return { records: records(), notice, redirectUrl: context.h.resourceUrl({ resourceId }) };
     const recordId = String(context.record!.id());
-    return { record: context.record!.toJSON(context.currentAdmin), notice, redirectUrl: context.h.recordActionUrl({ resourceId, recordId, actionName: 'show' }) };
+    return {
+      record: context.record!.toJSON(context.currentAdmin),
+      notice,
+      redirectUrl: context.h.recordActionUrl({ resourceId, recordId, actionName: 'show' }),
+    };
   };
 }

@@ -25,7 +25,11 @@ class CrashDumpResource extends ScopedResource {
     private readonly access: Access,
     private readonly stores: DumpStores,
   ) {
-    super(CrashDump, { scope: projectScope('r.projectId'), exact: ['label', 'sha256', 'contentType', 'uploaderKind'], editable: ['label'] });
+    super(CrashDump, {
+      scope: projectScope('r.projectId'),
+      exact: ['label', 'sha256', 'contentType', 'uploaderKind'],
+      editable: ['label'],
+    });
   }
 
   /** Bytes (live and archived) and row go together, as DELETE /api/dumps/{id}/ does. */
@@ -67,8 +71,22 @@ export function crashDumpsResource({ ds, access }: AdminDeps): ResourceWithOptio
       listProperties: ['originalName', 'label', 'size', 'time', 'archived', 'uploaderKind', 'projectId'],
       filterProperties: ['projectId', 'label', 'archived', 'uploaderKind', 'sha256', 'time'],
       showProperties: [
-        'id', 'originalName', 'label', 'projectId', 'size', 'sha256', 'contentType', 'time', 'updatedAt', 'archived', 'archivedAt',
-        'uploaderKind', 'uploaderUserId', 'uploaderKeyId', 'info', 'scrubbed',
+        'id',
+        'originalName',
+        'label',
+        'projectId',
+        'size',
+        'sha256',
+        'contentType',
+        'time',
+        'updatedAt',
+        'archived',
+        'archivedAt',
+        'uploaderKind',
+        'uploaderUserId',
+        'uploaderKeyId',
+        'info',
+        'scrubbed',
       ],
       editProperties: ['label'],
       properties: {
@@ -76,7 +94,11 @@ export function crashDumpsResource({ ds, access }: AdminDeps): ResourceWithOptio
         size: { type: 'number', description: 'Bytes as stored' },
         uploaderKind: { availableValues: UPLOADER_KINDS.map((k) => ({ value: k, label: k })) },
         info: { ...showOnly, components: { show: Components.DumpFacts }, description: 'What the dumps worker read from the file' },
-        scrubbed: { ...showOnly, components: { show: Components.JsonBlock }, description: 'What scrubbing took out before storage: each field path and the rule (default:… or a project rule kind#id)' },
+        scrubbed: {
+          ...showOnly,
+          components: { show: Components.JsonBlock },
+          description: 'What scrubbing took out before storage: each field path and the rule (default:… or a project rule kind#id)',
+        },
         sha256: readOnly,
         contentType: readOnly,
         archivedAt: readOnly,
@@ -86,7 +108,10 @@ export function crashDumpsResource({ ds, access }: AdminDeps): ResourceWithOptio
         new: { isAccessible: false }, // uploads go to POST /api/dumps/ (multipart, streamed)
         edit: { isAccessible: mayEdit },
         delete: { isAccessible: mayEdit, guard: 'Delete this dump and its bytes for good?' },
-        bulkDelete: { isAccessible: (c: Parameters<typeof mayEdit>[0]) => (c.record ? mayEdit(c) : mayAnywhere(c.currentAdmin as AdminUser, 'edit_data')) },
+        bulkDelete: {
+          isAccessible: (c: Parameters<typeof mayEdit>[0]) =>
+            c.record ? mayEdit(c) : mayAnywhere(c.currentAdmin as AdminUser, 'edit_data'),
+        },
         download: {
           actionType: 'record',
           icon: 'Download',
@@ -100,7 +125,10 @@ export function crashDumpsResource({ ds, access }: AdminDeps): ResourceWithOptio
           component: Components.Confirm,
           custom: { question: 'Archive this dump now? Its bytes are gzip-compressed into the archive; downloads keep working.' },
           isAccessible: (c: Parameters<typeof mayEdit>[0]) => mayEdit(c) && !c.record?.param('archived'),
-          handler: confirmed('record', async (context) => `Archive: ${await archiveDump({ ds, stores, log: logger }, String(context.record!.id()))}`),
+          handler: confirmed(
+            'record',
+            async (context) => `Archive: ${await archiveDump({ ds, stores, log: logger }, String(context.record!.id()))}`,
+          ),
         },
       },
     },

@@ -15,7 +15,10 @@ const KINDS = [
 ];
 
 async function archive(ds: DataSource, ids: string[], archived: boolean): Promise<number> {
-  const [, n]: [unknown, number] = await ds.query(`UPDATE events SET archived = $2, updated_at = now() WHERE id = ANY($1::bigint[]) AND archived <> $2`, [ids, archived]);
+  const [, n]: [unknown, number] = await ds.query(
+    `UPDATE events SET archived = $2, updated_at = now() WHERE id = ANY($1::bigint[]) AND archived <> $2`,
+    [ids, archived],
+  );
   return n;
 }
 
@@ -50,10 +53,45 @@ function eventResource(ds: DataSource, kind: 'all' | 'log'): ResourceWithOptions
         kind === 'log'
           ? ['id', 'timestamp', 'level', 'service', 'message', 'environment', 'projectId', 'archived']
           : ['id', 'timestamp', 'kind', 'level', 'exceptionType', 'message', 'environment', 'projectId', 'archived'],
-      filterProperties: ['projectId', ...(kind === 'log' ? [] : ['kind']), 'level', 'environment', 'service', 'message', 'exceptionType', 'timestamp', 'archived', 'origin', 'userRef', 'eventId', 'traceId'],
+      filterProperties: [
+        'projectId',
+        ...(kind === 'log' ? [] : ['kind']),
+        'level',
+        'environment',
+        'service',
+        'message',
+        'exceptionType',
+        'timestamp',
+        'archived',
+        'origin',
+        'userRef',
+        'eventId',
+        'traceId',
+      ],
       showProperties: [
-        'id', 'eventId', 'projectId', 'kind', 'level', 'timestamp', 'receivedAt', 'exceptionType', 'message', 'stacktrace',
-        'environment', 'service', 'userRef', 'eventType', 'origin', 'release', 'traceId', 'spanId', 'archived', 'scrubbed', 'tags', 'extra', 'data',
+        'id',
+        'eventId',
+        'projectId',
+        'kind',
+        'level',
+        'timestamp',
+        'receivedAt',
+        'exceptionType',
+        'message',
+        'stacktrace',
+        'environment',
+        'service',
+        'userRef',
+        'eventType',
+        'origin',
+        'release',
+        'traceId',
+        'spanId',
+        'archived',
+        'scrubbed',
+        'tags',
+        'extra',
+        'data',
       ],
       editProperties: ['level', 'message', 'environment', 'service', 'archived'],
       properties: {
@@ -65,11 +103,19 @@ function eventResource(ds: DataSource, kind: 'all' | 'log'): ResourceWithOptions
         extra: { ...showOnly, components: { show: Components.JsonBlock } },
         // The structured event (exception chain, frames, breadcrumbs, contexts); issues render it on their page.
         data: { ...showOnly, components: { show: Components.JsonBlock } },
-        scrubbed: { ...showOnly, components: { show: Components.JsonBlock }, description: 'What scrubbing took out before storage: each field path and the rule (default:… or a project rule kind#id)' },
+        scrubbed: {
+          ...showOnly,
+          components: { show: Components.JsonBlock },
+          description: 'What scrubbing took out before storage: each field path and the rule (default:… or a project rule kind#id)',
+        },
         release: readOnly,
         service: { description: kind === 'log' ? 'Source' : 'Service' },
         eventId: readOnly,
-        traceId: { ...readOnly, description: 'The trace it happened in: opens the trace page', components: { show: Components.TraceLink, list: Components.TraceLink } },
+        traceId: {
+          ...readOnly,
+          description: 'The trace it happened in: opens the trace page',
+          components: { show: Components.TraceLink, list: Components.TraceLink },
+        },
         spanId: readOnly,
         receivedAt: readOnly,
         updatedAt: hidden,

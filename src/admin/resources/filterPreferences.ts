@@ -24,7 +24,12 @@ class PreferenceResource extends ScopedResource {
   override async update(id: string, params: Record<string, unknown>, _context?: ActionContext): Promise<ParamsType> {
     const pref = await this.ds.getRepository(UserFilterPreference).findOneByOrFail({ id: Number(id) });
     const isDefault = params.isDefault === undefined ? undefined : params.isDefault === true || params.isDefault === 'true';
-    return (await domainCall(() => updatePreference(this.ds, pref.userId, pref.id, { name: params.name === undefined ? undefined : String(params.name), is_default: isDefault }))) as unknown as ParamsType;
+    return (await domainCall(() =>
+      updatePreference(this.ds, pref.userId, pref.id, {
+        name: params.name === undefined ? undefined : String(params.name),
+        is_default: isDefault,
+      }),
+    )) as unknown as ParamsType;
   }
 }
 

@@ -24,7 +24,10 @@ class IssueResource extends ScopedResource {
     private readonly ds: DataSource,
     private readonly access: Access,
   ) {
-    super(Issue, { scope: projectScope('r.projectId'), exact: ['status', 'level', 'fingerprint', 'culprit', 'substatus', 'firstRelease', 'lastRelease'] });
+    super(Issue, {
+      scope: projectScope('r.projectId'),
+      exact: ['status', 'level', 'fingerprint', 'culprit', 'substatus', 'firstRelease', 'lastRelease'],
+    });
   }
 
   /** Only the status changes here (through the workflow, so it is logged); counters belong to the workers. */
@@ -43,11 +46,20 @@ function patchOf(payload: Record<string, unknown>) {
   const body: Record<string, unknown> = {};
   for (const k of ['status', 'resolution', 'release', 'ignore_until', 'comment']) if (s(k) !== undefined) body[k] = s(k);
   if (s('ignore_count') !== undefined) body.ignore_count = Number(s('ignore_count'));
-  if (payload.assignee !== undefined) body.assignee = payload.assignee === '' || payload.assignee === 'none' ? null : Number(payload.assignee);
+  if (payload.assignee !== undefined)
+    body.assignee = payload.assignee === '' || payload.assignee === 'none' ? null : Number(payload.assignee);
   const parsed = IssuePatch.safeParse(body);
   if (!parsed.success) throw badRequest('Invalid change', zodDetails(parsed.error.issues));
   const b = parsed.data;
-  return { status: b.status, resolution: b.resolution, release: b.release, ignoreCount: b.ignore_count, ignoreUntil: b.ignore_until ? new Date(b.ignore_until) : undefined, assignee: b.assignee, comment: b.comment };
+  return {
+    status: b.status,
+    resolution: b.resolution,
+    release: b.release,
+    ignoreCount: b.ignore_count,
+    ignoreUntil: b.ignore_until ? new Date(b.ignore_until) : undefined,
+    assignee: b.assignee,
+    comment: b.comment,
+  };
 }
 
 /**
@@ -70,7 +82,8 @@ function triageHandler(ds: DataSource, access: Access) {
     }
     const page = await issuePage(access, issue, admin);
     const wanted = typeof request.query?.event === 'string' ? request.query.event : null;
-    if (wanted && wanted !== page.latest_event?.event_id) page.latest_event = await domainCall(() => issueEvent(ds, issue, wanted), 'event');
+    if (wanted && wanted !== page.latest_event?.event_id)
+      page.latest_event = await domainCall(() => issueEvent(ds, issue, wanted), 'event');
     return { record: context.record!.toJSON(context.currentAdmin), page, ...(notice ? { notice } : {}) };
   };
 }
@@ -113,12 +126,39 @@ export function issuesResource(ds: DataSource, access: Access): ResourceWithOpti
       navigation: NAV.data,
       sort: { sortBy: 'lastSeen', direction: 'desc' },
       listProperties: ['id', 'title', 'level', 'status', 'substatus', 'timesSeen', 'usersSeen', 'lastSeen', 'firstSeen', 'projectId'],
-      filterProperties: ['projectId', 'status', 'substatus', 'level', 'title', 'culprit', 'assigneeId', 'firstRelease', 'lastRelease', 'lastSeen', 'firstSeen'],
-      showProperties: ['id', 'projectId', 'title', 'culprit', 'level', 'status', 'timesSeen', 'firstSeen', 'lastSeen', 'resolvedAt', 'fingerprint'],
+      filterProperties: [
+        'projectId',
+        'status',
+        'substatus',
+        'level',
+        'title',
+        'culprit',
+        'assigneeId',
+        'firstRelease',
+        'lastRelease',
+        'lastSeen',
+        'firstSeen',
+      ],
+      showProperties: [
+        'id',
+        'projectId',
+        'title',
+        'culprit',
+        'level',
+        'status',
+        'timesSeen',
+        'firstSeen',
+        'lastSeen',
+        'resolvedAt',
+        'fingerprint',
+      ],
       editProperties: ['status'],
       properties: {
         title: { isTitle: true },
-        level: { availableValues: LEVELS.map((l) => ({ value: l, label: l })), components: { list: Components.LevelBadge, show: Components.LevelBadge } },
+        level: {
+          availableValues: LEVELS.map((l) => ({ value: l, label: l })),
+          components: { list: Components.LevelBadge, show: Components.LevelBadge },
+        },
         status: { availableValues: ISSUE_STATUSES.map((s) => ({ value: s, label: s })) },
         timesSeen: { type: 'number' },
         usersSeen: { type: 'number' },
@@ -132,10 +172,19 @@ export function issuesResource(ds: DataSource, access: Access): ResourceWithOpti
         new: { isAccessible: false },
         // The issue page: everything needed to fix the bug, and the workflow.
         show: { component: Components.IssuePage },
-        triage: { actionType: 'record', isVisible: false, component: false, isAccessible: inProject('view'), handler: triageHandler(ds, access) },
+        triage: {
+          actionType: 'record',
+          isVisible: false,
+          component: false,
+          isAccessible: inProject('view'),
+          handler: triageHandler(ds, access),
+        },
         edit: { isAccessible: mayEdit },
         delete: { isAccessible: inProject('edit_data'), guard: 'Delete this issue? Its events stay, ungrouped.' },
-        bulkDelete: { isAccessible: (c: Parameters<typeof mayEdit>[0]) => (c.record ? inProject('edit_data')(c) : mayAnywhere(c.currentAdmin as AdminUser, 'edit_data')) },
+        bulkDelete: {
+          isAccessible: (c: Parameters<typeof mayEdit>[0]) =>
+            c.record ? inProject('edit_data')(c) : mayAnywhere(c.currentAdmin as AdminUser, 'edit_data'),
+        },
         resolve: bulk('resolved', 'CheckCircle'),
         ignore: bulk('ignored', 'EyeOff'),
       },

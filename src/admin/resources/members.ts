@@ -1,4 +1,11 @@
-import { ValidationError, type ActionContext, type ActionRequest, type ActionResponse, type ParamsType, type ResourceWithOptions } from 'adminjs';
+import {
+  ValidationError,
+  type ActionContext,
+  type ActionRequest,
+  type ActionResponse,
+  type ParamsType,
+  type ResourceWithOptions,
+} from 'adminjs';
 import type { DataSource } from 'typeorm';
 import type { Access } from '../../domain/access/index.ts';
 import { inviteByEmail } from '../../domain/projects/invitations.ts';
@@ -59,7 +66,8 @@ class MemberResource extends ScopedResource {
 }
 
 const managesOrSelf = ({ currentAdmin, record }: { currentAdmin?: unknown; record?: { param(k: string): unknown } }) =>
-  inProject('manage_members')({ currentAdmin, record: record as never }) || record?.param('userId') === (currentAdmin as AdminUser | undefined)?.id;
+  inProject('manage_members')({ currentAdmin, record: record as never }) ||
+  record?.param('userId') === (currentAdmin as AdminUser | undefined)?.id;
 
 export function membersResource(ds: DataSource, access: Access): ResourceWithOptions {
   return {

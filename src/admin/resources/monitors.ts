@@ -12,7 +12,15 @@ import type { Access } from '../../domain/access/index.ts';
 
 /** Cron monitors in the back-office, through the same domain services as /api/projects/{id}/monitors/. */
 
-const MONITOR_FIELDS = { slug: 'slug', name: 'name', schedule: 'schedule', 'schedule.type': 'scheduleType', timezone: 'timezone', checkin_margin: 'checkinMarginMinutes', max_runtime: 'maxRuntimeMinutes' };
+const MONITOR_FIELDS = {
+  slug: 'slug',
+  name: 'name',
+  schedule: 'schedule',
+  'schedule.type': 'scheduleType',
+  timezone: 'timezone',
+  checkin_margin: 'checkinMarginMinutes',
+  max_runtime: 'maxRuntimeMinutes',
+};
 
 /** The form's schedule: a crontab in `schedule`, or "<n> <unit>" for an interval. */
 function scheduleOf(type: unknown, text: unknown): unknown {
@@ -46,7 +54,10 @@ class MonitorResource extends ScopedResource {
         enabled: params.enabled === undefined ? undefined : params.enabled === true || params.enabled === 'true',
       }).filter(([, v]) => v !== undefined),
     );
-    return (await asForm(() => createMonitor(this.access, actorOf(context), projectId, parseOr400(MonitorBodySchema, raw)), MONITOR_FIELDS)) as unknown as ParamsType;
+    return (await asForm(
+      () => createMonitor(this.access, actorOf(context), projectId, parseOr400(MonitorBodySchema, raw)),
+      MONITOR_FIELDS,
+    )) as unknown as ParamsType;
   }
 
   override async update(id: string, params: Record<string, unknown>, context?: ActionContext): Promise<ParamsType> {
@@ -61,7 +72,10 @@ class MonitorResource extends ScopedResource {
         enabled: params.enabled === undefined ? undefined : params.enabled === true || params.enabled === 'true',
       }).filter(([, v]) => v !== undefined),
     );
-    return (await asForm(() => updateMonitor(this.access, actorOf(context), m.projectId, m.id, parseOr400(MonitorPatchSchema, raw)), MONITOR_FIELDS)) as unknown as ParamsType;
+    return (await asForm(
+      () => updateMonitor(this.access, actorOf(context), m.projectId, m.id, parseOr400(MonitorPatchSchema, raw)),
+      MONITOR_FIELDS,
+    )) as unknown as ParamsType;
   }
 }
 
@@ -73,8 +87,34 @@ export function monitorsResource(ds: DataSource, access: Access): ResourceWithOp
       sort: { sortBy: 'id', direction: 'desc' },
       listProperties: ['id', 'slug', 'status', 'schedule', 'lastCheckinAt', 'nextExpectedAt', 'enabled', 'projectId'],
       filterProperties: ['projectId', 'slug', 'status', 'enabled'],
-      showProperties: ['id', 'projectId', 'slug', 'name', 'status', 'scheduleType', 'schedule', 'timezone', 'checkinMarginMinutes', 'maxRuntimeMinutes', 'lastCheckinAt', 'nextExpectedAt', 'deadlineAt', 'enabled', 'createdAt'],
-      editProperties: ['projectId', 'slug', 'name', 'scheduleType', 'schedule', 'timezone', 'checkinMarginMinutes', 'maxRuntimeMinutes', 'enabled'],
+      showProperties: [
+        'id',
+        'projectId',
+        'slug',
+        'name',
+        'status',
+        'scheduleType',
+        'schedule',
+        'timezone',
+        'checkinMarginMinutes',
+        'maxRuntimeMinutes',
+        'lastCheckinAt',
+        'nextExpectedAt',
+        'deadlineAt',
+        'enabled',
+        'createdAt',
+      ],
+      editProperties: [
+        'projectId',
+        'slug',
+        'name',
+        'scheduleType',
+        'schedule',
+        'timezone',
+        'checkinMarginMinutes',
+        'maxRuntimeMinutes',
+        'enabled',
+      ],
       properties: {
         slug: { isTitle: true },
         status: { availableValues: values(MONITOR_STATUSES), ...readOnly },
@@ -116,14 +156,33 @@ export function monitorsResource(ds: DataSource, access: Access): ResourceWithOp
 
 export function monitorCheckInsResource(): ResourceWithOptions {
   return {
-    resource: new ScopedResource(MonitorCheckIn, { scope: projectScope('r.projectId'), exact: ['status', 'source', 'checkInId', 'environment'] }),
+    resource: new ScopedResource(MonitorCheckIn, {
+      scope: projectScope('r.projectId'),
+      exact: ['status', 'source', 'checkInId', 'environment'],
+    }),
     options: {
       navigation: NAV.alerts,
       sort: { sortBy: 'startedAt', direction: 'desc' },
       listProperties: ['id', 'monitorId', 'status', 'source', 'startedAt', 'durationMs', 'environment', 'expectedAt'],
       filterProperties: ['projectId', 'monitorId', 'status', 'source', 'environment', 'startedAt'],
-      showProperties: ['id', 'projectId', 'monitorId', 'checkInId', 'status', 'source', 'environment', 'release', 'durationMs', 'expectedAt', 'startedAt', 'finishedAt'],
-      properties: { status: { availableValues: values(CHECKIN_STATUSES) }, source: { availableValues: values(['sentry', 'http', 'schedule']) } },
+      showProperties: [
+        'id',
+        'projectId',
+        'monitorId',
+        'checkInId',
+        'status',
+        'source',
+        'environment',
+        'release',
+        'durationMs',
+        'expectedAt',
+        'startedAt',
+        'finishedAt',
+      ],
+      properties: {
+        status: { availableValues: values(CHECKIN_STATUSES) },
+        source: { availableValues: values(['sentry', 'http', 'schedule']) },
+      },
       actions: { new: { isAccessible: false }, edit: { isAccessible: false }, delete: { isAccessible: false }, bulkDelete: noBulkDelete },
     },
   };

@@ -21,7 +21,9 @@ class ProjectResource extends ScopedResource {
   override async create(params: Record<string, unknown>, context?: ActionContext): Promise<ParamsType> {
     const me = actorOf(context);
     const { project, secret } = await domainCall(() =>
-      this.ds.transaction((em) => createProject(em, { ownerId: me.id, name: str(params.name) ?? 'Project', description: str(params.description) })),
+      this.ds.transaction((em) =>
+        createProject(em, { ownerId: me.id, name: str(params.name) ?? 'Project', description: str(params.description) }),
+      ),
     );
     return { ...project, __secret: secret } as unknown as ParamsType;
   }
@@ -65,13 +67,27 @@ export function projectsResource(ds: DataSource, access: Access): ResourceWithOp
       listProperties: ['id', 'name', 'slug', 'ownerId', 'isPersonal', 'retentionDays', 'createdAt'],
       filterProperties: ['name', 'slug', 'ownerId', 'isPersonal', 'createdAt'],
       editProperties: ['name', 'description', 'retentionDays', 'ownerId'],
-      showProperties: ['secret', 'id', 'name', 'slug', 'description', 'ownerId', 'isPersonal', 'retentionDays', 'settings', 'createdAt', 'updatedAt'],
+      showProperties: [
+        'secret',
+        'id',
+        'name',
+        'slug',
+        'description',
+        'ownerId',
+        'isPersonal',
+        'retentionDays',
+        'settings',
+        'createdAt',
+        'updatedAt',
+      ],
       properties: {
         name: { isTitle: true, isRequired: true },
         description: { type: 'textarea' },
         slug: readOnly,
         isPersonal: readOnly,
-        ownerId: { description: 'Transferring needs the owner (or staff); the new owner must already be a member, and you stay on as an admin.' },
+        ownerId: {
+          description: 'Transferring needs the owner (or staff); the new owner must already be a member, and you stay on as an admin.',
+        },
         retentionDays: { description: 'Days of data kept' },
         settings: { ...showOnly, components: { show: Components.JsonBlock } },
         secret: { ...secretProperty, components: { show: Components.SecretOnce }, description: "The project's first ingest key" },
@@ -85,7 +101,10 @@ export function projectsResource(ds: DataSource, access: Access): ResourceWithOp
           isAccessible: inProject('edit_project', 'id'),
           // Only the owner (or staff) may pick a new owner: others do not get the field.
           before: async (request: ActionRequest, context: ActionContext) => {
-            if (request.method === 'post' && !inProject('transfer_project', 'id')({ currentAdmin: context.currentAdmin, record: context.record })) {
+            if (
+              request.method === 'post' &&
+              !inProject('transfer_project', 'id')({ currentAdmin: context.currentAdmin, record: context.record })
+            ) {
               delete request.payload?.ownerId;
             }
             return request;

@@ -9,7 +9,15 @@ import type { AdminUser } from '../session.ts';
 import { actorOf, domainCall, NAV, readOnly } from './common.ts';
 
 const toParams = (r: ScrubbingRuleOut) =>
-  ({ id: r.id, projectId: r.project, kind: r.kind, pattern: r.pattern, action: r.action, description: r.description, enabled: r.enabled }) as unknown as ParamsType;
+  ({
+    id: r.id,
+    projectId: r.project,
+    kind: r.kind,
+    pattern: r.pattern,
+    action: r.action,
+    description: r.description,
+    enabled: r.enabled,
+  }) as unknown as ParamsType;
 
 const text = (v: unknown) => (v === undefined || v === null || v === '' ? null : String(v));
 const flag = (v: unknown) => (v === undefined ? undefined : v === true || v === 'true');
@@ -82,10 +90,14 @@ export function scrubbingRulesResource(access: Access): ResourceWithOptions {
         kind: {
           availableValues: choices(RULE_KINDS),
           isRequired: true,
-          description: 'email, ip, phone, regex (RE2), key (a key name or a path glob like extra.customer.*), exempt (a key or path left unscrubbed)',
+          description:
+            'email, ip, phone, regex (RE2), key (a key name or a path glob like extra.customer.*), exempt (a key or path left unscrubbed)',
         },
         pattern: { description: 'regex: the pattern; key/exempt: key name or path glob; phone: a default country (US); email/ip: empty' },
-        action: { availableValues: choices(RULE_ACTIONS), description: 'mask (****, [Filtered]), hash (keyed, stable), remove; empty for exempt' },
+        action: {
+          availableValues: choices(RULE_ACTIONS),
+          description: 'mask (****, [Filtered]), hash (keyed, stable), remove; empty for exempt',
+        },
         projectId: { description: 'The project (its admins and owner manage its rules). The default rules always apply.' },
         createdAt: readOnly,
         updatedAt: readOnly,

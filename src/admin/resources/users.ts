@@ -124,7 +124,8 @@ export function usersResource(ds: DataSource, access: Access): ResourceWithOptio
         password: {
           type: 'password',
           isVisible: { list: false, filter: false, show: false, edit: true },
-          description: 'New password (at least 8 characters). Leave empty to keep the current one. It is hashed with argon2id; the hash is never shown.',
+          description:
+            'New password (at least 8 characters). Leave empty to keep the current one. It is hashed with argon2id; the hash is never shown.',
         },
         lastLogin: readOnly,
       },

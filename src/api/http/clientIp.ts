@@ -10,7 +10,10 @@ export function clientIpOf(trust: (address: string, hop: number) => boolean) {
     let addr = req.socket.remoteAddress;
     if (!addr) return undefined;
     const header = req.headers['x-forwarded-for'];
-    const forwarded = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((s) => s.trim()).filter(Boolean);
+    const forwarded = (Array.isArray(header) ? header.join(',') : (header ?? ''))
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     for (let hop = 0; trust(addr, hop) && forwarded.length; hop++) addr = forwarded.pop()!;
     return addr.startsWith('::ffff:') ? addr.slice(7) : addr;
   };

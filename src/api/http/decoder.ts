@@ -10,7 +10,8 @@ const decodedBytes = new Counter({
   registers: [registry],
 });
 
-export const outputTooLarge = (limit: number) => payloadTooLarge(`Request body exceeds ${limit} bytes once decoded`, { limit_bytes: limit });
+export const outputTooLarge = (limit: number) =>
+  payloadTooLarge(`Request body exceeds ${limit} bytes once decoded`, { limit_bytes: limit });
 
 /** What a decoder fails with: its own AppErrors (413, …) as they are, anything else as corrupt input. */
 export function decodeError(err: unknown, encoding: string): AppError {

@@ -18,10 +18,15 @@ export function ingestCorsHeaders(req: IncomingMessage, origins: '*' | readonly 
   return { Vary: 'Origin' };
 }
 
-export const INGEST_CORS_HEADERS = 'Content-Type, Content-Encoding, Authorization, X-Faultline-Key, X-Langfuse-Sdk-Name, X-Langfuse-Sdk-Version, X-Langfuse-Sdk-Variant, X-Langfuse-Sdk-Integration, X-Langfuse-Public-Key';
+export const INGEST_CORS_HEADERS =
+  'Content-Type, Content-Encoding, Authorization, X-Faultline-Key, X-Langfuse-Sdk-Name, X-Langfuse-Sdk-Version, X-Langfuse-Sdk-Variant, X-Langfuse-Sdk-Integration, X-Langfuse-Public-Key';
 
 /** The preflight's answer: 204, POST from the allowed origins with the headers exporters send. */
-export function ingestPreflight(req: IncomingMessage, res: ServerResponse, origins: '*' | readonly string[] = config.otlpCorsOrigins): void {
+export function ingestPreflight(
+  req: IncomingMessage,
+  res: ServerResponse,
+  origins: '*' | readonly string[] = config.otlpCorsOrigins,
+): void {
   res.writeHead(204, {
     ...ingestCorsHeaders(req, origins),
     'Access-Control-Allow-Methods': 'POST, OPTIONS',

@@ -136,10 +136,15 @@ export class ZstdFrames {
       window = base + (base / 8) * (b[0] & 7);
     }
     if (window > this.maxWindow) {
-      throw new AppError(400, 'invalid_encoding', `zstd frames may need a window of at most ${this.maxWindow} bytes (RFC 9659); this one needs ${window}`, {
-        window_bytes: window,
-        limit_bytes: this.maxWindow,
-      });
+      throw new AppError(
+        400,
+        'invalid_encoding',
+        `zstd frames may need a window of at most ${this.maxWindow} bytes (RFC 9659); this one needs ${window}`,
+        {
+          window_bytes: window,
+          limit_bytes: this.maxWindow,
+        },
+      );
     }
   }
 }

@@ -10,7 +10,9 @@ function fromBodyParser(err: { type?: string; limit?: number; message: string; e
     case 'entity.too.large':
       return payloadTooLarge(`Request body exceeds ${err.limit} bytes`, { limit_bytes: err.limit });
     case 'encoding.unsupported':
-      return new AppError(415, 'unsupported_encoding', `Unsupported Content-Encoding "${err.encoding ?? ''}"`, { supported: ['gzip', 'deflate', 'identity'] });
+      return new AppError(415, 'unsupported_encoding', `Unsupported Content-Encoding "${err.encoding ?? ''}"`, {
+        supported: ['gzip', 'deflate', 'identity'],
+      });
     case 'charset.unsupported':
       return new AppError(415, 'unsupported_charset', err.message);
     case 'request.aborted':

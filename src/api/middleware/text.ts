@@ -37,4 +37,3 @@ export function guardJsonBody(req: Request, _res: Response, next: NextFunction):
     next(err);
   }
 }
-

@@ -92,7 +92,10 @@ export class Access {
    * 401 without one or for an unknown/revoked key; 403 when it belongs to another
    * project than `projectId` or lacks `scope`.
    */
-  async apiKey(req: RequestLike, opts: { scope: ApiKeyScope; projectId?: number; sentry?: boolean; fallback?: string | null }): Promise<ResolvedKey> {
+  async apiKey(
+    req: RequestLike,
+    opts: { scope: ApiKeyScope; projectId?: number; sentry?: boolean; fallback?: string | null },
+  ): Promise<ResolvedKey> {
     const secret = presentedKey(req, { sentry: opts.sentry }) ?? opts.fallback ?? null;
     if (!secret) throw unauthorized('API key required', 'authentication_required', 'Send Authorization: Bearer <api_key>');
     return this.checkKey(secret, opts.scope, opts.projectId);
@@ -126,7 +129,8 @@ export class Access {
     }
     if ((await tokenType(token)) === 'machine') {
       const m = await verifyMachineToken(token);
-      if (!(await this.machineTokenValid(m))) throw unauthorized('The client secret this token was issued for is no longer valid', 'token_revoked');
+      if (!(await this.machineTokenValid(m)))
+        throw unauthorized('The client secret this token was issued for is no longer valid', 'token_revoked');
       return { kind: 'machine', ...m };
     }
     return { kind: 'user', user: await this.userFromToken(token) };
@@ -162,7 +166,8 @@ export class Access {
     switch (caller.kind) {
       case 'machine':
       case 'api_key':
-        if (requested !== undefined && requested !== caller.projectId) throw forbidden('This credential uploads to another project', 'wrong_project');
+        if (requested !== undefined && requested !== caller.projectId)
+          throw forbidden('This credential uploads to another project', 'wrong_project');
         return caller.projectId;
       case 'user': {
         const id = requested ?? (await this.personalProject(caller.user.id));
@@ -172,7 +177,9 @@ export class Access {
       case 'anonymous': {
         const rows: Array<{ allowed: boolean }> =
           requested !== undefined && validProjectId(requested)
-            ? await this.ds.query(`SELECT (settings->'allowAnonymousDumps') = 'true'::jsonb AS allowed FROM projects WHERE id = $1`, [requested])
+            ? await this.ds.query(`SELECT (settings->'allowAnonymousDumps') = 'true'::jsonb AS allowed FROM projects WHERE id = $1`, [
+                requested,
+              ])
             : [];
         if (!rows[0]?.allowed) {
           throw unauthorized(
@@ -226,7 +233,13 @@ export class Access {
    * does not exist or its project is not visible — never its data —, 403 when the caller
    * sees it but may not do `action`.
    */
-  async guard<T>(actor: Actor, row: T | null | undefined, projectIdOf: (row: T) => number, action: ProjectAction, what: string): Promise<T> {
+  async guard<T>(
+    actor: Actor,
+    row: T | null | undefined,
+    projectIdOf: (row: T) => number,
+    action: ProjectAction,
+    what: string,
+  ): Promise<T> {
     if (!row) throw notFound(`${what} not found`);
     try {
       await this.authorize(actor, projectIdOf(row), action, what);
@@ -252,7 +265,10 @@ export class Access {
   /** The projects where the actor may do `action` (staff: all). */
   async scopeFor(actor: Actor, action: ProjectAction): Promise<Scope> {
     if (actor.isStaff) return { all: true };
-    const rows: Array<{ id: number }> = await this.ds.query(visibleProjectsSql('$1', action === 'view' ? undefined : memberRolesAllowed(action)), [actor.id]);
+    const rows: Array<{ id: number }> = await this.ds.query(
+      visibleProjectsSql('$1', action === 'view' ? undefined : memberRolesAllowed(action)),
+      [actor.id],
+    );
     return { all: false, projectIds: rows.map((r) => r.id).sort((a, b) => a - b) };
   }
 
@@ -268,7 +284,10 @@ export class Access {
 
   /** The user's personal project: the default target of user-scoped writes. */
   async personalProject(userId: number): Promise<number> {
-    const rows: Array<{ id: number }> = await this.ds.query(`SELECT id FROM projects WHERE owner_id = $1 AND is_personal ORDER BY id LIMIT 1`, [userId]);
+    const rows: Array<{ id: number }> = await this.ds.query(
+      `SELECT id FROM projects WHERE owner_id = $1 AND is_personal ORDER BY id LIMIT 1`,
+      [userId],
+    );
     if (!rows[0]) throw notFound('You have no personal project; send "project"', 'no_personal_project');
     return rows[0].id;
   }

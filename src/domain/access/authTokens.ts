@@ -44,7 +44,13 @@ export async function resolveAuthToken(ds: DataSource, secret: string): Promise<
 }
 
 /** May this token (and its user, now) `triage` in the project? 404 when not: the project's existence is not revealed. */
-export async function authorizeTokenProject(access: Access, token: ResolvedAuthToken, actor: Actor, projectId: number, scope: AuthTokenScope = 'project:releases'): Promise<void> {
+export async function authorizeTokenProject(
+  access: Access,
+  token: ResolvedAuthToken,
+  actor: Actor,
+  projectId: number,
+  scope: AuthTokenScope = 'project:releases',
+): Promise<void> {
   if (!token.projectIds.includes(projectId) || !token.scopes.includes(scope)) throw notFound('Project not found');
   await access.authorize(actor, projectId, 'triage');
 }
@@ -69,12 +75,22 @@ export async function createAuthToken(access: Access, actor: Actor, input: { nam
   for (const p of input.projects) await access.authorize(actor, p, 'triage');
   const { secret, prefix, hash } = generateAuthToken();
   const token = await ds.getRepository(AuthToken).save(
-    ds.getRepository(AuthToken).create({ userId: actor.id, name: input.name, prefix, tokenHash: hash, projectIds: [...new Set(input.projects)], scopes: input.scopes, revokedAt: null, lastUsedAt: null }),
+    ds.getRepository(AuthToken).create({
+      userId: actor.id,
+      name: input.name,
+      prefix,
+      tokenHash: hash,
+      projectIds: [...new Set(input.projects)],
+      scopes: input.scopes,
+      revokedAt: null,
+      lastUsedAt: null,
+    }),
   );
   return { token, secret };
 }
 
-export const listAuthTokens = (ds: DataSource, userId: number) => ds.getRepository(AuthToken).find({ where: { userId }, order: { id: 'DESC' } });
+export const listAuthTokens = (ds: DataSource, userId: number) =>
+  ds.getRepository(AuthToken).find({ where: { userId }, order: { id: 'DESC' } });
 
 export async function revokeAuthToken(ds: DataSource, userId: number, id: number): Promise<void> {
   const token = Number.isSafeInteger(id) && id < 2 ** 31 ? await ds.getRepository(AuthToken).findOneBy({ id, userId }) : null;
@@ -83,7 +99,12 @@ export async function revokeAuthToken(ds: DataSource, userId: number, id: number
 }
 
 /** Projects named as tools name them (slug or numeric id), each checked against the token: 404 for any it may not use. */
-export async function tokenProjects(access: Access, token: ResolvedAuthToken, actor: Actor, names: string[]): Promise<Array<{ id: number; slug: string; name: string }>> {
+export async function tokenProjects(
+  access: Access,
+  token: ResolvedAuthToken,
+  actor: Actor,
+  names: string[],
+): Promise<Array<{ id: number; slug: string; name: string }>> {
   const rows: Array<{ id: number; slug: string; name: string }> = await access.ds.query(
     `SELECT id, slug, name FROM projects WHERE slug = ANY($1::text[]) OR id::text = ANY($1::text[])`,
     [names],

@@ -67,14 +67,22 @@ export const mayFrom = (loaded: LoadedRoles | undefined, projectId: unknown, act
 export function scopeFrom(loaded: LoadedRoles | undefined, action: ProjectAction = 'view'): Scope {
   if (!loaded) return NOTHING;
   if (loaded.isStaff) return { all: true };
-  return { all: false, projectIds: Object.entries(loaded.roles).filter(([, r]) => can(r, action)).map(([id]) => Number(id)) };
+  return {
+    all: false,
+    projectIds: Object.entries(loaded.roles)
+      .filter(([, r]) => can(r, action))
+      .map(([id]) => Number(id)),
+  };
 }
 
 /**
  * Users an admin may see in lists of people: themselves and those they share a project
  * with (staff: everyone). For query builders (named parameters); null means "no restriction".
  */
-export function coMembersCondition(loaded: (LoadedRoles & { id: number }) | undefined, column: string): { sql: string; params?: Record<string, unknown> } | null {
+export function coMembersCondition(
+  loaded: (LoadedRoles & { id: number }) | undefined,
+  column: string,
+): { sql: string; params?: Record<string, unknown> } | null {
   if (!loaded) return { sql: 'false' };
   if (loaded.isStaff) return null;
   const ids = Object.keys(loaded.roles).map(Number);

@@ -37,7 +37,11 @@ export async function announceAccessChange(change: AccessChange): Promise<void> 
   if (!change.users?.length && !change.projects?.length) return;
   await Promise.all(
     [...notifiers].map((n) =>
-      n.accessChanged(change).catch((err: unknown) => logger.warn({ err: (err as Error).message, change }, 'access change notice failed; the periodic re-check will apply it')),
+      n
+        .accessChanged(change)
+        .catch((err: unknown) =>
+          logger.warn({ err: (err as Error).message, change }, 'access change notice failed; the periodic re-check will apply it'),
+        ),
     ),
   );
 }

@@ -9,7 +9,11 @@ export const PASSWORD_MAX_LENGTH = 256;
 /** 400 naming `password` unless it meets the policy. */
 export function assertPasswordPolicy(plain: string): void {
   if (plain.length < PASSWORD_MIN_LENGTH || plain.length > PASSWORD_MAX_LENGTH) {
-    throw badRequest(`The password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters`, { password: [`at least ${PASSWORD_MIN_LENGTH} characters`] }, 'weak_password');
+    throw badRequest(
+      `The password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters`,
+      { password: [`at least ${PASSWORD_MIN_LENGTH} characters`] },
+      'weak_password',
+    );
   }
 }
 

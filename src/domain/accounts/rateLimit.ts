@@ -25,7 +25,13 @@ const UNCAPPED = 1_000_000_000;
 
 const tooMany = (res: RateLimiterRes) => {
   const seconds = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
-  return new AppError(429, 'rate_limited', 'Too many attempts, retry later', { retry_after_seconds: seconds }, { 'Retry-After': String(seconds) });
+  return new AppError(
+    429,
+    'rate_limited',
+    'Too many attempts, retry later',
+    { retry_after_seconds: seconds },
+    { 'Retry-After': String(seconds) },
+  );
 };
 
 /**
@@ -44,7 +50,10 @@ export class AuthRateLimiter {
   private readonly pair: RateLimiterRedis;
   private readonly account: RateLimiterRedis;
 
-  constructor(redis: RedisClient, private readonly o: AuthRateLimitOptions) {
+  constructor(
+    redis: RedisClient,
+    private readonly o: AuthRateLimitOptions,
+  ) {
     const make = (name: string, points: number) =>
       new RateLimiterRedis({
         storeClient: redis,

@@ -68,7 +68,8 @@ export const signRefreshToken = (u: TokenSubject, jti: string) =>
   sign({ typ: 'refresh', tv: u.tokenVersion }, String(u.id), config.jwt.refreshTtlSeconds, jti);
 
 export const verifyAccessToken = async (token: string) => userClaims(await verify(token, 'access'));
-export const verifyRefreshToken = async (token: string, opts?: { allowExpired?: boolean }) => userClaims(await verify(token, 'refresh', opts));
+export const verifyRefreshToken = async (token: string, opts?: { allowExpired?: boolean }) =>
+  userClaims(await verify(token, 'refresh', opts));
 
 export interface MachineClaims {
   projectId: number;

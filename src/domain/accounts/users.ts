@@ -92,7 +92,8 @@ export async function updateUser(ds: DataSource, id: number, changes: UserChange
       const user = await em.findOne(User, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!user) throw notFound('User not found');
       const email = changes.email !== undefined ? normalizeEmail(changes.email) : user.email;
-      const endsSessions = Boolean(passwordHash) || email !== user.email || (changes.isActive !== undefined && changes.isActive !== user.isActive);
+      const endsSessions =
+        Boolean(passwordHash) || email !== user.email || (changes.isActive !== undefined && changes.isActive !== user.isActive);
       announce = endsSessions || (changes.isStaff !== undefined && changes.isStaff !== user.isStaff);
       user.email = email;
       if (changes.firstName !== undefined) user.firstName = changes.firstName;

@@ -29,7 +29,11 @@ export const ChannelBodySchema = z.strictObject({
   type: z.enum(CHANNEL_TYPES),
   url: httpUrl.optional().meta({ description: 'webhook, slack, discord: where to POST. Never shown in full again' }),
   addresses: addresses().optional().meta({ description: 'email: recipients' }),
-  roles: z.array(z.enum(RECIPIENT_ROLES)).min(1).optional().meta({ description: 'email: also every project member with one of these roles' }),
+  roles: z
+    .array(z.enum(RECIPIENT_ROLES))
+    .min(1)
+    .optional()
+    .meta({ description: 'email: also every project member with one of these roles' }),
   enabled: z.boolean().default(true),
 });
 export type ChannelBody = z.output<typeof ChannelBodySchema>;
@@ -82,7 +86,15 @@ async function assertTarget(url: string): Promise<void> {
     await checkTarget(new URL(url));
   } catch (err) {
     if (err instanceof TargetRefused) throw invalid([{ path: 'url', message: err.message }], 'This target is not allowed');
-    throw invalid([{ path: 'url', message: `cannot resolve ${new URL(url).hostname}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }], 'This target cannot be reached');
+    throw invalid(
+      [
+        {
+          path: 'url',
+          message: `cannot resolve ${new URL(url).hostname}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        },
+      ],
+      'This target cannot be reached',
+    );
   }
 }
 
@@ -106,16 +118,30 @@ export async function listChannels(access: Access, actor: Actor, projectId: numb
   return ds.getRepository(AlertChannel).find({ where: { projectId }, order: { id: 'ASC' } });
 }
 
-export async function channelFor(access: Access, actor: Actor, projectId: number, channelId: number, action: 'view' | 'manage_alerts' = 'view'): Promise<AlertChannel> {
+export async function channelFor(
+  access: Access,
+  actor: Actor,
+  projectId: number,
+  channelId: number,
+  action: 'view' | 'manage_alerts' = 'view',
+): Promise<AlertChannel> {
   const { ds } = access;
   await access.authorize(actor, projectId, action);
-  const channel = Number.isSafeInteger(channelId) && channelId < 2 ** 31 ? await ds.getRepository(AlertChannel).findOneBy({ id: channelId, projectId }) : null;
+  const channel =
+    Number.isSafeInteger(channelId) && channelId < 2 ** 31
+      ? await ds.getRepository(AlertChannel).findOneBy({ id: channelId, projectId })
+      : null;
   if (!channel) throw notFound('Alert channel not found');
   return channel;
 }
 
 /** A new channel; a webhook's signing secret is generated and answered here, once. */
-export async function createChannel(access: Access, actor: Actor, projectId: number, body: ChannelBody): Promise<{ channel: AlertChannel; secret: string | null }> {
+export async function createChannel(
+  access: Access,
+  actor: Actor,
+  projectId: number,
+  body: ChannelBody,
+): Promise<{ channel: AlertChannel; secret: string | null }> {
   const { ds } = access;
   await access.authorize(actor, projectId, 'manage_alerts');
   checkShape(body.type, { url: body.url !== undefined, addresses: body.addresses !== undefined, roles: body.roles !== undefined });
@@ -127,7 +153,9 @@ export async function createChannel(access: Access, actor: Actor, projectId: num
     name: body.name,
     type: body.type,
     config: cfg,
-    targetHint: body.url ? maskUrl(body.url) : [...(body.addresses ?? []), ...(body.roles ?? []).map((r) => `role:${r}`)].join(', ').slice(0, 300),
+    targetHint: body.url
+      ? maskUrl(body.url)
+      : [...(body.addresses ?? []), ...(body.roles ?? []).map((r) => `role:${r}`)].join(', ').slice(0, 300),
     sealed: body.url ? seal({ url: body.url, secret: secret ?? undefined } satisfies ChannelSecrets) : null,
     enabled: body.enabled,
     createdById: actor.id,
@@ -137,11 +165,22 @@ export async function createChannel(access: Access, actor: Actor, projectId: num
 }
 
 export async function readSecrets(ds: DataSource, channelId: number): Promise<ChannelSecrets> {
-  const row = await ds.getRepository(AlertChannel).createQueryBuilder('c').addSelect('c.sealed').where('c.id = :channelId', { channelId }).getOne();
+  const row = await ds
+    .getRepository(AlertChannel)
+    .createQueryBuilder('c')
+    .addSelect('c.sealed')
+    .where('c.id = :channelId', { channelId })
+    .getOne();
   return row?.sealed ? unseal<ChannelSecrets>(row.sealed) : {};
 }
 
-export async function updateChannel(access: Access, actor: Actor, projectId: number, channelId: number, patch: ChannelPatch): Promise<{ channel: AlertChannel; secret: string | null }> {
+export async function updateChannel(
+  access: Access,
+  actor: Actor,
+  projectId: number,
+  channelId: number,
+  patch: ChannelPatch,
+): Promise<{ channel: AlertChannel; secret: string | null }> {
   const { ds } = access;
   const channel = await channelFor(access, actor, projectId, channelId, 'manage_alerts');
   const problems = [];
@@ -151,7 +190,8 @@ export async function updateChannel(access: Access, actor: Actor, projectId: num
   } else {
     if (patch.addresses != null) problems.push({ path: 'addresses', message: 'only for email channels' });
     if (patch.roles != null) problems.push({ path: 'roles', message: 'only for email channels' });
-    if (patch.rotate_secret && channel.type !== 'webhook') problems.push({ path: 'rotate_secret', message: 'only webhook channels have a signing secret' });
+    if (patch.rotate_secret && channel.type !== 'webhook')
+      problems.push({ path: 'rotate_secret', message: 'only webhook channels have a signing secret' });
   }
   if (problems.length) throw invalid(problems);
   if (patch.name !== undefined) channel.name = patch.name;
@@ -162,7 +202,8 @@ export async function updateChannel(access: Access, actor: Actor, projectId: num
       addresses: patch.addresses === undefined ? channel.config.addresses : (patch.addresses ?? []),
       roles: patch.roles === undefined ? channel.config.roles : (patch.roles ?? []),
     };
-    if (!cfg.addresses?.length && !cfg.roles?.length) throw invalid([{ path: 'addresses', message: 'an email channel needs addresses, roles, or both' }]);
+    if (!cfg.addresses?.length && !cfg.roles?.length)
+      throw invalid([{ path: 'addresses', message: 'an email channel needs addresses, roles, or both' }]);
     channel.config = cfg;
     channel.targetHint = [...(cfg.addresses ?? []), ...(cfg.roles ?? []).map((r) => `role:${r}`)].join(', ').slice(0, 300);
   } else if (patch.url !== undefined || patch.rotate_secret) {
@@ -182,7 +223,10 @@ export async function deleteChannel(access: Access, actor: Actor, projectId: num
   const channel = await channelFor(access, actor, projectId, channelId, 'manage_alerts');
   await ds.transaction(async (em) => {
     // Rules stop naming it; its notifications and delivery log go with it.
-    await em.query(`UPDATE alert_rules SET channel_ids = array_remove(channel_ids, $2), updated_at = now() WHERE project_id = $1 AND $2 = ANY(channel_ids)`, [projectId, channel.id]);
+    await em.query(
+      `UPDATE alert_rules SET channel_ids = array_remove(channel_ids, $2), updated_at = now() WHERE project_id = $1 AND $2 = ANY(channel_ids)`,
+      [projectId, channel.id],
+    );
     await em.query(`DELETE FROM alert_channels WHERE id = $1`, [channel.id]);
   });
 }

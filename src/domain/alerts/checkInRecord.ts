@@ -26,4 +26,3 @@ export const CheckInRecordSchema = z.object({
   source: z.enum(['sentry', 'http']),
 });
 export type CheckInRecord = z.infer<typeof CheckInRecordSchema>;
-

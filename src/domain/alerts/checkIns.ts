@@ -55,12 +55,20 @@ async function upsertFromConfig(q: Q, projectId: number, slug: string, cfg: Moni
   return rows[0];
 }
 
-function monitorPayload(m: MonitorRow, title: string, text: string, extra: { expected_at?: Date | null; check_in_id?: string; environment?: string | null; duration_ms?: number | null }): FiringPayload {
+function monitorPayload(
+  m: MonitorRow,
+  title: string,
+  text: string,
+  extra: { expected_at?: Date | null; check_in_id?: string; environment?: string | null; duration_ms?: number | null },
+): FiringPayload {
   const url = links.monitor(m.id);
   const s = asSchedule(scheduled(m));
   const facts = [
     { label: 'Monitor', value: m.slug },
-    { label: 'Schedule', value: s.type === 'crontab' ? `${s.value} (${m.timezone})` : `every ${s.value} ${s.unit}${s.value === 1 ? '' : 's'}` },
+    {
+      label: 'Schedule',
+      value: s.type === 'crontab' ? `${s.value} (${m.timezone})` : `every ${s.value} ${s.unit}${s.value === 1 ? '' : 's'}`,
+    },
   ];
   if (extra.expected_at) facts.push({ label: 'Expected at', value: extra.expected_at.toISOString() });
   if (extra.environment) facts.push({ label: 'Environment', value: extra.environment });
@@ -71,21 +79,50 @@ function monitorPayload(m: MonitorRow, title: string, text: string, extra: { exp
     url,
     level: 'error',
     facts,
-    monitor: { id: m.id, slug: m.slug, name: m.name, status: m.status, expected_at: extra.expected_at?.toISOString() ?? null, check_in_id: extra.check_in_id, url },
+    monitor: {
+      id: m.id,
+      slug: m.slug,
+      name: m.name,
+      status: m.status,
+      expected_at: extra.expected_at?.toISOString() ?? null,
+      check_in_id: extra.check_in_id,
+      url,
+    },
   };
 }
 
 /** Rules of a monitor trigger that watch this monitor in this environment. */
-async function monitorRules(q: Q, m: MonitorRow, trigger: 'monitor.missed' | 'monitor.failed', environment: string | null): Promise<RuleRow[]> {
+async function monitorRules(
+  q: Q,
+  m: MonitorRow,
+  trigger: 'monitor.missed' | 'monitor.failed',
+  environment: string | null,
+): Promise<RuleRow[]> {
   return (await rulesFor(q, m.project_id, [trigger])).filter((r) => {
     const slugs = (r.params as { monitors?: string[] }).monitors;
     return (!slugs || slugs.includes(m.slug)) && environmentMatches(r.filters, environment);
   });
 }
 
-async function fireFor(q: Q, rules: RuleRow[], m: MonitorRow, kind: 'firing' | 'recovered', key: string, payload: FiringPayload, out: Outgoing[]): Promise<void> {
+async function fireFor(
+  q: Q,
+  rules: RuleRow[],
+  m: MonitorRow,
+  kind: 'firing' | 'recovered',
+  key: string,
+  payload: FiringPayload,
+  out: Outgoing[],
+): Promise<void> {
   for (const rule of rules) {
-    const r = await recordFiring(q, { projectId: m.project_id, rule, trigger: rule.trigger, triggerKey: key, subject: `monitor:${m.id}`, kind, payload });
+    const r = await recordFiring(q, {
+      projectId: m.project_id,
+      rule,
+      trigger: rule.trigger,
+      triggerKey: key,
+      subject: `monitor:${m.id}`,
+      kind,
+      payload,
+    });
     out.push(...r.outgoing);
   }
 }
@@ -97,12 +134,21 @@ async function fireFor(q: Q, rules: RuleRow[], m: MonitorRow, kind: 'firing' | '
  * recovery when a failing monitor is OK again). Idempotent: a check-in seen before
  * changes nothing.
  */
-export async function recordCheckIn(ds: DataSource, jobs: AlertJobs, c: CheckInRecord): Promise<'recorded' | 'duplicate' | 'unknown_monitor'> {
+export async function recordCheckIn(
+  ds: DataSource,
+  jobs: AlertJobs,
+  c: CheckInRecord,
+): Promise<'recorded' | 'duplicate' | 'unknown_monitor'> {
   const out: Outgoing[] = [];
   const receivedAt = new Date(c.received_at);
   const result = await inTransaction(ds, async (q) => {
     if (c.monitor_config) await upsertFromConfig(q, c.project_id, c.monitor_slug, c.monitor_config, receivedAt);
-    const m: MonitorRow | undefined = (await q.query<MonitorRow>(`SELECT ${MONITOR_COLUMNS} FROM monitors WHERE project_id = $1 AND slug = $2 FOR UPDATE`, [c.project_id, c.monitor_slug])).rows[0];
+    const m: MonitorRow | undefined = (
+      await q.query<MonitorRow>(`SELECT ${MONITOR_COLUMNS} FROM monitors WHERE project_id = $1 AND slug = $2 FOR UPDATE`, [
+        c.project_id,
+        c.monitor_slug,
+      ])
+    ).rows[0];
     if (!m) return 'unknown_monitor' as const;
 
     const { rows: existing } = await q.query<{ id: string; status: string; started_at: Date }>(
@@ -124,7 +170,12 @@ export async function recordCheckIn(ds: DataSource, jobs: AlertJobs, c: CheckInR
     } else if (existing[0]) {
       if (existing[0].status !== 'in_progress') return 'duplicate' as const;
       durationMs ??= Math.max(0, receivedAt.getTime() - existing[0].started_at.getTime());
-      await q.query(`UPDATE monitor_checkins SET status = $2, finished_at = $3, duration_ms = $4, updated_at = now() WHERE id = $1`, [existing[0].id, c.status, receivedAt, durationMs]);
+      await q.query(`UPDATE monitor_checkins SET status = $2, finished_at = $3, duration_ms = $4, updated_at = now() WHERE id = $1`, [
+        existing[0].id,
+        c.status,
+        receivedAt,
+        durationMs,
+      ]);
       rowId = existing[0].id;
     } else {
       const started = new Date(receivedAt.getTime() - (c.duration_ms ?? 0));
@@ -151,15 +202,24 @@ export async function recordCheckIn(ds: DataSource, jobs: AlertJobs, c: CheckInR
       m.status = c.status === 'ok' ? 'ok' : 'error';
       await q.query(`UPDATE monitors SET status = $2, updated_at = now() WHERE id = $1`, [m.id, m.status]);
       if (m.enabled && c.status === 'error') {
-        const payload = monitorPayload(m, `Cron monitor "${m.name}" failed`, `A run of ${m.slug} reported an error.`, { check_in_id: c.check_in_id, environment: c.environment, duration_ms: durationMs });
-        await fireFor(q, await monitorRules(q, m, 'monitor.failed', c.environment), m, 'firing', `failed:${rowId}`, payload, out);
-      } else if (m.enabled && c.status === 'ok' && ['error', 'timeout', 'missed'].includes(previous)) {
-        const trigger = previous === 'missed' ? 'monitor.missed' : 'monitor.failed';
-        const payload = monitorPayload(m, `Cron monitor "${m.name}" is OK again`, `${m.slug} checked in OK after ${previous === 'missed' ? 'a missed run' : 'a failure'}.`, {
+        const payload = monitorPayload(m, `Cron monitor "${m.name}" failed`, `A run of ${m.slug} reported an error.`, {
           check_in_id: c.check_in_id,
           environment: c.environment,
           duration_ms: durationMs,
         });
+        await fireFor(q, await monitorRules(q, m, 'monitor.failed', c.environment), m, 'firing', `failed:${rowId}`, payload, out);
+      } else if (m.enabled && c.status === 'ok' && ['error', 'timeout', 'missed'].includes(previous)) {
+        const trigger = previous === 'missed' ? 'monitor.missed' : 'monitor.failed';
+        const payload = monitorPayload(
+          m,
+          `Cron monitor "${m.name}" is OK again`,
+          `${m.slug} checked in OK after ${previous === 'missed' ? 'a missed run' : 'a failure'}.`,
+          {
+            check_in_id: c.check_in_id,
+            environment: c.environment,
+            duration_ms: durationMs,
+          },
+        );
         await fireFor(q, await monitorRules(q, m, trigger, c.environment), m, 'recovered', `recovered:${rowId}`, payload, out);
       }
     }
@@ -170,7 +230,10 @@ export async function recordCheckIn(ds: DataSource, jobs: AlertJobs, c: CheckInR
 }
 
 async function lastEnvironment(q: Q, monitorId: number): Promise<string | null> {
-  const { rows } = await q.query<{ environment: string | null }>(`SELECT environment FROM monitor_checkins WHERE monitor_id = $1 AND source <> 'schedule' ORDER BY started_at DESC LIMIT 1`, [monitorId]);
+  const { rows } = await q.query<{ environment: string | null }>(
+    `SELECT environment FROM monitor_checkins WHERE monitor_id = $1 AND source <> 'schedule' ORDER BY started_at DESC LIMIT 1`,
+    [monitorId],
+  );
   return rows[0]?.environment ?? null;
 }
 
@@ -180,14 +243,27 @@ async function lastEnvironment(q: Q, monitorId: number): Promise<string | null> 
  * the expected time); in_progress runs older than max_runtime become `timeout` and fire
  * monitor.failed. Each monitor in its own transaction, under its row lock.
  */
-export async function detectMonitorProblems(ds: DataSource, jobs: AlertJobs, now: Date, limit = 500): Promise<{ missed: number; timedOut: number }> {
+export async function detectMonitorProblems(
+  ds: DataSource,
+  jobs: AlertJobs,
+  now: Date,
+  limit = 500,
+): Promise<{ missed: number; timedOut: number }> {
   let missed = 0;
   let timedOut = 0;
-  const due: Array<{ id: number }> = await ds.query(`SELECT id FROM monitors WHERE enabled AND deadline_at <= $1 ORDER BY deadline_at LIMIT $2`, [now, limit]);
+  const due: Array<{ id: number }> = await ds.query(
+    `SELECT id FROM monitors WHERE enabled AND deadline_at <= $1 ORDER BY deadline_at LIMIT $2`,
+    [now, limit],
+  );
   for (const { id } of due) {
     const out: Outgoing[] = [];
     const did = await inTransaction(ds, async (q) => {
-      const m = (await q.query<MonitorRow>(`SELECT ${MONITOR_COLUMNS} FROM monitors WHERE id = $1 AND enabled AND deadline_at <= $2 FOR UPDATE`, [id, now])).rows[0];
+      const m = (
+        await q.query<MonitorRow>(`SELECT ${MONITOR_COLUMNS} FROM monitors WHERE id = $1 AND enabled AND deadline_at <= $2 FOR UPDATE`, [
+          id,
+          now,
+        ])
+      ).rows[0];
       if (!m || !m.next_expected_at) return false;
       const expected = m.next_expected_at;
       const ins = await q.query<{ id: string }>(
@@ -203,11 +279,24 @@ export async function detectMonitorProblems(ds: DataSource, jobs: AlertJobs, now
       ]);
       m.status = 'missed';
       const environment = await lastEnvironment(q, m.id);
-      const payload = monitorPayload(m, `Cron monitor "${m.name}" missed a run`, `${m.slug} was expected at ${expected.toISOString()} and has not checked in within ${m.checkin_margin_minutes} min.`, {
-        expected_at: expected,
-        environment,
-      });
-      await fireFor(q, await monitorRules(q, m, 'monitor.missed', environment), m, 'firing', `missed:${m.id}:${expected.getTime()}`, payload, out);
+      const payload = monitorPayload(
+        m,
+        `Cron monitor "${m.name}" missed a run`,
+        `${m.slug} was expected at ${expected.toISOString()} and has not checked in within ${m.checkin_margin_minutes} min.`,
+        {
+          expected_at: expected,
+          environment,
+        },
+      );
+      await fireFor(
+        q,
+        await monitorRules(q, m, 'monitor.missed', environment),
+        m,
+        'firing',
+        `missed:${m.id}:${expected.getTime()}`,
+        payload,
+        out,
+      );
       return ins.rows.length > 0;
     });
     if (did) missed++;
@@ -229,12 +318,21 @@ export async function detectMonitorProblems(ds: DataSource, jobs: AlertJobs, now
         [id, now],
       );
       if (!rows[0]) return;
-      const m = (await q.query<MonitorRow>(`UPDATE monitors SET status = 'timeout', updated_at = now() WHERE id = $1 RETURNING ${MONITOR_COLUMNS}`, [rows[0].monitor_id])).rows[0];
+      const m = (
+        await q.query<MonitorRow>(`UPDATE monitors SET status = 'timeout', updated_at = now() WHERE id = $1 RETURNING ${MONITOR_COLUMNS}`, [
+          rows[0].monitor_id,
+        ])
+      ).rows[0];
       timedOut++;
-      const payload = monitorPayload(m, `Cron monitor "${m.name}" timed out`, `A run of ${m.slug} started at ${rows[0].started_at.toISOString()} and did not finish within ${m.max_runtime_minutes} min.`, {
-        check_in_id: rows[0].check_in_id,
-        environment: rows[0].environment,
-      });
+      const payload = monitorPayload(
+        m,
+        `Cron monitor "${m.name}" timed out`,
+        `A run of ${m.slug} started at ${rows[0].started_at.toISOString()} and did not finish within ${m.max_runtime_minutes} min.`,
+        {
+          check_in_id: rows[0].check_in_id,
+          environment: rows[0].environment,
+        },
+      );
       await fireFor(q, await monitorRules(q, m, 'monitor.failed', rows[0].environment), m, 'firing', `timeout:${id}`, payload, out);
     });
     await jobs.deliver(out);

@@ -31,7 +31,8 @@ export function bucketSpec(windowMinutes: number): BucketSpec {
   return { sizeMinutes, count: Math.ceil(windowMinutes / sizeMinutes) };
 }
 
-const bucketKey = (prefix: string, ruleId: number, spec: BucketSpec, index: number) => `${prefix}:alerts:{r${ruleId}}:${spec.sizeMinutes}:${index}`;
+const bucketKey = (prefix: string, ruleId: number, spec: BucketSpec, index: number) =>
+  `${prefix}:alerts:{r${ruleId}}:${spec.sizeMinutes}:${index}`;
 const bucketIndex = (spec: BucketSpec, ms: number) => Math.floor(ms / 60_000 / spec.sizeMinutes);
 
 export interface WindowParams {
@@ -53,7 +54,15 @@ export const binUpper = (bin: number) => 2 ** (bin / 4);
 export function llmIsError(metadata: Record<string, unknown>): boolean {
   const status = typeof metadata.status === 'string' ? metadata.status.toLowerCase() : null;
   const code = Number(metadata.status_code ?? metadata.http_status);
-  return Boolean(metadata.error) || metadata.is_error === true || metadata.success === false || status === 'error' || status === 'failed' || status === 'failure' || (Number.isFinite(code) && code >= 400);
+  return (
+    Boolean(metadata.error) ||
+    metadata.is_error === true ||
+    metadata.success === false ||
+    status === 'error' ||
+    status === 'failed' ||
+    status === 'failure' ||
+    (Number.isFinite(code) && code >= 400)
+  );
 }
 
 /** Cost as the client reported it (metadata.cost, cost_usd or total_cost); a price table is the OpenTelemetry issue's. */
@@ -89,7 +98,9 @@ export class WindowRules {
   }
 
   private async load(): Promise<void> {
-    const rows: RuleRow[] = await this.ds.query(`SELECT ${RULE_COLUMNS} FROM alert_rules WHERE enabled AND trigger = ANY($1::text[])`, [WINDOWED_TRIGGERS]);
+    const rows: RuleRow[] = await this.ds.query(`SELECT ${RULE_COLUMNS} FROM alert_rules WHERE enabled AND trigger = ANY($1::text[])`, [
+      WINDOWED_TRIGGERS,
+    ]);
     const next = new Map<number, RuleRow[]>();
     for (const r of rows) next.set(r.project_id, [...(next.get(r.project_id) ?? []), r]);
     this.byProject = next;
@@ -126,7 +137,12 @@ export class WindowCounters {
   }
 
   /** Events a batch really inserted (`fresh`: "project:event_id"), with their issue ids. */
-  async countEvents(items: EventRecord[], issueIds: ReadonlyArray<string | null>, fresh: ReadonlySet<string>, now = Date.now()): Promise<void> {
+  async countEvents(
+    items: EventRecord[],
+    issueIds: ReadonlyArray<string | null>,
+    fresh: ReadonlySet<string>,
+    now = Date.now(),
+  ): Promise<void> {
     const byProject = await this.rules.snapshot();
     if (!byProject.size) return;
     const incs: Increments = new Map();

@@ -46,15 +46,24 @@ export const TRIGGER_PARAMS = {
       window_minutes: windowMinutes,
       model: z.string().min(1).max(200).optional().meta({ description: 'Only calls to this model' }),
       per_model: z.boolean().default(false).meta({ description: 'Evaluate each model on its own' }),
-      min_calls: z.number().int().min(1).max(1_000_000).default(10).meta({ description: 'error_rate and p95_latency_ms need at least this many calls in the window' }),
+      min_calls: z
+        .number()
+        .int()
+        .min(1)
+        .max(1_000_000)
+        .default(10)
+        .meta({ description: 'error_rate and p95_latency_ms need at least this many calls in the window' }),
     })
     .superRefine((p, ctx) => {
-      if (p.metric === 'error_rate' && p.threshold > 1) ctx.addIssue({ code: 'custom', path: ['threshold'], message: 'error_rate is a share between 0 and 1 (0.2 = 20%)' });
+      if (p.metric === 'error_rate' && p.threshold > 1)
+        ctx.addIssue({ code: 'custom', path: ['threshold'], message: 'error_rate is a share between 0 and 1 (0.2 = 20%)' });
     }),
   'dump.received': z.strictObject({
     new_crash_only: z.boolean().default(false).meta({ description: 'Only the first dump with a given crash reason and main module' }),
   }),
-  'monitor.missed': z.strictObject({ monitors: z.array(slug).min(1).max(100).optional().meta({ description: 'Slugs; default every monitor of the project' }) }),
+  'monitor.missed': z.strictObject({
+    monitors: z.array(slug).min(1).max(100).optional().meta({ description: 'Slugs; default every monitor of the project' }),
+  }),
   'monitor.failed': z.strictObject({ monitors: z.array(slug).min(1).max(100).optional() }),
 } as const satisfies Record<Trigger, z.ZodType>;
 
@@ -70,7 +79,12 @@ const level = z.string().transform((v, ctx) => {
 });
 
 export const FiltersSchema = z.strictObject({
-  environments: z.array(z.string().trim().min(1).max(100)).min(1).max(50).optional().meta({ description: 'Any of these (case-insensitive)' }),
+  environments: z
+    .array(z.string().trim().min(1).max(100))
+    .min(1)
+    .max(50)
+    .optional()
+    .meta({ description: 'Any of these (case-insensitive)' }),
   min_level: level.optional().meta({ description: `At least this level: ${LEVELS.join(' < ')}` }),
   release: z.string().trim().min(1).max(200).optional(),
   tags: z
@@ -79,8 +93,19 @@ export const FiltersSchema = z.strictObject({
     .max(20)
     .optional()
     .meta({ description: 'Every one of these, as key=value' }),
-  services: z.array(z.string().trim().min(1).max(200)).min(1).max(50).optional().meta({ description: 'Service (or log source; LLM source) — any of these' }),
-  search: z.string().trim().min(1).max(200).optional().meta({ description: 'Every word appears in the message or exception type (case-insensitive)' }),
+  services: z
+    .array(z.string().trim().min(1).max(200))
+    .min(1)
+    .max(50)
+    .optional()
+    .meta({ description: 'Service (or log source; LLM source) — any of these' }),
+  search: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .optional()
+    .meta({ description: 'Every word appears in the message or exception type (case-insensitive)' }),
 });
 export type Filters = z.output<typeof FiltersSchema>;
 
@@ -97,7 +122,11 @@ export const FILTERS_FOR: Record<Trigger, Array<keyof Filters>> = {
   'monitor.failed': ['environments'],
 };
 
-const id = z.number().int().positive().max(2 ** 31 - 1);
+const id = z
+  .number()
+  .int()
+  .positive()
+  .max(2 ** 31 - 1);
 
 export const RuleBodySchema = z.strictObject({
   name: z.string().trim().min(1).max(200),
@@ -105,9 +134,25 @@ export const RuleBodySchema = z.strictObject({
   params: z.record(z.string(), z.unknown()).default({}).meta({ description: 'Depends on the trigger (see the README table)' }),
   filters: z.record(z.string(), z.unknown()).default({}),
   channels: z.array(id).max(20).default([]).meta({ description: 'Alert channel ids of this project' }),
-  cooldown_minutes: z.number().int().min(0).max(10080).default(0).meta({ description: 'After a message about a subject (an issue, a model, a monitor, or the rule), stay quiet about it this long' }),
-  digest_minutes: z.number().int().min(0).max(1440).default(0).meta({ description: 'Gather all of the rule’s firings over this many minutes into one message (0: send each)' }),
-  snoozed_until: z.iso.datetime({ offset: true }).nullable().default(null).meta({ description: 'Firings until then are recorded, not sent' }),
+  cooldown_minutes: z
+    .number()
+    .int()
+    .min(0)
+    .max(10080)
+    .default(0)
+    .meta({ description: 'After a message about a subject (an issue, a model, a monitor, or the rule), stay quiet about it this long' }),
+  digest_minutes: z
+    .number()
+    .int()
+    .min(0)
+    .max(1440)
+    .default(0)
+    .meta({ description: 'Gather all of the rule’s firings over this many minutes into one message (0: send each)' }),
+  snoozed_until: z.iso
+    .datetime({ offset: true })
+    .nullable()
+    .default(null)
+    .meta({ description: 'Firings until then are recorded, not sent' }),
   enabled: z.boolean().default(true),
 });
 export type RuleBody = z.output<typeof RuleBodySchema>;
@@ -148,7 +193,10 @@ export function defineRule(body: RuleBody): RuleDefinition {
   else {
     for (const key of Object.keys(filtersResult.data) as Array<keyof Filters>) {
       if (filtersResult.data[key] !== undefined && !FILTERS_FOR[body.trigger].includes(key)) {
-        problems.push({ path: `filters.${key}`, message: `not a filter of ${body.trigger} (it takes: ${FILTERS_FOR[body.trigger].join(', ') || 'none'})` });
+        problems.push({
+          path: `filters.${key}`,
+          message: `not a filter of ${body.trigger} (it takes: ${FILTERS_FOR[body.trigger].join(', ') || 'none'})`,
+        });
       }
     }
   }

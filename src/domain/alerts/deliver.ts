@@ -65,28 +65,41 @@ async function messageOf(ds: DataSource, n: NotificationRow): Promise<Message | 
     // after this, the digest's firings are all there and no more can join.
     const {
       rows: [d],
-    } = await sqlOf(ds).query<{ rule_id: number }>(`UPDATE alert_digests SET closed_at = coalesce(closed_at, now()) WHERE id = $1 RETURNING rule_id`, [n.digest_id]);
+    } = await sqlOf(ds).query<{ rule_id: number }>(
+      `UPDATE alert_digests SET closed_at = coalesce(closed_at, now()) WHERE id = $1 RETURNING rule_id`,
+      [n.digest_id],
+    );
     if (!d) return null;
     ruleId = d.rule_id;
-    firings = await ds.query(`SELECT ${FIRING_COLUMNS} FROM alert_firings WHERE digest_id = $1 ORDER BY id LIMIT ${DIGEST_MAX}`, [n.digest_id]);
+    firings = await ds.query(`SELECT ${FIRING_COLUMNS} FROM alert_firings WHERE digest_id = $1 ORDER BY id LIMIT ${DIGEST_MAX}`, [
+      n.digest_id,
+    ]);
     const [{ total }] = await ds.query(`SELECT count(*)::int AS total FROM alert_firings WHERE digest_id = $1`, [n.digest_id]);
     digest = { total, minutes: 0 };
   }
   let rule: Message['rule'] = null;
   if (ruleId !== null) {
-    const [r]: Array<{ id: number; name: string; trigger: string; digest_minutes: number }> = await ds.query(`SELECT id, name, trigger, digest_minutes FROM alert_rules WHERE id = $1`, [ruleId]);
+    const [r]: Array<{ id: number; name: string; trigger: string; digest_minutes: number }> = await ds.query(
+      `SELECT id, name, trigger, digest_minutes FROM alert_rules WHERE id = $1`,
+      [ruleId],
+    );
     if (r) {
       rule = { id: r.id, name: r.name, trigger: r.trigger };
       if (digest) digest.minutes = r.digest_minutes;
     }
   }
   if (!firings.length) return null;
-  return messageFor({ idempotencyKey: n.idempotency_key, project: { id: n.project_id, name: n.project_name }, rule, firings: firings.map(summary), digest });
+  return messageFor({
+    idempotencyKey: n.idempotency_key,
+    project: { id: n.project_id, name: n.project_name },
+    rule,
+    firings: firings.map(summary),
+    digest,
+  });
 }
 
 export type DeliveryVerdict =
-  | { done: true; outcome: 'sent' | 'failed' | 'skipped'; detail?: string }
-  | { done: false; retryAfterMs: number | null; error: string };
+  { done: true; outcome: 'sent' | 'failed' | 'skipped'; detail?: string } | { done: false; retryAfterMs: number | null; error: string };
 
 /**
  * One attempt at one notification: render, send, and write the attempt to the delivery
@@ -97,7 +110,11 @@ export type DeliveryVerdict =
  * request but before the answer was recorded sends it again on the retry — with the same
  * Idempotency-Key, so the receiver can drop it.
  */
-export async function deliverNotification(ds: DataSource, notificationId: string, opts: { attempt: number; lastAttempt: boolean; limits?: HttpLimits }): Promise<DeliveryVerdict> {
+export async function deliverNotification(
+  ds: DataSource,
+  notificationId: string,
+  opts: { attempt: number; lastAttempt: boolean; limits?: HttpLimits },
+): Promise<DeliveryVerdict> {
   const [n]: NotificationRow[] = await ds.query(
     `SELECT n.id, n.project_id, n.channel_id, n.firing_id, n.digest_id, n.idempotency_key, n.status, n.attempts,
             c.type AS channel_type, c.config AS channel_config, c.enabled AS channel_enabled, p.name AS project_name
@@ -109,7 +126,10 @@ export async function deliverNotification(ds: DataSource, notificationId: string
   if (n.status !== 'pending') return { done: true, outcome: 'skipped', detail: `already ${n.status}` };
   const message = await messageOf(ds, n);
   if (!message) {
-    await ds.query(`UPDATE alert_notifications SET status = 'failed', last_error = $2, updated_at = now() WHERE id = $1`, [n.id, 'nothing to send (firing deleted)']);
+    await ds.query(`UPDATE alert_notifications SET status = 'failed', last_error = $2, updated_at = now() WHERE id = $1`, [
+      n.id,
+      'nothing to send (firing deleted)',
+    ]);
     return { done: true, outcome: 'failed', detail: 'nothing to send' };
   }
 
@@ -120,7 +140,8 @@ export async function deliverNotification(ds: DataSource, notificationId: string
     result = { outcome: 'failed', statusCode: null, error: 'channel is disabled', retryAfterMs: null };
   } else {
     const secrets = n.channel_type === 'email' ? {} : await readSecrets(ds, n.channel_id);
-    const recipients = n.channel_type === 'email' ? await recipientsOf(ds, { projectId: n.project_id, config: n.channel_config }) : undefined;
+    const recipients =
+      n.channel_type === 'email' ? await recipientsOf(ds, { projectId: n.project_id, config: n.channel_config }) : undefined;
     try {
       result = await send({ type: n.channel_type, url: secrets.url, secret: secrets.secret, recipients }, message, opts.limits);
     } catch (err) {
@@ -133,7 +154,17 @@ export async function deliverNotification(ds: DataSource, notificationId: string
   await ds.query(
     `INSERT INTO alert_deliveries (project_id, channel_id, notification_id, attempt, started_at, latency_ms, status_code, outcome, error)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [n.project_id, n.channel_id, n.id, opts.attempt, startedAt, latencyMs, result.statusCode, outcome, result.error?.slice(0, 2000) ?? null],
+    [
+      n.project_id,
+      n.channel_id,
+      n.id,
+      opts.attempt,
+      startedAt,
+      latencyMs,
+      result.statusCode,
+      outcome,
+      result.error?.slice(0, 2000) ?? null,
+    ],
   );
   await ds.query(
     `UPDATE alert_notifications SET attempts = attempts + 1, updated_at = now(),

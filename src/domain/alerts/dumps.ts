@@ -15,14 +15,23 @@ import type { AlertJobs } from './jobs.ts';
  * key is the dump. Re-processing a dump (a retried job, the retention sweep) fires nothing new.
  */
 export async function dumpReceived(ds: DataSource, jobs: AlertJobs, dumpId: string): Promise<number> {
-  const [dump]: Array<{ id: string; project_id: number; label: string | null; original_name: string; size: string; info: Record<string, unknown> }> = await ds.query(
-    `SELECT id, project_id, label, original_name, size, info FROM crash_dumps WHERE id = $1`,
-    [dumpId],
-  );
+  const [dump]: Array<{
+    id: string;
+    project_id: number;
+    label: string | null;
+    original_name: string;
+    size: string;
+    info: Record<string, unknown>;
+  }> = await ds.query(`SELECT id, project_id, label, original_name, size, info FROM crash_dumps WHERE id = $1`, [dumpId]);
   if (!dump) return 0;
   const rules = await rulesFor(sqlOf(ds), dump.project_id, ['dump.received']);
   if (!rules.length) return 0;
-  const md = (dump.info.minidump ?? {}) as { crash_reason?: string | null; main_module?: string | null; os?: string | null; cpu_arch?: string | null };
+  const md = (dump.info.minidump ?? {}) as {
+    crash_reason?: string | null;
+    main_module?: string | null;
+    os?: string | null;
+    cpu_arch?: string | null;
+  };
   const reason = md.crash_reason ?? null;
   const module = md.main_module ?? null;
   const url = links.dump(dump.id);
@@ -39,7 +48,10 @@ export async function dumpReceived(ds: DataSource, jobs: AlertJobs, dumpId: stri
     ],
     dump: { id: dump.id, label: dump.label, crash_reason: reason, main_module: module, url },
   };
-  const crashKey = createHash('sha256').update(`${reason ?? ''}\u0000${module ?? ''}`).digest('hex').slice(0, 32);
+  const crashKey = createHash('sha256')
+    .update(`${reason ?? ''}\u0000${module ?? ''}`)
+    .digest('hex')
+    .slice(0, 32);
   const out: Outgoing[] = [];
   let fired = 0;
   await inTransaction(ds, async (q) => {

@@ -43,7 +43,6 @@ export interface FiringInput {
   now?: Date;
 }
 
-
 export interface Recorded {
   firingId: string;
   created: boolean;
@@ -53,7 +52,10 @@ export interface Recorded {
 
 async function liveChannels(q: Q, projectId: number, ids: number[]): Promise<number[]> {
   if (!ids.length) return [];
-  const { rows } = await q.query<{ id: number }>(`SELECT id FROM alert_channels WHERE project_id = $1 AND id = ANY($2::int[]) AND enabled ORDER BY id`, [projectId, ids]);
+  const { rows } = await q.query<{ id: number }>(
+    `SELECT id FROM alert_channels WHERE project_id = $1 AND id = ANY($2::int[]) AND enabled ORDER BY id`,
+    [projectId, ids],
+  );
   return rows.map((r) => r.id);
 }
 
@@ -95,8 +97,17 @@ export async function recordFiring(q: Q, f: FiringInput): Promise<Recorded> {
   if (rule) await q.query(`SELECT pg_advisory_xact_lock(hashtext('faultline.alert_rule'), $1)`, [rule.id]);
 
   if (rule) {
-    const existing = await q.query<{ id: string; status: string }>(`SELECT id, status FROM alert_firings WHERE rule_id = $1 AND trigger_key = $2`, [rule.id, f.triggerKey]);
-    if (existing.rows[0]) return { firingId: existing.rows[0].id, created: false, status: existing.rows[0].status, outgoing: await pendingOf(q, existing.rows[0].id) };
+    const existing = await q.query<{ id: string; status: string }>(
+      `SELECT id, status FROM alert_firings WHERE rule_id = $1 AND trigger_key = $2`,
+      [rule.id, f.triggerKey],
+    );
+    if (existing.rows[0])
+      return {
+        firingId: existing.rows[0].id,
+        created: false,
+        status: existing.rows[0].status,
+        outgoing: await pendingOf(q, existing.rows[0].id),
+      };
   }
 
   const channels = await liveChannels(q, f.projectId, rule ? rule.channel_ids : (f.channelIds ?? []));
@@ -117,7 +128,21 @@ export async function recordFiring(q: Q, f: FiringInput): Promise<Recorded> {
     `INSERT INTO alert_firings (project_id, rule_id, trigger, trigger_key, subject, kind, status, window_start, window_end, value, threshold, payload, created_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
      RETURNING id`,
-    [f.projectId, rule?.id ?? null, f.trigger, f.triggerKey.slice(0, 300), subject, f.kind, status, f.windowStart ?? null, f.windowEnd ?? null, f.value ?? null, f.threshold ?? null, JSON.stringify(f.payload), now],
+    [
+      f.projectId,
+      rule?.id ?? null,
+      f.trigger,
+      f.triggerKey.slice(0, 300),
+      subject,
+      f.kind,
+      status,
+      f.windowStart ?? null,
+      f.windowEnd ?? null,
+      f.value ?? null,
+      f.threshold ?? null,
+      JSON.stringify(f.payload),
+      now,
+    ],
   );
   const firingId = rows[0].id;
   const outgoing: Outgoing[] = [];
@@ -161,6 +186,9 @@ export async function fire(ds: DataSource, jobs: AlertJobs, f: FiringInput): Pro
 
 /** Enabled rules of a project for some triggers. */
 export async function rulesFor(q: Q | Sql, projectId: number, triggers: Trigger[]): Promise<RuleRow[]> {
-  const { rows } = await q.query<RuleRow>(`SELECT ${RULE_COLUMNS} FROM alert_rules WHERE project_id = $1 AND trigger = ANY($2::text[]) AND enabled ORDER BY id`, [projectId, triggers]);
+  const { rows } = await q.query<RuleRow>(
+    `SELECT ${RULE_COLUMNS} FROM alert_rules WHERE project_id = $1 AND trigger = ANY($2::text[]) AND enabled ORDER BY id`,
+    [projectId, triggers],
+  );
   return rows;
 }

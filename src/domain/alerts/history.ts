@@ -77,7 +77,9 @@ async function withDeliveries(ds: DataSource, firings: FiringRow[]) {
       )
     : [];
   const deliveries: DeliveryRow[] = notifications.length
-    ? await ds.query(`SELECT ${DELIVERY_COLUMNS} FROM alert_deliveries WHERE notification_id = ANY($1::bigint[]) ORDER BY id`, [notifications.map((n) => n.id)])
+    ? await ds.query(`SELECT ${DELIVERY_COLUMNS} FROM alert_deliveries WHERE notification_id = ANY($1::bigint[]) ORDER BY id`, [
+        notifications.map((n) => n.id),
+      ])
     : [];
   const attemptsOf = new Map<string, DeliveryRow[]>();
   for (const d of deliveries) attemptsOf.set(d.notification_id, [...(attemptsOf.get(d.notification_id) ?? []), d]);
@@ -123,7 +125,13 @@ export interface FiringFilters {
   kind?: string;
 }
 
-export async function listFirings(access: Access, actor: Actor, projectId: number, f: FiringFilters, page: { limit: number; offset: number }) {
+export async function listFirings(
+  access: Access,
+  actor: Actor,
+  projectId: number,
+  f: FiringFilters,
+  page: { limit: number; offset: number },
+) {
   const { ds } = access;
   await access.authorize(actor, projectId, 'view');
   const params: unknown[] = [projectId];
@@ -142,21 +150,28 @@ export async function listFirings(access: Access, actor: Actor, projectId: numbe
 export async function firingFor(access: Access, actor: Actor, projectId: number, firingId: string) {
   const { ds } = access;
   await access.authorize(actor, projectId, 'view');
-  const rows: FiringRow[] = /^\d{1,18}$/.test(firingId) ? await ds.query(`SELECT ${FIRING_COLUMNS} FROM alert_firings WHERE id = $1 AND project_id = $2`, [firingId, projectId]) : [];
+  const rows: FiringRow[] = /^\d{1,18}$/.test(firingId)
+    ? await ds.query(`SELECT ${FIRING_COLUMNS} FROM alert_firings WHERE id = $1 AND project_id = $2`, [firingId, projectId])
+    : [];
   if (!rows[0]) throw notFound('Alert firing not found');
   return (await withDeliveries(ds, rows))[0];
 }
 
 /** The delivery log of one channel, newest first. */
-export async function channelDeliveries(access: Access, actor: Actor, projectId: number, channelId: number, page: { limit: number; offset: number }) {
+export async function channelDeliveries(
+  access: Access,
+  actor: Actor,
+  projectId: number,
+  channelId: number,
+  page: { limit: number; offset: number },
+) {
   const { ds } = access;
   const channel = await channelFor(access, actor, projectId, channelId, 'view');
   const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM alert_deliveries WHERE channel_id = $1`, [channel.id]);
-  const rows: DeliveryRow[] = await ds.query(`SELECT ${DELIVERY_COLUMNS} FROM alert_deliveries WHERE channel_id = $1 ORDER BY started_at DESC, id DESC LIMIT $2 OFFSET $3`, [
-    channel.id,
-    page.limit,
-    page.offset,
-  ]);
+  const rows: DeliveryRow[] = await ds.query(
+    `SELECT ${DELIVERY_COLUMNS} FROM alert_deliveries WHERE channel_id = $1 ORDER BY started_at DESC, id DESC LIMIT $2 OFFSET $3`,
+    [channel.id, page.limit, page.offset],
+  );
   return { count: n as number, results: rows.map(serializeDelivery) };
 }
 

@@ -44,10 +44,16 @@ export class HttpFailure extends Error {
  * does); connecting and the whole exchange have deadlines; at most maxResponseBytes of
  * the answer are read. A slow or huge receiver costs a bounded time and memory.
  */
-export function postBody(target: string, body: string, headers: Record<string, string>, limits: HttpLimits = defaultLimits()): Promise<HttpAnswer> {
+export function postBody(
+  target: string,
+  body: string,
+  headers: Record<string, string>,
+  limits: HttpLimits = defaultLimits(),
+): Promise<HttpAnswer> {
   const url = new URL(target);
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (isIP(host) && !addressAllowed(host, limits.policy)) return Promise.reject(new HttpFailure(new TargetRefused(host, []).message, 'refused'));
+  if (isIP(host) && !addressAllowed(host, limits.policy))
+    return Promise.reject(new HttpFailure(new TargetRefused(host, []).message, 'refused'));
   const client = url.protocol === 'https:' ? https : http;
 
   return new Promise<HttpAnswer>((resolve, reject) => {
@@ -74,7 +80,12 @@ export function postBody(target: string, body: string, headers: Record<string, s
         const chunks: Buffer[] = [];
         let size = 0;
         const done = () =>
-          finish(null, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), remoteAddress: req.socket?.remoteAddress });
+          finish(null, {
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+            remoteAddress: req.socket?.remoteAddress,
+          });
         res.on('data', (chunk: Buffer) => {
           const room = limits.maxResponseBytes - size;
           if (room > 0) chunks.push(chunk.subarray(0, room));
@@ -89,8 +100,14 @@ export function postBody(target: string, body: string, headers: Record<string, s
         res.on('error', (err) => finish(new HttpFailure(`response: ${err.message}`, 'connection')));
       },
     );
-    const total = setTimeout(() => finish(new HttpFailure(`no complete answer within ${limits.timeoutMs} ms`, 'timeout')), limits.timeoutMs);
-    const connecting = setTimeout(() => finish(new HttpFailure(`could not connect within ${limits.connectTimeoutMs} ms`, 'timeout')), limits.connectTimeoutMs);
+    const total = setTimeout(
+      () => finish(new HttpFailure(`no complete answer within ${limits.timeoutMs} ms`, 'timeout')),
+      limits.timeoutMs,
+    );
+    const connecting = setTimeout(
+      () => finish(new HttpFailure(`could not connect within ${limits.connectTimeoutMs} ms`, 'timeout')),
+      limits.connectTimeoutMs,
+    );
     req.on('socket', (socket: Socket) => {
       const onConnect = () => {
         clearTimeout(connecting);
@@ -104,7 +121,8 @@ export function postBody(target: string, body: string, headers: Record<string, s
     });
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (err instanceof TargetRefused || err.code === 'ETARGETREFUSED') return finish(new HttpFailure(err.message, 'refused'));
-      if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return finish(new HttpFailure(`cannot resolve ${url.hostname} (${err.code})`, 'dns'));
+      if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN')
+        return finish(new HttpFailure(`cannot resolve ${url.hostname} (${err.code})`, 'dns'));
       finish(new HttpFailure(err.message || String(err.code), 'connection'));
     });
     req.end(body);

@@ -18,7 +18,10 @@ export const links = {
   issue: (id: string | number) => adminUrl(`/resources/Issue/records/${id}/show`),
   event: (id: string | number) => adminUrl(`/resources/Event/records/${id}/show`),
   logSearch: (projectId: number, filters: Record<string, string | undefined>) =>
-    adminUrl('/resources/Event', { 'filters.projectId': projectId, ...Object.fromEntries(Object.entries(filters).map(([k, v]) => [`filters.${k}`, v])) }),
+    adminUrl('/resources/Event', {
+      'filters.projectId': projectId,
+      ...Object.fromEntries(Object.entries(filters).map(([k, v]) => [`filters.${k}`, v])),
+    }),
   llmLogs: (projectId: number, model?: string) => adminUrl('/resources/LlmLog', { 'filters.projectId': projectId, 'filters.model': model }),
   dump: (id: string) => adminUrl(`/resources/CrashDump/records/${id}/show`),
   monitor: (id: number) => adminUrl(`/resources/Monitor/records/${id}/show`),

@@ -96,8 +96,18 @@ export function messageFor(input: {
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 const slackEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const htmlEscape = (s: string) => slackEscape(s).replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-const EMOJI: Record<MessageType, string> = { 'alert.firing': ':rotating_light:', 'alert.recovered': ':white_check_mark:', 'alert.digest': ':bell:', 'alert.test': ':wave:' };
-const COLOR: Record<MessageType, number> = { 'alert.firing': 0xe8336d, 'alert.recovered': 0x2e9e5b, 'alert.digest': 0xf2a900, 'alert.test': 0x5865f2 };
+const EMOJI: Record<MessageType, string> = {
+  'alert.firing': ':rotating_light:',
+  'alert.recovered': ':white_check_mark:',
+  'alert.digest': ':bell:',
+  'alert.test': ':wave:',
+};
+const COLOR: Record<MessageType, number> = {
+  'alert.firing': 0xe8336d,
+  'alert.recovered': 0x2e9e5b,
+  'alert.digest': 0xf2a900,
+  'alert.test': 0x5865f2,
+};
 
 const footer = (m: Message) => `${m.project.name}${m.rule ? ` · rule “${m.rule.name}” (${m.rule.trigger})` : ''}`;
 const factsOf = (m: Message): Fact[] => m.firing?.facts ?? [];
@@ -109,13 +119,18 @@ export function slackBody(m: Message): unknown {
     { type: 'section', text: { type: 'mrkdwn', text: clip(slackEscape(m.text || ' '), 2900) } },
   ];
   const facts = factsOf(m).slice(0, 10);
-  if (facts.length) blocks.push({ type: 'section', fields: facts.map((f) => ({ type: 'mrkdwn', text: clip(`*${slackEscape(f.label)}*\n${slackEscape(f.value)}`, 2000) })) });
+  if (facts.length)
+    blocks.push({
+      type: 'section',
+      fields: facts.map((f) => ({ type: 'mrkdwn', text: clip(`*${slackEscape(f.label)}*\n${slackEscape(f.value)}`, 2000) })),
+    });
   if (m.firings) {
     for (const f of m.firings.slice(0, 10)) {
       blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`<${f.url}|${slackEscape(f.title)}>`, 2900) } });
     }
   }
-  if (m.url) blocks.push({ type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open in Faultline' }, url: m.url }] });
+  if (m.url)
+    blocks.push({ type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open in Faultline' }, url: m.url }] });
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(slackEscape(footer(m)), 2900) }] });
   return { text: clip(`${EMOJI[m.type]} ${slackEscape(m.title)}`, 3000), blocks };
 }
@@ -123,7 +138,9 @@ export function slackBody(m: Message): unknown {
 /** Discord webhooks: one embed; mentions are never parsed, so an event message cannot ping @everyone. */
 export function discordBody(m: Message): unknown {
   const fields = [
-    ...factsOf(m).slice(0, 20).map((f) => ({ name: clip(f.label, 256), value: clip(f.value || '—', 1024), inline: true })),
+    ...factsOf(m)
+      .slice(0, 20)
+      .map((f) => ({ name: clip(f.label, 256), value: clip(f.value || '—', 1024), inline: true })),
     ...(m.firings ?? []).slice(0, 5).map((f) => ({ name: clip(f.title, 256), value: clip(f.url, 1024), inline: false })),
   ];
   return {
@@ -157,7 +174,9 @@ export function emailBody(m: Message): { subject: string; text: string; html: st
     '',
     `-- ${footer(m)}`,
   ].join('\n');
-  const rows = facts.map((f) => `<tr><th align="left" style="padding:2px 12px 2px 0">${htmlEscape(f.label)}</th><td>${htmlEscape(f.value)}</td></tr>`).join('');
+  const rows = facts
+    .map((f) => `<tr><th align="left" style="padding:2px 12px 2px 0">${htmlEscape(f.label)}</th><td>${htmlEscape(f.value)}</td></tr>`)
+    .join('');
   const list = (m.firings ?? []).map((f) => `<li><a href="${htmlEscape(f.url)}">${htmlEscape(f.title)}</a></li>`).join('');
   const html =
     `<!doctype html><html><body style="font-family:sans-serif">` +

@@ -13,7 +13,13 @@ export const MonitorBodySchema = z.strictObject({
   name: z.string().trim().min(1).max(200).optional(),
   schedule: ScheduleSchema,
   timezone: TimezoneSchema.default('UTC'),
-  checkin_margin: z.number().int().min(0).max(1440).default(1).meta({ description: 'Minutes after the expected time before a run counts as missed' }),
+  checkin_margin: z
+    .number()
+    .int()
+    .min(0)
+    .max(1440)
+    .default(1)
+    .meta({ description: 'Minutes after the expected time before a run counts as missed' }),
   max_runtime: z.number().int().min(1).max(1440).default(30).meta({ description: 'Minutes an in_progress run may take' }),
   enabled: z.boolean().default(true),
 });
@@ -81,10 +87,17 @@ export async function listMonitors(access: Access, actor: Actor, projectId: numb
   return ds.getRepository(Monitor).find({ where: { projectId }, order: { id: 'ASC' } });
 }
 
-export async function monitorFor(access: Access, actor: Actor, projectId: number, monitorId: number, action: 'view' | 'manage_alerts' = 'view'): Promise<Monitor> {
+export async function monitorFor(
+  access: Access,
+  actor: Actor,
+  projectId: number,
+  monitorId: number,
+  action: 'view' | 'manage_alerts' = 'view',
+): Promise<Monitor> {
   const { ds } = access;
   await access.authorize(actor, projectId, action);
-  const m = Number.isSafeInteger(monitorId) && monitorId < 2 ** 31 ? await ds.getRepository(Monitor).findOneBy({ id: monitorId, projectId }) : null;
+  const m =
+    Number.isSafeInteger(monitorId) && monitorId < 2 ** 31 ? await ds.getRepository(Monitor).findOneBy({ id: monitorId, projectId }) : null;
   if (!m) throw notFound('Monitor not found');
   return m;
 }
@@ -103,7 +116,11 @@ export async function lastCheckIns(ds: DataSource, monitorIds: number[], per = 5
   return out;
 }
 
-export async function checkInsOf(ds: DataSource, monitorId: number, page: { limit: number; offset: number }): Promise<{ count: number; rows: CheckInRow[] }> {
+export async function checkInsOf(
+  ds: DataSource,
+  monitorId: number,
+  page: { limit: number; offset: number },
+): Promise<{ count: number; rows: CheckInRow[] }> {
   const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM monitor_checkins WHERE monitor_id = $1`, [monitorId]);
   const rows: CheckInRow[] = await ds.query(
     `SELECT ${CHECKIN_COLUMNS} FROM monitor_checkins WHERE monitor_id = $1 ORDER BY started_at DESC, id DESC LIMIT $2 OFFSET $3`,
@@ -113,29 +130,63 @@ export async function checkInsOf(ds: DataSource, monitorId: number, page: { limi
 }
 
 /** A schedule as the monitors table stores it, with the first expected run (crontab: the next slot from now). */
-export function scheduleFields(cfg: { schedule: MonitorConfig['schedule']; timezone?: string | null; checkin_margin?: number | null; max_runtime?: number | null }, now: Date) {
+export function scheduleFields(
+  cfg: { schedule: MonitorConfig['schedule']; timezone?: string | null; checkin_margin?: number | null; max_runtime?: number | null },
+  now: Date,
+) {
   const s = stored(cfg.schedule);
   const timezone = cfg.timezone ?? 'UTC';
   const margin = cfg.checkin_margin ?? 1;
   // A crontab expects its next slot from now on; an interval only once it has a first check-in.
   const next = s.scheduleType === 'crontab' ? nextRun({ ...s, timezone }, now) : null;
-  return { ...s, timezone, margin, maxRuntime: cfg.max_runtime ?? 30, next, deadline: next ? new Date(next.getTime() + margin * 60_000) : null };
+  return {
+    ...s,
+    timezone,
+    margin,
+    maxRuntime: cfg.max_runtime ?? 30,
+    next,
+    deadline: next ? new Date(next.getTime() + margin * 60_000) : null,
+  };
 }
 
 export async function createMonitor(access: Access, actor: Actor, projectId: number, body: MonitorBody): Promise<Monitor> {
   const { ds } = access;
   await access.authorize(actor, projectId, 'manage_alerts');
-  const f = scheduleFields({ schedule: body.schedule, timezone: body.timezone, checkin_margin: body.checkin_margin, max_runtime: body.max_runtime }, new Date());
+  const f = scheduleFields(
+    { schedule: body.schedule, timezone: body.timezone, checkin_margin: body.checkin_margin, max_runtime: body.max_runtime },
+    new Date(),
+  );
   const rows: Array<{ id: number }> = await ds.query(
     `INSERT INTO monitors (project_id, slug, name, schedule_type, schedule, timezone, checkin_margin_minutes, max_runtime_minutes, enabled, next_expected_at, deadline_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (project_id, slug) DO NOTHING RETURNING id`,
-    [projectId, body.slug, body.name ?? body.slug, f.scheduleType, f.schedule, f.timezone, f.margin, f.maxRuntime, body.enabled, f.next, f.deadline],
+    [
+      projectId,
+      body.slug,
+      body.name ?? body.slug,
+      f.scheduleType,
+      f.schedule,
+      f.timezone,
+      f.margin,
+      f.maxRuntime,
+      body.enabled,
+      f.next,
+      f.deadline,
+    ],
   );
-  if (!rows[0]) throw conflict(`A monitor "${body.slug}" already exists in this project`, 'monitor_exists', [{ path: 'slug', message: 'already taken' }]);
+  if (!rows[0])
+    throw conflict(`A monitor "${body.slug}" already exists in this project`, 'monitor_exists', [
+      { path: 'slug', message: 'already taken' },
+    ]);
   return ds.getRepository(Monitor).findOneByOrFail({ id: rows[0].id });
 }
 
-export async function updateMonitor(access: Access, actor: Actor, projectId: number, monitorId: number, patch: MonitorPatch): Promise<Monitor> {
+export async function updateMonitor(
+  access: Access,
+  actor: Actor,
+  projectId: number,
+  monitorId: number,
+  patch: MonitorPatch,
+): Promise<Monitor> {
   const { ds } = access;
   const m = await monitorFor(access, actor, projectId, monitorId, 'manage_alerts');
   if (patch.name !== undefined) m.name = patch.name;
@@ -150,7 +201,13 @@ export async function updateMonitor(access: Access, actor: Actor, projectId: num
       },
       new Date(),
     );
-    Object.assign(m, { scheduleType: f.scheduleType, schedule: f.schedule, timezone: f.timezone, checkinMarginMinutes: f.margin, maxRuntimeMinutes: f.maxRuntime });
+    Object.assign(m, {
+      scheduleType: f.scheduleType,
+      schedule: f.schedule,
+      timezone: f.timezone,
+      checkinMarginMinutes: f.margin,
+      maxRuntimeMinutes: f.maxRuntime,
+    });
     // The expectation starts over from the new schedule.
     const next = f.next ?? (m.lastCheckinAt ? nextRun(m, m.lastCheckinAt) : null);
     m.nextExpectedAt = next;

@@ -39,9 +39,14 @@ const toBody = (r: AlertRule): RuleBody => ({
 /** Every channel a rule names must be one of its project's. */
 async function assertChannels(ds: DataSource, projectId: number, ids: number[]): Promise<void> {
   if (!ids.length) return;
-  const rows: Array<{ id: number }> = await ds.query(`SELECT id FROM alert_channels WHERE project_id = $1 AND id = ANY($2::int[])`, [projectId, ids]);
+  const rows: Array<{ id: number }> = await ds.query(`SELECT id FROM alert_channels WHERE project_id = $1 AND id = ANY($2::int[])`, [
+    projectId,
+    ids,
+  ]);
   const known = new Set(rows.map((r) => r.id));
-  const problems = ids.flatMap((id, i) => (known.has(id) ? [] : [{ path: `channels.${i}`, message: `no alert channel ${id} in this project` }]));
+  const problems = ids.flatMap((id, i) =>
+    known.has(id) ? [] : [{ path: `channels.${i}`, message: `no alert channel ${id} in this project` }],
+  );
   if (problems.length) throw invalid(problems);
 }
 
@@ -65,10 +70,17 @@ export async function listRules(access: Access, actor: Actor, projectId: number)
 }
 
 /** A rule of a project the actor may `action` in; another project's rule is 404. */
-export async function ruleFor(access: Access, actor: Actor, projectId: number, ruleId: number, action: 'view' | 'manage_alerts' = 'view'): Promise<AlertRule> {
+export async function ruleFor(
+  access: Access,
+  actor: Actor,
+  projectId: number,
+  ruleId: number,
+  action: 'view' | 'manage_alerts' = 'view',
+): Promise<AlertRule> {
   const { ds } = access;
   await access.authorize(actor, projectId, action);
-  const rule = Number.isSafeInteger(ruleId) && ruleId < 2 ** 31 ? await ds.getRepository(AlertRule).findOneBy({ id: ruleId, projectId }) : null;
+  const rule =
+    Number.isSafeInteger(ruleId) && ruleId < 2 ** 31 ? await ds.getRepository(AlertRule).findOneBy({ id: ruleId, projectId }) : null;
   if (!rule) throw notFound('Alert rule not found');
   return rule;
 }

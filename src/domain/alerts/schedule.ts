@@ -47,16 +47,25 @@ export const ScheduleSchema = z.discriminatedUnion('type', [
 ]);
 export type Schedule = z.output<typeof ScheduleSchema>;
 
-export const TimezoneSchema = z
-  .string()
-  .max(64)
-  .refine(timezoneValid, 'not a timezone (an IANA name such as Europe/Berlin or UTC)');
+export const TimezoneSchema = z.string().max(64).refine(timezoneValid, 'not a timezone (an IANA name such as Europe/Berlin or UTC)');
 
 /** Sentry's monitor_config (minutes for margin and runtime), also what the API takes. */
 export const MonitorConfigSchema = z.object({
   schedule: ScheduleSchema,
-  checkin_margin: z.number().int().min(0).max(1440).nullish().meta({ description: 'Minutes after the expected time before a run counts as missed (default 1)' }),
-  max_runtime: z.number().int().min(1).max(1440).nullish().meta({ description: 'Minutes an in_progress run may take before it counts as failed (default 30)' }),
+  checkin_margin: z
+    .number()
+    .int()
+    .min(0)
+    .max(1440)
+    .nullish()
+    .meta({ description: 'Minutes after the expected time before a run counts as missed (default 1)' }),
+  max_runtime: z
+    .number()
+    .int()
+    .min(1)
+    .max(1440)
+    .nullish()
+    .meta({ description: 'Minutes an in_progress run may take before it counts as failed (default 30)' }),
   timezone: TimezoneSchema.nullish(),
 });
 export type MonitorConfig = z.output<typeof MonitorConfigSchema>;
@@ -68,7 +77,9 @@ export interface Scheduled {
 }
 
 export function stored(s: Schedule): Pick<Scheduled, 'scheduleType' | 'schedule'> {
-  return s.type === 'crontab' ? { scheduleType: 'crontab', schedule: s.value.trim() } : { scheduleType: 'interval', schedule: `${s.value} ${s.unit}` };
+  return s.type === 'crontab'
+    ? { scheduleType: 'crontab', schedule: s.value.trim() }
+    : { scheduleType: 'interval', schedule: `${s.value} ${s.unit}` };
 }
 
 export function asSchedule(m: Pick<Scheduled, 'scheduleType' | 'schedule'>): Schedule {
@@ -101,7 +112,9 @@ function addInterval(from: Date, n: number, unit: IntervalUnit): Date {
 export function nextRun(m: Scheduled, after: Date): Date {
   const s = asSchedule(m);
   if (s.type === 'interval') return addInterval(after, s.value, s.unit);
-  return CronExpressionParser.parse(s.value, { currentDate: after, tz: m.timezone || 'UTC' }).next().toDate();
+  return CronExpressionParser.parse(s.value, { currentDate: after, tz: m.timezone || 'UTC' })
+    .next()
+    .toDate();
 }
 
 /** After a missed run expected at `expected`: the next slot that is still ahead of `now`. */

@@ -46,8 +46,12 @@ export function signature(secret: string, timestamp: string, body: string): stri
 function judge(status: number, headers: Record<string, string | string[] | undefined>, body: string): SendResult {
   if (status >= 200 && status < 300) return { outcome: 'sent', statusCode: status, error: null, retryAfterMs: null };
   const error = `HTTP ${status}${body ? `: ${body.slice(0, 300)}` : ''}`;
-  if (status === 429 || status >= 500) return { outcome: 'retry', statusCode: status, error, retryAfterMs: retryAfterMs(headers['retry-after']) };
-  const why = status >= 300 && status < 400 ? `HTTP ${status} (redirects are not followed${headers.location ? `: ${String(headers.location).slice(0, 200)}` : ''})` : error;
+  if (status === 429 || status >= 500)
+    return { outcome: 'retry', statusCode: status, error, retryAfterMs: retryAfterMs(headers['retry-after']) };
+  const why =
+    status >= 300 && status < 400
+      ? `HTTP ${status} (redirects are not followed${headers.location ? `: ${String(headers.location).slice(0, 200)}` : ''})`
+      : error;
   return { outcome: 'failed', statusCode: status, error: why, retryAfterMs: null };
 }
 
@@ -92,7 +96,13 @@ function smtp(): Transporter {
 
 async function sendEmail(target: ChannelTarget, m: Message): Promise<SendResult> {
   const to = target.recipients ?? [];
-  if (!to.length) return { outcome: 'failed', statusCode: null, error: 'no recipients (no addresses, and nobody in the chosen roles)', retryAfterMs: null };
+  if (!to.length)
+    return {
+      outcome: 'failed',
+      statusCode: null,
+      error: 'no recipients (no addresses, and nobody in the chosen roles)',
+      retryAfterMs: null,
+    };
   if (!config.alerts.smtpUrl) return { outcome: 'failed', statusCode: null, error: 'SMTP_URL is not set', retryAfterMs: null };
   const { subject, text, html } = emailBody(m);
   try {
@@ -111,8 +121,16 @@ async function sendEmail(target: ChannelTarget, m: Message): Promise<SendResult>
   } catch (err) {
     const e = err as { responseCode?: number; code?: string; message: string };
     // SMTP is the other way round from HTTP: 4xx is "try again later", 5xx is final.
-    const permanent = typeof e.responseCode === 'number' && e.responseCode >= 500 && e.responseCode !== 503 ? true : e.code === 'EENVELOPE' && !e.responseCode;
-    return { outcome: permanent ? 'failed' : 'retry', statusCode: e.responseCode ?? null, error: `${e.code ?? 'SMTP'}: ${e.message}`.slice(0, 500), retryAfterMs: null };
+    const permanent =
+      typeof e.responseCode === 'number' && e.responseCode >= 500 && e.responseCode !== 503
+        ? true
+        : e.code === 'EENVELOPE' && !e.responseCode;
+    return {
+      outcome: permanent ? 'failed' : 'retry',
+      statusCode: e.responseCode ?? null,
+      error: `${e.code ?? 'SMTP'}: ${e.message}`.slice(0, 500),
+      retryAfterMs: null,
+    };
   }
 }
 

@@ -48,14 +48,32 @@ function payloadOf(s: SignalRow): FiringPayload {
   const isNew = s.kind === 'issue.new';
   return {
     title: `${isNew ? 'New issue' : 'Regression'}: ${s.title}`,
-    text: isNew ? `First seen${where ? ` ${where}` : ''}.` : `A resolved issue happened again${where ? ` ${where}` : ''}; it is unresolved now.`,
+    text: isNew
+      ? `First seen${where ? ` ${where}` : ''}.`
+      : `A resolved issue happened again${where ? ` ${where}` : ''}; it is unresolved now.`,
     url,
     level: s.level ?? s.issue_level,
     facts,
-    issue: { id: s.issue_id, title: s.title, culprit: s.culprit, level: s.issue_level, status: s.issue_status, times_seen: Number(s.times_seen), url },
+    issue: {
+      id: s.issue_id,
+      title: s.title,
+      culprit: s.culprit,
+      level: s.issue_level,
+      status: s.issue_status,
+      times_seen: Number(s.times_seen),
+      url,
+    },
     event:
       s.event_row_id && s.event_id
-        ? { id: s.event_row_id, event_id: s.event_id, environment: s.environment, service: s.service, level: s.level ?? s.issue_level, message: (s.message ?? '').slice(0, 1000), url: links.event(s.event_row_id) }
+        ? {
+            id: s.event_row_id,
+            event_id: s.event_id,
+            environment: s.environment,
+            service: s.service,
+            level: s.level ?? s.issue_level,
+            message: (s.message ?? '').slice(0, 1000),
+            url: links.event(s.event_row_id),
+          }
         : undefined,
   };
 }
@@ -69,20 +87,38 @@ function payloadOf(s: SignalRow): FiringPayload {
 export async function processSignals(ds: DataSource, jobs: AlertJobs, ids?: string[]): Promise<{ processed: number; fired: number }> {
   const rows: SignalRow[] = ids
     ? await ds.query(`${SELECT} WHERE s.id = ANY($1::bigint[]) AND s.processed_at IS NULL ORDER BY s.id`, [ids])
-    : await ds.query(`${SELECT} WHERE s.processed_at IS NULL AND s.created_at < now() - make_interval(secs => $1) ORDER BY s.id LIMIT 1000`, [SIGNAL_GRACE_MS / 1000]);
+    : await ds.query(
+        `${SELECT} WHERE s.processed_at IS NULL AND s.created_at < now() - make_interval(secs => $1) ORDER BY s.id LIMIT 1000`,
+        [SIGNAL_GRACE_MS / 1000],
+      );
   const rulesOf = new Map<string, RuleRow[]>();
   let fired = 0;
   for (const s of rows) {
     const key = `${s.project_id}:${s.kind}`;
     if (!rulesOf.has(key)) rulesOf.set(key, await rulesFor(sqlOf(ds), s.project_id, [s.kind]));
     const rules = rulesOf.get(key)!;
-    const facts = { level: s.level ?? s.issue_level, environment: s.environment, service: s.service, tags: s.tags ?? {}, message: s.message ?? '', exception_type: s.exception_type };
+    const facts = {
+      level: s.level ?? s.issue_level,
+      environment: s.environment,
+      service: s.service,
+      tags: s.tags ?? {},
+      message: s.message ?? '',
+      exception_type: s.exception_type,
+    };
     const out: Outgoing[] = [];
     await inTransaction(ds, async (q) => {
       for (const rule of rules) {
         if (!filtersMatch(rule.filters, facts)) continue;
         const triggerKey = s.kind === 'issue.new' ? `issue.new:${s.issue_id}` : `issue.regressed:${s.issue_id}:${s.id}`;
-        const r = await recordFiring(q, { projectId: s.project_id, rule, trigger: s.kind, triggerKey, subject: s.issue_id, kind: 'firing', payload: payloadOf(s) });
+        const r = await recordFiring(q, {
+          projectId: s.project_id,
+          rule,
+          trigger: s.kind,
+          triggerKey,
+          subject: s.issue_id,
+          kind: 'firing',
+          payload: payloadOf(s),
+        });
         if (r.created) fired++;
         out.push(...r.outgoing);
       }

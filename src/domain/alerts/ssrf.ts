@@ -25,7 +25,9 @@ export function addressAllowed(address: string, policy: TargetPolicy = config.al
   if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress()) addr = (addr as ipaddr.IPv6).toIPv4Address();
   if (Array.isArray(policy)) {
     for (const cidr of policy) {
-      const [net, bits] = cidr.includes('/') ? ipaddr.parseCIDR(cidr) : [ipaddr.parse(cidr), ipaddr.parse(cidr).kind() === 'ipv4' ? 32 : 128];
+      const [net, bits] = cidr.includes('/')
+        ? ipaddr.parseCIDR(cidr)
+        : [ipaddr.parse(cidr), ipaddr.parse(cidr).kind() === 'ipv4' ? 32 : 128];
       if (net.kind() === addr.kind() && addr.match(net, bits)) return true;
     }
   }
@@ -53,7 +55,9 @@ export async function resolveAll(host: string): Promise<LookupAddress[]> {
   const h = bare(host);
   const family = isIP(h);
   if (family) return [{ address: h, family }];
-  return new Promise((resolve, reject) => dnsLookup(h, { all: true, verbatim: true }, (err, addresses) => (err ? reject(err) : resolve(addresses))));
+  return new Promise((resolve, reject) =>
+    dnsLookup(h, { all: true, verbatim: true }, (err, addresses) => (err ? reject(err) : resolve(addresses))),
+  );
 }
 
 /**
@@ -80,8 +84,22 @@ export function guardedLookup(policy: TargetPolicy = config.alerts.allowPrivateT
   return (hostname: string, options: { all?: boolean; family?: number | string }, callback: LookupCallback): void => {
     resolveAll(hostname).then(
       (addresses) => {
-        const allowed = addresses.filter((a) => addressAllowed(a.address, policy) && (!options.family || options.family === a.family || options.family === `IPv${a.family}`));
-        if (!allowed.length) return callback(Object.assign(new TargetRefused(hostname, addresses.map((a) => a.address)), { errno: undefined }), options.all ? [] : '', undefined);
+        const allowed = addresses.filter(
+          (a) =>
+            addressAllowed(a.address, policy) && (!options.family || options.family === a.family || options.family === `IPv${a.family}`),
+        );
+        if (!allowed.length)
+          return callback(
+            Object.assign(
+              new TargetRefused(
+                hostname,
+                addresses.map((a) => a.address),
+              ),
+              { errno: undefined },
+            ),
+            options.all ? [] : '',
+            undefined,
+          );
         if (options.all) return callback(null, allowed);
         return callback(null, allowed[0].address, allowed[0].family);
       },

@@ -18,9 +18,7 @@ export async function requeuePending(ds: DataSource, jobs: AlertJobs, limit = 10
   if (!rows.length) return 0;
   const existing = await jobs.queued(rows.map((r) => r.id));
   const missing = rows.filter((_, i) => !existing[i]);
-  await jobs.deliver(
-    missing.map((r) => ({ notificationId: r.id, delayMs: r.due_at ? Math.max(0, r.due_at.getTime() - Date.now()) : 0 })),
-  );
+  await jobs.deliver(missing.map((r) => ({ notificationId: r.id, delayMs: r.due_at ? Math.max(0, r.due_at.getTime() - Date.now()) : 0 })));
   return missing.length;
 }
 

@@ -34,7 +34,10 @@ export class AlertTaps {
       try {
         await this.jobs.processSignals(batch.signalIds);
       } catch (err) {
-        this.log.warn({ err: (err as Error).message, signals: batch.signalIds.length }, 'alert signals not queued; the sweep will take them');
+        this.log.warn(
+          { err: (err as Error).message, signals: batch.signalIds.length },
+          'alert signals not queued; the sweep will take them',
+        );
       }
     }
     if (!batch.events.length) return;
@@ -43,7 +46,11 @@ export class AlertTaps {
       if (!rules.size || !items.some((r) => rules.has(r.project_id))) return; // the common case: nothing to count
       const issueOf = new Map(batch.events.map((e) => [`${e.project_id}:${e.event_id}`, e.issue_id]));
       const fresh = new Set(issueOf.keys());
-      await this.counters.countEvents(items, items.map((r) => issueOf.get(`${r.project_id}:${r.event_id}`) ?? null), fresh);
+      await this.counters.countEvents(
+        items,
+        items.map((r) => issueOf.get(`${r.project_id}:${r.event_id}`) ?? null),
+        fresh,
+      );
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'alert counters not updated for a batch');
     }

@@ -55,9 +55,20 @@ interface StateRow {
 
 const METRIC_LABEL: Record<LlmMetric, string> = { error_rate: 'error rate', p95_latency_ms: 'p95 latency', tokens: 'tokens', cost: 'cost' };
 const fmt = (rule: RuleRow, v: number) =>
-  rule.trigger === 'llm.threshold' && paramsOf(rule).metric === 'error_rate' ? `${(v * 100).toFixed(1)}%` : rule.trigger === 'llm.threshold' && paramsOf(rule).metric === 'p95_latency_ms' ? `${v} ms` : String(Math.round(v * 100) / 100);
+  rule.trigger === 'llm.threshold' && paramsOf(rule).metric === 'error_rate'
+    ? `${(v * 100).toFixed(1)}%`
+    : rule.trigger === 'llm.threshold' && paramsOf(rule).metric === 'p95_latency_ms'
+      ? `${v} ms`
+      : String(Math.round(v * 100) / 100);
 
-async function payloadFor(ds: DataSource, rule: RuleRow, subject: string, value: number, kind: 'firing' | 'recovered', totals: Record<string, number>): Promise<FiringPayload> {
+async function payloadFor(
+  ds: DataSource,
+  rule: RuleRow,
+  subject: string,
+  value: number,
+  kind: 'firing' | 'recovered',
+  totals: Record<string, number>,
+): Promise<FiringPayload> {
   const p = paramsOf(rule);
   const window = `${p.window_minutes} min`;
   const facts = [
@@ -66,19 +77,33 @@ async function payloadFor(ds: DataSource, rule: RuleRow, subject: string, value:
     { label: 'Window', value: window },
   ];
   if (rule.trigger === 'issue.frequency') {
-    const [issue]: Array<{ id: string; title: string; culprit: string | null; level: string; status: string; times_seen: string }> = await ds.query(
-      `SELECT id, title, culprit, level, status, times_seen FROM issues WHERE id = $1 AND project_id = $2`,
-      [subject, rule.project_id],
-    );
+    const [issue]: Array<{ id: string; title: string; culprit: string | null; level: string; status: string; times_seen: string }> =
+      await ds.query(`SELECT id, title, culprit, level, status, times_seen FROM issues WHERE id = $1 AND project_id = $2`, [
+        subject,
+        rule.project_id,
+      ]);
     const url = links.issue(subject);
     const title = issue?.title ?? `issue ${subject}`;
     return {
       title: kind === 'firing' ? `Issue seen ${value} times in ${window}: ${title}` : `Back under ${p.threshold} in ${window}: ${title}`,
-      text: kind === 'firing' ? `“${rule.name}”: ${value} events in the last ${window} (threshold ${p.threshold}).` : `“${rule.name}”: ${value} events in the last ${window}, under ${p.threshold} again.`,
+      text:
+        kind === 'firing'
+          ? `“${rule.name}”: ${value} events in the last ${window} (threshold ${p.threshold}).`
+          : `“${rule.name}”: ${value} events in the last ${window}, under ${p.threshold} again.`,
       url,
       level: issue?.level ?? null,
       facts,
-      issue: issue ? { id: issue.id, title: issue.title, culprit: issue.culprit, level: issue.level, status: issue.status, times_seen: Number(issue.times_seen), url } : undefined,
+      issue: issue
+        ? {
+            id: issue.id,
+            title: issue.title,
+            culprit: issue.culprit,
+            level: issue.level,
+            status: issue.status,
+            times_seen: Number(issue.times_seen),
+            url,
+          }
+        : undefined,
     };
   }
   if (rule.trigger === 'events.threshold') {
@@ -93,7 +118,10 @@ async function payloadFor(ds: DataSource, rule: RuleRow, subject: string, value:
     });
     return {
       title: kind === 'firing' ? `${rule.name}: ${value} ${what} in ${window}` : `Recovered — ${rule.name}: ${value} ${what} in ${window}`,
-      text: kind === 'firing' ? `${value} matching ${what} in the last ${window}, at or over the threshold of ${p.threshold}.` : `Back under the threshold of ${p.threshold}: ${value} in the last ${window}.`,
+      text:
+        kind === 'firing'
+          ? `${value} matching ${what} in the last ${window}, at or over the threshold of ${p.threshold}.`
+          : `Back under the threshold of ${p.threshold}: ${value} in the last ${window}.`,
       url,
       level: f.min_level ?? null,
       facts,
@@ -102,8 +130,14 @@ async function payloadFor(ds: DataSource, rule: RuleRow, subject: string, value:
   const model = subject === '_' ? (p.model ?? null) : subject;
   const label = METRIC_LABEL[p.metric!];
   return {
-    title: kind === 'firing' ? `${rule.name}: LLM ${label} ${fmt(rule, value)}${model ? ` (${model})` : ''} in ${window}` : `Recovered — ${rule.name}: LLM ${label} ${fmt(rule, value)}${model ? ` (${model})` : ''}`,
-    text: kind === 'firing' ? `LLM ${label} over the last ${window} is ${fmt(rule, value)}; the threshold is ${fmt(rule, p.threshold)}.` : `LLM ${label} is back under ${fmt(rule, p.threshold)}: ${fmt(rule, value)} over the last ${window}.`,
+    title:
+      kind === 'firing'
+        ? `${rule.name}: LLM ${label} ${fmt(rule, value)}${model ? ` (${model})` : ''} in ${window}`
+        : `Recovered — ${rule.name}: LLM ${label} ${fmt(rule, value)}${model ? ` (${model})` : ''}`,
+    text:
+      kind === 'firing'
+        ? `LLM ${label} over the last ${window} is ${fmt(rule, value)}; the threshold is ${fmt(rule, p.threshold)}.`
+        : `LLM ${label} is back under ${fmt(rule, p.threshold)}: ${fmt(rule, value)} over the last ${window}.`,
     url: links.llmLogs(rule.project_id, model ?? undefined),
     facts: [...facts, { label: 'Calls', value: String(totals.n ?? 0) }, ...(model ? [{ label: 'Model', value: model }] : [])],
     llm: { metric: p.metric!, model, calls: totals.n ?? 0 },
@@ -117,8 +151,16 @@ async function payloadFor(ds: DataSource, rule: RuleRow, subject: string, value:
  * suppressed by the cooldown). Per rule, the state and the firings change in one
  * transaction under the rule's lock, so overlapping runs agree.
  */
-export async function evaluateWindows(ds: DataSource, counters: WindowCounters, jobs: AlertJobs, now: Date): Promise<{ fired: number; recovered: number }> {
-  const rules: RuleRow[] = await ds.query(`SELECT ${RULE_COLUMNS} FROM alert_rules WHERE enabled AND trigger = ANY($1::text[]) ORDER BY id`, [WINDOWED_TRIGGERS]);
+export async function evaluateWindows(
+  ds: DataSource,
+  counters: WindowCounters,
+  jobs: AlertJobs,
+  now: Date,
+): Promise<{ fired: number; recovered: number }> {
+  const rules: RuleRow[] = await ds.query(
+    `SELECT ${RULE_COLUMNS} FROM alert_rules WHERE enabled AND trigger = ANY($1::text[]) ORDER BY id`,
+    [WINDOWED_TRIGGERS],
+  );
   if (!rules.length) return { fired: 0, recovered: 0 };
   const totals = await counters.read(rules, now.getTime());
   const states: StateRow[] = await ds.query(
@@ -132,10 +174,17 @@ export async function evaluateWindows(ds: DataSource, counters: WindowCounters, 
   for (const rule of rules) {
     const p = paramsOf(rule);
     const subjects = totals.get(rule.id) ?? new Map();
-    const changes: Array<{ subject: string; kind: 'firing' | 'recovered'; value: number; totals: Record<string, number>; state?: StateRow }> = [];
+    const changes: Array<{
+      subject: string;
+      kind: 'firing' | 'recovered';
+      value: number;
+      totals: Record<string, number>;
+      state?: StateRow;
+    }> = [];
     for (const [subject, t] of subjects) {
       const v = valueOf(rule, t);
-      if (v !== null && v >= p.threshold && !stateOf.has(`${rule.id}:${subject}`)) changes.push({ subject, kind: 'firing', value: v, totals: t });
+      if (v !== null && v >= p.threshold && !stateOf.has(`${rule.id}:${subject}`))
+        changes.push({ subject, kind: 'firing', value: v, totals: t });
     }
     for (const s of states) {
       if (s.rule_id !== rule.id) continue;
@@ -151,7 +200,10 @@ export async function evaluateWindows(ds: DataSource, counters: WindowCounters, 
       await q.query(`SELECT pg_advisory_xact_lock(hashtext('faultline.alert_rule'), $1)`, [rule.id]);
       for (const [i, c] of changes.entries()) {
         // Re-read under the lock: another run may have moved this subject meanwhile.
-        const { rows } = await q.query<{ since: Date; firing_id: string | null }>(`SELECT since, firing_id FROM alert_rule_states WHERE rule_id = $1 AND subject = $2`, [rule.id, c.subject]);
+        const { rows } = await q.query<{ since: Date; firing_id: string | null }>(
+          `SELECT since, firing_id FROM alert_rule_states WHERE rule_id = $1 AND subject = $2`,
+          [rule.id, c.subject],
+        );
         if (c.kind === 'firing') {
           if (rows[0]) continue;
           const since = now.getTime();
@@ -169,13 +221,18 @@ export async function evaluateWindows(ds: DataSource, counters: WindowCounters, 
             payload: payloads[i],
             now,
           });
-          await q.query(`INSERT INTO alert_rule_states (rule_id, subject, since, firing_id, value) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, [rule.id, c.subject, now, r.firingId, c.value]);
+          await q.query(
+            `INSERT INTO alert_rule_states (rule_id, subject, since, firing_id, value) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+            [rule.id, c.subject, now, r.firingId, c.value],
+          );
           if (r.created) fired++;
           out.push(...r.outgoing);
         } else {
           if (!rows[0]) continue;
           const since = rows[0].since.getTime();
-          const opened = rows[0].firing_id ? (await q.query<{ status: string }>(`SELECT status FROM alert_firings WHERE id = $1`, [rows[0].firing_id])).rows[0] : undefined;
+          const opened = rows[0].firing_id
+            ? (await q.query<{ status: string }>(`SELECT status FROM alert_firings WHERE id = $1`, [rows[0].firing_id])).rows[0]
+            : undefined;
           const r = await recordFiring(q, {
             projectId: rule.project_id,
             rule,

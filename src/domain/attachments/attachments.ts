@@ -57,9 +57,19 @@ function idOf(projectId: number, eventId: string, name: string, sha256: string):
 }
 
 /** Stores an event's attachments (durably, before the caller answers); answers the ones it had to drop. */
-export async function storeAttachments(ds: DataSource, store: BlobStore, projectId: number, eventId: string, items: AttachmentItem[], limits: AttachmentLimits): Promise<Dropped[]> {
+export async function storeAttachments(
+  ds: DataSource,
+  store: BlobStore,
+  projectId: number,
+  eventId: string,
+  items: AttachmentItem[],
+  limits: AttachmentLimits,
+): Promise<Dropped[]> {
   if (!items.length) return [];
-  const [{ used }]: Array<{ used: string }> = await ds.query(`SELECT coalesce(sum(size), 0) AS used FROM event_attachments WHERE project_id = $1`, [projectId]);
+  const [{ used }]: Array<{ used: string }> = await ds.query(
+    `SELECT coalesce(sum(size), 0) AS used FROM event_attachments WHERE project_id = $1`,
+    [projectId],
+  );
   let budget = limits.quotaBytes - Number(used);
   const dropped: Dropped[] = [];
   for (const item of items) {
@@ -83,7 +93,17 @@ export async function storeAttachments(ds: DataSource, store: BlobStore, project
     await ds.query(
       `INSERT INTO event_attachments (id, project_id, event_id, name, content_type, attachment_type, size, sha256, blob_key)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
-      [id, projectId, eventId, name, (item.contentType || 'application/octet-stream').slice(0, 255), (item.attachmentType || 'event.attachment').slice(0, 64), size, sha256, keyOf(id)],
+      [
+        id,
+        projectId,
+        eventId,
+        name,
+        (item.contentType || 'application/octet-stream').slice(0, 255),
+        (item.attachmentType || 'event.attachment').slice(0, 64),
+        size,
+        sha256,
+        keyOf(id),
+      ],
     );
     budget -= size;
     attachmentsCounter.inc({ outcome: 'stored' });
@@ -116,7 +136,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** One attachment's row and bytes; 404 when it is not this project's event's. */
 export async function openAttachment(ds: DataSource, store: BlobStore, projectId: number, eventId: string, id: string) {
   const rows: Array<{ name: string; content_type: string; size: string; sha256: string; blob_key: string }> = UUID.test(id)
-    ? await ds.query(`SELECT name, content_type, size, sha256, blob_key FROM event_attachments WHERE id = $1 AND project_id = $2 AND event_id = $3`, [id, projectId, eventId])
+    ? await ds.query(
+        `SELECT name, content_type, size, sha256, blob_key FROM event_attachments WHERE id = $1 AND project_id = $2 AND event_id = $3`,
+        [id, projectId, eventId],
+      )
     : [];
   if (!rows[0]) throw notFound('Attachment not found');
   return { ...rows[0], size: Number(rows[0].size), stream: await store.get(rows[0].blob_key) };
@@ -133,7 +156,13 @@ export class EnvelopeAttachments {
     private readonly limits: AttachmentLimits,
   ) {}
 
-  async keep<R extends { event_id: string; data?: Record<string, unknown> | null }>(projectId: number, records: R[], eventId: string | null, headerEventId: unknown, items: AttachmentItem[]): Promise<R[]> {
+  async keep<R extends { event_id: string; data?: Record<string, unknown> | null }>(
+    projectId: number,
+    records: R[],
+    eventId: string | null,
+    headerEventId: unknown,
+    items: AttachmentItem[],
+  ): Promise<R[]> {
     const target = eventId ?? (typeof headerEventId === 'string' ? headerEventId.replaceAll('-', '').toLowerCase().slice(0, 100) : null);
     if (!items.length) return records;
     if (!target) {
@@ -144,7 +173,12 @@ export class EnvelopeAttachments {
     const dropped = await storeAttachments(this.ds, this.store, projectId, target, items, this.limits);
     if (!dropped.length) return records;
     for (const d of dropped) {
-      recordOutcome({ projectId, category: 'attachment', outcome: d.reason === 'over_quota' ? 'rate_limited' : 'invalid', reason: d.reason === 'over_quota' ? 'attachment_quota' : 'too_large' });
+      recordOutcome({
+        projectId,
+        category: 'attachment',
+        outcome: d.reason === 'over_quota' ? 'rate_limited' : 'invalid',
+        reason: d.reason === 'over_quota' ? 'attachment_quota' : 'too_large',
+      });
     }
     return records.map((r) => (r.event_id === target ? { ...r, data: { ...(r.data ?? {}), attachments_dropped: dropped } } : r));
   }

@@ -41,15 +41,15 @@ async function archivedDigest(stores: DumpStores, id: string): Promise<string | 
  */
 async function commitArchived(ctx: ArchiveContext, id: string, sha256: string): Promise<'done' | 'changed' | 'already'> {
   return ctx.ds.transaction(async (em) => {
-    const rows: Array<{ sha256: string; archived: boolean }> = await em.query(`SELECT sha256, archived FROM crash_dumps WHERE id = $1 FOR UPDATE`, [id]);
+    const rows: Array<{ sha256: string; archived: boolean }> = await em.query(
+      `SELECT sha256, archived FROM crash_dumps WHERE id = $1 FOR UPDATE`,
+      [id],
+    );
     const row = rows[0];
     if (!row) return 'changed';
     if (row.archived) return 'already';
     if (row.sha256 !== sha256) return 'changed';
-    await em.query(
-      `UPDATE crash_dumps SET archived = true, archived_at = now(), info = info - 'archive_error' WHERE id = $1`,
-      [id],
-    );
+    await em.query(`UPDATE crash_dumps SET archived = true, archived_at = now(), info = info - 'archive_error' WHERE id = $1`, [id]);
     await ctx.stores.live.delete(liveKey(id));
     return 'done';
   });
@@ -61,7 +61,9 @@ async function commitArchived(ctx: ArchiveContext, id: string, sha256: string): 
  * concurrently, or after a crash at any point.
  */
 export async function archiveDump(ctx: ArchiveContext, id: string): Promise<ArchiveOutcome> {
-  const rows: Array<{ sha256: string; archived: boolean }> = await ctx.ds.query(`SELECT sha256, archived FROM crash_dumps WHERE id = $1`, [id]);
+  const rows: Array<{ sha256: string; archived: boolean }> = await ctx.ds.query(`SELECT sha256, archived FROM crash_dumps WHERE id = $1`, [
+    id,
+  ]);
   const row = rows[0];
   if (!row || row.archived) return 'skipped';
 
@@ -77,7 +79,10 @@ export async function archiveDump(ctx: ArchiveContext, id: string): Promise<Arch
 
   const meter = new DumpMeter();
   const source = await openDumpBytes(ctx.stores, { id, archived: false });
-  await ctx.stores.archive.put(archiveKey(id), pipeline(source, meter, new BlockGzipWriter(), () => undefined));
+  await ctx.stores.archive.put(
+    archiveKey(id),
+    pipeline(source, meter, new BlockGzipWriter(), () => undefined),
+  );
   if (meter.digest() !== row.sha256) {
     await ctx.stores.archive.delete(archiveKey(id));
     // Replaced meanwhile (the next run archives the new bytes), or the file on disk is not what was uploaded.

@@ -62,7 +62,11 @@ export function pagedReader(stores: DumpStores, dump: StoredDump): (offset: numb
 /** Disk full, read-only or failing: 503 with Retry-After (invariant 1), never a 2xx or a 500. */
 export function storageFailure(err: unknown): unknown {
   if (err instanceof StorageUnavailableError) {
-    return unavailable('Dump storage cannot take this right now (disk full or not writable); retry later', STORAGE_RETRY_AFTER_S, 'storage_unavailable');
+    return unavailable(
+      'Dump storage cannot take this right now (disk full or not writable); retry later',
+      STORAGE_RETRY_AFTER_S,
+      'storage_unavailable',
+    );
   }
   return err;
 }

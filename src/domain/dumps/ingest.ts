@@ -57,7 +57,9 @@ export async function stageDump(stores: DumpStores, source: Readable, opts: { ma
   const { head, stream } = await peek(source, 2);
   const gzipped = isGzip(head);
   // Errors anywhere upstream destroy `meter` with that error, which fails the put.
-  const body = gzipped ? pipeline(stream, createGunzip({ chunkSize: 256 * 1024 }), meter, () => undefined) : pipeline(stream, meter, () => undefined);
+  const body = gzipped
+    ? pipeline(stream, createGunzip({ chunkSize: 256 * 1024 }), meter, () => undefined)
+    : pipeline(stream, meter, () => undefined);
   try {
     await stores.live.put(liveKey(id), body);
   } catch (err) {
@@ -129,6 +131,12 @@ export async function recordDump(db: DataSource | EntityManager, staged: StagedD
 }
 
 /** Both steps, for callers that know the metadata before the bytes arrive. */
-export async function ingestDump(ds: DataSource, stores: DumpStores, source: Readable, meta: DumpMeta, opts: { maxBytes: number }): Promise<DumpRow> {
+export async function ingestDump(
+  ds: DataSource,
+  stores: DumpStores,
+  source: Readable,
+  meta: DumpMeta,
+  opts: { maxBytes: number },
+): Promise<DumpRow> {
   return recordDump(ds, await stageDump(stores, source, opts), meta);
 }

@@ -24,7 +24,13 @@ export interface FileChanges {
  * dump's place; id, time and project stay. The old file is first moved aside, so a
  * failure before the row commits puts everything back as it was.
  */
-export async function replaceDumpFile(ds: DataSource, stores: DumpStores, id: string, staged: StagedDump, changes: FileChanges): Promise<DumpRow | null> {
+export async function replaceDumpFile(
+  ds: DataSource,
+  stores: DumpStores,
+  id: string,
+  staged: StagedDump,
+  changes: FileChanges,
+): Promise<DumpRow | null> {
   const key = liveKey(id);
   const aside = liveKey(randomUUID()); // an unreferenced key: the orphan sweep removes it if we die mid-way
   let movedOld = false;
@@ -55,7 +61,16 @@ export async function replaceDumpFile(ds: DataSource, stores: DumpStores, id: st
                 label = CASE WHEN $7 THEN $8 ELSE label END
           WHERE id = $1
          RETURNING ${DUMP_COLUMNS}`,
-        [id, cleanName(changes.originalName), staged.size, staged.sha256, contentType, info, changes.label !== undefined, changes.label ?? null],
+        [
+          id,
+          cleanName(changes.originalName),
+          staged.size,
+          staged.sha256,
+          contentType,
+          info,
+          changes.label !== undefined,
+          changes.label ?? null,
+        ],
       );
       return rows[0];
     });

@@ -84,8 +84,26 @@ const SIGNALS: Record<number, string> = {
 const SIGNAL_CODES: Record<string, Record<number, string>> = {
   SIGSEGV: { 1: 'SEGV_MAPERR', 2: 'SEGV_ACCERR', 3: 'SEGV_BNDERR', 4: 'SEGV_PKUERR' },
   SIGBUS: { 1: 'BUS_ADRALN', 2: 'BUS_ADRERR', 3: 'BUS_OBJERR' },
-  SIGFPE: { 1: 'FPE_INTDIV', 2: 'FPE_INTOVF', 3: 'FPE_FLTDIV', 4: 'FPE_FLTOVF', 5: 'FPE_FLTUND', 6: 'FPE_FLTRES', 7: 'FPE_FLTINV', 8: 'FPE_FLTSUB' },
-  SIGILL: { 1: 'ILL_ILLOPC', 2: 'ILL_ILLOPN', 3: 'ILL_ILLADR', 4: 'ILL_ILLTRP', 5: 'ILL_PRVOPC', 6: 'ILL_PRVREG', 7: 'ILL_COPROC', 8: 'ILL_BADSTK' },
+  SIGFPE: {
+    1: 'FPE_INTDIV',
+    2: 'FPE_INTOVF',
+    3: 'FPE_FLTDIV',
+    4: 'FPE_FLTOVF',
+    5: 'FPE_FLTUND',
+    6: 'FPE_FLTRES',
+    7: 'FPE_FLTINV',
+    8: 'FPE_FLTSUB',
+  },
+  SIGILL: {
+    1: 'ILL_ILLOPC',
+    2: 'ILL_ILLOPN',
+    3: 'ILL_ILLADR',
+    4: 'ILL_ILLTRP',
+    5: 'ILL_PRVOPC',
+    6: 'ILL_PRVREG',
+    7: 'ILL_COPROC',
+    8: 'ILL_BADSTK',
+  },
 };
 
 /** On macOS and iOS the code is the Mach exception type and the flags its kern_return_t. */
@@ -111,7 +129,12 @@ export const hex = (n: bigint | number, width = 0): string => `0x${n.toString(16
  * The exception's name and a crash reason in Breakpad's style (e.g.
  * "EXCEPTION_ACCESS_VIOLATION_WRITE", "SIGSEGV / SEGV_MAPERR"), per platform.
  */
-export function describeException(os: string | null, code: number, flags: number, info0: bigint | undefined): { name: string | null; reason: string } {
+export function describeException(
+  os: string | null,
+  code: number,
+  flags: number,
+  info0: bigint | undefined,
+): { name: string | null; reason: string } {
   if (os === 'Linux' || os === 'Android' || os === 'Solaris' || os === 'Unix' || os === 'Fuchsia') {
     const name = SIGNALS[code] ?? null;
     const sub = name ? SIGNAL_CODES[name]?.[flags] : undefined;

@@ -61,5 +61,9 @@ export async function processDump(ctx: ProcessContext, id: string, expectedSha25
 
 /** Only onto the version we looked at: a replace in the meantime resets info and queues its own job. */
 async function merge(ds: DataSource, id: string, sha256: string, facts: Record<string, unknown>): Promise<void> {
-  await ds.query(`UPDATE crash_dumps SET info = (info - 'minidump_error') || $3::jsonb WHERE id = $1 AND sha256 = $2`, [id, sha256, JSON.stringify(facts)]);
+  await ds.query(`UPDATE crash_dumps SET info = (info - 'minidump_error') || $3::jsonb WHERE id = $1 AND sha256 = $2`, [
+    id,
+    sha256,
+    JSON.stringify(facts),
+  ]);
 }

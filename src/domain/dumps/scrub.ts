@@ -16,5 +16,10 @@ export async function scrubStoredDump(ds: DataSource, book: RuleBook, id: string
   const scrubber = (await book.scrubbers([row.project_id])).get(row.project_id)!;
   const out = scrubDump(scrubber, { label: row.label, info: row.info ?? {} });
   if (!out.scrubbed) return;
-  await ds.query(`UPDATE crash_dumps SET label = $2, info = $3::jsonb, scrubbed = $4::jsonb WHERE id = $1`, [id, out.label, JSON.stringify(out.info), JSON.stringify(out.scrubbed)]);
+  await ds.query(`UPDATE crash_dumps SET label = $2, info = $3::jsonb, scrubbed = $4::jsonb WHERE id = $1`, [
+    id,
+    out.label,
+    JSON.stringify(out.info),
+    JSON.stringify(out.scrubbed),
+  ]);
 }

@@ -1,7 +1,17 @@
 import type { DataSource } from 'typeorm';
 import type { Level } from '../levels.ts';
 import { config } from '../../config.ts';
-import { cappedCount, excerptPage, jsonExcerpt, likePattern, pageQuery, pageResult, textExcerpt, type ListPage, type PageRequest } from '../pagination.ts';
+import {
+  cappedCount,
+  excerptPage,
+  jsonExcerpt,
+  likePattern,
+  pageQuery,
+  pageResult,
+  textExcerpt,
+  type ListPage,
+  type PageRequest,
+} from '../pagination.ts';
 import type { EventKind } from './record.ts';
 
 export interface EventFilters {

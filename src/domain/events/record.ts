@@ -132,14 +132,22 @@ export function clip(s: string | null | undefined, max: number): string | null {
  * Unknown top-level fields are kept in `extra` (or a log's metadata), never silently
  * dropped; `known` fields (the credential among them) are not copied.
  */
-export function extraOf(fields: Record<string, unknown>, known: ReadonlySet<string>, base: Record<string, unknown>): Record<string, unknown> {
+export function extraOf(
+  fields: Record<string, unknown>,
+  known: ReadonlySet<string>,
+  base: Record<string, unknown>,
+): Record<string, unknown> {
   const extra: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(fields)) if (!known.has(k) && !(k in extra)) extra[k] = v;
   return cleanJson(extra) as Record<string, unknown>;
 }
 
 /** A record of kind 'log' with every field not given at its default. */
-export function logRecord(projectId: number, receivedAt: string, fields: Partial<EventRecord> & Pick<EventRecord, 'message' | 'origin' | 'extra'>): EventRecord {
+export function logRecord(
+  projectId: number,
+  receivedAt: string,
+  fields: Partial<EventRecord> & Pick<EventRecord, 'message' | 'origin' | 'extra'>,
+): EventRecord {
   return {
     project_id: projectId,
     event_id: newEventId(),

@@ -197,7 +197,9 @@ function params(records: EventRecord[], links: ReadonlyArray<IssueLink | null> |
     for (const c of COLUMNS) {
       const v = r[c];
       // jsonb columns: pass JSON text (node-postgres would turn a top-level array into a PG array).
-      out.push(c === 'tags' || c === 'extra' ? JSON.stringify(v) : c === 'data' || c === 'scrubbed' ? (v ? JSON.stringify(v) : null) : (v ?? null));
+      out.push(
+        c === 'tags' || c === 'extra' ? JSON.stringify(v) : c === 'data' || c === 'scrubbed' ? (v ? JSON.stringify(v) : null) : (v ?? null),
+      );
     }
     const link = links?.[offset + i] ?? null;
     out.push(link?.issueId ?? null);

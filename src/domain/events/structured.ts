@@ -108,7 +108,8 @@ export interface EventData {
 
 type Obj = Record<string, unknown>;
 export const isObj = (v: unknown): v is Obj => Boolean(v) && typeof v === 'object' && !Array.isArray(v);
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined);
+const str = (v: unknown): string | undefined =>
+  typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
 const int = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? Math.trunc(v) : undefined);
 
 export const LIMITS = {
@@ -122,7 +123,8 @@ export const LIMITS = {
   jsonChars: 64 * 1024,
 };
 
-const clipStr = (s: string | undefined, max = LIMITS.stringChars) => (s === undefined ? undefined : cleanText(s.length > max ? s.slice(0, max) : s));
+const clipStr = (s: string | undefined, max = LIMITS.stringChars) =>
+  s === undefined ? undefined : cleanText(s.length > max ? s.slice(0, max) : s);
 
 /** JSON of arbitrary shape, kept when it fits `max` characters, else summarized. */
 function boundedJson(v: unknown, max = LIMITS.jsonChars): Obj | undefined {
@@ -159,7 +161,9 @@ function frame(f: Obj): StackFrame {
   }
   if (typeof f.in_app === 'boolean') out.in_app = f.in_app;
   const pre = lines(f.pre_context);
-  const post = Array.isArray(f.post_context) ? f.post_context.slice(0, LIMITS.contextLines).map((l) => clipStr(str(l) ?? '', LIMITS.lineChars)!) : undefined;
+  const post = Array.isArray(f.post_context)
+    ? f.post_context.slice(0, LIMITS.contextLines).map((l) => clipStr(str(l) ?? '', LIMITS.lineChars)!)
+    : undefined;
   if (pre?.length) out.pre_context = pre;
   const ctx = clipStr(str(f.context_line), LIMITS.lineChars);
   if (ctx !== undefined) out.context_line = ctx;
@@ -285,10 +289,15 @@ export function logentryOf(e: Obj): { text?: string; template?: string; params?:
     if (isObj(m)) {
       const formatted = str(m.formatted);
       const template = str(m.message);
-      if (formatted !== undefined) return { text: formatted, template: template && template !== formatted ? template : undefined, params: m.params };
+      if (formatted !== undefined)
+        return { text: formatted, template: template && template !== formatted ? template : undefined, params: m.params };
       if (template !== undefined) {
         const hasParams = m.params !== undefined && m.params !== null;
-        return { text: hasParams ? formatLogentry(template, m.params) : template, template: hasParams ? template : undefined, params: m.params };
+        return {
+          text: hasParams ? formatLogentry(template, m.params) : template,
+          template: hasParams ? template : undefined,
+          params: m.params,
+        };
       }
     } else if (typeof m === 'string') {
       return { text: m };
@@ -334,7 +343,8 @@ export function eventDataOf(e: Obj, excs: ExceptionData[], opts: StructureOption
     if (v) data[k] = v;
   }
   const entry = logentryOf(e);
-  if (entry.template !== undefined) data.logentry = { message: clipStr(entry.template)!, ...(entry.params !== undefined ? { params: cleanJson(entry.params) } : {}) };
+  if (entry.template !== undefined)
+    data.logentry = { message: clipStr(entry.template)!, ...(entry.params !== undefined ? { params: cleanJson(entry.params) } : {}) };
   const debugMeta = debugMetaOf(e.debug_meta);
   if (debugMeta) data.debug_meta = debugMeta;
   if (excs.some((x) => x.mechanism?.handled === false)) data.handled = false;
@@ -349,7 +359,7 @@ export function contextTags(contexts: Obj | undefined): Record<string, string> {
   for (const key of ['browser', 'os', 'runtime', 'device'] as const) {
     const c = contexts[key];
     if (!isObj(c)) continue;
-    const name = str(c.name) ?? (key === 'device' ? str(c.model) ?? str(c.family) : undefined);
+    const name = str(c.name) ?? (key === 'device' ? (str(c.model) ?? str(c.family)) : undefined);
     if (!name) continue;
     const version = str(c.version);
     out[key] = clipStr(version && key !== 'device' ? `${name} ${version}` : name, 200)!;

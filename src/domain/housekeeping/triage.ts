@@ -22,7 +22,10 @@ const DAY = 86_400_000;
 async function deleteInBatches(ds: DataSource, table: string, where: string, params: unknown[], batch: number): Promise<number> {
   let total = 0;
   for (;;) {
-    const [, n]: [unknown, number] = await ds.query(`DELETE FROM ${table} WHERE ctid IN (SELECT ctid FROM ${table} WHERE ${where} LIMIT ${batch})`, params);
+    const [, n]: [unknown, number] = await ds.query(
+      `DELETE FROM ${table} WHERE ctid IN (SELECT ctid FROM ${table} WHERE ${where} LIMIT ${batch})`,
+      params,
+    );
     total += n;
     if (n < batch) return total;
   }
@@ -31,7 +34,13 @@ async function deleteInBatches(ds: DataSource, table: string, where: string, par
 export async function pruneTriage(ds: DataSource, artifacts: BlobStore, opts: TriagePruneOptions = {}) {
   const batch = opts.batchSize ?? 1000;
   const now = Date.now();
-  const marks = await deleteInBatches(ds, 'session_marks', 'created_at < $1', [new Date(now - (opts.sessionMarkMaxAgeMs ?? 90 * DAY))], batch);
+  const marks = await deleteInBatches(
+    ds,
+    'session_marks',
+    'created_at < $1',
+    [new Date(now - (opts.sessionMarkMaxAgeMs ?? 90 * DAY))],
+    batch,
+  );
   const hourly = await deleteInBatches(ds, 'issue_hourly', 'bucket < $1', [new Date(now - (opts.hourlyMaxAgeMs ?? 35 * DAY))], batch);
   let chunks = 0;
   const cutoff = now - (opts.chunkMaxAgeMs ?? DAY);

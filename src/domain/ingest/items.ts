@@ -16,14 +16,20 @@ export function itemsOf(body: unknown, limits: IngestLimits, bodyBytes: number):
   const items = batch ? (body as unknown[]) : [body];
   if (items.length === 0) throw badRequest('Empty batch', 'Send one object, or a non-empty array of them', 'empty_batch');
   if (items.length > limits.maxBatchEvents) {
-    throw payloadTooLarge(`A batch holds at most ${limits.maxBatchEvents} items`, { max_items: limits.maxBatchEvents, items: items.length });
+    throw payloadTooLarge(`A batch holds at most ${limits.maxBatchEvents} items`, {
+      max_items: limits.maxBatchEvents,
+      items: items.length,
+    });
   }
   // Only a body larger than the per-item limit can hold an oversized item; skip the work otherwise.
   if (bodyBytes > limits.maxEventBytes) {
     items.forEach((item, i) => {
       const size = Buffer.byteLength(JSON.stringify(item));
       if (size > limits.maxEventBytes) {
-        throw payloadTooLarge(`Item ${i} is ${size} bytes; the limit is ${limits.maxEventBytes}`, { index: i, limit_bytes: limits.maxEventBytes });
+        throw payloadTooLarge(`Item ${i} is ${size} bytes; the limit is ${limits.maxEventBytes}`, {
+          index: i,
+          limit_bytes: limits.maxEventBytes,
+        });
       }
     });
   }

@@ -15,7 +15,19 @@ export const FACET_SAMPLE = 3_000;
 const TOP_VALUES = 5;
 const MAX_KEYS = 20;
 /** Shown first, in this order; the rest by how many events carry them. */
-const KEY_ORDER = ['environment', 'release', 'browser', 'os', 'server_name', 'runtime', 'device', 'level', 'transaction', 'dist', 'platform'];
+const KEY_ORDER = [
+  'environment',
+  'release',
+  'browser',
+  'os',
+  'server_name',
+  'runtime',
+  'device',
+  'level',
+  'transaction',
+  'dist',
+  'platform',
+];
 /** Duplicates of a shown key, or not useful as a facet. */
 const HIDDEN_KEYS = new Set(['browser.name', 'os.name', 'runtime.name', 'device.name', 'sentry:release', 'logger']);
 
@@ -50,7 +62,11 @@ export async function issueFacets(ds: DataSource, issueId: string, sample = FACE
   const facets: Facet[] = [...byKey].map(([key, values]) => {
     const total = values.reduce((s, v) => s + v.n, 0);
     values.sort((a, b) => b.n - a.n || (a.value < b.value ? -1 : 1));
-    return { key, total, top: values.slice(0, TOP_VALUES).map((v) => ({ value: v.value, count: v.n, share: Math.round((v.n / total) * 1000) / 10 })) };
+    return {
+      key,
+      total,
+      top: values.slice(0, TOP_VALUES).map((v) => ({ value: v.value, count: v.n, share: Math.round((v.n / total) * 1000) / 10 })),
+    };
   });
   const rank = (k: string) => (KEY_ORDER.includes(k) ? KEY_ORDER.indexOf(k) : KEY_ORDER.length);
   facets.sort((a, b) => rank(a.key) - rank(b.key) || b.total - a.total || (a.key < b.key ? -1 : 1));
@@ -92,7 +108,11 @@ const FULL = `SELECT ${EVENT_COLUMNS}, project_id, release, data, user_ref FROM 
 export function serializeEventDetail(r: FullEventRow, attachments: AttachmentRow[] = []) {
   return { ...serializeEvent(r), project: r.project_id, release: r.release, user_ref: r.user_ref, data: r.data ?? {}, attachments };
 }
-export type EventDetail = ReturnType<typeof serializeEventDetail> & { previous_event_id: string | null; next_event_id: string | null; mapped_at_view?: boolean };
+export type EventDetail = ReturnType<typeof serializeEventDetail> & {
+  previous_event_id: string | null;
+  next_event_id: string | null;
+  mapped_at_view?: boolean;
+};
 
 /**
  * One event of the issue — `latest`, `oldest`, or by event id — in full, with the ids of
@@ -108,12 +128,23 @@ export async function issueEvent(ds: DataSource, issue: { id: string; projectId:
   }
   const row = rows[0];
   if (!row) throw notFound('Event not found');
-  const [prev, next, attachments] = await Promise.all([
-    ds.query(`SELECT event_id FROM events WHERE issue_id = $1 AND ("timestamp", id) < ($2, $3) ORDER BY "timestamp" DESC, id DESC LIMIT 1`, [issue.id, row.timestamp, row.id]),
-    ds.query(`SELECT event_id FROM events WHERE issue_id = $1 AND ("timestamp", id) > ($2, $3) ORDER BY "timestamp", id LIMIT 1`, [issue.id, row.timestamp, row.id]),
+  const [prev, next, attachments] = (await Promise.all([
+    ds.query(
+      `SELECT event_id FROM events WHERE issue_id = $1 AND ("timestamp", id) < ($2, $3) ORDER BY "timestamp" DESC, id DESC LIMIT 1`,
+      [issue.id, row.timestamp, row.id],
+    ),
+    ds.query(`SELECT event_id FROM events WHERE issue_id = $1 AND ("timestamp", id) > ($2, $3) ORDER BY "timestamp", id LIMIT 1`, [
+      issue.id,
+      row.timestamp,
+      row.id,
+    ]),
     listAttachments(ds, row.project_id, row.event_id),
-  ]) as [Array<{ event_id: string }>, Array<{ event_id: string }>, AttachmentRow[]];
-  return { ...(await withMapsApplied(ds, serializeEventDetail(row, attachments))), previous_event_id: prev[0]?.event_id ?? null, next_event_id: next[0]?.event_id ?? null };
+  ])) as [Array<{ event_id: string }>, Array<{ event_id: string }>, AttachmentRow[]];
+  return {
+    ...(await withMapsApplied(ds, serializeEventDetail(row, attachments))),
+    previous_event_id: prev[0]?.event_id ?? null,
+    next_event_id: next[0]?.event_id ?? null,
+  };
 }
 
 /**

@@ -23,7 +23,8 @@ const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
 const traceOfEvent = (r: EventRecord) => str(r.trace_id);
 const traceOfLog = (r: EventRecord) => str(r.trace_id);
 
-export const isSentryErrorLog = (r: EventRecord) => r.origin === 'sentry' && r.kind === 'log' && (r.level === 'error' || r.level === 'critical') && Boolean(traceOfLog(r));
+export const isSentryErrorLog = (r: EventRecord) =>
+  r.origin === 'sentry' && r.kind === 'log' && (r.level === 'error' || r.level === 'critical') && Boolean(traceOfLog(r));
 
 interface ErrorEvent {
   eventId: string;
@@ -82,7 +83,9 @@ export async function duplicateOf(sql: Sql, records: EventRecord[]): Promise<Arr
     if (trace) recent.add(`${r.project_id}:${trace}`, { eventId: r.event_id, type: r.exception_type!, message: r.message });
   }
   if (!logs.length) return out;
-  for (const i of logs) for (const e of recent.get(`${records[i].project_id}:${traceOfLog(records[i])}`)) add(records[i].project_id, traceOfLog(records[i])!, e);
+  for (const i of logs)
+    for (const e of recent.get(`${records[i].project_id}:${traceOfLog(records[i])}`))
+      add(records[i].project_id, traceOfLog(records[i])!, e);
   const wanted = logs.map((i) => records[i]);
   const { rows } = await sql.query<{ project_id: number; trace: string; event_id: string; exception_type: string; message: string }>(
     `SELECT e.project_id, k.trace, e.event_id, e.exception_type, left(e.message, 10000) AS message
@@ -123,7 +126,15 @@ export async function unlinkDuplicateLogs(sql: Sql, records: EventRecord[]): Pro
     );
     for (const l of rows) {
       const log = { message: l.message, extra: { attributes: l.attributes ?? {} } } as unknown as EventRecord;
-      if (events.some((e) => e.project_id === l.project_id && traceOfEvent(e) === l.trace && sameError(log, { eventId: e.event_id, type: e.exception_type!, message: e.message }))) ids.push(l.id);
+      if (
+        events.some(
+          (e) =>
+            e.project_id === l.project_id &&
+            traceOfEvent(e) === l.trace &&
+            sameError(log, { eventId: e.event_id, type: e.exception_type!, message: e.message }),
+        )
+      )
+        ids.push(l.id);
     }
   }
   // (b) This batch's error logs, checked again now that they are committed: an event stored

@@ -145,7 +145,8 @@ export function groupEventV1(e: GroupingInput): Omit<Grouping, 'version' | 'lega
 export const GROUPING_VERSION = 2;
 
 /** Names that are not a function: top-level code and anonymous callbacks, per language. */
-const NOT_A_FUNCTION = /^(?:\?|<module>|<lambda>|<anonymous>|anonymous|Object\.<anonymous>|<unknown>|\{main\}|<main>|<top \(required\)>|<genexpr>|<listcomp>|<dictcomp>|<setcomp>)$/;
+const NOT_A_FUNCTION =
+  /^(?:\?|<module>|<lambda>|<anonymous>|anonymous|Object\.<anonymous>|<unknown>|\{main\}|<main>|<top \(required\)>|<genexpr>|<listcomp>|<dictcomp>|<setcomp>)$/;
 
 /** Build hashes in bundle names (main.3f9a2c1b.js, chunk-4f2a91de.js) change every deploy. */
 const BUILD_HASH = /[.-][0-9a-f]{8,}(?=\.[a-z]+$)/i;
@@ -248,7 +249,9 @@ export function groupEvent(e: GroupingInput): Grouping {
     : def.parts;
   const v1 = groupEventV1(v1Input(e));
   const title = e.exception_type ? `${e.exception_type}: ${firstLine(e.message)}` : firstLine(e.message) || '(no message)';
-  const fingerprint = createHash('sha256').update(`v2\u0000${parts.join('\u0000')}`).digest('hex');
+  const fingerprint = createHash('sha256')
+    .update(`v2\u0000${parts.join('\u0000')}`)
+    .digest('hex');
   return {
     fingerprint,
     title: title.slice(0, 255),
@@ -264,7 +267,12 @@ function v1Input(e: GroupingInput): GroupingInput {
   const main = e.exceptions.filter((x) => x.type).at(-1);
   const frames = (main?.frames ?? []).slice(-100).map((f) => {
     const m = f.minified;
-    return { module: m ? m.module : f.module, filename: m ? m.filename : f.filename, function: m ? m.function : f.function, in_app: f.in_app };
+    return {
+      module: m ? m.module : f.module,
+      filename: m ? m.filename : f.filename,
+      function: m ? m.function : f.function,
+      in_app: f.in_app,
+    };
   });
   return { ...e, frames };
 }

@@ -38,7 +38,11 @@ export async function issuePage(access: Access, issue: Issue, actor: Actor) {
   const assignee = members.find((m) => m.id === issue.assigneeId) ?? null;
   return {
     issue: serializeIssue(issue),
-    assignee: assignee ? { id: assignee.id, email: assignee.email, name: assignee.name } : issue.assigneeId ? { id: issue.assigneeId, email: null, name: null } : null,
+    assignee: assignee
+      ? { id: assignee.id, email: assignee.email, name: assignee.name }
+      : issue.assigneeId
+        ? { id: issue.assigneeId, email: null, name: null }
+        : null,
     members,
     permissions: { triage: role ? can(role, 'triage') : false },
     facets,

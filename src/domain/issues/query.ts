@@ -17,7 +17,10 @@ export async function listIssues(ds: DataSource, f: IssueFilters, page: { page: 
   if (inScope) qb.andWhere(inScope.sql, inScope.params);
   if (f.status) qb.andWhere('i.status = :status', { status: f.status });
   if (f.search) qb.andWhere('(i.title ILIKE :q OR i.culprit ILIKE :q)', { q: likePattern(f.search) });
-  const [rows, count] = await qb.skip((page.page - 1) * page.pageSize).take(page.pageSize).getManyAndCount();
+  const [rows, count] = await qb
+    .skip((page.page - 1) * page.pageSize)
+    .take(page.pageSize)
+    .getManyAndCount();
   return { rows, count };
 }
 

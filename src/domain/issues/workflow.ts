@@ -34,18 +34,27 @@ export interface IssueChange {
 type Activity = { kind: string; data?: Record<string, unknown> };
 
 async function assigneeOk(access: Access, em: EntityManager, projectId: number, userId: number): Promise<{ id: number; email: string }> {
-  const rows: Array<{ id: number; email: string; is_active: boolean }> = await em.query(`SELECT id, email, is_active FROM users WHERE id = $1`, [userId]);
+  const rows: Array<{ id: number; email: string; is_active: boolean }> = await em.query(
+    `SELECT id, email, is_active FROM users WHERE id = $1`,
+    [userId],
+  );
   const user = rows[0];
   // Staff who are not members are not "project members": assignment is for the team.
   const role = user?.is_active ? await access.roleIn({ id: user.id, isStaff: false }, projectId) : null;
-  if (!user || !role) throw badRequest('The assignee must be a member of the project', [{ path: 'assignee', message: 'not a member of this project' }]);
+  if (!user || !role)
+    throw badRequest('The assignee must be a member of the project', [{ path: 'assignee', message: 'not a member of this project' }]);
   return user;
 }
 
 /** Applies a change to an issue (already authorized for `triage`) and logs it; answers the updated issue. */
 export async function changeIssue(access: Access, actor: Actor, issueId: string, change: IssueChange): Promise<Issue> {
   return access.ds.transaction(async (em) => {
-    const issue = await em.getRepository(Issue).createQueryBuilder('i').setLock('pessimistic_write').where('i.id = :id', { id: issueId }).getOneOrFail();
+    const issue = await em
+      .getRepository(Issue)
+      .createQueryBuilder('i')
+      .setLock('pessimistic_write')
+      .where('i.id = :id', { id: issueId })
+      .getOneOrFail();
     const log: Activity[] = [];
 
     if (change.status === 'resolved') {
@@ -65,7 +74,14 @@ export async function changeIssue(access: Access, actor: Actor, issueId: string,
       issue.resolvedAt = new Date();
       issue.ignoreUntil = null;
       issue.ignoreUntilTimes = null;
-      log.push({ kind: 'resolved', data: { resolution, ...(resolution === 'in_release' ? { release } : {}), ...(resolution === 'in_next_release' ? { after_release: release } : {}) } });
+      log.push({
+        kind: 'resolved',
+        data: {
+          resolution,
+          ...(resolution === 'in_release' ? { release } : {}),
+          ...(resolution === 'in_next_release' ? { after_release: release } : {}),
+        },
+      });
     } else if (change.status === 'ignored') {
       issue.status = 'ignored';
       issue.substatus = null;
@@ -76,7 +92,10 @@ export async function changeIssue(access: Access, actor: Actor, issueId: string,
       issue.ignoreUntilTimes = change.ignoreCount ? String(BigInt(issue.timesSeen) + BigInt(change.ignoreCount)) : null;
       log.push({
         kind: 'ignored',
-        data: { ...(change.ignoreUntil ? { until: change.ignoreUntil.toISOString() } : {}), ...(change.ignoreCount ? { count: change.ignoreCount } : {}) },
+        data: {
+          ...(change.ignoreUntil ? { until: change.ignoreUntil.toISOString() } : {}),
+          ...(change.ignoreCount ? { count: change.ignoreCount } : {}),
+        },
       });
     } else if (change.status === 'unresolved') {
       const was = issue.status;
@@ -126,19 +145,28 @@ export async function changeIssue(access: Access, actor: Actor, issueId: string,
 
 /** Newest first, with who did it. */
 export async function issueActivity(ds: DataSource, issueId: string, limit = 100) {
-  const rows: Array<{ id: string; kind: string; data: Record<string, unknown>; created_at: Date; user_id: number | null; email: string | null; first_name: string | null; last_name: string | null }> =
-    await ds.query(
-      `SELECT a.id, a.kind, a.data, a.created_at, a.user_id, u.email, u.first_name, u.last_name
+  const rows: Array<{
+    id: string;
+    kind: string;
+    data: Record<string, unknown>;
+    created_at: Date;
+    user_id: number | null;
+    email: string | null;
+    first_name: string | null;
+    last_name: string | null;
+  }> = await ds.query(
+    `SELECT a.id, a.kind, a.data, a.created_at, a.user_id, u.email, u.first_name, u.last_name
          FROM issue_activity a LEFT JOIN users u ON u.id = a.user_id
         WHERE a.issue_id = $1 ORDER BY a.created_at DESC, a.id DESC LIMIT $2`,
-      [issueId, limit],
-    );
+    [issueId, limit],
+  );
   return rows.map((r) => ({
     id: Number(r.id),
     kind: r.kind,
     data: r.data,
     created_at: r.created_at.toISOString(),
-    user: r.user_id === null ? null : { id: r.user_id, email: r.email, name: [r.first_name, r.last_name].filter(Boolean).join(' ') || null },
+    user:
+      r.user_id === null ? null : { id: r.user_id, email: r.email, name: [r.first_name, r.last_name].filter(Boolean).join(' ') || null },
   }));
 }
 

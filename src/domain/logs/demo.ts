@@ -50,7 +50,13 @@ async function ensureUsers(ds: DataSource, o: DemoOptions) {
       out.push({ id: existing.id, email: u.email, role: u.role, created: false });
       continue;
     }
-    const { user } = await registerUser(ds, { email: u.email, password: o.password, firstName: u.first, lastName: 'Demo', isStaff: u.staff });
+    const { user } = await registerUser(ds, {
+      email: u.email,
+      password: o.password,
+      firstName: u.first,
+      lastName: 'Demo',
+      isStaff: u.staff,
+    });
     out.push({ id: user.id, email: u.email, role: u.role, created: true });
   }
   return out;
@@ -59,7 +65,10 @@ async function ensureUsers(ds: DataSource, o: DemoOptions) {
 async function ensureProject(ds: DataSource, users: Array<{ id: number; role: string }>): Promise<number> {
   const owner = users[0];
   const [found]: Array<{ id: number }> = await ds.query(`SELECT id FROM projects WHERE slug = $1`, [DEMO_PROJECT_SLUG]);
-  const projectId = found?.id ?? (await ds.transaction((em) => createProject(em, { ownerId: owner.id, name: 'Logs Dashboard Demo', slug: DEMO_PROJECT_SLUG }))).project.id;
+  const projectId =
+    found?.id ??
+    (await ds.transaction((em) => createProject(em, { ownerId: owner.id, name: 'Logs Dashboard Demo', slug: DEMO_PROJECT_SLUG }))).project
+      .id;
   for (const u of users.slice(1)) {
     await ds.query(
       `INSERT INTO project_members (project_id, user_id, role, invited_by_id) VALUES ($1, $2, $3, $4) ON CONFLICT (project_id, user_id) DO NOTHING`,
@@ -88,9 +97,23 @@ function* logRows(n: number, projectId: number, rand: () => number, now: number,
     const level = kind === 'error' ? (rand() < 0.8 ? 'error' : 'critical') : l.level;
     const received = new Date(l.timestamp.getTime() + Math.floor(rand() * 2000));
     yield [
-      projectId, l.event_id, kind, kind === 'error' ? 'exception' : null, l.timestamp, received, received, level, l.message,
-      kind === 'error' ? 'RuntimeError' : null, kind === 'error' ? `Traceback (most recent call last):\n  File "app.py", line 42, in handle\nRuntimeError: ${l.message}` : null,
-      l.environment, l.service, l.user_ref, '{}', JSON.stringify(l.extra), kind === 'error' ? 'panties' : 'logs',
+      projectId,
+      l.event_id,
+      kind,
+      kind === 'error' ? 'exception' : null,
+      l.timestamp,
+      received,
+      received,
+      level,
+      l.message,
+      kind === 'error' ? 'RuntimeError' : null,
+      kind === 'error' ? `Traceback (most recent call last):\n  File "app.py", line 42, in handle\nRuntimeError: ${l.message}` : null,
+      l.environment,
+      l.service,
+      l.user_ref,
+      '{}',
+      JSON.stringify(l.extra),
+      kind === 'error' ? 'panties' : 'logs',
     ];
   }
 }
@@ -100,8 +123,20 @@ function* llmRows(n: number, projectId: number, rand: () => number, now: number)
   for (let i = 0; i < n; i++) {
     const c = demoLlmCall(rand, now, id(i));
     yield [
-      projectId, c.event_id, c.timestamp, c.timestamp, c.user_ref, c.source, c.model, c.query, c.response,
-      c.prompt_tokens, c.completion_tokens, c.total_tokens, c.latency_ms, JSON.stringify(c.metadata),
+      projectId,
+      c.event_id,
+      c.timestamp,
+      c.timestamp,
+      c.user_ref,
+      c.source,
+      c.model,
+      c.query,
+      c.response,
+      c.prompt_tokens,
+      c.completion_tokens,
+      c.total_tokens,
+      c.latency_ms,
+      JSON.stringify(c.metadata),
     ];
   }
 }
@@ -116,7 +151,10 @@ export async function generateDemoData(ds: DataSource, o: DemoOptions, say: Say 
   if (o.clear) {
     say('clearing earlier demo data…');
     // Their projects (and so their logs, events and LLM calls) and saved filters go with them.
-    await ds.query(`DELETE FROM projects WHERE slug = $1 OR owner_id IN (SELECT id FROM users WHERE email = ANY($2))`, [DEMO_PROJECT_SLUG, emails]);
+    await ds.query(`DELETE FROM projects WHERE slug = $1 OR owner_id IN (SELECT id FROM users WHERE email = ANY($2))`, [
+      DEMO_PROJECT_SLUG,
+      emails,
+    ]);
     await ds.query(`DELETE FROM users WHERE email = ANY($1)`, [emails]);
   }
   const users = await ensureUsers(ds, o);

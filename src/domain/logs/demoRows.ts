@@ -16,10 +16,26 @@ export const SEVERITY_MIX: Array<[Level, number]> = [
 ];
 
 export const SOURCES = [
-  'auth_service', 'database_service', 'api_gateway', 'payment_service', 'notification_service',
-  'user_service', 'order_service', 'inventory_service', 'email_service', 'cache_service',
-  'search_service', 'analytics_service', 'file_storage', 'scheduler', 'webapp',
-  'mobile_api', 'billing_service', 'recommendation_engine', 'logging_service', 'monitoring_agent',
+  'auth_service',
+  'database_service',
+  'api_gateway',
+  'payment_service',
+  'notification_service',
+  'user_service',
+  'order_service',
+  'inventory_service',
+  'email_service',
+  'cache_service',
+  'search_service',
+  'analytics_service',
+  'file_storage',
+  'scheduler',
+  'webapp',
+  'mobile_api',
+  'billing_service',
+  'recommendation_engine',
+  'logging_service',
+  'monitoring_agent',
 ];
 
 const ENVIRONMENTS: Array<[string, number]> = [
@@ -97,14 +113,22 @@ export function demoTime(rand: () => number, now: number): Date {
 function fill(rand: () => number, template: string): string {
   return template.replace(/\{(\w+)\}/g, (_, k: string) => {
     switch (k) {
-      case 'ms': return String(5 + Math.floor(rand() * 2000));
-      case 'id': return String(1 + Math.floor(rand() * 99_999));
-      case 'n': return String(1 + Math.floor(rand() * 500));
-      case 'mb': return String(256 + Math.floor(rand() * 3840));
-      case 'amount': return (1 + rand() * 999).toFixed(2);
-      case 'session': return String(10_000 + Math.floor(rand() * 89_999));
-      case 'bool': return rand() < 0.5 ? 'true' : 'false';
-      default: return k;
+      case 'ms':
+        return String(5 + Math.floor(rand() * 2000));
+      case 'id':
+        return String(1 + Math.floor(rand() * 99_999));
+      case 'n':
+        return String(1 + Math.floor(rand() * 500));
+      case 'mb':
+        return String(256 + Math.floor(rand() * 3840));
+      case 'amount':
+        return (1 + rand() * 999).toFixed(2);
+      case 'session':
+        return String(10_000 + Math.floor(rand() * 89_999));
+      case 'bool':
+        return rand() < 0.5 ? 'true' : 'false';
+      default:
+        return k;
     }
   });
 }
@@ -138,7 +162,12 @@ export function demoLog(rand: () => number, now: number, eventId: string): DemoL
     environment: weighted(rand, ENVIRONMENTS),
     user_ref: withContext ? String(1 + Math.floor(rand() * 5000)) : null,
     extra: withContext
-      ? { user_id: 1 + Math.floor(rand() * 5000), duration_ms: Math.floor(rand() * 3000), memory_mb: 128 + Math.floor(rand() * 2048), request_id: Math.floor(rand() * 1e9).toString(16) }
+      ? {
+          user_id: 1 + Math.floor(rand() * 5000),
+          duration_ms: Math.floor(rand() * 3000),
+          memory_mb: 128 + Math.floor(rand() * 2048),
+          request_id: Math.floor(rand() * 1e9).toString(16),
+        }
       : {},
   };
 }
@@ -175,6 +204,13 @@ export function demoLlmCall(rand: () => number, now: number, eventId: string) {
     completion_tokens: completion,
     total_tokens: prompt + completion,
     latency_ms: latency,
-    metadata: { tokens: prompt + completion, prompt_tokens: prompt, completion_tokens: completion, model_version: model, latency_ms: latency, session_id: Math.floor(rand() * 1e6).toString(36) },
+    metadata: {
+      tokens: prompt + completion,
+      prompt_tokens: prompt,
+      completion_tokens: completion,
+      model_version: model,
+      latency_ms: latency,
+      session_id: Math.floor(rand() * 1e6).toString(36),
+    },
   };
 }

@@ -7,7 +7,18 @@ import { csvStream } from '../csv.ts';
 import { logWhere, type LogFilters, type LogOrder } from './filters.ts';
 import type { Scope } from '../access/index.ts';
 
-export const CSV_COLUMNS = ['id', 'timestamp', 'severity', 'source', 'message', 'environment', 'project', 'archived', 'created_at', 'updated_at'];
+export const CSV_COLUMNS = [
+  'id',
+  'timestamp',
+  'severity',
+  'source',
+  'message',
+  'environment',
+  'project',
+  'archived',
+  'created_at',
+  'updated_at',
+];
 const MESSAGE = CSV_COLUMNS.indexOf('message');
 
 const ISO = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
@@ -60,9 +71,13 @@ async function* logRows(ds: DataSource, where: string, params: unknown[], order:
             ids.push(String(row[0]));
             bytes += size;
           }
-          const { rows } = await client.query<{ id: string; message: string }>(`SELECT id, message FROM events WHERE id = ANY($1::bigint[])`, [ids]);
+          const { rows } = await client.query<{ id: string; message: string }>(
+            `SELECT id, message FROM events WHERE id = ANY($1::bigint[])`,
+            [ids],
+          );
           const messages = new Map(rows.map((r) => [r.id, r.message]));
-          for (const row of batch.slice(i)) if (row && row[MESSAGE] === null && messages.has(String(row[0]))) row[MESSAGE] = messages.get(String(row[0]));
+          for (const row of batch.slice(i))
+            if (row && row[MESSAGE] === null && messages.has(String(row[0]))) row[MESSAGE] = messages.get(String(row[0]));
         }
         const row = batch[i]!;
         batch[i] = undefined; // let a shown megabyte go

@@ -26,11 +26,15 @@ export interface LogFilters {
 /** "ERROR", "warning,critical", "Fatal" → levels; 400 on a name that is not one. */
 export function parseLevelList(raw: string | undefined, param: string): Level[] | undefined {
   if (!raw?.trim()) return undefined;
-  const levels = raw.split(',').filter((s) => s.trim()).map((name) => {
-    const level = normalizeLevel(name);
-    if (!level) throw badRequest(`Unknown ${param} "${name.trim()}"`, { [param]: [`one of ${LEVELS.map((l) => l.toUpperCase()).join(', ')}`] });
-    return level;
-  });
+  const levels = raw
+    .split(',')
+    .filter((s) => s.trim())
+    .map((name) => {
+      const level = normalizeLevel(name);
+      if (!level)
+        throw badRequest(`Unknown ${param} "${name.trim()}"`, { [param]: [`one of ${LEVELS.map((l) => l.toUpperCase()).join(', ')}`] });
+      return level;
+    });
   return [...new Set(levels)];
 }
 
@@ -42,7 +46,8 @@ export function parseDateParam(raw: string | undefined, param: 'date_from' | 'da
   const v = raw.trim();
   const wholeDay = DATE_ONLY.test(v);
   const ms = Date.parse(wholeDay ? `${v}T00:00:00Z` : v);
-  if (!Number.isFinite(ms)) throw badRequest(`Invalid ${param}`, { [param]: ['expected an ISO 8601 date or date-time, e.g. 2024-01-01T00:00:00Z'] });
+  if (!Number.isFinite(ms))
+    throw badRequest(`Invalid ${param}`, { [param]: ['expected an ISO 8601 date or date-time, e.g. 2024-01-01T00:00:00Z'] });
   return { date: new Date(wholeDay && param === 'date_to' ? ms + 86_400_000 : ms), wholeDay };
 }
 
@@ -130,7 +135,10 @@ export interface LogOrder {
 
 /** DRF-style `ordering`: a comma list of fields, each optionally prefixed by "-". Default: newest first. */
 export function parseOrdering(raw: string | undefined): LogOrder {
-  const parts = (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const parts = (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (parts.length === 0 || (parts.length === 1 && parts[0] === '-timestamp')) return { sql: '"timestamp" DESC, id DESC', keyset: 'desc' };
   if (parts.length === 1 && parts[0] === 'timestamp') return { sql: '"timestamp" ASC, id ASC', keyset: 'asc' };
   if (parts.length === 1 && /^-?(severity|level)$/.test(parts[0])) {
@@ -140,7 +148,10 @@ export function parseOrdering(raw: string | undefined): LogOrder {
   const terms = parts.map((part) => {
     const desc = part.startsWith('-');
     const column = ORDER_FIELDS[desc ? part.slice(1) : part];
-    if (!column) throw badRequest(`Unknown ordering field "${part}"`, { ordering: [`fields: ${ORDERING_FIELDS.join(', ')} (prefix - for descending)`] });
+    if (!column)
+      throw badRequest(`Unknown ordering field "${part}"`, {
+        ordering: [`fields: ${ORDERING_FIELDS.join(', ')} (prefix - for descending)`],
+      });
     return `${column} ${desc ? 'DESC' : 'ASC'}`;
   });
   if (!parts.some((p) => p === 'id' || p === '-id')) terms.push('id DESC'); // a stable order for paging

@@ -1,6 +1,17 @@
 import type { DataSource } from 'typeorm';
 import { config } from '../../config.ts';
-import { cappedCount, emptyPage, excerptPage, jsonExcerpt, likePattern, pageQuery, pageResult, textExcerpt, type ListPage, type PageRequest } from '../pagination.ts';
+import {
+  cappedCount,
+  emptyPage,
+  excerptPage,
+  jsonExcerpt,
+  likePattern,
+  pageQuery,
+  pageResult,
+  textExcerpt,
+  type ListPage,
+  type PageRequest,
+} from '../pagination.ts';
 import { searchTerms } from './filters.ts';
 import { scopeClause, type Scope } from '../access/index.ts';
 

@@ -16,16 +16,36 @@ export const LlmLogRecordSchema = z.object({
   model: z.string().max(200).nullable(),
   query: z.string(),
   response: z.string(),
-  prompt_tokens: z.number().int().min(0).max(2 ** 31 - 1).nullable(),
-  completion_tokens: z.number().int().min(0).max(2 ** 31 - 1).nullable(),
-  total_tokens: z.number().int().min(0).max(2 ** 31 - 1).nullable(),
+  prompt_tokens: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .nullable(),
+  completion_tokens: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .nullable(),
+  total_tokens: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .nullable(),
   latency_ms: z.number().min(0).nullable(),
   metadata: z.record(z.string(), z.unknown()),
   /** The trace and span of the call (OpenTelemetry GenAI spans, Langfuse, Sentry AI spans). */
   trace_id: TraceIdSchema.nullish(),
   span_id: SpanIdSchema.nullish(),
   /** Prompt tokens read from a provider's cache (priced lower; a part of prompt_tokens). */
-  cached_tokens: z.number().int().min(0).max(2 ** 31 - 1).nullish(),
+  cached_tokens: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .nullish(),
   /** What went wrong, when the call failed (the span's error status or error.type). */
   error: z.string().max(1000).nullish(),
   /** Which door it came in by: dataidea (DataIdea), otlp, langfuse, sentry. */

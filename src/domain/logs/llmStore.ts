@@ -71,7 +71,9 @@ function insertSql(rows: number): string {
 
 function params(records: LlmLogRecord[]): unknown[] {
   const out: unknown[] = [];
-  for (const r of records) for (const c of COLUMNS) out.push(c === 'metadata' ? JSON.stringify(r[c]) : c === 'scrubbed' ? (r[c] ? JSON.stringify(r[c]) : null) : (r[c] ?? null));
+  for (const r of records)
+    for (const c of COLUMNS)
+      out.push(c === 'metadata' ? JSON.stringify(r[c]) : c === 'scrubbed' ? (r[c] ? JSON.stringify(r[c]) : null) : (r[c] ?? null));
   return out;
 }
 
@@ -127,7 +129,9 @@ const MERGE_UPDATE = `UPDATE llm_logs SET
       metadata = ${MERGED_METADATA}
     FROM ${EXCLUDED_ROW}
     WHERE llm_logs.project_id = excluded.project_id AND llm_logs.event_id = excluded.event_id
-    RETURNING ${RETURNED.split(', ').map((c) => (c.startsWith('metadata') ? `llm_logs.${c}` : `llm_logs.${c}`)).join(', ')}, false AS inserted`;
+    RETURNING ${RETURNED.split(', ')
+      .map((c) => (c.startsWith('metadata') ? `llm_logs.${c}` : `llm_logs.${c}`))
+      .join(', ')}, false AS inserted`;
 const MERGE_INSERT = `INSERT INTO llm_logs (${COLUMN_LIST}) SELECT * FROM ${EXCLUDED_ROW} RETURNING ${RETURNED}, true AS inserted`;
 
 export interface MergedLlmLog {

@@ -20,10 +20,10 @@ async function save(em: EntityManager, pref: UserFilterPreference, input: Prefer
   if (input.is_default !== undefined) pref.isDefault = input.is_default;
   // One default per user: choosing a new one clears the old.
   if (pref.isDefault) {
-    await em.query(`UPDATE user_filter_preferences SET is_default = false, updated_at = now() WHERE user_id = $1 AND is_default AND id IS DISTINCT FROM $2`, [
-      pref.userId,
-      pref.id ?? null,
-    ]);
+    await em.query(
+      `UPDATE user_filter_preferences SET is_default = false, updated_at = now() WHERE user_id = $1 AND is_default AND id IS DISTINCT FROM $2`,
+      [pref.userId, pref.id ?? null],
+    );
   }
   return em.save(pref);
 }
@@ -58,7 +58,9 @@ export async function getPreference(ds: DataSource, userId: number, id: number):
 }
 
 export function createPreference(ds: DataSource, userId: number, input: Required<Pick<PreferenceInput, 'name'>> & PreferenceInput) {
-  return inTransaction(ds, (em) => save(em, em.create(UserFilterPreference, { userId, name: input.name, filters: {}, isDefault: false }), input));
+  return inTransaction(ds, (em) =>
+    save(em, em.create(UserFilterPreference, { userId, name: input.name, filters: {}, isDefault: false }), input),
+  );
 }
 
 export function updatePreference(ds: DataSource, userId: number, id: number, input: PreferenceInput) {

@@ -2,7 +2,17 @@ import type { DataSource } from 'typeorm';
 import { config } from '../../config.ts';
 import { badRequest } from '../errors.ts';
 import { LEVELS, type Level } from '../levels.ts';
-import { cappedCount, emptyPage, excerptPage, jsonExcerpt, pageQuery, pageResult, textExcerpt, type ListPage, type PageRequest } from '../pagination.ts';
+import {
+  cappedCount,
+  emptyPage,
+  excerptPage,
+  jsonExcerpt,
+  pageQuery,
+  pageResult,
+  textExcerpt,
+  type ListPage,
+  type PageRequest,
+} from '../pagination.ts';
 import { logWhere, type LogFilters, type LogOrder } from './filters.ts';
 import { scopeClause, type Scope } from '../access/index.ts';
 
@@ -59,7 +69,8 @@ export async function listLogs(ds: DataSource, scope: Scope, f: LogFilters, o: L
     p.push(q.offset + o.page.pageSize + 1);
     const levels = o.order.bySeverity === 'desc' ? [...LEVELS].reverse() : LEVELS;
     const branches = levels.map(
-      (level) => `(SELECT ${columns} FROM events WHERE ${q.clauses.join(' AND ')} AND level = '${level}' ORDER BY "timestamp" DESC, id DESC LIMIT $${p.length})`,
+      (level) =>
+        `(SELECT ${columns} FROM events WHERE ${q.clauses.join(' AND ')} AND level = '${level}' ORDER BY "timestamp" DESC, id DESC LIMIT $${p.length})`,
     );
     sql = `SELECT * FROM (${branches.join(' UNION ALL ')}) by_severity ORDER BY ${o.order.sql} ${q.limit}`;
   }
@@ -83,7 +94,10 @@ export async function findLog(ds: DataSource, id: string, scope?: Scope): Promis
   if (scope && !scope.all && scope.projectIds.length === 0) return null;
   const params: unknown[] = [id];
   const inScope = scope ? scopeClause(scope, params) : null;
-  const rows: LogRow[] = await ds.query(`SELECT ${COLUMNS_WITH_EXTRA} FROM events WHERE id = $1 AND kind = 'log'${inScope ? ` AND ${inScope}` : ''}`, params);
+  const rows: LogRow[] = await ds.query(
+    `SELECT ${COLUMNS_WITH_EXTRA} FROM events WHERE id = $1 AND kind = 'log'${inScope ? ` AND ${inScope}` : ''}`,
+    params,
+  );
   return rows[0] ?? null;
 }
 
@@ -126,7 +140,10 @@ export async function deleteLog(ds: DataSource, id: string): Promise<void> {
 
 /** The logs dashboard's log shape (severity UPPERCASE, source), plus environment, project and archived. */
 export function serializeLog(
-  r: Pick<LogRow, 'id' | 'project_id' | 'timestamp' | 'received_at' | 'updated_at' | 'level' | 'message' | 'service' | 'environment' | 'archived'> & { message_truncated?: boolean },
+  r: Pick<
+    LogRow,
+    'id' | 'project_id' | 'timestamp' | 'received_at' | 'updated_at' | 'level' | 'message' | 'service' | 'environment' | 'archived'
+  > & { message_truncated?: boolean },
 ) {
   return {
     id: Number(r.id),
@@ -148,7 +165,12 @@ export type LogOut = ReturnType<typeof serializeLog>;
  * DataIdea's event log shape: level lowercase, metadata = extra, user_id = the client's own
  * user id. From a list, a cut message or left-out metadata is flagged `…_truncated`.
  */
-export function serializeEventLog(r: Pick<LogRow, 'id' | 'user_ref' | 'message' | 'level' | 'timestamp' | 'project_id'> & { message_truncated?: boolean; extra?: Record<string, unknown> | null }) {
+export function serializeEventLog(
+  r: Pick<LogRow, 'id' | 'user_ref' | 'message' | 'level' | 'timestamp' | 'project_id'> & {
+    message_truncated?: boolean;
+    extra?: Record<string, unknown> | null;
+  },
+) {
   return {
     id: Number(r.id),
     user_id: r.user_ref,

@@ -40,10 +40,13 @@ export async function logStats(ds: DataSource, scope: Scope, opts: { days?: numb
   const llm = `"timestamp" >= $1${s ? ` AND ${s}` : ''}${empty ? ' AND false' : ''}`;
 
   const [bySeverity, bySource, byDay, llmTotals, byModel] = await Promise.all([
-    ds.query(`SELECT level, count(*) AS n FROM events WHERE ${logs} GROUP BY level`, params) as Promise<Array<{ level: string; n: string }>>,
-    ds.query(`SELECT service, count(*) AS n FROM events WHERE ${logs} GROUP BY service ORDER BY n DESC, service LIMIT ${TOP_SOURCES}`, params) as Promise<
-      Array<{ service: string | null; n: string }>
+    ds.query(`SELECT level, count(*) AS n FROM events WHERE ${logs} GROUP BY level`, params) as Promise<
+      Array<{ level: string; n: string }>
     >,
+    ds.query(
+      `SELECT service, count(*) AS n FROM events WHERE ${logs} GROUP BY service ORDER BY n DESC, service LIMIT ${TOP_SOURCES}`,
+      params,
+    ) as Promise<Array<{ service: string | null; n: string }>>,
     ds.query(
       `SELECT to_char(date_trunc('day', "timestamp" AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS day, count(*) AS n
          FROM events WHERE ${logs} GROUP BY 1 ORDER BY 1`,
@@ -79,7 +82,12 @@ export async function logStats(ds: DataSource, scope: Scope, opts: { days?: numb
       completion_tokens: num(t?.completion),
       total_tokens: num(t?.total),
       mean_latency_ms: meanOrNull(t?.latency),
-      by_model: byModel.map((r) => ({ model: r.model, calls: num(r.calls), total_tokens: num(r.total), mean_latency_ms: meanOrNull(r.latency) })),
+      by_model: byModel.map((r) => ({
+        model: r.model,
+        calls: num(r.calls),
+        total_tokens: num(r.total),
+        mean_latency_ms: meanOrNull(r.latency),
+      })),
     },
   };
 }

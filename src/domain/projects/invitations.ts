@@ -58,7 +58,9 @@ export function serializeInvitation(r: InvitationRow) {
     role: r.role,
     status: statusOf(r),
     invited_by:
-      r.invited_by_id === null ? null : { id: r.invited_by_id, email: r.inviter_email!, first_name: r.inviter_first_name!, last_name: r.inviter_last_name! },
+      r.invited_by_id === null
+        ? null
+        : { id: r.invited_by_id, email: r.inviter_email!, first_name: r.inviter_first_name!, last_name: r.inviter_last_name! },
     created_at: iso(r.created_at)!,
     expires_at: iso(r.expires_at)!,
     accepted_at: iso(r.accepted_at),
@@ -78,7 +80,13 @@ async function one(ds: DataSource, where: string, params: unknown[]): Promise<In
  * invitation with the new role. The owner or a current member is a 409: the inviter,
  * who manages members, sees them in the members list anyway.
  */
-export async function inviteByEmail(ds: DataSource, projectId: number, email: string, role: MemberRole, invitedBy: number): Promise<InvitationOut> {
+export async function inviteByEmail(
+  ds: DataSource,
+  projectId: number,
+  email: string,
+  role: MemberRole,
+  invitedBy: number,
+): Promise<InvitationOut> {
   const address = normalizeEmail(email);
   const present: unknown[] = await ds.query(
     `SELECT 1 FROM projects p JOIN users u ON u.email = $2
@@ -100,22 +108,27 @@ export async function inviteByEmail(ds: DataSource, projectId: number, email: st
 
 /** A project's invitations not (yet) accepted — pending, declined or expired — newest first. */
 export async function listProjectInvitations(ds: DataSource, projectId: number): Promise<InvitationOut[]> {
-  const rows: InvitationRow[] = await ds.query(`${SELECT} WHERE i.project_id = $1 AND i.accepted_at IS NULL ORDER BY i.created_at DESC, i.id DESC`, [projectId]);
+  const rows: InvitationRow[] = await ds.query(
+    `${SELECT} WHERE i.project_id = $1 AND i.accepted_at IS NULL ORDER BY i.created_at DESC, i.id DESC`,
+    [projectId],
+  );
   return rows.map(serializeInvitation);
 }
 
 /** Withdraws an invitation that was not accepted (an accepted one is a membership: remove the member). */
 export async function revokeInvitation(ds: DataSource, projectId: number, invitationId: number): Promise<void> {
-  const [, affected]: [unknown, number] = await ds.query(`DELETE FROM project_invitations WHERE id = $1 AND project_id = $2 AND accepted_at IS NULL`, [
-    invitationId,
-    projectId,
-  ]);
+  const [, affected]: [unknown, number] = await ds.query(
+    `DELETE FROM project_invitations WHERE id = $1 AND project_id = $2 AND accepted_at IS NULL`,
+    [invitationId, projectId],
+  );
   if (!affected) throw notFound('Invitation not found', 'invitation_not_found');
 }
 
 /** The caller's open invitations, matched by their (current) email. */
 export async function invitationsFor(ds: DataSource, user: { email: string }): Promise<InvitationOut[]> {
-  const rows: InvitationRow[] = await ds.query(`${SELECT} WHERE i.email = $1 AND ${OPEN} ORDER BY i.created_at DESC, i.id DESC`, [normalizeEmail(user.email)]);
+  const rows: InvitationRow[] = await ds.query(`${SELECT} WHERE i.email = $1 AND ${OPEN} ORDER BY i.created_at DESC, i.id DESC`, [
+    normalizeEmail(user.email),
+  ]);
   return rows.map(serializeInvitation);
 }
 
@@ -129,13 +142,14 @@ const notYours = () => notFound('Invitation not found', 'invitation_not_found');
  */
 export async function acceptInvitation(ds: DataSource, user: { id: number; email: string }, invitationId: number) {
   const memberId = await ds.transaction(async (em) => {
-    const rows: Array<{ project_id: number; role: MemberRole; invited_by_id: number | null; expired: boolean; owner_id: number }> = await em.query(
-      `SELECT i.project_id, i.role, i.invited_by_id, i.expires_at <= now() AS expired, p.owner_id
+    const rows: Array<{ project_id: number; role: MemberRole; invited_by_id: number | null; expired: boolean; owner_id: number }> =
+      await em.query(
+        `SELECT i.project_id, i.role, i.invited_by_id, i.expires_at <= now() AS expired, p.owner_id
          FROM project_invitations i JOIN projects p ON p.id = i.project_id
         WHERE i.id = $1 AND i.email = $2 AND i.accepted_at IS NULL AND i.declined_at IS NULL
         FOR UPDATE OF i`,
-      [invitationId, normalizeEmail(user.email)],
-    );
+        [invitationId, normalizeEmail(user.email)],
+      );
     const inv = rows[0];
     if (!inv) throw notYours();
     if (inv.expired) throw conflict('This invitation has expired; ask for a new one', 'invitation_expired');
@@ -146,7 +160,10 @@ export async function acceptInvitation(ds: DataSource, user: { id: number; email
       [inv.project_id, user.id, inv.role, inv.invited_by_id],
     );
     await em.query(`UPDATE project_invitations SET accepted_at = now() WHERE id = $1`, [invitationId]);
-    const [{ id }]: Array<{ id: number }> = await em.query(`SELECT id FROM project_members WHERE project_id = $1 AND user_id = $2`, [inv.project_id, user.id]);
+    const [{ id }]: Array<{ id: number }> = await em.query(`SELECT id FROM project_members WHERE project_id = $1 AND user_id = $2`, [
+      inv.project_id,
+      user.id,
+    ]);
     return { projectId: inv.project_id, id };
   });
   await announceAccessChange({ users: [user.id] });

@@ -40,7 +40,11 @@ export async function listKeys(access: Access, actor: Actor, projectId?: number)
 
 export async function createKey(access: Access, actor: Actor, projectId: number, input: { name: string; scopes?: ApiKeyScope[] }) {
   await access.authorize(actor, projectId, 'manage_keys');
-  return createApiKey(access.ds.manager, projectId, { name: input.name, scopes: input.scopes ?? DEFAULT_KEY_SCOPES, createdById: actor.id });
+  return createApiKey(access.ds.manager, projectId, {
+    name: input.name,
+    scopes: input.scopes ?? DEFAULT_KEY_SCOPES,
+    createdById: actor.id,
+  });
 }
 
 /** A key the actor may manage; a key in a project they cannot see is 404, one they only view is 403. */

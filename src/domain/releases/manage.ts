@@ -12,7 +12,13 @@ import { parseVersion } from './releases.ts';
 type Db = Pick<EntityManager, 'query'> | Pick<DataSource, 'query'>;
 
 /** The release row for a version, created if missing (idempotent). */
-export async function ensureRelease(db: Db, projectId: number, version: string, userId: number | null = null, dateReleased: Date | null = null): Promise<void> {
+export async function ensureRelease(
+  db: Db,
+  projectId: number,
+  version: string,
+  userId: number | null = null,
+  dateReleased: Date | null = null,
+): Promise<void> {
   const p = parseVersion(version);
   await db.query(
     `INSERT INTO releases (project_id, version, package, semver_major, semver_minor, semver_patch, semver_pre, created_by_id, date_released)
@@ -23,11 +29,16 @@ export async function ensureRelease(db: Db, projectId: number, version: string, 
 }
 
 /** Newest first, in the order regressions use: semver where versions are semver, else when first heard of. */
-const newestFirst = (a: string) => `(${a}.semver_major IS NOT NULL) DESC, ${a}.semver_major DESC, ${a}.semver_minor DESC, ${a}.semver_patch DESC,
+const newestFirst = (
+  a: string,
+) => `(${a}.semver_major IS NOT NULL) DESC, ${a}.semver_major DESC, ${a}.semver_minor DESC, ${a}.semver_patch DESC,
   (${a}.semver_pre IS NULL) DESC, ${a}.semver_pre DESC, ${a}.created_at DESC, ${a}.id DESC`;
 
 export async function latestRelease(db: Db, projectId: number): Promise<{ version: string } | null> {
-  const rows: Array<{ version: string }> = await db.query(`SELECT version FROM releases r WHERE r.project_id = $1 ORDER BY ${newestFirst('r')} LIMIT 1`, [projectId]);
+  const rows: Array<{ version: string }> = await db.query(
+    `SELECT version FROM releases r WHERE r.project_id = $1 ORDER BY ${newestFirst('r')} LIMIT 1`,
+    [projectId],
+  );
   return rows[0] ?? null;
 }
 
@@ -42,7 +53,18 @@ export interface ReleaseSummary {
   health: ReleaseHealth;
 }
 
-function summarize(r: { version: string; package: string | null; first_seen: Date | null; last_seen: Date | null; date_released: Date | null; created_at: Date; new_issues: number }, health: ReleaseHealth): ReleaseSummary {
+function summarize(
+  r: {
+    version: string;
+    package: string | null;
+    first_seen: Date | null;
+    last_seen: Date | null;
+    date_released: Date | null;
+    created_at: Date;
+    new_issues: number;
+  },
+  health: ReleaseHealth,
+): ReleaseSummary {
   return {
     version: r.version,
     package: r.package,
@@ -66,7 +88,11 @@ export async function listReleases(ds: DataSource, projectId: number, page: { pa
     page.pageSize,
     (page.page - 1) * page.pageSize,
   ]);
-  const health = await releaseHealth(ds, projectId, rows.map((r: { version: string }) => r.version));
+  const health = await releaseHealth(
+    ds,
+    projectId,
+    rows.map((r: { version: string }) => r.version),
+  );
   return { count: n, rows: rows.map((r: Parameters<typeof summarize>[0]) => summarize(r, health.get(r.version)!)) };
 }
 
@@ -77,7 +103,12 @@ export async function getRelease(ds: DataSource, projectId: number, version: str
   return summarize(rows[0], health.get(version)!);
 }
 
-export async function createRelease(ds: DataSource, projectId: number, input: { version: string; dateReleased?: Date }, userId: number): Promise<{ created: boolean; release: ReleaseSummary }> {
+export async function createRelease(
+  ds: DataSource,
+  projectId: number,
+  input: { version: string; dateReleased?: Date },
+  userId: number,
+): Promise<{ created: boolean; release: ReleaseSummary }> {
   const existed = await ds.getRepository(Release).existsBy({ projectId, version: input.version });
   await ensureRelease(ds, projectId, input.version, userId, input.dateReleased ?? null);
   return { created: !existed, release: await getRelease(ds, projectId, input.version) };

@@ -114,7 +114,10 @@ export class RuleBook {
       );
       if (this.cache.size > 10_000) this.cache.clear();
       for (const id of missing) {
-        const scrubber = new Scrubber(rows.filter((r) => r.project_id === id), this.hashKey);
+        const scrubber = new Scrubber(
+          rows.filter((r) => r.project_id === id),
+          this.hashKey,
+        );
         this.cache.set(id, { at: now, scrubber });
         out.set(id, scrubber);
       }
@@ -128,7 +131,11 @@ export class RuleBook {
 }
 
 /** Scrubs a batch with each item's project's scrubber. */
-export async function scrubAll<T extends { project_id: number }>(book: RuleBook, items: T[], one: (s: Scrubber, item: T) => T): Promise<T[]> {
+export async function scrubAll<T extends { project_id: number }>(
+  book: RuleBook,
+  items: T[],
+  one: (s: Scrubber, item: T) => T,
+): Promise<T[]> {
   const scrubbers = await book.scrubbers(items.map((i) => i.project_id));
   return items.map((i) => one(scrubbers.get(i.project_id)!, i));
 }

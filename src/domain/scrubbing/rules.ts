@@ -37,6 +37,7 @@ export const FILTERED = '[Filtered]';
 export const MASK = '****';
 
 /** `scrubbed` as the API shows it (OpenAPI): what was taken out before storage. */
-export const ScrubbedOut = z
-  .array(MarkSchema)
-  .meta({ description: 'What scrubbing took out before storage: each field path and the rule (default:… or <kind>#<rule id>); README "Data scrubbing"' });
+export const ScrubbedOut = z.array(MarkSchema).meta({
+  description:
+    'What scrubbing took out before storage: each field path and the rule (default:… or <kind>#<rule id>); README "Data scrubbing"',
+});

@@ -66,7 +66,14 @@ const HASHED = /^\[hash:[0-9a-f]{16}\]$/;
  */
 type Split = (m: RegExpExecArray) => [string, string, string] | number;
 
-function regexRule(name: string, re: RegExp, maybe: (s: string) => boolean, action: RuleAction = 'mask', accept?: (m: string) => boolean, split?: Split): TextRule {
+function regexRule(
+  name: string,
+  re: RegExp,
+  maybe: (s: string) => boolean,
+  action: RuleAction = 'mask',
+  accept?: (m: string) => boolean,
+  split?: Split,
+): TextRule {
   return {
     name,
     maybe,
@@ -100,7 +107,8 @@ const hasDigits = (n: number) => (s: string) => {
   return false;
 };
 
-const SECRET_WORDS = 'password|passwd|pwd|passphrase|secret|token|api[_-]?key|apikey|authorization|auth|cookie|session(?:id)?|sid|csrf(?:token)?|xsrf|private[_-]?key|access[_-]?key|credentials?';
+const SECRET_WORDS =
+  'password|passwd|pwd|passphrase|secret|token|api[_-]?key|apikey|authorization|auth|cookie|session(?:id)?|sid|csrf(?:token)?|xsrf|private[_-]?key|access[_-]?key|credentials?';
 
 const SECRET_WORD = new RegExp(SECRET_WORDS, 'i');
 const NOT_A_KEY = /(?:error|exception|warning|failed|failure)$/i;
@@ -109,9 +117,18 @@ const FOUR_DIGITS = /\d{4}/;
 
 /** The rules on for every project. */
 const DEFAULT_TEXT_RULES: TextRule[] = [
-  regexRule(DEFAULT_RULES.pem, /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----/g, (s) => s.includes('PRIVATE KEY-----')),
+  regexRule(DEFAULT_RULES.pem, /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----/g, (s) =>
+    s.includes('PRIVATE KEY-----'),
+  ),
   regexRule(DEFAULT_RULES.jwt, /\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, (s) => s.includes('eyJ')),
-  regexRule(DEFAULT_RULES.bearer, /\b(Bearer|Basic|Token)(\s+)([A-Za-z0-9\-._~+/]{8,}=*)/gi, (s) => /bearer|basic|token/i.test(s), 'mask', undefined, (m) => [m[1] + m[2], m[3], '']),
+  regexRule(
+    DEFAULT_RULES.bearer,
+    /\b(Bearer|Basic|Token)(\s+)([A-Za-z0-9\-._~+/]{8,}=*)/gi,
+    (s) => /bearer|basic|token/i.test(s),
+    'mask',
+    undefined,
+    (m) => [m[1] + m[2], m[3], ''],
+  ),
   regexRule(DEFAULT_RULES.aws, /\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16}\b/g, (s) => s.includes('A')),
   // key=value text, query strings, headers in text, JSON in text: the value goes, the key (and quotes) stay.
   // Keys are whole tokens judged like object keys (isSecretKey: `db_password`, `userToken`; not `inside`), so
@@ -129,14 +146,23 @@ const DEFAULT_TEXT_RULES: TextRule[] = [
       return m[3] !== undefined ? [before + '"', m[3], '"'] : m[4] !== undefined ? [before + "'", m[4], "'"] : [before, m[5], ''];
     },
   ),
-  regexRule(DEFAULT_RULES.card, /\b\d(?:[ -]?\d){12,18}\b/g, (s) => FOUR_DIGITS.test(s), 'mask', (m) => {
-    const digits = m.replace(/[ -]/g, '');
-    return cardValidator.number(digits).isValid;
-  }),
+  regexRule(
+    DEFAULT_RULES.card,
+    /\b\d(?:[ -]?\d){12,18}\b/g,
+    (s) => FOUR_DIGITS.test(s),
+    'mask',
+    (m) => {
+      const digits = m.replace(/[ -]/g, '');
+      return cardValidator.number(digits).isValid;
+    },
+  ),
 ];
 
 /** Anything a default text rule could match starts with one of these (a loose, cheap superset). */
-const ANY_DEFAULT = new RegExp(`PRIVATE KEY-----|eyJ|bearer|basic|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|\\d{4}|${SECRET_WORDS}`, 'i');
+const ANY_DEFAULT = new RegExp(
+  `PRIVATE KEY-----|eyJ|bearer|basic|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|\\d{4}|${SECRET_WORDS}`,
+  'i',
+);
 
 function optionalTextRule(rule: ProjectRule): TextRule | null {
   const name = `${rule.kind}#${rule.id}`;
@@ -150,8 +176,19 @@ function optionalTextRule(rule: ProjectRule): TextRule | null {
         action,
         maybe: (s) => s.includes('.') || s.includes(':'),
         apply: (s, replace) => {
-          const v4 = regexRule(name, /\b(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\b/g, () => true, action);
-          const v6 = regexRule(name, /(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?:%[0-9A-Za-z]+)?/g, () => true, action, (m) => m.length > 2 && ipaddr.IPv6.isValid(m));
+          const v4 = regexRule(
+            name,
+            /\b(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\b/g,
+            () => true,
+            action,
+          );
+          const v6 = regexRule(
+            name,
+            /(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?:%[0-9A-Za-z]+)?/g,
+            () => true,
+            action,
+            (m) => m.length > 2 && ipaddr.IPv6.isValid(m),
+          );
           return v6.apply(v4.apply(s, replace), replace);
         },
       };
@@ -321,7 +358,9 @@ export class Scrubber {
     for (let i = first; i < this.textRules.length; i++) {
       const rule = this.textRules[i];
       if (!rule.maybe(out)) continue;
-      const next = rule.apply(out, (m) => (rule.action === 'hash' ? this.hash(m) : rule.action === 'remove' ? '' : rule.name.startsWith('default:') ? FILTERED : MASK));
+      const next = rule.apply(out, (m) =>
+        rule.action === 'hash' ? this.hash(m) : rule.action === 'remove' ? '' : rule.name.startsWith('default:') ? FILTERED : MASK,
+      );
       if (next !== out) {
         marks.add(path, rule.name);
         out = next;

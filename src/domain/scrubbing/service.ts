@@ -61,7 +61,7 @@ export function checkRule(r: { kind: RuleKind; pattern: string | null; action: R
   if ((r.kind === 'email' || r.kind === 'ip') && r.pattern)
     throw badRequest(`A ${r.kind} rule takes no pattern`, { pattern: [`must be empty for kind ${r.kind}`] });
   if (r.kind === 'phone' && r.pattern && !/^[A-Z]{2}$/.test(r.pattern))
-    throw badRequest('A phone rule\'s pattern is a default country', { pattern: ['a two-letter country code such as US, or empty'] });
+    throw badRequest("A phone rule's pattern is a default country", { pattern: ['a two-letter country code such as US, or empty'] });
   if (r.kind === 'regex') {
     const error = checkRegex(r.pattern!);
     if (error) throw badRequest('The regex does not compile (RE2 syntax: no backreferences or lookarounds)', { pattern: [error] });
@@ -96,7 +96,9 @@ export class ScrubbingService {
     await this.access.authorize(actor, projectId, 'edit_project');
     const rule = { kind: input.kind, pattern: input.pattern || null, action: input.action ?? null };
     checkRule(rule);
-    const [{ n }]: Array<{ n: number }> = await this.ds.query(`SELECT count(*)::int AS n FROM scrubbing_rules WHERE project_id = $1`, [projectId]);
+    const [{ n }]: Array<{ n: number }> = await this.ds.query(`SELECT count(*)::int AS n FROM scrubbing_rules WHERE project_id = $1`, [
+      projectId,
+    ]);
     if (n >= MAX_RULES_PER_PROJECT) throw conflict(`At most ${MAX_RULES_PER_PROJECT} scrubbing rules per project`, 'too_many_rules');
     const [row]: Row[] = await this.ds.query(
       `INSERT INTO scrubbing_rules (project_id, kind, pattern, action, description, enabled) VALUES ($1, $2, $3, $4, $5, $6)

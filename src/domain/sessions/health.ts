@@ -17,20 +17,35 @@ export interface ReleaseHealth {
 const rate = (bad: number, total: number) => (total > 0 ? Math.round((1 - bad / total) * 1e6) / 1e4 : null);
 
 function empty(): Omit<ReleaseHealth, 'environments'> {
-  return { sessions: 0, sessions_errored: 0, sessions_crashed: 0, sessions_abnormal: 0, crash_free_sessions: null, users: 0, users_crashed: 0, crash_free_users: null };
+  return {
+    sessions: 0,
+    sessions_errored: 0,
+    sessions_crashed: 0,
+    sessions_abnormal: 0,
+    crash_free_sessions: null,
+    users: 0,
+    users_crashed: 0,
+    crash_free_users: null,
+  };
 }
 
 /** Release health per version (and environment), as percentages: 99.5 means 99.5 % crash-free. */
-export async function releaseHealth(ds: DataSource, projectId: number, versions: string[], environment?: string): Promise<Map<string, ReleaseHealth>> {
+export async function releaseHealth(
+  ds: DataSource,
+  projectId: number,
+  versions: string[],
+  environment?: string,
+): Promise<Map<string, ReleaseHealth>> {
   const out = new Map<string, ReleaseHealth>(versions.map((v) => [v, { ...empty(), environments: {} }]));
   if (!versions.length) return out;
   const envClause = environment !== undefined ? 'AND environment = $3' : '';
   const params: unknown[] = [projectId, versions, ...(environment !== undefined ? [environment] : [])];
-  const sessions: Array<{ release: string; environment: string; started: string; errored: string; crashed: string; abnormal: string }> = await ds.query(
-    `SELECT release, environment, sum(started) AS started, sum(errored) AS errored, sum(crashed) AS crashed, sum(abnormal) AS abnormal
+  const sessions: Array<{ release: string; environment: string; started: string; errored: string; crashed: string; abnormal: string }> =
+    await ds.query(
+      `SELECT release, environment, sum(started) AS started, sum(errored) AS errored, sum(crashed) AS crashed, sum(abnormal) AS abnormal
        FROM release_sessions WHERE project_id = $1 AND release = ANY($2::text[]) ${envClause} GROUP BY release, environment`,
-    params,
-  );
+      params,
+    );
   const users: Array<{ release: string; environment: string; users: number; crashed: number }> = await ds.query(
     `SELECT release, environment, count(*)::int AS users, count(*) FILTER (WHERE crashed)::int AS crashed
        FROM release_session_users WHERE project_id = $1 AND release = ANY($2::text[]) ${envClause} GROUP BY release, environment`,

@@ -69,7 +69,8 @@ export function sessionMarks(payload: unknown, projectId: number, receivedAt: st
   const out: SessionMark[] = [];
   if (payload.init === true) out.push({ ...base, mark: 'started', started: 1 });
   // "errored" counts every session that saw an error, crashes included; "crashed" only crashes.
-  if (count(payload.errors) > 0 || status === 'errored' || status === 'crashed' || status === 'abnormal') out.push({ ...base, mark: 'errored', errored: 1 });
+  if (count(payload.errors) > 0 || status === 'errored' || status === 'crashed' || status === 'abnormal')
+    out.push({ ...base, mark: 'errored', errored: 1 });
   if (status === 'crashed') out.push({ ...base, mark: 'crashed', crashed: 1 });
   if (status === 'abnormal') out.push({ ...base, mark: 'abnormal', abnormal: 1 });
   return out;
@@ -81,29 +82,37 @@ export function sessionAggregateMarks(payload: unknown, projectId: number, recei
   const { release, environment } = attrsOf(payload);
   if (!release) return [];
   const digest = createHash('sha256').update(JSON.stringify(payload)).digest('hex').slice(0, 40);
-  return payload.aggregates.filter(isObj).slice(0, 1000).map((a, i) => {
-    const exited = count(a.exited);
-    const errored = count(a.errored);
-    const crashed = count(a.crashed);
-    const abnormal = count(a.abnormal);
-    return {
-      project_id: projectId,
-      sid: `agg:${digest}:${i}`,
-      mark: 'aggregate' as const,
-      release,
-      environment,
-      bucket: hourOf(a.started, receivedAt),
-      did: str(a.did)?.slice(0, 200) ?? null,
-      started: exited + errored + crashed + abnormal,
-      errored: errored + crashed + abnormal,
-      crashed,
-      abnormal,
-    };
-  });
+  return payload.aggregates
+    .filter(isObj)
+    .slice(0, 1000)
+    .map((a, i) => {
+      const exited = count(a.exited);
+      const errored = count(a.errored);
+      const crashed = count(a.crashed);
+      const abnormal = count(a.abnormal);
+      return {
+        project_id: projectId,
+        sid: `agg:${digest}:${i}`,
+        mark: 'aggregate' as const,
+        release,
+        environment,
+        bucket: hourOf(a.started, receivedAt),
+        did: str(a.did)?.slice(0, 200) ?? null,
+        started: exited + errored + crashed + abnormal,
+        errored: errored + crashed + abnormal,
+        crashed,
+        abnormal,
+      };
+    });
 }
 
 /** An envelope's `session` or `sessions` item → marks; an unreadable item has none. */
-export function sessionItemMarks(type: 'session' | 'sessions', item: { payload: Buffer }, projectId: number, receivedAt: string): SessionMark[] {
+export function sessionItemMarks(
+  type: 'session' | 'sessions',
+  item: { payload: Buffer },
+  projectId: number,
+  receivedAt: string,
+): SessionMark[] {
   let json: unknown;
   try {
     json = JSON.parse(item.payload.toString('utf8'));

@@ -36,9 +36,19 @@ const STORE = `
 export async function storeSessionMarks(sql: Sql, marks: SessionMark[]): Promise<void> {
   if (!marks.length) return;
   // The releases they name exist, with their semver parts (regressions and lists order by them).
-  await ensureVersions(sql, marks.map((m) => ({ projectId: m.project_id, version: m.release })));
+  await ensureVersions(
+    sql,
+    marks.map((m) => ({ projectId: m.project_id, version: m.release })),
+  );
   // Sorted: concurrent workers take the aggregate rows' locks in one order.
-  const rows = [...marks].sort((a, b) => a.project_id - b.project_id || cmp(a.release, b.release) || cmp(a.environment, b.environment) || cmp(a.bucket, b.bucket) || cmp(a.sid, b.sid));
+  const rows = [...marks].sort(
+    (a, b) =>
+      a.project_id - b.project_id ||
+      cmp(a.release, b.release) ||
+      cmp(a.environment, b.environment) ||
+      cmp(a.bucket, b.bucket) ||
+      cmp(a.sid, b.sid),
+  );
   const col = <K extends keyof SessionMark>(k: K) => rows.map((r) => r[k]);
   await sql.query(STORE, [
     col('project_id'),

@@ -27,9 +27,15 @@ export const readBlob = readAll;
 /** One uploaded chunk: its name must be the SHA-1 of its (decompressed) bytes. */
 export async function storeChunk(store: BlobStore, sha1: string, bytes: Buffer): Promise<void> {
   const name = sha1.toLowerCase();
-  if (!SHA1.test(name)) throw badRequest('A chunk is named by its SHA-1 (40 hex characters)', [{ path: 'file', message: 'bad chunk name' }], 'invalid_chunk');
+  if (!SHA1.test(name))
+    throw badRequest('A chunk is named by its SHA-1 (40 hex characters)', [{ path: 'file', message: 'bad chunk name' }], 'invalid_chunk');
   const actual = createHash('sha1').update(bytes).digest('hex');
-  if (actual !== name) throw badRequest(`Chunk ${name} does not match its SHA-1 (${actual})`, [{ path: 'file', message: 'checksum mismatch' }], 'invalid_chunk');
+  if (actual !== name)
+    throw badRequest(
+      `Chunk ${name} does not match its SHA-1 (${actual})`,
+      [{ path: 'file', message: 'checksum mismatch' }],
+      'invalid_chunk',
+    );
   if (await store.stat(chunkKey(name))) return; // already here (re-upload)
   await store.put(chunkKey(name), Readable.from([bytes]));
 }
@@ -60,7 +66,10 @@ const KINDS = new Set(['minified_source', 'source_map', 'source', 'indexed_ram_b
 /** Idempotent: a bundle already assembled for every project answers ok at once (sentry-cli polls this). */
 export async function assembleBundle(ds: DataSource, store: BlobStore, req: AssembleRequest, maxBytes: number): Promise<AssembleResult> {
   const checksum = req.checksum.toLowerCase();
-  const have: Array<{ project_id: number }> = await ds.query(`SELECT project_id FROM artifact_bundles WHERE checksum = $1 AND project_id = ANY($2::int[])`, [checksum, req.projectIds]);
+  const have: Array<{ project_id: number }> = await ds.query(
+    `SELECT project_id FROM artifact_bundles WHERE checksum = $1 AND project_id = ANY($2::int[])`,
+    [checksum, req.projectIds],
+  );
   const todo = req.projectIds.filter((p) => !have.some((h) => h.project_id === p));
   if (!todo.length) return { state: 'ok', missingChunks: [], detail: null };
 
@@ -72,10 +81,16 @@ export async function assembleBundle(ds: DataSource, store: BlobStore, req: Asse
     else total += info.size;
   }
   if (missing.length) return { state: 'not_found', missingChunks: missing, detail: null };
-  if (total > maxBytes) return { state: 'error', missingChunks: [], detail: `bundle is ${total} bytes; the limit is ${maxBytes} (SOURCEMAPS_MAX_BUNDLE_BYTES)` };
+  if (total > maxBytes)
+    return {
+      state: 'error',
+      missingChunks: [],
+      detail: `bundle is ${total} bytes; the limit is ${maxBytes} (SOURCEMAPS_MAX_BUNDLE_BYTES)`,
+    };
 
   const bundle = Buffer.concat(await Promise.all(req.chunks.map((c) => readAll(store, chunkKey(c.toLowerCase())))));
-  if (createHash('sha1').update(bundle).digest('hex') !== checksum) return { state: 'error', missingChunks: [], detail: 'the chunks do not add up to the checksum' };
+  if (createHash('sha1').update(bundle).digest('hex') !== checksum)
+    return { state: 'error', missingChunks: [], detail: 'the chunks do not add up to the checksum' };
 
   interface Listed {
     kind: string;
@@ -97,13 +112,23 @@ export async function assembleBundle(ds: DataSource, store: BlobStore, req: Asse
       if (!entry || !f.url || !KINDS.has(f.type ?? '')) return [];
       const headers = Object.fromEntries(Object.entries(f.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
       const debugId = headers['debug-id'] ?? headers['debug_id'] ?? null;
-      return [{ kind: f.type!, url: f.url.slice(0, 4000), debugId: debugId && /^[0-9a-f-]{32,36}$/i.test(debugId) ? debugId.toLowerCase() : null, sourcemap: headers.sourcemap ?? headers['x-sourcemap'] ?? null, read: entry.read, size: entry.size }];
+      return [
+        {
+          kind: f.type!,
+          url: f.url.slice(0, 4000),
+          debugId: debugId && /^[0-9a-f-]{32,36}$/i.test(debugId) ? debugId.toLowerCase() : null,
+          sourcemap: headers.sourcemap ?? headers['x-sourcemap'] ?? null,
+          read: entry.read,
+          size: entry.size,
+        },
+      ];
     });
     // Unpacked, a bundle may be a few times its packed size (maps compress well), not more: no zip bombs.
     const unpacked = files.reduce((n, f) => n + f.size, 0);
     if (unpacked > maxBytes * 8) throw new ZipError(`unpacks to ${unpacked} bytes, more than 8 × SOURCEMAPS_MAX_BUNDLE_BYTES`);
   } catch (err) {
-    if (err instanceof ZipError || err instanceof SyntaxError) return { state: 'error', missingChunks: [], detail: `not an artifact bundle: ${err.message}` };
+    if (err instanceof ZipError || err instanceof SyntaxError)
+      return { state: 'error', missingChunks: [], detail: `not an artifact bundle: ${err.message}` };
     throw err;
   }
 
@@ -117,7 +142,8 @@ export async function assembleBundle(ds: DataSource, store: BlobStore, req: Asse
     try {
       bytes = f.read();
     } catch (err) {
-      if (err instanceof ZipError || err instanceof RangeError || (err as { code?: string }).code?.startsWith('Z_')) return { state: 'error', missingChunks: [], detail: `not an artifact bundle: ${(err as Error).message}` };
+      if (err instanceof ZipError || err instanceof RangeError || (err as { code?: string }).code?.startsWith('Z_'))
+        return { state: 'error', missingChunks: [], detail: `not an artifact bundle: ${(err as Error).message}` };
       throw err;
     }
     const id = randomUUID();
@@ -136,7 +162,18 @@ export async function assembleBundle(ds: DataSource, store: BlobStore, req: Asse
       await em.query(
         `INSERT INTO artifact_files (bundle_id, project_id, kind, url, debug_id, release, dist, sourcemap, blob_key, size)
          SELECT $1, $2, k, u, d::uuid, $3, $4, s, b, z FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[]) AS f(k, u, d, s, b, z)`,
-        [bundleId, projectId, release, dist, stored.map((f) => f.kind), stored.map((f) => f.url), stored.map((f) => f.debugId), stored.map((f) => f.sourcemap), stored.map((f) => f.key), stored.map((f) => f.size)],
+        [
+          bundleId,
+          projectId,
+          release,
+          dist,
+          stored.map((f) => f.kind),
+          stored.map((f) => f.url),
+          stored.map((f) => f.debugId),
+          stored.map((f) => f.sourcemap),
+          stored.map((f) => f.key),
+          stored.map((f) => f.size),
+        ],
       );
     }
   });
@@ -147,7 +184,16 @@ export async function assembleBundle(ds: DataSource, store: BlobStore, req: Asse
 
 /** What a project has uploaded, newest first (the admin and GET /api/projects/{id}/sourcemaps/). */
 export async function listBundles(ds: DataSource, projectId: number, limit = 100) {
-  const rows: Array<{ id: string; checksum: string; bundle_id: string | null; release: string | null; dist: string | null; file_count: number; size: string; created_at: Date }> = await ds.query(
+  const rows: Array<{
+    id: string;
+    checksum: string;
+    bundle_id: string | null;
+    release: string | null;
+    dist: string | null;
+    file_count: number;
+    size: string;
+    created_at: Date;
+  }> = await ds.query(
     `SELECT id, checksum, bundle_id, release, dist, file_count, size, created_at FROM artifact_bundles WHERE project_id = $1 ORDER BY created_at DESC, id LIMIT $2`,
     [projectId, limit],
   );

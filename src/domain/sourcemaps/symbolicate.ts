@@ -65,7 +65,8 @@ class MapCache {
   }
 }
 
-const isJsFrame = (f: StackFrame) => typeof f.lineno === 'number' && typeof f.colno === 'number' && Boolean(f.abs_path || f.filename) && !f.minified;
+const isJsFrame = (f: StackFrame) =>
+  typeof f.lineno === 'number' && typeof f.colno === 'number' && Boolean(f.abs_path || f.filename) && !f.minified;
 
 /** `~/` URLs a frame's path may have been uploaded under, longest first. */
 export function candidateUrls(path: string): string[] {
@@ -146,7 +147,10 @@ export class Symbolicator {
       // Longest URL match first, then the newest upload.
       rows.sort((a, b) => urls.indexOf(a.url) - urls.indexOf(b.url));
       for (const r of rows) {
-        const mapUrls = [r.sourcemap ? new URL(r.sourcemap, `http://x/${r.url.slice(2)}`).pathname.replace(/^\//, '~/') : null, `${r.url}.map`].filter(Boolean);
+        const mapUrls = [
+          r.sourcemap ? new URL(r.sourcemap, `http://x/${r.url.slice(2)}`).pathname.replace(/^\//, '~/') : null,
+          `${r.url}.map`,
+        ].filter(Boolean);
         const maps: Array<{ blob_key: string }> = await this.ds.query(
           `SELECT blob_key FROM artifact_files WHERE bundle_id = $1 AND kind = 'source_map' AND url = ANY($2::text[]) LIMIT 1`,
           [r.bundle_id, mapUrls],
@@ -173,7 +177,9 @@ export class Symbolicator {
   /** The structured data with its frames mapped, or null when nothing could be mapped. */
   async symbolicate(projectId: number, release: string | null | undefined, data: EventData): Promise<EventData | null> {
     if (!Symbolicator.wants(data)) return null;
-    const images = new Map((data.debug_meta?.images ?? []).filter((i) => i.debug_id && i.code_file).map((i) => [i.code_file!, i.debug_id!.toLowerCase()]));
+    const images = new Map(
+      (data.debug_meta?.images ?? []).filter((i) => i.debug_id && i.code_file).map((i) => [i.code_file!, i.debug_id!.toLowerCase()]),
+    );
     let changed = false;
     const exceptions: ExceptionData[] = [];
     for (const x of data.exceptions ?? []) {
@@ -182,7 +188,9 @@ export class Symbolicator {
           if (!isJsFrame(f)) return null;
           const path = f.abs_path || f.filename!;
           const debugId = f.debug_id ?? images.get(path) ?? (f.filename ? images.get(f.filename) : undefined);
-          const ref = (debugId ? await this.byDebugId(projectId, debugId) : null) ?? (release ? await this.byRelease(projectId, release, data.dist ?? null, path) : null);
+          const ref =
+            (debugId ? await this.byDebugId(projectId, debugId) : null) ??
+            (release ? await this.byRelease(projectId, release, data.dist ?? null, path) : null);
           const map = ref ? await this.load(ref) : null;
           if (!map) return null;
           const pos = originalPositionFor(map, { line: f.lineno!, column: Math.max(0, f.colno! - 1) });
@@ -201,7 +209,14 @@ export class Symbolicator {
           colno: (p.pos.column ?? 0) + 1,
           function: caller?.pos.name ?? f.function,
           in_app: /(^|\/)node_modules\//.test(p.pos.source!) ? false : (f.in_app ?? true),
-          minified: { abs_path: f.abs_path, filename: f.filename, module: f.module, function: f.function, lineno: f.lineno, colno: f.colno },
+          minified: {
+            abs_path: f.abs_path,
+            filename: f.filename,
+            module: f.module,
+            function: f.function,
+            lineno: f.lineno,
+            colno: f.colno,
+          },
         };
         if (f.vars) out.vars = f.vars;
         if (p.debugId) out.debug_id = p.debugId;
@@ -243,7 +258,9 @@ export function symbolicatorFor(ds: DataSource): Symbolicator {
 }
 
 /** View time: frames still minified (their map came after the event) are mapped for display; nothing is stored. */
-export async function withMapsApplied<T extends { project: number; release: string | null; data: Record<string, unknown>; stacktrace: string | null }>(ds: DataSource, event: T): Promise<T & { mapped_at_view?: boolean }> {
+export async function withMapsApplied<
+  T extends { project: number; release: string | null; data: Record<string, unknown>; stacktrace: string | null },
+>(ds: DataSource, event: T): Promise<T & { mapped_at_view?: boolean }> {
   const data = event.data as EventData;
   if (!Symbolicator.wants(data)) return event;
   const mapped = await symbolicatorFor(ds).symbolicate(event.project, event.release, data);

@@ -72,7 +72,9 @@ function insertSql(rows: number): string {
 
 function params(records: SpanRecord[]): unknown[] {
   const out: unknown[] = [];
-  for (const r of records) for (const c of COLUMNS) out.push(JSON_COLUMNS.has(c) ? JSON.stringify(r[c]) : c === 'scrubbed' ? (r[c] ? JSON.stringify(r[c]) : null) : r[c]);
+  for (const r of records)
+    for (const c of COLUMNS)
+      out.push(JSON_COLUMNS.has(c) ? JSON.stringify(r[c]) : c === 'scrubbed' ? (r[c] ? JSON.stringify(r[c]) : null) : r[c]);
   return out;
 }
 

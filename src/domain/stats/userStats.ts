@@ -46,7 +46,11 @@ export async function userStats(ds: DataSource, access: Access, actor: Actor) {
       byLevel[r.level] += r.n;
       byDay.set(r.day, (byDay.get(r.day) ?? 0) + r.n);
     }
-    return { total, by_level: byLevel, by_day: [...byDay].sort(([a], [b]) => a.localeCompare(b)).map(([date, count]) => ({ date, count })) };
+    return {
+      total,
+      by_level: byLevel,
+      by_day: [...byDay].sort(([a], [b]) => a.localeCompare(b)).map(([date, count]) => ({ date, count })),
+    };
   };
 
   // Logs by severity and source, and LLM usage by model (src/domain/logs/stats.ts).
@@ -84,6 +88,9 @@ async function allTimeTotals(ds: DataSource, access: Access, actor: Actor, ids: 
   }
   const params: unknown[] = [];
   const inScope = scopeClause(await access.scopeFor(actor, 'manage_keys'), params) ?? 'true';
-  const [keys]: Array<{ n: number }> = await ds.query(`SELECT count(*)::int AS n FROM api_keys WHERE revoked_at IS NULL AND ${inScope}`, params);
+  const [keys]: Array<{ n: number }> = await ds.query(
+    `SELECT count(*)::int AS n FROM api_keys WHERE revoked_at IS NULL AND ${inScope}`,
+    params,
+  );
   return { total_event_logs: totalEventLogs, total_llm_logs: totalLlmLogs, logs_by_level: logsByLevel, api_keys_count: keys.n };
 }

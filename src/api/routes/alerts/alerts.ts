@@ -1,7 +1,14 @@
 import { Router } from 'express';
 import type { Queue } from 'bullmq';
 import type { DataSource } from 'typeorm';
-import { createChannel, channelFor, deleteChannel, listChannels, serializeChannel, updateChannel } from '../../../domain/alerts/channels.ts';
+import {
+  createChannel,
+  channelFor,
+  deleteChannel,
+  listChannels,
+  serializeChannel,
+  updateChannel,
+} from '../../../domain/alerts/channels.ts';
 import { channelDeliveries, firingFor, listFirings, sendTestNotification } from '../../../domain/alerts/history.ts';
 import { createRule, deleteRule, listRules, ruleFor, serializeRule, updateRule } from '../../../domain/alerts/rules.ts';
 import { parseOr400 } from '../../../domain/alerts/validation.ts';
@@ -10,7 +17,18 @@ import type { Access } from '../../../domain/access/index.ts';
 import type { QueueName } from '../../../queues/contract.ts';
 import { currentUser, requireUser } from '../../middleware/auth.ts';
 import { pageLinks } from '../../pagination.ts';
-import { ChannelBody, ChannelParams, ChannelPatch, FiringParams, FiringQuery, PlainPageQuery, ProjectParam, RuleBody, RuleParams, RulePatch } from './schema.ts';
+import {
+  ChannelBody,
+  ChannelParams,
+  ChannelPatch,
+  FiringParams,
+  FiringQuery,
+  PlainPageQuery,
+  ProjectParam,
+  RuleBody,
+  RuleParams,
+  RulePatch,
+} from './schema.ts';
 import { alertJobs } from '../../../queues/alertJobs.ts';
 
 const list = <T>(results: T[]) => ({ count: results.length, next: null, previous: null, results });
@@ -89,7 +107,15 @@ export function alertRoutes(deps: { ds: DataSource; access: Access; queues: Reco
     const { id, channelId } = ChannelParams.parse(req.params);
     const page = pageOf(PlainPageQuery.parse(req.query));
     const { count, results } = await channelDeliveries(access, currentUser(req), id, channelId, page);
-    res.json({ count, ...pageLinks(req, { mode: 'page', page: page.page, pageSize: page.pageSize }, { hasMore: page.offset + results.length < count, nextCursor: null }), results });
+    res.json({
+      count,
+      ...pageLinks(
+        req,
+        { mode: 'page', page: page.page, pageSize: page.pageSize },
+        { hasMore: page.offset + results.length < count, nextCursor: null },
+      ),
+      results,
+    });
   });
 
   r.get('/:id/alert-firings', auth, async (req, res) => {
@@ -97,7 +123,15 @@ export function alertRoutes(deps: { ds: DataSource; access: Access; queues: Reco
     const q = FiringQuery.parse(req.query);
     const page = pageOf(q);
     const { count, results } = await listFirings(access, currentUser(req), id, { rule: q.rule, status: q.status, kind: q.kind }, page);
-    res.json({ count, ...pageLinks(req, { mode: 'page', page: page.page, pageSize: page.pageSize }, { hasMore: page.offset + results.length < count, nextCursor: null }), results });
+    res.json({
+      count,
+      ...pageLinks(
+        req,
+        { mode: 'page', page: page.page, pageSize: page.pageSize },
+        { hasMore: page.offset + results.length < count, nextCursor: null },
+      ),
+      results,
+    });
   });
   r.get('/:id/alert-firings/:firingId', auth, async (req, res) => {
     const { id, firingId } = FiringParams.parse(req.params);

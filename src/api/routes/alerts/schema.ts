@@ -6,7 +6,11 @@ import { FIRING_STATUSES } from '../../../entities/AlertFiring.ts';
 import { bearerAuth, errorResponses, jsonBody, jsonResponse, paginated, registry } from '../../openapi.ts';
 import { PageQuery } from '../../pagination.ts';
 
-const id = z.coerce.number().int().positive().max(2 ** 31 - 1);
+const id = z.coerce
+  .number()
+  .int()
+  .positive()
+  .max(2 ** 31 - 1);
 export const ProjectParam = z.object({ id });
 export const RuleParams = z.object({ id, ruleId: id });
 export const ChannelParams = z.object({ id, channelId: id });
@@ -19,7 +23,13 @@ export const RuleBody = RuleBodySchema.meta({
     'params by trigger: issue.new, issue.regressed — none; issue.frequency — threshold, window_minutes; events.threshold — kind (error|log|any), threshold, window_minutes; ' +
     'llm.threshold — metric (error_rate|p95_latency_ms|tokens|cost), threshold, window_minutes, model?, per_model?, min_calls?; dump.received — new_crash_only?; ' +
     'monitor.missed, monitor.failed — monitors? (slugs). Unknown fields are refused.',
-  example: { name: 'New issues in production', trigger: 'issue.new', filters: { environments: ['production'] }, channels: [1], cooldown_minutes: 30 },
+  example: {
+    name: 'New issues in production',
+    trigger: 'issue.new',
+    filters: { environments: ['production'] },
+    channels: [1],
+    cooldown_minutes: 30,
+  },
 });
 export const RulePatch = RulePatchSchema.meta({ id: 'AlertRulePatch' });
 export const ChannelBody = ChannelBodySchema.meta({
@@ -29,9 +39,16 @@ export const ChannelBody = ChannelBodySchema.meta({
 export const ChannelPatch = ChannelPatchSchema.meta({ id: 'AlertChannelPatch' });
 
 // For the document: the same body with params as the per-trigger schemas it is checked against, and the filters.
-const paramsDoc = z.union(TRIGGERS.map((t) => (TRIGGER_PARAMS[t] as z.ZodType).meta({ id: `AlertParams_${t.replace('.', '_')}`, description: `params of ${t}` })));
-const RuleBodyDoc = RuleBodySchema.extend({ params: paramsDoc.optional(), filters: FiltersSchema.meta({ id: 'AlertFilters' }).optional() }).meta({ id: 'AlertRuleRequestDoc' });
-const RulePatchDoc = RulePatchSchema.extend({ params: paramsDoc.optional(), filters: FiltersSchema.optional() }).meta({ id: 'AlertRulePatchDoc' });
+const paramsDoc = z.union(
+  TRIGGERS.map((t) => (TRIGGER_PARAMS[t] as z.ZodType).meta({ id: `AlertParams_${t.replace('.', '_')}`, description: `params of ${t}` })),
+);
+const RuleBodyDoc = RuleBodySchema.extend({
+  params: paramsDoc.optional(),
+  filters: FiltersSchema.meta({ id: 'AlertFilters' }).optional(),
+}).meta({ id: 'AlertRuleRequestDoc' });
+const RulePatchDoc = RulePatchSchema.extend({ params: paramsDoc.optional(), filters: FiltersSchema.optional() }).meta({
+  id: 'AlertRulePatchDoc',
+});
 
 export const FiringQuery = PageQuery.omit({ cursor: true }).extend({
   rule: id.optional(),
@@ -131,19 +148,137 @@ const security = [{ [bearerAuth.name]: [] }];
 const tags = ['alerts'];
 const base = '/api/projects/{id}';
 
-registry.registerPath({ method: 'get', path: `${base}/alert-rules/`, tags, security, summary: 'The project’s alert rules (any role)', request: { params: ProjectParam }, responses: { 200: jsonResponse(z.object({ count: z.number(), next: z.null(), previous: z.null(), results: z.array(RuleOut) }), 'Rules'), ...errorResponses(401, 404) } });
-registry.registerPath({ method: 'post', path: `${base}/alert-rules/`, tags, security, summary: 'Create a rule (admin, owner)', request: { params: ProjectParam, body: jsonBody(RuleBodyDoc, RuleBody.description) }, responses: { 201: jsonResponse(RuleOut, 'Created'), ...errorResponses(400, 401, 403, 404) } });
-registry.registerPath({ method: 'get', path: `${base}/alert-rules/{ruleId}/`, tags, security, summary: 'One rule', request: { params: RuleParams }, responses: { 200: jsonResponse(RuleOut, 'Rule'), ...errorResponses(401, 404) } });
-registry.registerPath({ method: 'patch', path: `${base}/alert-rules/{ruleId}/`, tags, security, summary: 'Change a rule: any field; snooze with snoozed_until (null wakes it)', request: { params: RuleParams, body: jsonBody(RulePatchDoc) }, responses: { 200: jsonResponse(RuleOut, 'Rule'), ...errorResponses(400, 401, 403, 404) } });
-registry.registerPath({ method: 'delete', path: `${base}/alert-rules/{ruleId}/`, tags, security, summary: 'Delete a rule (its firings go with it)', request: { params: RuleParams }, responses: { 204: { description: 'Deleted' }, ...errorResponses(401, 403, 404) } });
+registry.registerPath({
+  method: 'get',
+  path: `${base}/alert-rules/`,
+  tags,
+  security,
+  summary: 'The project’s alert rules (any role)',
+  request: { params: ProjectParam },
+  responses: {
+    200: jsonResponse(z.object({ count: z.number(), next: z.null(), previous: z.null(), results: z.array(RuleOut) }), 'Rules'),
+    ...errorResponses(401, 404),
+  },
+});
+registry.registerPath({
+  method: 'post',
+  path: `${base}/alert-rules/`,
+  tags,
+  security,
+  summary: 'Create a rule (admin, owner)',
+  request: { params: ProjectParam, body: jsonBody(RuleBodyDoc, RuleBody.description) },
+  responses: { 201: jsonResponse(RuleOut, 'Created'), ...errorResponses(400, 401, 403, 404) },
+});
+registry.registerPath({
+  method: 'get',
+  path: `${base}/alert-rules/{ruleId}/`,
+  tags,
+  security,
+  summary: 'One rule',
+  request: { params: RuleParams },
+  responses: { 200: jsonResponse(RuleOut, 'Rule'), ...errorResponses(401, 404) },
+});
+registry.registerPath({
+  method: 'patch',
+  path: `${base}/alert-rules/{ruleId}/`,
+  tags,
+  security,
+  summary: 'Change a rule: any field; snooze with snoozed_until (null wakes it)',
+  request: { params: RuleParams, body: jsonBody(RulePatchDoc) },
+  responses: { 200: jsonResponse(RuleOut, 'Rule'), ...errorResponses(400, 401, 403, 404) },
+});
+registry.registerPath({
+  method: 'delete',
+  path: `${base}/alert-rules/{ruleId}/`,
+  tags,
+  security,
+  summary: 'Delete a rule (its firings go with it)',
+  request: { params: RuleParams },
+  responses: { 204: { description: 'Deleted' }, ...errorResponses(401, 403, 404) },
+});
 
-registry.registerPath({ method: 'get', path: `${base}/alert-channels/`, tags, security, summary: 'The project’s channels; URLs masked, secrets never shown', request: { params: ProjectParam }, responses: { 200: jsonResponse(z.object({ count: z.number(), next: z.null(), previous: z.null(), results: z.array(ChannelOut) }), 'Channels'), ...errorResponses(401, 404) } });
-registry.registerPath({ method: 'post', path: `${base}/alert-channels/`, tags, security, summary: 'Create a channel (admin, owner); a webhook’s signing secret is answered once', request: { params: ProjectParam, body: jsonBody(ChannelBody) }, responses: { 201: jsonResponse(CreatedChannelOut, 'Created'), ...errorResponses(400, 401, 403, 404) } });
-registry.registerPath({ method: 'get', path: `${base}/alert-channels/{channelId}/`, tags, security, summary: 'One channel', request: { params: ChannelParams }, responses: { 200: jsonResponse(ChannelOut, 'Channel'), ...errorResponses(401, 404) } });
-registry.registerPath({ method: 'patch', path: `${base}/alert-channels/{channelId}/`, tags, security, summary: 'Change a channel; rotate_secret answers a new secret once', request: { params: ChannelParams, body: jsonBody(ChannelPatch) }, responses: { 200: jsonResponse(CreatedChannelOut, 'Channel'), ...errorResponses(400, 401, 403, 404) } });
-registry.registerPath({ method: 'delete', path: `${base}/alert-channels/{channelId}/`, tags, security, summary: 'Delete a channel (rules stop naming it)', request: { params: ChannelParams }, responses: { 204: { description: 'Deleted' }, ...errorResponses(401, 403, 404) } });
-registry.registerPath({ method: 'post', path: `${base}/alert-channels/{channelId}/test/`, tags, security, summary: 'Send a test notification through the queue; answers its firing', request: { params: ChannelParams }, responses: { 202: jsonResponse(FiringOut, 'Queued'), ...errorResponses(401, 403, 404) } });
-registry.registerPath({ method: 'get', path: `${base}/alert-channels/{channelId}/deliveries/`, tags, security, summary: 'The channel’s delivery log: every attempt, newest first', request: { params: ChannelParams, query: PlainPageQuery }, responses: { 200: jsonResponse(paginated(DeliveryOut, 'AlertDeliveryList'), 'Attempts'), ...errorResponses(400, 401, 404) } });
+registry.registerPath({
+  method: 'get',
+  path: `${base}/alert-channels/`,
+  tags,
+  security,
+  summary: 'The project’s channels; URLs masked, secrets never shown',
+  request: { params: ProjectParam },
+  responses: {
+    200: jsonResponse(z.object({ count: z.number(), next: z.null(), previous: z.null(), results: z.array(ChannelOut) }), 'Channels'),
+    ...errorResponses(401, 404),
+  },
+});
+registry.registerPath({
+  method: 'post',
+  path: `${base}/alert-channels/`,
+  tags,
+  security,
+  summary: 'Create a channel (admin, owner); a webhook’s signing secret is answered once',
+  request: { params: ProjectParam, body: jsonBody(ChannelBody) },
+  responses: { 201: jsonResponse(CreatedChannelOut, 'Created'), ...errorResponses(400, 401, 403, 404) },
+});
+registry.registerPath({
+  method: 'get',
+  path: `${base}/alert-channels/{channelId}/`,
+  tags,
+  security,
+  summary: 'One channel',
+  request: { params: ChannelParams },
+  responses: { 200: jsonResponse(ChannelOut, 'Channel'), ...errorResponses(401, 404) },
+});
+registry.registerPath({
+  method: 'patch',
+  path: `${base}/alert-channels/{channelId}/`,
+  tags,
+  security,
+  summary: 'Change a channel; rotate_secret answers a new secret once',
+  request: { params: ChannelParams, body: jsonBody(ChannelPatch) },
+  responses: { 200: jsonResponse(CreatedChannelOut, 'Channel'), ...errorResponses(400, 401, 403, 404) },
+});
+registry.registerPath({
+  method: 'delete',
+  path: `${base}/alert-channels/{channelId}/`,
+  tags,
+  security,
+  summary: 'Delete a channel (rules stop naming it)',
+  request: { params: ChannelParams },
+  responses: { 204: { description: 'Deleted' }, ...errorResponses(401, 403, 404) },
+});
+registry.registerPath({
+  method: 'post',
+  path: `${base}/alert-channels/{channelId}/test/`,
+  tags,
+  security,
+  summary: 'Send a test notification through the queue; answers its firing',
+  request: { params: ChannelParams },
+  responses: { 202: jsonResponse(FiringOut, 'Queued'), ...errorResponses(401, 403, 404) },
+});
+registry.registerPath({
+  method: 'get',
+  path: `${base}/alert-channels/{channelId}/deliveries/`,
+  tags,
+  security,
+  summary: 'The channel’s delivery log: every attempt, newest first',
+  request: { params: ChannelParams, query: PlainPageQuery },
+  responses: { 200: jsonResponse(paginated(DeliveryOut, 'AlertDeliveryList'), 'Attempts'), ...errorResponses(400, 401, 404) },
+});
 
-registry.registerPath({ method: 'get', path: `${base}/alert-firings/`, tags, security, summary: 'Firings, newest first, with their notifications and delivery attempts', request: { params: ProjectParam, query: FiringQuery }, responses: { 200: jsonResponse(paginated(FiringOut, 'AlertFiringList'), 'Firings'), ...errorResponses(400, 401, 404) } });
-registry.registerPath({ method: 'get', path: `${base}/alert-firings/{firingId}/`, tags, security, summary: 'One firing', request: { params: FiringParams }, responses: { 200: jsonResponse(FiringOut, 'Firing'), ...errorResponses(401, 404) } });
+registry.registerPath({
+  method: 'get',
+  path: `${base}/alert-firings/`,
+  tags,
+  security,
+  summary: 'Firings, newest first, with their notifications and delivery attempts',
+  request: { params: ProjectParam, query: FiringQuery },
+  responses: { 200: jsonResponse(paginated(FiringOut, 'AlertFiringList'), 'Firings'), ...errorResponses(400, 401, 404) },
+});
+registry.registerPath({
+  method: 'get',
+  path: `${base}/alert-firings/{firingId}/`,
+  tags,
+  security,
+  summary: 'One firing',
+  request: { params: FiringParams },
+  responses: { 200: jsonResponse(FiringOut, 'Firing'), ...errorResponses(401, 404) },
+});

@@ -3,10 +3,26 @@ import { API_KEY_SCOPES } from '../../../entities/ApiKey.ts';
 import { bearerAuth, errorResponses, jsonBody, jsonResponse, registry } from '../../openapi.ts';
 import { DEFAULT_KEY_SCOPES } from '../../../domain/projects/keys.ts';
 
-export const KeyIdParam = z.object({ id: z.coerce.number().int().positive().max(2 ** 31 - 1) });
-export const KeyListQuery = z.object({ project: z.coerce.number().int().positive().max(2 ** 31 - 1).optional() });
+export const KeyIdParam = z.object({
+  id: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(2 ** 31 - 1),
+});
+export const KeyListQuery = z.object({
+  project: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(2 ** 31 - 1)
+    .optional(),
+});
 
-const scopes = z.array(z.enum(API_KEY_SCOPES)).min(1).transform((s) => [...new Set(s)]);
+const scopes = z
+  .array(z.enum(API_KEY_SCOPES))
+  .min(1)
+  .transform((s) => [...new Set(s)]);
 
 export const CreateKeyBody = z
   .object({
@@ -40,7 +56,9 @@ export const KeyOut = z
     is_active: z.boolean(),
   })
   .meta({ id: 'ApiKey' });
-const CreatedKeyOut = KeyOut.extend({ key: z.string().meta({ description: 'The secret. Shown this once; only its hash is stored.' }) }).meta({
+const CreatedKeyOut = KeyOut.extend({
+  key: z.string().meta({ description: 'The secret. Shown this once; only its hash is stored.' }),
+}).meta({
   id: 'CreatedApiKey',
 });
 
@@ -52,7 +70,10 @@ registry.registerPath({
   summary: 'Keys of the projects where you manage keys (owner, admin)',
   security,
   request: { query: KeyListQuery },
-  responses: { 200: jsonResponse(z.object({ count: z.number(), next: z.null(), previous: z.null(), results: z.array(KeyOut) }), 'Keys'), ...errorResponses(401, 403, 404) },
+  responses: {
+    200: jsonResponse(z.object({ count: z.number(), next: z.null(), previous: z.null(), results: z.array(KeyOut) }), 'Keys'),
+    ...errorResponses(401, 403, 404),
+  },
 });
 registry.registerPath({
   method: 'post',
@@ -70,7 +91,12 @@ for (const method of ['get', 'put', 'patch', 'delete'] as const) {
     method,
     path: '/api/apikeys/{id}/',
     tags: ['api keys'],
-    summary: { get: 'One key (never its secret)', put: changeKey, patch: changeKey, delete: 'Revoke a key: it stops working within seconds everywhere' }[method],
+    summary: {
+      get: 'One key (never its secret)',
+      put: changeKey,
+      patch: changeKey,
+      delete: 'Revoke a key: it stops working within seconds everywhere',
+    }[method],
     security,
     request: { params: KeyIdParam, ...(changes ? { body: jsonBody(UpdateKeyBody) } : {}) },
     responses: {

@@ -33,5 +33,8 @@ registry.registerPath({
   summary: 'Download one attachment (Content-Disposition: attachment)',
   security,
   request: { params: AttachmentParam },
-  responses: { 200: { description: 'The bytes', content: { 'application/octet-stream': { schema: z.string().meta({ format: 'binary' }) } } }, ...errorResponses(401, 404) },
+  responses: {
+    200: { description: 'The bytes', content: { 'application/octet-stream': { schema: z.string().meta({ format: 'binary' }) } } },
+    ...errorResponses(401, 404),
+  },
 });

@@ -49,7 +49,9 @@ const LoginOut = z
   .object({
     access: z.string(),
     refresh: z.string(),
-    token: z.string().meta({ description: 'The same JWT as `access`, for django-rest-framework-jwt clients (central de erros), which read `token`' }),
+    token: z
+      .string()
+      .meta({ description: 'The same JWT as `access`, for django-rest-framework-jwt clients (central de erros), which read `token`' }),
     user: UserOut,
   })
   .meta({ id: 'LoginResponse' });
@@ -110,7 +112,7 @@ for (const prefix of ['/api/auth', '/auth']) {
     summary: `Machine clients (the crash store): trade a client secret for a short-lived upload-only token${seed5}`,
     description:
       'The secret is an API key with the `dumps:upload` scope, or the server-wide MACHINE_CLIENT_SECRET. ' +
-      'The token (default 5 minutes) can only upload dumps to that key\'s project.',
+      "The token (default 5 minutes) can only upload dumps to that key's project.",
     request: { body: jsonBody(ClientTokenBody) },
     responses: { 200: jsonResponse(z.object({ access: z.string() }), 'Machine token'), ...errorResponses(400, 401, 403, 429) },
   });

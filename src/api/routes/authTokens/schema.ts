@@ -2,11 +2,27 @@ import { z } from 'zod';
 import { AUTH_TOKEN_SCOPES } from '../../../entities/AuthToken.ts';
 import { bearerAuth, errorResponses, jsonBody, jsonResponse, registry } from '../../openapi.ts';
 
-export const AuthTokenIdParam = z.object({ id: z.coerce.number().int().positive().max(2 ** 31 - 1) });
+export const AuthTokenIdParam = z.object({
+  id: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(2 ** 31 - 1),
+});
 export const CreateAuthTokenBody = z
   .object({
     name: z.string().trim().max(100).default(''),
-    projects: z.array(z.number().int().positive().max(2 ** 31 - 1)).min(1).max(100).meta({ description: 'Project ids the token may act in (you need the member role or above in each)' }),
+    projects: z
+      .array(
+        z
+          .number()
+          .int()
+          .positive()
+          .max(2 ** 31 - 1),
+      )
+      .min(1)
+      .max(100)
+      .meta({ description: 'Project ids the token may act in (you need the member role or above in each)' }),
     scopes: z.array(z.enum(AUTH_TOKEN_SCOPES)).min(1).default(['project:releases']),
   })
   .strict()

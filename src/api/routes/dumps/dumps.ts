@@ -50,8 +50,15 @@ export function dumpRoutes(input: DumpRouteDeps): Router {
     const to = parseDateParam(q.date_to, 'date_to');
     const pageSize = q.page_size ?? DEFAULT_PAGE_SIZE;
     const page: DumpPage =
-      q.cursor !== undefined ? { mode: 'cursor', cursor: q.cursor ? decodeDumpCursor(q.cursor) : null, pageSize } : { mode: 'page', page: q.page ?? 1, pageSize };
-    const result = await listDumps(ds, scope, { label, archived: q.archived, dateFrom: from?.date, dateTo: to?.date, dateToExclusive: to?.wholeDay }, page);
+      q.cursor !== undefined
+        ? { mode: 'cursor', cursor: q.cursor ? decodeDumpCursor(q.cursor) : null, pageSize }
+        : { mode: 'page', page: q.page ?? 1, pageSize };
+    const result = await listDumps(
+      ds,
+      scope,
+      { label, archived: q.archived, dateFrom: from?.date, dateTo: to?.date, dateToExclusive: to?.wholeDay },
+      page,
+    );
     const links: PageRequest = page.mode === 'page' ? page : { mode: 'cursor', cursor: null, pageSize };
     res.json({ count: result.count, ...pageLinks(req, links, result), results: result.rows.map(serializeDump) });
   }
@@ -88,7 +95,11 @@ export function dumpRoutes(input: DumpRouteDeps): Router {
         throw err;
       }
       if (form.file) {
-        updated = await replaceDumpFile(ds, stores, row.id, form.file, { originalName: form.file.filename, contentType: form.file.mimeType, label });
+        updated = await replaceDumpFile(ds, stores, row.id, form.file, {
+          originalName: form.file.filename,
+          contentType: form.file.mimeType,
+          label,
+        });
         if (updated) await deps.sink.processDump(updated);
       } else if (method === 'PUT') {
         throw badRequest('PUT replaces the file: send it as a multipart part named "file"', { file: ['required'] }, 'file_required');
@@ -97,7 +108,8 @@ export function dumpRoutes(input: DumpRouteDeps): Router {
         updated = await updateDumpLabel(ds, row.id, label);
       }
     } else {
-      if (method === 'PUT') throw badRequest('PUT replaces the file: send multipart/form-data with a "file" part', { file: ['required'] }, 'file_required');
+      if (method === 'PUT')
+        throw badRequest('PUT replaces the file: send multipart/form-data with a "file" part', { file: ['required'] }, 'file_required');
       const body = LabelBody.parse(req.body ?? {});
       if (body.label === undefined) throw badRequest('Nothing to change: send "label" and/or "file"', null, 'nothing_to_change');
       updated = await updateDumpLabel(ds, row.id, body.label || null);

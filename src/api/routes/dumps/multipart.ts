@@ -45,7 +45,8 @@ export function formDecoder(req: IncomingMessage, fileField: string, maxWireByte
   if (!isMultipart(req)) throw new AppError(415, 'unsupported_media_type', `Send multipart/form-data with a "${fileField}" part`);
   const encoding = String(req.headers['content-encoding'] ?? 'identity');
   const decoder = decoderFor(encoding, { maxOutputBytes: maxWireBytes });
-  if (decoder === undefined) throw new AppError(415, 'unsupported_encoding', `Unsupported Content-Encoding "${encoding}"`, { supported: SUPPORTED_ENCODINGS });
+  if (decoder === undefined)
+    throw new AppError(415, 'unsupported_encoding', `Unsupported Content-Encoding "${encoding}"`, { supported: SUPPORTED_ENCODINGS });
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxWireBytes) {
     decoder?.destroy();
@@ -106,30 +107,46 @@ export function readForm<T>(req: IncomingMessage, opts: FormOptions<T>): Promise
       }
       opts.signal.removeEventListener('abort', onAbort);
       // Answer only once onFile has cleaned up, so nothing partial outlives the request.
-      const cleanup = pending ? pending.then((t) => opts.discard(t), () => undefined) : Promise.resolve();
+      const cleanup = pending
+        ? pending.then(
+            (t) => opts.discard(t),
+            () => undefined,
+          )
+        : Promise.resolve();
       void cleanup.catch(() => undefined).then(() => reject(err));
     };
     const onAbort = () => fail(opts.signal.reason);
     const countWire = (chunk: Buffer) => {
       wire += chunk.length;
-      if (wire > opts.maxWireBytes) fail(payloadTooLarge(`Request body exceeds ${opts.maxWireBytes} bytes`, { limit_bytes: opts.maxWireBytes }));
+      if (wire > opts.maxWireBytes)
+        fail(payloadTooLarge(`Request body exceeds ${opts.maxWireBytes} bytes`, { limit_bytes: opts.maxWireBytes }));
     };
 
     bb.on('field', (name, value, info) => {
       if (settled) return;
-      if (opts.fileFields.includes(name)) return fail(badRequest(`"${name}" must be a file part (with a filename)`, { [name]: ['expected a file'] }, 'file_required'));
-      if (info.nameTruncated || info.valueTruncated) return fail(badRequest(`Form field "${name}" is too long`, { [name]: ['too long'] }, 'field_too_long'));
+      if (opts.fileFields.includes(name))
+        return fail(badRequest(`"${name}" must be a file part (with a filename)`, { [name]: ['expected a file'] }, 'file_required'));
+      if (info.nameTruncated || info.valueTruncated)
+        return fail(badRequest(`Form field "${name}" is too long`, { [name]: ['too long'] }, 'field_too_long'));
       fields.set(name, value);
     });
     bb.on('file', (name, stream, info) => {
       if (settled) return void stream.resume();
       if (!opts.fileFields.includes(name)) {
         stream.resume();
-        return fail(badRequest(`Unexpected file part "${name}": send the file as "${opts.fileFields[0]}"`, { [name]: ['unexpected file'] }, 'unexpected_file'));
+        return fail(
+          badRequest(
+            `Unexpected file part "${name}": send the file as "${opts.fileFields[0]}"`,
+            { [name]: ['unexpected file'] },
+            'unexpected_file',
+          ),
+        );
       }
       fileStream = stream;
       const filename = info.filename ?? '';
-      pending = opts.onFile({ field: name, stream, filename, mimeType: info.mimeType }, new Map(fields)).then((t) => ({ ...t, filename, mimeType: info.mimeType }));
+      pending = opts
+        .onFile({ field: name, stream, filename, mimeType: info.mimeType }, new Map(fields))
+        .then((t) => ({ ...t, filename, mimeType: info.mimeType }));
       pending.then(() => (fileStream = null), fail);
     });
     bb.on('filesLimit', () => fail(badRequest('Send exactly one file per request', null, 'too_many_files')));

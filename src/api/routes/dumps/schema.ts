@@ -4,12 +4,21 @@ import { config } from '../../../config.ts';
 import { apiKeyAuth, bearerAuth, errorResponses, jsonResponse, paginated, registry } from '../../openapi.ts';
 import { PageQuery } from '../../pagination.ts';
 
-const projectId = z.coerce.number().int().positive().max(2 ** 31 - 1);
+const projectId = z.coerce
+  .number()
+  .int()
+  .positive()
+  .max(2 ** 31 - 1);
 // NUL is refused (PostgreSQL cannot store it): a label is looked up and shown, not ingested data.
 const storable = (s: z.ZodString) => s.refine((v) => !v.includes('\u0000'), 'contains a NUL character, which cannot be stored');
 const label = storable(z.string().max(255));
 const boolParam = z.enum(['true', 'false', 'True', 'False', '1', '0']).transform((v) => v === 'true' || v === 'True' || v === '1');
-const dateParam = (what: string) => z.string().max(64).optional().meta({ description: `${what}: ISO 8601 date-time, or a date (YYYY-MM-DD)` });
+const dateParam = (what: string) =>
+  z
+    .string()
+    .max(64)
+    .optional()
+    .meta({ description: `${what}: ISO 8601 date-time, or a date (YYYY-MM-DD)` });
 
 /** The text fields of an upload form; unknown fields are ignored (crash reporters send plenty). */
 export const UploadFields = z.object({
@@ -51,7 +60,11 @@ export const DumpOut = z
     sha256: z.string(),
     content_type: z.string(),
     project: z.number().int(),
-    uploader: z.object({ kind: z.enum(['user', 'api_key', 'machine', 'anonymous']), user: z.number().int().nullable(), api_key: z.number().int().nullable() }),
+    uploader: z.object({
+      kind: z.enum(['user', 'api_key', 'machine', 'anonymous']),
+      user: z.number().int().nullable(),
+      api_key: z.number().int().nullable(),
+    }),
     updated_at: z.string(),
     info: z.record(z.string(), z.unknown()).meta({
       description:
@@ -83,9 +96,13 @@ export const DumpOut = z
 
 const binary = z.string().meta({ format: 'binary' });
 const UploadForm = z.object({
-  file: binary.meta({ description: 'The dump. May itself be gzip-compressed (recognised by its magic bytes) and is then stored decompressed.' }),
+  file: binary.meta({
+    description: 'The dump. May itself be gzip-compressed (recognised by its magic bytes) and is then stored decompressed.',
+  }),
   label: label.optional(),
-  project: projectId.optional().meta({ description: 'User tokens: target project (default: your personal project). Anonymous uploads: required, before `file`.' }),
+  project: projectId
+    .optional()
+    .meta({ description: 'User tokens: target project (default: your personal project). Anonymous uploads: required, before `file`.' }),
 });
 const ReplaceForm = z.object({ file: binary, label: label.optional() });
 const PatchForm = z.object({ file: binary.optional(), label: label.optional() });
@@ -104,7 +121,7 @@ registry.registerPath({
     'target project). Without credentials the upload is refused unless the project allows anonymous dumps ' +
     '(settings.allowAnonymousDumps) and is named by `?project=` or a `project` field sent before the file. ' +
     `The body may be Content-Encoding gzip/deflate/br/zstd. At most ${mb} MB (DUMPS_MAX_BYTES) after decompression. ` +
-    '201 only once the bytes are fsync\'d and the row committed; 503 with Retry-After when the disk cannot take it.',
+    "201 only once the bytes are fsync'd and the row committed; 503 with Retry-After when the disk cannot take it.",
   security: [{ [bearerAuth.name]: [] }, { [apiKeyAuth.name]: [] }, {}],
   request: { query: UploadQuery, body: { required: true, content: { 'multipart/form-data': { schema: UploadForm } } } },
   responses: { 201: jsonResponse(DumpOut, 'Stored'), ...errorResponses(400, 401, 403, 404, 413, 415, 429, 503, 507) },

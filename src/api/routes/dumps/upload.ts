@@ -90,7 +90,8 @@ export function dumpUploadRoute(deps: UploadDeps): IngestRoute<Caller> {
         await deps.quotas?.assertAvailable({ projectId, keyId: keyOf(caller) }, 'dump_bytes', Number(req.headers['content-length']) || 1);
       }
       // No project could take it, whatever the form names: the same 401 the upload would get.
-      else if (caller.kind === 'anonymous' && !(await deps.access.anonymousUploadsPossible())) await deps.access.uploadTarget(caller, undefined);
+      else if (caller.kind === 'anonymous' && !(await deps.access.anonymousUploadsPossible()))
+        await deps.access.uploadTarget(caller, undefined);
       // Otherwise the project may still come as a form field before the file.
       return caller;
     },

@@ -19,7 +19,13 @@ export function projectEventRoutes(ds: DataSource, access: Access): Router {
     const page = pageRequest(q);
     const result = await listEvents(
       ds,
-      { projectId: id, kind: 'error', search: q.search?.trim() || undefined, levels: parseLevelList(q.level, 'level'), environment: q.environment },
+      {
+        projectId: id,
+        kind: 'error',
+        search: q.search?.trim() || undefined,
+        levels: parseLevelList(q.level, 'level'),
+        environment: q.environment,
+      },
       page,
     );
     sendPage(req, res, page, result, serializeEvent);

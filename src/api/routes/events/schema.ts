@@ -7,17 +7,22 @@ import { ProjectIdParam } from '../projects/schema.ts';
 
 export const EventListQuery = PageQuery.extend({
   search: z.string().max(500).optional().meta({ description: 'Substring of the message or exception type' }),
-  level: z.string().max(200).optional().meta({ description: 'One level or a comma list (debug, info, warning, error, critical; aliases such as warn and fatal accepted)' }),
+  level: z
+    .string()
+    .max(200)
+    .optional()
+    .meta({ description: 'One level or a comma list (debug, info, warning, error, critical; aliases such as warn and fatal accepted)' }),
   environment: z.string().max(100).optional(),
 });
-
 
 /** A list item's marker that a field was cut (text) or left out (JSON); absent when whole. */
 export const truncatedFlag = (field: string, how: 'cut' | 'left out') =>
   z
     .literal(true)
     .optional()
-    .meta({ description: `Lists only: present when ${field} was ${how === 'cut' ? 'cut to LIST_TEXT_MAX_CHARS characters' : 'left out (answered {}) for being over LIST_JSON_MAX_BYTES'}; the detail route has it whole` });
+    .meta({
+      description: `Lists only: present when ${field} was ${how === 'cut' ? 'cut to LIST_TEXT_MAX_CHARS characters' : 'left out (answered {}) for being over LIST_JSON_MAX_BYTES'}; the detail route has it whole`,
+    });
 
 export const EventOut = z
   .object({
@@ -72,7 +77,7 @@ registry.registerPath({
     },
   },
   responses: {
-    202: jsonResponse(z.union([Accepted, z.array(Accepted)]), 'Queued; `event_id` is the client\'s or one assigned by the server'),
+    202: jsonResponse(z.union([Accepted, z.array(Accepted)]), "Queued; `event_id` is the client's or one assigned by the server"),
     ...errorResponses(400, 401, 403, 413, 415, 429, 503),
   },
 });
@@ -93,8 +98,15 @@ registry.registerPath({
   method: 'get',
   path: '/api/projects/{id}/events/{event_id}/',
   tags: ['events'],
-  summary: 'One event in full, by its event id or by the numeric id lists carry: message, stack trace, tags and extra uncut, structured data (exception chain with mechanism and frames, breadcrumbs, request, user, contexts), release, attachments; either kind, as an issue may hold error logs',
+  summary:
+    'One event in full, by its event id or by the numeric id lists carry: message, stack trace, tags and extra uncut, structured data (exception chain with mechanism and frames, breadcrumbs, request, user, contexts), release, attachments; either kind, as an issue may hold error logs',
   security: [{ [bearerAuth.name]: [] }],
   request: { params: ProjectEventParam },
-  responses: { 200: jsonResponse(EventOut.extend({ release: z.string().nullable(), data: z.record(z.string(), z.unknown()) }).meta({ id: 'EventFull' }), 'Event'), ...errorResponses(400, 401, 404) },
+  responses: {
+    200: jsonResponse(
+      EventOut.extend({ release: z.string().nullable(), data: z.record(z.string(), z.unknown()) }).meta({ id: 'EventFull' }),
+      'Event',
+    ),
+    ...errorResponses(400, 401, 404),
+  },
 });

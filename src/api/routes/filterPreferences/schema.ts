@@ -14,10 +14,19 @@ export const PreferenceBody = z
     is_default: z.boolean().optional(),
   })
   .strict()
-  .meta({ id: 'UserFilterPreferenceRequest', example: { name: 'Errors in the gateway', filters: { severity: 'ERROR', source: 'api_gateway' }, is_default: true } });
+  .meta({
+    id: 'UserFilterPreferenceRequest',
+    example: { name: 'Errors in the gateway', filters: { severity: 'ERROR', source: 'api_gateway' }, is_default: true },
+  });
 export const PreferencePatchBody = PreferenceBody.partial().strict().meta({ id: 'UserFilterPreferencePatch' });
 
-export const PreferenceIdParam = z.object({ id: z.coerce.number().int().positive().max(2 ** 31 - 1) });
+export const PreferenceIdParam = z.object({
+  id: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(2 ** 31 - 1),
+});
 
 export const PreferenceOut = z
   .object({
@@ -51,7 +60,15 @@ registry.registerPath({
   request: { body: jsonBody(PreferenceBody) },
   responses: { 201: jsonResponse(PreferenceOut, 'Created'), ...errorResponses(400, 401, 409) },
 });
-registry.registerPath({ method: 'get', path: `${base}/{id}/`, tags: ['filters'], summary: 'One saved filter', security, request: params, responses: { 200: jsonResponse(PreferenceOut, 'Saved filter'), ...errorResponses(401, 404) } });
+registry.registerPath({
+  method: 'get',
+  path: `${base}/{id}/`,
+  tags: ['filters'],
+  summary: 'One saved filter',
+  security,
+  request: params,
+  responses: { 200: jsonResponse(PreferenceOut, 'Saved filter'), ...errorResponses(401, 404) },
+});
 registry.registerPath({
   method: 'put',
   path: `${base}/{id}/`,
@@ -70,4 +87,12 @@ registry.registerPath({
   request: { ...params, body: jsonBody(PreferencePatchBody) },
   responses: { 200: jsonResponse(PreferenceOut, 'Updated'), ...errorResponses(400, 401, 404, 409) },
 });
-registry.registerPath({ method: 'delete', path: `${base}/{id}/`, tags: ['filters'], summary: 'Delete a saved filter', security, request: params, responses: { 204: { description: 'Deleted' }, ...errorResponses(401, 404) } });
+registry.registerPath({
+  method: 'delete',
+  path: `${base}/{id}/`,
+  tags: ['filters'],
+  summary: 'Delete a saved filter',
+  security,
+  request: params,
+  responses: { 204: { description: 'Deleted' }, ...errorResponses(401, 404) },
+});

@@ -2,7 +2,13 @@ import { z } from 'zod';
 import { bearerAuth, errorResponses, jsonResponse, registry } from '../../openapi.ts';
 import { InvitationOut, MemberOut } from '../projects/schema.ts';
 
-export const InvitationIdParam = z.object({ id: z.coerce.number().int().positive().max(2 ** 31 - 1) });
+export const InvitationIdParam = z.object({
+  id: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(2 ** 31 - 1),
+});
 
 const AcceptedOut = InvitationOut.extend({ member: MemberOut }).meta({ id: 'AcceptedInvitation' });
 
@@ -22,7 +28,7 @@ registry.registerPath({
   method: 'post',
   path: '/api/invitations/{id}/accept/',
   tags: ['invitations'],
-  summary: "Accept an invitation: you become a member with its role",
+  summary: 'Accept an invitation: you become a member with its role',
   description: "Only the invitee (the user with the invitation's email) may accept; anyone else gets 404. An expired invitation is a 409.",
   security,
   request: { params: InvitationIdParam },

@@ -15,14 +15,19 @@ export function issueRoutes(ds: DataSource, access: Access): Router {
   r.use(requireUser(access));
 
   /** The issue, if the caller may `action` in its project; an issue in a project they cannot see is 404. */
-  const issueFor = (req: Request, action: ProjectAction): Promise<Issue> => issueForActor(ds, access, currentUser(req), IssueIdParam.parse(req.params).id, action);
+  const issueFor = (req: Request, action: ProjectAction): Promise<Issue> =>
+    issueForActor(ds, access, currentUser(req), IssueIdParam.parse(req.params).id, action);
 
   r.get('/', async (req, res) => {
     const q = IssueListQuery.parse(req.query);
     const scope = await access.scope(currentUser(req), q.project);
     const page = { mode: 'page' as const, page: q.page ?? 1, pageSize: q.page_size ?? DEFAULT_PAGE_SIZE };
     const { rows, count } = await listIssues(ds, { scope, status: q.status, search: q.search || undefined }, page);
-    res.json({ count, ...pageLinks(req, page, { hasMore: page.page * page.pageSize < count, nextCursor: null }), results: rows.map(serializeIssue) });
+    res.json({
+      count,
+      ...pageLinks(req, page, { hasMore: page.page * page.pageSize < count, nextCursor: null }),
+      results: rows.map(serializeIssue),
+    });
   });
 
   r.get('/:id', async (req, res) => {
@@ -48,7 +53,11 @@ export function issueRoutes(ds: DataSource, access: Access): Router {
     const issue = await issueFor(req, 'view');
     const q = IssueEventsQuery.parse(req.query);
     const page = pageRequest(q);
-    const result = await listEvents(ds, { projectId: issue.projectId, issueId: issue.id, search: q.search?.trim() || undefined, environment: q.environment }, page);
+    const result = await listEvents(
+      ds,
+      { projectId: issue.projectId, issueId: issue.id, search: q.search?.trim() || undefined, environment: q.environment },
+      page,
+    );
     sendPage(req, res, page, result, serializeEvent);
   });
 

@@ -4,7 +4,8 @@ import { registry } from '../../openapi.ts';
 export const langfuseBasicAuth = registry.registerComponent('securitySchemes', 'langfuseBasicAuth', {
   type: 'http',
   scheme: 'basic',
-  description: "Langfuse's key pair: any public key as the user name, a Faultline project API key (ingest scope) as the password (the secret key)",
+  description:
+    "Langfuse's key pair: any public key as the user name, a Faultline project API key (ingest scope) as the password (the secret key)",
 });
 
 const Event = z
@@ -23,7 +24,9 @@ const Event = z
       'sdk-log',
     ]),
     timestamp: z.string().meta({ description: 'ISO 8601; of two events about one observation, the later wins where both set a field' }),
-    body: z.record(z.string(), z.unknown()).meta({ description: "Langfuse's body for the type: {id, traceId, name, startTime, endTime, model, input, output, usage, level, …}" }),
+    body: z.record(z.string(), z.unknown()).meta({
+      description: "Langfuse's body for the type: {id, traceId, name, startTime, endTime, model, input, output, usage, level, …}",
+    }),
     metadata: z.unknown().optional(),
   })
   .meta({ id: 'LangfuseIngestionEvent' });
@@ -36,7 +39,12 @@ const Result = z
   .meta({ id: 'LangfuseIngestionResponse' });
 
 const LangfuseError = z
-  .object({ error: z.string().meta({ description: "Langfuse's error name, e.g. UnauthorizedError" }), message: z.string(), code: z.string(), details: z.unknown() })
+  .object({
+    error: z.string().meta({ description: "Langfuse's error name, e.g. UnauthorizedError" }),
+    message: z.string(),
+    code: z.string(),
+    details: z.unknown(),
+  })
   .meta({ id: 'LangfuseError' });
 const err = (description: string) => ({ description, content: { 'application/json': { schema: LangfuseError } } });
 
@@ -44,12 +52,18 @@ registry.registerPath({
   method: 'post',
   path: '/api/public/ingestion',
   tags: ['langfuse'],
-  summary: "Langfuse's batch ingestion (classic SDKs: langfuse JS v3, langfuse-python v2): traces and observations → spans, generations → LLM logs",
+  summary:
+    "Langfuse's batch ingestion (classic SDKs: langfuse JS v3, langfuse-python v2): traces and observations → spans, generations → LLM logs",
   description:
     "Point the SDK at the server: `new Langfuse({publicKey: 'any', secretKey: '<api key>', baseUrl})`. Answers as Langfuse: 207 with one entry per " +
     'event in `successes` (201, durably queued) or `errors` (400 for an invalid event, which is not stored). Updates merge into their create, in any order and across batches.',
   security: [{ [langfuseBasicAuth.name]: [] }],
-  request: { body: { required: true, content: { 'application/json': { schema: z.object({ batch: z.array(Event), metadata: z.unknown().optional() }) } } } },
+  request: {
+    body: {
+      required: true,
+      content: { 'application/json': { schema: z.object({ batch: z.array(Event), metadata: z.unknown().optional() }) } },
+    },
+  },
   responses: {
     207: { description: 'Per-event results', content: { 'application/json': { schema: Result } } },
     400: err('Not a {batch: [...]} body, or malformed JSON'),
@@ -65,8 +79,10 @@ registry.registerPath({
   method: 'get',
   path: '/api/public/health',
   tags: ['langfuse'],
-  summary: "Langfuse's health check (`langfuse.api.healthHealth()`): {status: \"OK\", version}",
-  responses: { 200: { description: 'Up', content: { 'application/json': { schema: z.object({ status: z.literal('OK'), version: z.string() }) } } } },
+  summary: 'Langfuse\'s health check (`langfuse.api.healthHealth()`): {status: "OK", version}',
+  responses: {
+    200: { description: 'Up', content: { 'application/json': { schema: z.object({ status: z.literal('OK'), version: z.string() }) } } },
+  },
 });
 
 for (const method of ['get', 'post'] as const) {

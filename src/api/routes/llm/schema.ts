@@ -26,15 +26,9 @@ export const PriceIn = z
       .nullable()
       .optional()
       .meta({ description: 'A project you administer; null or absent: instance-wide (staff only)' }),
-    model: z
-      .string()
-      .trim()
-      .min(1)
-      .max(200)
-      .meta({
-        description:
-          'A model name, or a pattern with * (e.g. "gpt-4o*"); matched without case, also without a provider prefix ("openai/…")',
-      }),
+    model: z.string().trim().min(1).max(200).meta({
+      description: 'A model name, or a pattern with * (e.g. "gpt-4o*"); matched without case, also without a provider prefix ("openai/…")',
+    }),
     input_per_million: perMillion('input tokens'),
     output_per_million: perMillion('output tokens'),
     cached_input_per_million: perMillion('cached input tokens')

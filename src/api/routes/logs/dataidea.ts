@@ -32,8 +32,10 @@ export interface DataideaDeps {
 /** The key in the headers, checked before the body is read; null when the items carry their own. */
 type HeaderKey = ResolvedKey | null;
 
-const headerKey = (access: Access) => async (req: IncomingMessage): Promise<HeaderKey> =>
-  access.presentsKey(req) ? access.apiKey(req, { scope: 'ingest' }) : null;
+const headerKey =
+  (access: Access) =>
+  async (req: IncomingMessage): Promise<HeaderKey> =>
+    access.presentsKey(req) ? access.apiKey(req, { scope: 'ingest' }) : null;
 
 /**
  * DataIdea sends its key as `api_key` in each body (an item's own key wins over the
@@ -48,7 +50,8 @@ async function projectsOf(access: Access, items: unknown[], header: HeaderKey): 
         if (!checked.has(own)) checked.set(own, access.checkKey(own, 'ingest'));
         return (await checked.get(own)!).projectId;
       }
-      if (!header) throw unauthorized('API key required', 'authentication_required', 'Send "api_key" in the body or Authorization: Bearer <api_key>');
+      if (!header)
+        throw unauthorized('API key required', 'authentication_required', 'Send "api_key" in the body or Authorization: Bearer <api_key>');
       return header.projectId;
     }),
   );

@@ -9,15 +9,38 @@ import { apiKeyAuth, bearerAuth, errorResponses, jsonBody, jsonResponse, paginat
 import { PageQuery } from '../../pagination.ts';
 import { LIST_BOUNDS, truncatedFlag } from '../events/schema.ts';
 
-const projectParam = z.coerce.number().int().positive().max(2 ** 31 - 1).optional().meta({ description: 'Only this project (default: every project you can see)' });
-const dateParam = (what: string) => z.string().max(64).optional().meta({ description: `${what}: ISO 8601 date-time, or a date (YYYY-MM-DD)` });
+const projectParam = z.coerce
+  .number()
+  .int()
+  .positive()
+  .max(2 ** 31 - 1)
+  .optional()
+  .meta({ description: 'Only this project (default: every project you can see)' });
+const dateParam = (what: string) =>
+  z
+    .string()
+    .max(64)
+    .optional()
+    .meta({ description: `${what}: ISO 8601 date-time, or a date (YYYY-MM-DD)` });
 const boolParam = z.enum(['true', 'false', 'True', 'False', '1', '0']).transform((v) => v === 'true' || v === 'True' || v === '1');
 
 /** The logs dashboard and central de erros filters (`env` is central de erros' name for environment). */
 export const LogFilterQuery = z.object({
-  search: z.string().max(500).optional().meta({ description: 'Terms that must each appear (case-insensitive) in the message or source; "quotes" keep a phrase' }),
-  field: z.string().max(32).optional().meta({ description: `Central de erros: search only this field (${SEARCH_FIELD_NAMES.join(', ')})` }),
-  severity: z.string().max(200).optional().meta({ description: 'One severity or a comma list: DEBUG, INFO, WARNING, ERROR, CRITICAL (any case)' }),
+  search: z
+    .string()
+    .max(500)
+    .optional()
+    .meta({ description: 'Terms that must each appear (case-insensitive) in the message or source; "quotes" keep a phrase' }),
+  field: z
+    .string()
+    .max(32)
+    .optional()
+    .meta({ description: `Central de erros: search only this field (${SEARCH_FIELD_NAMES.join(', ')})` }),
+  severity: z
+    .string()
+    .max(200)
+    .optional()
+    .meta({ description: 'One severity or a comma list: DEBUG, INFO, WARNING, ERROR, CRITICAL (any case)' }),
   source: z.string().max(200).optional(),
   environment: z.string().max(100).optional().meta({ description: 'Exactly this environment, in any case' }),
   env: z.string().max(100).optional().meta({ description: 'Same as environment (central de erros): PRODUCTION matches production' }),
@@ -25,7 +48,11 @@ export const LogFilterQuery = z.object({
   date_to: dateParam('To (inclusive; a plain date covers that whole day)'),
   archived: boolParam.optional(),
   project: projectParam,
-  ordering: z.string().max(200).optional().meta({ description: `Comma list of ${ORDERING_FIELDS.join(', ')}; prefix - for descending. Default -timestamp` }),
+  ordering: z
+    .string()
+    .max(200)
+    .optional()
+    .meta({ description: `Comma list of ${ORDERING_FIELDS.join(', ')}; prefix - for descending. Default -timestamp` }),
 });
 export const LogListQuery = PageQuery.extend(LogFilterQuery.shape);
 
@@ -73,7 +100,9 @@ export const LogPutBody = z
   })
   .strict()
   .meta({ id: 'LogUpdate' });
-export const LogPatchBody = LogPutBody.partial().strict().meta({ id: 'LogPatch', example: { archived: true } });
+export const LogPatchBody = LogPutBody.partial()
+  .strict()
+  .meta({ id: 'LogPatch', example: { archived: true } });
 
 const LogAccepted = z
   .object({
@@ -145,8 +174,15 @@ export const LlmLogOut = z
     total_tokens: z.number().int().nullable(),
     latency_ms: z.number().nullable(),
     project: z.number().int(),
-    cost: z.number().nullable().meta({ description: 'US dollars, from the price table when the call was stored (GET /api/llm-prices/); null when its model has no price or its tokens are unknown' }),
-    cached_tokens: z.number().int().nullable().meta({ description: 'Prompt tokens read from the provider cache (a part of prompt_tokens)' }),
+    cost: z.number().nullable().meta({
+      description:
+        'US dollars, from the price table when the call was stored (GET /api/llm-prices/); null when its model has no price or its tokens are unknown',
+    }),
+    cached_tokens: z
+      .number()
+      .int()
+      .nullable()
+      .meta({ description: 'Prompt tokens read from the provider cache (a part of prompt_tokens)' }),
     error: z.string().nullable().meta({ description: 'Why the call failed; null when it did not' }),
     trace_id: z.string().nullable().meta({ description: 'The trace of the call: GET /api/traces/{trace_id}/' }),
     scrubbed: ScrubbedOut,
@@ -169,7 +205,10 @@ registry.registerPath({
   description: 'The key goes in `api_key` (or Authorization: Bearer). 202 only once durably queued. Limits as for /api/events/.',
   security: [{}, { [apiKeyAuth.name]: [] }],
   request: { body: batchOf(DataideaEventLogSchema) },
-  responses: { 202: jsonResponse(z.union([SeedThreeAccepted, z.array(SeedThreeAccepted)]), 'Queued'), ...errorResponses(400, 401, 403, 413, 415, 429, 503) },
+  responses: {
+    202: jsonResponse(z.union([SeedThreeAccepted, z.array(SeedThreeAccepted)]), 'Queued'),
+    ...errorResponses(400, 401, 403, 413, 415, 429, 503),
+  },
 });
 registry.registerPath({
   method: 'post',
@@ -179,7 +218,10 @@ registry.registerPath({
   description: 'query and response may be up to 1 MB each (LLM_LOG_MAX_TEXT_BYTES). 202 only once durably queued.',
   security: [{}, { [apiKeyAuth.name]: [] }],
   request: { body: batchOf(DataideaLlmLogSchema) },
-  responses: { 202: jsonResponse(z.union([SeedThreeAccepted, z.array(SeedThreeAccepted)]), 'Queued'), ...errorResponses(400, 401, 403, 413, 415, 429, 503) },
+  responses: {
+    202: jsonResponse(z.union([SeedThreeAccepted, z.array(SeedThreeAccepted)]), 'Queued'),
+    ...errorResponses(400, 401, 403, 413, 415, 429, 503),
+  },
 });
 
 for (const base of ['/api/logs', '/v1/api/logs']) {
@@ -202,7 +244,10 @@ for (const base of ['/api/logs', '/v1/api/logs']) {
     description: '202 only once durably queued. Without `project`, the log goes to your personal project.',
     security: user,
     request: { body: batchOf(UserLogSchema) },
-    responses: { 202: jsonResponse(z.union([LogAccepted, z.array(LogAccepted)]), 'Queued'), ...errorResponses(400, 401, 403, 404, 413, 429, 503) },
+    responses: {
+      202: jsonResponse(z.union([LogAccepted, z.array(LogAccepted)]), 'Queued'),
+      ...errorResponses(400, 401, 403, 404, 413, 429, 503),
+    },
   });
   const params = { params: LogIdParam };
   registry.registerPath({
@@ -255,7 +300,16 @@ for (const base of ['/api/logs', '/v1/api/logs']) {
     security: user,
     request: { query: LogFilterQuery },
     responses: {
-      200: { description: 'text/csv: a header, then one row per log', content: { 'text/csv': { schema: z.string().meta({ example: 'id,timestamp,severity,source,message,environment,project,archived,created_at,updated_at\n' }) } } },
+      200: {
+        description: 'text/csv: a header, then one row per log',
+        content: {
+          'text/csv': {
+            schema: z
+              .string()
+              .meta({ example: 'id,timestamp,severity,source,message,environment,project,archived,created_at,updated_at\n' }),
+          },
+        },
+      },
       ...errorResponses(400, 401, 404),
     },
   });
@@ -274,7 +328,7 @@ registry.registerPath({
   method: 'get',
   path: '/api/event-logs/{id}/',
   tags: ['logs'],
-  summary: 'One event log, whole (message and metadata uncut); another project\'s is 404',
+  summary: "One event log, whole (message and metadata uncut); another project's is 404",
   security: user,
   request: { params: LogIdParam },
   responses: { 200: jsonResponse(EventLogOut, 'Event log'), ...errorResponses(400, 401, 404) },
@@ -293,7 +347,7 @@ registry.registerPath({
   method: 'get',
   path: '/api/llm-logs/{id}/',
   tags: ['logs'],
-  summary: 'One LLM call log, whole (query, response and metadata uncut); another project\'s is 404',
+  summary: "One LLM call log, whole (query, response and metadata uncut); another project's is 404",
   security: user,
   request: { params: LlmLogIdParam },
   responses: { 200: jsonResponse(LlmLogOut, 'LLM log'), ...errorResponses(400, 401, 404) },

@@ -3,7 +3,17 @@ import type { IncomingMessage } from 'node:http';
 import { Router } from 'express';
 import type { DataSource } from 'typeorm';
 import type { Access } from '../../../domain/access/index.ts';
-import { checkInsOf, createMonitor, deleteMonitor, lastCheckIns, listMonitors, monitorFor, serializeCheckIn, serializeMonitor, updateMonitor } from '../../../domain/alerts/monitors.ts';
+import {
+  checkInsOf,
+  createMonitor,
+  deleteMonitor,
+  lastCheckIns,
+  listMonitors,
+  monitorFor,
+  serializeCheckIn,
+  serializeMonitor,
+  updateMonitor,
+} from '../../../domain/alerts/monitors.ts';
 import { upsertMonitor } from '../../../domain/alerts/checkIns.ts';
 import { parseOr400 } from '../../../domain/alerts/validation.ts';
 import { notFound } from '../../../domain/errors.ts';
@@ -24,7 +34,10 @@ export function monitorRoutes(ds: DataSource, access: Access): Router {
   const auth = requireUser(access);
 
   const withRuns = async (monitors: Awaited<ReturnType<typeof listMonitors>>) => {
-    const runs = await lastCheckIns(ds, monitors.map((m) => m.id));
+    const runs = await lastCheckIns(
+      ds,
+      monitors.map((m) => m.id),
+    );
     return monitors.map((m) => ({ ...serializeMonitor(m), last_checkins: (runs.get(m.id) ?? []).map(serializeCheckIn) }));
   };
 
@@ -58,7 +71,11 @@ export function monitorRoutes(ds: DataSource, access: Access): Router {
     const q = PlainPageQuery.parse(req.query);
     const page = { mode: 'page' as const, page: q.page ?? 1, pageSize: q.page_size ?? DEFAULT_PAGE_SIZE };
     const { count, rows } = await checkInsOf(ds, m.id, { limit: page.pageSize, offset: (page.page - 1) * page.pageSize });
-    res.json({ count, ...pageLinks(req, page, { hasMore: page.page * page.pageSize < count, nextCursor: null }), results: rows.map(serializeCheckIn) });
+    res.json({
+      count,
+      ...pageLinks(req, page, { hasMore: page.page * page.pageSize < count, nextCursor: null }),
+      results: rows.map(serializeCheckIn),
+    });
   });
   return r;
 }
@@ -79,7 +96,12 @@ function pingJson(req: IncomingMessage, body: Buffer): unknown {
  * project API key. Like ingest, 202 means durably queued (503 when Redis cannot take it).
  * A slug the project has no monitor for is 404 unless monitor_config creates it.
  */
-export function monitorPingRoute(deps: { ds: DataSource; access: Access; sink: WorkSink; producer: Pick<EventProducer, 'assertCapacity'> }): IngestRoute<{ projectId: number; slug: string }> {
+export function monitorPingRoute(deps: {
+  ds: DataSource;
+  access: Access;
+  sink: WorkSink;
+  producer: Pick<EventProducer, 'assertCapacity'>;
+}): IngestRoute<{ projectId: number; slug: string }> {
   return {
     name: '/api/monitors/{slug}/check-ins/',
     kind: 'check_in',

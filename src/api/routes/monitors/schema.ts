@@ -6,7 +6,11 @@ import { MONITOR_STATUSES } from '../../../entities/Monitor.ts';
 import { apiKeyAuth, bearerAuth, errorResponses, jsonBody, jsonResponse, paginated, registry } from '../../openapi.ts';
 import { PageQuery } from '../../pagination.ts';
 
-const id = z.coerce.number().int().positive().max(2 ** 31 - 1);
+const id = z.coerce
+  .number()
+  .int()
+  .positive()
+  .max(2 ** 31 - 1);
 export const ProjectParam = z.object({ id });
 export const MonitorParams = z.object({ id, monitorId: id });
 export const SlugParam = z.object({ slug: z.string().regex(MONITOR_SLUG, 'a monitor slug: lower-case letters, digits, - and _') });
@@ -14,7 +18,13 @@ export const PlainPageQuery = PageQuery.omit({ cursor: true });
 
 export const MonitorBody = MonitorBodySchema.meta({
   id: 'MonitorRequest',
-  example: { slug: 'nightly-report', schedule: { type: 'crontab', value: '0 2 * * *' }, timezone: 'Europe/Berlin', checkin_margin: 5, max_runtime: 60 },
+  example: {
+    slug: 'nightly-report',
+    schedule: { type: 'crontab', value: '0 2 * * *' },
+    timezone: 'Europe/Berlin',
+    checkin_margin: 5,
+    max_runtime: 60,
+  },
 });
 export const MonitorPatch = MonitorPatchSchema.meta({ id: 'MonitorPatch' });
 
@@ -71,12 +81,63 @@ const MonitorWithRuns = MonitorOut.extend({ last_checkins: z.array(CheckInOut) }
 const security = [{ [bearerAuth.name]: [] }];
 const tags = ['cron monitors'];
 const base = '/api/projects/{id}/monitors';
-registry.registerPath({ method: 'get', path: `${base}/`, tags, security, summary: 'Cron monitors with their last runs', request: { params: ProjectParam }, responses: { 200: jsonResponse(z.object({ count: z.number(), next: z.null(), previous: z.null(), results: z.array(MonitorWithRuns) }), 'Monitors'), ...errorResponses(401, 404) } });
-registry.registerPath({ method: 'post', path: `${base}/`, tags, security, summary: 'Create a monitor (admin, owner)', request: { params: ProjectParam, body: jsonBody(MonitorBody) }, responses: { 201: jsonResponse(MonitorOut, 'Created'), ...errorResponses(400, 401, 403, 404, 409) } });
-registry.registerPath({ method: 'get', path: `${base}/{monitorId}/`, tags, security, summary: 'One monitor with its last runs', request: { params: MonitorParams }, responses: { 200: jsonResponse(MonitorWithRuns, 'Monitor'), ...errorResponses(401, 404) } });
-registry.registerPath({ method: 'patch', path: `${base}/{monitorId}/`, tags, security, summary: 'Change a monitor', request: { params: MonitorParams, body: jsonBody(MonitorPatch) }, responses: { 200: jsonResponse(MonitorOut, 'Monitor'), ...errorResponses(400, 401, 403, 404) } });
-registry.registerPath({ method: 'delete', path: `${base}/{monitorId}/`, tags, security, summary: 'Delete a monitor and its check-ins', request: { params: MonitorParams }, responses: { 204: { description: 'Deleted' }, ...errorResponses(401, 403, 404) } });
-registry.registerPath({ method: 'get', path: `${base}/{monitorId}/check-ins/`, tags, security, summary: 'Check-ins, newest first (reported runs, and missed and timed-out ones)', request: { params: MonitorParams, query: PlainPageQuery }, responses: { 200: jsonResponse(paginated(CheckInOut, 'MonitorCheckInList'), 'Check-ins'), ...errorResponses(400, 401, 404) } });
+registry.registerPath({
+  method: 'get',
+  path: `${base}/`,
+  tags,
+  security,
+  summary: 'Cron monitors with their last runs',
+  request: { params: ProjectParam },
+  responses: {
+    200: jsonResponse(z.object({ count: z.number(), next: z.null(), previous: z.null(), results: z.array(MonitorWithRuns) }), 'Monitors'),
+    ...errorResponses(401, 404),
+  },
+});
+registry.registerPath({
+  method: 'post',
+  path: `${base}/`,
+  tags,
+  security,
+  summary: 'Create a monitor (admin, owner)',
+  request: { params: ProjectParam, body: jsonBody(MonitorBody) },
+  responses: { 201: jsonResponse(MonitorOut, 'Created'), ...errorResponses(400, 401, 403, 404, 409) },
+});
+registry.registerPath({
+  method: 'get',
+  path: `${base}/{monitorId}/`,
+  tags,
+  security,
+  summary: 'One monitor with its last runs',
+  request: { params: MonitorParams },
+  responses: { 200: jsonResponse(MonitorWithRuns, 'Monitor'), ...errorResponses(401, 404) },
+});
+registry.registerPath({
+  method: 'patch',
+  path: `${base}/{monitorId}/`,
+  tags,
+  security,
+  summary: 'Change a monitor',
+  request: { params: MonitorParams, body: jsonBody(MonitorPatch) },
+  responses: { 200: jsonResponse(MonitorOut, 'Monitor'), ...errorResponses(400, 401, 403, 404) },
+});
+registry.registerPath({
+  method: 'delete',
+  path: `${base}/{monitorId}/`,
+  tags,
+  security,
+  summary: 'Delete a monitor and its check-ins',
+  request: { params: MonitorParams },
+  responses: { 204: { description: 'Deleted' }, ...errorResponses(401, 403, 404) },
+});
+registry.registerPath({
+  method: 'get',
+  path: `${base}/{monitorId}/check-ins/`,
+  tags,
+  security,
+  summary: 'Check-ins, newest first (reported runs, and missed and timed-out ones)',
+  request: { params: MonitorParams, query: PlainPageQuery },
+  responses: { 200: jsonResponse(paginated(CheckInOut, 'MonitorCheckInList'), 'Check-ins'), ...errorResponses(400, 401, 404) },
+});
 registry.registerPath({
   method: 'post',
   path: '/api/monitors/{slug}/check-ins/',

@@ -27,7 +27,10 @@ function registerQueueMetrics(queues: Record<QueueName, Queue>): void {
 
   let latest: Promise<QueueStats[]> | null = null;
   // The three gauges share one Redis round of reads per scrape.
-  const stats = () => (latest ??= queueStats(queues).catch(() => []).finally(() => setTimeout(() => (latest = null), 100)));
+  const stats = () =>
+    (latest ??= queueStats(queues)
+      .catch(() => [])
+      .finally(() => setTimeout(() => (latest = null), 100)));
 
   new Gauge({
     name: names[0],

@@ -47,7 +47,12 @@ const PATHS: Record<Signal | 'metrics', RegExp> = {
 
 /** Every answer carries CORS headers: browser exporters read it cross-origin (ingestCors.ts). */
 function send(res: ServerResponse, status: number, body: Buffer, encoding: OtlpEncoding, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'Content-Type': CONTENT_TYPES[encoding], 'Content-Length': body.length, ...ingestCorsHeaders(res.req), ...headers });
+  res.writeHead(status, {
+    'Content-Type': CONTENT_TYPES[encoding],
+    'Content-Length': body.length,
+    ...ingestCorsHeaders(res.req),
+    ...headers,
+  });
   res.end(body);
 }
 
@@ -93,15 +98,17 @@ interface Authorized {
 }
 
 /** The header phase both signals share: the body's encoding, the key (Bearer, X-Faultline-Key, or Basic for Langfuse), capacity, declared size. */
-const authorized = (deps: OtlpDeps, assertCapacity: () => void, category: QuotaCategory) => async (req: IncomingMessage): Promise<Authorized> => {
-  const encoding = encodingOf(req.headers['content-type']);
-  const key = await deps.access.apiKey(req, { scope: 'ingest' });
-  assertCapacity();
-  // Over quota: 429 + Retry-After, which the OTLP/HTTP spec makes retryable (after that delay).
-  await deps.quotas.assertAvailable({ projectId: key.projectId, keyId: key.id }, category);
-  bodyDecoder(req, deps.limits.maxRequestBytes)?.destroy();
-  return { key, encoding };
-};
+const authorized =
+  (deps: OtlpDeps, assertCapacity: () => void, category: QuotaCategory) =>
+  async (req: IncomingMessage): Promise<Authorized> => {
+    const encoding = encodingOf(req.headers['content-type']);
+    const key = await deps.access.apiKey(req, { scope: 'ingest' });
+    assertCapacity();
+    // Over quota: 429 + Retry-After, which the OTLP/HTTP spec makes retryable (after that delay).
+    await deps.quotas.assertAvailable({ projectId: key.projectId, keyId: key.id }, category);
+    bodyDecoder(req, deps.limits.maxRequestBytes)?.destroy();
+    return { key, encoding };
+  };
 
 const OTLP = { kind: 'otlp', methods: ['POST'], refuse: sendOtlpError, preflight: ingestPreflight } as const;
 
@@ -173,6 +180,7 @@ export function otlpMetricsRoute(): IngestRoute<null> {
 }
 
 /** The OTLP receivers, for the ingest table. */
-export const otlpRoutes = (deps: OtlpDeps): IngestRoute[] => [otlpLogsRoute(deps), otlpTracesRoute(deps), otlpMetricsRoute()] as IngestRoute[];
+export const otlpRoutes = (deps: OtlpDeps): IngestRoute[] =>
+  [otlpLogsRoute(deps), otlpTracesRoute(deps), otlpMetricsRoute()] as IngestRoute[];
 
 export { sendOtlpError, send as sendOtlp, assertSomethingAccepted, partialOf };

@@ -97,7 +97,7 @@ const errors = {
   403: statusResponse('The key lacks the ingest scope'),
   413: statusResponse('Body (after gzip) or record count over the limits'),
   415: statusResponse('Content-Type other than application/x-protobuf or application/json, or an unknown Content-Encoding'),
-  429: statusResponse('Over the project\'s or key\'s quota, or shedding load (queue over capacity): retry after Retry-After'),
+  429: statusResponse("Over the project's or key's quota, or shedding load (queue over capacity): retry after Retry-After"),
   503: statusResponse('Queue unavailable: retry after Retry-After'),
 };
 const headers = z.object({

@@ -28,13 +28,9 @@ const Patterns = z.array(Pattern).max(PATTERN_LIMITS.count);
 
 export const InboundFiltersBody = z
   .object({
-    legacy_browsers: z
-      .boolean()
-      .optional()
-      .meta({
-        description:
-          'Internet Explorer ≤ 11, Edge < 79, Opera < 15, Opera Mini < 8, the stock Android browser before Android 4, Safari < 6',
-      }),
+    legacy_browsers: z.boolean().optional().meta({
+      description: 'Internet Explorer ≤ 11, Edge < 79, Opera < 15, Opera Mini < 8, the stock Android browser before Android 4, Safari < 6',
+    }),
     web_crawlers: z.boolean().optional().meta({ description: 'User agents of known bots and crawlers (isbot)' }),
     browser_extensions: z.boolean().optional().meta({ description: "Errors from browser extensions and injected scripts (Sentry's list)" }),
     localhost: z.boolean().optional().meta({ description: 'Events from 127.0.0.1 / ::1 or a localhost URL or server name' }),

@@ -37,7 +37,14 @@ const LlmUsage = z.object({
   completion_tokens: z.number().int(),
   total_tokens: z.number().int(),
   mean_latency_ms: z.number().nullable(),
-  by_model: z.array(z.object({ model: z.string().nullable(), calls: z.number().int(), total_tokens: z.number().int(), mean_latency_ms: z.number().nullable() })),
+  by_model: z.array(
+    z.object({
+      model: z.string().nullable(),
+      calls: z.number().int(),
+      total_tokens: z.number().int(),
+      mean_latency_ms: z.number().nullable(),
+    }),
+  ),
 });
 const StatsOut = z
   .object({

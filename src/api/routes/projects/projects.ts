@@ -40,7 +40,9 @@ export function projectRoutes(ds: DataSource, access: Access): Router {
       `SELECT id FROM projects WHERE ${where} ORDER BY id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
       [...params, page.pageSize, (page.page - 1) * page.pageSize],
     );
-    const projects = ids.length ? await ds.getRepository(Project).find({ where: ids.map((x) => ({ id: x.id })), order: { id: 'ASC' } }) : [];
+    const projects = ids.length
+      ? await ds.getRepository(Project).find({ where: ids.map((x) => ({ id: x.id })), order: { id: 'ASC' } })
+      : [];
     const own = await access.rolesOf(user.id);
     const roles = new Map(projects.map((p) => [p.id, own[String(p.id)] ?? 'staff']));
     const hasMore = page.page * page.pageSize < n;
@@ -73,7 +75,12 @@ export function projectRoutes(ds: DataSource, access: Access): Router {
     if (body.owner !== undefined) await access.authorize(actor, id, 'transfer_project');
     const previousOwner = await ds.transaction(async (em) => {
       const before = await em.findOneByOrFail(Project, { id });
-      await updateProject(em, id, { name: body.name, description: body.description, retentionDays: body.retention_days, settings: body.settings });
+      await updateProject(em, id, {
+        name: body.name,
+        description: body.description,
+        retentionDays: body.retention_days,
+        settings: body.settings,
+      });
       if (body.owner !== undefined) await transferProject(em, id, body.owner);
       return before.ownerId;
     });

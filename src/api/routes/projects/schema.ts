@@ -3,7 +3,11 @@ import { MEMBER_ROLES } from '../../../entities/ProjectMember.ts';
 import { bearerAuth, errorResponses, jsonBody, jsonResponse, paginated, registry } from '../../openapi.ts';
 import { PageQuery } from '../../pagination.ts';
 
-const id = z.coerce.number().int().positive().max(2 ** 31 - 1);
+const id = z.coerce
+  .number()
+  .int()
+  .positive()
+  .max(2 ** 31 - 1);
 export const ProjectIdParam = z.object({ id });
 export const MemberParams = z.object({ id, memberId: id });
 export const InvitationParams = z.object({ id, invitationId: id });
@@ -58,10 +62,15 @@ export const MemberBody = z
   .object({ email: z.email(), role: z.enum(MEMBER_ROLES) })
   .strict()
   .meta({ id: 'InviteMemberRequest', example: { email: 'teammate@example.com', role: 'member' } });
-export const MemberPatch = z.object({ role: z.enum(MEMBER_ROLES) }).strict().meta({ id: 'ChangeRoleRequest' });
+export const MemberPatch = z
+  .object({ role: z.enum(MEMBER_ROLES) })
+  .strict()
+  .meta({ id: 'ChangeRoleRequest' });
 
 /** What co-members see of each other: who they are, nothing about their account (no staff flag, no last login). */
-const UserRef = z.object({ id: z.number().int(), email: z.string(), first_name: z.string(), last_name: z.string() }).meta({ id: 'UserRef' });
+const UserRef = z
+  .object({ id: z.number().int(), email: z.string(), first_name: z.string(), last_name: z.string() })
+  .meta({ id: 'UserRef' });
 
 export const MemberOut = z
   .object({
@@ -157,7 +166,10 @@ registry.registerPath({
   summary: 'The owner and members (viewer and up)',
   security,
   request: { params: ProjectIdParam },
-  responses: { 200: jsonResponse(z.object({ count: z.number(), next: z.null(), previous: z.null(), results: z.array(MemberOut) }), 'Members'), ...errorResponses(401, 404) },
+  responses: {
+    200: jsonResponse(z.object({ count: z.number(), next: z.null(), previous: z.null(), results: z.array(MemberOut) }), 'Members'),
+    ...errorResponses(401, 404),
+  },
 });
 registry.registerPath({
   method: 'post',

@@ -25,7 +25,12 @@ export function releaseRoutes(ds: DataSource, access: Access): Router {
     const user = currentUser(req);
     await access.authorize(user, id, 'triage');
     const b = ReleaseBody.parse(req.body);
-    const { created, release } = await createRelease(ds, id, { version: b.version, dateReleased: b.date_released ? new Date(b.date_released) : undefined }, user.id);
+    const { created, release } = await createRelease(
+      ds,
+      id,
+      { version: b.version, dateReleased: b.date_released ? new Date(b.date_released) : undefined },
+      user.id,
+    );
     res.status(created ? 201 : 200).json(release);
   });
 

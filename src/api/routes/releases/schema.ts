@@ -7,7 +7,12 @@ export const ReleaseParam = ProjectIdParam.extend({ version: z.string().min(1).m
 export const ReleaseListQuery = PageQuery.omit({ cursor: true });
 export const ReleaseBody = z
   .object({
-    version: z.string().trim().min(1).max(250).refine((v) => !/[\n\r\t/\\]/.test(v) && v !== '.' && v !== '..', 'no slashes, tabs or newlines'),
+    version: z
+      .string()
+      .trim()
+      .min(1)
+      .max(250)
+      .refine((v) => !/[\n\r\t/\\]/.test(v) && v !== '.' && v !== '..', 'no slashes, tabs or newlines'),
     date_released: z.iso.datetime({ offset: true }).optional(),
   })
   .strict()
@@ -53,7 +58,11 @@ registry.registerPath({
   summary: 'Create a release ahead of its events (member and up); 200 if it existed',
   security,
   request: { params: ProjectIdParam, body: jsonBody(ReleaseBody) },
-  responses: { 201: jsonResponse(ReleaseOut, 'Created'), 200: jsonResponse(ReleaseOut, 'Already there'), ...errorResponses(400, 401, 403, 404) },
+  responses: {
+    201: jsonResponse(ReleaseOut, 'Created'),
+    200: jsonResponse(ReleaseOut, 'Already there'),
+    ...errorResponses(400, 401, 403, 404),
+  },
 });
 registry.registerPath({
   method: 'get',

@@ -18,7 +18,11 @@ export const RuleIn = z
         'email, ip, phone (pattern: an optional default country, e.g. US), regex (pattern: RE2 syntax), key (pattern: a key name or a path glob like extra.customer.*), exempt (pattern: a key or path glob left unscrubbed)',
     }),
     pattern: z.string().max(500).nullable().optional(),
-    action: z.enum(RULE_ACTIONS).nullable().optional().meta({ description: 'mask (****, or [Filtered] for whole values), hash (keyed HMAC, stable), remove; null for exempt' }),
+    action: z
+      .enum(RULE_ACTIONS)
+      .nullable()
+      .optional()
+      .meta({ description: 'mask (****, or [Filtered] for whole values), hash (keyed HMAC, stable), remove; null for exempt' }),
     description: z.string().max(500).optional(),
     enabled: z.boolean().optional(),
   })
@@ -39,15 +43,26 @@ export const RuleOut = z
     updated_at: z.string(),
   })
   .meta({ id: 'ScrubbingRule' });
-const RuleList = z.object({ count: z.number().int(), next: z.null(), previous: z.null(), results: z.array(RuleOut) }).meta({ id: 'ScrubbingRuleList' });
+const RuleList = z
+  .object({ count: z.number().int(), next: z.null(), previous: z.null(), results: z.array(RuleOut) })
+  .meta({ id: 'ScrubbingRuleList' });
 
 export const TestIn = z
   .object({
-    payload: z.unknown().refine((v) => v !== undefined, 'required').meta({ description: 'Any JSON: an event, a log, an LLM call, span attributes' }),
+    payload: z
+      .unknown()
+      .refine((v) => v !== undefined, 'required')
+      .meta({ description: 'Any JSON: an event, a log, an LLM call, span attributes' }),
     rules: z.array(RuleIn).max(100).optional().meta({ description: 'Draft rules tried on top of the saved ones (not saved)' }),
   })
   .strict()
-  .meta({ id: 'ScrubbingTestIn', example: { payload: { message: 'login with password=hunter2', user: { email: 'ann@example.com' } }, rules: [{ kind: 'email', action: 'hash' }] } });
+  .meta({
+    id: 'ScrubbingTestIn',
+    example: {
+      payload: { message: 'login with password=hunter2', user: { email: 'ann@example.com' } },
+      rules: [{ kind: 'email', action: 'hash' }],
+    },
+  });
 const Mark = z.object({ path: z.string(), rule: z.string() }).meta({ id: 'ScrubbedMark' });
 const TestOut = z.object({ payload: z.unknown(), scrubbed: z.array(Mark) }).meta({ id: 'ScrubbingTestOut' });
 
@@ -89,7 +104,9 @@ for (const method of ['get', 'patch', 'delete'] as const) {
     security: user,
     request: { params: RuleParam, ...(method === 'patch' ? { body: jsonBody(RulePatch) } : {}) },
     responses: {
-      ...(method === 'delete' ? { 204: { description: 'Removed' } } : { 200: jsonResponse(RuleOut, method === 'get' ? 'Rule' : 'Changed') }),
+      ...(method === 'delete'
+        ? { 204: { description: 'Removed' } }
+        : { 200: jsonResponse(RuleOut, method === 'get' ? 'Rule' : 'Changed') }),
       ...errorResponses(400, 401, ...(method === 'get' ? [] : [403 as const]), 404),
     },
   });

@@ -3,8 +3,21 @@ import { Counter } from 'prom-client';
 import { parseDsn, type Access, type ResolvedKey } from '../../../domain/access/index.ts';
 import { AppError, badRequest, payloadTooLarge } from '../../../domain/errors.ts';
 import type { EventRecord } from '../../../domain/events/record.ts';
-import { ENVELOPE_HEADER_MAX_BYTES, itemJson, parseEnvelope, parseEnvelopeHeader, type Envelope, type EnvelopeItem } from '../../../domain/ingest/formats/sentry/envelope.ts';
-import { assertMinidump, linkDump, minidumpEvent, storeWithDumps, type StagedMinidump } from '../../../domain/ingest/formats/sentry/minidump.ts';
+import {
+  ENVELOPE_HEADER_MAX_BYTES,
+  itemJson,
+  parseEnvelope,
+  parseEnvelopeHeader,
+  type Envelope,
+  type EnvelopeItem,
+} from '../../../domain/ingest/formats/sentry/envelope.ts';
+import {
+  assertMinidump,
+  linkDump,
+  minidumpEvent,
+  storeWithDumps,
+  type StagedMinidump,
+} from '../../../domain/ingest/formats/sentry/minidump.ts';
 import { stageDump } from '../../../domain/dumps/ingest.ts';
 import { minidumpBody, minidumpHeaders, type MinidumpRouteDeps } from './minidump.ts';
 import type { IngestRoute } from '../../ingest/runner.ts';
@@ -31,7 +44,14 @@ import { recordOutcome } from '../../../domain/outcomes/recorder.ts';
 import { itemCategory, itemTypeName, type Category } from '../../../domain/outcomes/categories.ts';
 import { clientReportOutcomes } from '../../../domain/outcomes/clientReports.ts';
 import type { InboundFilterCache } from '../../../domain/outcomes/inboundFilters.ts';
-import { rateLimited, sentryRateLimits, type DiskGuard, type QuotaCategory, type Quotas, type Refusal } from '../../../domain/quotas/index.ts';
+import {
+  rateLimited,
+  sentryRateLimits,
+  type DiskGuard,
+  type QuotaCategory,
+  type Quotas,
+  type Refusal,
+} from '../../../domain/quotas/index.ts';
 import './schema.ts'; // OpenAPI registration
 
 /** Sentry's own limits: 1 MB per event item, 20 MB compressed / 100 MB decompressed per envelope. */
@@ -187,7 +207,13 @@ const noteFor = (projectId: number, keyId?: number): Note => ({
   drop: (category, outcome, reason, n = 1) => recordOutcome({ projectId, keyId, category, outcome, reason, quantity: n }),
 });
 
-function recordsOf(envelope: Envelope, projectId: number, receivedAt: string, opts: SentryEventOptions = {}, keyId?: number): EnvelopeRecords {
+function recordsOf(
+  envelope: Envelope,
+  projectId: number,
+  receivedAt: string,
+  opts: SentryEventOptions = {},
+  keyId?: number,
+): EnvelopeRecords {
   const records: EventRecord[] = [];
   const trace: TraceBundle = { spans: [], events: [], llmLogs: [] };
   const sessions: SessionMark[] = [];
@@ -200,12 +226,16 @@ function recordsOf(envelope: Envelope, projectId: number, receivedAt: string, op
     if (n > 0) accepted.set(category, (accepted.get(category) ?? 0) + n);
   };
   // An item read but not kept is an outcome with a reason: nothing is dropped silently.
-  const drop = (type: string, reason: string, n = 1) => recordOutcome({ projectId, keyId, category: itemCategory(type), outcome: 'invalid', reason, quantity: n });
+  const drop = (type: string, reason: string, n = 1) =>
+    recordOutcome({ projectId, keyId, category: itemCategory(type), outcome: 'invalid', reason, quantity: n });
   // An envelope mixing good and bad items keeps the good ones; only one with nothing usable is refused.
   let usable = 0;
   const refused: AppError[] = [];
   const badItems: Array<[string, string]> = [];
-  const note: Note = { accept, drop: (category, outcome, reason, n = 1) => recordOutcome({ projectId, keyId, category, outcome, reason, quantity: n }) };
+  const note: Note = {
+    accept,
+    drop: (category, outcome, reason, n = 1) => recordOutcome({ projectId, keyId, category, outcome, reason, quantity: n }),
+  };
   for (const item of envelope.items) {
     const type = item.header.type;
     if (type === 'attachment' && item.header.attachment_type === 'event.minidump') {
@@ -216,7 +246,12 @@ function recordsOf(envelope: Envelope, projectId: number, receivedAt: string, op
       continue;
     }
     if (type === 'attachment') {
-      attachments.push({ filename: item.header.filename, contentType: item.header.content_type, attachmentType: item.header.attachment_type, payload: item.payload });
+      attachments.push({
+        filename: item.header.filename,
+        contentType: item.header.content_type,
+        attachmentType: item.header.attachment_type,
+        payload: item.payload,
+      });
       accept('attachment');
       usable++;
       sentryItems.inc({ type, outcome: 'accepted' });
@@ -237,14 +272,22 @@ function recordsOf(envelope: Envelope, projectId: number, receivedAt: string, op
         // outcome: <type>/invalid(not JSON, or nested too deep) — this item only.
         sentryItems.inc({ type, outcome: 'invalid' });
         badItems.push([type, 'invalid_payload']);
-        refused.push(err instanceof AppError ? err : badRequest(`Invalid envelope: the ${type} item is not JSON`, { item: type }, 'invalid_envelope'));
+        refused.push(
+          err instanceof AppError ? err : badRequest(`Invalid envelope: the ${type} item is not JSON`, { item: type }, 'invalid_envelope'),
+        );
         continue;
       }
       if ((type === 'event' || type === 'transaction') && !isObject(json)) {
         // outcome: error/invalid(not an object)
         sentryItems.inc({ type, outcome: 'invalid' });
         badItems.push([type, 'invalid_payload']);
-        refused.push(badRequest(`Invalid envelope: the ${type} item is not a JSON object`, { item: type, expected: 'a JSON object' }, 'invalid_envelope'));
+        refused.push(
+          badRequest(
+            `Invalid envelope: the ${type} item is not a JSON object`,
+            { item: type, expected: 'a JSON object' },
+            'invalid_envelope',
+          ),
+        );
         continue;
       }
     }
@@ -252,7 +295,13 @@ function recordsOf(envelope: Envelope, projectId: number, receivedAt: string, op
     if (type === 'event' || type === 'transaction') {
       // A transaction is never an error event, whichever item type it came in.
       const payload = type === 'transaction' ? { ...(json as Record<string, unknown>), type: 'transaction' } : json;
-      const id = placeEventItem(sentryEventItem(payload, projectId, receivedAt, envelope.header.event_id, opts, envelope.header.trace), type, records, trace, note);
+      const id = placeEventItem(
+        sentryEventItem(payload, projectId, receivedAt, envelope.header.event_id, opts, envelope.header.trace),
+        type,
+        records,
+        trace,
+        note,
+      );
       if (type === 'event') eventId ??= id;
     } else if (type === 'log') {
       const logs = sentryLogsToRecords(json, projectId, receivedAt);
@@ -319,7 +368,15 @@ const safeJson = (item: EnvelopeItem): unknown => {
  * Minidump attachments: staged through the dumps pipeline and linked to the envelope's
  * event — or, when the envelope carries none (Crashpad), to an event made from the dump.
  */
-async function withMinidumps(deps: SentryDeps, items: EnvelopeItem[], records: EventRecord[], eventId: string | null, header: Envelope['header'], projectId: number, receivedAt: string) {
+async function withMinidumps(
+  deps: SentryDeps,
+  items: EnvelopeItem[],
+  records: EventRecord[],
+  eventId: string | null,
+  header: Envelope['header'],
+  projectId: number,
+  receivedAt: string,
+) {
   const staged: StagedMinidump[] = [];
   try {
     for (const item of items) {
@@ -334,7 +391,9 @@ async function withMinidumps(deps: SentryDeps, items: EnvelopeItem[], records: E
   let linkTo = eventId ? records.findIndex((r) => r.event_id === eventId) : -1;
   for (const s of staged) {
     if (linkTo < 0) {
-      records.push(await minidumpEvent(deps.dumps.stores, s.staged, header.event_id ? { event_id: header.event_id } : {}, projectId, receivedAt));
+      records.push(
+        await minidumpEvent(deps.dumps.stores, s.staged, header.event_id ? { event_id: header.event_id } : {}, projectId, receivedAt),
+      );
       linkTo = records.length - 1;
       eventId ??= records[linkTo].event_id;
     }
@@ -345,15 +404,21 @@ async function withMinidumps(deps: SentryDeps, items: EnvelopeItem[], records: E
 }
 
 const KNOWN_SKIPPED = new Set([
-  'client_report', 'profile', 'profile_chunk',
-  'replay_event', 'replay_recording', 'replay_video', 'statsd', 'metric_buckets', 'otel_log',
+  'client_report',
+  'profile',
+  'profile_chunk',
+  'replay_event',
+  'replay_recording',
+  'replay_video',
+  'statsd',
+  'metric_buckets',
+  'otel_log',
 ]);
 
 const projectOf = (params: Record<string, string>) => Number(params.project);
 
 /** The category an event record counts under. */
-const recordCategory = (r: EventRecord): Category =>
-  r.event_type === 'feedback' ? 'feedback' : r.kind === 'error' ? 'error' : 'log';
+const recordCategory = (r: EventRecord): Category => (r.event_type === 'feedback' ? 'feedback' : r.kind === 'error' ? 'error' : 'log');
 
 /** Counts what was queued as `accepted` (after the queue took it: a 503 counts nothing). */
 function countAccepted(projectId: number, keyId: number, records: EventRecord[], others: Map<Category, number>): void {
@@ -390,7 +455,8 @@ function storeRoute(deps: SentryDeps): IngestRoute<ResolvedKey> {
     body: async (req, res, key, params) => {
       const body = decodeStoreBody(await readBody(req, SENTRY_LIMITS.storeBytes), SENTRY_LIMITS.storeBytes);
       const json = parseJson(body);
-      if (!isObject(json)) throw badRequest('A Sentry event must be a JSON object', { field: '(body)', expected: 'a JSON object' }, 'invalid_event');
+      if (!isObject(json))
+        throw badRequest('A Sentry event must be a JSON object', { field: '(body)', expected: 'a JSON object' }, 'invalid_event');
       const projectId = projectOf(params);
       const records: EventRecord[] = [];
       const trace: TraceBundle = { spans: [], events: [], llmLogs: [] };
@@ -458,7 +524,9 @@ function envelopeRoute(deps: SentryDeps): IngestRoute<ResolvedKey | null> {
       if (parsed.attachments.length) await deps.disk.assertRoom(deps.dirs.artifacts);
       let eventId = parsed.eventId;
       // Attachments are on disk before anything is queued: a 200 means they are kept.
-      const records = deps.attachments ? await deps.attachments.keep(projectId, parsed.records, eventId, envelope.header.event_id, parsed.attachments) : parsed.records;
+      const records = deps.attachments
+        ? await deps.attachments.keep(projectId, parsed.records, eventId, envelope.header.event_id, parsed.attachments)
+        : parsed.records;
       if (parsed.minidumps.length) {
         const dumps = await withMinidumps(deps, parsed.minidumps, records, eventId, envelope.header, projectId, receivedAt);
         eventId = dumps.eventId;
@@ -471,7 +539,12 @@ function envelopeRoute(deps: SentryDeps): IngestRoute<ResolvedKey | null> {
       if (parsed.trace.spans.length && deps.traces) await deps.traces.enqueue(parsed.trace, body.length);
       for (const r of records) ingestedItems.inc({ kind: r.kind });
       countAccepted(projectId, key.id, records, parsed.accepted);
-      sendJson(res, 200, eventId ? { id: eventId } : {}, limits ? { ...corsHeaders(req), 'X-Sentry-Rate-Limits': limits } : corsHeaders(req));
+      sendJson(
+        res,
+        200,
+        eventId ? { id: eventId } : {},
+        limits ? { ...corsHeaders(req), 'X-Sentry-Rate-Limits': limits } : corsHeaders(req),
+      );
     },
   };
 }

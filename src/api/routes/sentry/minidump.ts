@@ -1,7 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { stageDump, type StagedDump } from '../../../domain/dumps/ingest.ts';
 import { AppError, badRequest } from '../../../domain/errors.ts';
-import { assertMinidump, dashedUuid, eventFromForm, minidumpEvent, storeWithDumps, type MinidumpDeps } from '../../../domain/ingest/formats/sentry/minidump.ts';
+import {
+  assertMinidump,
+  dashedUuid,
+  eventFromForm,
+  minidumpEvent,
+  storeWithDumps,
+  type MinidumpDeps,
+} from '../../../domain/ingest/formats/sentry/minidump.ts';
 import { ingestedItems } from '../../../metrics.ts';
 import { bodyDecoder, bodyStream } from '../../http/body.ts';
 import { formDecoder, isMultipart, readForm, stopReading, uploadWireLimit } from '../dumps/multipart.ts';
@@ -15,7 +22,10 @@ export interface MinidumpRouteDeps extends MinidumpDeps {
 }
 
 /** The dump part of a Crashpad form (`upload_file_minidump`) or a raw body, staged into storage; fields collected. */
-async function receive(req: IncomingMessage, deps: MinidumpRouteDeps): Promise<{ staged: StagedDump | null; fields: Map<string, string>; name: string }> {
+async function receive(
+  req: IncomingMessage,
+  deps: MinidumpRouteDeps,
+): Promise<{ staged: StagedDump | null; fields: Map<string, string>; name: string }> {
   const aborted = new AbortController();
   const onClose = () => {
     if (!req.complete) aborted.abort(new AppError(400, 'request_aborted', 'The client closed the connection mid-upload'));
@@ -58,12 +68,19 @@ export function minidumpHeaders(req: IncomingMessage, deps: Pick<MinidumpRouteDe
  * as a plain-text UUID, as Sentry does. The key was checked on the headers, before any
  * byte is stored.
  */
-export async function minidumpBody(req: IncomingMessage, res: ServerResponse, deps: MinidumpRouteDeps, key: { id: number }, projectId: number): Promise<void> {
+export async function minidumpBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: MinidumpRouteDeps,
+  key: { id: number },
+  projectId: number,
+): Promise<void> {
   let staged: StagedDump | null = null;
   try {
     const got = await receive(req, deps);
     staged = got.staged;
-    if (!staged) throw badRequest('No minidump: send it as the multipart part "upload_file_minidump" or as the body', null, 'file_required');
+    if (!staged)
+      throw badRequest('No minidump: send it as the multipart part "upload_file_minidump" or as the body', null, 'file_required');
     assertMinidump(staged);
     const record = await minidumpEvent(deps.stores, staged, eventFromForm(got.fields), projectId, new Date().toISOString());
     await storeWithDumps(deps, [record], [{ staged, originalName: got.name, eventId: record.event_id }], projectId, key.id);

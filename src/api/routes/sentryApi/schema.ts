@@ -24,7 +24,11 @@ export const AssembleBody = z
   })
   .meta({ id: 'AssembleArtifactBundleRequest' });
 export const AssembleOut = z
-  .object({ state: z.enum(['ok', 'not_found', 'error', 'created', 'assembling']), missingChunks: z.array(z.string()), detail: z.string().nullable() })
+  .object({
+    state: z.enum(['ok', 'not_found', 'error', 'created', 'assembling']),
+    missingChunks: z.array(z.string()),
+    detail: z.string().nullable(),
+  })
   .meta({ id: 'AssembleArtifactBundleResponse' });
 export const ChunkOptionsOut = z
   .object({
@@ -39,7 +43,12 @@ export const ChunkOptionsOut = z
     accept: z.array(z.string()),
   })
   .meta({ id: 'ChunkUploadOptions' });
-const version = z.string().trim().min(1).max(250).refine((v) => !/[\n\r\t/\\]/.test(v), 'no slashes, tabs or newlines');
+const version = z
+  .string()
+  .trim()
+  .min(1)
+  .max(250)
+  .refine((v) => !/[\n\r\t/\\]/.test(v), 'no slashes, tabs or newlines');
 export const NewReleaseBody = z
   .object({
     version,
@@ -51,7 +60,11 @@ export const NewReleaseBody = z
   .meta({ id: 'SentryNewRelease' });
 export const ReleaseVersionParam = OrgParam.extend({ version: z.string().min(1).max(250) });
 export const UpdateReleaseBody = z
-  .object({ dateReleased: z.iso.datetime({ offset: true }).nullable().optional(), projects: z.array(z.string().min(1).max(100)).optional(), url: z.string().max(2000).optional() })
+  .object({
+    dateReleased: z.iso.datetime({ offset: true }).nullable().optional(),
+    projects: z.array(z.string().min(1).max(100)).optional(),
+    url: z.string().max(2000).optional(),
+  })
   .meta({ id: 'SentryUpdateRelease' });
 export const SentryReleaseOut = z
   .object({
@@ -82,7 +95,13 @@ registry.registerPath({
   tags,
   summary: 'Upload chunks: multipart parts `file_gzip` (gzip) or `file`, each named by the SHA-1 of its bytes',
   security,
-  request: { params: OrgParam, body: { required: true, content: { 'multipart/form-data': { schema: z.object({ file_gzip: z.string().meta({ format: 'binary' }) }) } } } },
+  request: {
+    params: OrgParam,
+    body: {
+      required: true,
+      content: { 'multipart/form-data': { schema: z.object({ file_gzip: z.string().meta({ format: 'binary' }) }) } },
+    },
+  },
   responses: { 200: jsonResponse(z.object({}), 'Stored'), ...errorResponses(400, 401, 413, 415) },
 });
 registry.registerPath({
@@ -101,7 +120,11 @@ registry.registerPath({
   summary: 'Create a release in projects (`sentry-cli releases new`); an existing one is answered as it is',
   security,
   request: { params: OrgParam, body: jsonBody(NewReleaseBody) },
-  responses: { 201: jsonResponse(SentryReleaseOut, 'Created'), 208: jsonResponse(SentryReleaseOut, 'Existed'), ...errorResponses(400, 401, 404) },
+  responses: {
+    201: jsonResponse(SentryReleaseOut, 'Created'),
+    208: jsonResponse(SentryReleaseOut, 'Existed'),
+    ...errorResponses(400, 401, 404),
+  },
 });
 registry.registerPath({
   method: 'put',

@@ -42,7 +42,11 @@ function readChunks(req: Request): Promise<Array<{ name: string; bytes: Buffer }
           try {
             bytes = gunzipSync(bytes, { maxOutputLength: CHUNK_SIZE });
           } catch {
-            failed ??= badRequest(`Chunk ${info.filename} is not gzip (or larger than ${CHUNK_SIZE} bytes)`, [{ path: 'file_gzip', message: 'not gzip' }], 'invalid_chunk');
+            failed ??= badRequest(
+              `Chunk ${info.filename} is not gzip (or larger than ${CHUNK_SIZE} bytes)`,
+              [{ path: 'file_gzip', message: 'not gzip' }],
+              'invalid_chunk',
+            );
             return;
           }
         }
@@ -100,7 +104,14 @@ export function sentryApiRoutes(ds: DataSource, access: Access, store: BlobStore
     const result = await assembleBundle(
       ds,
       store,
-      { checksum: b.checksum, chunks: b.chunks, projectIds: projects.map((p) => p.id), release: b.version, dist: b.dist, userId: currentUser(req).id },
+      {
+        checksum: b.checksum,
+        chunks: b.chunks,
+        projectIds: projects.map((p) => p.id),
+        release: b.version,
+        dist: b.dist,
+        userId: currentUser(req).id,
+      },
       config.artifacts.maxBundleBytes,
     );
     // This process's view-time lookups see the new maps at once (other processes within NEGATIVE_TTL_MS).
@@ -112,7 +123,13 @@ export function sentryApiRoutes(ds: DataSource, access: Access, store: BlobStore
     OrgParam.parse(req.params);
     const b = NewReleaseBody.parse(req.body);
     const projects = await projectsOf(req, b.projects);
-    const { created, release } = await createSentryRelease(ds, projects, b.version, b.dateReleased ? new Date(b.dateReleased) : null, currentUser(req).id);
+    const { created, release } = await createSentryRelease(
+      ds,
+      projects,
+      b.version,
+      b.dateReleased ? new Date(b.dateReleased) : null,
+      currentUser(req).id,
+    );
     // Sentry answers 208 for a release that already existed in these projects.
     res.status(created ? 201 : 208).json(release);
   });
@@ -126,7 +143,14 @@ export function sentryApiRoutes(ds: DataSource, access: Access, store: BlobStore
     const { version } = ReleaseVersionParam.parse(req.params);
     const b = UpdateReleaseBody.parse(req.body);
     const projects = b.projects?.length ? await projectsOf(req, b.projects) : await allProjects(req);
-    res.json(await updateSentryRelease(ds, projects, version, b.dateReleased === undefined ? undefined : b.dateReleased === null ? null : new Date(b.dateReleased)));
+    res.json(
+      await updateSentryRelease(
+        ds,
+        projects,
+        version,
+        b.dateReleased === undefined ? undefined : b.dateReleased === null ? null : new Date(b.dateReleased),
+      ),
+    );
   });
 
   return r;

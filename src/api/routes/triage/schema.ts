@@ -6,13 +6,18 @@ export const IssueEventParam = IssueIdParam.extend({
   event_id: z.string().min(1).max(100).meta({ description: 'An event id of the issue, or `latest` / `oldest`' }),
 });
 export const StatsQuery = z.object({ period: z.enum(['24h', '30d']).default('24h') });
-export const CommentBody = z.object({ text: z.string().trim().min(1).max(10_000) }).strict().meta({ id: 'IssueComment', example: { text: 'Fixed by #421, shipping in 2.1.0' } });
+export const CommentBody = z
+  .object({ text: z.string().trim().min(1).max(10_000) })
+  .strict()
+  .meta({ id: 'IssueComment', example: { text: 'Fixed by #421, shipping in 2.1.0' } });
 
 const UserRef = z.object({ id: z.number().int(), email: z.string().nullable(), name: z.string().nullable() });
 export const ActivityOut = z
   .object({
     id: z.number().int(),
-    kind: z.string().meta({ description: 'resolved, unresolved, ignored, assigned, unassigned, note — or, with no user, regressed, unignored' }),
+    kind: z
+      .string()
+      .meta({ description: 'resolved, unresolved, ignored, assigned, unassigned, note — or, with no user, regressed, unignored' }),
     data: z.record(z.string(), z.unknown()),
     created_at: z.string(),
     user: UserRef.nullable(),
@@ -21,10 +26,18 @@ export const ActivityOut = z
 export const FacetsOut = z
   .object({
     sampled: z.number().int().meta({ description: 'How many of the latest events were counted (at most 3,000)' }),
-    facets: z.array(z.object({ key: z.string(), total: z.number().int(), top: z.array(z.object({ value: z.string(), count: z.number().int(), share: z.number() })) })),
+    facets: z.array(
+      z.object({
+        key: z.string(),
+        total: z.number().int(),
+        top: z.array(z.object({ value: z.string(), count: z.number().int(), share: z.number() })),
+      }),
+    ),
   })
   .meta({ id: 'IssueFacets' });
-export const StatsOut = z.object({ period: z.enum(['24h', '30d']), buckets: z.array(z.object({ t: z.string(), count: z.number().int() })) }).meta({ id: 'IssueStats' });
+export const StatsOut = z
+  .object({ period: z.enum(['24h', '30d']), buckets: z.array(z.object({ t: z.string(), count: z.number().int() })) })
+  .meta({ id: 'IssueStats' });
 export const EventDetailOut = z
   .object({
     id: z.number().int(),
@@ -35,7 +48,9 @@ export const EventDetailOut = z
     level: z.string(),
     release: z.string().nullable(),
     timestamp: z.string(),
-    data: z.record(z.string(), z.unknown()).meta({ description: 'exceptions (with mechanism and frames), breadcrumbs, request, user, contexts, sdk, …' }),
+    data: z
+      .record(z.string(), z.unknown())
+      .meta({ description: 'exceptions (with mechanism and frames), breadcrumbs, request, user, contexts, sdk, …' }),
     previous_event_id: z.string().nullable().optional(),
     next_event_id: z.string().nullable().optional(),
     attachments: z.array(z.record(z.string(), z.unknown())).optional(),
@@ -70,7 +85,8 @@ registry.registerPath({
   method: 'get',
   path: '/api/issues/{id}/events/{event_id}/',
   tags,
-  summary: "One event of the issue in full (structured data, source-mapped frames, attachments), with the ids of its older and newer neighbours",
+  summary:
+    'One event of the issue in full (structured data, source-mapped frames, attachments), with the ids of its older and newer neighbours',
   security,
   request: { params: IssueEventParam },
   responses: { 200: jsonResponse(EventDetailOut, 'Event'), ...errorResponses(401, 404) },

@@ -13,7 +13,8 @@ import { CommentBody, IssueEventParam, StatsQuery } from './schema.ts';
 export function triageRoutes(ds: DataSource, access: Access): Router {
   const r = Router();
   r.use(requireUser(access));
-  const issueFor = (req: Request, action: ProjectAction) => issueForActor(ds, access, currentUser(req), IssueIdParam.parse(req.params).id, action);
+  const issueFor = (req: Request, action: ProjectAction) =>
+    issueForActor(ds, access, currentUser(req), IssueIdParam.parse(req.params).id, action);
 
   r.get('/:id/summary', async (req, res) => {
     const issue = await issueFor(req, 'view');

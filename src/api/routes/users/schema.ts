@@ -4,14 +4,24 @@ import { PageQuery } from '../../pagination.ts';
 import { ProfileOut } from '../profile/schema.ts';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../../domain/accounts/passwords.ts';
 
-export const UserIdParam = z.object({ id: z.coerce.number().int().positive().max(2 ** 31 - 1) });
+export const UserIdParam = z.object({
+  id: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(2 ** 31 - 1),
+});
 export const UserListQuery = PageQuery.omit({ cursor: true }).extend({
   search: z.string().max(254).optional().meta({ description: 'Substring of the email' }),
 });
 
 const fields = {
   email: z.email().max(254),
-  password: z.string().min(PASSWORD_MIN_LENGTH, `must be at least ${PASSWORD_MIN_LENGTH} characters`).max(PASSWORD_MAX_LENGTH).meta({ description: 'Write-only' }),
+  password: z
+    .string()
+    .min(PASSWORD_MIN_LENGTH, `must be at least ${PASSWORD_MIN_LENGTH} characters`)
+    .max(PASSWORD_MAX_LENGTH)
+    .meta({ description: 'Write-only' }),
   first_name: z.string().max(150),
   last_name: z.string().max(150),
   is_active: z.boolean(),
@@ -20,11 +30,22 @@ const fields = {
 
 /** The crash store's admin user API: email, password (write-only), is_active, is_staff. */
 export const CreateUserBody = z
-  .object({ ...fields, first_name: fields.first_name.optional(), last_name: fields.last_name.optional(), is_active: fields.is_active.default(true), is_staff: fields.is_staff.default(false) })
+  .object({
+    ...fields,
+    first_name: fields.first_name.optional(),
+    last_name: fields.last_name.optional(),
+    is_active: fields.is_active.default(true),
+    is_staff: fields.is_staff.default(false),
+  })
   .strict()
   .meta({ id: 'AdminCreateUser', example: { email: 'new@example.com', password: 'Pass123!x', is_active: true, is_staff: false } });
 export const PutUserBody = z
-  .object({ ...fields, password: fields.password.optional(), first_name: fields.first_name.optional(), last_name: fields.last_name.optional() })
+  .object({
+    ...fields,
+    password: fields.password.optional(),
+    first_name: fields.first_name.optional(),
+    last_name: fields.last_name.optional(),
+  })
   .strict()
   .meta({ id: 'AdminReplaceUser' });
 export const PatchUserBody = z.object(fields).partial().strict().meta({ id: 'AdminUpdateUser' });

@@ -20,8 +20,15 @@ export function userRoutes(ds: DataSource, access: Access): Router {
     const page = { mode: 'page' as const, page: q.page ?? 1, pageSize: q.page_size ?? DEFAULT_PAGE_SIZE };
     const qb = repo.createQueryBuilder('u').orderBy('u.id', 'ASC');
     if (q.search) qb.where('u.email LIKE :s', { s: likePattern(q.search.toLowerCase()) });
-    const [users, count] = await qb.skip((page.page - 1) * page.pageSize).take(page.pageSize).getManyAndCount();
-    res.json({ count, ...pageLinks(req, page, { hasMore: page.page * page.pageSize < count, nextCursor: null }), results: users.map(serializeUserDetail) });
+    const [users, count] = await qb
+      .skip((page.page - 1) * page.pageSize)
+      .take(page.pageSize)
+      .getManyAndCount();
+    res.json({
+      count,
+      ...pageLinks(req, page, { hasMore: page.page * page.pageSize < count, nextCursor: null }),
+      results: users.map(serializeUserDetail),
+    });
   });
 
   r.post('/', async (req, res) => {

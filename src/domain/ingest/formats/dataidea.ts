@@ -1,6 +1,16 @@
 import { z } from 'zod';
 import { payloadTooLarge } from '../../errors.ts';
-import { cleanText, clip, EventIdSchema, extraOf, LevelSchema, logRecord, newEventId, TimestampSchema, type EventRecord } from '../../events/record.ts';
+import {
+  cleanText,
+  clip,
+  EventIdSchema,
+  extraOf,
+  LevelSchema,
+  logRecord,
+  newEventId,
+  TimestampSchema,
+  type EventRecord,
+} from '../../events/record.ts';
 import type { LlmLogRecord } from '../../logs/llmRecord.ts';
 
 /**
@@ -38,7 +48,6 @@ export const DataideaEventLogSchema = z
   });
 export type DataideaEventLog = z.output<typeof DataideaEventLogSchema>;
 
-
 const DATAIDEA_KNOWN = new Set(Object.keys(DataideaEventLogSchema.shape));
 
 export function dataideaToRecord(e: DataideaEventLog, projectId: number, receivedAt: string): EventRecord {
@@ -58,7 +67,11 @@ export const DataideaLlmLogSchema = z
   .object({
     api_key: z.string().max(200).optional().meta({ description: 'The project API key (or send Authorization: Bearer <api_key>)' }),
     event_id: EventIdSchema.optional(),
-    user_id: z.union([z.string(), z.number()]).transform((v) => String(v)).optional().nullable(),
+    user_id: z
+      .union([z.string(), z.number()])
+      .transform((v) => String(v))
+      .optional()
+      .nullable(),
     source: z.string().optional().nullable(),
     query: z.string(),
     response: z.string().optional().nullable(),
@@ -142,6 +155,10 @@ export function dataideaLlmToRecord(e: DataideaLlmLog, projectId: number, receiv
 export function checkLlmTextSizes(item: DataideaLlmLog, index: number, batch: boolean, maxBytes: number): void {
   for (const field of ['query', 'response'] as const) {
     const size = Buffer.byteLength(item[field] ?? '');
-    if (size > maxBytes) throw payloadTooLarge(`${field} is ${size} bytes; the limit is ${maxBytes}`, { path: batch ? `${index}.${field}` : field, limit_bytes: maxBytes });
+    if (size > maxBytes)
+      throw payloadTooLarge(`${field} is ${size} bytes; the limit is ${maxBytes}`, {
+        path: batch ? `${index}.${field}` : field,
+        limit_bytes: maxBytes,
+      });
   }
 }

@@ -1,5 +1,15 @@
 import { z } from 'zod';
-import { cleanJson, cleanText, clip, EventIdSchema, extraOf, LevelSchema, newEventId, TimestampSchema, type EventRecord } from '../../events/record.ts';
+import {
+  cleanJson,
+  cleanText,
+  clip,
+  EventIdSchema,
+  extraOf,
+  LevelSchema,
+  newEventId,
+  TimestampSchema,
+  type EventRecord,
+} from '../../events/record.ts';
 
 /**
  * Panties (Panties) event body, as its Python/JS/PowerShell clients send it to
@@ -11,7 +21,10 @@ export const PantiesEventSchema = z
     event_type: z.string().optional().nullable(),
     exception_type: z.string().optional().nullable(),
     message: z.string().optional().nullable(),
-    stacktrace: z.union([z.string(), z.array(z.unknown()), z.record(z.string(), z.unknown())]).optional().nullable(),
+    stacktrace: z
+      .union([z.string(), z.array(z.unknown()), z.record(z.string(), z.unknown())])
+      .optional()
+      .nullable(),
     level: LevelSchema.optional().nullable(),
     environment: z.string().optional().nullable(),
     service_name: z.string().optional().nullable(),

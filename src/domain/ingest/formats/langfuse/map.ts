@@ -124,7 +124,14 @@ function traceSpan(ctx: Ctx, eventId: string, eventAt: string, body: TraceBody):
 
 type ObservationType = 'span' | 'generation' | 'event';
 
-function observationSpan(ctx: Ctx, type: ObservationType, id: string, eventAt: string, body: ObservationBody, isUpdate: boolean): SpanRecord {
+function observationSpan(
+  ctx: Ctx,
+  type: ObservationType,
+  id: string,
+  eventAt: string,
+  body: ObservationBody,
+  isUpdate: boolean,
+): SpanRecord {
   const langfuseTrace = body.traceId ?? id;
   const traceId = traceIdOf(langfuseTrace);
   const start = iso(body.startTime);
@@ -288,7 +295,7 @@ export function mapIngestionBatch(batch: unknown[], projectId: number, receivedA
       }
       default: {
         const isLegacy = event.type === 'observation-create' || event.type === 'observation-update';
-        const type = isLegacy ? (event.body as { type: string }).type.toLowerCase() as ObservationType : OBSERVATION_TYPES[event.type];
+        const type = isLegacy ? ((event.body as { type: string }).type.toLowerCase() as ObservationType) : OBSERVATION_TYPES[event.type];
         // Langfuse assigns an id to a legacy create without one; ours is the event's, so a retry lands on itself.
         const id = event.body.id ?? event.id;
         const span = observationSpan(ctx, type, id, eventAt, event.body, event.type.endsWith('-update'));

@@ -48,7 +48,8 @@ function parseJsonLine(buf: Buffer, what: string): Record<string, unknown> {
   } catch {
     throw badRequest(`Invalid envelope: ${what} is not JSON`, null, 'invalid_envelope');
   }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw badRequest(`Invalid envelope: ${what} must be a JSON object`, null, 'invalid_envelope');
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw badRequest(`Invalid envelope: ${what} must be a JSON object`, null, 'invalid_envelope');
   return value as Record<string, unknown>;
 }
 
@@ -90,7 +91,8 @@ export function parseEnvelope(body: Buffer): Envelope {
     let payload: Buffer;
     if (itemHeader.length !== undefined && itemHeader.length !== null) {
       const length = Number(itemHeader.length);
-      if (!Number.isSafeInteger(length) || length < 0) throw badRequest(`Invalid envelope: item ${items.length} has a bad length`, null, 'invalid_envelope');
+      if (!Number.isSafeInteger(length) || length < 0)
+        throw badRequest(`Invalid envelope: item ${items.length} has a bad length`, null, 'invalid_envelope');
       if (pos + length > body.length) throw badRequest(`Invalid envelope: item ${items.length} is truncated`, null, 'invalid_envelope');
       payload = body.subarray(pos, pos + length);
       pos += length;

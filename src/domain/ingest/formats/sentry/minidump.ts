@@ -47,7 +47,12 @@ export function eventFromForm(fields: ReadonlyMap<string, string>): Obj {
   for (const [name, value] of fields) {
     if (name === 'sentry') continue;
     const m = /^sentry((?:\[[^\]]*\])+)$/.exec(name);
-    if (m) setPath(event, [...m[1].matchAll(/\[([^\]]*)\]/g)].map((x) => x[1]), value);
+    if (m)
+      setPath(
+        event,
+        [...m[1].matchAll(/\[([^\]]*)\]/g)].map((x) => x[1]),
+        value,
+      );
     else extra[name] = value;
   }
   if (Object.keys(extra).length) event.extra = extra;
@@ -73,7 +78,13 @@ async function factsOf(stores: DumpStores, staged: StagedDump): Promise<Minidump
  * The error event for a native crash. The minidump's own facts (exception, main module,
  * OS) make the title and the default grouping; the client's event fields win.
  */
-export async function minidumpEvent(stores: DumpStores, staged: StagedDump, clientEvent: Obj, projectId: number, receivedAt: string): Promise<EventRecord> {
+export async function minidumpEvent(
+  stores: DumpStores,
+  staged: StagedDump,
+  clientEvent: Obj,
+  projectId: number,
+  receivedAt: string,
+): Promise<EventRecord> {
   const facts = await factsOf(stores, staged);
   const type = facts?.exception_name ?? facts?.exception_code ?? 'Minidump';
   const base: Obj = {
@@ -90,7 +101,11 @@ export async function minidumpEvent(stores: DumpStores, staged: StagedDump, clie
     },
     fingerprint: ['minidump', type, facts?.main_module ?? '', facts?.os ?? ''],
   };
-  const event = { ...base, ...clientEvent, extra: { ...(isObj(clientEvent.extra) ? clientEvent.extra : {}), minidump: { dump_id: staged.id, ...(facts ?? {}) } } };
+  const event = {
+    ...base,
+    ...clientEvent,
+    extra: { ...(isObj(clientEvent.extra) ? clientEvent.extra : {}), minidump: { dump_id: staged.id, ...(facts ?? {}) } },
+  };
   const { record } = sentryEventToRecord(event, projectId, receivedAt);
   return { ...record, event_type: 'minidump' };
 }
@@ -113,7 +128,13 @@ export interface StagedMinidump {
  * finds it) and queues the events. All or nothing: if the events cannot be queued, the
  * dumps are removed and the caller answers 503.
  */
-export async function storeWithDumps(deps: MinidumpDeps, records: EventRecord[], dumps: StagedMinidump[], projectId: number, keyId: number): Promise<void> {
+export async function storeWithDumps(
+  deps: MinidumpDeps,
+  records: EventRecord[],
+  dumps: StagedMinidump[],
+  projectId: number,
+  keyId: number,
+): Promise<void> {
   const rows = [];
   try {
     for (const d of dumps) {
@@ -127,7 +148,10 @@ export async function storeWithDumps(deps: MinidumpDeps, records: EventRecord[],
         }),
       );
     }
-    await deps.sink.enqueueEvents(records, records.reduce((n, r) => n + r.message.length + (r.stacktrace?.length ?? 0) + 1024, 0));
+    await deps.sink.enqueueEvents(
+      records,
+      records.reduce((n, r) => n + r.message.length + (r.stacktrace?.length ?? 0) + 1024, 0),
+    );
   } catch (err) {
     for (const d of dumps) await d.staged.discard();
     for (const row of rows) await deleteDump(deps.ds, deps.stores, row.id).catch(() => undefined);
@@ -144,4 +168,6 @@ export function linkDump(record: EventRecord, dumpId: string): EventRecord {
 
 /** Sentry answers Crashpad with the event id as a dashed UUID. */
 export const dashedUuid = (hex32: string) =>
-  /^[0-9a-f]{32}$/.test(hex32) ? `${hex32.slice(0, 8)}-${hex32.slice(8, 12)}-${hex32.slice(12, 16)}-${hex32.slice(16, 20)}-${hex32.slice(20)}` : hex32;
+  /^[0-9a-f]{32}$/.test(hex32)
+    ? `${hex32.slice(0, 8)}-${hex32.slice(8, 12)}-${hex32.slice(12, 16)}-${hex32.slice(16, 20)}-${hex32.slice(20)}`
+    : hex32;

@@ -7,7 +7,15 @@ import { createHash } from 'node:crypto';
 import { badRequest } from '../../../errors.ts';
 import { cleanJson, clip, cleanText, newEventId, TimestampSchema, type EventRecord } from '../../../events/record.ts';
 import { traceIdsOf } from './spans.ts';
-import { contextTags, eventDataOf, exceptionsOf, isObj, logentryOf, type ExceptionData, type StructureOptions } from '../../../events/structured.ts';
+import {
+  contextTags,
+  eventDataOf,
+  exceptionsOf,
+  isObj,
+  logentryOf,
+  type ExceptionData,
+  type StructureOptions,
+} from '../../../events/structured.ts';
 import { normalizeLevel } from '../../../levels.ts';
 import { classifyEvent, modernizeEvent, type ProcessingError } from './legacy.ts';
 import { securityFields, type SecurityKind } from './security.ts';
@@ -84,8 +92,15 @@ const boundedObj = (v: unknown, max: number): Obj | undefined => {
  * expectstaple interface) get their own title, kind and grouping (security.ts). Which
  * payloads may become error events at all is the caller's question (items.ts).
  */
-export function sentryEventToRecord(payload: unknown, projectId: number, receivedAt: string, headerEventId?: unknown, opts: SentryEventOptions = {}): SentryEventResult {
-  if (!isObj(payload)) throw badRequest('A Sentry event must be a JSON object', { field: '(body)', expected: 'a JSON object' }, 'invalid_event');
+export function sentryEventToRecord(
+  payload: unknown,
+  projectId: number,
+  receivedAt: string,
+  headerEventId?: unknown,
+  opts: SentryEventOptions = {},
+): SentryEventResult {
+  if (!isObj(payload))
+    throw badRequest('A Sentry event must be a JSON object', { field: '(body)', expected: 'a JSON object' }, 'invalid_event');
   const { event: e, errors } = modernizeEvent(payload);
   const all = exceptionsOf(e);
   // An exception without a type is the SDK's synthetic stack for captureMessage: a message, not an exception.
@@ -93,7 +108,8 @@ export function sentryEventToRecord(payload: unknown, projectId: number, receive
   const synthetic = all.find((x) => !x.type);
   const main = excs.at(-1);
   const entry = logentryOf(e);
-  const kind = classifyEvent(e) === 'security' ? (['csp', 'hpkp', 'expectct', 'expectstaple'] as const).find((k) => isObj(e[k])) : undefined;
+  const kind =
+    classifyEvent(e) === 'security' ? (['csp', 'hpkp', 'expectct', 'expectstaple'] as const).find((k) => isObj(e[k])) : undefined;
   const security = kind ? securityFields(kind as SecurityKind, e[kind] as Obj) : undefined;
   const message = security?.message ?? main?.value ?? entry.text ?? synthetic?.value ?? '';
   const data = eventDataOf(e, excs.length ? excs : synthetic ? [synthetic] : [], opts);
@@ -145,7 +161,11 @@ export function sentryLogsToRecords(payload: unknown, projectId: number, receive
       for (const [k, v] of Object.entries(item.attributes)) attributes[k] = isObj(v) && 'value' in v ? v.value : v;
     }
     const tags: Obj = {};
-    for (const [tag, attr] of [['release', 'sentry.release'], ['sdk', 'sentry.sdk.name'], ['trace_id', 'trace_id']] as const) {
+    for (const [tag, attr] of [
+      ['release', 'sentry.release'],
+      ['sdk', 'sentry.sdk.name'],
+      ['trace_id', 'trace_id'],
+    ] as const) {
       const v = str(attr === 'trace_id' ? item.trace_id : attributes[attr]);
       if (v) tags[tag] = v;
     }
@@ -185,7 +205,12 @@ const itemId = (item: unknown) => createHash('sha256').update(JSON.stringify(ite
  * tagged with the event it is about, so it is listed, searched and exported with logs.
  * Null when the item carries no message.
  */
-export function sentryFeedbackToRecord(type: 'feedback' | 'user_report', payload: unknown, projectId: number, receivedAt: string): EventRecord | null {
+export function sentryFeedbackToRecord(
+  type: 'feedback' | 'user_report',
+  payload: unknown,
+  projectId: number,
+  receivedAt: string,
+): EventRecord | null {
   if (!isObj(payload)) return null;
   const fb = type === 'feedback' && isObj(payload.contexts) && isObj(payload.contexts.feedback) ? payload.contexts.feedback : payload;
   const message = str(type === 'feedback' ? fb.message : fb.comments);
@@ -213,7 +238,9 @@ export function sentryFeedbackToRecord(type: 'feedback' | 'user_report', payload
     service: FEEDBACK_SOURCE,
     user_ref: clip(email ?? name, 200),
     tags: cleanJson(tags) as Obj,
-    extra: cleanJson({ feedback: { name, email, url: str(fb.url) ?? null, associated_event_id: about, source: str(fb.source) ?? null } }) as Obj,
+    extra: cleanJson({
+      feedback: { name, email, url: str(fb.url) ?? null, associated_event_id: about, source: str(fb.source) ?? null },
+    }) as Obj,
     origin: 'sentry',
   };
 }
