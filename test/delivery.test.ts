@@ -112,10 +112,9 @@ describe('idempotent storage', () => {
     const worker = await startWorker();
     try {
       const job = await stack.web.queues.events.add('store-events', { items: [{ nope: true }] }, { attempts: 5 });
-      const failed = await eventually(async () => {
-        const j = await stack.web.queues.events.getJob(job.id!);
-        return (await j?.isFailed()) ? j : null;
-      });
+      // Fetched again once failed: a job read just before the move holds no failedReason yet.
+      await eventually(async () => (await stack.web.queues.events.getJob(job.id!))?.isFailed());
+      const failed = (await stack.web.queues.events.getJob(job.id!))!;
       expect(failed.failedReason).toMatch(/invalid store-events payload/);
       expect(failed.attemptsMade).toBe(1); // unrecoverable: not retried
       expect(failed.data).toEqual({ items: [{ nope: true }] });
