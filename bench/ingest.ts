@@ -34,7 +34,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { cleanup, onCleanup, root, say, startThrowawayStack, stopping } from './stack.ts';
+import { onCleanup, root, runBench, say, startThrowawayStack } from './stack.ts';
 import { cpuByStage, cpuDelta, type CpuSnapshot, type Stage } from './cpu.ts';
 import { rawInsert, type RawInsertResult } from './rawInsert.ts';
 import { compareScrubbing, scrubbingReport, type ScrubbingFigures } from './scrubbing.ts';
@@ -412,13 +412,4 @@ async function main(): Promise<void> {
   process.stdout.write(`\nresults: ${path.relative(root, file)}\n`);
 }
 
-try {
-  await main();
-  await cleanup();
-  process.exit(0);
-} catch (err) {
-  // After a Ctrl-C, the stack dying under us is expected, not a failure to report.
-  if (!stopping()) say(`failed: ${(err as Error).message ?? err}`);
-  await cleanup();
-  process.exit(1);
-}
+await runBench(main);

@@ -20,7 +20,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { encodeRequest } from '../src/domain/ingest/formats/otlp/decode.ts';
 import { createBenchProject, fmt, runLoad, table, waitForStored, type BenchProject } from './lib.ts';
-import { cleanup, root, say, startThrowawayStack, stopping } from './stack.ts';
+import { root, runBench, say, startThrowawayStack } from './stack.ts';
 
 const LOG_RATIO_TARGET = 0.8;
 const TRACE_P95_TARGET_MS = 100;
@@ -245,12 +245,4 @@ async function main() {
   process.stdout.write(`\nresults: ${path.relative(root, file)}\n`);
 }
 
-try {
-  await main();
-  await cleanup();
-  process.exit(0);
-} catch (err) {
-  if (!stopping()) say(`failed: ${(err as Error).message ?? err}`);
-  await cleanup();
-  process.exit(1);
-}
+await runBench(main);

@@ -32,6 +32,22 @@ export function cleanup(): Promise<void> {
   return cleaning;
 }
 
+/**
+ * A bench's entry point: runs `main`, stops what it started, exits 0 — or reports the
+ * failure (not after a Ctrl-C: the stack dying under us is then expected) and exits 1.
+ */
+export async function runBench(main: () => Promise<void>, log: (msg: string) => void = say): Promise<never> {
+  try {
+    await main();
+    await cleanup();
+    process.exit(0);
+  } catch (err) {
+    if (!stopping()) log(`failed: ${(err as Error).message ?? err}`);
+    await cleanup();
+    process.exit(1);
+  }
+}
+
 for (const [signal, code] of [
   ['SIGINT', 130],
   ['SIGTERM', 143],

@@ -37,7 +37,7 @@ import {
   waitForStored,
   type BenchProject,
 } from './lib.ts';
-import { cleanup, root, say, startThrowawayStack, stopping } from './stack.ts';
+import { root, runBench, say, startThrowawayStack } from './stack.ts';
 
 const RATIO_TARGET = 0.9;
 const PAGE_P95_TARGET_MS = 150;
@@ -291,12 +291,4 @@ async function main() {
     process.stdout.write(`\nthe stack logged ${problems.length} warning/error line(s); first: ${problems[0].slice(0, 300)}\n`);
 }
 
-try {
-  await main();
-  await cleanup();
-  process.exit(0);
-} catch (err) {
-  if (!stopping()) say(`failed: ${(err as Error).message ?? err}`);
-  await cleanup();
-  process.exit(1);
-}
+await runBench(main);
