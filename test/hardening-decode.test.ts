@@ -8,7 +8,7 @@ import { DUMPS_DIR, MAX_BYTES } from './helpers/dumpsEnv.ts';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { deflateRawSync } from 'node:zlib';
 import { uploadWireLimit } from '../src/api/routes/dumps/multipart.ts';
-import { SENTRY_LIMITS } from '../src/api/routes/sentry/ingest.ts';
+import { SENTRY_LIMITS } from '../src/api/routes/sentry/envelopeItems.ts';
 import { config } from '../src/config.ts';
 import { bomb, contentEncoding, ENCODINGS, type BombEncoding } from './helpers/bombs.ts';
 import { filesUnder } from './helpers/dumps.ts';
